@@ -1,0 +1,23 @@
+import type { ActivityDeps } from './deps';
+import { createLedgerActivities } from './ledger';
+import { createTopupActivities } from './topup';
+import { createCheckoutActivities } from './checkout';
+import { createPayoutActivities } from './payout';
+import { createMarketActivities } from './markets';
+import { createMarketEngineActivities } from './market-engine';
+import { createSubscriptionActivities } from './subscriptions';
+import { createSubscriptionGenerationActivities } from './subscription-generation';
+
+/** Every activity the Mandi worker registers, bound to its dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createLedgerActivities(deps),
+    ...createTopupActivities(deps),
+    ...createCheckoutActivities(deps),
+    ...createPayoutActivities(deps),
+    ...createMarketActivities(deps),
+    ...createMarketEngineActivities(deps),
+    ...createSubscriptionActivities(deps),
+    ...createSubscriptionGenerationActivities(deps),
+  };
+}

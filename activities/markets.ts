@@ -1,0 +1,83 @@
+import { Context } from '@temporalio/activity';
+import {
+  cancelLiveOrders,
+  closeMarket,
+  finishMarket,
+  fundVoidRefunds,
+  openMarket,
+  raiseMarketAlert,
+  recordResolution,
+  refundBatch,
+  settleBatch,
+} from '../db/market-lifecycle';
+import { marketFeedChannel, marketView, type FeedMessage } from '../domain/market/feed';
+import type { ActivityDeps } from './deps';
+
+const SETTLE_BATCH = 500;
+
+/** Lifecycle steps of a market; each is a guarded state change or keyed payment, safe to repeat. */
+export function createMarketActivities({ db, pubsub, logger }: ActivityDeps) {
+  return {
+    async openMarket(marketId: string): Promise<void> {
+      await openMarket(db, marketId);
+    },
+
+    async closeMarket(marketId: string): Promise<void> {
+      await closeMarket(db, marketId);
+    },
+
+    /** Cancels what is left in the book once the engine has drained, and tells watchers the book is empty. */
+    async cancelLiveOrders(marketId: string): Promise<number> {
+      const cancelled = await cancelLiveOrders(db, marketId);
+      const { rows } = await db.raw(
+        `UPDATE market_engines SET version = version + 1 WHERE market_id = ? RETURNING version, last_price, volume`,
+        [marketId],
+      );
+      const e = rows[0];
+      const message: FeedMessage = { type: 'market', view: marketView(marketId, e.version, [], [], e.last_price, e.volume), trades: [], publishedAt: Date.now() };
+      await pubsub.publish(marketFeedChannel(marketId), message);
+      return cancelled;
+    },
+
+    async recordResolution(req: { marketId: string; outcome: 'YES' | 'NO'; source: string }): Promise<void> {
+      await recordResolution(db, req.marketId, req.outcome, req.source);
+    },
+
+    /** Pays winners in batches; a repeat (or a retry after a crash) pays nobody twice. */
+    async settleMarket(req: { marketId: string; outcome: 'YES' | 'NO' }): Promise<number> {
+      let users = 0;
+      for (;;) {
+        Context.current().heartbeat(users);
+        const n = await settleBatch(db, req.marketId, req.outcome, SETTLE_BATCH);
+        if (n === 0) return users;
+        users += n;
+      }
+    },
+
+    async refundMarket(marketId: string): Promise<number> {
+      await fundVoidRefunds(db, marketId);
+      let users = 0;
+      for (;;) {
+        Context.current().heartbeat(users);
+        const n = await refundBatch(db, marketId, SETTLE_BATCH);
+        if (n === 0) return users;
+        users += n;
+      }
+    },
+
+    /** Returns what is left in the escrow (0 unless something is badly wrong, which is logged). */
+    async finishMarket(req: { marketId: string; status: 'settled' | 'voided'; reason?: string }): Promise<number> {
+      const left = await finishMarket(db, req.marketId, req.status, req.reason);
+      if (left !== 0) logger.error({ marketId: req.marketId, escrow: left }, 'market escrow not empty after settlement');
+      return left;
+    },
+
+    /** Ops see it in the market_alerts table, the logs, and FlowStatus in the Temporal UI. */
+    async raiseMarketAlert(req: { marketId: string; kind: string; message: string }): Promise<void> {
+      const raised = await raiseMarketAlert(db, req.marketId, req.kind, req.message);
+      if (raised) logger.error({ marketId: req.marketId, kind: req.kind }, req.message);
+    },
+  };
+}
+
+export type MarketActivities = ReturnType<typeof createMarketActivities>;

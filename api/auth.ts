@@ -1,0 +1,74 @@
+import type { RequestHandler } from 'express';
+import type { KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { can, isStaff, ROLES, type Capability, type Role } from '../domain/capabilities';
+import { ApiError } from './errors';
+
+export interface Principal {
+  userId: string;
+  roles: Role[];
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+const Claims = z.object({ sub: z.string().min(1).max(128), roles: z.array(z.enum(ROLES)).min(1) });
+
+export function signToken(secret: string, principal: Principal, expiresIn: string | number = '12h'): string {
+  return jwt.sign({ roles: principal.roles }, secret, {
+    algorithm: 'HS256',
+    subject: principal.userId,
+    expiresIn: expiresIn as jwt.SignOptions['expiresIn'],
+  });
+}
+
+export function verifyToken(secret: string | KeyObject, token: string): Principal {
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
+  } catch (err) {
+    const expired = err instanceof jwt.TokenExpiredError;
+    throw new ApiError(401, expired ? 'token_expired' : 'invalid_token', expired ? 'The token has expired' : 'The token is not valid');
+  }
+  const claims = Claims.safeParse(payload);
+  if (!claims.success) throw new ApiError(401, 'invalid_token', 'The token lacks a subject or roles');
+  return { userId: claims.data.sub, roles: claims.data.roles };
+}
+
+/** Reads the bearer token; every /v1 route but the provider webhook needs one. */
+export function authenticate(secret: string | KeyObject): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.headers.authorization;
+    if (!header?.startsWith('Bearer ')) {
+      next(new ApiError(401, 'unauthenticated', 'A bearer token is required'));
+      return;
+    }
+    req.principal = verifyToken(secret, header.slice('Bearer '.length).trim());
+    next();
+  };
+}
+
+export function requirePrincipal(req: { principal?: Principal }): Principal {
+  if (!req.principal) throw new ApiError(401, 'unauthenticated', 'A bearer token is required');
+  return req.principal;
+}
+
+export function assertCan(principal: Principal, capability: Capability | Capability[]): void {
+  const anyOf = Array.isArray(capability) ? capability : [capability];
+  if (!anyOf.some((c) => can(principal.roles, c))) {
+    throw new ApiError(403, 'forbidden', `This needs the ${anyOf.join(' or ')} capability`);
+  }
+}
+
+/** Acting on someone else's resource needs the `:any` form of the capability. */
+export function assertOwnerOr(principal: Principal, ownerId: string, anyCapability: Capability): void {
+  if (principal.userId !== ownerId && !can(principal.roles, anyCapability)) {
+    throw new ApiError(404, 'not_found', 'Not found'); // do not reveal that it exists
+  }
+}
+
+export { isStaff };

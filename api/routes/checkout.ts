@@ -1,0 +1,391 @@
+import { createHash } from 'node:crypto';
+import {
+  WithStartWorkflowOperation,
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { z } from 'zod';
+import { CartError, priceCart, type CatalogEntry } from '../../domain/checkout/pricing';
+import { isTerminal, orderRefundWorkflowId } from '../../domain/checkout/status';
+import { checkoutWorkflowId } from '../../domain/flow-ids';
+import { can } from '../../domain/capabilities';
+import type { Queryable } from '../../db/knex';
+import { CustomerId, FlowStatus, OrderId, SellerId } from '../../workflows/search-attributes';
+import type { CheckoutInput, CheckoutState } from '../../workflows/checkout';
+import type { Principal } from '../auth';
+import { ApiError, notFound } from '../errors';
+import type { ApiRouter } from '../router';
+
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+const OrderParams = z.strictObject({ orderId: z.string().regex(/^ord_[a-f0-9]{24}$/, 'not an order id') });
+const Reason = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+
+const CheckoutBody = z.strictObject({
+  lines: z
+    .array(
+      z.strictObject({
+        productId: Id,
+        quantity: z.number().int().min(1).max(100),
+        unitPrice: z.number().int().positive().describe('the price the buyer was shown, in paise'),
+      }),
+    )
+    .min(1)
+    .max(50),
+  paymentMethod: z
+    .string()
+    .regex(/^pm_[a-z0-9_]{1,40}$/, 'must be a payment-method token such as pm_ok')
+    .optional()
+    .describe('charged when the wallet is short; without it the wallet must cover the order'),
+});
+const CheckoutQuery = z.strictObject({
+  wait: z.enum(['true', 'false']).optional().describe('true: answer once the order is confirmed or has failed (at most 10 s)'),
+});
+const RefundBody = z.strictObject({
+  amount: z.number().int().positive().optional().describe('paise; default: everything not yet refunded (after settlement only)'),
+  reason: z.string().min(1).max(500),
+});
+
+const ORDER_WAIT_MS = 10_000;
+
+function orderIdFor(userId: string, idempotencyKey: string): string {
+  // Derived from the caller's Idempotency-Key: a retry after a lost answer finds the same order.
+  return `ord_${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+}
+
+async function orderView(q: Queryable, orderId: string) {
+  const order = await q('orders').where({ id: orderId }).first();
+  if (!order) return null;
+  const [lines, events] = await Promise.all([
+    q('order_lines').where({ order_id: orderId }).orderBy('line_no'),
+    q('order_events').where({ order_id: orderId }).orderBy('id'),
+  ]);
+  return {
+    orderId: order.id,
+    workflowId: checkoutWorkflowId(order.id),
+    buyerId: order.buyer_id,
+    sellerId: order.seller_id,
+    status: order.status,
+    total: order.total,
+    refunded: order.refunded,
+    fundingSource: order.funding_source,
+    settlement: order.seller_net === null ? null : { sellerNet: order.seller_net, commission: order.commission, referral: order.referral },
+    failureCode: order.failure_code,
+    failureMessage: order.failure_message,
+    lines: lines.map((l: any) => ({ productId: l.product_id, quantity: l.quantity, unitPrice: l.unit_price, amount: l.amount })),
+    timeline: events.map((e: any) => ({ type: e.type, actor: e.actor, details: e.details, at: new Date(e.created_at).toISOString() })),
+    createdAt: new Date(order.created_at).toISOString(),
+  };
+}
+
+/** The buyer, the order's seller, and staff may see an order; everyone else gets a 404. */
+async function loadVisibleOrder(q: Queryable, principal: Principal, orderId: string) {
+  const order = await q('orders').where({ id: orderId }).first('id', 'buyer_id', 'seller_id', 'status', 'total', 'refunded');
+  if (!order) throw notFound('order');
+  const staff = can(principal.roles, 'order:read:any');
+  if (!staff && principal.userId !== order.buyer_id && principal.userId !== order.seller_id) throw notFound('order');
+  return order as { id: string; buyer_id: string; seller_id: string; status: string; total: number; refunded: number };
+}
+
+/** Sends an update to the order's saga; a rejected action is a 409 with the saga's reason. */
+async function sagaAction(temporal: Client, orderId: string, update: string, arg: unknown): Promise<CheckoutState> {
+  try {
+    return await temporal.workflow.getHandle(checkoutWorkflowId(orderId)).executeUpdate<CheckoutState, [unknown]>(update, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new ApiError(409, 'action_rejected', err.cause?.message ?? err.message);
+    }
+    if (err instanceof WorkflowNotFoundError || /completed|not found/i.test(String((err as Error)?.message))) {
+      throw new ApiError(409, 'order_closed', 'The order is no longer in progress');
+    }
+    throw err;
+  }
+}
+
+export function registerCheckoutRoutes(api: ApiRouter): void {
+  api.route({
+    method: 'post',
+    path: '/v1/checkout',
+    summary: "Check out one seller's cart: reserve stock, pay into escrow (wallet first, then the payment method)",
+    tag: 'checkout',
+    capability: 'order:checkout',
+    body: CheckoutBody,
+    query: CheckoutQuery,
+    idempotent: true,
+    rateLimit: 'orders',
+    responses: {
+      201: { description: 'Confirmed: stock reserved and the money in escrow (with ?wait=true)' },
+      202: { description: 'Accepted; follow it with GET /v1/orders/{orderId}' },
+      409: { description: 'The saga failed (out_of_stock, payment_declined, insufficient_funds…) or a price changed' },
+      422: { description: 'The cart is invalid' },
+    },
+    handler: async ({ principal, body, query, deps, req }) => {
+      const orderId = orderIdFor(principal.userId, req.get('Idempotency-Key')!);
+      const productIds = body.lines.map((l) => l.productId);
+      // One read: the products with their seller's commission, and the buyer's referrer if any.
+      const rows = await deps.db.raw(
+        `SELECT p.id, p.seller_id, p.price, p.active, s.commission_bps, r.referrer_id, r.rate_bps
+         FROM products p LEFT JOIN sellers s ON s.id = p.seller_id
+         LEFT JOIN referrals r ON r.buyer_id = ?
+         WHERE p.id = ANY(?::text[])`,
+        [principal.userId, productIds],
+      );
+      const catalog = new Map<string, CatalogEntry>(
+        rows.rows.map((r: any) => [r.id, { productId: r.id, sellerId: r.seller_id, price: r.price, active: r.active }]),
+      );
+      let cart;
+      try {
+        cart = priceCart(body.lines, catalog);
+      } catch (err) {
+        if (err instanceof CartError) throw new ApiError(err.code === 'price_changed' ? 409 : 422, err.code, err.message, err.details);
+        throw err;
+      }
+      const first = rows.rows[0];
+      if (first.commission_bps === null) throw new ApiError(422, 'unknown_seller', 'The seller of these products is not registered');
+      const input: CheckoutInput = {
+        orderId,
+        buyerId: principal.userId,
+        sellerId: cart.sellerId,
+        total: cart.total,
+        paymentMethod: body.paymentMethod ?? null,
+        deliveryDeadlineMs: deps.config.CHECKOUT_DELIVERY_DEADLINE_SECONDS * 1000,
+        returnWindowMs: deps.config.CHECKOUT_RETURN_WINDOW_SECONDS * 1000,
+      };
+      // The order, its lines and the first timeline entry in one atomic statement; a repeat of the
+      // same request (same derived id) inserts nothing.
+      await deps.db.raw(
+        `WITH o AS (
+           INSERT INTO orders (id, buyer_id, seller_id, status, total, payment_method, commission_bps, referrer_id, referral_bps,
+                               delivery_deadline_ms, return_window_ms)
+           VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id
+         ), l AS (
+           INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price, amount)
+           SELECT o.id, t.n, t.p, t.q, t.u, t.a FROM o, unnest(?::int[], ?::text[], ?::int[], ?::bigint[], ?::bigint[]) AS t(n, p, q, u, a)
+         )
+         INSERT INTO order_events (order_id, key, type, actor, details) SELECT o.id, 'placed', 'placed', ?, ?::jsonb FROM o`,
+        [
+          orderId,
+          principal.userId,
+          cart.sellerId,
+          cart.total,
+          input.paymentMethod,
+          first.commission_bps,
+          first.referrer_id ?? null,
+          first.rate_bps ?? 0,
+          input.deliveryDeadlineMs,
+          input.returnWindowMs,
+          cart.lines.map((l) => l.lineNo),
+          cart.lines.map((l) => l.productId),
+          cart.lines.map((l) => l.quantity),
+          cart.lines.map((l) => l.unitPrice),
+          cart.lines.map((l) => l.amount),
+          principal.userId,
+          JSON.stringify({ total: cart.total }),
+        ],
+      );
+
+      const start = {
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        workflowId: checkoutWorkflowId(orderId),
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        args: [input] as [CheckoutInput],
+        typedSearchAttributes: [
+          { key: OrderId, value: orderId },
+          { key: CustomerId, value: principal.userId },
+          { key: SellerId, value: cart.sellerId },
+          { key: FlowStatus, value: 'pending' },
+        ],
+      };
+      if (query.wait === 'true') {
+        // One round trip starts the saga and waits for it to confirm (or fail, or get stuck); the
+        // wait is bounded on our side, so the saga needs no timer of its own for it.
+        let state: CheckoutState;
+        try {
+          state = await deps.temporal.workflow.withDeadline(Date.now() + ORDER_WAIT_MS, () =>
+            deps.temporal.workflow.executeUpdateWithStart<any, CheckoutState, [{ timeoutMs: number }]>('awaitConfirmation', {
+              args: [{ timeoutMs: 0 }],
+              startWorkflowOperation: new WithStartWorkflowOperation('checkoutWorkflow', start),
+            }),
+          );
+        } catch (err) {
+          if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) && !/deadline|cancel/i.test(String((err as Error)?.message))) throw err;
+          // Slow saga: make sure it runs (idempotent) and answer 202.
+          await deps.temporal.workflow.start('checkoutWorkflow', start);
+          return { status: 202, body: await orderView(deps.db, orderId) };
+        }
+        if (state.confirmed && !isTerminal(state.status)) {
+          // The hot path answers from what it already knows; GET /v1/orders/{id} has the timeline.
+          return {
+            status: 201,
+            body: {
+              orderId,
+              workflowId: checkoutWorkflowId(orderId),
+              buyerId: principal.userId,
+              sellerId: cart.sellerId,
+              status: 'confirmed',
+              total: cart.total,
+              refunded: 0,
+              fundingSource: state.fundingSource,
+              lines: cart.lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPrice: l.unitPrice, amount: l.amount })),
+            },
+          };
+        }
+        const view = await orderView(deps.db, orderId);
+        if (isTerminal(state.status) && state.status !== 'completed') {
+          throw new ApiError(409, state.failureCode ?? 'checkout_failed', state.failureMessage ?? 'The checkout failed', { orderId, order: view });
+        }
+        return { status: 202, body: view };
+      }
+      await deps.temporal.workflow.start('checkoutWorkflow', start);
+      return { status: 202, body: await orderView(deps.db, orderId) };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/orders/:orderId',
+    summary: 'An order with its lines and timeline (staff also get the saga state)',
+    tag: 'checkout',
+    capability: ['order:checkout', 'seller:manage', 'order:read:any'],
+    params: OrderParams,
+    responses: { 200: { description: 'The order' } },
+    handler: async ({ principal, params, deps }) => {
+      await loadVisibleOrder(deps.db, principal, params.orderId);
+      const view = await orderView(deps.db, params.orderId);
+      if (!can(principal.roles, 'order:read:any')) return { status: 200, body: view };
+      let saga: CheckoutState | null = null;
+      try {
+        saga = await deps.temporal.workflow.getHandle(checkoutWorkflowId(params.orderId)).query<CheckoutState>('state');
+      } catch {
+        saga = null; // the flow's history is gone or no worker answered: the database view still stands
+      }
+      return { status: 200, body: { ...view, saga } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/orders/:orderId/cancel',
+    summary: 'Cancel an order: the buyer before dispatch, support before delivery. Refunds and restocks.',
+    tag: 'checkout',
+    capability: ['order:checkout', 'order:manage:any'],
+    params: OrderParams,
+    body: Reason,
+    responses: { 202: { description: 'Accepted: the compensations are running' }, 409: { description: 'Too late to cancel' } },
+    handler: async ({ principal, params, body, deps, audit }) => {
+      const order = await loadVisibleOrder(deps.db, principal, params.orderId);
+      const staff = can(principal.roles, 'order:manage:any');
+      if (!staff && order.buyer_id !== principal.userId) throw notFound('order');
+      const state = await sagaAction(deps.temporal, params.orderId, 'cancelOrder', { by: principal.userId, role: staff ? 'support' : 'buyer', reason: body.reason });
+      await audit('order.cancel', { type: 'order', id: params.orderId }, { reason: body.reason });
+      return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/orders/:orderId/return',
+    summary: 'Return a delivered order inside its return window: refunds and restocks',
+    tag: 'checkout',
+    capability: 'order:checkout',
+    params: OrderParams,
+    body: Reason,
+    responses: { 202: { description: 'Accepted' }, 409: { description: 'Not delivered, or the window has closed' } },
+    handler: async ({ principal, params, body, deps }) => {
+      const order = await loadVisibleOrder(deps.db, principal, params.orderId);
+      if (order.buyer_id !== principal.userId) throw notFound('order');
+      const state = await sagaAction(deps.temporal, params.orderId, 'returnOrder', { by: principal.userId, role: 'buyer', reason: body.reason });
+      return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+    },
+  });
+
+  for (const [action, update, summary] of [
+    ['dispatch', 'dispatchOrder', 'The seller dispatched the order (the buyer can no longer cancel)'],
+    ['delivered', 'deliverOrder', 'The order was delivered (starts the return window)'],
+  ] as const) {
+    api.route({
+      method: 'post',
+      path: `/v1/orders/:orderId/${action}`,
+      summary,
+      tag: 'checkout',
+      capability: ['seller:manage', 'order:manage:any'],
+      params: OrderParams,
+      responses: { 202: { description: 'Accepted' }, 409: { description: 'Not allowed in the current state' } },
+      handler: async ({ principal, params, deps, audit }) => {
+        const order = await loadVisibleOrder(deps.db, principal, params.orderId);
+        const staff = can(principal.roles, 'order:manage:any');
+        if (!staff && order.seller_id !== principal.userId) throw notFound('order');
+        const state = await sagaAction(deps.temporal, params.orderId, update, { by: principal.userId, role: staff ? 'support' : 'seller' });
+        await audit(`order.${action}`, { type: 'order', id: params.orderId });
+        return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+      },
+    });
+  }
+
+  api.route({
+    method: 'post',
+    path: '/v1/orders/:orderId/refund',
+    summary: 'Support: refund an order (in full before settlement; in full or in part after, clawed back per policy)',
+    tag: 'checkout',
+    capability: 'order:manage:any',
+    params: OrderParams,
+    body: RefundBody,
+    idempotent: true,
+    rateLimit: 'money',
+    responses: { 202: { description: 'Accepted' }, 409: { description: 'Nothing left to refund' }, 422: { description: 'Bad amount' } },
+    handler: async ({ principal, params, body, deps, audit, req }) => {
+      const order = await loadVisibleOrder(deps.db, principal, params.orderId);
+      if (order.status !== 'completed') {
+        if (isTerminal(order.status)) throw new ApiError(409, 'order_closed', `The order is ${order.status}; there is nothing to refund`);
+        if (body.amount !== undefined && body.amount !== order.total) {
+          throw new ApiError(422, 'partial_refund_before_settlement', 'Before settlement an order is refunded in full; omit amount');
+        }
+        const state = await sagaAction(deps.temporal, params.orderId, 'refundOrder', { by: principal.userId, role: 'support', reason: body.reason });
+        await audit('order.refund', { type: 'order', id: params.orderId }, { reason: body.reason, phase: 'before_settlement' });
+        return { status: 202, body: { orderId: params.orderId, phase: 'before_settlement', amount: order.total, status: state.status } };
+      }
+      const refundable = order.total - order.refunded;
+      const amount = body.amount ?? refundable;
+      if (refundable <= 0) throw new ApiError(409, 'fully_refunded', 'The order has been refunded in full');
+      if (amount > refundable) throw new ApiError(422, 'refund_too_large', `At most ${refundable} paise can still be refunded`, { refundable });
+      const refundId = `rf_${createHash('sha256').update(`${principal.userId}\u0000${req.get('Idempotency-Key')}`).digest('hex').slice(0, 24)}`;
+      await deps.db.raw(
+        `INSERT INTO order_refunds (id, order_id, amount, status, reason, requested_by) VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING`,
+        [refundId, params.orderId, amount, body.reason, principal.userId],
+      );
+      await deps.temporal.workflow.start('orderRefundWorkflow', {
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        workflowId: orderRefundWorkflowId(refundId),
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        args: [{ refundId, orderId: params.orderId, amount }],
+        typedSearchAttributes: [
+          { key: OrderId, value: params.orderId },
+          { key: CustomerId, value: order.buyer_id },
+          { key: SellerId, value: order.seller_id },
+          { key: FlowStatus, value: 'refunding' },
+        ],
+      });
+      await audit('order.refund', { type: 'order', id: params.orderId }, { reason: body.reason, phase: 'after_settlement', amount, refundId });
+      return { status: 202, body: { orderId: params.orderId, phase: 'after_settlement', refundId, amount, workflowId: orderRefundWorkflowId(refundId) } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/orders/:orderId/retry',
+    summary: 'Support: retry the step an order is stuck on',
+    tag: 'checkout',
+    capability: 'order:manage:any',
+    params: OrderParams,
+    body: Reason,
+    responses: { 202: { description: 'Retrying' }, 409: { description: 'Nothing is stuck' } },
+    handler: async ({ principal, params, body, deps, audit }) => {
+      await loadVisibleOrder(deps.db, principal, params.orderId);
+      const state = await sagaAction(deps.temporal, params.orderId, 'retryStuckStep', { by: principal.userId, role: 'support', reason: body.reason });
+      await audit('order.retry_step', { type: 'order', id: params.orderId }, { reason: body.reason });
+      return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+    },
+  });
+}

@@ -1,0 +1,19 @@
+import type { ApiRouter } from '../router';
+import { registerWalletRoutes } from './wallet';
+import { registerCheckoutRoutes } from './checkout';
+import { registerSellerRoutes } from './sellers';
+import { registerMarketRoutes } from './markets';
+import { registerWebhookRoutes } from './webhooks';
+import { registerSubscriptionRoutes } from './subscriptions';
+import { registerOpsRoutes } from './ops';
+
+/** Every flow's routes. One module per flow. */
+export function registerRoutes(api: ApiRouter): void {
+  registerWalletRoutes(api);
+  registerCheckoutRoutes(api);
+  registerSellerRoutes(api);
+  registerMarketRoutes(api);
+  registerWebhookRoutes(api);
+  registerSubscriptionRoutes(api);
+  registerOpsRoutes(api);
+}

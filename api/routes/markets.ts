@@ -1,0 +1,359 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { insertMarket } from '../../db/market-lifecycle';
+import { marketIntake, requestCancel } from '../../db/market-intake';
+import { committedView, getMarket, getOrder, listMarkets, listUserOrders, orderView, userPositions, type MarketRow } from '../../db/market-queries';
+import { marketWorkflowId } from '../../domain/flow-ids';
+import { DEFAULT_SLIPPAGE_BPS, MAX_PRICE, MIN_PRICE, TICK } from '../../domain/market';
+import { maxBuyCost } from '../../domain/market/costs';
+import { marketWakeChannel } from '../../domain/market/feed';
+import { FlowStatus, MarketId } from '../../workflows/search-attributes';
+import type { MarketInput, MarketState } from '../../workflows/market';
+import { assertOwnerOr } from '../auth';
+import type { ApiDeps } from '../deps';
+import { ApiError, notFound } from '../errors';
+import type { ApiRouter } from '../router';
+
+const MAX_ORDER_QTY = 100_000;
+const DEFAULT_FEE_BPS = 200;
+
+const Price = z.number().int().min(MIN_PRICE).max(MAX_PRICE).multipleOf(TICK).describe('paise, a multiple of 50 from 50 to 950');
+const MarketParams = z.strictObject({ marketId: z.string().regex(/^mk_[a-z0-9]{8,40}$/) });
+const OrderParams = MarketParams.extend({ orderId: z.string().regex(/^mo_[a-f0-9]{32}$/) });
+
+const CreateBody = z
+  .strictObject({
+    question: z.string().trim().min(5).max(300),
+    opensAt: z.iso.datetime({ offset: true }),
+    closesAt: z.iso.datetime({ offset: true }),
+    feeBps: z.number().int().min(0).max(1000).default(DEFAULT_FEE_BPS),
+    disputeWindowSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
+    resolutionDeadlineSeconds: z.number().int().min(1).max(30 * 86_400).default(3_600),
+  })
+  .refine((b) => Date.parse(b.closesAt) > Date.parse(b.opensAt), { message: 'closesAt must be after opensAt', path: ['closesAt'] })
+  .refine((b) => Date.parse(b.closesAt) > Date.now(), { message: 'closesAt must be in the future', path: ['closesAt'] });
+
+const OrderBody = z.strictObject({
+  clientOrderId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, '1-64 characters of A-Z a-z 0-9 _ . : -'),
+  side: z.enum(['YES', 'NO']),
+  action: z.enum(['BUY', 'SELL']),
+  price: Price,
+  quantity: z.number().int().min(1).max(MAX_ORDER_QTY),
+  tif: z.enum(['GTC', 'IOC', 'FOK']).default('GTC'),
+  seenPrice: Price.optional().describe('the price the user saw, for slippage protection'),
+  slippageBps: z.number().int().min(0).max(10_000).default(DEFAULT_SLIPPAGE_BPS),
+});
+
+const CloseBody = z.strictObject({ at: z.iso.datetime({ offset: true }).optional() });
+const ResolveBody = z.strictObject({ outcome: z.enum(['YES', 'NO']), source: z.string().trim().min(3).max(300) });
+const VoidBody = z.strictObject({ reason: z.string().trim().min(3).max(300) });
+const ListQuery = z.strictObject({
+  status: z.enum(['scheduled', 'open', 'closed', 'resolved', 'settled', 'voided']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+const MineQuery = z.strictObject({ userId: z.string().min(1).max(128).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+const Accepted = z.object({ orderId: z.string(), seq: z.number(), status: z.literal('accepted'), replayed: z.boolean() });
+
+function marketView(row: MarketRow) {
+  return {
+    marketId: row.id,
+    question: row.question,
+    status: row.status,
+    opensAt: new Date(row.opens_at).toISOString(),
+    closesAt: new Date(row.closes_at).toISOString(),
+    feeBps: row.fee_bps,
+    outcome: row.outcome,
+    resolutionSource: row.resolution_source,
+    voidReason: row.void_reason,
+    workflowId: marketWorkflowId(row.id),
+  };
+}
+
+/** A market's fee never changes after creation, so intake need not read it every time. */
+const feeCache = new Map<string, number>();
+async function marketFeeBps(deps: ApiDeps, marketId: string): Promise<number | null> {
+  const cached = feeCache.get(marketId);
+  if (cached !== undefined) return cached;
+  const row = await deps.db('markets').where({ id: marketId }).first('fee_bps');
+  if (!row) return null;
+  if (feeCache.size > 10_000) feeCache.clear();
+  feeCache.set(marketId, row.fee_bps);
+  return row.fee_bps;
+}
+
+const INTAKE_ERRORS: Record<string, [number, string]> = {
+  market_not_found: [404, 'market not found'],
+  market_not_open: [409, 'the market is not open for trading'],
+  client_order_id_reused: [409, 'this clientOrderId was already used for a different order'],
+  insufficient_funds: [409, 'your available balance does not cover this order'],
+  insufficient_position: [409, 'you do not hold enough unlocked contracts to sell'],
+};
+
+/** Runs a lifecycle update on the market workflow; a refused transition is a 409 with the reason. */
+async function updateMarket(deps: ApiDeps, marketId: string, name: 'close' | 'resolve' | 'void', arg: unknown): Promise<MarketState> {
+  const handle = deps.temporal.workflow.getHandle(marketWorkflowId(marketId));
+  try {
+    return await handle.executeUpdate<MarketState, [unknown]>(name, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      throw new ApiError(409, err.cause.type ?? 'conflict', err.cause.message);
+    }
+    // It finished between our read and the update.
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'market_finished', 'market has already finished');
+    throw err;
+  }
+}
+
+export function registerMarketRoutes(api: ApiRouter): void {
+  api.route({
+    method: 'post',
+    path: '/v1/markets',
+    summary: 'Create a market (admin); its workflow opens and closes it on time',
+    tag: 'markets',
+    capability: 'market:admin',
+    body: CreateBody,
+    idempotent: true,
+    responses: { 201: { description: 'The market' } },
+    handler: async ({ body, principal, deps, audit }) => {
+      const marketId = `mk_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+      const row = await deps.db.transaction(async (trx) => {
+        const inserted = await insertMarket(trx, {
+          id: marketId,
+          question: body.question,
+          opensAt: new Date(body.opensAt),
+          closesAt: new Date(body.closesAt),
+          feeBps: body.feeBps,
+          disputeWindowSeconds: body.disputeWindowSeconds,
+          resolutionDeadlineSeconds: body.resolutionDeadlineSeconds,
+          createdBy: principal.userId,
+        });
+        const input: MarketInput = {
+          marketId,
+          opensAt: new Date(body.opensAt).toISOString(),
+          closesAt: new Date(body.closesAt).toISOString(),
+          disputeWindowSeconds: body.disputeWindowSeconds,
+          resolutionDeadlineSeconds: body.resolutionDeadlineSeconds,
+        };
+        await deps.temporal.workflow.start('marketWorkflow', {
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+          workflowId: marketWorkflowId(marketId),
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          args: [input],
+          typedSearchAttributes: [
+            { key: MarketId, value: marketId },
+            { key: FlowStatus, value: 'scheduled' },
+          ],
+        });
+        return inserted;
+      });
+      await audit('market.create', { type: 'market', id: marketId }, { question: body.question });
+      return { status: 201, body: marketView(row as MarketRow) };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/markets',
+    summary: 'Markets, newest first, with their current prices',
+    tag: 'markets',
+    capability: 'market:read',
+    query: ListQuery,
+    responses: { 200: { description: 'Markets' } },
+    handler: async ({ query, deps }) => {
+      const rows = await listMarkets(deps.db, query.status, query.limit);
+      const markets = await Promise.all(
+        rows.map(async (r) => {
+          const v = await committedView(deps.db, r.id);
+          return { ...marketView(r), prices: { yes: v.yes, no: v.no, lastPrice: v.lastPrice, volume: v.volume } };
+        }),
+      );
+      return { status: 200, body: { markets } };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/markets/:marketId',
+    summary: 'A market with its order book (YES terms) and last price',
+    tag: 'markets',
+    capability: 'market:read',
+    params: MarketParams,
+    responses: { 200: { description: 'The market and its book' } },
+    handler: async ({ params, deps }) => {
+      const row = await getMarket(deps.db, params.marketId);
+      if (!row) throw notFound('market');
+      return { status: 200, body: { ...marketView(row), book: await committedView(deps.db, row.id) } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/markets/:marketId/orders',
+    summary: 'Place an order; accepted durably (funds held) before the engine matches it',
+    tag: 'markets',
+    capability: 'market:trade',
+    params: MarketParams,
+    body: OrderBody,
+    rateLimit: 'orders',
+    responses: { 202: { description: 'Accepted; follow it on the WebSocket or GET the order', schema: Accepted } },
+    handler: async ({ params, body, principal, deps }) => {
+      const feeBps = await marketFeeBps(deps, params.marketId);
+      if (feeBps === null) throw notFound('market');
+      // Batched with the requests arriving alongside: one transaction for all, answered after it commits.
+      const placed = await marketIntake(deps.db).place({
+        marketId: params.marketId,
+        userId: principal.userId,
+        clientOrderId: body.clientOrderId,
+        side: body.side,
+        action: body.action,
+        price: body.price,
+        quantity: body.quantity,
+        tif: body.tif,
+        seenPrice: body.seenPrice ?? null,
+        slippageBps: body.slippageBps,
+        holdAmount: maxBuyCost(body.price, body.quantity, feeBps),
+      });
+      if (placed.result !== 'accepted' && placed.result !== 'replayed') {
+        const [status, message] = INTAKE_ERRORS[placed.result];
+        throw new ApiError(status, placed.result, message);
+      }
+      // The engine polls too; the wake-up only saves it a few milliseconds.
+      wake(deps, params.marketId);
+      return { status: 202, body: { orderId: placed.orderId, seq: placed.seq, status: 'accepted', replayed: placed.result === 'replayed' } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/markets/:marketId/orders/:orderId/cancel',
+    summary: 'Ask the engine to cancel an order (it may already have filled)',
+    tag: 'markets',
+    capability: 'market:trade',
+    params: OrderParams,
+    rateLimit: 'orders',
+    responses: { 202: { description: 'Cancel queued' } },
+    handler: async ({ params, principal, deps }) => {
+      const outcome = await requestCancel(deps.db, params.marketId, params.orderId, principal.userId);
+      if (outcome === 'not_found') throw notFound('order');
+      if (outcome === 'market_not_open') throw new ApiError(409, 'market_not_open', 'the market is not open; its orders are cancelled at close');
+      if (outcome === 'already_done') throw new ApiError(409, 'order_not_open', 'the order is no longer open');
+      wake(deps, params.marketId);
+      return { status: 202, body: { orderId: params.orderId, cancelRequested: true } };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/markets/:marketId/orders',
+    summary: "The caller's orders in a market (admin: any user's with ?userId=)",
+    tag: 'markets',
+    capability: 'market:read',
+    params: MarketParams,
+    query: MineQuery,
+    responses: { 200: { description: 'Orders, newest first' } },
+    handler: async ({ params, query, principal, deps }) => {
+      const userId = query.userId ?? principal.userId;
+      assertOwnerOr(principal, userId, 'market:admin');
+      return { status: 200, body: { orders: await listUserOrders(deps.db, params.marketId, userId, query.limit) } };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/markets/:marketId/orders/:orderId',
+    summary: 'One order',
+    tag: 'markets',
+    capability: 'market:read',
+    params: OrderParams,
+    responses: { 200: { description: 'The order' } },
+    handler: async ({ params, principal, deps }) => {
+      const row = await getOrder(deps.db, params.orderId);
+      if (!row || row.market_id !== params.marketId) throw notFound('order');
+      assertOwnerOr(principal, row.user_id, 'market:admin');
+      return { status: 200, body: orderView(row) };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/markets/:marketId/positions',
+    summary: "The caller's positions in a market and P&L (marked at the last price, or the payout once settled)",
+    tag: 'markets',
+    capability: 'market:read',
+    params: MarketParams,
+    query: MineQuery,
+    responses: { 200: { description: 'Positions and P&L' } },
+    handler: async ({ params, query, principal, deps }) => {
+      const userId = query.userId ?? principal.userId;
+      assertOwnerOr(principal, userId, 'market:admin');
+      if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
+      return { status: 200, body: await userPositions(deps.db, params.marketId, userId) };
+    },
+  });
+
+  const lifecycle = (name: 'close' | 'resolve' | 'void', summary: string, body: z.ZodType) =>
+    api.route({
+      method: 'post',
+      path: `/v1/markets/:marketId/${name}`,
+      summary,
+      tag: 'markets',
+      capability: 'market:admin',
+      params: MarketParams,
+      body: body as typeof CloseBody,
+      idempotent: true,
+      responses: { 200: { description: 'The market workflow state' } },
+      handler: async ({ params, body: payload, deps, audit }) => {
+        const market = await getMarket(deps.db, params.marketId);
+        if (!market) throw notFound('market');
+        const finished = finishedOutcome(market, name, payload);
+        if (finished) return finished;
+        const state = await updateMarket(deps, params.marketId, name, payload);
+        await audit(`market.${name}`, { type: 'market', id: params.marketId }, payload as Record<string, unknown>);
+        return { status: 200, body: state };
+      },
+    });
+  lifecycle('close', 'Close trading now, or move the close earlier with `at` (admin)', CloseBody);
+  lifecycle('resolve', 'Record the outcome and its source (admin); pays out after the dispute window', ResolveBody);
+  lifecycle('void', 'Abandon the market (admin): every user is refunded their net cost', VoidBody);
+}
+
+/**
+ * A finished market's workflow is gone; repeating the request that finished it is answered with
+ * the recorded result (nothing happens again), anything else is a conflict.
+ */
+function finishedOutcome(market: MarketRow, name: 'close' | 'resolve' | 'void', payload: unknown) {
+  if (market.status !== 'settled' && market.status !== 'voided') return null;
+  const same =
+    (name === 'resolve' && market.status === 'settled' && market.outcome === (payload as { outcome: string }).outcome) ||
+    (name === 'void' && market.status === 'voided');
+  if (!same) throw new ApiError(409, 'market_finished', `market is already ${market.status}`);
+  return { status: 200, body: { marketId: market.id, phase: market.status, outcome: market.outcome, voidReason: market.void_reason } };
+}
+
+/**
+ * Wakes the market's engine after a commit. Coalesced: while a wake-up for the market is in flight,
+ * further ones only mark it dirty and one more is sent when it completes — so every commit is still
+ * followed by a wake-up sent after it, at one Redis publish per round trip instead of per order.
+ */
+const wakesByPubSub = new WeakMap<object, Map<string, { dirty: boolean }>>();
+function wake(deps: ApiDeps, marketId: string): void {
+  let wakes = wakesByPubSub.get(deps.pubsub);
+  if (!wakes) wakesByPubSub.set(deps.pubsub, (wakes = new Map()));
+  const inflight = wakes.get(marketId);
+  if (inflight) {
+    inflight.dirty = true;
+    return;
+  }
+  const state = { dirty: false };
+  wakes.set(marketId, state);
+  deps.pubsub
+    .publish(marketWakeChannel(marketId), 1)
+    .catch((err) => deps.logger.warn({ err }, 'engine wake-up failed'))
+    .finally(() => {
+      wakes.delete(marketId);
+      if (state.dirty) wake(deps, marketId);
+    });
+}

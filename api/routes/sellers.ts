@@ -1,0 +1,268 @@
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { z } from 'zod';
+import { accounts } from '../../domain/ledger/accounts';
+import { payoutWorkflowId } from '../../domain/flow-ids';
+import { getBalance } from '../../db/ledger-reports';
+import { isUniqueViolation } from '../../db/errors';
+import { newPayoutId } from '../../activities/payout';
+import { FlowStatus, SellerId } from '../../workflows/search-attributes';
+import { assertOwnerOr } from '../auth';
+import { ApiError, notFound } from '../errors';
+import type { ApiRouter } from '../router';
+
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+const SellerParams = z.strictObject({ sellerId: Id });
+const ProductParams = z.strictObject({ productId: Id });
+const PayoutParams = z.strictObject({ payoutId: z.string().regex(/^po_[a-f0-9]{24}$/, 'not a payout id') });
+const BankRef = z.string().regex(/^[A-Za-z0-9_.:-]{2,64}$/, 'must be a bank account reference');
+
+const SellerBody = z.strictObject({
+  sellerId: Id,
+  name: z.string().min(1).max(200),
+  commissionBps: z.number().int().min(0).max(10_000).describe('platform commission in basis points (1250 = 12.5%)'),
+  bankAccountRef: BankRef,
+});
+const ReferralBody = z.strictObject({
+  buyerId: Id,
+  referrerId: Id,
+  rateBps: z.number().int().min(0).max(10_000),
+});
+const ProductBody = z.strictObject({
+  productId: Id,
+  name: z.string().min(1).max(200),
+  price: z.number().int().min(1).max(100_000_000).describe('paise'),
+  stock: z.number().int().min(0).max(1_000_000),
+});
+const ProductPatch = z
+  .strictObject({
+    price: z.number().int().min(1).max(100_000_000).optional(),
+    addStock: z.number().int().min(-1_000_000).max(1_000_000).optional().describe('added to the stock (negative removes; never below 0)'),
+    active: z.boolean().optional(),
+  })
+  .refine((b) => b.price !== undefined || b.addStock !== undefined || b.active !== undefined, 'send at least one of price, addStock, active');
+
+function productView(r: any) {
+  return { productId: r.id, sellerId: r.seller_id, name: r.name, price: r.price, stock: r.stock, active: r.active };
+}
+
+function payoutView(r: any) {
+  return {
+    payoutId: r.id,
+    workflowId: payoutWorkflowId(r.id),
+    sellerId: r.seller_id,
+    amount: r.amount,
+    status: r.status,
+    providerState: r.provider_state,
+    failureCode: r.failure_code,
+    failureMessage: r.failure_message,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+export function registerSellerRoutes(api: ApiRouter): void {
+  api.route({
+    method: 'post',
+    path: '/v1/sellers',
+    summary: 'Admin: register a seller with its commission rate and bank account',
+    tag: 'sellers',
+    capability: 'seller:admin',
+    body: SellerBody,
+    responses: { 201: { description: 'Registered' }, 409: { description: 'Already registered' } },
+    handler: async ({ body, deps, audit }) => {
+      try {
+        await deps.db('sellers').insert({ id: body.sellerId, name: body.name, commission_bps: body.commissionBps, bank_account_ref: body.bankAccountRef });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ApiError(409, 'seller_exists', `Seller ${body.sellerId} is already registered`);
+        throw err;
+      }
+      await audit('seller.create', { type: 'seller', id: body.sellerId }, { commissionBps: body.commissionBps });
+      return { status: 201, body: { ...body } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/referrals',
+    summary: 'Admin: record who referred a buyer (earns rateBps of each settled order, paid by the platform)',
+    tag: 'sellers',
+    capability: 'seller:admin',
+    body: ReferralBody,
+    responses: { 201: { description: 'Recorded' }, 409: { description: 'The buyer already has a referrer' } },
+    handler: async ({ body, deps, audit }) => {
+      if (body.buyerId === body.referrerId) throw new ApiError(422, 'self_referral', 'A buyer cannot refer themselves');
+      try {
+        await deps.db('referrals').insert({ buyer_id: body.buyerId, referrer_id: body.referrerId, rate_bps: body.rateBps });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ApiError(409, 'already_referred', `Buyer ${body.buyerId} already has a referrer`);
+        throw err;
+      }
+      await audit('referral.create', { type: 'user', id: body.buyerId }, { ...body });
+      return { status: 201, body };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/sellers/:sellerId/products',
+    summary: 'Seller: list a product with its price and stock',
+    tag: 'sellers',
+    capability: ['seller:manage', 'seller:admin'],
+    params: SellerParams,
+    body: ProductBody,
+    responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' } },
+    handler: async ({ principal, params, body, deps }) => {
+      assertOwnerOr(principal, params.sellerId, 'seller:admin');
+      const seller = await deps.db('sellers').where({ id: params.sellerId }).first('id');
+      if (!seller) throw notFound('seller');
+      try {
+        const [row] = await deps.db('products')
+          .insert({ id: body.productId, seller_id: params.sellerId, name: body.name, price: body.price, stock: body.stock })
+          .returning('*');
+        return { status: 201, body: productView(row) };
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ApiError(409, 'product_exists', `Product ${body.productId} already exists`);
+        throw err;
+      }
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/sellers/:sellerId/products',
+    summary: "A seller's products with their stock",
+    tag: 'sellers',
+    capability: ['seller:manage', 'seller:admin', 'order:read:any'],
+    params: SellerParams,
+    responses: { 200: { description: 'Products' } },
+    handler: async ({ principal, params, deps }) => {
+      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
+      const rows = await deps.db('products').where({ seller_id: params.sellerId }).orderBy('id');
+      return { status: 200, body: { products: rows.map(productView) } };
+    },
+  });
+
+  api.route({
+    method: 'patch',
+    path: '/v1/products/:productId',
+    summary: 'Seller: change a price, add or remove stock, or stop selling',
+    tag: 'sellers',
+    capability: ['seller:manage', 'seller:admin'],
+    params: ProductParams,
+    body: ProductPatch,
+    responses: { 200: { description: 'Updated' }, 409: { description: 'Stock would go below zero' } },
+    handler: async ({ principal, params, body, deps }) => {
+      const product = await deps.db('products').where({ id: params.productId }).first();
+      if (!product) throw notFound('product');
+      assertOwnerOr(principal, product.seller_id, 'seller:admin');
+      // Relative stock change in one conditional UPDATE, so it never races a reservation.
+      const { rows } = await deps.db.raw(
+        `UPDATE products SET price = coalesce(?, price), stock = stock + ?, active = coalesce(?, active), updated_at = now()
+         WHERE id = ? AND stock + ? >= 0 RETURNING *`,
+        [body.price ?? null, body.addStock ?? 0, body.active ?? null, params.productId, body.addStock ?? 0],
+      );
+      if (rows.length === 0) throw new ApiError(409, 'stock_below_zero', 'Not that much stock left to remove');
+      return { status: 200, body: productView(rows[0]) };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/sellers/:sellerId/balance',
+    summary: "A seller's payable (may be negative after refunds) and what is on its way to the bank",
+    tag: 'sellers',
+    capability: ['seller:manage', 'order:read:any', 'payout:manage:any'],
+    params: SellerParams,
+    responses: { 200: { description: 'Balances in paise' } },
+    handler: async ({ principal, params, deps }) => {
+      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
+      const [payable, inFlight] = await Promise.all([
+        getBalance(deps.db, accounts.sellerPayable(params.sellerId)),
+        getBalance(deps.db, accounts.sellerPayoutInFlight(params.sellerId)),
+      ]);
+      return { status: 200, body: { sellerId: params.sellerId, currency: 'INR', payable: payable.balance, payoutInFlight: inFlight.balance } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/sellers/:sellerId/payouts',
+    summary: 'Pay the whole positive payable out to the bank',
+    tag: 'sellers',
+    capability: ['seller:manage', 'payout:manage:any'],
+    params: SellerParams,
+    idempotent: true,
+    rateLimit: 'money',
+    responses: {
+      202: { description: 'Started; follow it with GET /v1/payouts/{payoutId}' },
+      409: { description: 'A payout is already under way' },
+      422: { description: 'Nothing to pay out (payable is zero or negative)' },
+    },
+    handler: async ({ principal, params, deps, audit }) => {
+      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'payout:manage:any');
+      const seller = await deps.db('sellers').where({ id: params.sellerId }).first();
+      if (!seller) throw notFound('seller');
+      // Checked before the payable: a payout under way has already emptied it.
+      const active = await deps.db('payouts').where({ seller_id: params.sellerId }).whereIn('status', ['pending', 'in_flight']).first('id');
+      if (active) throw payoutInProgress();
+      const payable = await getBalance(deps.db, accounts.sellerPayable(params.sellerId));
+      if (payable.balance <= 0) {
+        throw new ApiError(422, 'nothing_to_pay', `The payable balance is ${payable.balance} paise; nothing to pay out`, { payable: payable.balance });
+      }
+      const payoutId = newPayoutId();
+      let row;
+      try {
+        [row] = await deps.db('payouts')
+          .insert({ id: payoutId, seller_id: params.sellerId, status: 'pending', bank_account_ref: seller.bank_account_ref, requested_by: principal.userId })
+          .returning('*');
+      } catch (err) {
+        if (isUniqueViolation(err)) throw payoutInProgress(); // a concurrent request won the race
+        throw err;
+      }
+      await deps.temporal.workflow.start('payoutWorkflow', {
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        workflowId: payoutWorkflowId(payoutId),
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        args: [{ payoutId, sellerId: params.sellerId }],
+        typedSearchAttributes: [
+          { key: SellerId, value: params.sellerId },
+          { key: FlowStatus, value: 'pending' },
+        ],
+      });
+      await audit('payout.request', { type: 'seller', id: params.sellerId }, { payoutId });
+      return { status: 202, body: payoutView(row) };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/sellers/:sellerId/payouts',
+    summary: "A seller's payouts, newest first (failed ones say why)",
+    tag: 'sellers',
+    capability: ['seller:manage', 'order:read:any', 'payout:manage:any'],
+    params: SellerParams,
+    responses: { 200: { description: 'Payouts' } },
+    handler: async ({ principal, params, deps }) => {
+      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
+      const rows = await deps.db('payouts').where({ seller_id: params.sellerId }).orderBy('created_at', 'desc').limit(100);
+      return { status: 200, body: { payouts: rows.map(payoutView) } };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/payouts/:payoutId',
+    summary: 'One payout and its status',
+    tag: 'sellers',
+    capability: ['seller:manage', 'order:read:any', 'payout:manage:any'],
+    params: PayoutParams,
+    responses: { 200: { description: 'The payout' } },
+    handler: async ({ principal, params, deps }) => {
+      const row = await deps.db('payouts').where({ id: params.payoutId }).first();
+      if (!row) throw notFound('payout');
+      if (principal.userId !== row.seller_id) assertOwnerOr(principal, row.seller_id, 'order:read:any');
+      return { status: 200, body: payoutView(row) };
+    },
+  });
+}
+
+const payoutInProgress = () => new ApiError(409, 'payout_in_progress', 'A payout for this seller is already under way');

@@ -1,0 +1,192 @@
+import type http from 'node:http';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { z } from 'zod';
+import { committedView, getMarket } from '../../db/market-queries';
+import { marketFeedChannel, marketUserChannel, type FeedMessage } from '../../domain/market/feed';
+import { verifyToken, type Principal } from '../auth';
+import { can } from '../../domain/capabilities';
+import type { ApiDeps } from '../deps';
+import { ApiError } from '../errors';
+
+export const MARKET_WS_PATH = '/v1/ws';
+
+const ClientMessage = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('subscribe'), market: z.string().regex(/^mk_[a-z0-9]{8,40}$/) }),
+  z.strictObject({ op: z.literal('unsubscribe'), market: z.string().max(64) }),
+  z.strictObject({ op: z.literal('auth'), token: z.string().min(10).max(4096) }),
+]);
+
+/** Past this much unsent data a slow watcher skips intermediate market states (it gets the next one). */
+const SLOW_CLIENT_BYTES = 1 << 20;
+
+interface Subscription {
+  /** Per-subscription message number: 1 for the snapshot, then +1 per update — no gaps. */
+  seq: number;
+  /** Newest market version this watcher has; anything older is never sent. */
+  version: number;
+  ready: boolean;
+  buffered: FeedMessage | null;
+}
+
+class Connection {
+  readonly markets = new Map<string, Subscription>();
+  principal: Principal | null = null;
+  userSeq = 0;
+  unsubscribeUser: (() => Promise<void>) | null = null;
+  alive = true;
+  constructor(readonly ws: WebSocket) {}
+
+  send(message: unknown): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  deliver(marketId: string, sub: Subscription, m: FeedMessage): void {
+    if (m.view.version <= sub.version) return; // stale: the watcher already has something newer
+    if (this.ws.bufferedAmount > SLOW_CLIENT_BYTES) return;
+    sub.version = m.view.version;
+    this.send({ type: 'update', market: marketId, seq: ++sub.seq, view: m.view, trades: m.trades, publishedAt: m.publishedAt });
+  }
+}
+
+/**
+ * Live market data over WebSocket on the API's own HTTP server. Every API instance subscribes to
+ * the pub/sub feed of the markets its clients watch, so any instance can serve any market:
+ * subscribe → a snapshot of the committed book, then conflated updates (≤ 10/s, newer versions
+ * only, gap-free seq). With a JWT (`?token=` or an `auth` message) the client also receives its
+ * own order and fill events.
+ */
+export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => Promise<void> {
+  const wss = new WebSocketServer({ server, path: MARKET_WS_PATH, maxPayload: 16 * 1024 });
+  const watchers = new Map<string, { conns: Set<Connection>; unsubscribe: Promise<() => Promise<void>> }>();
+
+  const watch = async (marketId: string, conn: Connection) => {
+    let entry = watchers.get(marketId);
+    if (!entry) {
+      const conns = new Set<Connection>();
+      const unsubscribe = deps.pubsub.subscribe(marketFeedChannel(marketId), (raw) => {
+        const m = raw as FeedMessage;
+        for (const c of conns) {
+          const sub = c.markets.get(marketId);
+          if (!sub) continue;
+          if (sub.ready) c.deliver(marketId, sub, m);
+          else if (!sub.buffered || sub.buffered.view.version < m.view.version) sub.buffered = m;
+        }
+      });
+      entry = { conns, unsubscribe };
+      watchers.set(marketId, entry);
+    }
+    entry.conns.add(conn);
+    await entry.unsubscribe;
+  };
+
+  const unwatch = async (marketId: string, conn: Connection) => {
+    const entry = watchers.get(marketId);
+    if (!entry) return;
+    entry.conns.delete(conn);
+    if (entry.conns.size === 0) {
+      watchers.delete(marketId);
+      await (await entry.unsubscribe)();
+    }
+  };
+
+  const subscribeMarket = async (conn: Connection, marketId: string) => {
+    if (conn.markets.has(marketId)) return;
+    const market = await getMarket(deps.db, marketId);
+    if (!market) {
+      conn.send({ type: 'error', code: 'market_not_found', market: marketId, message: 'market not found' });
+      return;
+    }
+    const sub: Subscription = { seq: 0, version: -1, ready: false, buffered: null };
+    conn.markets.set(marketId, sub);
+    // Listen first, then read the snapshot: anything published meanwhile is newer or already in it.
+    await watch(marketId, conn);
+    const view = await committedView(deps.db, marketId);
+    sub.version = view.version;
+    conn.send({ type: 'snapshot', market: marketId, seq: ++sub.seq, status: market.status, view });
+    sub.ready = true;
+    if (sub.buffered) conn.deliver(marketId, sub, sub.buffered);
+    sub.buffered = null;
+  };
+
+  const authenticate = async (conn: Connection, token: string) => {
+    let principal: Principal;
+    try {
+      principal = verifyToken(deps.config.JWT_SECRET, token);
+    } catch (err) {
+      conn.send({ type: 'error', code: err instanceof ApiError ? err.code : 'invalid_token', message: 'The token is not valid' });
+      return;
+    }
+    if (!can(principal.roles, 'market:read')) {
+      conn.send({ type: 'error', code: 'forbidden', message: 'This needs the market:read capability' });
+      return;
+    }
+    if (conn.unsubscribeUser) await conn.unsubscribeUser();
+    conn.principal = principal;
+    conn.unsubscribeUser = await deps.pubsub.subscribe(marketUserChannel(principal.userId), (m) => {
+      conn.send({ ...(m as object), seq: ++conn.userSeq });
+    });
+    conn.send({ type: 'authenticated', userId: principal.userId });
+  };
+
+  const connections = new Set<Connection>();
+  wss.on('connection', (ws, req) => {
+    const conn = new Connection(ws);
+    connections.add(conn);
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    let chain: Promise<unknown> = Promise.resolve();
+    // Handle a client's messages one at a time, in order.
+    const enqueue = (fn: () => Promise<void>) => {
+      chain = chain.then(fn).catch((err) => {
+        deps.logger.warn({ err }, 'websocket message failed');
+        conn.send({ type: 'error', code: 'internal_error', message: 'Something went wrong on our side' });
+      });
+    };
+    const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+    if (token) enqueue(() => authenticate(conn, token));
+    ws.on('message', (data: RawData) => {
+      let parsed: z.infer<typeof ClientMessage>;
+      try {
+        parsed = ClientMessage.parse(JSON.parse(data.toString()));
+      } catch {
+        conn.send({ type: 'error', code: 'bad_message', message: 'expected {op:"subscribe"|"unsubscribe", market} or {op:"auth", token}' });
+        return;
+      }
+      if (parsed.op === 'subscribe') enqueue(() => subscribeMarket(conn, parsed.market));
+      else if (parsed.op === 'unsubscribe')
+        enqueue(async () => {
+          conn.markets.delete(parsed.market);
+          await unwatch(parsed.market, conn);
+        });
+      else enqueue(() => authenticate(conn, parsed.token));
+    });
+    ws.on('close', () => {
+      connections.delete(conn);
+      enqueue(async () => {
+        for (const marketId of [...conn.markets.keys()]) await unwatch(marketId, conn);
+        conn.markets.clear();
+        if (conn.unsubscribeUser) await conn.unsubscribeUser();
+      });
+    });
+    ws.on('error', () => ws.terminate());
+  });
+
+  // Drop connections that stopped answering pings (a phone that went into a tunnel).
+  const pinger = setInterval(() => {
+    for (const conn of connections) {
+      if (!conn.alive) conn.ws.terminate();
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, 30_000);
+  pinger.unref();
+
+  return async () => {
+    clearInterval(pinger);
+    for (const ws of wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    for (const [, entry] of watchers) await (await entry.unsubscribe)();
+    watchers.clear();
+  };
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'mandi-dev-secret-change-me-in-production-0123456789';
+const DEV_WEBHOOK_SECRET = 'mandi-dev-webhook-secret';
+
+const optionalUrl = z.string().url().optional();
+
+/** Everything configurable, read once from the environment. A bad value stops start-up. */
+const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: optionalUrl,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATA_DIR: z.string().min(1).default('.data'),
+
+    TEMPORAL_ADDRESS: z.string().min(1).optional(),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('mandi'),
+    TEMPORAL_UI_URL: optionalUrl,
+    TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+
+    DATABASE_URL: optionalUrl,
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+    REDIS_URL: optionalUrl,
+
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    PSP_WEBHOOK_SECRET: z.string().min(16).optional(),
+
+    // Checkout timers (the return window closes before settlement; no delivery by the deadline cancels).
+    CHECKOUT_RETURN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(7 * 24 * 3600),
+    CHECKOUT_DELIVERY_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(14 * 24 * 3600),
+
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    BODY_LIMIT: z.string().default('100kb'),
+  })
+  .transform((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });
+    }
+    return {
+      ...env,
+      JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
+      PSP_WEBHOOK_SECRET: env.PSP_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
+    };
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means unset, as in most twelve-factor tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = ConfigSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

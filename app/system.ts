@@ -1,0 +1,134 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import Redis from 'ioredis';
+import type { ActivityDeps } from '../activities/deps';
+import { startHttpServer } from '../api/server';
+import { createDb, migrateLatest } from '../db/knex';
+import { FakePaymentProvider } from '../infra/fake-payment-provider';
+import { FakePayoutProvider } from '../infra/fake-payout-provider';
+import { createPubSub } from '../infra/pubsub';
+import { isListening, startDevServer } from '../scripts/temporal-dev-server';
+import { createMandiWorker } from '../workers/mandi-worker';
+import type { Config } from './config';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import type { Logger } from './logger';
+import { ensureSchedules } from './schedules';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface RunningSystem {
+  apiUrl: string | null;
+  temporalUiUrl: string | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up what is missing (Temporal dev server, embedded Postgres), applies migrations, then
+ * starts the worker and/or the API. `stop()` undoes it in reverse order.
+ */
+export async function startSystem(config: Config, role: Role, logger: Logger): Promise<RunningSystem> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    fs.mkdirSync(config.DATA_DIR, { recursive: true });
+
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUiUrl = config.TEMPORAL_UI_URL ?? null;
+    if (!temporalAddress) {
+      if (await isListening(config.TEMPORAL_DEV_PORT)) {
+        logger.info({ port: config.TEMPORAL_DEV_PORT }, 'reusing the Temporal dev server already running');
+      } else {
+        logger.info('starting the Temporal dev server (history in %s)', path.join(config.DATA_DIR, 'temporal.db'));
+        const dev = await startDevServer({
+          port: config.TEMPORAL_DEV_PORT,
+          uiPort: config.TEMPORAL_DEV_UI_PORT,
+          dbFile: path.join(config.DATA_DIR, 'temporal.db'),
+        });
+        stops.push(dev.stop);
+      }
+      temporalAddress = `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
+      temporalUiUrl ??= `http://localhost:${config.TEMPORAL_DEV_UI_PORT}`;
+    }
+
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      logger.info('no DATABASE_URL: starting an embedded Postgres under %s', config.DATA_DIR);
+      const embedded = await startEmbeddedPostgres(config.DATA_DIR);
+      stops.push(embedded.stop);
+      databaseUrl = embedded.url;
+    }
+    const db = createDb(databaseUrl, config.DATABASE_POOL_MAX);
+    stops.push(() => db.destroy());
+    const applied = await migrateLatest(db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+
+    const pubsub = createPubSub(config.REDIS_URL);
+    stops.push(() => pubsub.close());
+    const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, enableAutoPipelining: true }) : undefined;
+    if (redis) stops.push(async () => void redis.disconnect());
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+    let apiUrl: string | null = null;
+    const publicUrl = config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
+
+    if (role !== 'api') {
+      // The SDK's own INFO lines (bundle sizes, state changes) drown the useful ones.
+      // We drain on signals ourselves, in order (see app/start.ts), so the SDK must not.
+      Runtime.install({
+        logger: new DefaultLogger(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? 'DEBUG' : 'WARN'),
+        shutdownSignals: [],
+      });
+      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+      stops.push(() => workerConnection.close());
+      const deps: ActivityDeps = {
+        db,
+        pubsub,
+        logger,
+        temporal,
+        payments: new FakePaymentProvider(db, {
+          webhookUrl: `${publicUrl}/v1/webhooks/psp`,
+          webhookSecret: config.PSP_WEBHOOK_SECRET,
+        }),
+        payouts: new FakePayoutProvider(db),
+      };
+      const worker = await createMandiWorker({
+        connection: workerConnection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        deps,
+      });
+      const running = worker.run();
+      stops.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      });
+      await ensureSchedules(temporal, config);
+      logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+    }
+
+    if (role !== 'worker') {
+      const http = await startHttpServer({ config, db, temporal, pubsub, logger, redis }, config.PORT, config.HOST);
+      stops.push(http.close);
+      apiUrl = http.url;
+    }
+
+    return { apiUrl, temporalUiUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * Markets benchmark: the running system — Temporal dev server, a fresh Postgres database, Redis,
+ * the worker (market workflow + engine) in this process and the API in a child process — with
+ * many concurrent HTTP clients placing orders on one market and a WebSocket watcher.
+ *
+ *   npx tsx bench/markets.ts [--seconds=8] [--concurrency=64] [--paced-rate=1000]
+ *
+ * Phase 1 (latency), paced at 1,000 orders/s: background orders rest away from the touch
+ * (YES bids 100–400, asks 600–900) so they keep changing the book, and every 100 ms a probe moves
+ * the price (a YES bid at 450, then a NO buy that trades against it). Latency = from the probe's
+ * 202 to the first WebSocket update showing it (best bid 450, or the probe trade's volume).
+ * Phase 2 (throughput), unpaced: clients send a crossing mix as fast as the API accepts it;
+ * ordersPerSec = orders accepted ÷ time until the engine has matched and committed all of them.
+ *
+ * Prints one JSON line: {"bench":"markets","ordersPerSec":…,"priceLatencyP50ms":…,"priceLatencyP99ms":…}
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import knex from 'knex';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { loadConfig } from '../app/config';
+import { signToken } from '../api/auth';
+import { accounts } from '../domain/ledger/accounts';
+import { transfer } from '../domain/ledger/journal';
+import { postJournals } from '../db/ledger';
+import { createDb, migrateLatest, type Db } from '../db/knex';
+import { FakePaymentProvider } from '../infra/fake-payment-provider';
+import { RedisPubSub } from '../infra/pubsub';
+import { startDevServer } from '../scripts/temporal-dev-server';
+import { createMandiWorker } from '../workers/mandi-worker';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const USERS = 200;
+
+function arg(name: string, fallback: number): number {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? Number(hit.slice(name.length + 3)) : fallback;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+
+async function startApiProcess(env: Record<string, string>): Promise<{ url: string; kill(): Promise<void> }> {
+  // Node itself (not the tsx wrapper), so killing the child really stops the API.
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.resolve(__dirname, 'markets-api-process.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`API did not start: ${stderr}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /api-ready (\S+)/.exec(d.toString());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`API exited with ${code}: ${stderr}`)));
+  });
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) console.error(`API process exited (${code ?? signal}): ${stderr}`);
+      resolve();
+    }),
+  );
+  return {
+    url,
+    // SIGTERM first so a profiled API can write its profile; SIGKILL if it lingers.
+    kill: async () => {
+      stopping = true;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function engineProcessed(db: Db, marketId: string): Promise<number> {
+  return (await db('market_engines').where({ market_id: marketId }).first('processed')).processed;
+}
+
+async function main(): Promise<void> {
+  const seconds = arg('seconds', 8);
+  const concurrency = arg('concurrency', 64);
+  const pacedRate = arg('paced-rate', 1000);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const name = `mandi_bench_markets_${process.pid}`;
+  const admin = knex({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
+  await admin.raw(`CREATE DATABASE ${name}`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${name}`;
+  const db = createDb(dbUrl.toString(), 20);
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const [dev] = await Promise.all([startDevServer({ port: await freePort(), headless: true }), migrateLatest(db)]);
+    cleanups.push(() => dev.stop());
+    const taskQueue = `bench-markets-${process.pid}`;
+    const pubsub = new RedisPubSub(REDIS_URL);
+    cleanups.push(() => pubsub.close());
+    const clientConn = await Connection.connect({ address: dev.address });
+    cleanups.push(() => clientConn.close());
+    const nativeConn = await NativeConnection.connect({ address: dev.address });
+    const worker = await createMandiWorker({
+      connection: nativeConn,
+      namespace: 'default',
+      taskQueue,
+      deps: { db, pubsub, payments: new FakePaymentProvider(db), logger: pino({ level: 'silent' }), temporal: new Client({ connection: clientConn }) },
+    });
+    const running = worker.run();
+    cleanups.push(async () => {
+      worker.shutdown();
+      await running;
+      await nativeConn.close();
+    });
+    const api = await startApiProcess({
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL,
+      TEMPORAL_ADDRESS: dev.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    });
+    cleanups.push(() => api.kill());
+
+    const secret = loadConfig({ NODE_ENV: 'test' }).JWT_SECRET;
+    const users = Array.from({ length: USERS }, (_, i) => `bench_u${i}`);
+    const tokens = users.map((u) => signToken(secret, { userId: u, roles: ['customer'] }));
+    await db.transaction((trx) =>
+      postJournals(
+        trx,
+        users.map((u) => ({ idempotencyKey: `bench-fund-${u}`, reason: 'topup', lines: transfer(accounts.externalPsp, accounts.userWallet(u), 1_000_000_000) })),
+      ),
+    );
+    const adminToken = signToken(secret, { userId: 'bench_admin', roles: ['admin'] });
+    let networkErrors = 0;
+    const errorCodes: Record<string, number> = {};
+    const post = async (p: string, token: string, body: unknown, extra: Record<string, string> = {}) => {
+      try {
+        return await postOnce(p, token, body, extra);
+      } catch (err) {
+        networkErrors++;
+        const code = (err as { code?: string }).code ?? String(err);
+        errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+        return { status: 0, body: null as any };
+      }
+    };
+    // Keep-alive connections, bounded: requests beyond the pool wait on the client side instead of
+    // opening ever more sockets against the server's accept backlog.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(concurrency, 64), scheduling: 'lifo' });
+    cleanups.push(() => agent.destroy());
+    const apiUrl = new URL(api.url);
+    const postOnce = (p: string, token: string, body: unknown, extra: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const payload = JSON.stringify(body);
+        const req = http.request(
+          {
+            agent,
+            host: '127.0.0.1',
+            port: apiUrl.port,
+            path: p,
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...extra },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              try {
+                resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) });
+              } catch (err) {
+                reject(err);
+              }
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const created = await post(
+      '/v1/markets',
+      adminToken,
+      { question: 'Will the next over have a six?', opensAt: new Date(Date.now() + 300).toISOString(), closesAt: new Date(Date.now() + 3_600_000).toISOString(), feeBps: 200 },
+      { 'idempotency-key': `bench-create-${process.pid}` },
+    );
+    const marketId: string = created.body.marketId;
+    for (;;) {
+      const e = await db('market_engines').where({ market_id: marketId }).first('epoch');
+      if (e?.epoch >= 1) break;
+      await sleep(50);
+    }
+
+    // The watcher.
+    const updates: Array<{ at: number; view: any }> = [];
+    const listeners = new Set<(u: { at: number; view: any }) => void>();
+    const ws = new WebSocket(`ws://127.0.0.1:${apiUrl.port}/v1/ws`);
+    await new Promise((r) => ws.once('open', r));
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      if (m.type !== 'update' && m.type !== 'snapshot') return;
+      const u = { at: performance.now(), view: m.view };
+      updates.push(u);
+      for (const l of listeners) l(u);
+    });
+    ws.send(JSON.stringify({ op: 'subscribe', market: marketId }));
+    const waitForView = (pred: (v: any) => boolean, since: number) =>
+      new Promise<number>((resolve) => {
+        const hit = updates.find((u) => u.at >= since && pred(u.view));
+        if (hit) return resolve(hit.at);
+        const l = (u: { at: number; view: any }) => {
+          if (pred(u.view)) {
+            listeners.delete(l);
+            resolve(u.at);
+          }
+        };
+        listeners.add(l);
+      });
+
+    let seq = 0;
+    const place = (user: number, order: Record<string, unknown>) =>
+      post(`/v1/markets/${marketId}/orders`, tokens[user], { clientOrderId: `b${seq++}`, ...order });
+
+    // Phase 1: paced background flow plus price-moving probes.
+    const latencies: number[] = [];
+    const pacedEnd = performance.now() + seconds * 1000;
+    const background = (async () => {
+      const interval = 1000 / pacedRate;
+      let next = performance.now();
+      const inflight = new Set<Promise<unknown>>();
+      let i = 0;
+      while (performance.now() < pacedEnd) {
+        next += interval;
+        const bid = i % 2 === 0;
+        const p = place(2 + (i % (USERS - 2)), { side: bid ? 'YES' : 'NO', action: 'BUY', price: 100 + 50 * (i % 7), quantity: 1 + (i % 3) });
+        i++;
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
+        const wait = next - performance.now();
+        if (wait > 0) await sleep(wait);
+      }
+      await Promise.all(inflight);
+      return i;
+    })();
+    let volume = 0;
+    while (performance.now() < pacedEnd - 300) {
+      const a = await place(0, { side: 'YES', action: 'BUY', price: 450, quantity: 1 });
+      const t0 = performance.now();
+      if (a.status === 202) latencies.push((await waitForView((v) => v.bestBid === 450, t0)) - t0);
+      await sleep(100);
+      const b = await place(1, { side: 'NO', action: 'BUY', price: 550, quantity: 1 });
+      const t1 = performance.now();
+      const target = volume + 1;
+      if (b.status === 202) {
+        latencies.push((await waitForView((v) => v.volume >= target, t1)) - t1);
+        volume = target;
+      }
+      await sleep(100);
+    }
+    const pacedOrders = await background;
+
+    // Phase 2: unpaced crossing mix from many clients.
+    const before = await engineProcessed(db, marketId);
+    let accepted = 0;
+    let rejected = 0;
+    const tStart = performance.now();
+    const tEnd = tStart + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, c) => {
+        let k = c;
+        while (performance.now() < tEnd) {
+          const side = k % 2 === 0 ? 'YES' : 'NO';
+          const res = await place(2 + (k % (USERS - 2)), { side, action: 'BUY', price: 400 + 50 * (k % 5), quantity: 1 + (k % 4), tif: k % 5 === 0 ? 'IOC' : 'GTC' });
+          if (res.status === 202) accepted++;
+          else rejected++;
+          k += concurrency;
+        }
+      }),
+    );
+    const sent = performance.now();
+    while ((await engineProcessed(db, marketId)) < before + accepted) await sleep(20);
+    const matched = performance.now();
+
+    latencies.sort((x, y) => x - y);
+    const out = {
+      bench: 'markets',
+      ordersPerSec: Math.round(accepted / ((matched - tStart) / 1000)),
+      priceLatencyP50ms: Math.round(pct(latencies, 50) * 10) / 10,
+      priceLatencyP99ms: Math.round(pct(latencies, 99) * 10) / 10,
+      acceptedPerSec: Math.round(accepted / ((sent - tStart) / 1000)),
+      drainMs: Math.round(matched - sent),
+      rejected,
+      networkErrors,
+      ...(networkErrors > 0 ? { errorCodes } : {}),
+      pacedOrdersPerSec: Math.round(pacedOrders / seconds),
+      probes: latencies.length,
+      concurrency,
+    };
+    ws.close();
+    console.log(JSON.stringify(out));
+  } finally {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch {
+        // best effort
+      }
+    }
+    await db.destroy();
+    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.destroy();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,185 @@
+import { accountPolicy, shardFor } from '../domain/ledger/accounts';
+import { validateJournal } from '../domain/ledger/journal';
+import type { BatchResult, LiveOrder, OrderState, PendingCommand } from '../domain/market/batch';
+import type { Action, Side, TimeInForce } from '../domain/market';
+import { InsufficientFundsError, isCheckViolation } from './errors';
+import type { Db } from './knex';
+
+/** Another engine instance has taken over this market (its epoch is newer): stop at once. */
+export class StaleEngineError extends Error {
+  readonly type = 'StaleEngine';
+}
+
+export interface EngineClaim {
+  epoch: number;
+  lastBookSeq: number;
+  version: number;
+  lastPrice: number | null;
+  volume: number;
+  feeBps: number;
+}
+
+/** Takes over the market's engine: bumping the epoch fences out any older instance still running. */
+export async function claimEngine(db: Db, marketId: string): Promise<EngineClaim> {
+  const { rows } = await db.raw(
+    `UPDATE market_engines e SET epoch = e.epoch + 1, updated_at = now()
+     FROM markets m WHERE m.id = e.market_id AND e.market_id = ?
+     RETURNING e.epoch, e.last_book_seq, e.version, e.last_price, e.volume, m.fee_bps`,
+    [marketId],
+  );
+  if (rows.length === 0) throw new Error(`market ${marketId} has no engine row`);
+  const r = rows[0];
+  return { epoch: r.epoch, lastBookSeq: r.last_book_seq, version: r.version, lastPrice: r.last_price, volume: r.volume, feeBps: r.fee_bps };
+}
+
+export async function marketStatus(db: Db, marketId: string): Promise<string> {
+  const row = await db('markets').where({ id: marketId }).first('status');
+  return row.status;
+}
+
+function toLive(r: Record<string, any>): LiveOrder {
+  return {
+    orderId: r.id,
+    userId: r.user_id,
+    side: r.side as Side,
+    action: r.action as Action,
+    quantity: r.quantity,
+    status: r.status as OrderState,
+    bookSeq: r.book_seq,
+    bookPrice: r.book_price,
+    remaining: r.remaining,
+    filledQty: r.filled_qty,
+    cancelledQty: r.cancelled_qty,
+    filledCost: r.filled_cost,
+    fees: r.fees,
+    holdId: r.hold_id,
+    holdRemaining: r.hold_remaining,
+    rejectReason: r.reject_reason,
+    currentPrice: r.current_price,
+  };
+}
+
+export async function loadOpenOrders(db: Db, marketId: string): Promise<LiveOrder[]> {
+  const rows = await db('market_orders').where({ market_id: marketId, status: 'open' }).orderBy('book_seq');
+  return rows.map(toLive);
+}
+
+const PENDING_COLUMNS = ['id', 'user_id', 'side', 'action', 'price', 'quantity', 'tif', 'seen_price', 'slippage_bps', 'pending_seq', 'status', 'cancel_requested', 'hold_id', 'hold_remaining'];
+
+function toPending(r: Record<string, any>): PendingCommand {
+  return {
+    orderId: r.id,
+    userId: r.user_id,
+    side: r.side,
+    action: r.action,
+    price: r.price,
+    quantity: r.quantity,
+    tif: r.tif as TimeInForce,
+    seenPrice: r.seen_price,
+    slippageBps: r.slippage_bps,
+    pendingSeq: r.pending_seq,
+    status: r.status,
+    cancelRequested: r.cancel_requested,
+    holdId: r.hold_id,
+    holdRemaining: r.hold_remaining,
+  };
+}
+
+export async function readPending(db: Db, marketId: string, limit: number): Promise<PendingCommand[]> {
+  const rows = await db('market_orders')
+    .where({ market_id: marketId, engine_pending: true })
+    .orderBy('pending_seq')
+    .limit(limit)
+    .select(PENDING_COLUMNS);
+  return rows.map(toPending);
+}
+
+export interface CommitResult {
+  /** The market's new feed version. */
+  version: number;
+  /** Up to `nextLimit` queued commands, read after this batch's acks in the same transaction. */
+  next: PendingCommand[];
+}
+
+/**
+ * Commits one engine batch atomically in one statement (commit_market_batch): progress (fenced by
+ * the epoch), hold draw-downs, journals, fills, positions, order states and queue acks. One round
+ * trip, so the wallet rows it locks are not held while this process is busy elsewhere — intake
+ * queues behind those locks. Returns the new feed version and the next queued commands.
+ */
+export async function commitBatch(db: Db, marketId: string, epoch: number, batch: BatchResult, nextLimit = 0): Promise<CommitResult> {
+  batch.journals.forEach(validateJournal);
+  const ackSeq = new Map(batch.acks.map((a) => [a.orderId, a.pendingSeq]));
+  const changed = new Set(batch.orders.map((o) => o.orderId));
+  const payload = {
+    market_id: marketId,
+    epoch,
+    last_book_seq: batch.lastBookSeq,
+    processed: batch.acks.length,
+    last_price: batch.lastPrice,
+    volume: batch.volume,
+    holds: batch.holds.map((h) => ({ id: h.holdId, account: h.account, amount: h.amount })),
+    journals: batch.journals.map((j) => ({
+      key: j.idempotencyKey,
+      reason: j.reason,
+      ref_type: j.refType ?? null,
+      ref_id: j.refId ?? null,
+      actor: j.actor ?? 'system',
+      metadata: j.metadata ?? {},
+    })),
+    lines: batch.journals.flatMap((j) =>
+      j.lines.map((l) => ({
+        key: j.idempotencyKey,
+        account: l.account,
+        shard: shardFor(l.account, j.idempotencyKey),
+        amount: l.amount,
+        may_neg: accountPolicy(l.account).mayGoNegative,
+      })),
+    ),
+    fills: batch.fills.map((x) => ({
+      book_seq: x.bookSeq,
+      idx: x.idx,
+      kind: x.fill.kind,
+      yes_price: x.fill.yesPrice,
+      quantity: x.fill.quantity,
+      taker_order_id: x.fill.takerOrderId,
+      taker_user_id: x.fill.takerUserId,
+      taker_side: x.fill.takerSide,
+      taker_action: x.fill.takerAction,
+      taker_price: x.fill.takerPrice,
+      taker_fee: x.takerFee,
+      maker_order_id: x.fill.makerOrderId,
+      maker_user_id: x.fill.makerUserId,
+      maker_side: x.fill.makerSide,
+      maker_action: x.fill.makerAction,
+      maker_price: x.fill.makerPrice,
+      maker_fee: x.makerFee,
+    })),
+    positions: batch.positions.map((x) => ({ user_id: x.userId, side: x.side, quantity: x.quantity, locked: x.locked, cost: x.cost })),
+    orders: batch.orders.map((x) => ({
+      ack_seq: ackSeq.get(x.orderId) ?? null,
+      id: x.orderId,
+      status: x.status,
+      book_seq: x.bookSeq,
+      book_price: x.bookPrice,
+      remaining: x.remaining,
+      filled_qty: x.filledQty,
+      cancelled_qty: x.cancelledQty,
+      filled_cost: x.filledCost,
+      fees: x.fees,
+      hold_remaining: x.holdRemaining,
+      reject_reason: x.rejectReason,
+      current_price: x.currentPrice,
+    })),
+    acks: batch.acks.filter((a) => !changed.has(a.orderId)).map((a) => ({ id: a.orderId, pending_seq: a.pendingSeq })),
+  };
+  try {
+    const { rows } = await db.raw(`SELECT commit_market_batch(?::jsonb, ?::int) AS r`, [JSON.stringify(payload), nextLimit]);
+    const r = rows[0].r as { version: number; next: Array<Record<string, any>> };
+    return { version: r.version, next: r.next.map(toPending) };
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MK010') throw new StaleEngineError(`engine epoch ${epoch} of market ${marketId} is stale`);
+    if (isCheckViolation(err, 'no_overdraft')) throw new InsufficientFundsError(batch.journals.flatMap((j) => j.lines.filter((l) => l.amount < 0).map((l) => l.account)).join(', '));
+    throw err;
+  }
+}

@@ -1,0 +1,120 @@
+import { marketView, type MarketView } from '../domain/market/feed';
+import { PAYOUT } from '../domain/market';
+import type { Queryable } from './knex';
+
+export interface MarketRow {
+  id: string;
+  question: string;
+  status: string;
+  opens_at: Date;
+  closes_at: Date;
+  outcome: string | null;
+  resolution_source: string | null;
+  void_reason: string | null;
+  fee_bps: number;
+  [k: string]: unknown;
+}
+
+export async function getMarket(q: Queryable, marketId: string): Promise<MarketRow | undefined> {
+  return q('markets').where({ id: marketId }).first();
+}
+
+export async function listMarkets(q: Queryable, status: string | undefined, limit: number): Promise<MarketRow[]> {
+  return q('markets')
+    .modify((b) => {
+      if (status) b.where({ status });
+    })
+    .orderBy('opens_at', 'desc')
+    .limit(limit);
+}
+
+/**
+ * The committed book as watchers see it, read in one statement so the levels and the version
+ * agree: the resting orders aggregated by YES price, plus the last trade.
+ */
+export async function committedView(q: Queryable, marketId: string): Promise<MarketView> {
+  const { rows } = await q.raw(
+    `WITH e AS (SELECT version, last_price, volume FROM market_engines WHERE market_id = ?),
+     lv AS (
+       SELECT (side = 'YES') = (action = 'BUY') AS is_bid,
+              CASE WHEN side = 'YES' THEN book_price ELSE ${PAYOUT} - book_price END AS price,
+              sum(remaining)::bigint AS quantity, count(*)::int AS orders
+       FROM market_orders WHERE market_id = ? AND status = 'open' GROUP BY 1, 2
+     )
+     SELECT e.version, e.last_price, e.volume,
+       coalesce((SELECT json_agg(json_build_object('price', price, 'quantity', quantity, 'orders', orders) ORDER BY price DESC) FROM lv WHERE is_bid), '[]') AS bids,
+       coalesce((SELECT json_agg(json_build_object('price', price, 'quantity', quantity, 'orders', orders) ORDER BY price ASC) FROM lv WHERE NOT is_bid), '[]') AS asks
+     FROM e`,
+    [marketId, marketId],
+  );
+  const r = rows[0] ?? { version: 0, last_price: null, volume: 0, bids: [], asks: [] };
+  return marketView(marketId, r.version, r.bids, r.asks, r.last_price, r.volume);
+}
+
+export function orderView(r: Record<string, any>) {
+  return {
+    orderId: r.id,
+    marketId: r.market_id,
+    userId: r.user_id,
+    clientOrderId: r.client_order_id,
+    side: r.side,
+    action: r.action,
+    price: r.price,
+    quantity: r.quantity,
+    tif: r.tif,
+    seenPrice: r.seen_price,
+    slippageBps: r.slippage_bps,
+    seq: r.seq,
+    status: r.status,
+    cancelRequested: r.cancel_requested,
+    restingPrice: r.book_price,
+    remaining: r.remaining,
+    filledQty: r.filled_qty,
+    cancelledQty: r.cancelled_qty,
+    averagePrice: r.filled_qty > 0 ? Math.round(r.filled_cost / r.filled_qty) : null,
+    fees: r.fees,
+    rejectReason: r.reject_reason,
+    currentPrice: r.current_price,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+export async function listUserOrders(q: Queryable, marketId: string, userId: string, limit: number) {
+  const rows = await q('market_orders').where({ market_id: marketId, user_id: userId }).orderBy('seq', 'desc').limit(limit);
+  return rows.map(orderView);
+}
+
+export async function getOrder(q: Queryable, orderId: string) {
+  return q('market_orders').where({ id: orderId }).first();
+}
+
+/**
+ * A user's positions in a market and their P&L: cost is the net cash put in (fees included);
+ * value is the payout if settled, else the contracts marked at the last trade price.
+ */
+export async function userPositions(q: Queryable, marketId: string, userId: string) {
+  const market = await getMarket(q, marketId);
+  const engine = await q('market_engines').where({ market_id: marketId }).first('last_price');
+  const rows = await q('market_positions').where({ market_id: marketId, user_id: userId }).orderBy('side');
+  const settlement = await q('market_settlements').where({ market_id: marketId, user_id: userId }).first();
+  const last = engine?.last_price ?? null;
+  const positions = rows.map((r: any) => {
+    const mark = last === null ? null : r.side === 'YES' ? last : PAYOUT - last;
+    return { side: r.side, quantity: r.quantity, locked: r.locked, cost: r.cost, markPrice: mark, markValue: mark === null ? null : mark * r.quantity };
+  });
+  const cost = positions.reduce((s: number, p: any) => s + p.cost, 0);
+  let value: number | null;
+  if (settlement) value = settlement.amount;
+  else if (positions.some((p: any) => p.quantity > 0 && p.markValue === null)) value = null;
+  else value = positions.reduce((s: number, p: any) => s + (p.markValue ?? 0), 0);
+  return {
+    marketId,
+    userId,
+    marketStatus: market?.status ?? null,
+    positions,
+    netCost: cost,
+    value,
+    pnl: value === null ? null : value - cost,
+    settlement: settlement ? { kind: settlement.kind, amount: settlement.amount, contracts: settlement.contracts } : null,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Who may do what. Handlers ask for a capability; roles grant capabilities.
+ * A customer acts only on what is theirs (handlers check ownership on top of the capability);
+ * `:any` capabilities let staff act on everybody's.
+ */
+export const ROLES = ['customer', 'seller', 'support', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const CAPABILITIES = [
+  'wallet:read',
+  'wallet:topup',
+  'wallet:read:any',
+  'subscription:manage',
+  'subscription:manage:any',
+  'subscription:explain:any',
+  'subscription:admin',
+  'order:checkout',
+  'order:read:any',
+  'order:manage:any',
+  'seller:manage',
+  'seller:admin',
+  'payout:manage:any',
+  'market:trade',
+  'market:read',
+  'market:admin',
+  'ledger:admin',
+  'ops:read',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+const GRANTS: Record<Role, readonly Capability[]> = {
+  customer: ['wallet:read', 'wallet:topup', 'subscription:manage', 'order:checkout', 'market:trade', 'market:read'],
+  seller: ['wallet:read', 'seller:manage', 'market:read'],
+  support: [
+    'wallet:read:any',
+    'subscription:manage:any',
+    'subscription:explain:any',
+    'order:read:any',
+    'order:manage:any',
+    'market:read',
+    'ops:read',
+  ],
+  admin: [
+    'subscription:admin',
+    'wallet:read:any',
+    'subscription:manage:any',
+    'subscription:explain:any',
+    'order:read:any',
+    'order:manage:any',
+    'payout:manage:any',
+    'seller:admin',
+    'market:read',
+    'market:admin',
+    'ledger:admin',
+    'ops:read',
+  ],
+};
+
+export function capabilitiesOf(roles: readonly Role[]): Set<Capability> {
+  return new Set(roles.flatMap((role) => GRANTS[role] ?? []));
+}
+
+export function can(roles: readonly Role[], capability: Capability): boolean {
+  return capabilitiesOf(roles).has(capability);
+}
+
+/** Staff roles whose actions are written to the audit log. */
+export function isStaff(roles: readonly Role[]): boolean {
+  return roles.includes('support') || roles.includes('admin');
+}

@@ -1,0 +1,85 @@
+import { PAYOUT } from './constants';
+import type { BookSnapshot, LevelView } from './types';
+
+/** Levels shown to watchers on each side of the book. */
+export const FEED_DEPTH = 10;
+
+/** What a market's watchers see: the book in YES terms plus the last trade. */
+export interface MarketView {
+  marketId: string;
+  /** Engine batch version this view reflects; a newer one supersedes it. */
+  version: number;
+  bids: LevelView[];
+  asks: LevelView[];
+  bestBid: number | null;
+  bestAsk: number | null;
+  yes: { buy: number | null; sell: number | null };
+  no: { buy: number | null; sell: number | null };
+  lastPrice: number | null;
+  volume: number;
+}
+
+/** Builds a view from aggregated levels (bids best-first, asks best-first). */
+export function marketView(
+  marketId: string,
+  version: number,
+  bids: LevelView[],
+  asks: LevelView[],
+  lastPrice: number | null,
+  volume: number,
+  depth = FEED_DEPTH,
+): MarketView {
+  const bestBid = bids.length > 0 ? bids[0].price : null;
+  const bestAsk = asks.length > 0 ? asks[0].price : null;
+  return {
+    marketId,
+    version,
+    bids: bids.slice(0, depth),
+    asks: asks.slice(0, depth),
+    bestBid,
+    bestAsk,
+    yes: { buy: bestAsk, sell: bestBid },
+    no: { buy: bestBid === null ? null : PAYOUT - bestBid, sell: bestAsk === null ? null : PAYOUT - bestAsk },
+    lastPrice,
+    volume,
+  };
+}
+
+export function viewFromSnapshot(s: BookSnapshot, version: number, lastPrice: number | null, volume: number): MarketView {
+  return marketView(s.marketId, version, s.bids, s.asks, lastPrice, volume);
+}
+
+/** True when watchers would see the same thing (so nothing needs sending). */
+export function sameView(a: MarketView | null, b: MarketView): boolean {
+  if (a === null) return false;
+  return (
+    a.lastPrice === b.lastPrice &&
+    a.volume === b.volume &&
+    JSON.stringify(a.bids) === JSON.stringify(b.bids) &&
+    JSON.stringify(a.asks) === JSON.stringify(b.asks)
+  );
+}
+
+/** Pub/sub channels: a market's conflated feed, its engine wake-up, and one user's own order events. */
+export const marketFeedChannel = (marketId: string) => `market:${marketId}:feed`;
+export const marketWakeChannel = (marketId: string) => `market:${marketId}:wake`;
+export const marketUserChannel = (userId: string) => `market-user:${userId}`;
+
+export interface TradeView {
+  yesPrice: number;
+  quantity: number;
+  kind: string;
+  takerSide: string;
+  takerAction: string;
+}
+
+/** What the engine publishes on the feed channel (at most 10 a second per market). */
+export interface FeedMessage {
+  type: 'market';
+  view: MarketView;
+  /** Trades since the previous message (the most recent MAX_FEED_TRADES of them). */
+  trades: TradeView[];
+  publishedAt: number;
+}
+
+export const MAX_FEED_TRADES = 50;

@@ -1,0 +1,118 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Db } from '../db/knex';
+import {
+  PaymentDeclinedError,
+  ProviderUnavailableError,
+  type CreatePaymentRequest,
+  type PaymentProvider,
+  type ProviderPayment,
+  type WebhookEvent,
+} from './payment-provider';
+
+/**
+ * A sandbox PSP that lives in our repo. Its books are in the `fake_provider` schema so every
+ * process sees the same payments. The payment-method token picks the behaviour:
+ *   pm_ok                  succeeds after `settleDelayMs`, then sends a webhook
+ *   pm_declined            declined (card_declined), non-retryable
+ *   pm_insufficient_funds  declined (insufficient_funds), non-retryable
+ *   pm_flaky / pm_flaky_N  unavailable for the first N calls with a key (default 2), then like pm_ok
+ *   pm_timeout             accepted, but never sends a webhook: only polling finds it succeeded
+ */
+export interface FakePaymentProviderOptions {
+  settleDelayMs?: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+}
+
+const DEFAULT_FLAKY_FAILURES = 2;
+
+export function signWebhook(body: string, secret: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+export class FakePaymentProvider implements PaymentProvider {
+  private readonly settleDelayMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: FakePaymentProviderOptions = {},
+  ) {
+    this.settleDelayMs = options.settleDelayMs ?? 200;
+  }
+
+  async createPayment(req: CreatePaymentRequest): Promise<ProviderPayment> {
+    const method = req.paymentMethod;
+    if (method === 'pm_declined') throw new PaymentDeclinedError('card_declined', 'The card was declined');
+    if (method === 'pm_insufficient_funds') throw new PaymentDeclinedError('insufficient_funds', 'Insufficient funds on the card');
+    const flaky = /^pm_flaky(?:_(\d+))?$/.exec(method);
+    if (flaky) {
+      const calls = await this.countCall(req.idempotencyKey);
+      const failures = flaky[1] ? Number(flaky[1]) : DEFAULT_FLAKY_FAILURES;
+      if (calls <= failures) throw new ProviderUnavailableError(`provider unavailable (call ${calls} of ${failures} failing)`);
+    } else if (method !== 'pm_ok' && method !== 'pm_timeout') {
+      throw new PaymentDeclinedError('card_declined', `Unknown payment method ${method}`);
+    }
+
+    const id = `pay_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    await this.db.raw(
+      `INSERT INTO fake_provider.payments (id, idempotency_key, amount, payment_method, status, settles_at)
+       VALUES (?, ?, ?, ?, 'succeeded', now() + (? || ' milliseconds')::interval)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [id, req.idempotencyKey, req.amount, method, this.settleDelayMs],
+    );
+    const payment = await this.byKey(req.idempotencyKey);
+    if (payment.id === id && method !== 'pm_timeout') this.sendWebhookLater(payment, req.metadata ?? {});
+    return payment;
+  }
+
+  async getPayment(paymentId: string): Promise<ProviderPayment> {
+    const row = await this.db('fake_provider.payments').where({ id: paymentId }).first();
+    if (!row) throw new ProviderUnavailableError(`payment ${paymentId} not found`);
+    return this.view(row);
+  }
+
+  async refundPayment(req: { idempotencyKey: string; paymentId: string; amount: number }): Promise<{ id: string }> {
+    await this.getPayment(req.paymentId);
+    return { id: `re_${signWebhook(req.idempotencyKey, 'refund').slice(0, 20)}` };
+  }
+
+  private async countCall(key: string): Promise<number> {
+    const { rows } = await this.db.raw(
+      `INSERT INTO fake_provider.calls (idempotency_key, count) VALUES (?, 1)
+       ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.calls.count + 1 RETURNING count`,
+      [key],
+    );
+    return rows[0].count;
+  }
+
+  private async byKey(key: string): Promise<ProviderPayment> {
+    const row = await this.db('fake_provider.payments').where({ idempotency_key: key }).first();
+    return this.view(row);
+  }
+
+  private view(row: { id: string; amount: number; payment_method: string; status: string; settles_at: Date }): ProviderPayment {
+    const settled = new Date(row.settles_at).getTime() <= Date.now();
+    return {
+      id: row.id,
+      amount: row.amount,
+      paymentMethod: row.payment_method,
+      status: settled ? (row.status as ProviderPayment['status']) : 'processing',
+    };
+  }
+
+  private sendWebhookLater(payment: ProviderPayment, metadata: Record<string, string>): void {
+    const { webhookUrl, webhookSecret } = this.options;
+    if (!webhookUrl || !webhookSecret) return;
+    const event: WebhookEvent = { type: 'payment.succeeded', paymentId: payment.id, amount: payment.amount, metadata };
+    const body = JSON.stringify(event);
+    setTimeout(() => {
+      fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-provider-signature': signWebhook(body, webhookSecret) },
+        body,
+      }).catch(() => {
+        // A lost webhook is what real providers do too; the workflow polls as a fallback.
+      });
+    }, this.settleDelayMs + 20).unref();
+  }
+}

@@ -1,0 +1,218 @@
+import { accounts } from '../../domain/ledger/accounts';
+import { ROLES, can, type Capability, type Role } from '../../domain/capabilities';
+import { getBalance } from '../../db/ledger-reports';
+import { signWebhook } from '../../infra/fake-payment-provider';
+import { startTestApi, type TestApi } from '../support/api';
+import { expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { startTestSystem, stopTestSystem } from '../support/system';
+import { eventually, uniqueId, type TestWorker } from '../support/temporal';
+
+let tdb: TestDatabase;
+let worker: TestWorker;
+let api: TestApi;
+
+beforeAll(async () => ({ tdb, worker, api } = await startTestSystem()));
+afterAll(stopTestSystem);
+
+const topupCount = async () => Number((await tdb.db('topups').count({ n: '*' }))[0].n);
+
+describe('health, metrics, OpenAPI', () => {
+  test('/healthz and /readyz answer when everything is up', async () => {
+    expect((await api.request('GET', '/healthz')).status).toBe(200);
+    const ready = await api.request('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ postgres: 'up', temporal: 'up', redis: 'up' });
+  });
+
+  test('/metrics serves Prometheus text including request timings', async () => {
+    await api.request('GET', '/v1/wallet', { token: api.token('m1') });
+    const res = await api.request('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('mandi_http_request_duration_seconds_bucket');
+    expect(res.body).toContain('route="/v1/wallet"');
+  });
+
+  test('/openapi.json documents the routes from their zod schemas', async () => {
+    const res = await api.request('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.0.3');
+    const topups = res.body.paths['/v1/wallet/topups'].post;
+    expect(topups.requestBody.content['application/json'].schema.properties.amount.type).toBe('integer');
+    expect(topups['x-capability']).toBe('wallet:topup');
+  });
+
+  test('every response carries a request id, echoed when the client sends one', async () => {
+    const res = await api.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-123' } });
+    expect(res.headers.get('x-request-id')).toBe('trace-123');
+  });
+});
+
+describe('authentication and capabilities', () => {
+  test('no token, a bad token or an expired token is a 401 with a JSON error', async () => {
+    expect((await api.request('GET', '/v1/wallet')).body.error.code).toBe('unauthenticated');
+    expect((await api.request('GET', '/v1/wallet', { token: 'not.a.jwt' })).body.error.code).toBe('invalid_token');
+    const { signToken } = await import('../../api/auth');
+    const expired = signToken(api.secret, { userId: 'u', roles: ['customer'] }, -10);
+    const res = await api.request('GET', '/v1/wallet', { token: expired });
+    expect([res.status, res.body.error.code]).toEqual([401, 'token_expired']);
+  });
+
+  test('each role against each endpoint: capabilities decide, never a 500', async () => {
+    const doc = (await api.request('GET', '/openapi.json')).body;
+    const operations: Array<{ method: string; path: string; capability: Capability | Capability[] }> = [];
+    for (const [path, ops] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(ops)) {
+        if (op['x-capability'] !== 'public') operations.push({ method, path: path.replace(/\{[^}]+\}/g, 'x1'), capability: op['x-capability'] });
+      }
+    }
+    expect(operations.length).toBeGreaterThanOrEqual(4);
+    for (const op of operations) {
+      for (const role of ROLES) {
+        const res = await api.request(op.method.toUpperCase(), op.path, { token: api.token(`matrix-${role}`, [role as Role]), body: op.method === 'get' ? undefined : {} });
+        const allowed = [op.capability].flat().some((c) => can([role as Role], c));
+        const verdict = `${role} ${op.method} ${op.path} -> ${res.status}`;
+        if (allowed) expect([verdict, [401, 403].includes(res.status)]).toEqual([verdict, false]);
+        else expect([verdict, res.status]).toEqual([verdict, 403]);
+        expect([verdict, res.status < 500]).toEqual([verdict, true]);
+      }
+    }
+  });
+
+  test('a customer cannot read another customer\'s wallet; support can', async () => {
+    const other = api.request('GET', '/v1/wallet?userId=someone-else', { token: api.token('nosy') });
+    expect((await other).status).toBe(404);
+    const support = await api.request('GET', '/v1/wallet?userId=someone-else', { token: api.token('agent', ['support']) });
+    expect(support.status).toBe(200);
+  });
+});
+
+describe('bad input gets a 4xx JSON error and writes nothing', () => {
+  const cases: Array<[string, { rawBody?: string; body?: unknown; headers?: Record<string, string> }, number, string]> = [
+    ['malformed JSON', { rawBody: '{"amount": 100,' }, 400, 'malformed_json'],
+    ['wrong type', { body: { amount: '100', paymentMethod: 'pm_ok' } }, 400, 'validation_failed'],
+    ['fractional paise', { body: { amount: 100.5, paymentMethod: 'pm_ok' } }, 400, 'validation_failed'],
+    ['negative amount', { body: { amount: -100, paymentMethod: 'pm_ok' } }, 400, 'validation_failed'],
+    ['unknown field', { body: { amount: 100, paymentMethod: 'pm_ok', bonus: 5 } }, 400, 'validation_failed'],
+    ['missing field', { body: { amount: 100 } }, 400, 'validation_failed'],
+    ['array body', { rawBody: '[1,2]' }, 400, 'validation_failed'],
+    ['oversize body', { rawBody: JSON.stringify({ amount: 100, paymentMethod: 'pm_ok', pad: 'x'.repeat(200_000) }) }, 413, 'payload_too_large'],
+    ['not JSON', { rawBody: 'amount=100', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
+    // An empty body has no type to refuse: it is judged by the schema like a missing body.
+    ['empty body of another type', { rawBody: '', headers: { 'content-type': 'text/plain' } }, 400, 'validation_failed'],
+  ];
+  test.each(cases)('%s', async (_name, opts, status, code) => {
+    const before = await topupCount();
+    const res = await api.request('POST', '/v1/wallet/topups', { token: api.token('bad-input'), idempotencyKey: uniqueId('idem-'), ...opts });
+    expect([res.status, res.body?.error?.code]).toEqual([status, code]);
+    expect(await topupCount()).toBe(before);
+  });
+
+  test('a money POST without an Idempotency-Key is refused', async () => {
+    const res = await api.request('POST', '/v1/wallet/topups', { token: api.token('no-key'), body: { amount: 100, paymentMethod: 'pm_ok' } });
+    expect([res.status, res.body.error.code]).toEqual([400, 'idempotency_key_required']);
+  });
+
+  test('an unknown route is a JSON 404', async () => {
+    const res = await api.request('GET', '/v1/nothing-here', { token: api.token('x') });
+    expect([res.status, res.body.error.code]).toEqual([404, 'route_not_found']);
+  });
+
+  test('bad query parameters are a 400', async () => {
+    const res = await api.request('GET', '/v1/wallet/ledger?limit=abc', { token: api.token('q') });
+    expect([res.status, res.body.error.code]).toEqual([400, 'validation_failed']);
+  });
+});
+
+describe('idempotency', () => {
+  test('a repeat returns the first response; another body with the same key is a 422', async () => {
+    const token = api.token(uniqueId('idem'));
+    const key = uniqueId('key-');
+    const body = { amount: 1_000, paymentMethod: 'pm_ok' };
+    const first = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body });
+    const again = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body });
+    expect(first.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { ...body, amount: 2_000 } });
+    expect([other.status, other.body.error.code]).toEqual([422, 'idempotency_key_reused']);
+  });
+
+  test('ten concurrent requests with one key produce one top-up and one credit', async () => {
+    const user = uniqueId('conc');
+    const token = api.token(user);
+    const key = uniqueId('key-');
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { amount: 3_000, paymentMethod: 'pm_ok' } })),
+    );
+    const ids = new Set(responses.map((r) => r.body.topupId));
+    expect(responses.every((r) => r.status === 202)).toBe(true);
+    expect(ids.size).toBe(1);
+    expect(await tdb.db('topups').where({ user_id: user }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    await eventually(async () => (await getBalance(tdb.db, accounts.userWallet(user))).balance === 3_000);
+    await expectLedgerInvariants(tdb.db);
+  });
+});
+
+describe('top-ups over HTTP', () => {
+  test.each([
+    ['pm_ok', 'succeeded', 5_000],
+    ['pm_flaky', 'succeeded', 5_000],
+    ['pm_declined', 'declined', 0],
+  ])('%s ends %s', async (paymentMethod, status, credited) => {
+    const user = uniqueId('http');
+    const token = api.token(user);
+    const res = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: uniqueId('k-'), body: { amount: 5_000, paymentMethod } });
+    expect(res.status).toBe(202);
+    const done = await eventually(async () => {
+      const s = await api.request('GET', `/v1/wallet/topups/${res.body.topupId}`, { token });
+      return ['succeeded', 'declined', 'failed'].includes(s.body.status) ? s.body : null;
+    });
+    expect(done.status).toBe(status);
+    const wallet = await api.request('GET', '/v1/wallet', { token });
+    expect(wallet.body).toMatchObject({ balance: credited, available: credited });
+    const ledger = await api.request('GET', '/v1/wallet/ledger', { token });
+    expect(ledger.body.entries.map((e: { amount: number }) => e.amount)).toEqual(credited ? [credited] : []);
+    await expectLedgerInvariants(tdb.db);
+  });
+
+  test('another customer cannot see my top-up', async () => {
+    const res = await api.request('POST', '/v1/wallet/topups', { token: api.token('owner'), idempotencyKey: uniqueId('k-'), body: { amount: 100, paymentMethod: 'pm_ok' } });
+    const peek = await api.request('GET', `/v1/wallet/topups/${res.body.topupId}`, { token: api.token('stranger') });
+    expect(peek.status).toBe(404);
+  });
+
+  test('the provider webhook signals the flow; a bad signature is refused', async () => {
+    const user = uniqueId('hook');
+    const token = api.token(user);
+    const res = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: uniqueId('k-'), body: { amount: 800, paymentMethod: 'pm_timeout' } });
+    const topup = await eventually(async () => {
+      const row = await tdb.db('topups').where({ id: res.body.topupId }).first();
+      return row.status === 'awaiting_confirmation' ? row : null;
+    });
+    const event = { type: 'payment.succeeded', paymentId: topup.provider_payment_id, amount: 800, metadata: { workflowId: res.body.workflowId } };
+    const raw = JSON.stringify(event);
+    const forged = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': 'f'.repeat(64) } });
+    expect([forged.status, forged.body.error.code]).toEqual([401, 'invalid_signature']);
+    const signed = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': signWebhook(raw, 'mandi-dev-webhook-secret') } });
+    expect(signed.status).toBe(200);
+    await eventually(async () => (await getBalance(tdb.db, accounts.userWallet(user))).balance === 800, 1_500);
+    await expectLedgerInvariants(tdb.db);
+  });
+});
+
+describe('readiness when a dependency is down', () => {
+  test('/readyz is a 503 naming Redis when Redis cannot be reached', async () => {
+    const { RedisPubSub } = await import('../../infra/pubsub');
+    const deadRedis = new RedisPubSub('redis://127.0.0.1:1');
+    deadRedis.client.on('error', () => {});
+    const degraded = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, pubsub: deadRedis });
+    try {
+      const res = await degraded.request('GET', '/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body.error.details.down).toEqual(['redis']);
+    } finally {
+      await degraded.close();
+      await deadRedis.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { RedisPubSub } from '../../infra/pubsub';
+import { startTestApi, type TestApi } from '../support/api';
+import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { testEnv } from '../support/env';
+import { createMarket, expectEscrowMatchesPairs, fundWallet, placeOrder, waitForEngineIdle, waitForStatus } from '../support/markets';
+import { startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
+import { WsTestClient } from '../support/ws-client';
+
+let tdb: TestDatabase;
+let worker: TestWorker;
+let apiA: TestApi;
+let apiB: TestApi;
+const buses: RedisPubSub[] = [];
+const bus = () => {
+  const b = new RedisPubSub(testEnv.redisUrl);
+  buses.push(b);
+  return b;
+};
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  // Engine, and two API instances, each with its own Redis connection: fan-out goes through Redis.
+  worker = await startTestWorker({ db: tdb.db, pubsub: bus() });
+  apiA = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, pubsub: bus() });
+  apiB = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, pubsub: bus() });
+});
+afterAll(async () => {
+  await apiA?.close();
+  await apiB?.close();
+  await worker?.shutdown();
+  for (const b of buses) await b.close();
+  await tdb?.drop();
+});
+
+test('crossing orders over HTTP show up as a fill and a new price on the WebSocket', async () => {
+  const admin = apiA.token(uniqueId('admin'), ['admin']);
+  const marketId = await createMarket(apiA, admin, { opensInMs: 200 });
+  await waitForStatus(tdb.db, marketId, 'open');
+  const [maker, taker] = [uniqueId('u'), uniqueId('u')];
+  await fundWallet(tdb.db, maker, 50_000);
+  await fundWallet(tdb.db, taker, 50_000);
+
+  // The watcher is on instance B, the orders go to instance A.
+  const watcher = await WsTestClient.connect(apiB.url);
+  watcher.send({ op: 'subscribe', market: marketId });
+  const snapshot = await watcher.waitFor((m) => m.type === 'snapshot');
+  expect(snapshot).toMatchObject({ market: marketId, seq: 1, status: 'open', view: { bids: [], asks: [], lastPrice: null } });
+  const mine = await WsTestClient.connect(apiB.url, apiB.token(taker));
+  await mine.waitFor((m) => m.type === 'authenticated' && m.userId === taker);
+
+  expect((await placeOrder(apiA, apiA.token(maker), marketId, { side: 'YES', action: 'BUY', price: 550, quantity: 5 })).status).toBe(202);
+  const bid = await watcher.waitFor((m) => m.type === 'update' && m.view.bestBid === 550);
+  expect(bid.view.bids).toEqual([{ price: 550, quantity: 5, orders: 1 }]);
+
+  const placed = await placeOrder(apiA, apiA.token(taker), marketId, { side: 'NO', action: 'BUY', price: 450, quantity: 3, seenPrice: 450 });
+  expect(placed.status).toBe(202);
+  const traded = await watcher.waitFor((m) => m.type === 'update' && m.view.lastPrice === 550);
+  expect(traded.trades).toEqual([expect.objectContaining({ yesPrice: 550, quantity: 3, kind: 'mint', takerSide: 'NO' })]);
+  expect(traded.view).toMatchObject({ bestBid: 550, bids: [{ price: 550, quantity: 2, orders: 1 }], volume: 3 });
+  expect(traded.view.bestAsk === null || traded.view.bestAsk > traded.view.bestBid).toBe(true);
+
+  const fill = await mine.waitFor((m) => m.type === 'orders' && m.fills.length > 0);
+  expect(fill.fills).toEqual([expect.objectContaining({ orderId: placed.body.orderId, role: 'taker', side: 'NO', price: 450, quantity: 3 })]);
+  expect(fill.orders).toEqual([expect.objectContaining({ orderId: placed.body.orderId, status: 'filled', filledQty: 3 })]);
+
+  // Gap-free per-subscription sequence numbers, never an older version after a newer one.
+  const feed = watcher.messages.filter((m) => m.market === marketId);
+  expect(feed.map((m) => m.seq)).toEqual(feed.map((_, i) => i + 1));
+  const versions = feed.map((m) => m.view.version);
+  expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+  expect(new Set(versions).size).toBe(versions.length);
+  // Someone else's fills never reach this user's channel.
+  expect(mine.messages.filter((m) => m.type === 'orders').flatMap((m) => m.orders.map((o: any) => o.orderId))).toEqual([placed.body.orderId]);
+
+  await waitForEngineIdle(tdb.db, marketId);
+  await expectEscrowMatchesPairs(tdb.db, marketId);
+  await expectLedgerInvariants(tdb.db);
+  watcher.close();
+  mine.close();
+});
+
+test('a burst is conflated to at most 10 updates a second, ending on the committed book', async () => {
+  const admin = apiA.token(uniqueId('admin'), ['admin']);
+  const marketId = await createMarket(apiA, admin, { opensInMs: 200 });
+  await waitForStatus(tdb.db, marketId, 'open');
+  const users = [uniqueId('u'), uniqueId('u'), uniqueId('u'), uniqueId('u')];
+  for (const u of users) await fundWallet(tdb.db, u, 1_000_000);
+  const watcher = await WsTestClient.connect(apiA.url);
+  watcher.send({ op: 'subscribe', market: marketId });
+  await watcher.waitFor((m) => m.type === 'snapshot');
+
+  const started = Date.now();
+  for (let i = 0; i < 200; i += 20) {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, k) => {
+        const j = i + k;
+        return placeOrder(apiA, apiA.token(users[j % 4]), marketId, { side: j % 2 ? 'NO' : 'YES', action: 'BUY', price: 300 + 50 * (j % 5), quantity: 1 + (j % 3) });
+      }),
+    );
+  }
+  await waitForEngineIdle(tdb.db, marketId);
+  const committed = (await apiA.request('GET', `/v1/markets/${marketId}`, { token: admin })).body.book;
+  const last = await watcher.waitFor((m) => m.type === 'update' && m.view.version === committed.version);
+  expect(last.view).toEqual(committed);
+  const updates = watcher.messages.filter((m) => m.type === 'update');
+  const seconds = (last.receivedAt - started) / 1000;
+  expect(updates.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 1);
+  for (let i = 1; i < updates.length; i++) expect(updates[i].publishedAt - updates[i - 1].publishedAt).toBeGreaterThanOrEqual(95);
+  for (const u of updates) if (u.view.bestBid !== null && u.view.bestAsk !== null) expect(u.view.bestBid).toBeLessThan(u.view.bestAsk);
+  await expectEscrowMatchesPairs(tdb.db, marketId);
+  await expectLedgerInvariants(tdb.db);
+  watcher.close();
+});

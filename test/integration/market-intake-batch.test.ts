@@ -1,0 +1,203 @@
+import { accounts } from '../../domain/ledger/accounts';
+import { maxBuyCost } from '../../domain/market/costs';
+import { claimEngine, commitBatch, loadOpenOrders, readPending } from '../../db/market-engine-store';
+import { MarketIntakeBatcher, placeMarketOrders, type OrderRequest } from '../../db/market-intake';
+import { insertMarket, openMarket } from '../../db/market-lifecycle';
+import { MarketMatcher } from '../../domain/market/batch';
+import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { fundWallet, wallet } from '../support/markets';
+import { uniqueId } from '../support/temporal';
+
+/** Batched order intake (place_market_orders and the API's batcher) straight against Postgres. */
+
+let tdb: TestDatabase;
+beforeAll(async () => {
+  tdb = await createTestDatabase(20);
+});
+afterAll(async () => {
+  await tdb?.drop();
+});
+afterEach(async () => {
+  await expectLedgerInvariants(tdb.db);
+});
+
+const FEE_BPS = 200;
+
+async function newMarket(open = true): Promise<string> {
+  const id = `mk_${uniqueId('').replace(/[^a-z0-9]/gi, '').toLowerCase().slice(-20).padStart(10, '0')}`;
+  await insertMarket(tdb.db, {
+    id,
+    question: 'Will it rain tomorrow?',
+    opensAt: new Date(Date.now() - 1_000),
+    closesAt: new Date(Date.now() + 3_600_000),
+    feeBps: FEE_BPS,
+    disputeWindowSeconds: 0,
+    resolutionDeadlineSeconds: 3600,
+    createdBy: 'test',
+  });
+  if (open) await openMarket(tdb.db, id);
+  return id;
+}
+
+function buy(marketId: string, userId: string, o: Partial<OrderRequest> = {}): OrderRequest {
+  const price = o.price ?? 500;
+  const quantity = o.quantity ?? 1;
+  return {
+    marketId,
+    userId,
+    clientOrderId: uniqueId('c'),
+    side: 'YES',
+    action: 'BUY',
+    price,
+    quantity,
+    tif: 'GTC',
+    seenPrice: null,
+    slippageBps: 500,
+    holdAmount: maxBuyCost(price, quantity, FEE_BPS),
+    ...o,
+  };
+}
+
+async function openHolds(userId: string): Promise<number> {
+  const [{ sum }] = await tdb.db('holds').where({ account_id: accounts.userWallet(userId), status: 'open' }).sum('remaining as sum');
+  return Number(sum ?? 0);
+}
+
+test('concurrent batches for one wallet never overdraw it: exactly what it can afford is accepted', async () => {
+  const marketId = await newMarket();
+  const user = uniqueId('u');
+  const hold = maxBuyCost(500, 1, FEE_BPS);
+  const affordable = 37;
+  await fundWallet(tdb.db, user, hold * affordable + hold - 1);
+
+  // Several API instances' batchers, each with many requests in flight, all against one wallet.
+  const batchers = [new MarketIntakeBatcher(tdb.db, { maxBatch: 7 }), new MarketIntakeBatcher(tdb.db), new MarketIntakeBatcher(tdb.db, { maxInFlight: 4, maxBatch: 3 })];
+  const results = await Promise.all(Array.from({ length: 120 }, (_, i) => batchers[i % batchers.length].place(buy(marketId, user))));
+
+  const accepted = results.filter((r) => r.result === 'accepted');
+  expect(accepted).toHaveLength(affordable);
+  expect(results.filter((r) => r.result === 'insufficient_funds')).toHaveLength(120 - affordable);
+  const w = await wallet(tdb.db, user);
+  expect(w.held).toBe(hold * affordable);
+  expect(w.held).toBeLessThanOrEqual(w.balance);
+  expect(await openHolds(user)).toBe(w.held);
+  const rows = await tdb.db('market_orders').where({ market_id: marketId, user_id: user });
+  expect(rows).toHaveLength(affordable);
+  expect(new Set(rows.map((r: any) => r.pending_seq)).size).toBe(affordable);
+});
+
+test('a client order id repeated inside one batch is applied once', async () => {
+  const marketId = await newMarket();
+  const user = uniqueId('u');
+  await fundWallet(tdb.db, user, 1_000_000);
+  const first = buy(marketId, user, { price: 450, quantity: 4 });
+  const results = await placeMarketOrders(tdb.db, [first, { ...first }, { ...first, quantity: 5 }, { ...first }]);
+
+  expect(results[0]).toMatchObject({ result: 'accepted' });
+  const { orderId, seq } = results[0] as { orderId: string; seq: number };
+  expect(results[1]).toEqual({ result: 'replayed', orderId, seq });
+  expect(results[2]).toEqual({ result: 'client_order_id_reused' });
+  expect(results[3]).toEqual({ result: 'replayed', orderId, seq });
+  expect(await tdb.db('market_orders').where({ user_id: user, client_order_id: first.clientOrderId })).toHaveLength(1);
+  expect((await wallet(tdb.db, user)).held).toBe(maxBuyCost(450, 4, FEE_BPS));
+
+  // And across batches, through the batcher.
+  const again = await new MarketIntakeBatcher(tdb.db).place({ ...first });
+  expect(again).toEqual({ result: 'replayed', orderId, seq });
+  expect((await wallet(tdb.db, user)).held).toBe(maxBuyCost(450, 4, FEE_BPS));
+});
+
+test('an order that cannot be accepted gets its own answer and does not affect the rest of its batch', async () => {
+  const marketId = await newMarket();
+  const closedMarket = await newMarket(false);
+  const [rich, poor, seller] = [uniqueId('u'), uniqueId('u'), uniqueId('u')];
+  await fundWallet(tdb.db, rich, 1_000_000);
+  await fundWallet(tdb.db, poor, 100);
+  const results = await placeMarketOrders(tdb.db, [
+    buy(marketId, rich),
+    buy(marketId, poor),
+    buy('mk_doesnotexist00', rich),
+    buy(closedMarket, rich),
+    { ...buy(marketId, seller), action: 'SELL', holdAmount: 0 },
+    buy(marketId, uniqueId('nowallet')),
+    buy(marketId, rich, { side: 'NO', price: 300, quantity: 2 }),
+  ]);
+  expect(results.map((r) => r.result)).toEqual([
+    'accepted',
+    'insufficient_funds',
+    'market_not_found',
+    'market_not_open',
+    'insufficient_position',
+    'insufficient_funds',
+    'accepted',
+  ]);
+  expect((await wallet(tdb.db, rich)).held).toBe(maxBuyCost(500, 1, FEE_BPS) + maxBuyCost(300, 2, FEE_BPS));
+  expect((await wallet(tdb.db, poor)).held).toBe(0);
+  expect(await tdb.db('market_orders').where({ market_id: marketId })).toHaveLength(2);
+});
+
+test('when a batch fails as a whole, its orders are retried one by one so only the bad one fails', async () => {
+  const marketId = await newMarket();
+  const user = uniqueId('u');
+  await fundWallet(tdb.db, user, 1_000_000);
+  const batcher = new MarketIntakeBatcher(tdb.db);
+  // A price the API would have refused: only the table's CHECK stops it, failing its whole batch.
+  const placed = await Promise.allSettled([
+    batcher.place(buy(marketId, user)),
+    batcher.place(buy(marketId, user, { price: 333 })),
+    batcher.place(buy(marketId, user, { side: 'NO' })),
+  ]);
+  expect(placed.map((p) => p.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect(placed.filter((p) => p.status === 'fulfilled').map((p) => (p as PromiseFulfilledResult<any>).value.result)).toEqual(['accepted', 'accepted']);
+  expect((await wallet(tdb.db, user)).held).toBe(2 * maxBuyCost(500, 1, FEE_BPS));
+  expect(await openHolds(user)).toBe(2 * maxBuyCost(500, 1, FEE_BPS));
+});
+
+test('intake batches and engine commits running together neither deadlock nor lose an order', async () => {
+  const marketId = await newMarket();
+  const users = Array.from({ length: 12 }, () => uniqueId('u'));
+  for (const u of users) await fundWallet(tdb.db, u, 10_000_000);
+  const claim = await claimEngine(tdb.db, marketId);
+  const matcher = new MarketMatcher(marketId, FEE_BPS);
+  matcher.restore(await loadOpenOrders(tdb.db, marketId), claim.lastBookSeq);
+
+  const total = 600;
+  let sent = 0;
+  const batchers = [new MarketIntakeBatcher(tdb.db, { maxBatch: 25 }), new MarketIntakeBatcher(tdb.db, { maxBatch: 40 })];
+  const intake = (async () => {
+    while (sent < total) {
+      const wave = Array.from({ length: 50 }, (_, k) => {
+        const i = sent + k;
+        // Crossing prices, so the engine's commits touch the same wallets intake is holding funds in.
+        return batchers[i % 2].place(buy(marketId, users[i % users.length], { side: i % 2 ? 'NO' : 'YES', price: 450 + 50 * (i % 3), quantity: 1 + (i % 3) }));
+      });
+      sent += wave.length;
+      const results = await Promise.all(wave);
+      expect(results.every((r) => r.result === 'accepted')).toBe(true);
+    }
+  })();
+  let processed = 0;
+  let intakeDone = false;
+  void intake.finally(() => (intakeDone = true));
+  let commands = await readPending(tdb.db, marketId, 64);
+  while (!intakeDone || processed < total) {
+    if (commands.length === 0) {
+      await new Promise((r) => setTimeout(r, 5));
+      commands = await readPending(tdb.db, marketId, 64);
+      continue;
+    }
+    // The engine's loop: each commit hands back the next queued commands.
+    const committed = await commitBatch(tdb.db, marketId, claim.epoch, matcher.process(commands), 64);
+    processed += commands.length;
+    commands = committed.next;
+  }
+  await intake;
+  expect(processed).toBe(total);
+  const [{ count }] = await tdb.db('market_orders').where({ market_id: marketId, engine_pending: true }).count();
+  expect(Number(count)).toBe(0);
+  // Every wallet's held amount is exactly what its open holds still reserve.
+  for (const u of users) expect(await openHolds(u)).toBe((await wallet(tdb.db, u)).held);
+  const positions = await tdb.db('market_positions').where({ market_id: marketId }).groupBy('side').select('side', tdb.db.raw('sum(quantity)::bigint AS q'));
+  const q = Object.fromEntries(positions.map((r: any) => [r.side, r.q]));
+  expect(q.YES ?? 0).toBe(q.NO ?? 0);
+});

@@ -1,0 +1,72 @@
+import type { Client } from '@temporalio/client';
+import { loadConfig } from '../../app/config';
+import { signToken } from '../../api/auth';
+import { startHttpServer } from '../../api/server';
+import type { Db } from '../../db/knex';
+import type { Role } from '../../domain/capabilities';
+import { InMemoryPubSub, type PubSub } from '../../infra/pubsub';
+import { testLogger } from './temporal';
+
+export interface TestApi {
+  url: string;
+  secret: string;
+  token(userId: string, roles?: Role[]): string;
+  request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as-is (for malformed-JSON tests). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+  idempotencyKey?: string;
+}
+
+export interface TestResponse {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** The real Express API on an ephemeral port, wired to the test's database and worker task queue. */
+export async function startTestApi(options: {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  pubsub?: PubSub;
+  env?: Record<string, string>;
+}): Promise<TestApi> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: options.taskQueue, ...options.env });
+  const server = await startHttpServer(
+    { config, db: options.db, temporal: options.temporal, pubsub: options.pubsub ?? new InMemoryPubSub(), logger: testLogger },
+    0,
+    '127.0.0.1',
+  );
+  const token = (userId: string, roles: Role[] = ['customer']) => signToken(config.JWT_SECRET, { userId, roles });
+  return {
+    url: server.url,
+    secret: config.JWT_SECRET,
+    token,
+    request: async (method, path, opts = {}) => {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+      let body: string | undefined;
+      if (opts.rawBody !== undefined) body = opts.rawBody;
+      else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+      if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+      const res = await fetch(`${server.url}${path}`, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // not JSON (e.g. /metrics)
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    close: server.close,
+  };
+}

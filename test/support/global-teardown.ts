@@ -1,0 +1,16 @@
+import fs from 'node:fs';
+import knex from 'knex';
+import { testEnv } from './env';
+
+export default async function globalTeardown(): Promise<void> {
+  await globalThis.__mandiDevServer?.stop();
+  const admin = knex({ client: 'pg', connection: testEnv.adminDatabaseUrl, pool: { min: 0, max: 1 } });
+  try {
+    const { rows } = await admin.raw(`SELECT datname FROM pg_database WHERE datname LIKE ?`, [`mandi_%_${testEnv.runId}%`]);
+    for (const { datname } of rows) await admin.raw(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    await admin.raw(`DROP DATABASE IF EXISTS "${testEnv.templateDatabase}" WITH (FORCE)`);
+  } finally {
+    await admin.destroy();
+  }
+  fs.rmSync(testEnv.workflowBundlePath, { force: true });
+}

@@ -1,0 +1,81 @@
+import { accounts } from '../../domain/ledger/accounts';
+import { transfer } from '../../domain/ledger/journal';
+import { postJournal } from '../../db/ledger';
+import { getBalance } from '../../db/ledger-reports';
+import type { Db } from '../../db/knex';
+import type { TestApi } from './api';
+import { eventually, uniqueId } from './temporal';
+
+/** Credits a user's wallet as a completed top-up would. */
+export async function fundWallet(db: Db, userId: string, amount: number): Promise<void> {
+  await postJournal(db, {
+    idempotencyKey: uniqueId('test-fund-'),
+    reason: 'topup',
+    lines: transfer(accounts.externalPsp, accounts.userWallet(userId), amount),
+  });
+}
+
+export const wallet = (db: Db, userId: string) => getBalance(db, accounts.userWallet(userId));
+export const escrow = async (db: Db, marketId: string) => (await getBalance(db, accounts.marketEscrow(marketId))).balance;
+
+export interface MarketOptions {
+  opensInMs?: number;
+  closesInMs?: number;
+  feeBps?: number;
+  disputeWindowSeconds?: number;
+  resolutionDeadlineSeconds?: number;
+}
+
+export async function createMarket(api: TestApi, admin: string, o: MarketOptions = {}): Promise<string> {
+  const now = Date.now();
+  const res = await api.request('POST', '/v1/markets', {
+    token: admin,
+    idempotencyKey: uniqueId('create-'),
+    body: {
+      question: 'Will the next over have a six?',
+      opensAt: new Date(now + (o.opensInMs ?? 500)).toISOString(),
+      closesAt: new Date(now + (o.closesInMs ?? 60_000)).toISOString(),
+      feeBps: o.feeBps ?? 200,
+      disputeWindowSeconds: o.disputeWindowSeconds ?? 0,
+      resolutionDeadlineSeconds: o.resolutionDeadlineSeconds ?? 3600,
+    },
+  });
+  if (res.status !== 201) throw new Error(`create market: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.marketId;
+}
+
+export async function waitForStatus(db: Db, marketId: string, status: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(async () => (await db('markets').where({ id: marketId }).first('status'))?.status === status, timeoutMs, 50);
+}
+
+export interface OrderArgs {
+  side: 'YES' | 'NO';
+  action: 'BUY' | 'SELL';
+  price: number;
+  quantity: number;
+  tif?: 'GTC' | 'IOC' | 'FOK';
+  seenPrice?: number;
+}
+
+export async function placeOrder(api: TestApi, token: string, marketId: string, o: OrderArgs) {
+  return api.request('POST', `/v1/markets/${marketId}/orders`, { token, body: { clientOrderId: uniqueId('c'), ...o } });
+}
+
+/** Waits until the engine has consumed every queued command of the market. */
+export async function waitForEngineIdle(db: Db, marketId: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(async () => {
+    const [{ count }] = await db('market_orders').where({ market_id: marketId, engine_pending: true }).count();
+    return Number(count) === 0;
+  }, timeoutMs, 50);
+}
+
+/** Escrow holds exactly 1000 per open YES/NO pair, and YES outstanding equals NO outstanding. */
+export async function expectEscrowMatchesPairs(db: Db, marketId: string): Promise<number> {
+  const rows = await db('market_positions').where({ market_id: marketId }).groupBy('side').select('side', db.raw('sum(quantity)::bigint AS q'));
+  const bySide = Object.fromEntries(rows.map((r: any) => [r.side, r.q]));
+  const yes = bySide.YES ?? 0;
+  const no = bySide.NO ?? 0;
+  expect(yes).toBe(no);
+  expect(await escrow(db, marketId)).toBe(1000 * yes);
+  return yes;
+}

@@ -1,0 +1,54 @@
+import WebSocket from 'ws';
+
+/** A WebSocket test client that records every message and can wait for one matching a predicate. */
+export class WsTestClient {
+  readonly messages: any[] = [];
+  private waiters: Array<{ pred: (m: any) => boolean; resolve: (m: any) => void }> = [];
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      m.receivedAt = Date.now();
+      this.messages.push(m);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(m)) return true;
+        w.resolve(m);
+        return false;
+      });
+    });
+  }
+
+  static async connect(httpUrl: string, token?: string): Promise<WsTestClient> {
+    const url = `${httpUrl.replace(/^http/, 'ws')}/v1/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new WsTestClient(ws);
+  }
+
+  send(message: unknown): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Resolves with the first message (already received or future) matching `pred`. */
+  waitFor(pred: (m: any) => boolean, timeoutMs = 15_000): Promise<any> {
+    const seen = this.messages.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching WebSocket message within ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), timeoutMs);
+      this.waiters.push({
+        pred,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}

@@ -1,0 +1,101 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { accounts } from '../../domain/ledger/accounts';
+import { transfer } from '../../domain/ledger/journal';
+import { postJournal } from '../../db/ledger';
+import type { Db } from '../../db/knex';
+import { subscriptionWorkflowId } from '../../domain/flow-ids';
+import type { SubscriptionRecord, SubscriptionSettings, SubscriptionStateView, SubscriptionWorkflowInput } from '../../domain/subscription';
+import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
+import { uniqueId, type TestWorker } from '../support/temporal';
+
+/** Subscription clock for tests: it reads 2026-08-01 00:00:01 IST when the workflow starts; one day = `dayMs` real ms. */
+export const SIM_START_MS = Date.parse('2026-08-01T00:00:01+05:30');
+export const PRICE = 9_000;
+
+export function testSettings(overrides: Partial<SubscriptionSettings> = {}): Partial<SubscriptionSettings> {
+  return { billingPeriod: { unit: 'day', count: 3 }, dayMs: 1_000, simStartMs: SIM_START_MS, dunningRetryDays: [1, 2], ...overrides };
+}
+
+export async function fundWallet(db: Db, userId: string, amount: number): Promise<void> {
+  await postJournal(db, {
+    idempotencyKey: `test-fund-${userId}-${amount}-${Math.random()}`,
+    reason: 'topup',
+    lines: transfer(accounts.externalPsp, accounts.userWallet(userId), amount),
+  });
+}
+
+export async function insertSubscription(db: Db, overrides: Partial<SubscriptionRecord> = {}): Promise<SubscriptionRecord> {
+  const sub: SubscriptionRecord = {
+    id: uniqueId('sub_'),
+    customerId: uniqueId('cust'),
+    productId: 'milk-500ml',
+    quantity: 1,
+    pricePerPeriod: PRICE,
+    recurrence: { kind: 'daily' },
+    startDate: '2026-08-02',
+    endDate: null,
+    timezone: 'Asia/Kolkata',
+    region: 'blr',
+    paymentMethod: 'pm_ok',
+    ...overrides,
+  };
+  await db('subscriptions').insert({
+    id: sub.id,
+    customer_id: sub.customerId,
+    product_id: sub.productId,
+    quantity: sub.quantity,
+    price_per_period: sub.pricePerPeriod,
+    recurrence: JSON.stringify(sub.recurrence),
+    start_date: sub.startDate,
+    end_date: sub.endDate,
+    timezone: sub.timezone,
+    region: sub.region,
+    payment_method: sub.paymentMethod,
+  });
+  return sub;
+}
+
+export async function startSubscription(
+  worker: TestWorker,
+  sub: SubscriptionRecord,
+  settings: Partial<SubscriptionSettings> = testSettings(),
+  taskQueue = worker.taskQueue,
+): Promise<WorkflowHandle> {
+  const input: SubscriptionWorkflowInput = { subscription: sub, settings };
+  return worker.client.workflow.start('subscriptionWorkflow', {
+    taskQueue,
+    workflowId: subscriptionWorkflowId(sub.id),
+    args: [input],
+    typedSearchAttributes: [
+      { key: CustomerId, value: sub.customerId },
+      { key: FlowStatus, value: 'active' },
+    ],
+  });
+}
+
+export const state = (h: WorkflowHandle) => h.query<SubscriptionStateView>('state');
+
+export async function renewals(db: Db, subscriptionId: string) {
+  const rows = await db.raw(
+    `SELECT period, period_start::text AS period_start, status, paid_via, paid_attempt, attempts FROM subscription_renewals WHERE subscription_id = ? ORDER BY period`,
+    [subscriptionId],
+  );
+  return rows.rows as { period: number; period_start: string; status: string; paid_via: string | null; paid_attempt: number | null; attempts: number }[];
+}
+
+export async function journalsFor(db: Db, subscriptionId: string): Promise<string[]> {
+  const rows = await db('journal').where({ ref_type: 'subscription', ref_id: subscriptionId }).orderBy('id').select('idempotency_key');
+  return rows.map((r: { idempotency_key: string }) => r.idempotency_key);
+}
+
+export async function notificationKinds(db: Db, subscriptionId: string) {
+  return (await db('notifications').where({ subscription_id: subscriptionId }).orderBy('id').select('key', 'kind', 'data')) as { key: string; kind: string; data: any }[];
+}
+
+export async function stop(handle: WorkflowHandle): Promise<void> {
+  try {
+    await handle.terminate('test finished');
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { startTestSystem, stopTestSystem } from '../support/system';
+import { testEnv } from '../support/env';
+import { eventually, type TestWorker } from '../support/temporal';
+import { PRICE, fundWallet, testSettings, insertSubscription, journalsFor, notificationKinds, renewals, startSubscription, state, stop } from './subscription-helpers';
+
+let tdb: TestDatabase;
+let worker: TestWorker;
+const recorded: WorkflowHandle[] = [];
+const FIXTURE = path.join(__dirname, 'histories', 'subscription-pause-resume-cancel.json');
+
+beforeAll(async () => ({ tdb, worker } = await startTestSystem()));
+afterAll(stopTestSystem);
+
+async function updateError(p: Promise<unknown>): Promise<string[]> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    return ((err as WorkflowUpdateFailedError).cause as { details?: [{ codes: string[] }] })?.details?.[0]?.codes ?? [];
+  }
+  throw new Error('update was accepted');
+}
+
+test.concurrent('pause and early resume: the pause ends sooner, the customer is told on the new last day', async () => {
+  const sub = await insertSubscription(tdb.db);
+  await fundWallet(tdb.db, sub.customerId, PRICE * 2);
+  const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
+  recorded.push(h);
+  try {
+    // Bad requests are rejected by the validator and write nothing.
+    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-07-20', to: '2026-07-25' }] }))).toEqual(['range_in_past']);
+    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-06', to: '2026-08-04' }] }))).toContain('to_before_from');
+    expect(await updateError(h.executeUpdate('requestResume', { args: [{}] }))).toEqual(['nothing_to_resume']);
+    expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
+
+    const { exceptionId } = (await h.executeUpdate('requestPause', { args: [{ from: '2026-08-03', to: '2026-08-08', reason: 'vacation' }] })) as { exceptionId: string };
+    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual(['2026-08-02', '2026-08-09', '2026-08-10']);
+    const resumed = (await h.executeUpdate('requestResume', { args: [{ from: '2026-08-05' }] })) as { ended: string[] };
+    expect(resumed.ended).toEqual([exceptionId]);
+    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual(['2026-08-02', '2026-08-05', '2026-08-06']);
+    const row = await tdb.db.raw(`SELECT ended_at::text AS e FROM subscription_exceptions WHERE subscription_id = ? AND id = ?`, [sub.id, exceptionId]);
+    expect(row.rows[0].e).toBe('2026-08-05');
+    // The subscription row follows the workflow: the next renewal moved back when the pause was shortened.
+    const liveRenewal = (await state(h)).nextRenewalDate;
+    await eventually(async () => (await tdb.db.raw(`SELECT next_renewal_date::text AS d FROM subscriptions WHERE id = ?`, [sub.id])).rows[0].d === liveRenewal);
+
+    // The shortened pause's last day is Aug 4: "resuming tomorrow" is sent then (sim Aug 4 00:00, ~3 s in).
+    const n = await eventually(async () => (await notificationKinds(tdb.db, sub.id)).find((x) => x.kind === 'pause_ending'), 25_000);
+    expect(n.key).toBe(`subscription-${sub.id}:pause-ends-2026-08-04`);
+    expect(n.data).toMatchObject({ lastPausedDay: '2026-08-04', resumesOn: '2026-08-05' });
+    // Two periods only: 2 days were credited in period 1 (Aug 3, 4) → period 2 starts Aug 7.
+    await eventually(async () => (await renewals(tdb.db, sub.id))[1]?.status === 'paid', 25_000);
+    expect((await renewals(tdb.db, sub.id))[1].period_start).toBe('2026-08-07');
+  } finally {
+    await stop(h);
+  }
+  expect((await notificationKinds(tdb.db, sub.id)).filter((x) => x.kind === 'pause_ending')).toHaveLength(1);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test.concurrent('cancel during a pause: the workflow ends, nothing more is charged or sent', async () => {
+  const sub = await insertSubscription(tdb.db);
+  await fundWallet(tdb.db, sub.customerId, PRICE * 3);
+  const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
+  recorded.push(h);
+  await h.executeUpdate('requestPause', { args: [{ from: '2026-08-03', to: '2026-08-10', reason: 'vacation' }] });
+  await h.signal('deliverExtra', { date: '2026-08-04', quantity: 2 });
+  await eventually(async () => (await state(h)).flowStatus === 'paused', 10_000);
+  const cancelled = (await h.executeUpdate('requestCancel', { args: [{ reason: 'moving out' }] })) as { cancelledFrom: string };
+  const result = (await h.result()) as { flowStatus: string; cancelledFrom: string };
+  expect(result.flowStatus).toBe('cancelled');
+  expect(result.cancelledFrom).toBe(cancelled.cancelledFrom);
+  const row = await tdb.db.raw(`SELECT status, cancelled_from::text AS cf, billing_state FROM subscriptions WHERE id = ?`, [sub.id]);
+  expect(row.rows[0]).toEqual({ status: 'cancelled', cf: cancelled.cancelledFrom, billing_state: 'ended' });
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(await journalsFor(tdb.db, sub.id)).toEqual([`subscription-${sub.id}:renewal-1:attempt-1`]);
+  expect(await notificationKinds(tdb.db, sub.id)).toEqual([]);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test.concurrent('signals from the CLI/UI are validated too: an invalid one changes nothing and is visible to support', async () => {
+  const sub = await insertSubscription(tdb.db);
+  await fundWallet(tdb.db, sub.customerId, PRICE);
+  const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
+  recorded.push(h);
+  try {
+    await h.signal('pause', { from: '2026-07-01', to: '2026-07-02', reason: 'vacation', createdBy: 'support:asha' });
+    await h.signal('skip', { from: '2026-08-05', to: '2026-08-05', createdBy: 'support:asha' });
+    await h.signal('changeQuantity', { from: '2026-08-06', to: '2026-08-07', quantity: 3 });
+    const s = await eventually(async () => {
+      const v = await state(h);
+      return v.exceptions.length === 2 ? v : null;
+    });
+    expect(s.lastRejected).toMatchObject({ request: 'pause', codes: ['range_in_past'] });
+    expect(s.exceptions.map((e) => [e.type, e.reason, e.createdBy])).toEqual([
+      ['skip', 'special_request', 'support:asha'],
+      ['change_quantity', 'special_request', `customer:${sub.customerId}`],
+    ]);
+    const next = await h.query<{ date: string; quantity: number }[], [number, string]>('nextDeliveries', 6, '2026-08-02');
+    expect(next.map((d) => [d.date, d.quantity])).toEqual([
+      ['2026-08-02', 1], ['2026-08-03', 1], ['2026-08-04', 1], ['2026-08-06', 3], ['2026-08-07', 3], ['2026-08-08', 1],
+    ]);
+  } finally {
+    await stop(h);
+  }
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('recorded histories replay without non-determinism (live runs and the committed fixture)', async () => {
+  await eventually(async () => recorded.length === 3);
+  const histories = await Promise.all(
+    recorded.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })),
+  );
+  if (process.env.RECORD_SUBSCRIPTION_HISTORY) {
+    fs.writeFileSync(FIXTURE, JSON.stringify(histories[1].history));
+  }
+  for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: testEnv.workflowBundlePath } }, histories)) {
+    expect(r.error).toBeUndefined();
+  }
+  // Stored as protobuf JSON (JSON.stringify of the fetched History); fromObject turns it back.
+  const fixture = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(FIXTURE, 'utf8')));
+  await Worker.runReplayHistory({ workflowBundle: { codePath: testEnv.workflowBundlePath } }, fixture, 'subscription-fixture');
+});

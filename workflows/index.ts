@@ -1,0 +1,9 @@
+// Every workflow the Mandi worker runs. One file per flow.
+export * from './ledger-maintenance';
+export * from './topup';
+export * from './checkout';
+export * from './payout';
+export * from './noop';
+export * from './market';
+export * from './subscription';
+export * from './subscription-generation';

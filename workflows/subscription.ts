@@ -1,0 +1,587 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SubscriptionActivities } from '../activities/subscriptions';
+import {
+  addDays,
+  cutoffInstant,
+  localDateOf,
+  nextDeliveries,
+  validateExceptionRequest,
+  wouldDeliver,
+  type ExceptionType,
+  type LocalDate,
+  type ScheduleException,
+  type ScheduleSubscription,
+} from '../domain/schedule';
+import {
+  DEFAULT_SUBSCRIPTION_SETTINGS,
+  dunningRetryAt,
+  earliestChangeableDate,
+  periodEndWithCredit,
+  realDelayUntil,
+  renewalInstant,
+  simNow,
+  upcomingPauseEvents,
+  type CancelRequest,
+  type ExtraRequest,
+  type PauseRequest,
+  type PaymentMethodRequest,
+  type QuantityRequest,
+  type ResumeRequest,
+  type SkipRequest,
+  type SubscriptionCarriedState,
+  type SubscriptionFlowStatus,
+  type SubscriptionSettings,
+  type SubscriptionStateView,
+  type SubscriptionWorkflowInput,
+} from '../domain/subscription';
+import { CustomerId, FlowStatus } from './search-attributes';
+import * as msg from './subscription-messages';
+
+export * from './subscription-messages';
+
+// Each step is one database transaction or one provider call; a worker that dies mid-step is
+// noticed when this runs out, so it is kept short.
+const acts = proxyActivities<SubscriptionActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['PaymentDeclined'] },
+});
+
+/** Reasons a customer's `resume` ends. System pauses (payment failure, holiday) are not the customer's to end. */
+const RESUMABLE_REASONS = new Set(['vacation', 'special_request', 'system_pause']);
+const PAYMENT_POLL_MS = 1_000;
+const MAX_NOTIFIED_KEYS = 200;
+const EXCEPTION_RETENTION_DAYS = 400;
+
+function invalid(codes: string[], message?: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message ?? `invalid request: ${codes.join(', ')}`, 'InvalidRequest', { codes });
+}
+
+/**
+ * `subscription-<id>`: owns one subscription's timeline. Sleeps until the next renewal, dunning retry
+ * or pause notification; takes pause/resume/skip/extra/quantity/cancel/payment-method changes as
+ * signals (CLI, UI) or validated updates (API); charges each billing period from the wallet or the
+ * payment method; continues-as-new after every paid renewal (or when history grows).
+ */
+export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionStateView> {
+  const sub = input.subscription;
+  const settings: SubscriptionSettings = { ...DEFAULT_SUBSCRIPTION_SETTINGS, ...input.settings };
+  const tz = sub.timezone;
+  const st: SubscriptionCarriedState = input.carried ?? {
+    clockAnchor: { realMs: Date.now(), simMs: settings.simStartMs ?? Date.now() },
+    quantity: sub.quantity,
+    paymentMethod: sub.paymentMethod,
+    exceptions: [],
+    nextExceptionSeq: 1,
+    cancelledFrom: null,
+    period: 0,
+    periodStart: null,
+    periodPaid: false,
+    creditedDaysTotal: 0,
+    billing: 'pending',
+    billingReason: null,
+    dunning: null,
+    notified: [],
+    runs: 0,
+  };
+  st.runs += 1;
+
+  // ---- time ----
+  const now = () => simNow(st.clockAnchor, settings.dayMs, Date.now());
+  const today = () => localDateOf(now(), tz);
+  const earliest = () => earliestChangeableDate(now(), tz, settings.cutoff);
+  const sleepUntil = (simTargetMs: number) => realDelayUntil(st.clockAnchor, settings.dayMs, Date.now(), simTargetMs);
+
+  const scheduleSub = (): ScheduleSubscription => ({
+    id: sub.id,
+    startDate: sub.startDate,
+    endDate: sub.endDate,
+    recurrence: sub.recurrence,
+    quantity: st.quantity,
+    timezone: tz,
+    status: 'active',
+    cancelledFrom: st.cancelledFrom,
+  });
+  /** Start of the next period to charge (period 1 starts on the start date). */
+  const nextPeriod = (): { start: LocalDate; creditedDays: number } =>
+    st.period === 0 || st.periodStart === null
+      ? { start: sub.startDate, creditedDays: 0 }
+      : (({ end, creditedDays }) => ({ start: end, creditedDays }))(periodEndWithCredit(scheduleSub(), st.exceptions, st.periodStart, settings.billingPeriod));
+  /** Last delivery day of the subscription (end date or the day before cancellation), if any. */
+  const lastDay = (): LocalDate | null => {
+    const cancelEnd = st.cancelledFrom ? addDays(st.cancelledFrom, -1) : null;
+    if (sub.endDate && cancelEnd) return sub.endDate < cancelEnd ? sub.endDate : cancelEnd;
+    return sub.endDate ?? cancelEnd;
+  };
+
+  // ---- wake-ups from handlers ----
+  let changed = false;
+  let retryNow = false;
+  const confirmedPayments = new Set<string>();
+  let lastRejected: { request: string; codes: string[]; at: string } | null = null;
+
+  // ---- validation (shared by update validators and signal handlers) ----
+  const assertOpen = () => {
+    if (st.cancelledFrom !== null) throw invalid(['subscription_cancelled'], `subscription cancelled from ${st.cancelledFrom}`);
+  };
+  const validateRange = (type: ExceptionType, from: LocalDate, to: LocalDate | null, quantity?: number | null) => {
+    assertOpen();
+    const codes: string[] = validateExceptionRequest(
+      { type, from, to, quantity: type === 'skip' ? undefined : quantity },
+      { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff },
+    );
+    const last = lastDay();
+    if (codes.length === 0 && last !== null && from > last) codes.push('after_subscription_end');
+    if (codes.length) throw invalid(codes);
+  };
+  const validateReason = (reason: string | undefined, allowed: string[]) => {
+    if (reason !== undefined && !allowed.includes(reason)) throw invalid(['invalid_reason'], `reason must be one of ${allowed.join(', ')}`);
+  };
+  const CUSTOMER_PAUSE_REASONS = ['vacation', 'special_request', 'system_pause'];
+  const validatePause = (r: PauseRequest) => {
+    validateReason(r.reason, CUSTOMER_PAUSE_REASONS);
+    validateRange('skip', r.from, r.to ?? null);
+  };
+  const validateSkip = (r: SkipRequest) => {
+    validateReason(r.reason, ['special_request', 'vacation', 'holiday', 'system_pause']);
+    validateRange('skip', r.from, r.to);
+  };
+  const validateExtra = (r: ExtraRequest) => validateRange('deliver_extra', r.date, r.date, r.quantity);
+  const validateQuantity = (r: QuantityRequest) => validateRange('change_quantity', r.from, r.to, r.quantity);
+  const resumeTargets = (from: LocalDate) =>
+    st.exceptions.filter((e) => {
+      if (e.type !== 'skip' || !RESUMABLE_REASONS.has(e.reason)) return false;
+      let effectiveLast: LocalDate | null = e.to;
+      if (e.endedAt) {
+        const endedLast = addDays(e.endedAt, -1);
+        effectiveLast = effectiveLast === null || endedLast < effectiveLast ? endedLast : effectiveLast;
+      }
+      return effectiveLast === null || effectiveLast >= from;
+    });
+  const validateResume = (r: ResumeRequest) => {
+    assertOpen();
+    const from = r.from ?? earliest();
+    const codes: string[] = validateExceptionRequest({ type: 'skip', from, to: null }, { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff });
+    if (codes.length) throw invalid(codes);
+    if (resumeTargets(from).length === 0) throw invalid(['nothing_to_resume'], `no pause of yours covers ${from} or later`);
+  };
+  const validateCancel = (r: CancelRequest) => {
+    assertOpen();
+    if (r.from !== undefined) validateRange('skip', r.from, null);
+  };
+  const validatePaymentMethod = (r: PaymentMethodRequest) => {
+    if (typeof r?.paymentMethod !== 'string' || !/^pm_[a-z0-9_]{1,40}$/.test(r.paymentMethod)) throw invalid(['invalid_payment_method']);
+    assertOpen();
+  };
+
+  // ---- changes ----
+  const addException = async (
+    type: ExceptionType,
+    from: LocalDate,
+    to: LocalDate | null,
+    quantity: number | undefined,
+    reason: string,
+    createdBy: string,
+  ): Promise<ScheduleException> => {
+    const ex: ScheduleException = {
+      id: `E${st.nextExceptionSeq++}`,
+      type,
+      from,
+      to,
+      ...(type === 'skip' ? {} : { quantity }),
+      reason,
+      createdBy,
+      createdAt: new Date(now()).toISOString(),
+      endedAt: null,
+    };
+    st.exceptions.push(ex);
+    changed = true;
+    await acts.saveException(sub.id, ex);
+    return ex;
+  };
+  const endExceptions = async (targets: ScheduleException[], from: LocalDate) => {
+    const ends = targets.map((e) => {
+      const endedAt = e.from > from ? e.from : from;
+      if (!e.endedAt || e.endedAt > endedAt) e.endedAt = endedAt;
+      return { id: e.id, endedAt: e.endedAt };
+    });
+    changed = true;
+    if (ends.length) await acts.endExceptions(sub.id, ends);
+    return ends;
+  };
+  const who = (createdBy: string | undefined) => createdBy ?? `customer:${sub.customerId}`;
+
+  const doPause = async (r: PauseRequest) => ({ exceptionId: (await addException('skip', r.from, r.to ?? null, undefined, r.reason ?? 'vacation', who(r.createdBy))).id });
+  const doSkip = async (r: SkipRequest) => ({ exceptionId: (await addException('skip', r.from, r.to, undefined, r.reason ?? 'special_request', who(r.createdBy))).id });
+  const doExtra = async (r: ExtraRequest) => ({
+    exceptionId: (await addException('deliver_extra', r.date, r.date, r.quantity, r.reason ?? 'special_request', who(r.createdBy))).id,
+  });
+  const doQuantity = async (r: QuantityRequest) => ({
+    exceptionId: (await addException('change_quantity', r.from, r.to, r.quantity, r.reason ?? 'special_request', who(r.createdBy))).id,
+  });
+  const doResume = async (r: ResumeRequest) => {
+    const from = r.from ?? earliest();
+    const ends = await endExceptions(resumeTargets(from), from);
+    return { ended: ends.map((e) => e.id) };
+  };
+  const doCancel = async (r: CancelRequest) => {
+    st.cancelledFrom = r.from ?? earliest();
+    st.dunning = null;
+    changed = true;
+    await acts.syncSubscription(sub.id, {
+      status: 'cancelled',
+      cancelledFrom: st.cancelledFrom,
+      billingState: 'ended',
+      billingReason: `cancelled by ${who(r.createdBy)} from ${st.cancelledFrom}${r.reason ? ` (${r.reason})` : ''}`,
+      nextRenewalDate: null,
+    });
+    st.billing = 'ended';
+    st.billingReason = `cancelled by ${who(r.createdBy)} from ${st.cancelledFrom}`;
+    return { cancelledFrom: st.cancelledFrom };
+  };
+  const doPaymentMethod = async (r: PaymentMethodRequest) => {
+    st.paymentMethod = r.paymentMethod;
+    const retried = st.dunning !== null;
+    if (retried) retryNow = true;
+    changed = true;
+    await acts.syncSubscription(sub.id, { paymentMethod: r.paymentMethod });
+    return { retried };
+  };
+
+  /** Signals run the same validation; an invalid signal changes nothing and is noted for support. */
+  const viaSignal =
+    <T>(name: string, validate: (r: T) => void, run: (r: T) => Promise<unknown>) =>
+    async (r?: T) => {
+      try {
+        validate(r ?? ({} as T));
+      } catch (err) {
+        const codes = ((err as ApplicationFailure).details?.[0] as { codes?: string[] })?.codes ?? ['invalid'];
+        lastRejected = { request: name, codes, at: new Date(now()).toISOString() };
+        log.warn('signal rejected', { name, codes });
+        return;
+      }
+      await run(r ?? ({} as T));
+    };
+
+  setHandler(msg.pauseSignal, viaSignal('pause', validatePause, doPause));
+  setHandler(msg.resumeSignal, viaSignal('resume', validateResume, doResume));
+  setHandler(msg.skipSignal, viaSignal('skip', validateSkip, doSkip));
+  setHandler(msg.deliverExtraSignal, viaSignal('deliverExtra', validateExtra, doExtra));
+  setHandler(msg.changeQuantitySignal, viaSignal('changeQuantity', validateQuantity, doQuantity));
+  setHandler(msg.cancelSignal, viaSignal('cancel', validateCancel, doCancel));
+  setHandler(msg.paymentMethodUpdatedSignal, viaSignal('paymentMethodUpdated', validatePaymentMethod, doPaymentMethod));
+  setHandler(msg.exceptionAddedSignal, (ex) => {
+    if (!ex?.id || st.exceptions.some((e) => e.id === ex.id)) return;
+    st.exceptions.push(ex);
+    changed = true;
+  });
+  setHandler(msg.subscriptionPaymentConfirmedSignal, ({ paymentId }) => {
+    confirmedPayments.add(paymentId);
+  });
+
+  setHandler(msg.pauseUpdate, doPause, { validator: validatePause });
+  setHandler(msg.resumeUpdate, doResume, { validator: validateResume });
+  setHandler(msg.skipUpdate, doSkip, { validator: validateSkip });
+  setHandler(msg.deliverExtraUpdate, doExtra, { validator: validateExtra });
+  setHandler(msg.changeQuantityUpdate, doQuantity, { validator: validateQuantity });
+  setHandler(msg.cancelUpdate, doCancel, { validator: validateCancel });
+  setHandler(msg.paymentMethodUpdate, doPaymentMethod, { validator: validatePaymentMethod });
+
+  // ---- state for support ----
+  const pausedToday = () => {
+    const d = wouldDeliver(scheduleSub(), st.exceptions, today());
+    return d.reason === 'skipped' || d.reason === 'extra_on_skipped_day' ? d : null;
+  };
+  const flowStatus = (): SubscriptionFlowStatus => {
+    if (st.cancelledFrom !== null) return 'cancelled';
+    const last = lastDay();
+    if (last !== null && today() > last) return 'ended';
+    if (st.billing === 'payment_failed') return 'payment_failed';
+    if (st.billing === 'retrying') return 'retrying_payment';
+    return pausedToday() ? 'paused' : 'active';
+  };
+  const why = (): string => {
+    const status = flowStatus();
+    const d = st.dunning;
+    switch (status) {
+      case 'cancelled':
+        return st.billingReason ?? `cancelled from ${st.cancelledFrom}`;
+      case 'ended':
+        return `ended: the last delivery day was ${lastDay()}`;
+      case 'payment_failed':
+        return `renewal of period ${d?.period} was declined ${d?.attempts} times (last: ${d?.lastError}); deliveries are paused (payment_failure) until the payment method is updated`;
+      case 'retrying_payment':
+        return `renewal of period ${d?.period} was declined (${d?.lastError}); retry ${(d?.retriesDone ?? 0) + 1} of ${settings.dunningRetryDays.length} at ${d?.nextRetryAtMs ? new Date(d.nextRetryAtMs).toISOString() : 'once the payment method is updated'}; deliveries continue meanwhile`;
+      case 'paused':
+        return pausedToday()!.explanation;
+      default:
+        return st.period === 0 ? `waiting for the first renewal on ${renewalDate()}` : `active; period ${st.period} paid, next renewal on ${renewalDate()}`;
+    }
+  };
+  const renewalDate = () => addDays(nextPeriod().start, -1);
+  const view = (): SubscriptionStateView => {
+    const next = nextPeriod();
+    return {
+      subscriptionId: sub.id,
+      customerId: sub.customerId,
+      flowStatus: flowStatus(),
+      why: why(),
+      today: today(),
+      earliestChangeableDate: earliest(),
+      quantity: st.quantity,
+      paymentMethod: st.paymentMethod,
+      cancelledFrom: st.cancelledFrom,
+      period: st.period,
+      periodStart: st.periodStart,
+      periodPaid: st.periodPaid,
+      nextPeriodStart: next.start,
+      nextRenewalDate: st.cancelledFrom ? null : addDays(next.start, -1),
+      creditedDaysTotal: st.creditedDaysTotal,
+      billing: st.billing,
+      billingReason: st.billingReason,
+      dunning: st.dunning,
+      exceptions: st.exceptions,
+      lastRejected,
+      runs: st.runs,
+    };
+  };
+  setHandler(msg.stateQuery, view);
+  setHandler(msg.nextDeliveriesQuery, (n = 10, from?: LocalDate) =>
+    nextDeliveries(scheduleSub(), st.exceptions, from ?? earliest(), Math.min(Math.max(1, n), 100)),
+  );
+
+  let lastFlowStatus: string | null = null;
+  const publishStatus = () => {
+    const status = flowStatus();
+    if (status === lastFlowStatus) return;
+    lastFlowStatus = status;
+    upsertSearchAttributes([
+      { key: FlowStatus, value: status },
+      { key: CustomerId, value: sub.customerId },
+    ]);
+  };
+
+  const notify = async (key: string, kind: string, message: string, data: Record<string, unknown> = {}) => {
+    if (st.notified.includes(key)) return;
+    await acts.notifyCustomer({ key, customerId: sub.customerId, subscriptionId: sub.id, kind, message, data });
+    st.notified.push(key);
+    if (st.notified.length > MAX_NOTIFIED_KEYS) st.notified.splice(0, st.notified.length - MAX_NOTIFIED_KEYS);
+  };
+
+  // ---- billing ----
+  let syncedRenewalDate: LocalDate | null | undefined;
+  const syncBilling = async () => {
+    const next = nextPeriod();
+    const nextRenewalDate = st.cancelledFrom ? null : addDays(next.start, -1);
+    await acts.syncSubscription(sub.id, {
+      billingState: st.billing,
+      billingReason: st.billingReason,
+      nextRenewalDate,
+      paidThrough: st.periodPaid && st.periodStart ? addDays(next.start, -1) : null,
+      pausedDaysCredited: st.creditedDaysTotal,
+    });
+    syncedRenewalDate = nextRenewalDate;
+  };
+
+  /** One charge attempt for the current period: wallet first, then the payment method. */
+  const attemptCharge = async (attempt: number): Promise<{ paid: true } | { paid: false; error: string }> => {
+    const charge = { subscriptionId: sub.id, customerId: sub.customerId, period: st.period, attempt, amount: sub.pricePerPeriod };
+    const wallet = await acts.chargeRenewalFromWallet(charge);
+    if (wallet.outcome === 'paid') return { paid: true };
+    try {
+      let payment = await acts.chargeRenewalViaProvider({ ...charge, paymentMethod: st.paymentMethod });
+      while (payment.status === 'processing') {
+        const id = payment.id;
+        await condition(() => confirmedPayments.has(id), PAYMENT_POLL_MS);
+        payment = await acts.getRenewalPayment(id);
+      }
+      if (payment.status === 'failed') return { paid: false, error: 'payment_failed' };
+      await acts.settleRenewalViaProvider({ ...charge, paymentId: payment.id });
+      return { paid: true };
+    } catch (err) {
+      const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
+      if (failure?.type === 'PaymentDeclined') {
+        return { paid: false, error: String((failure.details?.[0] as { code?: string })?.code ?? 'declined') };
+      }
+      throw err;
+    }
+  };
+
+  const onPaid = async () => {
+    const wasPaymentFailed = st.dunning?.pauseExceptionId ?? null;
+    st.periodPaid = true;
+    st.billing = 'paid';
+    st.billingReason = null;
+    st.dunning = null;
+    if (wasPaymentFailed) {
+      // Payment succeeded: the payment-failure pause ends by itself, nothing for support to do.
+      const from = earliest();
+      const pause = st.exceptions.filter((e) => e.type === 'skip' && e.reason === 'payment_failure' && (e.endedAt == null || e.endedAt > from));
+      await endExceptions(pause, from);
+      await notify(`subscription-${sub.id}:payment-recovered-${st.period}`, 'payment_recovered', `Payment received. Deliveries resume on ${from}.`, { from });
+    }
+    await syncBilling();
+  };
+
+  const onDeclined = async (error: string) => {
+    const d = st.dunning!;
+    d.lastError = error;
+    const nextRetry = dunningRetryAt(d.firstFailedAtMs, settings.dunningRetryDays, d.retriesDone + 1);
+    d.nextRetryAtMs = nextRetry;
+    if (nextRetry !== null) {
+      st.billing = 'retrying';
+      st.billingReason = `renewal declined (${error}); retrying`;
+      await acts.recordRenewalState({ subscriptionId: sub.id, period: st.period, status: 'retrying', attempts: d.attempts, lastError: error, nextRetryAt: new Date(nextRetry).toISOString() });
+      if (d.attempts === 1) {
+        await notify(`subscription-${sub.id}:payment-declined-${st.period}`, 'payment_declined', `Your renewal payment was declined (${error}). We will retry; you can update your payment method.`);
+      }
+    } else {
+      const pausing = d.pauseExceptionId === null ? addException('skip', earliest(), null, undefined, 'payment_failure', 'system:dunning') : null;
+      st.billing = 'payment_failed';
+      st.billingReason = `renewal declined ${d.attempts} times (${error}); paused until the payment method is updated`;
+      if (pausing) {
+        const ex = await pausing;
+        d.pauseExceptionId = ex.id;
+        await notify(`subscription-${sub.id}:payment-method-required-${st.period}`, 'payment_method_required', `We could not collect your renewal payment. Deliveries are paused from ${ex.from}; update your payment method to resume.`, { pausedFrom: ex.from });
+      }
+      await acts.recordRenewalState({ subscriptionId: sub.id, period: st.period, status: 'payment_failed', attempts: d.attempts, lastError: error, nextRetryAt: null });
+    }
+    await syncBilling();
+  };
+
+  /** Starts the next period and makes its first charge attempt. */
+  const renew = async () => {
+    const next = nextPeriod();
+    st.creditedDaysTotal += next.creditedDays;
+    st.period += 1;
+    st.periodStart = next.start;
+    st.periodPaid = false;
+    await acts.openRenewal({ subscriptionId: sub.id, period: st.period, periodStart: next.start, amount: sub.pricePerPeriod });
+    const result = await attemptCharge(1);
+    if (result.paid) return onPaid();
+    st.dunning = { period: st.period, attempts: 1, retriesDone: 0, firstFailedAtMs: now(), nextRetryAtMs: null, lastError: result.error, pauseExceptionId: null };
+    await onDeclined(result.error);
+  };
+
+  const retry = async (scheduled: boolean) => {
+    const d = st.dunning!;
+    d.attempts += 1;
+    if (scheduled) d.retriesDone += 1;
+    const result = await attemptCharge(d.attempts);
+    if (result.paid) return onPaid();
+    await onDeclined(result.error);
+  };
+
+  const startOfDay = (date: LocalDate) => cutoffInstant(date, tz, '00:00');
+
+  const pauseNotifications = async (): Promise<number> => {
+    const events = upcomingPauseEvents(st.exceptions, today(), settings.pauseReminderDays, lastDay());
+    for (const e of events) {
+      const at = startOfDay(e.date);
+      const key = e.kind === 'pause_ending' ? `subscription-${sub.id}:pause-ends-${e.date}` : `subscription-${sub.id}:pause-reminder-${e.runStart}`;
+      if (st.notified.includes(key)) continue;
+      if (at > now()) return at;
+      if (e.kind === 'pause_ending') {
+        const resumesOn = nextDeliveries(scheduleSub(), st.exceptions, addDays(e.date, 1), 1)[0]?.date ?? null;
+        await notify(key, 'pause_ending', resumesOn === addDays(e.date, 1) ? 'Your pause ends today: deliveries resume tomorrow.' : `Your pause ends today; next delivery on ${resumesOn ?? 'no date scheduled'}.`, { lastPausedDay: e.date, resumesOn });
+      } else {
+        await notify(key, 'pause_reminder', `Your deliveries have been paused since ${e.runStart}. Resume any time from the app.`, { pausedSince: e.runStart });
+      }
+    }
+    return Infinity;
+  };
+
+  /** Start of the next day on which a skip begins or stops applying (FlowStatus paused ↔ active). */
+  const nextPauseBoundary = (): number => {
+    const t = today();
+    let best: LocalDate | null = null;
+    for (const e of st.exceptions) {
+      if (e.type !== 'skip') continue;
+      const endsAfter = e.endedAt ?? (e.to ? addDays(e.to, 1) : null);
+      for (const d of [e.from, endsAfter]) if (d && d > t && (best === null || d < best)) best = d;
+    }
+    return best === null ? Infinity : startOfDay(best);
+  };
+
+  // ---- the timeline ----
+  publishStatus();
+  if (st.runs === 1) await syncBilling();
+  for (;;) {
+    if (st.cancelledFrom !== null) break;
+    const last = lastDay();
+    if (last !== null && today() > last) break;
+
+    const t = now();
+    let paidThisRound = false;
+    let next = Infinity;
+    if (st.dunning) {
+      const due = st.dunning.nextRetryAtMs;
+      if (retryNow || (due !== null && t >= due)) {
+        const scheduled = !retryNow && due !== null;
+        retryNow = false;
+        await retry(scheduled);
+        if (st.dunning !== null) continue;
+        paidThisRound = true;
+      } else if (due !== null) next = Math.min(next, due);
+    } else {
+      const np = nextPeriod();
+      const billable = sub.endDate === null || np.start <= sub.endDate;
+      if (billable) {
+        // The first period is charged when the customer subscribes; later ones the day before they start.
+        const at = st.period === 0 ? t : renewalInstant(np.start, tz, settings.renewalTime);
+        if (t >= at) {
+          await renew();
+          paidThisRound = st.periodPaid;
+          if (!paidThisRound) continue;
+        } else next = Math.min(next, at);
+      }
+    }
+
+    next = Math.min(next, await pauseNotifications(), nextPauseBoundary());
+    if (last !== null) next = Math.min(next, startOfDay(addDays(last, 1)));
+    publishStatus();
+
+    const info = workflowInfo();
+    if (paidThisRound || info.historyLength >= settings.maxHistoryEvents || info.continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (st.cancelledFrom === null) {
+        const cutoffDay = addDays(today(), -EXCEPTION_RETENTION_DAYS);
+        st.exceptions = st.exceptions.filter((e) => {
+          const end = e.endedAt ?? (e.type === 'skip' ? e.to : (e.to ?? e.from));
+          return end === null || end >= cutoffDay;
+        });
+        return continueAsNew<typeof subscriptionWorkflow>({ subscription: sub, settings, carried: st });
+      }
+      continue;
+    }
+
+    // A pause or an early resume moves the next renewal: keep the row in step with it.
+    if (patched('sync-renewal-date-on-change') && syncedRenewalDate !== renewalDate()) await syncBilling();
+
+    changed = false;
+    const wait = next === Infinity ? undefined : sleepUntil(next);
+    if (wait === 0) continue;
+    if (wait === undefined) await condition(() => changed || retryNow);
+    else await condition(() => changed || retryNow, wait);
+  }
+
+  await condition(allHandlersFinished);
+  if (st.cancelledFrom === null) {
+    st.billing = 'ended';
+    st.billingReason = `ended after the last delivery day ${lastDay()}`;
+    await syncBilling();
+  }
+  publishStatus();
+  return view();
+}
