@@ -105,7 +105,8 @@ test('a burst is conflated to at most 10 updates a second, ending on the committ
   const updates = watcher.messages.filter((m) => m.type === 'update');
   const seconds = (last.receivedAt - started) / 1000;
   expect(updates.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 1);
-  for (let i = 1; i < updates.length; i++) expect(updates[i].publishedAt - updates[i - 1].publishedAt).toBeGreaterThanOrEqual(95);
+  // At most 10 in any second, by the engine's clock.
+  for (let i = 10; i < updates.length; i++) expect(updates[i].publishedAt - updates[i - 10].publishedAt).toBeGreaterThanOrEqual(1000);
   for (const u of updates) if (u.view.bestBid !== null && u.view.bestAsk !== null) expect(u.view.bestBid).toBeLessThan(u.view.bestAsk);
   await expectEscrowMatchesPairs(tdb.db, marketId);
   await expectLedgerInvariants(tdb.db);

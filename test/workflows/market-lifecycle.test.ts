@@ -156,7 +156,8 @@ test('voiding refunds every user their net cost and empties the escrow', async (
 test('a market left without a result past its deadline raises an alert for ops', async () => {
   const marketId = await createMarket(api, admin, { opensInMs: 100, closesInMs: 1_000, resolutionDeadlineSeconds: 1 });
   await eventually(async () => (await state(marketId)).phase === 'resolution_overdue', 15_000);
-  const alert = await tdb.db('market_alerts').where({ market_id: marketId }).first();
+  // The phase flips first; the alert row is written by the activity that follows it.
+  const alert = await eventually(() => tdb.db('market_alerts').where({ market_id: marketId }).first(), 10_000);
   expect(alert).toMatchObject({ kind: 'resolution_overdue' });
   const desc = await worker.client.workflow.getHandle(marketWorkflowId(marketId)).describe();
   expect(desc.searchAttributes.FlowStatus).toEqual(['resolution_overdue']);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ConflatingFeed, FEED_MAX_PER_SECOND } from '../../../activities/market-feed';
+import { ConflatingFeed, DEPTH_GAP_MS, FEED_MAX_PER_SECOND, PRICE_GAP_MS } from '../../../activities/market-feed';
 import { marketView, type FeedMessage, type MarketView } from '../../../domain/market/feed';
 import type { PubSub } from '../../../infra/pubsub';
 
@@ -26,62 +26,116 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-test('a change after a quiet spell goes out at once; changes inside the window wait for its end, merged', () => {
-  const pubsub = new RecordingPubSub();
-  const feed = new ConflatingFeed(pubsub, 'mk_test000000', (err) => {
+const trade = (quantity: number) => ({ yesPrice: 150, quantity, kind: 'mint', takerSide: 'NO', takerAction: 'BUY' });
+/** The same touch, more depth behind it. */
+const deeper = (version: number): MarketView =>
+  marketView('mk_test000000', version, [{ price: 100, quantity: 1, orders: 1 }, { price: 50, quantity: version, orders: 1 }], [], null, 0);
+const newFeed = (pubsub: RecordingPubSub) =>
+  new ConflatingFeed(pubsub, 'mk_test000000', (err) => {
     throw err;
   });
+
+test('a price move after a quiet spell goes out at once; moves inside the gap wait for its end, merged', () => {
+  const pubsub = new RecordingPubSub();
+  const feed = newFeed(pubsub);
   feed.offer(view(1, 100), []);
   expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1]);
 
   jest.advanceTimersByTime(30);
-  feed.offer(view(2, 150), [{ yesPrice: 150, quantity: 1, kind: 'mint', takerSide: 'NO', takerAction: 'BUY' }]);
+  feed.offer(view(2, 150), [trade(1)]);
   jest.advanceTimersByTime(30);
-  feed.offer(view(3, 200), [{ yesPrice: 200, quantity: 2, kind: 'mint', takerSide: 'NO', takerAction: 'BUY' }]);
+  feed.offer(view(3, 200), [trade(2)]);
   expect(pubsub.sent).toHaveLength(1);
   jest.advanceTimersByTime(39);
   expect(pubsub.sent).toHaveLength(1);
   jest.advanceTimersByTime(1);
   expect(pubsub.sent).toHaveLength(2);
-  expect(pubsub.sent[1].at - pubsub.sent[0].at).toBe(100);
+  expect(pubsub.sent[1].at - pubsub.sent[0].at).toBe(PRICE_GAP_MS);
   // The latest state, with every trade since the previous message.
   expect(pubsub.sent[1].message.view.version).toBe(3);
   expect(pubsub.sent[1].message.trades.map((t) => t.quantity)).toEqual([1, 2]);
 
-  // Quiet for longer than a window: the next change is not held back.
+  // Quiet for longer than the gap: the next move is not held back.
   jest.advanceTimersByTime(250);
   feed.offer(view(4, 250), []);
   expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1, 3, 4]);
   feed.close();
 });
 
-test('for any pattern of changes: at most 10 messages in any second, newest state last, never an older one after a newer', () => {
-  fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 180 }), { minLength: 1, maxLength: 150 }), (gaps) => {
-      const pubsub = new RecordingPubSub();
-      const feed = new ConflatingFeed(pubsub, 'mk_test000000', (err) => {
-        throw err;
-      });
-      let version = 0;
-      for (const gap of gaps) {
-        jest.advanceTimersByTime(gap);
-        version++;
-        feed.offer(view(version, 50 + 50 * (version % 18)), []);
-      }
-      jest.advanceTimersByTime(1_000);
-      feed.close();
+test('depth churn never holds a price move back, and rides along with it', () => {
+  const pubsub = new RecordingPubSub();
+  const feed = newFeed(pubsub);
+  feed.offer(deeper(1), []);
+  jest.advanceTimersByTime(10);
+  feed.offer(deeper(2), []); // depth only: waits for its gap
+  jest.advanceTimersByTime(DEPTH_GAP_MS - 11);
+  expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1]);
+  jest.advanceTimersByTime(1);
+  expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1, 2]);
 
-      const sent = pubsub.sent;
-      const versions = sent.map((s) => s.message.view.version);
-      for (let i = 1; i < sent.length; i++) {
-        expect(versions[i]).toBeGreaterThan(versions[i - 1]);
-        expect(sent[i].at - sent[i - 1].at).toBeGreaterThanOrEqual(1000 / FEED_MAX_PER_SECOND);
-      }
-      for (let i = FEED_MAX_PER_SECOND; i < sent.length; i++) expect(sent[i].at - sent[i - FEED_MAX_PER_SECOND].at).toBeGreaterThanOrEqual(1000);
-      // Conflated, not dropped: watchers end on the newest state.
-      expect(versions[versions.length - 1]).toBe(version);
-      jest.clearAllTimers();
-    }),
+  jest.advanceTimersByTime(5);
+  feed.offer(deeper(3), []);
+  jest.advanceTimersByTime(5);
+  feed.offer(view(4, 450), []); // the touch moves: out at once, with the depth change in the same view
+  expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1, 2, 4]);
+  jest.advanceTimersByTime(1_000);
+  expect(pubsub.sent).toHaveLength(3);
+  feed.close();
+});
+
+test('sustained trading settles to a steady message every 100 ms', () => {
+  const pubsub = new RecordingPubSub();
+  const feed = newFeed(pubsub);
+  for (let v = 1; v <= 300; v++) {
+    feed.offer(view(v, 50 + 50 * (v % 18)), [trade(v)]);
+    jest.advanceTimersByTime(10);
+  }
+  const gaps = pubsub.sent.slice(1).map((s, i) => s.at - pubsub.sent[i].at);
+  expect(gaps.length).toBeGreaterThanOrEqual(28);
+  expect(new Set(gaps)).toEqual(new Set([PRICE_GAP_MS]));
+  feed.close();
+});
+
+test('for any pattern of changes: at most 10 messages in any second, gaps kept, newest state last, never an older one after a newer', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ gap: fc.integer({ min: 0, max: 180 }), moves: fc.boolean(), trades: fc.boolean() }), { minLength: 1, maxLength: 150 }),
+      (steps) => {
+        const pubsub = new RecordingPubSub();
+        const feed = newFeed(pubsub);
+        let version = 0;
+        for (const step of steps) {
+          jest.advanceTimersByTime(step.gap);
+          version++;
+          feed.offer(step.moves ? view(version, 50 + 50 * (version % 18)) : deeper(version), step.trades ? [trade(version)] : []);
+        }
+        jest.advanceTimersByTime(2_000);
+        const sentBeforeClose = pubsub.sent.length;
+        feed.close();
+        expect(pubsub.sent).toHaveLength(sentBeforeClose); // nothing was left waiting
+
+        const sent = pubsub.sent;
+        const versions = sent.map((s) => s.message.view.version);
+        for (let i = 1; i < sent.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]);
+        for (let i = FEED_MAX_PER_SECOND; i < sent.length; i++) expect(sent[i].at - sent[i - FEED_MAX_PER_SECOND].at).toBeGreaterThanOrEqual(1000);
+        // Price moves are PRICE_GAP_MS apart; a depth-only message follows any message by DEPTH_GAP_MS.
+        let lastMoveAt = -Infinity;
+        for (let i = 0; i < sent.length; i++) {
+          const prev = i > 0 ? sent[i - 1].message.view : null;
+          const cur = sent[i].message.view;
+          const isMove = prev === null || sent[i].message.trades.length > 0 || prev.bestBid !== cur.bestBid || prev.volume !== cur.volume;
+          if (isMove) {
+            expect(sent[i].at - lastMoveAt).toBeGreaterThanOrEqual(PRICE_GAP_MS);
+            lastMoveAt = sent[i].at;
+          } else {
+            expect(sent[i].at - sent[i - 1].at).toBeGreaterThanOrEqual(DEPTH_GAP_MS);
+          }
+        }
+        // Conflated, not dropped: watchers end on the newest state.
+        expect(versions[versions.length - 1]).toBe(version);
+        jest.clearAllTimers();
+      },
+    ),
     { numRuns: 200 },
   );
 });
