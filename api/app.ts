@@ -12,6 +12,8 @@ import { registerRoutes } from './routes';
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Responses are live state, never revalidated: no point hashing every body for an ETag.
+  app.set('etag', false);
   app.set('query parser', 'simple');
 
   app.use(

@@ -39,6 +39,7 @@ export class RedisPubSub implements PubSub {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Set<(message: unknown) => void>>();
+  private readonly subscribed = new Map<string, Promise<void>>();
 
   constructor(url: string) {
     // Publishes from one tick (an engine batch fans out to many users) share one round trip.
@@ -65,15 +66,27 @@ export class RedisPubSub implements PubSub {
     if (!handlers) {
       handlers = new Set();
       this.handlers.set(channel, handlers);
-      await this.subscriber.subscribe(channel);
+      const confirmed = this.subscriber.subscribe(channel).then(
+        () => undefined,
+        (err: unknown) => {
+          this.handlers.delete(channel);
+          this.subscribed.delete(channel);
+          throw err;
+        },
+      );
+      this.subscribed.set(channel, confirmed);
     }
     handlers.add(handler);
+    // A second subscriber to a channel whose SUBSCRIBE is still in flight waits for it too:
+    // until Redis confirms, messages on the channel are not delivered to anyone.
+    await this.subscribed.get(channel);
     return async () => {
       const set = this.handlers.get(channel);
       if (!set) return;
       set.delete(handler);
       if (set.size === 0) {
         this.handlers.delete(channel);
+        this.subscribed.delete(channel);
         await this.subscriber.unsubscribe(channel);
       }
     };

@@ -21,11 +21,14 @@ export class WsTestClient {
   static async connect(httpUrl: string, token?: string): Promise<WsTestClient> {
     const url = `${httpUrl.replace(/^http/, 'ws')}/v1/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
     const ws = new WebSocket(url);
+    // Listen before the handshake completes: the server's first message can arrive in the same
+    // packet as the upgrade response, and is emitted before an `await` on 'open' would resume.
+    const client = new WsTestClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    return new WsTestClient(ws);
+    return client;
   }
 
   send(message: unknown): void {
@@ -37,7 +40,7 @@ export class WsTestClient {
     const seen = this.messages.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching WebSocket message within ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`no WebSocket message matching ${pred} within ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), timeoutMs);
       this.waiters.push({
         pred,
         resolve: (m) => {
