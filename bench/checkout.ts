@@ -15,7 +15,6 @@
  * Prints exactly one JSON line:
  *   {"bench":"checkout","sagasPerSec":…,"emptyWorkflowsPerSec":…,"ratio":…,"p50ms":…,"p99ms":…}
  */
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -29,7 +28,7 @@ import { transfer } from '../domain/ledger/journal';
 import { FakePaymentProvider } from '../infra/fake-payment-provider';
 import { FakePayoutProvider } from '../infra/fake-payout-provider';
 import { InMemoryPubSub } from '../infra/pubsub';
-import { startDevServer } from '../scripts/temporal-dev-server';
+import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
 import { createBenchDatabase } from './support/database';
 import { closedLoop, median, percentile, round } from './support/stats';
@@ -37,17 +36,6 @@ import { closedLoop, median, percentile, round } from './support/stats';
 function arg(name: string, def: number): number {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
   return hit ? Number(hit.slice(name.length + 3)) : def;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 const CLIENTS = arg('clients', 16);

@@ -16,7 +16,6 @@
  * Prints one JSON line: {"bench":"markets","ordersPerSec":…,"priceLatencyP50ms":…,"priceLatencyP99ms":…}
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
@@ -32,7 +31,7 @@ import { postJournals } from '../db/ledger';
 import { createDb, migrateLatest, type Db } from '../db/knex';
 import { FakePaymentProvider } from '../infra/fake-payment-provider';
 import { RedisPubSub } from '../infra/pubsub';
-import { startDevServer } from '../scripts/temporal-dev-server';
+import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -42,17 +41,6 @@ const USERS = 200;
 function arg(name: string, fallback: number): number {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
   return hit ? Number(hit.slice(name.length + 3)) : fallback;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

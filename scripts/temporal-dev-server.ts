@@ -38,6 +38,18 @@ export async function isListening(port: number, host = '127.0.0.1'): Promise<boo
   });
 }
 
+/** A port nothing listens on right now, for a dev server (or API) started by a test or benchmark. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
 export async function waitForTemporal(address: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -18,6 +18,7 @@ import {
 } from '../../domain/schedule';
 import { earliestChangeableDate, type SubscriptionRecord, type SubscriptionStateView } from '../../domain/subscription';
 import type { Db } from '../../db/knex';
+import { insertSubscriptionRow } from '../../db/subscriptions';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
 import { assertOwnerOr, isStaff } from '../auth';
 import { ApiError, notFound } from '../errors';
@@ -187,19 +188,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
         paymentMethod: body.paymentMethod,
       };
       await deps.db.transaction(async (trx) => {
-        await trx('subscriptions').insert({
-          id,
-          customer_id: sub.customerId,
-          product_id: sub.productId,
-          quantity: sub.quantity,
-          price_per_period: sub.pricePerPeriod,
-          recurrence: JSON.stringify(sub.recurrence),
-          start_date: sub.startDate,
-          end_date: sub.endDate,
-          timezone: sub.timezone,
-          region: sub.region,
-          payment_method: sub.paymentMethod,
-        });
+        await insertSubscriptionRow(trx, sub);
         await deps.temporal.workflow.start('subscriptionWorkflow', {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId: subscriptionWorkflowId(id),

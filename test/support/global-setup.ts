@@ -1,27 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import knex from 'knex';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createDb, migrateLatest } from '../../db/knex';
-import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
+import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
 import { databaseUrl, testEnv } from './env';
 
 declare global {
   // eslint-disable-next-line no-var
   var __mandiDevServer: DevServer | undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 /**

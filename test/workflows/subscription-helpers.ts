@@ -3,6 +3,7 @@ import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
 import { postJournal } from '../../db/ledger';
 import type { Db } from '../../db/knex';
+import { insertSubscriptionRow } from '../../db/subscriptions';
 import { subscriptionWorkflowId } from '../../domain/flow-ids';
 import type { SubscriptionRecord, SubscriptionSettings, SubscriptionStateView, SubscriptionWorkflowInput } from '../../domain/subscription';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
@@ -39,19 +40,7 @@ export async function insertSubscription(db: Db, overrides: Partial<Subscription
     paymentMethod: 'pm_ok',
     ...overrides,
   };
-  await db('subscriptions').insert({
-    id: sub.id,
-    customer_id: sub.customerId,
-    product_id: sub.productId,
-    quantity: sub.quantity,
-    price_per_period: sub.pricePerPeriod,
-    recurrence: JSON.stringify(sub.recurrence),
-    start_date: sub.startDate,
-    end_date: sub.endDate,
-    timezone: sub.timezone,
-    region: sub.region,
-    payment_method: sub.paymentMethod,
-  });
+  await insertSubscriptionRow(db, sub);
   return sub;
 }
 
