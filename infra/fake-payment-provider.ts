@@ -3,6 +3,7 @@ import type { Db } from '../db/knex';
 import {
   PaymentDeclinedError,
   ProviderUnavailableError,
+  RefundRejectedError,
   type CreatePaymentRequest,
   type PaymentProvider,
   type ProviderPayment,
@@ -17,6 +18,8 @@ import {
  *   pm_insufficient_funds  declined (insufficient_funds), non-retryable
  *   pm_flaky / pm_flaky_N  unavailable for the first N calls with a key (default 2), then like pm_ok
  *   pm_timeout             accepted, but never sends a webhook: only polling finds it succeeded
+ *   pm_refund_flaky / _N   pays like pm_ok; each refund of it is unavailable for its first N calls (default 2)
+ * Refunds are idempotent on their key and never exceed what the payment has left to refund.
  */
 export interface FakePaymentProviderOptions {
   settleDelayMs?: number;
@@ -25,6 +28,7 @@ export interface FakePaymentProviderOptions {
 }
 
 const DEFAULT_FLAKY_FAILURES = 2;
+const REFUND_FLAKY = /^pm_refund_flaky(?:_(\d+))?$/;
 
 export function signWebhook(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body).digest('hex');
@@ -46,10 +50,8 @@ export class FakePaymentProvider implements PaymentProvider {
     if (method === 'pm_insufficient_funds') throw new PaymentDeclinedError('insufficient_funds', 'Insufficient funds on the card');
     const flaky = /^pm_flaky(?:_(\d+))?$/.exec(method);
     if (flaky) {
-      const calls = await this.countCall(req.idempotencyKey);
-      const failures = flaky[1] ? Number(flaky[1]) : DEFAULT_FLAKY_FAILURES;
-      if (calls <= failures) throw new ProviderUnavailableError(`provider unavailable (call ${calls} of ${failures} failing)`);
-    } else if (method !== 'pm_ok' && method !== 'pm_timeout') {
+      await this.failFirstCalls(req.idempotencyKey, flaky[1]);
+    } else if (method !== 'pm_ok' && method !== 'pm_timeout' && !REFUND_FLAKY.test(method)) {
       throw new PaymentDeclinedError('card_declined', `Unknown payment method ${method}`);
     }
 
@@ -72,8 +74,33 @@ export class FakePaymentProvider implements PaymentProvider {
   }
 
   async refundPayment(req: { idempotencyKey: string; paymentId: string; amount: number }): Promise<{ id: string }> {
-    await this.getPayment(req.paymentId);
-    return { id: `re_${signWebhook(req.idempotencyKey, 'refund').slice(0, 20)}` };
+    const payment = await this.getPayment(req.paymentId);
+    const refundFlaky = REFUND_FLAKY.exec(payment.paymentMethod);
+    if (refundFlaky) await this.failFirstCalls(`refund:${req.idempotencyKey}`, refundFlaky[1]);
+    const existing = await this.db('fake_provider.refunds').where({ idempotency_key: req.idempotencyKey }).first('id');
+    if (existing) return { id: existing.id };
+    const id = `re_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    // One refund at a time per payment (the row lock), so concurrent refunds cannot exceed it.
+    const refunded = await this.db.transaction(async (trx) => {
+      await trx.raw(`SELECT 1 FROM fake_provider.payments WHERE id = ? FOR UPDATE`, [req.paymentId]);
+      const { rows } = await trx.raw(`SELECT coalesce(sum(amount), 0)::bigint AS total FROM fake_provider.refunds WHERE payment_id = ?`, [req.paymentId]);
+      if (rows[0].total + req.amount > payment.amount) return false;
+      await trx.raw(
+        `INSERT INTO fake_provider.refunds (id, idempotency_key, payment_id, amount) VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+        [id, req.idempotencyKey, req.paymentId, req.amount],
+      );
+      return true;
+    });
+    if (!refunded) throw new RefundRejectedError(`refund of ${req.amount} exceeds what is left of payment ${req.paymentId}`);
+    const row = await this.db('fake_provider.refunds').where({ idempotency_key: req.idempotencyKey }).first('id');
+    return { id: row.id };
+  }
+
+  /** Fails the first `failures` calls made with `key` as unavailable (a transient outage). */
+  private async failFirstCalls(key: string, failures: string | undefined): Promise<void> {
+    const calls = await this.countCall(key);
+    const limit = failures ? Number(failures) : DEFAULT_FLAKY_FAILURES;
+    if (calls <= limit) throw new ProviderUnavailableError(`provider unavailable (call ${calls} of ${limit} failing)`);
   }
 
   private async countCall(key: string): Promise<number> {

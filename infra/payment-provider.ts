@@ -33,6 +33,12 @@ export class PaymentDeclinedError extends Error {
   }
 }
 
+/**
+ * The provider refused a refund for more than the payment has left. Our ledger caps refunds at
+ * what was paid, so this means the two disagree: the step keeps failing, visibly, until ops look.
+ */
+export class RefundRejectedError extends Error {}
+
 /** The provider could not be reached or answered 5xx: safe to retry with the same key. */
 export class ProviderUnavailableError extends Error {}
 

@@ -111,18 +111,30 @@ export async function orderMoney(db: Db, orderId: string): Promise<OrderMoney> {
   };
 }
 
+/** What the card really paid for an order, net of refunds, in the sandbox provider's books. */
+async function providerNet(db: Db, paymentId: string): Promise<number> {
+  const payment = await db('fake_provider.payments').where({ id: paymentId }).first('amount');
+  const refunds = await db('fake_provider.refunds').where({ payment_id: paymentId }).sum({ total: 'amount' });
+  return Number(payment.amount) - Number(refunds[0].total ?? 0);
+}
+
 /**
  * The per-order money check every scenario ends with: in a terminal state the escrow is empty, the
- * buyer was charged at most once, and buyer paid = seller credited + commission + referral + refunds.
+ * buyer was charged at most once, and buyer paid = seller credited + commission + referral + refunds;
+ * for a card-paid order in a terminal state, the provider's books agree with the ledger on what
+ * the card paid net of refunds.
  */
 export async function expectOrdersBalanced(db: Db, orderIds?: string[]): Promise<void> {
   const ids: string[] = orderIds ?? (await db('orders').pluck('id'));
   for (const id of ids) {
-    const order = await db('orders').where({ id }).first('status');
+    const order = await db('orders').where({ id }).first('status', 'funding_source', 'provider_payment_id');
     const m = await orderMoney(db, id);
     const label = `order ${id} (${order.status})`;
     expect({ label, chargeJournals: m.chargeJournals <= 1 }).toEqual({ label, chargeJournals: true });
     if (isTerminal(order.status)) expect({ label, escrow: m.escrow }).toEqual({ label, escrow: 0 });
     expect({ label, paid: m.paid }).toEqual({ label, paid: m.sellerCredited + m.commission + m.referral + m.refunds + m.escrow });
+    if (isTerminal(order.status) && order.funding_source === 'provider' && order.provider_payment_id) {
+      expect({ label, cardNet: await providerNet(db, order.provider_payment_id) }).toEqual({ label, cardNet: m.paid - m.refunds });
+    }
   }
 }

@@ -225,6 +225,8 @@ describe('each compensation path', () => {
     expect(final).toMatchObject({ status: 'cancelled', failureCode: 'cancelled_by_buyer' });
     expect(await stock(productId)).toBe(4);
     expect(await orderMoney(tdb.db, res.body.orderId)).toMatchObject({ paid: 4_000, refunds: 4_000, escrow: 0 });
+    const paymentId = (await orderRow(res.body.orderId)).provider_payment_id;
+    expect(await tdb.db('fake_provider.refunds').where({ payment_id: paymentId }).select('amount')).toEqual([{ amount: 4_000 }]);
 
     const second = await checkout(buyer, [{ productId, quantity: 1, unitPrice: 4_000 }], { paymentMethod: 'pm_ok' });
     const orderId = second.body.orderId;
@@ -239,6 +241,24 @@ describe('each compensation path', () => {
     expect(bySupport.status).toBe(202);
     expect((await result(orderId)).failureCode).toBe('cancelled_by_support');
     expect(await tdb.db('audit_log').where({ target_id: orderId, action: 'order.cancel' }).count()).toEqual([{ count: 1 }]);
+  });
+
+  test('a card refund the provider cannot take at first is retried until it goes through, once', async () => {
+    const sellerId = await seedSeller(tdb.db);
+    const productId = await seedProduct(tdb.db, sellerId, 2_500, 3);
+    const buyer = uniqueId('b_');
+    const res = await checkout(buyer, [{ productId, quantity: 1, unitPrice: 2_500 }], { paymentMethod: 'pm_refund_flaky_2' });
+    expect(res.status).toBe(201);
+    const cancel = await api.request('POST', `/v1/orders/${res.body.orderId}/cancel`, { token: api.token(buyer), body: { reason: 'ordered twice' } });
+    expect(cancel.status).toBe(202);
+    expect(await result(res.body.orderId)).toMatchObject({ status: 'cancelled', failureCode: 'cancelled_by_buyer' });
+    const paymentId = (await orderRow(res.body.orderId)).provider_payment_id;
+    expect(await tdb.db('fake_provider.refunds').where({ payment_id: paymentId }).select('amount')).toEqual([{ amount: 2_500 }]);
+    // Two refused calls, then the one that went through — all with the same key.
+    const calls = await tdb.db('fake_provider.calls').where('idempotency_key', 'like', `refund:%${res.body.orderId}%`).select('count');
+    expect(calls).toEqual([{ count: 3 }]);
+    expect(await orderMoney(tdb.db, res.body.orderId)).toMatchObject({ paid: 2_500, refunds: 2_500, escrow: 0 });
+    expect(await stock(productId)).toBe(3);
   });
 
   test('return inside the window: refund and restock; a return after settlement is refused', async () => {
