@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { createIdempotencyKeyActivities } from './idempotency-keys';
 import { createLedgerActivities } from './ledger';
 import { createTopupActivities } from './topup';
 import { createCheckoutActivities } from './checkout';
@@ -12,6 +13,7 @@ import { createSubscriptionGenerationActivities } from './subscription-generatio
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createLedgerActivities(deps),
+    ...createIdempotencyKeyActivities(deps),
     ...createTopupActivities(deps),
     ...createCheckoutActivities(deps),
     ...createPayoutActivities(deps),

@@ -34,6 +34,8 @@ const ConfigSchema = z
     CHECKOUT_DELIVERY_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(14 * 24 * 3600),
 
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    // How long a stored Idempotency-Key answers repeats; older keys are pruned nightly.
+    IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().min(1).default(7 * 24),
     BODY_LIMIT: z.string().default('100kb'),
   })
   .transform((env, ctx) => {

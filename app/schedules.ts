@@ -10,7 +10,7 @@ interface ScheduleDefinition {
 }
 
 /** Recurring jobs, as Temporal Schedules so ops can see, pause and trigger them in the UI. */
-export function scheduleDefinitions(_config: Config): ScheduleDefinition[] {
+export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
   return [
     {
       scheduleId: 'ledger-daily-maintenance',
@@ -18,6 +18,14 @@ export function scheduleDefinitions(_config: Config): ScheduleDefinition[] {
       cron: '5 0 * * *',
       timezone: 'Asia/Kolkata',
       args: [{}],
+    },
+    {
+      // Stored Idempotency-Keys past their retention, so the table holds days, not years.
+      scheduleId: 'idempotency-keys-daily-prune',
+      workflowType: 'pruneIdempotencyKeysWorkflow',
+      cron: '30 3 * * *',
+      timezone: 'Asia/Kolkata',
+      args: [{ retentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS }],
     },
     {
       // Seller payouts: every Monday morning, a payout for each seller with a positive payable.

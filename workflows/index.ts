@@ -1,5 +1,6 @@
 // Every workflow the Mandi worker runs. One file per flow.
 export * from './ledger-maintenance';
+export * from './idempotency-keys';
 export * from './topup';
 export * from './checkout';
 export * from './payout';

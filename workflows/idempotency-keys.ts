@@ -1,0 +1,14 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { IdempotencyKeyActivities } from '../activities/idempotency-keys';
+
+const keys = proxyActivities<IdempotencyKeyActivities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 5 } });
+
+/** Nightly: prune stored Idempotency-Keys older than the retention, a batch at a time. */
+export async function pruneIdempotencyKeysWorkflow(input: { retentionHours: number }): Promise<{ pruned: number }> {
+  let pruned = 0;
+  for (;;) {
+    const deleted = await keys.pruneIdempotencyKeys({ retentionHours: input.retentionHours });
+    pruned += deleted;
+    if (deleted === 0) return { pruned };
+  }
+}
