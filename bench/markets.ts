@@ -14,6 +14,9 @@
  * ordersPerSec = orders accepted ÷ time until the engine has matched and committed all of them.
  *
  * Prints one JSON line: {"bench":"markets","ordersPerSec":…,"priceLatencyP50ms":…,"priceLatencyP99ms":…}
+ * Diagnostics: BENCH_DEBUG=1 prints each probe's split to stderr (202 round trip, engine time from
+ * the 202 to publication, delivery from publication to the socket) and the sorted latencies;
+ * BENCH_API_NODE_ARGS passes flags to the API process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -280,7 +283,7 @@ async function main(): Promise<void> {
     const matched = performance.now();
 
     latencies.sort((x, y) => x - y);
-    if (process.env.BENCH_DEBUG) console.error(latencies.map((l) => l.toFixed(1)).join(" "));
+    if (process.env.BENCH_DEBUG) console.error(latencies.map((l) => l.toFixed(1)).join(' '));
     const out = {
       bench: 'markets',
       ordersPerSec: Math.round(accepted / ((matched - tStart) / 1000)),
