@@ -28,9 +28,14 @@ import {
   DEFAULT_SUBSCRIPTION_SETTINGS,
   dunningRetryAt,
   earliestChangeableDate,
+  exceptionsToCarry,
+  explainStatus,
+  flowStatusOf,
+  nextSkipBoundary,
   periodEndWithCredit,
   realDelayUntil,
   renewalInstant,
+  resumablePauses,
   simNow,
   upcomingPauseEvents,
   type CancelRequest,
@@ -40,6 +45,7 @@ import {
   type QuantityRequest,
   type ResumeRequest,
   type SkipRequest,
+  type StatusFacts,
   type SubscriptionCarriedState,
   type SubscriptionFlowStatus,
   type SubscriptionSettings,
@@ -59,10 +65,8 @@ const acts = proxyActivities<SubscriptionActivities>({
 });
 
 /** Reasons a customer's `resume` ends. System pauses (payment failure, holiday) are not the customer's to end. */
-const RESUMABLE_REASONS = new Set(['vacation', 'special_request', 'system_pause']);
 const PAYMENT_POLL_MS = 1_000;
 const MAX_NOTIFIED_KEYS = 200;
-const EXCEPTION_RETENTION_DAYS = 400;
 
 function invalid(codes: string[], message?: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message ?? `invalid request: ${codes.join(', ')}`, 'InvalidRequest', { codes });
@@ -159,22 +163,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   };
   const validateExtra = (r: ExtraRequest) => validateRange('deliver_extra', r.date, r.date, r.quantity);
   const validateQuantity = (r: QuantityRequest) => validateRange('change_quantity', r.from, r.to, r.quantity);
-  const resumeTargets = (from: LocalDate) =>
-    st.exceptions.filter((e) => {
-      if (e.type !== 'skip' || !RESUMABLE_REASONS.has(e.reason)) return false;
-      let effectiveLast: LocalDate | null = e.to;
-      if (e.endedAt) {
-        const endedLast = addDays(e.endedAt, -1);
-        effectiveLast = effectiveLast === null || endedLast < effectiveLast ? endedLast : effectiveLast;
-      }
-      return effectiveLast === null || effectiveLast >= from;
-    });
   const validateResume = (r: ResumeRequest) => {
     assertOpen();
     const from = r.from ?? earliest();
     const codes: string[] = validateExceptionRequest({ type: 'skip', from, to: null }, { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff });
     if (codes.length) throw invalid(codes);
-    if (resumeTargets(from).length === 0) throw invalid(['nothing_to_resume'], `no pause of yours covers ${from} or later`);
+    if (resumablePauses(st.exceptions, from).length === 0) throw invalid(['nothing_to_resume'], `no pause of yours covers ${from} or later`);
   };
   const validateCancel = (r: CancelRequest) => {
     assertOpen();
@@ -232,7 +226,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   });
   const doResume = async (r: ResumeRequest) => {
     const from = r.from ?? earliest();
-    const ends = await endExceptions(resumeTargets(from), from);
+    const ends = await endExceptions(resumablePauses(st.exceptions, from), from);
     return { ended: ends.map((e) => e.id) };
   };
   const doCancel = async (r: CancelRequest) => {
@@ -299,44 +293,32 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(msg.paymentMethodUpdate, doPaymentMethod, { validator: validatePaymentMethod });
 
   // ---- state for support ----
-  const pausedToday = () => {
+  const statusFacts = (): StatusFacts => {
     const d = wouldDeliver(scheduleSub(), st.exceptions, today());
-    return d.reason === 'skipped' || d.reason === 'extra_on_skipped_day' ? d : null;
+    const paused = d.reason === 'skipped' || d.reason === 'extra_on_skipped_day';
+    return {
+      today: today(),
+      cancelledFrom: st.cancelledFrom,
+      lastDay: lastDay(),
+      billing: st.billing,
+      billingReason: st.billingReason,
+      dunning: st.dunning,
+      dunningRetries: settings.dunningRetryDays.length,
+      pausedToday: paused ? d.explanation : null,
+      period: st.period,
+      renewalDate,
+    };
   };
-  const flowStatus = (): SubscriptionFlowStatus => {
-    if (st.cancelledFrom !== null) return 'cancelled';
-    const last = lastDay();
-    if (last !== null && today() > last) return 'ended';
-    if (st.billing === 'payment_failed') return 'payment_failed';
-    if (st.billing === 'retrying') return 'retrying_payment';
-    return pausedToday() ? 'paused' : 'active';
-  };
-  const why = (): string => {
-    const status = flowStatus();
-    const d = st.dunning;
-    switch (status) {
-      case 'cancelled':
-        return st.billingReason ?? `cancelled from ${st.cancelledFrom}`;
-      case 'ended':
-        return `ended: the last delivery day was ${lastDay()}`;
-      case 'payment_failed':
-        return `renewal of period ${d?.period} was declined ${d?.attempts} times (last: ${d?.lastError}); deliveries are paused (payment_failure) until the payment method is updated`;
-      case 'retrying_payment':
-        return `renewal of period ${d?.period} was declined (${d?.lastError}); retry ${(d?.retriesDone ?? 0) + 1} of ${settings.dunningRetryDays.length} at ${d?.nextRetryAtMs ? new Date(d.nextRetryAtMs).toISOString() : 'once the payment method is updated'}; deliveries continue meanwhile`;
-      case 'paused':
-        return pausedToday()!.explanation;
-      default:
-        return st.period === 0 ? `waiting for the first renewal on ${renewalDate()}` : `active; period ${st.period} paid, next renewal on ${renewalDate()}`;
-    }
-  };
+  const flowStatus = () => flowStatusOf(statusFacts());
   const renewalDate = () => addDays(nextPeriod().start, -1);
   const view = (): SubscriptionStateView => {
     const next = nextPeriod();
+    const facts = statusFacts();
     return {
       subscriptionId: sub.id,
       customerId: sub.customerId,
-      flowStatus: flowStatus(),
-      why: why(),
+      flowStatus: flowStatusOf(facts),
+      why: explainStatus(facts),
       today: today(),
       earliestChangeableDate: earliest(),
       quantity: st.quantity,
@@ -504,14 +486,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   /** Start of the next day on which a skip begins or stops applying (FlowStatus paused ↔ active). */
   const nextPauseBoundary = (): number => {
-    const t = today();
-    let best: LocalDate | null = null;
-    for (const e of st.exceptions) {
-      if (e.type !== 'skip') continue;
-      const endsAfter = e.endedAt ?? (e.to ? addDays(e.to, 1) : null);
-      for (const d of [e.from, endsAfter]) if (d && d > t && (best === null || d < best)) best = d;
-    }
-    return best === null ? Infinity : startOfDay(best);
+    const boundary = nextSkipBoundary(st.exceptions, today());
+    return boundary === null ? Infinity : startOfDay(boundary);
   };
 
   // ---- the timeline ----
@@ -556,11 +532,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (paidThisRound || info.historyLength >= settings.maxHistoryEvents || info.continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (st.cancelledFrom === null) {
-        const cutoffDay = addDays(today(), -EXCEPTION_RETENTION_DAYS);
-        st.exceptions = st.exceptions.filter((e) => {
-          const end = e.endedAt ?? (e.type === 'skip' ? e.to : (e.to ?? e.from));
-          return end === null || end >= cutoffDay;
-        });
+        st.exceptions = exceptionsToCarry(st.exceptions, today());
         return continueAsNew<typeof subscriptionWorkflow>({ subscription: sub, settings, carried: st });
       }
       continue;

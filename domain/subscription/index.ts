@@ -2,3 +2,4 @@ export * from './types';
 export * from './clock';
 export * from './billing';
 export * from './pauses';
+export * from './status';

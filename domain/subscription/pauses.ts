@@ -3,7 +3,7 @@
  * lasted long enough for a reminder. A "pause" here is any run of consecutive calendar days covered
  * by an effective skip, whatever its reason; overlapping and back-to-back skips form one run.
  */
-import { exceptionCovers, fromEpochDay, toEpochDay, type LocalDate, type ScheduleException } from '../schedule';
+import { addDays, exceptionCovers, fromEpochDay, toEpochDay, type LocalDate, type ScheduleException } from '../schedule';
 
 /** How far ahead the workflow looks for pause ends and reminders. */
 export const PAUSE_LOOKAHEAD_DAYS = 400;
@@ -63,4 +63,43 @@ export function upcomingPauseEvents(
     }
   }
   return events;
+}
+
+/** Pauses a customer (or support on their behalf) may end early; payment-failure and holiday skips end otherwise. */
+const RESUMABLE_REASONS = new Set(['vacation', 'special_request', 'system_pause']);
+
+/** The resumable pauses still in effect on `from` or later: what a resume from `from` ends. */
+export function resumablePauses(exceptions: readonly ScheduleException[], from: LocalDate): ScheduleException[] {
+  return exceptions.filter((e) => {
+    if (e.type !== 'skip' || !RESUMABLE_REASONS.has(e.reason)) return false;
+    let effectiveLast: LocalDate | null = e.to;
+    if (e.endedAt) {
+      const endedLast = addDays(e.endedAt, -1);
+      effectiveLast = effectiveLast === null || endedLast < effectiveLast ? endedLast : effectiveLast;
+    }
+    return effectiveLast === null || effectiveLast >= from;
+  });
+}
+
+/** The next day after `today` on which a skip begins or stops applying (paused ↔ active), if any. */
+export function nextSkipBoundary(exceptions: readonly ScheduleException[], today: LocalDate): LocalDate | null {
+  let best: LocalDate | null = null;
+  for (const e of exceptions) {
+    if (e.type !== 'skip') continue;
+    const endsAfter = e.endedAt ?? (e.to ? addDays(e.to, 1) : null);
+    for (const d of [e.from, endsAfter]) if (d && d > today && (best === null || d < best)) best = d;
+  }
+  return best;
+}
+
+/** How long an exception is kept after its last day, for `explain` and support. */
+export const EXCEPTION_RETENTION_DAYS = 400;
+
+/** The exceptions worth carrying into the next run: open-ended ones and those that ended within the retention. */
+export function exceptionsToCarry(exceptions: readonly ScheduleException[], today: LocalDate): ScheduleException[] {
+  const cutoffDay = addDays(today, -EXCEPTION_RETENTION_DAYS);
+  return exceptions.filter((e) => {
+    const end = e.endedAt ?? (e.type === 'skip' ? e.to : (e.to ?? e.from));
+    return end === null || end >= cutoffDay;
+  });
 }
