@@ -184,8 +184,9 @@ async function main(): Promise<void> {
     }
 
     // The watcher.
-    const updates: Array<{ at: number; view: any }> = [];
-    const listeners = new Set<(u: { at: number; view: any }) => void>();
+    type Update = { at: number; view: any; publishedAt: number };
+    const updates: Update[] = [];
+    const listeners = new Set<(u: Update) => void>();
     const ws = new WebSocket(`${api.url.replace(/^http/, 'ws')}/v1/ws`);
     await new Promise((r) => ws.once('open', r));
     ws.on('message', (data) => {
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
       new Promise<number>((resolve) => {
         const hit = updates.find((u) => u.at >= since && pred(u.view));
         if (hit) return resolve(hit.at);
-        const l = (u: { at: number; view: any }) => {
+        const l = (u: Update) => {
           if (pred(u.view)) {
             listeners.delete(l);
             resolve(u.at);
@@ -245,7 +246,7 @@ async function main(): Promise<void> {
       const seenAt = await waitForView(shows, sentAt);
       latencies.push(Math.max(0, seenAt - acceptedAt));
       if (process.env.BENCH_DEBUG) {
-        const u = updates.find((x) => x.at === seenAt) as any;
+        const u = updates.find((x) => x.at === seenAt)!;
         const toDate = (t: number) => performance.timeOrigin + t;
         console.error(`rtt ${(acceptedAt - sentAt).toFixed(1)} engine ${(u.publishedAt - toDate(acceptedAt)).toFixed(1)} deliver ${(toDate(seenAt) - u.publishedAt).toFixed(1)}`);
       }

@@ -77,23 +77,19 @@ export class FakePaymentProvider implements PaymentProvider {
     const payment = await this.getPayment(req.paymentId);
     const refundFlaky = REFUND_FLAKY.exec(payment.paymentMethod);
     if (refundFlaky) await this.failFirstCalls(`refund:${req.idempotencyKey}`, refundFlaky[1]);
-    const existing = await this.db('fake_provider.refunds').where({ idempotency_key: req.idempotencyKey }).first('id');
-    if (existing) return { id: existing.id };
-    const id = `re_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     // One refund at a time per payment (the row lock), so concurrent refunds cannot exceed it.
-    const refunded = await this.db.transaction(async (trx) => {
+    const id = await this.db.transaction(async (trx) => {
       await trx.raw(`SELECT 1 FROM fake_provider.payments WHERE id = ? FOR UPDATE`, [req.paymentId]);
+      const existing = await trx('fake_provider.refunds').where({ idempotency_key: req.idempotencyKey }).first('id');
+      if (existing) return existing.id as string;
       const { rows } = await trx.raw(`SELECT coalesce(sum(amount), 0)::bigint AS total FROM fake_provider.refunds WHERE payment_id = ?`, [req.paymentId]);
-      if (rows[0].total + req.amount > payment.amount) return false;
-      await trx.raw(
-        `INSERT INTO fake_provider.refunds (id, idempotency_key, payment_id, amount) VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-        [id, req.idempotencyKey, req.paymentId, req.amount],
-      );
-      return true;
+      if (rows[0].total + req.amount > payment.amount) return null;
+      const newId = `re_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+      await trx('fake_provider.refunds').insert({ id: newId, idempotency_key: req.idempotencyKey, payment_id: req.paymentId, amount: req.amount });
+      return newId;
     });
-    if (!refunded) throw new RefundRejectedError(`refund of ${req.amount} exceeds what is left of payment ${req.paymentId}`);
-    const row = await this.db('fake_provider.refunds').where({ idempotency_key: req.idempotencyKey }).first('id');
-    return { id: row.id };
+    if (id === null) throw new RefundRejectedError(`refund of ${req.amount} exceeds what is left of payment ${req.paymentId}`);
+    return { id };
   }
 
   /** Fails the first `failures` calls made with `key` as unavailable (a transient outage). */

@@ -47,7 +47,6 @@ import {
   type SkipRequest,
   type StatusFacts,
   type SubscriptionCarriedState,
-  type SubscriptionFlowStatus,
   type SubscriptionSettings,
   type SubscriptionStateView,
   type SubscriptionWorkflowInput,
@@ -64,7 +63,6 @@ const acts = proxyActivities<SubscriptionActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['PaymentDeclined'] },
 });
 
-/** Reasons a customer's `resume` ends. System pauses (payment failure, holiday) are not the customer's to end. */
 const PAYMENT_POLL_MS = 1_000;
 const MAX_NOTIFIED_KEYS = 200;
 

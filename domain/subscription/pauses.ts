@@ -65,7 +65,7 @@ export function upcomingPauseEvents(
   return events;
 }
 
-/** Pauses a customer (or support on their behalf) may end early; payment-failure and holiday skips end otherwise. */
+/** Reasons a `resume` ends. System pauses (payment failure, holiday) are not the customer's to end. */
 const RESUMABLE_REASONS = new Set(['vacation', 'special_request', 'system_pause']);
 
 /** The resumable pauses still in effect on `from` or later: what a resume from `from` ends. */
