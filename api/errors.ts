@@ -59,7 +59,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(404).json(errorBody('not_found', 'No such flow is running'));
       return;
     }
-    ((req as { log?: Logger }).log ?? logger).error({ err }, 'unhandled error');
+    logger.error({ err, reqId: req.id }, 'unhandled error');
     res.status(500).json(errorBody('internal_error', 'Something went wrong on our side'));
   };
 }
