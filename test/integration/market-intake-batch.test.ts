@@ -136,6 +136,46 @@ test('an order that cannot be accepted gets its own answer and does not affect t
   expect(await tdb.db('market_orders').where({ market_id: marketId })).toHaveLength(2);
 });
 
+test('orders are decided in arrival order against what is still free: funds, contracts and client order ids', async () => {
+  const marketId = await newMarket();
+  const [buyer, seller] = [uniqueId('u'), uniqueId('u')];
+  const small = maxBuyCost(500, 1, FEE_BPS);
+  await fundWallet(tdb.db, buyer, small * 3);
+  // Contracts the seller holds (as the engine would have left them after a fill).
+  await tdb.db('market_positions').insert({ market_id: marketId, user_id: seller, side: 'YES', quantity: 5, locked: 0 });
+  const refusedOnce = buy(marketId, buyer, { quantity: 4 });
+  const sell = (quantity: number): OrderRequest => ({ ...buy(marketId, seller, { quantity }), action: 'SELL', holdAmount: 0 });
+  const results = await placeMarketOrders(tdb.db, [
+    buy(marketId, buyer, { quantity: 2 }),
+    refusedOnce, // 4 more do not fit in what is left (1)…
+    buy(marketId, buyer, { quantity: 1 }), // …but a later, smaller one does
+    buy(marketId, buyer, { quantity: 1, clientOrderId: refusedOnce.clientOrderId }), // nothing left for this one
+    sell(3),
+    sell(3), // only 2 contracts are left unlocked
+    sell(2),
+  ]);
+  expect(results.map((r) => r.result)).toEqual(['accepted', 'insufficient_funds', 'accepted', 'insufficient_funds', 'accepted', 'insufficient_position', 'accepted']);
+  const accepted = results.filter((r): r is Extract<typeof r, { seq: number }> => r.result === 'accepted');
+  expect(accepted.map((r) => r.seq)).toEqual([...accepted.map((r) => r.seq)].sort((a, b) => a - b));
+  const w = await wallet(tdb.db, buyer);
+  expect(w.held).toBe(small * 3);
+  expect(await openHolds(buyer)).toBe(w.held);
+  expect(await tdb.db('market_positions').where({ market_id: marketId, user_id: seller }).first('quantity', 'locked')).toEqual({ quantity: 5, locked: 5 });
+  const rows = await tdb.db('market_orders').where({ market_id: marketId }).orderBy('seq');
+  expect(rows.map((r: any) => [r.user_id, r.action, r.quantity, r.hold_remaining > 0])).toEqual([
+    [buyer, 'BUY', 2, true],
+    [buyer, 'BUY', 1, true],
+    [seller, 'SELL', 3, false],
+    [seller, 'SELL', 2, false],
+  ]);
+
+  // A refused client order id can be used again later, once it fits.
+  await tdb.db('market_positions').where({ market_id: marketId, user_id: seller }).delete();
+  await fundWallet(tdb.db, buyer, small);
+  const [later] = await placeMarketOrders(tdb.db, [buy(marketId, buyer, { quantity: 1, clientOrderId: refusedOnce.clientOrderId })]);
+  expect(later.result).toBe('accepted');
+});
+
 test('when a batch fails as a whole, its orders are retried one by one so only the bad one fails', async () => {
   const marketId = await newMarket();
   const user = uniqueId('u');
