@@ -80,6 +80,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort ?? 8233));
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  // One partition per task queue, as suits a single node. With the default four, a task written to
+  // a partition no poller is on waits to be forwarded to one that has pollers (at a limited rate):
+  // about one new checkout in a hundred waited ~2 s for its first workflow task.
+  for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) args.push('--dynamic-config-value', `${key}=1`);
 
   // Its own process group: Ctrl-C reaches us, and we stop the server after the workers drain.
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
