@@ -74,6 +74,22 @@ async function checkout(buyerId: string, lines: unknown[], extra: Record<string,
   });
 }
 
+/** A card-paid order of one product, confirmed, then cancelled by its buyer. */
+async function cardOrderCancelledByBuyer(price: number, stockLeft: number, paymentMethod: string, reason: string) {
+  const sellerId = await seedSeller(tdb.db);
+  const productId = await seedProduct(tdb.db, sellerId, price, stockLeft);
+  const buyer = uniqueId('b_');
+  const res = await checkout(buyer, [{ productId, quantity: 1, unitPrice: price }], { paymentMethod });
+  expect(res.status).toBe(201);
+  const cancel = await api.request('POST', `/v1/orders/${res.body.orderId}/cancel`, { token: api.token(buyer), body: { reason } });
+  expect(cancel.status).toBe(202);
+  return { sellerId, productId, buyer, orderId: res.body.orderId as string };
+}
+
+/** What the card provider refunded for an order's payment. */
+const providerRefunds = async (orderId: string) =>
+  tdb.db('fake_provider.refunds').where({ payment_id: (await orderRow(orderId)).provider_payment_id }).select('amount');
+
 async function waitForStatus(orderId: string, status: string, timeoutMs = 20_000) {
   return eventually(async () => ((await orderRow(orderId)).status === status ? true : null), timeoutMs);
 }
@@ -214,19 +230,12 @@ describe('each compensation path', () => {
   });
 
   test('the buyer cancels before dispatch (provider-paid: refunded to the card); after dispatch only support can', async () => {
-    const sellerId = await seedSeller(tdb.db);
-    const productId = await seedProduct(tdb.db, sellerId, 4_000, 4);
-    const buyer = uniqueId('b_');
-    const res = await checkout(buyer, [{ productId, quantity: 1, unitPrice: 4_000 }], { paymentMethod: 'pm_ok' });
-    expect(res.status).toBe(201);
-    const cancel = await api.request('POST', `/v1/orders/${res.body.orderId}/cancel`, { token: api.token(buyer), body: { reason: 'changed my mind' } });
-    expect(cancel.status).toBe(202);
-    const final = await result(res.body.orderId);
+    const { sellerId, productId, buyer, orderId: cancelled } = await cardOrderCancelledByBuyer(4_000, 4, 'pm_ok', 'changed my mind');
+    const final = await result(cancelled);
     expect(final).toMatchObject({ status: 'cancelled', failureCode: 'cancelled_by_buyer' });
     expect(await stock(productId)).toBe(4);
-    expect(await orderMoney(tdb.db, res.body.orderId)).toMatchObject({ paid: 4_000, refunds: 4_000, escrow: 0 });
-    const paymentId = (await orderRow(res.body.orderId)).provider_payment_id;
-    expect(await tdb.db('fake_provider.refunds').where({ payment_id: paymentId }).select('amount')).toEqual([{ amount: 4_000 }]);
+    expect(await orderMoney(tdb.db, cancelled)).toMatchObject({ paid: 4_000, refunds: 4_000, escrow: 0 });
+    expect(await providerRefunds(cancelled)).toEqual([{ amount: 4_000 }]);
 
     const second = await checkout(buyer, [{ productId, quantity: 1, unitPrice: 4_000 }], { paymentMethod: 'pm_ok' });
     const orderId = second.body.orderId;
@@ -244,20 +253,13 @@ describe('each compensation path', () => {
   });
 
   test('a card refund the provider cannot take at first is retried until it goes through, once', async () => {
-    const sellerId = await seedSeller(tdb.db);
-    const productId = await seedProduct(tdb.db, sellerId, 2_500, 3);
-    const buyer = uniqueId('b_');
-    const res = await checkout(buyer, [{ productId, quantity: 1, unitPrice: 2_500 }], { paymentMethod: 'pm_refund_flaky_2' });
-    expect(res.status).toBe(201);
-    const cancel = await api.request('POST', `/v1/orders/${res.body.orderId}/cancel`, { token: api.token(buyer), body: { reason: 'ordered twice' } });
-    expect(cancel.status).toBe(202);
-    expect(await result(res.body.orderId)).toMatchObject({ status: 'cancelled', failureCode: 'cancelled_by_buyer' });
-    const paymentId = (await orderRow(res.body.orderId)).provider_payment_id;
-    expect(await tdb.db('fake_provider.refunds').where({ payment_id: paymentId }).select('amount')).toEqual([{ amount: 2_500 }]);
+    const { orderId, productId } = await cardOrderCancelledByBuyer(2_500, 3, 'pm_refund_flaky_2', 'ordered twice');
+    expect(await result(orderId)).toMatchObject({ status: 'cancelled', failureCode: 'cancelled_by_buyer' });
+    expect(await providerRefunds(orderId)).toEqual([{ amount: 2_500 }]);
     // Two refused calls, then the one that went through — all with the same key.
-    const calls = await tdb.db('fake_provider.calls').where('idempotency_key', 'like', `refund:%${res.body.orderId}%`).select('count');
+    const calls = await tdb.db('fake_provider.calls').where('idempotency_key', 'like', `refund:%${orderId}%`).select('count');
     expect(calls).toEqual([{ count: 3 }]);
-    expect(await orderMoney(tdb.db, res.body.orderId)).toMatchObject({ paid: 2_500, refunds: 2_500, escrow: 0 });
+    expect(await orderMoney(tdb.db, orderId)).toMatchObject({ paid: 2_500, refunds: 2_500, escrow: 0 });
     expect(await stock(productId)).toBe(3);
   });
 
