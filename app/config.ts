@@ -28,6 +28,11 @@ const ConfigSchema = z
 
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     PSP_WEBHOOK_SECRET: z.string().min(16).optional(),
+    // A webhook whose signed timestamp is older (or further in the future) than this is refused.
+    PSP_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+    // /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set; unset, it is served only on METRICS_PORT.
+    METRICS_TOKEN: z.string().min(16).optional(),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 
     // Checkout timers (the return window closes before settlement; no delivery by the deadline cancels).
     CHECKOUT_RETURN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(7 * 24 * 3600),
@@ -39,8 +44,11 @@ const ConfigSchema = z
     BODY_LIMIT: z.string().default('100kb'),
   })
   .transform((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });
+    if (env.NODE_ENV === 'production') {
+      // The development defaults are public: production must bring its own.
+      for (const secret of ['JWT_SECRET', 'PSP_WEBHOOK_SECRET'] as const) {
+        if (!env[secret]) ctx.addIssue({ code: 'custom', path: [secret], message: 'is required in production' });
+      }
     }
     return {
       ...env,
