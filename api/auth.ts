@@ -17,7 +17,13 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const Claims = z.object({ sub: z.string().min(1).max(128), roles: z.array(z.enum(ROLES)).min(1), exp: z.number().optional() });
+/** `exp` is required: a token that never expires cannot be contained once it leaks. */
+const Claims = z.object({ sub: z.string().min(1).max(128), roles: z.array(z.enum(ROLES)).min(1), exp: z.number() });
+
+export interface VerifiedToken {
+  principal: Principal;
+  expiresAtMs: number;
+}
 
 export function signToken(secret: string, principal: Principal, expiresIn: string | number = '12h'): string {
   return jwt.sign({ roles: principal.roles }, secret, {
@@ -31,7 +37,7 @@ export function verifyToken(secret: string | KeyObject, token: string): Principa
   return verifyClaims(secret, token).principal;
 }
 
-function verifyClaims(secret: string | KeyObject, token: string): { principal: Principal; expiresAtMs: number | null } {
+export function verifyClaims(secret: string | KeyObject, token: string): VerifiedToken {
   let payload: unknown;
   try {
     payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
@@ -40,12 +46,9 @@ function verifyClaims(secret: string | KeyObject, token: string): { principal: P
     throw new ApiError(401, expired ? 'token_expired' : 'invalid_token', expired ? 'The token has expired' : 'The token is not valid');
   }
   const claims = Claims.safeParse(payload);
-  if (!claims.success) throw new ApiError(401, 'invalid_token', 'The token lacks a subject or roles');
-  return { principal: { userId: claims.data.sub, roles: claims.data.roles }, expiresAtMs: claims.data.exp === undefined ? null : claims.data.exp * 1000 };
+  if (!claims.success) throw new ApiError(401, 'invalid_token', 'The token lacks a subject, roles or an expiry');
+  return { principal: { userId: claims.data.sub, roles: claims.data.roles }, expiresAtMs: claims.data.exp * 1000 };
 }
-
-/** How long a verified token without an expiry is trusted before it is checked again. */
-const UNEXPIRING_TOKEN_TTL_MS = 60_000;
 
 /**
  * Verifies bearer tokens, remembering the ones already verified until they expire: an app sends
@@ -59,7 +62,7 @@ export function tokenVerifier(secret: string | KeyObject, maxTokens = 10_000): (
     const hit = verified.get(token);
     if (hit) return hit;
     const { principal, expiresAtMs } = verifyClaims(secret, token);
-    const ttl = expiresAtMs === null ? UNEXPIRING_TOKEN_TTL_MS : expiresAtMs - Date.now();
+    const ttl = expiresAtMs - Date.now();
     if (ttl > 0) verified.set(token, principal, { ttl });
     return principal;
   };

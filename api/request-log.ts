@@ -9,7 +9,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const MAX_REQUEST_ID = 128;
+/** A client's request id is kept only if it is short and safe to echo and log; otherwise we make one. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * A request id on every request and response, and one log line per request when it ends: info
@@ -21,7 +22,7 @@ const MAX_REQUEST_ID = 128;
 export function requestLog(logger: Logger, options: { ignore(url: string): boolean }): RequestHandler {
   return (req, res, next) => {
     const fromClient = req.headers['x-request-id'];
-    req.id = (typeof fromClient === 'string' && fromClient.slice(0, MAX_REQUEST_ID)) || randomUUID();
+    req.id = typeof fromClient === 'string' && SAFE_REQUEST_ID.test(fromClient) ? fromClient : randomUUID();
     res.setHeader('x-request-id', req.id);
     if (options.ignore(req.url)) return next();
     const startedAt = performance.now();

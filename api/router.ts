@@ -5,6 +5,7 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from 'zod';
 import type { Capability } from '../domain/capabilities';
+import { describeTextViolation, findTextViolation } from '../domain/text';
 import { assertCan, authenticate, requirePrincipal, type Principal } from './auth';
 import { auditStaffAction } from './audit';
 import type { ApiDeps } from './deps';
@@ -52,6 +53,12 @@ const EMPTY = z.strictObject({});
 const ErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
+
+/** The text rule (domain/text.ts) for everything a request carries, before any schema sees it. */
+function assertCleanText(input: Record<string, unknown>): void {
+  const violation = findTextViolation(input);
+  if (violation) throw new ApiError(400, 'invalid_text', `The request is invalid: ${describeTextViolation(violation)}`, violation);
+}
 
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -115,6 +122,7 @@ export class ApiRouter {
     if (hasContent && req.is('application/json') === false) {
       throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json');
     }
+    assertCleanText({ params: req.params ?? {}, query: req.query ?? {}, body: req.body ?? {} });
     const params = (spec.params ?? EMPTY).parse(req.params ?? {}) as z.output<P>;
     const query = (spec.query ?? EMPTY).parse(req.query ?? {}) as z.output<Q>;
     const body = spec.body ? spec.body.parse(req.body ?? {}) : (EMPTY.parse(req.body ?? {}) as never);

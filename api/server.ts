@@ -1,34 +1,79 @@
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app';
+import express from 'express';
+import { createApp, metricsHandler } from './app';
 import type { ApiDeps } from './deps';
+import { errorBody } from './errors';
+import { createMetrics } from './metrics';
 import { attachMarketGateway } from './ws/gateway';
 
 export interface RunningServer {
   server: http.Server;
   url: string;
+  /** Where /metrics is served without a token, when METRICS_PORT is set. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
-/** The HTTP API on one port. */
-export async function startHttpServer(deps: ApiDeps, port: number, host: string): Promise<RunningServer> {
-  const server = http.createServer(createApp(deps));
-  const closeMarketGateway = attachMarketGateway(server, deps);
-  await new Promise<void>((resolve, reject) => {
+/** Node's HTTP parser errors a request before Express sees it; answer those with the same JSON errors. */
+const PARSER_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'The request URL or headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'The request was not received in time'],
+};
+
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err.code === 'ECONNRESET')) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = PARSER_ERRORS[err.code ?? ''] ?? [400, 'bad_request', 'The request could not be parsed'];
+  const body = JSON.stringify(errorBody(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, resolve);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
-  const address = server.address() as AddressInfo;
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** The HTTP API on one port (and /metrics on its own port when METRICS_PORT is set). */
+export async function startHttpServer(deps: ApiDeps, port: number, host: string): Promise<RunningServer> {
+  const metrics = createMetrics();
+  const server = http.createServer(createApp(deps, metrics));
+  server.on('clientError', answerClientError);
+  const closeMarketGateway = attachMarketGateway(server, deps);
   const shownHost = host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host;
+  const boundPort = await listen(server, port, host);
+
+  let metricsServer: http.Server | null = null;
+  let metricsUrl: string | null = null;
+  if (deps.config.METRICS_PORT !== undefined) {
+    const metricsApp = express();
+    metricsApp.get('/metrics', metricsHandler(metrics));
+    metricsServer = http.createServer(metricsApp);
+    metricsUrl = `http://${shownHost}:${await listen(metricsServer, deps.config.METRICS_PORT, host)}/metrics`;
+  }
   return {
     server,
-    url: `http://${shownHost}:${address.port}`,
+    url: `http://${shownHost}:${boundPort}`,
+    metricsUrl,
     close: async () => {
       await closeMarketGateway();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
+      if (metricsServer) await closeServer(metricsServer);
     },
   };
 }

@@ -39,6 +39,12 @@ const ConfigSchema = z
     CHECKOUT_DELIVERY_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(14 * 24 * 3600),
 
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    // Every request, authenticated or not, counts against its client address (per API instance).
+    RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+    // Behind a load balancer, how many proxy hops to trust for the client address (X-Forwarded-For).
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    // A request body must arrive within this long after its headers, or the request is answered 408.
+    BODY_READ_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     // How long a stored Idempotency-Key answers repeats; older keys are pruned nightly.
     IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().min(1).default(7 * 24),
     BODY_LIMIT: z.string().default('100kb'),

@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import type http from 'node:http';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { z } from 'zod';
 import { committedView, getMarket } from '../../db/market-queries';
 import { marketFeedChannel, marketUserChannel, type FeedMessage } from '../../domain/market/feed';
-import { verifyToken, type Principal } from '../auth';
+import { verifyClaims, type Principal } from '../auth';
+import { describeTextViolation, findTextViolation } from '../../domain/text';
 import { can } from '../../domain/capabilities';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
@@ -15,6 +17,12 @@ const ClientMessage = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('unsubscribe'), market: z.string().max(64) }),
   z.strictObject({ op: z.literal('auth'), token: z.string().min(10).max(4096) }),
 ]);
+
+/** A client sending more than this many frames in a second is disconnected (close code 1008). */
+const MAX_FRAMES_PER_SECOND = 50;
+
+/** More sockets than this from one client address are refused (close code 1013, try again later). */
+const MAX_SOCKETS_PER_ADDRESS = 1000;
 
 /** Past this much unsent data a slow watcher skips intermediate market states (it gets the next one). */
 const SLOW_CLIENT_BYTES = 1 << 20;
@@ -33,8 +41,30 @@ class Connection {
   principal: Principal | null = null;
   userSeq = 0;
   unsubscribeUser: (() => Promise<void>) | null = null;
+  /** Fires when the token expires: private delivery stops until the client sends a fresh one. */
+  expiryTimer: NodeJS.Timeout | null = null;
   alive = true;
+  private frameWindowStartedAt = 0;
+  private framesInWindow = 0;
   constructor(readonly ws: WebSocket) {}
+
+  /** Counts a frame from the client; false once it sends faster than it may. */
+  admitFrame(now: number): boolean {
+    if (now - this.frameWindowStartedAt >= 1000) {
+      this.frameWindowStartedAt = now;
+      this.framesInWindow = 0;
+    }
+    return ++this.framesInWindow <= MAX_FRAMES_PER_SECOND;
+  }
+
+  async dropPrincipal(): Promise<void> {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    this.principal = null;
+    const unsubscribe = this.unsubscribeUser;
+    this.unsubscribeUser = null;
+    if (unsubscribe) await unsubscribe();
+  }
 
   send(message: unknown): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
@@ -110,8 +140,9 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
 
   const authenticate = async (conn: Connection, token: string) => {
     let principal: Principal;
+    let expiresAtMs: number;
     try {
-      principal = verifyToken(deps.config.JWT_SECRET, token);
+      ({ principal, expiresAtMs } = verifyClaims(deps.config.JWT_SECRET, token));
     } catch (err) {
       conn.send({ type: 'error', code: err instanceof ApiError ? err.code : 'invalid_token', message: 'The token is not valid' });
       return;
@@ -120,16 +151,39 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
       conn.send({ type: 'error', code: 'forbidden', message: 'This needs the market:read capability' });
       return;
     }
-    if (conn.unsubscribeUser) await conn.unsubscribeUser();
+    await conn.dropPrincipal();
     conn.principal = principal;
     conn.unsubscribeUser = await deps.pubsub.subscribe(marketUserChannel(principal.userId), (m) => {
       conn.send({ ...(m as object), seq: ++conn.userSeq });
     });
-    conn.send({ type: 'authenticated', userId: principal.userId });
+    conn.expiryTimer = setTimeout(() => enqueueFor(conn, () => expire(conn)), Math.max(0, expiresAtMs - Date.now()));
+    conn.expiryTimer.unref();
+    conn.send({ type: 'authenticated', userId: principal.userId, expiresAt: new Date(expiresAtMs).toISOString() });
   };
 
+  const expire = async (conn: Connection) => {
+    await conn.dropPrincipal();
+    conn.send({ type: 'error', code: 'token_expired', message: 'The token has expired; send {op:"auth", token} with a fresh one to keep receiving your events' });
+  };
+
+  const queues = new WeakMap<Connection, (fn: () => Promise<void>) => void>();
+  const enqueueFor = (conn: Connection, fn: () => Promise<void>) => queues.get(conn)?.(fn);
+
   const connections = new Set<Connection>();
+  const socketsPerAddress = new Map<string, number>();
   wss.on('connection', (ws, req) => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const open = (socketsPerAddress.get(address) ?? 0) + 1;
+    if (open > MAX_SOCKETS_PER_ADDRESS) {
+      ws.close(1013, 'too many connections from this address');
+      return;
+    }
+    socketsPerAddress.set(address, open);
+    ws.once('close', () => {
+      const left = (socketsPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) socketsPerAddress.set(address, left);
+      else socketsPerAddress.delete(address);
+    });
     const conn = new Connection(ws);
     connections.add(conn);
     ws.on('pong', () => {
@@ -143,12 +197,25 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
         conn.send({ type: 'error', code: 'internal_error', message: 'Something went wrong on our side' });
       });
     };
+    queues.set(conn, enqueue);
     const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
     if (token) enqueue(() => authenticate(conn, token));
     ws.on('message', (data: RawData) => {
+      if (!conn.admitFrame(Date.now())) {
+        ws.close(1008, 'too many messages');
+        return;
+      }
       let parsed: z.infer<typeof ClientMessage>;
       try {
-        parsed = ClientMessage.parse(JSON.parse(data.toString()));
+        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+        if (!isUtf8(bytes)) throw new Error('not UTF-8');
+        const frame: unknown = JSON.parse(bytes.toString('utf8'));
+        const violation = findTextViolation(frame);
+        if (violation) {
+          conn.send({ type: 'error', code: 'invalid_text', message: describeTextViolation(violation) });
+          return;
+        }
+        parsed = ClientMessage.parse(frame);
       } catch {
         conn.send({ type: 'error', code: 'bad_message', message: 'expected {op:"subscribe"|"unsubscribe", market} or {op:"auth", token}' });
         return;
@@ -166,7 +233,7 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
       enqueue(async () => {
         for (const marketId of [...conn.markets.keys()]) await unwatch(marketId, conn);
         conn.markets.clear();
-        if (conn.unsubscribeUser) await conn.unsubscribeUser();
+        await conn.dropPrincipal();
       });
     });
     ws.on('error', () => ws.terminate());

@@ -9,6 +9,8 @@ import { testLogger } from './temporal';
 
 export interface TestApi {
   url: string;
+  /** Where /metrics is served without a token, when METRICS_PORT is set. */
+  metricsUrl: string | null;
   secret: string;
   token(userId: string, roles?: Role[]): string;
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
@@ -47,6 +49,7 @@ export async function startTestApi(options: {
   const token = (userId: string, roles: Role[] = ['customer']) => signToken(config.JWT_SECRET, { userId, roles });
   return {
     url: server.url,
+    metricsUrl: server.metricsUrl,
     secret: config.JWT_SECRET,
     token,
     request: async (method, path, opts = {}) => {

@@ -3,9 +3,18 @@ import WebSocket from 'ws';
 /** A WebSocket test client that records every message and can wait for one matching a predicate. */
 export class WsTestClient {
   readonly messages: any[] = [];
+  /** The close code the server sent, once the socket has closed. */
+  closeCode: number | null = null;
+  private readonly closedPromise: Promise<void>;
   private waiters: Array<{ pred: (m: any) => boolean; resolve: (m: any) => void }> = [];
 
   private constructor(private readonly ws: WebSocket) {
+    this.closedPromise = new Promise((resolve) =>
+      ws.once('close', (code) => {
+        this.closeCode = code;
+        resolve();
+      }),
+    );
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString());
       m.receivedAt = Date.now();
@@ -49,6 +58,11 @@ export class WsTestClient {
         },
       });
     });
+  }
+
+  /** Resolves when the socket has closed (from either side). */
+  closed(): Promise<void> {
+    return this.closedPromise;
   }
 
   close(): void {

@@ -15,6 +15,8 @@ describe('configuration from the environment', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-32-characters!' }, 'PSP_WEBHOOK_SECRET'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
     [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX'],
   ])('a bad value stops start-up and names the variable: %j', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

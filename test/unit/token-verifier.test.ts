@@ -40,3 +40,9 @@ test('a token that differs from a remembered one in any byte is verified on its 
   expect(errorCode(() => verify(`${token.slice(0, -2)}xx`))).toBe('invalid_token');
   expect(errorCode(() => verify(signToken('another-secret-0123456789abcdef', { userId: 'u3', roles: ['admin'] })))).toBe('invalid_token');
 });
+
+test('a token without an expiry is refused, however well signed', () => {
+  const verify = tokenVerifier(SECRET);
+  const unexpiring = jwt.sign({ roles: ['customer'] }, SECRET, { algorithm: 'HS256', subject: 'u4' });
+  expect(errorCode(() => verify(unexpiring))).toBe('invalid_token');
+});
