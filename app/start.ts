@@ -18,6 +18,7 @@ async function main(): Promise<void> {
 
   const lines = ['', 'Mandi is running.'];
   if (system.apiUrl) lines.push(`  API:          ${system.apiUrl}  (OpenAPI: ${system.apiUrl}/openapi.json)`);
+  if (system.metricsUrl) lines.push(`  Metrics:      ${system.metricsUrl}`);
   if (system.temporalUiUrl) lines.push(`  Temporal UI:  ${system.temporalUiUrl}`);
   lines.push('  Stop with Ctrl-C.', '');
   console.log(lines.join('\n'));

@@ -20,6 +20,8 @@ export type Role = 'all' | 'api' | 'worker';
 
 export interface RunningSystem {
   apiUrl: string | null;
+  /** /metrics without a token, when METRICS_PORT is set. */
+  metricsUrl: string | null;
   temporalUiUrl: string | null;
   stop(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
     let apiUrl: string | null = null;
+    let metricsUrl: string | null = null;
     const publicUrl = config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
 
     if (role !== 'api') {
@@ -124,9 +127,10 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
       const http = await startHttpServer({ config, db, temporal, pubsub, logger, redis }, config.PORT, config.HOST);
       stops.push(http.close);
       apiUrl = http.url;
+      metricsUrl = http.metricsUrl;
     }
 
-    return { apiUrl, temporalUiUrl, stop };
+    return { apiUrl, metricsUrl, temporalUiUrl, stop };
   } catch (err) {
     await stop();
     throw err;
