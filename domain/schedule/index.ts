@@ -25,9 +25,24 @@ export {
   toEpochDay,
   fromEpochDay,
   compareLocalDates,
+  isSupportedLocalDate,
+  DateOutOfRangeError,
+  MIN_SUPPORTED_DATE,
+  MAX_SUPPORTED_DATE,
 } from './local-date';
+export { MAX_DAYS_AHEAD, MAX_END_DAYS_AHEAD, dateBoundsErrors, daysAhead, type DateBounds, type DateBoundsError } from './bounds';
+export {
+  EXCEPTION_REASONS,
+  PAUSE_REASONS,
+  SKIP_REASONS,
+  CHANGE_REASONS,
+  HOLIDAY_REASONS,
+  DEFAULT_REASON,
+  isAllowedReason,
+  type KnownExceptionReason,
+} from './reasons';
 export { localDateOf, cutoffInstant, isValidTimezone, DEFAULT_TIMEZONE, DEFAULT_CUTOFF } from './timezone';
-export { ruleDelivers, validateRecurrence } from './recurrence';
+export { ruleDelivers, validateRecurrence, validateRecurrenceRequest } from './recurrence';
 export { exceptionCovers, describeException } from './exceptions';
 export { wouldDeliver, compileSchedule, describeRule, type CompiledSchedule } from './decide';
 export { nextDeliveries, deliveriesBetween, pausedDaysIn, NEXT_DELIVERIES_HORIZON_DAYS } from './queries';

@@ -2,8 +2,34 @@
  * Pure integer arithmetic on calendar dates. A LocalDate `YYYY-MM-DD` maps to an "epoch day":
  * the number of days since 1970-01-01 (which is day 0, a Thursday). No Date, no luxon here — these
  * functions are on the hot path of wouldDeliver.
+ *
+ * Two ranges. Any real date 0001-01-01..9999-12-31 *parses* (so a request or a stored row with a
+ * far date can be read and answered with a clear rejection). Dates are only *computed* inside the
+ * supported calendar, MIN_SUPPORTED_DATE..MAX_SUPPORTED_DATE (2000–2100, well inside what luxon
+ * and the IANA zone data handle): a function whose result would fall outside it raises
+ * DateOutOfRangeError rather than produce a date nothing downstream can use.
  */
 import type { LocalDate } from './types';
+
+/** First and last day of the supported calendar (inclusive). */
+export const MIN_SUPPORTED_DATE: LocalDate = '2000-01-01';
+export const MAX_SUPPORTED_DATE: LocalDate = '2100-12-31';
+
+/**
+ * A date computation left the supported calendar (e.g. a period end a month after 2100-12-31).
+ * A RangeError subclass, so existing `catch (RangeError)` sites keep working; `code` is stable
+ * for callers that map it to a rejection (`date_out_of_range`).
+ */
+export class DateOutOfRangeError extends RangeError {
+  readonly code = 'date_out_of_range' as const;
+  constructor(readonly year: number) {
+    super(`date out of supported range (year ${year}; supported ${MIN_SUPPORTED_DATE}..${MAX_SUPPORTED_DATE})`);
+    this.name = 'DateOutOfRangeError';
+  }
+}
+
+const MIN_SUPPORTED_YEAR = 2000;
+const MAX_SUPPORTED_YEAR = 2100;
 
 const DASH = 45; // '-'
 const ZERO = 48; // '0'
@@ -61,8 +87,16 @@ export function parseLocalDateParts(s: string): [number, number, number] | null 
   return [year, month, day];
 }
 
+/** A real calendar date written `YYYY-MM-DD` (any year 0001..9999; see isSupportedLocalDate). */
 export function isValidLocalDate(s: unknown): s is LocalDate {
   return typeof s === 'string' && parseLocalDateParts(s) !== null;
+}
+
+/** A valid LocalDate inside the supported calendar (MIN_SUPPORTED_DATE..MAX_SUPPORTED_DATE). */
+export function isSupportedLocalDate(s: unknown): s is LocalDate {
+  if (typeof s !== 'string') return false;
+  const p = parseLocalDateParts(s);
+  return p !== null && p[0] >= MIN_SUPPORTED_YEAR && p[0] <= MAX_SUPPORTED_YEAR;
 }
 
 /** Epoch day of a LocalDate; throws RangeError when the string is not a valid `YYYY-MM-DD` date. */
@@ -76,15 +110,13 @@ function pad2(n: number): string {
   return n < 10 ? '0' + n : '' + n;
 }
 
-function pad4(n: number): string {
-  return n < 10 ? '000' + n : n < 100 ? '00' + n : n < 1000 ? '0' + n : '' + n;
-}
-
+/** Formats a civil date; throws DateOutOfRangeError outside the supported calendar. */
 export function formatCivil(year: number, month: number, day: number): LocalDate {
-  if (year < 1 || year > 9999) throw new RangeError(`date out of supported range (year ${year})`);
-  return pad4(year) + '-' + pad2(month) + '-' + pad2(day);
+  if (!(year >= MIN_SUPPORTED_YEAR && year <= MAX_SUPPORTED_YEAR)) throw new DateOutOfRangeError(year);
+  return year + '-' + pad2(month) + '-' + pad2(day);
 }
 
+/** The LocalDate of an epoch day; throws DateOutOfRangeError outside the supported calendar. */
 export function fromEpochDay(epochDay: number): LocalDate {
   const c = civilFromEpochDay(epochDay);
   return formatCivil(c.year, c.month, c.day);
@@ -99,7 +131,7 @@ export function isoWeekday(date: LocalDate): number {
   return isoWeekdayOfEpochDay(toEpochDay(date));
 }
 
-/** date + n days (n may be negative; must be an integer). */
+/** date + n days (n may be negative; must be an integer). DateOutOfRangeError past the supported calendar. */
 export function addDays(date: LocalDate, n: number): LocalDate {
   if (!Number.isInteger(n)) throw new RangeError(`addDays: n must be an integer, got ${n}`);
   return fromEpochDay(toEpochDay(date) + n);
@@ -113,6 +145,7 @@ export function daysBetween(from: LocalDate, to: LocalDate): number {
 /**
  * Adds n calendar months (n may be negative), clamping the day to the target month's length:
  * 2026-01-31 + 1 → 2026-02-28, 2024-01-31 + 1 → 2024-02-29, 2026-03-31 − 1 → 2026-02-28.
+ * DateOutOfRangeError past the supported calendar.
  */
 export function addMonthsClamped(date: LocalDate, n: number): LocalDate {
   if (!Number.isInteger(n)) throw new RangeError(`addMonthsClamped: n must be an integer, got ${n}`);

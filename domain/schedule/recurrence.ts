@@ -28,6 +28,20 @@ export function validateRecurrence(r: Recurrence): string[] {
   return errors;
 }
 
+/**
+ * The rules for a rule a customer asks for now: validateRecurrence, plus each weekday or day of
+ * the month at most once ([1, 1, 1] is a typo or a probe, not three deliveries a week:
+ * 'days_of_week_duplicate_day', 'days_of_month_duplicate_day'). The evaluators do not apply the
+ * duplicate rule, so rules stored before it existed keep working.
+ */
+export function validateRecurrenceRequest(r: Recurrence): string[] {
+  const errors = validateRecurrence(r);
+  if (errors.length > 0) return errors;
+  if (r.kind === 'days_of_week' && new Set(r.days).size !== r.days.length) errors.push('days_of_week_duplicate_day');
+  if (r.kind === 'days_of_month' && new Set(r.days).size !== r.days.length) errors.push('days_of_month_duplicate_day');
+  return errors;
+}
+
 function assertValidRecurrence(r: Recurrence): void {
   const errors = validateRecurrence(r);
   if (errors.length > 0) throw new RangeError(`invalid recurrence ${JSON.stringify(r)}: ${errors.join(', ')}`);

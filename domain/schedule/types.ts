@@ -4,8 +4,12 @@
  * All dates are calendar dates (`YYYY-MM-DD`) in the subscription's own timezone. Nothing in the
  * schedule module converts dates between timezones except `localDateOf` / `cutoffInstant`.
  */
+import type { KnownExceptionReason } from './reasons';
 
-/** A calendar date `YYYY-MM-DD` (4-digit year, zero-padded month and day) in some local timezone. */
+/**
+ * A calendar date `YYYY-MM-DD` (4-digit year, zero-padded month and day) in some local timezone.
+ * Computed dates stay within MIN_SUPPORTED_DATE..MAX_SUPPORTED_DATE (local-date.ts).
+ */
 export type LocalDate = string;
 
 /** ISO weekday: 1 = Monday … 7 = Sunday. */
@@ -47,13 +51,11 @@ export interface ScheduleSubscription {
 
 export type ExceptionType = 'skip' | 'deliver_extra' | 'change_quantity';
 
-export type ExceptionReason =
-  | 'vacation'
-  | 'special_request'
-  | 'system_pause'
-  | 'payment_failure'
-  | 'holiday'
-  | (string & {});
+/**
+ * A known reason (EXCEPTION_REASONS in reasons.ts; requests are checked against its lists), or
+ * any string for exceptions stored before the lists existed.
+ */
+export type ExceptionReason = KnownExceptionReason | (string & {});
 
 export interface ScheduleException {
   id: string;

@@ -2,8 +2,9 @@
  * Validation of customer/support requests to create a schedule exception.
  */
 import type { ExceptionType, LocalDate } from './types';
-import { isValidLocalDate, addDays } from './local-date';
+import { isValidLocalDate } from './local-date';
 import { cutoffInstant, DEFAULT_CUTOFF, DEFAULT_TIMEZONE } from './timezone';
+import { dateBoundsErrors, daysAhead, type DateBoundsError } from './bounds';
 
 export interface ExceptionRequest {
   type: ExceptionType;
@@ -21,6 +22,12 @@ export interface ExceptionRequestContext {
   timezone?: string;
   /** Nightly order cutoff as 'HH:mm' local time; default 22:00. */
   cutoff?: string;
+  /** How many days after today a request may reach; default MAX_DAYS_AHEAD (366). */
+  maxDaysAhead?: number;
+  /** The subscription's first day: an exception may not begin before it. Omit for a cancel or a resume. */
+  startDate?: LocalDate | null;
+  /** The subscription's last day, when it has one: an exception may not reach past it. */
+  endDate?: LocalDate | null;
 }
 
 export type ExceptionRequestError =
@@ -35,7 +42,8 @@ export type ExceptionRequestError =
   | 'quantity_required'
   | 'quantity_not_positive'
   | 'quantity_not_integer'
-  | 'quantity_not_allowed';
+  | 'quantity_not_allowed'
+  | DateBoundsError;
 
 /**
  * Returns error codes (empty = valid):
@@ -47,8 +55,14 @@ export type ExceptionRequestError =
  *   already locked (last night's cutoff passed), so the earliest changeable date is tomorrow.
  * - 'after_cutoff': from is tomorrow but now is at/after tonight's cutoff (today at `cutoff`,
  *   local time in `timezone`, DST-correct). Tomorrow's orders are already locked; start the day after.
+ * - 'too_far_ahead': from or to more than maxDaysAhead (366) days after today;
+ *   'before_subscription_start' / 'after_subscription_end': outside the subscription's life, when
+ *   the context gives startDate / endDate (see dateBoundsErrors). Listed after the codes above.
  * - 'quantity_required': extra/change without quantity; 'quantity_not_positive' (≤ 0) and
  *   'quantity_not_integer' for a bad quantity; 'quantity_not_allowed': a skip with a quantity.
+ *
+ * Never throws for a request, however far its dates (only for a malformed `ctx.today`), so a
+ * workflow's signal handler can turn any bad request into a rejection instead of a failed task.
  */
 export function validateExceptionRequest(req: ExceptionRequest, ctx: ExceptionRequestContext): ExceptionRequestError[] {
   const errors: ExceptionRequestError[] = [];
@@ -62,14 +76,14 @@ export function validateExceptionRequest(req: ExceptionRequest, ctx: ExceptionRe
   if (fromOk && toOk && req.to !== null && req.to < req.from) errors.push('to_before_from');
 
   if (!isValidLocalDate(ctx.today)) throw new RangeError(`invalid today '${String(ctx.today)}'`);
-  const tomorrow = addDays(ctx.today, 1);
   if (fromOk && toOk) {
     if (req.to !== null && req.to <= ctx.today) errors.push('range_in_past');
     else if (req.from <= ctx.today) errors.push('starts_in_past');
-    else if (req.from === tomorrow) {
+    else if (daysAhead(ctx.today, req.from) === 1) {
       const cutoffMs = cutoffInstant(ctx.today, ctx.timezone ?? DEFAULT_TIMEZONE, ctx.cutoff ?? DEFAULT_CUTOFF);
       if (ctx.nowMs >= cutoffMs) errors.push('after_cutoff');
     }
+    if (req.to === null || req.to >= req.from) errors.push(...dateBoundsErrors(req.from, req.to, ctx));
   }
 
   const q = req.quantity;

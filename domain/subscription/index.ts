@@ -3,3 +3,4 @@ export * from './clock';
 export * from './billing';
 export * from './pauses';
 export * from './status';
+export * from './pricing';

@@ -3,7 +3,7 @@
  * lasted long enough for a reminder. A "pause" here is any run of consecutive calendar days covered
  * by an effective skip, whatever its reason; overlapping and back-to-back skips form one run.
  */
-import { addDays, exceptionCovers, fromEpochDay, toEpochDay, type LocalDate, type ScheduleException } from '../schedule';
+import { PAUSE_REASONS, addDays, exceptionCovers, fromEpochDay, toEpochDay, type LocalDate, type ScheduleException } from '../schedule';
 
 /** How far ahead the workflow looks for pause ends and reminders. */
 export const PAUSE_LOOKAHEAD_DAYS = 400;
@@ -65,8 +65,8 @@ export function upcomingPauseEvents(
   return events;
 }
 
-/** Reasons a `resume` ends. System pauses (payment failure, holiday) are not the customer's to end. */
-const RESUMABLE_REASONS = new Set(['vacation', 'special_request', 'system_pause']);
+/** A `resume` ends the pauses a pause request could start; payment-failure and holiday skips are not the customer's to end. */
+const RESUMABLE_REASONS = new Set<string>(PAUSE_REASONS);
 
 /** The resumable pauses still in effect on `from` or later: what a resume from `from` ends. */
 export function resumablePauses(exceptions: readonly ScheduleException[], from: LocalDate): ScheduleException[] {

@@ -9,8 +9,13 @@ export interface SubscriptionRecord {
   productId: string;
   /** Base quantity per rule delivery. */
   quantity: number;
-  /** Flat plan price per billing period, in paise. */
+  /**
+   * The charge per billing period, paise: computed from the catalog when the customer subscribes
+   * (quotePlan in pricing.ts), never sent by the client. The workflow charges it every period.
+   */
   pricePerPeriod: number;
+  /** The catalog's price per unit per delivery when the customer subscribed (absent on older subscriptions). */
+  unitPrice?: number;
   recurrence: Recurrence;
   startDate: LocalDate;
   endDate: LocalDate | null;

@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import {
+  DateOutOfRangeError,
+  MAX_SUPPORTED_DATE,
+  MIN_SUPPORTED_DATE,
   addDays,
   addMonthsClamped,
   daysBetween,
   daysInMonth,
   fromEpochDay,
   isLeapYear,
+  isSupportedLocalDate,
   isValidLocalDate,
   isoWeekday,
   toEpochDay,
@@ -83,7 +87,6 @@ describe('leap years and month lengths', () => {
 
 describe('epoch days and weekdays', () => {
   test.each([
-    ['1970-01-01', 0, 4],
     ['2026-01-01', 20454, 4],
     ['2026-03-01', 20513, 7],
     ['2024-02-29', 19782, 4],
@@ -92,11 +95,19 @@ describe('epoch days and weekdays', () => {
     ['2100-03-01', 47541, 1],
     ['2026-08-12', 20677, 3],
     ['2026-08-14', 20679, 5],
-    ['1969-12-31', -1, 3],
+    ['2000-01-01', 10957, 6],
+    ['2100-12-31', 47846, 5],
   ])('%s is epoch day %i, ISO weekday %i', (date, day, wd) => {
     expect(toEpochDay(date)).toBe(day);
     expect(fromEpochDay(day)).toBe(date);
     expect(isoWeekday(date)).toBe(wd);
+  });
+
+  test('dates outside the supported calendar still parse (so they can be rejected clearly)', () => {
+    expect(toEpochDay('1970-01-01')).toBe(0);
+    expect(toEpochDay('1969-12-31')).toBe(-1);
+    expect(isoWeekday('1970-01-01')).toBe(4);
+    expect(toEpochDay('9999-12-31')).toBe(2_932_896);
   });
 
   test('toEpochDay rejects invalid dates', () => {
@@ -106,7 +117,7 @@ describe('epoch days and weekdays', () => {
 
   test('property: epoch-day round trip agrees with the JS Date UTC calendar', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -200_000, max: 2_900_000 }), (day) => {
+      fc.property(fc.integer({ min: toEpochDay(MIN_SUPPORTED_DATE), max: toEpochDay(MAX_SUPPORTED_DATE) }), (day) => {
         const date = fromEpochDay(day);
         expect(toEpochDay(date)).toBe(day);
         expect(new Date(day * 86_400_000).toISOString().slice(0, 10)).toBe(date);
@@ -186,5 +197,44 @@ describe('addMonthsClamped', () => {
   test('rejects invalid input', () => {
     expect(() => addMonthsClamped('2026-02-31', 1)).toThrow(RangeError);
     expect(() => addMonthsClamped('2026-01-31', 0.5)).toThrow(RangeError);
+  });
+});
+
+describe('the supported calendar', () => {
+  test.each([
+    ['2000-01-01', true],
+    ['2100-12-31', true],
+    ['2026-08-12', true],
+    ['1999-12-31', false],
+    ['2101-01-01', false],
+    ['9999-12-31', false],
+    ['2026-02-30', false],
+    ['nope', false],
+  ])('isSupportedLocalDate(%s) = %s', (d, ok) => {
+    expect(isSupportedLocalDate(d)).toBe(ok);
+  });
+
+  test.each<[string, () => unknown, number]>([
+    ['a day after its last day', () => addDays(MAX_SUPPORTED_DATE, 1), 2101],
+    ['a day before its first day', () => addDays(MIN_SUPPORTED_DATE, -1), 1999],
+    ['from a far but well-formed date', () => addDays('9999-12-31', 1), 10000],
+    ['a month past its end', () => addMonthsClamped('2100-12-15', 1), 2101],
+    ['an epoch day outside it', () => fromEpochDay(0), 1970],
+  ])('leaving it raises DateOutOfRangeError: %s', (_name, f, year) => {
+    let caught: unknown;
+    try {
+      f();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(DateOutOfRangeError);
+    expect(caught).toBeInstanceOf(RangeError); // older catch sites keep working
+    expect(caught).toMatchObject({ code: 'date_out_of_range', year, name: 'DateOutOfRangeError' });
+  });
+
+  test('its edges are reachable', () => {
+    expect(addDays('2100-12-30', 1)).toBe(MAX_SUPPORTED_DATE);
+    expect(addMonthsClamped('2100-11-30', 1)).toBe('2100-12-30');
+    expect(addDays('2000-01-02', -1)).toBe(MIN_SUPPORTED_DATE);
   });
 });

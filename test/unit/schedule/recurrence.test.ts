@@ -4,6 +4,7 @@ import {
   ruleDelivers,
   toEpochDay,
   validateRecurrence,
+  validateRecurrenceRequest,
   wouldDeliver,
   type Recurrence,
   type ScheduleSubscription,
@@ -188,6 +189,30 @@ describe('validateRecurrence and malformed rules', () => {
     expect(() => ruleDelivers(sub({ kind: 'every_n_days', n: 0 }), '2026-01-01')).toThrow(RangeError);
     expect(() => ruleDelivers(sub({ kind: 'days_of_month', days: [40] }), '2026-01-31')).toThrow(RangeError);
     expect(() => compileSchedule(sub({ kind: 'days_of_week', days: [9] }), [])).toThrow(RangeError);
+  });
+});
+
+describe('validateRecurrenceRequest: a new rule names each day once', () => {
+  test.each<[Recurrence, string[]]>([
+    [{ kind: 'days_of_week', days: [1, 1, 1] }, ['days_of_week_duplicate_day']],
+    [{ kind: 'days_of_week', days: [1, 3, 5, 3] }, ['days_of_week_duplicate_day']],
+    [{ kind: 'days_of_week', days: [1, 2, 3, 4, 5, 6, 7] }, []],
+    [{ kind: 'days_of_month', days: [15, 15] }, ['days_of_month_duplicate_day']],
+    [{ kind: 'days_of_month', days: ['last', 'last'] }, ['days_of_month_duplicate_day']],
+    // Distinct values that land on one date in a short month are a rule, not a duplicate.
+    [{ kind: 'days_of_month', days: [30, 31, 'last'] }, []],
+    [{ kind: 'days_of_week', days: [9, 9] }, ['days_of_week_invalid_day']],
+    [{ kind: 'daily' }, []],
+    [{ kind: 'every_n_days', n: 3 }, []],
+  ])('%j → %j', (r, errors) => {
+    expect(validateRecurrenceRequest(r)).toEqual(errors);
+  });
+
+  test('stored rules with repeats (written before the rule) still evaluate, once per date', () => {
+    const s = sub({ kind: 'days_of_week', days: [1, 1, 1] });
+    expect(validateRecurrence(s.recurrence)).toEqual([]);
+    expect(ruleDates(s, '2026-08-10', '2026-08-23')).toEqual(['2026-08-10', '2026-08-17']);
+    expect(compileSchedule(s, []).decide('2026-08-17')).toMatchObject({ deliver: true, quantity: 1 });
   });
 });
 
