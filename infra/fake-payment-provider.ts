@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../db/knex';
 import {
   PaymentDeclinedError,
@@ -8,12 +8,14 @@ import {
   type PaymentProvider,
   type ProviderPayment,
   type WebhookEvent,
+  WEBHOOK_SIGNATURE_HEADER,
+  webhookHmac,
 } from './payment-provider';
 
 /**
  * A sandbox PSP that lives in our repo. Its books are in the `fake_provider` schema so every
  * process sees the same payments. The payment-method token picks the behaviour:
- *   pm_ok                  succeeds after `settleDelayMs`, then sends a webhook
+ *   pm_ok                  succeeds after `settleDelayMs`, then sends a signed webhook (retried if not answered 2xx)
  *   pm_declined            declined (card_declined), non-retryable
  *   pm_insufficient_funds  declined (insufficient_funds), non-retryable
  *   pm_flaky / pm_flaky_N  unavailable for the first N calls with a key (default 2), then like pm_ok
@@ -30,8 +32,17 @@ export interface FakePaymentProviderOptions {
 const DEFAULT_FLAKY_FAILURES = 2;
 const REFUND_FLAKY = /^pm_refund_flaky(?:_(\d+))?$/;
 
-export function signWebhook(body: string, secret: string): string {
-  return createHmac('sha256', secret).update(body).digest('hex');
+// After the first delivery fails: like real providers, retry the same event a few times.
+const WEBHOOK_RETRY_DELAYS_MS = [1_000, 5_000];
+
+/** The signature header value for `body` sent at `timestampSeconds` (now, by default). */
+export function signWebhook(body: string, secret: string, timestampSeconds = Math.floor(Date.now() / 1000)): string {
+  return `t=${timestampSeconds},v1=${webhookHmac(secret, timestampSeconds, body)}`;
+}
+
+/** One id per (payment, event type), so every retry of an event carries the same id. */
+export function webhookEventId(paymentId: string, type: WebhookEvent['type']): string {
+  return `evt_${createHash('sha256').update(`${paymentId}:${type}`).digest('hex').slice(0, 24)}`;
 }
 
 export class FakePaymentProvider implements PaymentProvider {
@@ -126,16 +137,27 @@ export class FakePaymentProvider implements PaymentProvider {
   private sendWebhookLater(payment: ProviderPayment, metadata: Record<string, string>): void {
     const { webhookUrl, webhookSecret } = this.options;
     if (!webhookUrl || !webhookSecret) return;
-    const event: WebhookEvent = { type: 'payment.succeeded', paymentId: payment.id, amount: payment.amount, metadata };
+    const type = 'payment.succeeded';
+    const event: WebhookEvent = { id: webhookEventId(payment.id, type), type, paymentId: payment.id, amount: payment.amount, metadata };
     const body = JSON.stringify(event);
-    setTimeout(() => {
-      fetch(webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-provider-signature': signWebhook(body, webhookSecret) },
-        body,
-      }).catch(() => {
-        // A lost webhook is what real providers do too; the workflow polls as a fallback.
-      });
-    }, this.settleDelayMs + 20).unref();
+    const deliver = async (attempt: number): Promise<void> => {
+      // Each delivery is signed when it is sent: a retry carries a fresh timestamp, the same event id.
+      let delivered = false;
+      try {
+        const res = await fetch(webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: signWebhook(body, webhookSecret) },
+          body,
+        });
+        await res.arrayBuffer();
+        delivered = res.ok;
+      } catch {
+        // the endpoint could not be reached: retried below like any other failed delivery
+      }
+      const retryIn = WEBHOOK_RETRY_DELAYS_MS[attempt];
+      // Once the retries are spent the event is lost, as with real providers; the workflow polls as a fallback.
+      if (!delivered && retryIn !== undefined) setTimeout(() => void deliver(attempt + 1), retryIn).unref();
+    };
+    setTimeout(() => void deliver(0), this.settleDelayMs + 20).unref();
   }
 }

@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+
 /**
  * The payment service provider (PSP) as the rest of Mandi sees it. The real one is outside our
  * walls; `FakePaymentProvider` stands in for its sandbox.
@@ -16,7 +18,10 @@ export interface CreatePaymentRequest {
   idempotencyKey: string;
   amount: number;
   paymentMethod: string;
-  /** Echoed back in webhooks; we put the workflow id here so the webhook can signal it. */
+  /**
+   * Echoed back in webhooks, for people reading the provider's dashboard. The webhook never
+   * routes by it: it finds the flow from our own record of the payment id.
+   */
   metadata?: Record<string, string>;
 }
 
@@ -43,8 +48,21 @@ export class RefundRejectedError extends Error {}
 export class ProviderUnavailableError extends Error {}
 
 export interface WebhookEvent {
+  /** Stable per (payment, type): the provider's retries of one event carry the same id. */
+  id: string;
   type: 'payment.succeeded' | 'payment.failed';
   paymentId: string;
   amount: number;
   metadata: Record<string, string>;
+}
+
+/** The header a webhook's signature travels in: `t=<unix seconds>,v1=<hex HMAC-SHA256>`. */
+export const WEBHOOK_SIGNATURE_HEADER = 'x-provider-signature';
+
+/**
+ * The provider's signature scheme (Stripe/Razorpay style): an HMAC over the timestamp and the
+ * raw body together, so a captured event cannot be replayed later with a fresh timestamp.
+ */
+export function webhookHmac(secret: string, timestampSeconds: number, body: string | Buffer): string {
+  return createHmac('sha256', secret).update(`${timestampSeconds}.`).update(body).digest('hex');
 }

@@ -1,7 +1,7 @@
 import { accounts } from '../../domain/ledger/accounts';
 import { ROLES, can, type Capability, type Role } from '../../domain/capabilities';
 import { getBalance } from '../../db/ledger-reports';
-import { signWebhook } from '../../infra/fake-payment-provider';
+import { signWebhook, webhookEventId } from '../../infra/fake-payment-provider';
 import { startTestApi, type TestApi } from '../support/api';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
@@ -189,9 +189,9 @@ describe('top-ups over HTTP', () => {
       const row = await tdb.db('topups').where({ id: res.body.topupId }).first();
       return row.status === 'awaiting_confirmation' ? row : null;
     });
-    const event = { type: 'payment.succeeded', paymentId: topup.provider_payment_id, amount: 800, metadata: { workflowId: res.body.workflowId } };
+    const event = { id: webhookEventId(topup.provider_payment_id, 'payment.succeeded'), type: 'payment.succeeded', paymentId: topup.provider_payment_id, amount: 800 };
     const raw = JSON.stringify(event);
-    const forged = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': 'f'.repeat(64) } });
+    const forged = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'f'.repeat(64)}` } });
     expect([forged.status, forged.body.error.code]).toEqual([401, 'invalid_signature']);
     const signed = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': signWebhook(raw, 'mandi-dev-webhook-secret') } });
     expect(signed.status).toBe(200);
