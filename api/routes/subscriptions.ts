@@ -4,44 +4,77 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { subscriptionWorkflowId } from '../../domain/flow-ids';
 import {
+  CHANGE_REASONS,
+  MAX_SUPPORTED_DATE,
+  MIN_SUPPORTED_DATE,
+  HOLIDAY_REASONS,
+  MAX_DAYS_AHEAD,
+  MAX_END_DAYS_AHEAD,
+  PAUSE_REASONS,
+  SKIP_REASONS,
   addDays,
+  daysAhead,
   daysBetween,
   deliveriesBetween,
+  isSupportedLocalDate,
   isValidLocalDate,
   isValidTimezone,
   localDateOf,
-  validateRecurrence,
+  validateExceptionRequest,
+  validateRecurrenceRequest,
   wouldDeliver,
+  type ExceptionRequest,
+  type LocalDate,
   type Recurrence,
-  type ScheduleException,
   type ScheduleSubscription,
 } from '../../domain/schedule';
-import { earliestChangeableDate, type SubscriptionRecord, type SubscriptionStateView } from '../../domain/subscription';
-import type { Db } from '../../db/knex';
-import { insertSubscriptionRow } from '../../db/subscriptions';
+import {
+  DEFAULT_SUBSCRIPTION_SETTINGS,
+  earliestChangeableDate,
+  pricingProblems,
+  quotePlan,
+  type SubscriptionRecord,
+  type SubscriptionStateView,
+} from '../../domain/subscription';
+import { isUniqueViolation } from '../../db/errors';
+import {
+  findCatalogProduct,
+  insertSubscribableProduct,
+  insertSubscriptionRow,
+  listRenewals,
+  loadSubscriptionExceptions,
+  loadSubscriptionRow,
+  sellerExists,
+} from '../../db/subscriptions';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
 import { assertOwnerOr, isStaff } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter, RouteContext } from '../router';
 
+/** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
 const DATE = z.string().refine(isValidLocalDate, 'must be a date YYYY-MM-DD');
 const PAYMENT_METHOD = z.string().regex(/^pm_[a-z0-9_]{1,40}$/, 'must be a payment-method token such as pm_ok');
 const QTY = z.number().int().min(1).max(100);
-const Actor = { reason: z.string().min(1).max(40).optional() };
+const ChangeReason = { reason: z.enum(CHANGE_REASONS).optional() };
+const CatalogId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 
-const RecurrenceSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('daily') }),
-  z.strictObject({ kind: z.literal('every_n_days'), n: z.number().int().min(2).max(366) }),
-  z.strictObject({ kind: z.literal('days_of_week'), days: z.array(z.number().int().min(1).max(7)).min(1).max(7) }),
-  z.strictObject({ kind: z.literal('days_of_month'), days: z.array(z.union([z.number().int().min(1).max(31), z.literal('last')])).min(1).max(31) }),
-]);
+const RecurrenceSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('daily') }),
+    z.strictObject({ kind: z.literal('every_n_days'), n: z.number().int().min(2).max(366) }),
+    z.strictObject({ kind: z.literal('days_of_week'), days: z.array(z.number().int().min(1).max(7)).min(1).max(7) }),
+    z.strictObject({ kind: z.literal('days_of_month'), days: z.array(z.union([z.number().int().min(1).max(31), z.literal('last')])).min(1).max(31) }),
+  ])
+  // The domain's rule for a new recurrence (e.g. each weekday at most once), as schema issues.
+  .superRefine((r, ctx) => {
+    for (const code of validateRecurrenceRequest(r as Recurrence)) ctx.addIssue({ code: 'custom', path: ['days'], message: code });
+  });
 
 const CreateBody = z.strictObject({
-  productId: z.string().min(1).max(64),
+  productId: CatalogId.describe('a subscribable catalog product; its price per unit and delivery sets the charge'),
   quantity: QTY,
-  pricePerPeriod: z.number().int().min(100).max(10_000_000).describe('paise per billing period (monthly)'),
   recurrence: RecurrenceSchema,
-  startDate: DATE,
+  startDate: DATE.describe(`from the earliest changeable date to ${MAX_DAYS_AHEAD} days ahead`),
   endDate: DATE.optional(),
   timezone: z.string().min(1).max(64).default('Asia/Kolkata'),
   region: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('default'),
@@ -49,42 +82,30 @@ const CreateBody = z.strictObject({
 });
 const IdParams = z.strictObject({ subscriptionId: z.string().regex(/^sub_[a-z0-9]{8,40}$/) });
 const ListQuery = z.strictObject({ customerId: z.string().min(1).max(128).optional() });
-const PauseBody = z.strictObject({ from: DATE, to: DATE.nullable().default(null), reason: z.enum(['vacation', 'special_request']).default('vacation') });
+const PauseBody = z.strictObject({ from: DATE, to: DATE.nullable().default(null), reason: z.enum(PAUSE_REASONS).default('vacation') });
 const ResumeBody = z.strictObject({ from: DATE.optional() });
-const SkipBody = z.strictObject({ from: DATE, to: DATE, ...Actor });
-const ExtraBody = z.strictObject({ date: DATE, quantity: QTY, ...Actor });
-const QuantityBody = z.strictObject({ from: DATE, to: DATE, quantity: QTY, ...Actor });
-const CancelBody = z.strictObject({ from: DATE.optional(), ...Actor });
+const SkipBody = z.strictObject({ from: DATE, to: DATE, reason: z.enum(SKIP_REASONS).optional() });
+const ExtraBody = z.strictObject({ date: DATE, quantity: QTY, ...ChangeReason });
+const QuantityBody = z.strictObject({ from: DATE, to: DATE, quantity: QTY, ...ChangeReason });
+const CancelBody = z.strictObject({ from: DATE.optional(), reason: z.string().min(1).max(40).optional().describe('a note for support') });
 const PaymentMethodBody = z.strictObject({ paymentMethod: PAYMENT_METHOD });
 const RangeQuery = z.strictObject({ from: DATE, to: DATE });
 const ExplainQuery = z.strictObject({ date: DATE });
-const HolidayBody = z.strictObject({ region: z.string().regex(/^[a-z0-9_-]{1,32}$/), date: DATE, reason: z.string().min(1).max(40).default('holiday') });
+const RenewalsQuery = z.strictObject({
+  beforePeriod: z.coerce.number().int().min(1).max(1_000_000).optional().describe('page back: periods before this one'),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+const HolidayBody = z.strictObject({ region: z.string().regex(/^[a-z0-9_-]{1,32}$/), date: DATE, reason: z.enum(HOLIDAY_REASONS).default('holiday') });
+const ProductBody = z.strictObject({
+  productId: CatalogId,
+  sellerId: CatalogId,
+  name: z.string().min(1).max(200),
+  unitPrice: z.number().int().min(1).max(10_000_000).describe('paise per unit per delivery'),
+  unit: z.string().min(1).max(40).describe('what one unit is, e.g. "500 ml"'),
+  stock: z.number().int().min(0).max(1_000_000).default(0).describe('for one-off checkout orders; subscriptions do not draw on it'),
+});
 
 const MAX_RANGE_DAYS = 366;
-
-async function loadRow(db: Db, id: string) {
-  const { rows } = await db.raw(
-    `SELECT id, customer_id, product_id, quantity, price_per_period, recurrence, start_date::text AS start_date, end_date::text AS end_date,
-            timezone, region, status, cancelled_from::text AS cancelled_from, payment_method, paused_days_credited,
-            next_renewal_date::text AS next_renewal_date, paid_through::text AS paid_through, billing_state, billing_reason, created_at
-       FROM subscriptions WHERE id = ?`,
-    [id],
-  );
-  return rows[0] as Record<string, any> | undefined;
-}
-
-async function loadExceptions(db: Db, id: string): Promise<ScheduleException[]> {
-  const { rows } = await db.raw(
-    `SELECT id, type, from_date::text AS "from", to_date::text AS "to", quantity, reason, created_by AS "createdBy",
-            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt", ended_at::text AS "endedAt"
-       FROM subscription_exceptions WHERE subscription_id = ? ORDER BY created_at, id`,
-    [id],
-  );
-  return rows.map((r: Record<string, any>) => {
-    const { quantity, ...rest } = r;
-    return quantity == null ? rest : { ...rest, quantity };
-  }) as ScheduleException[];
-}
 
 function scheduleOf(row: Record<string, any>): ScheduleSubscription {
   return {
@@ -99,6 +120,18 @@ function scheduleOf(row: Record<string, any>): ScheduleSubscription {
   };
 }
 
+/** How the charge per period was computed; null for subscriptions priced by the client before the catalog. */
+function pricingView(row: Record<string, any>) {
+  if (row.unit_price == null) return null;
+  return {
+    unitPrice: Number(row.unit_price),
+    unit: row.unit,
+    quantity: row.quantity,
+    deliveriesPerPeriod: row.deliveries_per_period,
+    periodCharge: Number(row.price_per_period),
+  };
+}
+
 function view(row: Record<string, any>) {
   return {
     subscriptionId: row.id,
@@ -106,7 +139,8 @@ function view(row: Record<string, any>) {
     customerId: row.customer_id,
     productId: row.product_id,
     quantity: row.quantity,
-    pricePerPeriod: row.price_per_period,
+    pricePerPeriod: Number(row.price_per_period),
+    pricing: pricingView(row),
     recurrence: row.recurrence,
     startDate: row.start_date,
     endDate: row.end_date,
@@ -125,7 +159,7 @@ function view(row: Record<string, any>) {
 
 /** Loads the subscription and checks the caller may act on it (customers: their own only). */
 async function owned(ctx: RouteContext<unknown, unknown, { subscriptionId: string }>, anyCapability: 'subscription:manage:any' | 'subscription:explain:any') {
-  const row = await loadRow(ctx.deps.db, ctx.params.subscriptionId);
+  const row = await loadSubscriptionRow(ctx.deps.db, ctx.params.subscriptionId);
   if (!row) throw notFound('subscription');
   assertOwnerOr(ctx.principal, row.customer_id, anyCapability);
   return row;
@@ -136,9 +170,32 @@ function actor(ctx: RouteContext<unknown, unknown, unknown>, customerId: string)
   return ctx.principal.userId === customerId && !isStaff(ctx.principal.roles) ? `customer:${customerId}` : `support:${ctx.principal.userId}`;
 }
 
+/** Reads answer for dates of the supported calendar only (beyond it nothing can be computed). */
+function assertReadable(...dates: LocalDate[]): void {
+  const bad = dates.filter((d) => !isSupportedLocalDate(d));
+  if (bad.length) throw new ApiError(422, 'date_out_of_range', `Dates must lie between ${MIN_SUPPORTED_DATE} and ${MAX_SUPPORTED_DATE}`, { dates: bad });
+}
+
+/**
+ * The domain's date rules on a change, before the workflow sees it: past, cutoff, at most
+ * MAX_DAYS_AHEAD ahead and — with `life` — within the subscription's start and end. The workflow
+ * checks again against its own state (cancelled, nothing to resume…) and stays the authority.
+ */
+function assertChangeDates(row: Record<string, any>, req: ExceptionRequest, life: { start: boolean }): void {
+  const nowMs = Date.now();
+  const codes = validateExceptionRequest(req, {
+    today: localDateOf(nowMs, row.timezone),
+    nowMs,
+    timezone: row.timezone,
+    cutoff: DEFAULT_SUBSCRIPTION_SETTINGS.cutoff,
+    startDate: life.start ? row.start_date : null,
+    endDate: row.end_date,
+  });
+  if (codes.length) throw new ApiError(422, codes[0], `The request was rejected: ${codes.join(', ')}`, { codes });
+}
+
 /** Sends a validated update; the workflow's validator is the authority on dates (cutoff, past, order). */
 async function sendUpdate<T>(ctx: RouteContext<unknown, unknown, { subscriptionId: string }>, row: Record<string, any>, name: string, arg: unknown, auditAction: string): Promise<T> {
-  if (row.status === 'cancelled') throw new ApiError(409, 'subscription_cancelled', `The subscription is cancelled from ${row.cancelled_from}`);
   try {
     const result = await ctx.deps.temporal.workflow.getHandle(subscriptionWorkflowId(row.id)).executeUpdate(name, { args: [arg] });
     await ctx.audit(auditAction, { type: 'subscription', id: row.id }, { request: arg as Record<string, unknown> });
@@ -154,41 +211,73 @@ async function sendUpdate<T>(ctx: RouteContext<unknown, unknown, { subscriptionI
   }
 }
 
+function assertNotCancelled(row: Record<string, any>): void {
+  if (row.status === 'cancelled') throw new ApiError(409, 'subscription_cancelled', `The subscription is cancelled from ${row.cancelled_from}`);
+}
+
+/** The catalog product a subscription is for: it must exist, be subscribable and on sale. */
+async function subscribableProduct(ctx: RouteContext<unknown, unknown, unknown>, productId: string) {
+  const product = await findCatalogProduct(ctx.deps.db, productId);
+  if (!product) throw new ApiError(422, 'product_not_found', `No product ${productId} in the catalog`, { productId });
+  if (!product.subscribable || !product.active || product.unit === null) {
+    throw new ApiError(422, 'product_not_subscribable', `Product ${productId} cannot be subscribed to`, { productId, subscribable: product.subscribable, active: product.active });
+  }
+  return product as typeof product & { unit: string };
+}
+
 export function registerSubscriptionRoutes(api: ApiRouter): void {
   api.route({
     method: 'post',
     path: '/v1/subscriptions',
-    summary: 'Subscribe: a recurring delivery, billed per period (wallet first, then the payment method)',
+    summary: 'Subscribe: a recurring delivery of a catalog product, priced from the catalog and billed monthly (wallet first, then the payment method)',
     tag: 'subscriptions',
     capability: 'subscription:manage',
     body: CreateBody,
     idempotent: true,
     rateLimit: 'money',
-    responses: { 201: { description: 'Created; the subscription workflow is running' } },
-    handler: async ({ principal, body, deps }) => {
-      const problems: string[] = validateRecurrence(body.recurrence as Recurrence);
+    responses: {
+      201: { description: 'Created; the subscription workflow is running. `pricing` shows how the charge per period was computed' },
+      422: { description: 'Start too soon or too far, end too far, product unknown or not subscribable, nothing to deliver in a period' },
+    },
+    handler: async (ctx) => {
+      const { principal, body, deps } = ctx;
+      const problems: string[] = [];
       if (!isValidTimezone(body.timezone)) problems.push('timezone: unknown IANA timezone');
       if (body.endDate && body.endDate < body.startDate) problems.push('endDate: before startDate');
       if (problems.length) throw new ApiError(400, 'validation_failed', 'The subscription is invalid', { problems });
-      const earliest = earliestChangeableDate(Date.now(), body.timezone, '22:00');
+      const nowMs = Date.now();
+      const today = localDateOf(nowMs, body.timezone);
+      const earliest = earliestChangeableDate(nowMs, body.timezone, DEFAULT_SUBSCRIPTION_SETTINGS.cutoff);
       if (body.startDate < earliest) throw new ApiError(422, 'start_too_soon', `The first delivery can be on ${earliest} at the earliest`, { earliest });
+      if (daysAhead(today, body.startDate) > MAX_DAYS_AHEAD) {
+        const latest = addDays(today, MAX_DAYS_AHEAD);
+        throw new ApiError(422, 'start_too_far', `The first delivery can be on ${latest} at the latest`, { latest });
+      }
+      if (body.endDate && daysAhead(today, body.endDate) > MAX_END_DAYS_AHEAD) {
+        const latest = addDays(today, MAX_END_DAYS_AHEAD);
+        throw new ApiError(422, 'end_too_far', `The end date can be ${latest} at the latest`, { latest });
+      }
+
+      const product = await subscribableProduct(ctx, body.productId);
+      const plan = { recurrence: body.recurrence as Recurrence, startDate: body.startDate, endDate: body.endDate ?? null, quantity: body.quantity, timezone: body.timezone };
+      // The API starts the workflow with the default settings, so it bills by their period.
+      const pricing = quotePlan(plan, product.price, DEFAULT_SUBSCRIPTION_SETTINGS.billingPeriod);
+      const unpriceable = pricingProblems(pricing);
+      if (unpriceable.length) throw new ApiError(422, unpriceable[0], 'This plan cannot be priced', { problems: unpriceable, pricing });
 
       const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
       const sub: SubscriptionRecord = {
         id,
         customerId: principal.userId,
-        productId: body.productId,
-        quantity: body.quantity,
-        pricePerPeriod: body.pricePerPeriod,
-        recurrence: body.recurrence as Recurrence,
-        startDate: body.startDate,
-        endDate: body.endDate ?? null,
-        timezone: body.timezone,
+        productId: product.productId,
+        pricePerPeriod: pricing.periodCharge,
+        unitPrice: pricing.unitPrice,
+        ...plan,
         region: body.region,
         paymentMethod: body.paymentMethod,
       };
       await deps.db.transaction(async (trx) => {
-        await insertSubscriptionRow(trx, sub);
+        await insertSubscriptionRow(trx, sub, { unit: product.unit, deliveriesPerPeriod: pricing.deliveriesPerPeriod });
         await deps.temporal.workflow.start('subscriptionWorkflow', {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId: subscriptionWorkflowId(id),
@@ -200,7 +289,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
           ],
         });
       });
-      return { status: 201, body: view((await loadRow(deps.db, id))!) };
+      return { status: 201, body: view((await loadSubscriptionRow(deps.db, id))!) };
     },
   });
 
@@ -216,7 +305,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const customerId = query.customerId ?? principal.userId;
       assertOwnerOr(principal, customerId, 'subscription:manage:any');
       const ids = await deps.db('subscriptions').where({ customer_id: customerId }).orderBy('created_at', 'desc').limit(100).pluck('id');
-      const rows = await Promise.all(ids.map((id: string) => loadRow(deps.db, id)));
+      const rows = await Promise.all(ids.map((id: string) => loadSubscriptionRow(deps.db, id)));
       return { status: 200, body: { subscriptions: rows.filter(Boolean).map((r) => view(r!)) } };
     },
   });
@@ -238,7 +327,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
         workflow = null; // finished or not reachable: Postgres still answers
       }
       const live = workflow ? { nextRenewalDate: workflow.nextRenewalDate } : {};
-      return { status: 200, body: { ...view(row), ...live, exceptions: await loadExceptions(ctx.deps.db, row.id), workflow } };
+      return { status: 200, body: { ...view(row), ...live, exceptions: await loadSubscriptionExceptions(ctx.deps.db, row.id), workflow } };
     },
   });
 
@@ -253,6 +342,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Accepted: the exception id' }, 422: { description: 'Rejected (past, after cutoff, end before start…)' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
+      assertNotCancelled(row);
+      assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: ctx.body.to }, { start: true });
       const body = await sendUpdate(ctx, row, 'requestPause', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.pause');
       return { status: 200, body };
     },
@@ -269,6 +360,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'The pauses that were ended' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
+      assertNotCancelled(row);
+      if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
       const body = await sendUpdate(ctx, row, 'requestResume', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.resume');
       return { status: 200, body };
     },
@@ -285,6 +378,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Accepted: the exception id' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
+      assertNotCancelled(row);
+      assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: ctx.body.to }, { start: true });
       const body = await sendUpdate(ctx, row, 'requestSkip', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.skip');
       return { status: 200, body };
     },
@@ -301,6 +396,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Accepted: the exception id' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
+      assertNotCancelled(row);
+      assertChangeDates(row, { type: 'deliver_extra', from: ctx.body.date, to: ctx.body.date, quantity: ctx.body.quantity }, { start: true });
       const body = await sendUpdate(ctx, row, 'requestDeliverExtra', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.deliver_extra');
       return { status: 200, body };
     },
@@ -317,6 +414,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Accepted: the exception id' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
+      assertNotCancelled(row);
+      assertChangeDates(row, { type: 'change_quantity', from: ctx.body.from, to: ctx.body.to, quantity: ctx.body.quantity }, { start: true });
       const body = await sendUpdate(ctx, row, 'requestChangeQuantity', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.change_quantity');
       return { status: 200, body };
     },
@@ -333,6 +432,9 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Cancelled from the given date' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
+      assertNotCancelled(row);
+      // Cancelling before the first delivery is fine: only the horizon and the end date bound it.
+      if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
       const body = await sendUpdate(ctx, row, 'requestCancel', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.cancel');
       return { status: 200, body };
     },
@@ -349,6 +451,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Updated; `retried` tells whether a failed renewal was retried' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
+      assertNotCancelled(row);
       const body = await sendUpdate(ctx, row, 'requestPaymentMethodUpdate', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.payment_method');
       return { status: 200, body };
     },
@@ -367,8 +470,9 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const { from, to } = ctx.query;
       if (to < from) throw new ApiError(400, 'to_before_from', '`to` is before `from`');
       if (daysBetween(from, to) >= MAX_RANGE_DAYS) throw new ApiError(400, 'range_too_long', `At most ${MAX_RANGE_DAYS} days per request`);
+      assertReadable(from, to);
       const row = await owned(ctx, 'subscription:manage:any');
-      const list = deliveriesBetween(scheduleOf(row), await loadExceptions(ctx.deps.db, row.id), from, to);
+      const list = deliveriesBetween(scheduleOf(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), from, to);
       return {
         status: 200,
         body: { subscriptionId: row.id, from, to, deliveries: list.map((d) => ({ date: d.date, quantity: d.quantity, reason: d.reason, explanation: d.explanation })) },
@@ -386,8 +490,9 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     query: ExplainQuery,
     responses: { 200: { description: 'The decision and its provenance' } },
     handler: async (ctx) => {
+      assertReadable(ctx.query.date);
       const row = await owned(ctx, 'subscription:explain:any');
-      const d = wouldDeliver(scheduleOf(row), await loadExceptions(ctx.deps.db, row.id), ctx.query.date);
+      const d = wouldDeliver(scheduleOf(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), ctx.query.date);
       const delivery = await ctx.deps.db.raw(`SELECT quantity, status FROM deliveries WHERE subscription_id = ? AND delivery_date = ?::date`, [row.id, ctx.query.date]);
       if (ctx.principal.userId !== row.customer_id) await ctx.audit('subscription.explain', { type: 'subscription', id: row.id }, { date: ctx.query.date });
       return {
@@ -407,6 +512,43 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
   });
 
   api.route({
+    method: 'get',
+    path: '/v1/subscriptions/:subscriptionId/renewals',
+    summary: 'The renewals: each period with its amount, status and how it was paid (wallet, or the provider with its payment id), newest first',
+    tag: 'subscriptions',
+    capability: ['subscription:manage', 'subscription:manage:any'],
+    params: IdParams,
+    query: RenewalsQuery,
+    responses: { 200: { description: 'Renewals, newest period first; page back with beforePeriod' } },
+    handler: async (ctx) => {
+      const row = await owned(ctx, 'subscription:manage:any');
+      const renewals = await listRenewals(ctx.deps.db, row.id, { beforePeriod: ctx.query.beforePeriod, limit: ctx.query.limit });
+      return { status: 200, body: { subscriptionId: row.id, renewals } };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/admin/products',
+    summary: "Admin: list a subscribable product for a registered seller (price per unit per delivery, and what a unit is)",
+    tag: 'subscriptions',
+    capability: 'subscription:admin',
+    body: ProductBody,
+    responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' }, 422: { description: 'Unknown seller' } },
+    handler: async ({ body, deps, audit }) => {
+      if (!(await sellerExists(deps.db, body.sellerId))) throw new ApiError(422, 'seller_not_found', `Seller ${body.sellerId} is not registered`, { sellerId: body.sellerId });
+      try {
+        const product = await insertSubscribableProduct(deps.db, body);
+        await audit('product.create', { type: 'product', id: body.productId }, { sellerId: body.sellerId, unitPrice: body.unitPrice, unit: body.unit });
+        return { status: 201, body: product };
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ApiError(409, 'product_exists', `Product ${body.productId} already exists`);
+        throw err;
+      }
+    },
+  });
+
+  api.route({
     method: 'post',
     path: '/v1/admin/subscriptions/holidays',
     summary: 'Holiday: skip every active subscription of a region on a date (one call)',
@@ -418,6 +560,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     handler: async ({ principal, body, deps, audit }) => {
       const today = localDateOf(Date.now(), 'Asia/Kolkata');
       if (body.date <= addDays(today, 1)) throw new ApiError(422, 'starts_in_past', `A holiday must be after tomorrow (${addDays(today, 1)}): those orders are locked`);
+      if (daysAhead(today, body.date) > MAX_DAYS_AHEAD) {
+        const latest = addDays(today, MAX_DAYS_AHEAD);
+        throw new ApiError(422, 'too_far_ahead', `A holiday can be on ${latest} at the latest`, { latest });
+      }
       const workflowId = `holiday-${body.region}-${body.date}`;
       const handle = await deps.temporal.workflow.start('regionHolidayWorkflow', {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,

@@ -1,25 +1,32 @@
-import { addDays, localDateOf } from '../../domain/schedule';
+import { addDays, addMonthsClamped, daysBetween, localDateOf } from '../../domain/schedule';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
+import type { RenewalRow } from '../../db/subscriptions';
 import type { TestApi } from '../support/api';
+import { seedSubscribableProduct, type SeededProduct } from '../support/catalog';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, uniqueId, type TestWorker } from '../support/temporal';
-import { fundWallet } from '../workflows/subscription-helpers';
+import { PRICE, fundWallet, insertSubscription, startSubscription, stop } from '../workflows/subscription-helpers';
 
 let tdb: TestDatabase;
 let worker: TestWorker;
 let api: TestApi;
+let milk: SeededProduct;
 const today = localDateOf(Date.now(), 'Asia/Kolkata');
 const day = (n: number) => addDays(today, n);
+/** The first (monthly) period of a daily unit from day(3), at the catalog price: what the default body costs. */
+const monthCharge = () => daysBetween(day(3), addMonthsClamped(day(3), 1)) * milk.unitPrice;
 
-beforeAll(async () => ({ tdb, worker, api } = await startTestSystem()));
+beforeAll(async () => {
+  ({ tdb, worker, api } = await startTestSystem());
+  milk = await seedSubscribableProduct(api, { unitPrice: 3_000, unit: '500 ml' });
+});
 afterAll(stopTestSystem);
 
 const body = (over: Record<string, unknown> = {}) => ({
-  productId: 'milk-500ml',
+  productId: milk.productId,
   quantity: 1,
-  pricePerPeriod: 90_000,
   recurrence: { kind: 'daily' },
   startDate: day(3),
   region: 'blr',
@@ -30,12 +37,14 @@ const body = (over: Record<string, unknown> = {}) => ({
 async function create(userId: string, over: Record<string, unknown> = {}) {
   const res = await api.request('POST', '/v1/subscriptions', { token: api.token(userId), body: body(over), idempotencyKey: uniqueId('idem-') });
   expect(res.status).toBe(201);
-  return res.body as { subscriptionId: string; customerId: string };
+  return res.body as { subscriptionId: string; customerId: string; pricePerPeriod: number; pricing: Record<string, unknown> };
 }
+
+const post = (userId: string, b: unknown) => api.request('POST', '/v1/subscriptions', { token: api.token(userId), body: b, idempotencyKey: uniqueId('idem-') });
 
 test('create, get, list: the workflow renews from the wallet; bad input is a 4xx and writes nothing', async () => {
   const user = uniqueId('u');
-  await fundWallet(tdb.db, user, 90_000);
+  await fundWallet(tdb.db, user, monthCharge());
   const sub = await create(user);
   expect(sub).toMatchObject({ customerId: user, status: 'active' });
   await eventually(async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first())?.status === 'paid');
@@ -71,7 +80,7 @@ test('create, get, list: the workflow renews from the wallet; bad input is a 4xx
 
 test('pause, resume, skip, extra, quantity, deliveries and explain over HTTP; bad ranges are 422 and write nothing', async () => {
   const user = uniqueId('u');
-  await fundWallet(tdb.db, user, 90_000);
+  await fundWallet(tdb.db, user, monthCharge());
   const sub = await create(user);
   const path = `/v1/subscriptions/${sub.subscriptionId}`;
   const t = api.token(user);
@@ -124,7 +133,7 @@ test('pause, resume, skip, extra, quantity, deliveries and explain over HTTP; ba
 
 test('support acts on any customer (audited); other customers cannot see it; cancel ends the flow; admin holiday', async () => {
   const owner = uniqueId('u');
-  await fundWallet(tdb.db, owner, 90_000);
+  await fundWallet(tdb.db, owner, monthCharge());
   const sub = await create(owner, { region: 'hol' });
   const path = `/v1/subscriptions/${sub.subscriptionId}`;
   const stranger = api.token(uniqueId('u'));
@@ -161,5 +170,160 @@ test('support acts on any customer (audited); other customers cannot see it; can
   const row = await tdb.db('subscriptions').where({ id: sub.subscriptionId }).first();
   expect(row.status).toBe('cancelled');
   expect((await api.request('POST', `${path}/pause`, { token: api.token(owner), body: { from: day(20), to: day(21) } })).status).toBe(409);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('the price comes from the catalog: recurrence × quantity × unit price, shown with its arithmetic; bad products are 422 and write nothing', async () => {
+  const user = uniqueId('u');
+  const everyOther = { kind: 'days_of_week', days: [1, 3, 5] };
+  const expectedDeliveries = (() => {
+    let n = 0;
+    for (let d = day(3); d < addMonthsClamped(day(3), 1); d = addDays(d, 1)) if ([1, 3, 5].includes(((new Date(d).getUTCDay() + 6) % 7) + 1)) n++;
+    return n;
+  })();
+  const charge = milk.unitPrice * 2 * expectedDeliveries;
+  await fundWallet(tdb.db, user, charge);
+  const sub = await create(user, { quantity: 2, recurrence: everyOther });
+  const pricing = { unitPrice: milk.unitPrice, unit: '500 ml', quantity: 2, deliveriesPerPeriod: expectedDeliveries, periodCharge: charge };
+  expect(sub).toMatchObject({ pricePerPeriod: charge, pricing });
+  const got = await api.request('GET', `/v1/subscriptions/${sub.subscriptionId}`, { token: api.token(user) });
+  expect(got.body).toMatchObject({ pricePerPeriod: charge, pricing });
+  // The workflow charged exactly the computed amount, from the wallet.
+  await eventually(async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first())?.status === 'paid');
+  expect(Number((await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first()).amount)).toBe(charge);
+  expect((await getBalance(tdb.db, accounts.userWallet(user))).balance).toBe(0);
+
+  // A catalog price change later does not re-price the running subscription (its arithmetic is frozen).
+  const admin = api.token('boss', ['admin']);
+  expect((await api.request('PATCH', `/v1/products/${milk.productId}`, { token: admin, body: { price: milk.unitPrice * 2 } })).status).toBe(200);
+  expect((await api.request('GET', `/v1/subscriptions/${sub.subscriptionId}`, { token: api.token(user) })).body).toMatchObject({ pricePerPeriod: charge, pricing });
+  expect((await api.request('PATCH', `/v1/products/${milk.productId}`, { token: admin, body: { price: milk.unitPrice } })).status).toBe(200);
+
+  // Products that cannot be subscribed to.
+  const oneOff = uniqueId('paneer-');
+  expect((await api.request('POST', `/v1/sellers/${milk.sellerId}/products`, { token: admin, body: { productId: oneOff, name: 'Paneer 200 g', price: 9_000, stock: 5 } })).status).toBe(201);
+  const retired = await seedSubscribableProduct(api, { unitPrice: 2_500, unit: '1 l' });
+  expect((await api.request('PATCH', `/v1/products/${retired.productId}`, { token: admin, body: { active: false } })).status).toBe(200);
+  const before = { subs: await tdb.db('subscriptions').count(), renewals: await tdb.db('subscription_renewals').count() };
+  const cases: [Record<string, unknown>, number, string][] = [
+    [body({ pricePerPeriod: 100 }), 400, 'validation_failed'], // the client no longer names a price
+    [body({ productId: 'no-such-milk' }), 422, 'product_not_found'],
+    [body({ productId: oneOff }), 422, 'product_not_subscribable'],
+    [body({ productId: retired.productId }), 422, 'product_not_subscribable'],
+    [body({ quantity: 100, productId: (await seedSubscribableProduct(api, { unitPrice: 10_000, unit: '1 l' })).productId }), 422, 'period_charge_too_large'],
+    [body({ startDate: day(3), endDate: day(3), recurrence: { kind: 'days_of_week', days: [((new Date(day(4)).getUTCDay() + 6) % 7) + 1] } }), 422, 'no_deliveries_in_period'],
+  ];
+  for (const [b, status, code] of cases) {
+    const res = await post(user, b);
+    expect({ status: res.status, code: res.body.error?.code }).toEqual({ status, code });
+  }
+  expect({ subs: await tdb.db('subscriptions').count(), renewals: await tdb.db('subscription_renewals').count() }).toEqual(before);
+
+  // Only admins list subscribable products; the seller must be registered; ids are unique.
+  const product = { productId: uniqueId('curd-'), sellerId: milk.sellerId, name: 'Curd 400 g', unitPrice: 4_000, unit: '400 g' };
+  expect((await api.request('POST', '/v1/admin/products', { token: api.token(user), body: product })).status).toBe(403);
+  expect((await api.request('POST', '/v1/admin/products', { token: admin, body: { ...product, sellerId: 'nobody' } })).body.error.code).toBe('seller_not_found');
+  const listed = await api.request('POST', '/v1/admin/products', { token: admin, body: product });
+  expect(listed).toMatchObject({ status: 201, body: { productId: product.productId, price: 4_000, unit: '400 g', subscribable: true, active: true } });
+  expect((await api.request('POST', '/v1/admin/products', { token: admin, body: product })).status).toBe(409);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('every date is bounded: far, early or out-of-life dates are 422 with a clear code and write nothing; the flow stays healthy', async () => {
+  const user = uniqueId('u');
+  const before = await tdb.db('subscriptions').count();
+  const cases: [Record<string, unknown>, number, string][] = [
+    [body({ startDate: '9999-12-31' }), 422, 'start_too_far'],
+    [body({ startDate: day(367) }), 422, 'start_too_far'],
+    [body({ startDate: day(3), endDate: '9999-12-31' }), 422, 'end_too_far'],
+    [body({ recurrence: { kind: 'days_of_week', days: [1, 1, 1] } }), 400, 'validation_failed'],
+  ];
+  for (const [b, status, code] of cases) {
+    const res = await post(user, b);
+    expect({ start: b.startDate, status: res.status, code: res.body.error?.code }).toEqual({ start: b.startDate, status, code });
+  }
+  expect(await tdb.db('subscriptions').count()).toEqual(before);
+
+  await fundWallet(tdb.db, user, 2 * monthCharge());
+  const sub = await create(user);
+  const path = `/v1/subscriptions/${sub.subscriptionId}`;
+  const t = api.token(user);
+  const rejected = [
+    ['pause', { from: '9999-12-31', to: null }, 'too_far_ahead'],
+    ['pause', { from: day(300), to: day(367) }, 'too_far_ahead'],
+    ['pause', { from: day(2), to: day(4) }, 'before_subscription_start'],
+    ['skip', { from: day(367), to: day(367) }, 'too_far_ahead'],
+    ['skip', { from: day(2), to: day(2) }, 'before_subscription_start'],
+    ['extra', { date: '9999-12-31', quantity: 1 }, 'too_far_ahead'],
+    ['quantity', { from: day(5), to: '2100-12-31', quantity: 2 }, 'too_far_ahead'],
+    ['resume', { from: '9999-12-31' }, 'too_far_ahead'],
+    ['cancel', { from: '9999-12-31' }, 'too_far_ahead'],
+  ] as const;
+  for (const [action, b, code] of rejected) {
+    const res = await api.request('POST', `${path}/${action}`, { token: t, body: b });
+    expect({ action, b, status: res.status, code: res.body.error?.code }).toEqual({ action, b, status: 422, code });
+  }
+  // One reason list for the API and the workflow: a free-text reason is a 400, a listed one is accepted.
+  expect((await api.request('POST', `${path}/skip`, { token: t, body: { from: day(6), to: day(6), reason: 'because' } })).status).toBe(400);
+  expect((await api.request('POST', `${path}/pause`, { token: t, body: { from: day(6), to: day(6), reason: 'payment_failure' } })).status).toBe(400);
+  expect((await api.request('POST', `${path}/extra`, { token: t, body: { date: day(6), quantity: 1, reason: 'vacation' } })).status).toBe(400);
+  // Reads answer only inside the supported calendar.
+  expect((await api.request('GET', `${path}/explain?date=9999-12-31`, { token: t })).body.error.code).toBe('date_out_of_range');
+  expect((await api.request('GET', `${path}/deliveries?from=2100-12-01&to=2101-01-15`, { token: t })).body.error.code).toBe('date_out_of_range');
+  expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.subscriptionId }).count()).toEqual([{ count: 0 }]);
+
+  // The edges are accepted: a skip on day 366 and the listed holiday reason.
+  expect((await api.request('POST', `${path}/skip`, { token: t, body: { from: day(366), to: day(366), reason: 'holiday' } })).status).toBe(200);
+
+  // A subscription with an end date: changes stay inside its life.
+  const ending = await create(user, { endDate: day(10) });
+  const endPath = `/v1/subscriptions/${ending.subscriptionId}`;
+  for (const [action, b] of [['pause', { from: day(8), to: day(12) }], ['extra', { date: day(11), quantity: 1 }], ['cancel', { from: day(11) }]] as const) {
+    const res = await api.request('POST', `${endPath}/${action}`, { token: t, body: b });
+    expect({ action, status: res.status, code: res.body.error?.code }).toEqual({ action, status: 422, code: 'after_subscription_end' });
+  }
+  expect((await api.request('POST', `${endPath}/pause`, { token: t, body: { from: day(8), to: null } })).status).toBe(200);
+
+  // Holidays: at most 366 days ahead.
+  const admin = api.token('boss', ['admin']);
+  const far = await api.request('POST', '/v1/admin/subscriptions/holidays', { token: admin, body: { region: 'blr', date: day(367) }, idempotencyKey: uniqueId('idem-') });
+  expect({ status: far.status, code: far.body.error?.code }).toEqual({ status: 422, code: 'too_far_ahead' });
+  expect((await api.request('POST', '/v1/admin/subscriptions/holidays', { token: admin, body: { region: 'blr', date: day(20), reason: 'festival' }, idempotencyKey: uniqueId('idem-') })).status).toBe(400);
+
+  // Nothing wedged: the workflow answers and cancelling works.
+  const state = await api.request('GET', path, { token: t });
+  expect(state.body.workflow).toMatchObject({ subscriptionId: sub.subscriptionId, billing: 'paid', lastRejected: null });
+  expect((await api.request('POST', `${path}/cancel`, { token: t, body: {} })).status).toBe(200);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('renewals are visible to the customer and support: period, amount, status and how each was paid, newest first', async () => {
+  // Period 1 from the wallet; the wallet is then empty, so period 2 goes to the card (pm_ok).
+  const sub = await insertSubscription(tdb.db, { paymentMethod: 'pm_ok' });
+  await fundWallet(tdb.db, sub.customerId, PRICE);
+  const h = await startSubscription(worker, sub);
+  try {
+    const path = `/v1/subscriptions/${sub.id}/renewals`;
+    const owner = api.token(sub.customerId);
+    const period = (r: { body: { renewals: RenewalRow[] } }, n: number) => r.body.renewals.find((x) => x.period === n);
+    const res = await eventually(async () => {
+      const r = await api.request('GET', path, { token: owner });
+      return period(r, 1)?.status === 'paid' && period(r, 2)?.status === 'paid' ? r : null;
+    }, 30_000);
+    const [first, second] = [period(res, 1)!, period(res, 2)!];
+    const cardKey = `subscription-${sub.id}:renewal-2:attempt-1`;
+    const payment = await tdb.db('fake_provider.payments').where({ idempotency_key: cardKey }).first();
+    expect(res.body.renewals.map((r: { period: number }) => r.period)).toEqual([...res.body.renewals.map((r: { period: number }) => r.period)].sort((a, b) => b - a));
+    expect(first).toMatchObject({ period: 1, periodStart: '2026-08-02', periodEnd: '2026-08-04', amount: PRICE, status: 'paid', paidVia: 'wallet', paymentId: null });
+    expect(second).toMatchObject({ period: 2, periodStart: '2026-08-05', amount: PRICE, status: 'paid', paidVia: 'provider', paymentId: payment.id });
+    expect(first.paidAt).toEqual(expect.any(String));
+    expect(first.journalId).not.toBe(second.journalId);
+
+    expect((await api.request('GET', `${path}?beforePeriod=2`, { token: owner })).body.renewals.map((r: { period: number }) => r.period)).toEqual([1]);
+    expect((await api.request('GET', path, { token: api.token('agent-7', ['support']) })).status).toBe(200);
+    expect((await api.request('GET', path, { token: api.token(uniqueId('u')) })).status).toBe(404);
+  } finally {
+    await stop(h);
+  }
   await expectLedgerInvariants(tdb.db);
 });

@@ -5,12 +5,14 @@ import { postJournal } from '../../db/ledger';
 import type { Db } from '../../db/knex';
 import { insertSubscriptionRow } from '../../db/subscriptions';
 import { subscriptionWorkflowId } from '../../domain/flow-ids';
-import type { SubscriptionRecord, SubscriptionSettings, SubscriptionStateView, SubscriptionWorkflowInput } from '../../domain/subscription';
+import { quotePlan, type SubscriptionRecord, type SubscriptionSettings, type SubscriptionStateView, type SubscriptionWorkflowInput } from '../../domain/subscription';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
 import { uniqueId, type TestWorker } from '../support/temporal';
 
 /** Subscription clock for tests: it reads 2026-08-01 00:00:01 IST when the workflow starts; one day = `dayMs` real ms. */
 export const SIM_START_MS = Date.parse('2026-08-01T00:00:01+05:30');
+/** Catalog price of one unit per delivery; a 3-day test period of one daily unit costs PRICE. */
+export const UNIT_PRICE = 3_000;
 export const PRICE = 9_000;
 
 export function testSettings(overrides: Partial<SubscriptionSettings> = {}): Partial<SubscriptionSettings> {
@@ -25,22 +27,24 @@ export async function fundWallet(db: Db, userId: string, amount: number): Promis
   });
 }
 
+/**
+ * A subscription row priced the way the API prices one: UNIT_PRICE over the test billing period
+ * (the workflow charges the computed `pricePerPeriod`).
+ */
 export async function insertSubscription(db: Db, overrides: Partial<SubscriptionRecord> = {}): Promise<SubscriptionRecord> {
+  const plan = { quantity: 1, recurrence: { kind: 'daily' as const }, startDate: '2026-08-02', endDate: null, timezone: 'Asia/Kolkata', ...overrides };
+  const quote = quotePlan(plan, UNIT_PRICE, testSettings().billingPeriod!);
   const sub: SubscriptionRecord = {
     id: uniqueId('sub_'),
     customerId: uniqueId('cust'),
     productId: 'milk-500ml',
-    quantity: 1,
-    pricePerPeriod: PRICE,
-    recurrence: { kind: 'daily' },
-    startDate: '2026-08-02',
-    endDate: null,
-    timezone: 'Asia/Kolkata',
+    pricePerPeriod: quote.periodCharge,
+    unitPrice: UNIT_PRICE,
     region: 'blr',
     paymentMethod: 'pm_ok',
-    ...overrides,
+    ...plan,
   };
-  await insertSubscriptionRow(db, sub);
+  await insertSubscriptionRow(db, sub, { unit: '500 ml', deliveriesPerPeriod: quote.deliveriesPerPeriod });
   return sub;
 }
 

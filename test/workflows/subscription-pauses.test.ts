@@ -112,6 +112,42 @@ test.concurrent('signals from the CLI/UI are validated too: an invalid one chang
   await expectLedgerInvariants(tdb.db);
 });
 
+test.concurrent('far dates sent as signals (CLI) are rejections support can see, never failed workflow tasks', async () => {
+  const sub = await insertSubscription(tdb.db);
+  await fundWallet(tdb.db, sub.customerId, PRICE);
+  const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
+  try {
+    const far: [string, unknown][] = [
+      ['pause', { from: '9999-12-31', to: null, reason: 'vacation' }],
+      ['skip', { from: '2026-08-05', to: '9999-12-31' }],
+      ['deliverExtra', { date: '9999-12-31', quantity: 1 }],
+      ['changeQuantity', { from: '2026-08-05', to: '2100-12-31', quantity: 2 }],
+      ['resume', { from: '9999-12-31' }],
+      ['cancel', { from: '9999-12-31' }],
+    ];
+    for (const [name, arg] of far) {
+      await h.signal(name, arg);
+      const s = await eventually(async () => {
+        const v = await state(h);
+        return v.lastRejected?.request === name ? v : null;
+      });
+      expect(s.lastRejected?.codes).toEqual(['too_far_ahead']);
+    }
+    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-05', to: '2027-08-12', reason: 'vacation' }] }))).toEqual(['too_far_ahead']);
+    // Nothing was recorded, and the flow still takes a good request and is not cancelled.
+    expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
+    const ok = (await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-06', to: '2026-08-06' }] })) as { exceptionId: string };
+    expect(ok.exceptionId).toBe('E1');
+    expect((await state(h)).cancelledFrom).toBeNull();
+    const history = await h.fetchHistory();
+    const failedTasks = history.events!.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    expect(failedTasks).toEqual([]);
+  } finally {
+    await stop(h);
+  }
+  await expectLedgerInvariants(tdb.db);
+});
+
 test('recorded histories replay without non-determinism (live runs and the committed fixture)', async () => {
   await eventually(async () => recorded.length === 3);
   const histories = await Promise.all(
