@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { subscriptionWorkflowId } from '../../domain/flow-ids';
 import {
   CHANGE_REASONS,
-  MAX_SUPPORTED_DATE,
-  MIN_SUPPORTED_DATE,
   HOLIDAY_REASONS,
   MAX_DAYS_AHEAD,
   MAX_END_DAYS_AHEAD,
+  MAX_SUPPORTED_DATE,
+  MIN_SUPPORTED_DATE,
   PAUSE_REASONS,
   SKIP_REASONS,
   addDays,
