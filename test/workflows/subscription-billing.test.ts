@@ -123,7 +123,8 @@ test.concurrent('dunning: declined renewals retry on schedule, then a payment_fa
 
 test.concurrent('a pause during dunning stays when the payment succeeds; no payment_failure pause is added', async () => {
   const sub = await insertSubscription(tdb.db, { paymentMethod: 'pm_insufficient_funds' });
-  const h = await startSubscription(worker, sub, testSettings({ dunningRetryDays: [1, 2] }));
+  // Two-second days: the Aug 4 pause must still be in the future once dunning has begun, also on a busy machine.
+  const h = await startSubscription(worker, sub, testSettings({ dunningRetryDays: [1, 2], dayMs: 2_000 }));
   try {
     await eventually(async () => (await state(h)).flowStatus === 'retrying_payment');
     const { exceptionId } = (await h.executeUpdate('requestPause', { args: [{ from: '2026-08-04', to: '2026-08-05', reason: 'vacation' }] })) as { exceptionId: string };
