@@ -19,7 +19,11 @@ export interface OrderRequest {
 
 export type IntakeFailure = 'market_not_found' | 'market_not_open' | 'client_order_id_reused' | 'insufficient_funds' | 'insufficient_position';
 
-export type IntakeResult = { result: 'accepted' | 'replayed'; orderId: string; seq: number } | { result: IntakeFailure };
+export type IntakeResult =
+  | { result: 'accepted' | 'replayed'; orderId: string; seq: number }
+  /** The client order id already names another order of this user in this market: that one. */
+  | { result: 'client_order_id_reused'; orderId: string }
+  | { result: Exclude<IntakeFailure, 'client_order_id_reused'> };
 
 const newOrderId = () => `mo_${randomUUID().replace(/-/g, '')}`;
 
@@ -31,8 +35,9 @@ const MAX_ATTEMPTS = 3;
  * Accepts many orders durably in one transaction and one round trip (see place_market_orders): per
  * order, the open check, order row and funds hold or contract lock commit together with the rest of
  * the batch, and each order gets its own result — a refused order does not affect the others. The
- * client order id makes each order idempotent, also when it repeats inside the batch (the first
- * one counts). Results are in the order of `reqs`.
+ * client order id (unique per user and market) makes each order idempotent, also when it repeats
+ * inside the batch (the first one counts); reused for a different order, the answer names the order
+ * it clashes with. Results are in the order of `reqs`.
  */
 export async function placeMarketOrders(db: Db, reqs: readonly OrderRequest[]): Promise<IntakeResult[]> {
   if (reqs.length === 0) return [];
@@ -61,7 +66,9 @@ export async function placeMarketOrders(db: Db, reqs: readonly OrderRequest[]): 
         out[r.r_idx] =
           r.r_result === 'accepted' || r.r_result === 'replayed'
             ? { result: r.r_result, orderId: r.r_order_id!, seq: r.r_seq! }
-            : { result: r.r_result as IntakeFailure };
+            : r.r_result === 'client_order_id_reused'
+              ? { result: r.r_result, orderId: r.r_order_id! }
+              : { result: r.r_result as Exclude<IntakeFailure, 'client_order_id_reused'> };
       }
       for (let i = 0; i < out.length; i++) if (out[i] === undefined) throw new Error(`place_market_orders returned no result for order ${i}`);
       return out;

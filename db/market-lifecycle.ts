@@ -37,12 +37,30 @@ export async function openMarket(db: Db, marketId: string): Promise<void> {
   await db('markets').where({ id: marketId, status: 'scheduled' }).update({ status: 'open', opened_at: db.fn.now(), updated_at: db.fn.now() });
 }
 
-/** Stops intake: the row lock waits for intakes in flight, after which none can see the market open. */
+/**
+ * Stops intake: the row lock waits for intakes in flight, after which none can see the market open.
+ * `closes_at` becomes the moment trading stopped — except for a market closed (or voided) before it
+ * ever opened, whose closes_at must stay after opens_at (a CHECK); its closed_at says when.
+ */
 export async function closeMarket(db: Db, marketId: string): Promise<void> {
   await db.raw(
-    `UPDATE markets SET status = 'closed', closed_at = now(), closes_at = least(closes_at, now()), updated_at = now()
+    `UPDATE markets SET status = 'closed', closed_at = now(), updated_at = now(),
+       closes_at = CASE WHEN now() > opens_at THEN least(closes_at, now()) ELSE closes_at END
      WHERE id = ? AND status IN ('scheduled', 'open')`,
     [marketId],
+  );
+}
+
+/**
+ * Records a close the market's workflow has moved earlier (its timer is the source of truth), so
+ * reads show it and intake refuses orders from that instant even before the timer fires. Only ever
+ * earlier, only while the market has not closed; repeating it changes nothing.
+ */
+export async function scheduleClose(db: Db, marketId: string, at: Date): Promise<void> {
+  await db.raw(
+    `UPDATE markets SET closes_at = ?, updated_at = now()
+     WHERE id = ? AND status IN ('scheduled', 'open') AND closes_at > ? AND opens_at < ?`,
+    [at, marketId, at, at],
   );
 }
 

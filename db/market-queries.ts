@@ -89,28 +89,67 @@ export async function getOrder(q: Queryable, orderId: string) {
 }
 
 /**
- * A user's positions in a market and their P&L: cost is the net cash put in (fees included);
- * value is the payout if settled, else the contracts marked at the last trade price.
+ * How a user's contracts are valued, by what the market has become:
+ * - `last_price` while it trades or awaits its result: each contract at the last traded price
+ *   (YES at p, NO at 1000 − p); no trade yet means no value (null).
+ * - `outcome` once resolved (and after settlement): 1000 a winning contract, 0 a losing one —
+ *   what settlement pays, whatever the last trade was.
+ * - `void_refund` once voided: the contracts are worth nothing and are not marked; the user is owed
+ *   their net cost back when it is positive (settlement `refund`), so `value` is that refund and
+ *   P&L is 0 — or, for someone who sold at a profit (net cost negative), the profit they keep.
+ */
+export type Valuation = 'last_price' | 'outcome' | 'void_refund';
+
+interface PositionRow {
+  side: 'YES' | 'NO';
+  quantity: number;
+  locked: number;
+  cost: number;
+}
+
+function valuationOf(market: MarketRow, settlement: { kind: string } | undefined): Valuation {
+  if (market.status === 'voided' || settlement?.kind === 'refund') return 'void_refund';
+  if (settlement?.kind === 'payout' || (market.outcome !== null && (market.status === 'resolved' || market.status === 'settled'))) return 'outcome';
+  return 'last_price';
+}
+
+function markPrice(valuation: Valuation, side: 'YES' | 'NO', outcome: string | null, last: number | null): number | null {
+  if (valuation === 'void_refund') return null;
+  if (valuation === 'outcome') return side === outcome ? PAYOUT : 0;
+  if (last === null) return null;
+  return side === 'YES' ? last : PAYOUT - last;
+}
+
+/**
+ * A user's positions in a market and their P&L (null when the market does not exist). Cost is the
+ * net cash put in (fees included); value and P&L follow `valuation` above.
  */
 export async function userPositions(q: Queryable, marketId: string, userId: string) {
-  const market = await getMarket(q, marketId);
-  const engine = await q('market_engines').where({ market_id: marketId }).first('last_price');
-  const rows = await q('market_positions').where({ market_id: marketId, user_id: userId }).orderBy('side');
-  const settlement = await q('market_settlements').where({ market_id: marketId, user_id: userId }).first();
+  const [market, engine, rows, settlement] = await Promise.all([
+    getMarket(q, marketId),
+    q('market_engines').where({ market_id: marketId }).first('last_price'),
+    q('market_positions').where({ market_id: marketId, user_id: userId }).orderBy('side') as Promise<PositionRow[]>,
+    q('market_settlements').where({ market_id: marketId, user_id: userId }).first(),
+  ]);
+  if (!market) return null;
+  const valuation = valuationOf(market, settlement);
   const last = engine?.last_price ?? null;
-  const positions = rows.map((r: any) => {
-    const mark = last === null ? null : r.side === 'YES' ? last : PAYOUT - last;
+  const positions = rows.map((r) => {
+    const mark = markPrice(valuation, r.side, market.outcome, last);
     return { side: r.side, quantity: r.quantity, locked: r.locked, cost: r.cost, markPrice: mark, markValue: mark === null ? null : mark * r.quantity };
   });
-  const cost = positions.reduce((s: number, p: any) => s + p.cost, 0);
+  const cost = positions.reduce((s, p) => s + p.cost, 0);
   let value: number | null;
   if (settlement) value = settlement.amount;
-  else if (positions.some((p: any) => p.quantity > 0 && p.markValue === null)) value = null;
-  else value = positions.reduce((s: number, p: any) => s + (p.markValue ?? 0), 0);
+  else if (valuation === 'void_refund') value = Math.max(cost, 0); // what the refund will pay
+  else if (positions.some((p) => p.quantity > 0 && p.markValue === null)) value = null;
+  else value = positions.reduce((s, p) => s + (p.markValue ?? 0), 0);
   return {
     marketId,
     userId,
-    marketStatus: market?.status ?? null,
+    marketStatus: market.status,
+    outcome: market.outcome,
+    valuation,
     positions,
     netCost: cost,
     value,

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { insertMarket } from '../../db/market-lifecycle';
+import { insertMarket, scheduleClose } from '../../db/market-lifecycle';
 import { marketIntake, requestCancel } from '../../db/market-intake';
 import { committedView, getMarket, getOrder, listMarkets, listUserOrders, orderView, userPositions, type MarketRow } from '../../db/market-queries';
+import type { Capability } from '../../domain/capabilities';
 import { marketWorkflowId } from '../../domain/flow-ids';
 import { DEFAULT_SLIPPAGE_BPS, MAX_PRICE, MIN_PRICE, TICK } from '../../domain/market';
 import { maxBuyCost } from '../../domain/market/costs';
@@ -18,6 +19,13 @@ import type { ApiRouter } from '../router';
 
 const MAX_ORDER_QTY = 100_000;
 const DEFAULT_FEE_BPS = 200;
+/**
+ * Reading another user's market orders and positions: support and admin, who read anyone's orders
+ * (there is no market-specific `:any` capability; a customer passing someone else's id gets a 404).
+ */
+const READ_ANY_TRADER: Capability = 'order:read:any';
+/** How long a void waits for the refunds to finish before answering with the state so far. */
+const VOID_WAIT_MS = 10_000;
 
 const Price = z.number().int().min(MIN_PRICE).max(MAX_PRICE).multipleOf(TICK).describe('paise, a multiple of 50 from 50 to 950');
 const MarketParams = z.strictObject({ marketId: z.string().regex(/^mk_[a-z0-9]{8,40}$/) });
@@ -68,6 +76,8 @@ function marketView(row: MarketRow) {
     outcome: row.outcome,
     resolutionSource: row.resolution_source,
     voidReason: row.void_reason,
+    /** When trading actually stopped (a market closed before it opened keeps its planned closesAt). */
+    closedAt: row.closed_at ? new Date(row.closed_at as Date).toISOString() : null,
     workflowId: marketWorkflowId(row.id),
   };
 }
@@ -87,7 +97,7 @@ async function marketFeeBps(deps: ApiDeps, marketId: string): Promise<number | n
 const INTAKE_ERRORS: Record<string, [number, string]> = {
   market_not_found: [404, 'market not found'],
   market_not_open: [409, 'the market is not open for trading'],
-  client_order_id_reused: [409, 'this clientOrderId was already used for a different order'],
+  client_order_id_reused: [409, 'this clientOrderId was already used for a different order in this market'],
   insufficient_funds: [409, 'your available balance does not cover this order'],
   insufficient_position: [409, 'you do not hold enough unlocked contracts to sell'],
 };
@@ -216,6 +226,10 @@ export function registerMarketRoutes(api: ApiRouter): void {
         slippageBps: body.slippageBps,
         holdAmount: maxBuyCost(body.price, body.quantity, feeBps),
       });
+      if (placed.result === 'client_order_id_reused') {
+        const [status, message] = INTAKE_ERRORS[placed.result];
+        throw new ApiError(status, placed.result, message, { orderId: placed.orderId, clientOrderId: body.clientOrderId });
+      }
       if (placed.result !== 'accepted' && placed.result !== 'replayed') {
         const [status, message] = INTAKE_ERRORS[placed.result];
         throw new ApiError(status, placed.result, message);
@@ -248,7 +262,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
     path: '/v1/markets/:marketId/orders',
-    summary: "The caller's orders in a market (admin: any user's with ?userId=)",
+    summary: "The caller's orders in a market (support, admin: any user's with ?userId=)",
     tag: 'markets',
     capability: 'market:read',
     params: MarketParams,
@@ -256,8 +270,9 @@ export function registerMarketRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Orders, newest first' } },
     handler: async ({ params, query, principal, deps }) => {
       const userId = query.userId ?? principal.userId;
-      assertOwnerOr(principal, userId, 'market:admin');
-      return { status: 200, body: { orders: await listUserOrders(deps.db, params.marketId, userId, query.limit) } };
+      assertOwnerOr(principal, userId, READ_ANY_TRADER);
+      if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
+      return { status: 200, body: { marketId: params.marketId, userId, orders: await listUserOrders(deps.db, params.marketId, userId, query.limit) } };
     },
   });
 
@@ -272,7 +287,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     handler: async ({ params, principal, deps }) => {
       const row = await getOrder(deps.db, params.orderId);
       if (!row || row.market_id !== params.marketId) throw notFound('order');
-      assertOwnerOr(principal, row.user_id, 'market:admin');
+      assertOwnerOr(principal, row.user_id, READ_ANY_TRADER);
       return { status: 200, body: orderView(row) };
     },
   });
@@ -280,7 +295,9 @@ export function registerMarketRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
     path: '/v1/markets/:marketId/positions',
-    summary: "The caller's positions in a market and P&L (marked at the last price, or the payout once settled)",
+    summary:
+      "The caller's positions in a market and P&L (support, admin: any user's with ?userId=): marked at the last price while trading, " +
+      'at 1000 or 0 a contract by the outcome once resolved, and at the refund of the net cost once voided (`valuation` says which)',
     tag: 'markets',
     capability: 'market:read',
     params: MarketParams,
@@ -288,9 +305,10 @@ export function registerMarketRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Positions and P&L' } },
     handler: async ({ params, query, principal, deps }) => {
       const userId = query.userId ?? principal.userId;
-      assertOwnerOr(principal, userId, 'market:admin');
-      if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
-      return { status: 200, body: await userPositions(deps.db, params.marketId, userId) };
+      assertOwnerOr(principal, userId, READ_ANY_TRADER);
+      const positions = await userPositions(deps.db, params.marketId, userId);
+      if (!positions) throw notFound('market');
+      return { status: 200, body: positions };
     },
   });
 
@@ -304,15 +322,22 @@ export function registerMarketRoutes(api: ApiRouter): void {
       params: MarketParams,
       body: body as typeof CloseBody,
       idempotent: true,
-      responses: { 200: { description: 'The market workflow state' } },
+      responses: {
+        200: { description: 'The market as it is after the action (a void answers once its refunds are paid, or after 10 s with `phase: voiding`)' },
+        409: { description: 'Not allowed in the market’s current phase' },
+        422: { description: 'A close time that is not between opensAt and the current closesAt' },
+      },
       handler: async ({ params, body: payload, deps, audit }) => {
         const market = await getMarket(deps.db, params.marketId);
         if (!market) throw notFound('market');
         const finished = finishedOutcome(market, name, payload);
         if (finished) return finished;
-        const state = await updateMarket(deps, params.marketId, name, payload);
+        if (name === 'close') assertCloseTime(market, (payload as z.infer<typeof CloseBody>).at);
+        let state = await updateMarket(deps, params.marketId, name, payload);
         await audit(`market.${name}`, { type: 'market', id: params.marketId }, payload as Record<string, unknown>);
-        return { status: 200, body: state };
+        if (name === 'close' && OPEN_PHASES.includes(state.phase)) await scheduleClose(deps.db, params.marketId, new Date(state.closesAt));
+        if (name === 'void') state = await awaitVoided(deps, params.marketId, state);
+        return { status: 200, body: await marketAfter(deps, params.marketId, state) };
       },
     });
   lifecycle('close', 'Close trading now, or move the close earlier with `at` (admin)', CloseBody);
@@ -330,7 +355,48 @@ function finishedOutcome(market: MarketRow, name: 'close' | 'resolve' | 'void', 
     (name === 'resolve' && market.status === 'settled' && market.outcome === (payload as { outcome: string }).outcome) ||
     (name === 'void' && market.status === 'voided');
   if (!same) throw new ApiError(409, 'market_finished', `market is already ${market.status}`);
-  return { status: 200, body: { marketId: market.id, phase: market.status, outcome: market.outcome, voidReason: market.void_reason } };
+  return { status: 200, body: { ...marketView(market), phase: market.status } };
+}
+
+const OPEN_PHASES: readonly string[] = ['scheduled', 'open'];
+
+/**
+ * A close `at` a future instant only ever moves the close earlier, and not to before the market
+ * opens (its workflow would open it only to close it at once): anything else is refused here rather
+ * than silently ignored. An instant already past means "close now".
+ */
+function assertCloseTime(market: MarketRow, at: string | undefined): void {
+  if (at === undefined || Date.parse(at) <= Date.now()) return;
+  const when = Date.parse(at);
+  const opensAt = new Date(market.opens_at);
+  const closesAt = new Date(market.closes_at);
+  if (when >= closesAt.getTime() || when <= opensAt.getTime()) {
+    throw new ApiError(422, 'invalid_close_time', 'a close time must be after opensAt and before the current closesAt (to stop trading now, omit `at`)', {
+      at: new Date(when).toISOString(),
+      opensAt: opensAt.toISOString(),
+      closesAt: closesAt.toISOString(),
+    });
+  }
+}
+
+/**
+ * A void is accepted at once, but the market is voided only after trading stops and every refund
+ * is paid: wait for the workflow to finish (bounded), else answer with how far it has got.
+ */
+async function awaitVoided(deps: ApiDeps, marketId: string, accepted: MarketState): Promise<MarketState> {
+  const handle = deps.temporal.workflow.getHandle(marketWorkflowId(marketId));
+  try {
+    return await deps.temporal.workflow.withDeadline(Date.now() + VOID_WAIT_MS, () => handle.result() as Promise<MarketState>);
+  } catch {
+    // Still refunding (the deadline passed), or the result could not be read: report the phase now.
+    return handle.query<MarketState>('state').catch(() => accepted);
+  }
+}
+
+/** The market row re-read after an action, with the workflow's finer-grained phase and counts. */
+async function marketAfter(deps: ApiDeps, marketId: string, state: MarketState) {
+  const row = await getMarket(deps.db, marketId);
+  return { ...marketView(row!), phase: state.phase, cancelledAtClose: state.cancelledAtClose, usersPaid: state.usersPaid };
 }
 
 /**

@@ -96,7 +96,7 @@ test('a client order id repeated inside one batch is applied once', async () => 
   expect(results[0]).toMatchObject({ result: 'accepted' });
   const { orderId, seq } = results[0] as { orderId: string; seq: number };
   expect(results[1]).toEqual({ result: 'replayed', orderId, seq });
-  expect(results[2]).toEqual({ result: 'client_order_id_reused' });
+  expect(results[2]).toEqual({ result: 'client_order_id_reused', orderId });
   expect(results[3]).toEqual({ result: 'replayed', orderId, seq });
   expect(await tdb.db('market_orders').where({ user_id: user, client_order_id: first.clientOrderId })).toHaveLength(1);
   expect((await wallet(tdb.db, user)).held).toBe(maxBuyCost(450, 4, FEE_BPS));
@@ -105,6 +105,66 @@ test('a client order id repeated inside one batch is applied once', async () => 
   const again = await new MarketIntakeBatcher(tdb.db).place({ ...first });
   expect(again).toEqual({ result: 'replayed', orderId, seq });
   expect((await wallet(tdb.db, user)).held).toBe(maxBuyCost(450, 4, FEE_BPS));
+});
+
+test('a client order id is unique per user and market: another market, or another user, may use it', async () => {
+  const [m1, m2] = [await newMarket(), await newMarket()];
+  const [alice, bob] = [uniqueId('u'), uniqueId('u')];
+  await fundWallet(tdb.db, alice, 1_000_000);
+  await fundWallet(tdb.db, bob, 1_000_000);
+  const clientOrderId = uniqueId('c');
+  // All in one batch: the same id in two markets and for two users is four orders; repeated in one
+  // market for one user it is decided by what came first in the batch.
+  const results = await placeMarketOrders(tdb.db, [
+    buy(m1, alice, { clientOrderId }),
+    buy(m2, alice, { clientOrderId, side: 'NO' }),
+    buy(m1, bob, { clientOrderId, quantity: 3 }),
+    buy(m2, alice, { clientOrderId, side: 'NO' }), // the same order again: a replay
+    buy(m1, alice, { clientOrderId, quantity: 2 }), // a different order under a used id
+  ]);
+  expect(results.map((r) => r.result)).toEqual(['accepted', 'accepted', 'accepted', 'replayed', 'client_order_id_reused']);
+  const ids = results.map((r) => (r as { orderId: string }).orderId);
+  expect(new Set(ids.slice(0, 3)).size).toBe(3);
+  expect(ids[3]).toBe(ids[1]);
+  expect(ids[4]).toBe(ids[0]); // the clash names the order it clashes with
+  const rows = await tdb.db('market_orders').where({ client_order_id: clientOrderId }).orderBy('seq');
+  expect(rows.map((r: any) => [r.id, r.market_id, r.user_id])).toEqual([
+    [ids[0], m1, alice],
+    [ids[1], m2, alice],
+    [ids[2], m1, bob],
+  ]);
+  expect((await wallet(tdb.db, alice)).held).toBe(maxBuyCost(500, 1, FEE_BPS) * 2);
+
+  // Across batches and API instances at once: one order per (user, market, id), the rest replays.
+  const again = buy(m2, bob, { clientOrderId: uniqueId('c') });
+  const batchers = [new MarketIntakeBatcher(tdb.db), new MarketIntakeBatcher(tdb.db, { maxBatch: 2 })];
+  const raced = await Promise.all(Array.from({ length: 12 }, (_, i) => batchers[i % 2].place({ ...again })));
+  expect(raced.filter((r) => r.result === 'accepted')).toHaveLength(1);
+  expect(raced.filter((r) => r.result === 'replayed')).toHaveLength(11);
+  expect(new Set(raced.map((r) => (r as { orderId: string }).orderId)).size).toBe(1);
+  expect(await tdb.db('market_orders').where({ client_order_id: again.clientOrderId })).toHaveLength(1);
+});
+
+test('the database itself refuses a second order under one (user, market, client order id)', async () => {
+  const [m1, m2] = [await newMarket(), await newMarket()];
+  const user = uniqueId('u');
+  const row = (id: string, marketId: string) => ({
+    id,
+    market_id: marketId,
+    user_id: user,
+    client_order_id: 'same',
+    side: 'YES',
+    action: 'BUY',
+    price: 500,
+    quantity: 1,
+    tif: 'GTC',
+    slippage_bps: 500,
+    pending_seq: 1,
+    remaining: 1,
+    engine_pending: false,
+  });
+  await tdb.db('market_orders').insert([row(`mo_${uniqueId('')}a`, m1), row(`mo_${uniqueId('')}b`, m2)]);
+  await expect(tdb.db('market_orders').insert(row(`mo_${uniqueId('')}c`, m1))).rejects.toMatchObject({ code: '23505', constraint: 'market_orders_user_market_client_uq' });
 });
 
 test('an order that cannot be accepted gets its own answer and does not affect the rest of its batch', async () => {

@@ -79,3 +79,32 @@ export async function expectEscrowMatchesPairs(db: Db, marketId: string): Promis
   expect(await escrow(db, marketId)).toBe(1000 * yes);
   return yes;
 }
+
+export interface Trader {
+  id: string;
+  token: string;
+}
+
+/** `n` customers, each with a funded wallet and a token. */
+export async function traders(db: Db, api: TestApi, n: number, funds = 100_000): Promise<Trader[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const id = uniqueId('u');
+      await fundWallet(db, id, funds);
+      return { id, token: api.token(id) };
+    }),
+  );
+}
+
+/** Places an order and fails the test unless it was accepted; waits until the engine has seen it. */
+export async function placeAccepted(api: TestApi, db: Db, token: string, marketId: string, o: OrderArgs): Promise<string> {
+  const res = await placeOrder(api, token, marketId, o);
+  if (res.status !== 202) throw new Error(`order: ${res.status} ${JSON.stringify(res.body)}`);
+  await waitForEngineIdle(db, marketId);
+  return res.body.orderId;
+}
+
+/** POST to a market's lifecycle route (close, resolve, void) as the given admin. */
+export async function lifecycle(api: TestApi, admin: string, marketId: string, action: 'close' | 'resolve' | 'void', body: unknown = {}) {
+  return api.request('POST', `/v1/markets/${marketId}/${action}`, { token: admin, idempotencyKey: uniqueId(`${action}-`), body });
+}
