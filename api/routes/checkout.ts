@@ -15,7 +15,7 @@ import { can } from '../../domain/capabilities';
 import type { Queryable } from '../../db/knex';
 import { CustomerId, FlowStatus, OrderId, SellerId } from '../../workflows/search-attributes';
 import type { CheckoutInput, CheckoutState } from '../../workflows/checkout';
-import type { Principal } from '../auth';
+import { assertOwnerOr, type Principal } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
 
@@ -48,20 +48,43 @@ const RefundBody = z.strictObject({
   reason: z.string().min(1).max(500),
 });
 
+const ListQuery = z.strictObject({
+  buyerId: z.string().min(1).max(128).optional().describe("someone else's needs order:read:any"),
+  sellerId: z.string().min(1).max(128).optional().describe("someone else's needs order:read:any"),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
 const ORDER_WAIT_MS = 10_000;
+/** How long an action on an order waits for the saga to have acted on it before answering. */
+const ACTION_WAIT_MS = 5_000;
 
 function orderIdFor(userId: string, idempotencyKey: string): string {
   // Derived from the caller's Idempotency-Key: a retry after a lost answer finds the same order.
   return `ord_${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
 }
 
-async function orderView(q: Queryable, orderId: string) {
-  const order = await q('orders').where({ id: orderId }).first();
-  if (!order) return null;
-  const [lines, events] = await Promise.all([
-    q('order_lines').where({ order_id: orderId }).orderBy('line_no'),
-    q('order_events').where({ order_id: orderId }).orderBy('id'),
-  ]);
+type OrderRow = Record<string, any>;
+
+/**
+ * The return window opens when the delivery is recorded and lasts the order's `return_window_ms`;
+ * the saga settles when it closes. So both instants are known from delivery on: `settlesAt` is the
+ * settlement itself once it happened, the window's end while the order waits for it, and null for
+ * an order that will not settle (cancelled, returned, refunded, or stuck until support acts).
+ */
+function orderTimes(order: OrderRow, events: OrderRow[]) {
+  const at = (type: string) => events.find((e) => e.type === type)?.created_at as Date | undefined;
+  const delivered = at('delivered');
+  const settled = at('settled');
+  const windowEnds = delivered ? new Date(new Date(delivered).getTime() + Number(order.return_window_ms)) : null;
+  const settles = settled ? new Date(settled) : ['delivered', 'settling'].includes(order.status) ? windowEnds : null;
+  return {
+    deliveredAt: delivered ? new Date(delivered).toISOString() : null,
+    returnWindowEndsAt: windowEnds?.toISOString() ?? null,
+    settlesAt: settles?.toISOString() ?? null,
+  };
+}
+
+function orderBody(order: OrderRow, lines: OrderRow[], events: OrderRow[]) {
   return {
     orderId: order.id,
     workflowId: checkoutWorkflowId(order.id),
@@ -74,11 +97,55 @@ async function orderView(q: Queryable, orderId: string) {
     settlement: order.seller_net === null ? null : { sellerNet: order.seller_net, commission: order.commission, referral: order.referral },
     failureCode: order.failure_code,
     failureMessage: order.failure_message,
-    lines: lines.map((l: any) => ({ productId: l.product_id, quantity: l.quantity, unitPrice: l.unit_price, amount: l.amount })),
-    timeline: events.map((e: any) => ({ type: e.type, actor: e.actor, details: e.details, at: new Date(e.created_at).toISOString() })),
+    ...orderTimes(order, events),
+    lines: lines.map((l) => ({ productId: l.product_id, quantity: l.quantity, unitPrice: l.unit_price, amount: l.amount })),
+    timeline: events.map((e) => ({ type: e.type, actor: e.actor, details: e.details, at: new Date(e.created_at).toISOString() })),
     createdAt: new Date(order.created_at).toISOString(),
   };
 }
+
+/** Full views of these orders (in their given order): two queries for their lines and timelines, however many. */
+async function orderViews(q: Queryable, orders: OrderRow[]) {
+  const ids = orders.map((o) => o.id);
+  const [lines, events] = await Promise.all([
+    q('order_lines').whereIn('order_id', ids).orderBy(['order_id', 'line_no']),
+    q('order_events').whereIn('order_id', ids).orderBy('id'),
+  ]);
+  const of = (rows: OrderRow[], id: string) => rows.filter((r) => r.order_id === id);
+  return orders.map((o) => orderBody(o, of(lines, o.id), of(events, o.id)));
+}
+
+async function orderView(q: Queryable, orderId: string) {
+  const order = await q('orders').where({ id: orderId }).first();
+  if (!order) return null;
+  return (await orderViews(q, [order]))[0];
+}
+
+/**
+ * An update tells us the saga took the action, not that it has acted on it yet (the delivery is
+ * recorded, the compensations run, after the update returns). Waits, bounded, until the order's
+ * status shows the action's effect, then answers with the order as it is — so the caller sees the
+ * state after its action, or at worst how far the saga has got.
+ */
+async function orderAfterAction(q: Queryable, orderId: string, done: (status: string) => boolean) {
+  const deadline = Date.now() + ACTION_WAIT_MS;
+  for (;;) {
+    const row = await q('orders').where({ id: orderId }).first('status');
+    if (done(row.status) || Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return orderView(q, orderId);
+}
+
+/** When each action's effect shows in the order's status. */
+const ACTION_DONE: Record<string, (status: string) => boolean> = {
+  dispatchOrder: (status) => status !== 'confirmed',
+  deliverOrder: (status) => status !== 'confirmed' && status !== 'dispatched',
+  cancelOrder: isTerminal,
+  returnOrder: isTerminal,
+  refundOrder: isTerminal,
+  retryStuckStep: (status) => status !== 'stuck',
+};
 
 /** The buyer, the order's seller, and staff may see an order; everyone else gets a 404. */
 async function loadVisibleOrder(q: Queryable, principal: Principal, orderId: string) {
@@ -228,6 +295,9 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
               total: cart.total,
               refunded: 0,
               fundingSource: state.fundingSource,
+              deliveredAt: null,
+              returnWindowEndsAt: null,
+              settlesAt: null,
               lines: cart.lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPrice: l.unitPrice, amount: l.amount })),
             },
           };
@@ -240,6 +310,30 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       }
       await deps.temporal.workflow.start('checkoutWorkflow', start);
       return { status: 202, body: await orderView(deps.db, orderId) };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/orders',
+    summary: "Orders, newest first: the caller's (bought or sold), or with buyerId/sellerId a buyer's or seller's (staff: anyone's)",
+    tag: 'checkout',
+    capability: ['order:checkout', 'seller:manage', 'order:read:any'],
+    query: ListQuery,
+    responses: { 200: { description: 'Orders, each as GET /v1/orders/{orderId} shows it' } },
+    handler: async ({ principal, query, deps }) => {
+      for (const id of [query.buyerId, query.sellerId]) if (id !== undefined) assertOwnerOr(principal, id, 'order:read:any');
+      const rows = await deps.db('orders')
+        .modify((b) => {
+          if (query.buyerId !== undefined) b.where({ buyer_id: query.buyerId });
+          if (query.sellerId !== undefined) b.where({ seller_id: query.sellerId });
+          if (query.buyerId === undefined && query.sellerId === undefined) {
+            b.where((w) => w.where({ buyer_id: principal.userId }).orWhere({ seller_id: principal.userId }));
+          }
+        })
+        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .limit(query.limit);
+      return { status: 200, body: { orders: await orderViews(deps.db, rows) } };
     },
   });
 
@@ -273,14 +367,14 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     capability: ['order:checkout', 'order:manage:any'],
     params: OrderParams,
     body: Reason,
-    responses: { 202: { description: 'Accepted: the compensations are running' }, 409: { description: 'Too late to cancel' } },
+    responses: { 202: { description: 'Accepted: the order once its compensations have run (or as far as they got in 5 s)' }, 409: { description: 'Too late to cancel' } },
     handler: async ({ principal, params, body, deps, audit }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       const staff = can(principal.roles, 'order:manage:any');
       if (!staff && order.buyer_id !== principal.userId) throw notFound('order');
-      const state = await sagaAction(deps.temporal, params.orderId, 'cancelOrder', { by: principal.userId, role: staff ? 'support' : 'buyer', reason: body.reason });
+      await sagaAction(deps.temporal, params.orderId, 'cancelOrder', { by: principal.userId, role: staff ? 'support' : 'buyer', reason: body.reason });
       await audit('order.cancel', { type: 'order', id: params.orderId }, { reason: body.reason });
-      return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+      return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE.cancelOrder)), accepted: true } };
     },
   });
 
@@ -292,12 +386,12 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     capability: 'order:checkout',
     params: OrderParams,
     body: Reason,
-    responses: { 202: { description: 'Accepted' }, 409: { description: 'Not delivered, or the window has closed' } },
+    responses: { 202: { description: 'Accepted: the order once refunded and restocked (or as far as it got in 5 s)' }, 409: { description: 'Not delivered, or the window has closed' } },
     handler: async ({ principal, params, body, deps }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       if (order.buyer_id !== principal.userId) throw notFound('order');
-      const state = await sagaAction(deps.temporal, params.orderId, 'returnOrder', { by: principal.userId, role: 'buyer', reason: body.reason });
-      return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+      await sagaAction(deps.temporal, params.orderId, 'returnOrder', { by: principal.userId, role: 'buyer', reason: body.reason });
+      return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE.returnOrder)), accepted: true } };
     },
   });
 
@@ -312,14 +406,14 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       tag: 'checkout',
       capability: ['seller:manage', 'order:manage:any'],
       params: OrderParams,
-      responses: { 202: { description: 'Accepted' }, 409: { description: 'Not allowed in the current state' } },
+      responses: { 202: { description: 'Accepted: the order with the action recorded (or as it is after 5 s)' }, 409: { description: 'Not allowed in the current state' } },
       handler: async ({ principal, params, deps, audit }) => {
         const order = await loadVisibleOrder(deps.db, principal, params.orderId);
         const staff = can(principal.roles, 'order:manage:any');
         if (!staff && order.seller_id !== principal.userId) throw notFound('order');
-        const state = await sagaAction(deps.temporal, params.orderId, update, { by: principal.userId, role: staff ? 'support' : 'seller' });
+        await sagaAction(deps.temporal, params.orderId, update, { by: principal.userId, role: staff ? 'support' : 'seller' });
         await audit(`order.${action}`, { type: 'order', id: params.orderId });
-        return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+        return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE[update])), accepted: true } };
       },
     });
   }
@@ -342,9 +436,10 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         if (body.amount !== undefined && body.amount !== order.total) {
           throw new ApiError(422, 'partial_refund_before_settlement', 'Before settlement an order is refunded in full; omit amount');
         }
-        const state = await sagaAction(deps.temporal, params.orderId, 'refundOrder', { by: principal.userId, role: 'support', reason: body.reason });
+        await sagaAction(deps.temporal, params.orderId, 'refundOrder', { by: principal.userId, role: 'support', reason: body.reason });
         await audit('order.refund', { type: 'order', id: params.orderId }, { reason: body.reason, phase: 'before_settlement' });
-        return { status: 202, body: { orderId: params.orderId, phase: 'before_settlement', amount: order.total, status: state.status } };
+        const view = await orderAfterAction(deps.db, params.orderId, ACTION_DONE.refundOrder);
+        return { status: 202, body: { ...view, phase: 'before_settlement', amount: order.total } };
       }
       const refundable = order.total - order.refunded;
       const amount = body.amount ?? refundable;
@@ -383,9 +478,9 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     responses: { 202: { description: 'Retrying' }, 409: { description: 'Nothing is stuck' } },
     handler: async ({ principal, params, body, deps, audit }) => {
       await loadVisibleOrder(deps.db, principal, params.orderId);
-      const state = await sagaAction(deps.temporal, params.orderId, 'retryStuckStep', { by: principal.userId, role: 'support', reason: body.reason });
+      await sagaAction(deps.temporal, params.orderId, 'retryStuckStep', { by: principal.userId, role: 'support', reason: body.reason });
       await audit('order.retry_step', { type: 'order', id: params.orderId }, { reason: body.reason });
-      return { status: 202, body: { orderId: params.orderId, status: state.status, accepted: true } };
+      return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE.retryStuckStep)), accepted: true } };
     },
   });
 }
