@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { RedisPubSub } from '../../infra/pubsub';
+import { freePort } from '../../scripts/temporal-dev-server';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { testEnv } from '../support/env';
@@ -111,4 +114,113 @@ test('a burst is conflated to at most 10 updates a second, ending on the committ
   await expectEscrowMatchesPairs(tdb.db, marketId);
   await expectLedgerInvariants(tdb.db);
   watcher.close();
+});
+
+/**
+ * The `watch` script as a user runs it: a child process without a TTY (stdin closed, stdout and
+ * stderr pipes), in a process group of its own so a Ctrl-C can be sent to all of it as a terminal would.
+ */
+function runWatcher(command: 'npm' | 'direct', args: string[]) {
+  const root = path.resolve(__dirname, '../..');
+  const [file, argv] =
+    command === 'npm' ? ['npm', ['run', '-s', 'watch', '--', ...args]] : [process.execPath, ['--import', 'tsx', 'scripts/watch.ts', ...args]];
+  const child = spawn(file, argv, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: any[] = [];
+  const raw: string[] = [];
+  let stderr = '';
+  let pending = '';
+  const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: any) => void }> = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const complete = pending.split('\n');
+    pending = complete.pop()!;
+    for (const text of complete) {
+      raw.push(text);
+      const m = JSON.parse(text); // every line must be one JSON document
+      lines.push(m);
+      for (const w of waiters.splice(0)) (w.pred(m) ? w.resolve(m) : waiters.push(w));
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return {
+    lines,
+    raw,
+    stderr: () => stderr,
+    exited,
+    waitForLine(pred: (m: any) => boolean, timeoutMs = 30_000): Promise<any> {
+      const seen = lines.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no watcher line matching ${pred}; stdout ${JSON.stringify(raw.slice(-3))}, stderr ${stderr}`)), timeoutMs);
+        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      });
+    },
+    /** Ctrl-C: SIGINT to the whole process group. */
+    interrupt: () => process.kill(-child.pid!, 'SIGINT'),
+
+  };
+}
+
+test('npm run watch prints the snapshot and each update as one JSON line, with the caller\'s own fills, and stops on Ctrl-C', async () => {
+  const admin = apiA.token(uniqueId('admin'), ['admin']);
+  const marketId = await createMarket(apiA, admin, { opensInMs: 200 });
+  await waitForStatus(tdb.db, marketId, 'open');
+  const [maker, taker] = [uniqueId('u'), uniqueId('u')];
+  await fundWallet(tdb.db, maker, 50_000);
+  await fundWallet(tdb.db, taker, 50_000);
+
+  const watcher = runWatcher('npm', [marketId, '--token', apiB.token(taker), '--url', apiB.url]);
+  const snapshot = await watcher.waitForLine((m) => m.type === 'snapshot');
+  expect(snapshot).toMatchObject({ market: marketId, seq: 1, status: 'open', view: { bids: [], asks: [] } });
+
+  expect((await placeOrder(apiA, apiA.token(maker), marketId, { side: 'YES', action: 'BUY', price: 550, quantity: 5 })).status).toBe(202);
+  await watcher.waitForLine((m) => m.type === 'update' && m.view.bestBid === 550);
+  const placed = await placeOrder(apiA, apiA.token(taker), marketId, { side: 'NO', action: 'BUY', price: 450, quantity: 2 });
+  expect(placed.status).toBe(202);
+  const traded = await watcher.waitForLine((m) => m.type === 'update' && m.view.lastPrice === 550);
+  expect(traded.trades).toEqual([expect.objectContaining({ yesPrice: 550, quantity: 2 })]);
+  const mine = await watcher.waitForLine((m) => m.type === 'orders' && m.fills.length > 0);
+  expect(mine.orders).toEqual([expect.objectContaining({ orderId: placed.body.orderId, status: 'filled' })]);
+  const feed = watcher.lines.filter((m) => m.market === marketId);
+  expect(feed.map((m) => m.seq)).toEqual(feed.map((_, i) => i + 1));
+  expect(watcher.stderr()).toContain(`authenticated as ${taker}`);
+
+  watcher.interrupt();
+  // 'close' waits for every process holding the output pipes, so this is the watcher gone too, not
+  // just npm. The watcher exits 0 (next test); npm itself ends on the SIGINT as a shell would.
+  const exit = await watcher.exited;
+  expect(exit.code === 0 || exit.code === 130 || exit.signal === 'SIGINT').toBe(true);
+  expect(watcher.stderr()).not.toMatch(/Error|\n\s+at /);
+
+  await waitForEngineIdle(tdb.db, marketId);
+  await expectEscrowMatchesPairs(tdb.db, marketId);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('the watcher exits 0 on Ctrl-C, and 1 with a clear message for a market that does not exist or an API it cannot reach', async () => {
+  const admin = apiA.token(uniqueId('admin'), ['admin']);
+  const marketId = await createMarket(apiA, admin, { opensInMs: 200 });
+  const nobody = `http://127.0.0.1:${await freePort()}`;
+
+  const watching = runWatcher('direct', [marketId, '--url', apiA.url]);
+  const missing = runWatcher('direct', ['mk_doesnotexist00', '--url', apiA.url]);
+  const unreachable = runWatcher('direct', [marketId, '--url', nobody]);
+  const badToken = runWatcher('direct', [marketId, '--url', apiA.url, '--token', 'not-a-valid-token']);
+
+  expect(await missing.exited).toEqual({ code: 1, signal: null });
+  expect(missing.stderr()).toContain(`market mk_doesnotexist00 not found at ${apiA.url}`);
+  expect(missing.lines).toEqual([]);
+  expect(await unreachable.exited).toEqual({ code: 1, signal: null });
+  expect(unreachable.stderr()).toContain(`cannot reach the API at ${nobody.replace('http', 'ws')}/v1/ws`);
+  expect(await badToken.exited).toEqual({ code: 1, signal: null });
+  expect(badToken.stderr()).toContain('the token was refused (invalid_token)');
+
+  await watching.waitForLine((m) => m.type === 'snapshot' && m.market === marketId);
+  watching.interrupt();
+  expect(await watching.exited).toEqual({ code: 0, signal: null });
+  expect(watching.stderr()).toBe('');
+
+  expect((await apiA.request('POST', `/v1/markets/${marketId}/void`, { token: admin, idempotencyKey: uniqueId('v-'), body: { reason: 'test over' } })).status).toBe(200);
+  await expectLedgerInvariants(tdb.db);
 });
