@@ -1,4 +1,6 @@
 import type { ActivityDeps } from './deps';
+import { withFailureRules } from './failures';
+import { createFlowAlertActivities } from './flow-alerts';
 import { createIdempotencyKeyActivities } from './idempotency-keys';
 import { createLedgerActivities } from './ledger';
 import { createTopupActivities } from './topup';
@@ -9,11 +11,16 @@ import { createMarketEngineActivities } from './market-engine';
 import { createSubscriptionActivities } from './subscriptions';
 import { createSubscriptionGenerationActivities } from './subscription-generation';
 
-/** Every activity the Mandi worker registers, bound to its dependencies. */
+/**
+ * Every activity the Mandi worker registers, bound to its dependencies. All of them go through one
+ * failure rule (activities/failures.ts): a failure no retry can fix comes back to the workflow as a
+ * non-retryable `UnfixableData`, on which the flow parks as `stuck` instead of retrying for ever.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withFailureRules({
     ...createLedgerActivities(deps),
     ...createIdempotencyKeyActivities(deps),
+    ...createFlowAlertActivities(deps),
     ...createTopupActivities(deps),
     ...createCheckoutActivities(deps),
     ...createPayoutActivities(deps),
@@ -21,5 +28,5 @@ export function createActivities(deps: ActivityDeps) {
     ...createMarketEngineActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createSubscriptionGenerationActivities(deps),
-  };
+  });
 }

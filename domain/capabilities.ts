@@ -25,6 +25,8 @@ export const CAPABILITIES = [
   'market:admin',
   'ledger:admin',
   'ops:read',
+  /** Retry or abandon the step a flow is stuck on (any flow type). */
+  'flow:retry',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -39,6 +41,7 @@ const GRANTS: Record<Role, readonly Capability[]> = {
     'order:manage:any',
     'market:read',
     'ops:read',
+    'flow:retry',
   ],
   admin: [
     'subscription:admin',
@@ -53,6 +56,7 @@ const GRANTS: Record<Role, readonly Capability[]> = {
     'market:admin',
     'ledger:admin',
     'ops:read',
+    'flow:retry',
   ],
 };
 

@@ -18,7 +18,10 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { CheckoutActivities } from '../activities/checkout';
 import { buyerMayCancel, isTerminal, type OrderStatus } from '../domain/checkout/status';
+import { formatRupees } from '../domain/money';
+import { textProblem } from '../domain/text';
 import { CustomerId, FlowStatus, OrderId, SellerId } from './search-attributes';
+import { flowControl, retryStepSignal, stepFailure } from './stuck';
 
 export interface CheckoutInput {
   orderId: string;
@@ -43,6 +46,8 @@ export interface CheckoutState {
   /** The step running (or stuck) right now. */
   step: string | null;
   stuckStep: string | null;
+  stuckReason: string | null;
+  /** The same as stuckReason (its older name, kept for callers that read it). */
   stuckError: string | null;
   fundingSource: 'wallet' | 'provider' | null;
   paymentId: string | null;
@@ -69,7 +74,8 @@ export const checkoutMarkDispatchedSignal = defineSignal<[CheckoutActionInput]>(
 export const checkoutMarkDeliveredSignal = defineSignal<[CheckoutActionInput]>('markDelivered');
 export const checkoutRequestReturnSignal = defineSignal<[CheckoutActionInput]>('requestReturn');
 export const checkoutRefundSignal = defineSignal<[CheckoutActionInput]>('refund');
-export const checkoutRetryStepSignal = defineSignal<[CheckoutActionInput]>('retryStep');
+/** The shared `retryStep` of every flow (workflows/stuck.ts); `abandonStep` there cancels the order. */
+export const checkoutRetryStepSignal = retryStepSignal;
 export const checkoutPaymentConfirmedSignal = defineSignal<[{ paymentId: string }]>('paymentConfirmed');
 
 /** The same actions as updates, so the API can tell the caller whether they were accepted. */
@@ -128,6 +134,9 @@ const isAbort = (err: unknown): err is CheckoutAbort => (err as { checkoutAbort?
 
 const FINAL_STATUS: Record<CheckoutAbortKind, OrderStatus> = { cancel: 'cancelled', return: 'returned', refund: 'refunded' };
 
+/** The abort without its free text: what a stuck compensation runs again with when support abandons it. */
+const plain = (r: CheckoutAbort) => new CheckoutAbort(r.kind, r.code, `${FINAL_STATUS[r.kind]} (${r.code})`, textProblem(r.by, 200) ? 'support' : r.by);
+
 /**
  * `checkout-<orderId>`: validate → reserve stock → charge into escrow → confirm → wait for delivery
  * (deadline cancels) → return window (a return refunds and restocks) → settle → completed.
@@ -143,6 +152,7 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     status: 'pending',
     step: null,
     stuckStep: null,
+    stuckReason: null,
     stuckError: null,
     fundingSource: null,
     paymentId: null,
@@ -156,7 +166,6 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     failureMessage: null,
   };
   let abort: CheckoutAbort | null = null;
-  let retryRequested = false;
   let deliveredBy: string | null = null;
   let dispatchedBy: string | null = null;
   let confirmedPaymentId: string | null = null;
@@ -167,13 +176,27 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   // visibility write on the Temporal server; a provider charge, which can wait, is.
   const TRANSIENT: readonly OrderStatus[] = ['validating', 'reserving'];
   let shownStatus: string | null = null;
+  const show = (status: string) => {
+    shownStatus = status;
+    upsertSearchAttributes([{ key: FlowStatus, value: status }]);
+  };
   const setStatus = (status: OrderStatus) => {
     state.status = status;
     if (TRANSIENT.includes(status) || status === shownStatus) return;
     if (status === 'charging' && chargeRoute !== 'provider') return;
-    shownStatus = status;
-    upsertSearchAttributes([{ key: FlowStatus, value: status }]);
+    show(status);
+    flow.summary(`Order ${input.orderId} of ${formatRupees(input.total)}: ${status}${state.failureCode ? ` (${state.failureCode})` : ''}`);
   };
+  // A stuck step parks the order (FlowStatus and order row `stuck`) through the shared mechanism.
+  const flow = flowControl({
+    flowType: 'checkout',
+    state,
+    // While compensating the order stays `compensating` (its fence); FlowStatus alone says stuck.
+    show: (status) => {
+      if (status === 'stuck' && state.step !== 'compensate') setStatus('stuck');
+      else if (status !== shownStatus) show(status);
+    },
+  });
   // The API starts the flow with these set; a flow started another way (CLI, tests) gets them here.
   const given = workflowInfo().typedSearchAttributes;
   if (given.get(OrderId) !== input.orderId || given.get(CustomerId) !== input.buyerId || given.get(SellerId) !== input.sellerId) {
@@ -214,7 +237,7 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
       return null;
     },
     retry(): string | null {
-      return state.status === 'stuck' ? null : 'no step is stuck';
+      return flow.stuck ? null : 'no step is stuck';
     },
   };
   const act = {
@@ -234,8 +257,8 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     refund(a: CheckoutActionInput) {
       abort = new CheckoutAbort('refund', 'refunded_by_support', a.reason ?? 'refunded by support', a.by);
     },
-    retry() {
-      retryRequested = true;
+    retry(a: CheckoutActionInput) {
+      flow.retry({ by: a.by, reason: a.reason });
     },
   };
   type Name = keyof typeof rules;
@@ -266,11 +289,24 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   both('deliver', checkoutMarkDeliveredSignal, checkoutDeliverUpdate);
   both('return', checkoutRequestReturnSignal, checkoutReturnUpdate);
   both('refund', checkoutRefundSignal, checkoutRefundUpdate);
-  both('retry', checkoutRetryStepSignal, checkoutRetryStepUpdate);
+  // The `retryStep` signal itself is the shared one (workflows/stuck.ts); this is the API's update.
+  setHandler(
+    checkoutRetryStepUpdate,
+    (a: CheckoutActionInput) => {
+      act.retry(a);
+      return state;
+    },
+    {
+      validator: (_a: CheckoutActionInput) => {
+        const problem = rules.retry();
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
   setHandler(checkoutPaymentConfirmedSignal, ({ paymentId }) => {
     confirmedPaymentId = paymentId;
   });
-  setHandler(checkoutStateQuery, () => ({ ...state, abort: abort ? { kind: abort.kind, code: abort.code, by: abort.by } : null }));
+  setHandler(checkoutStateQuery, () => ({ ...state, stuckError: state.stuckReason, abort: abort ? { kind: abort.kind, code: abort.code, by: abort.by } : null }));
   setHandler(checkoutAwaitConfirmationUpdate, async ({ timeoutMs }) => {
     const done = () => state.confirmed || isTerminal(state.status) || state.status === 'stuck';
     // timeoutMs 0: no timer (the caller bounds its own wait); every saga ends, so this always returns.
@@ -285,41 +321,45 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     if (CancellationScope.current().consideredCancelled) throw new CheckoutAbort('cancel', 'workflow_cancelled', 'the workflow was cancelled');
   };
 
+  // A forward step parks on any failure that is not a business answer (an outage that outlasted
+  // its retries, or bad data). Abandoning it — or any cancel while it is stuck — cancels the order.
   async function runStep<T>(name: string, status: OrderStatus | null, fn: () => Promise<T>): Promise<T> {
-    for (;;) {
-      state.step = name;
-      if (status) setStatus(status);
-      try {
-        return await CancellationScope.nonCancellable(fn);
-      } catch (err) {
-        if (isAbort(err)) throw err;
-        // Ordinary activities fail with an ActivityFailure wrapping the cause; a local activity's
-        // failure may arrive as the ApplicationFailure itself.
-        if (!(err instanceof ActivityFailure) && !(err instanceof ApplicationFailure)) throw err;
-        const cause = err instanceof ApplicationFailure ? err : err.cause instanceof ApplicationFailure ? err.cause : null;
-        if (cause?.type && BUSINESS_FAILURES[cause.type]) {
-          const detail = (cause.details?.[0] ?? {}) as { code?: string };
-          throw new CheckoutAbort('cancel', detail.code ?? BUSINESS_FAILURES[cause.type], cause.message);
-        }
-        // An outage that outlasted the retries, or a bug: park it for a human, keep everything as is.
-        state.stuckStep = name;
-        state.stuckError = cause?.message ?? err.message;
-        const before = state.status;
-        await local.recordOrderStatus({
-          orderId: input.orderId,
-          status: 'stuck',
-          eventKey: `stuck:${name}:${workflowInfo().historyLength}`,
-          event: 'stuck',
-          details: { step: name, error: state.stuckError },
-        });
-        setStatus('stuck');
-        await condition(() => retryRequested || abort !== null);
-        retryRequested = false;
-        state.stuckStep = null;
-        state.stuckError = null;
-        state.status = before;
-        if (abort) throw abort;
+    state.step = name;
+    if (status) setStatus(status);
+    let before: OrderStatus = state.status;
+    try {
+      return await flow.step(name, () => CancellationScope.nonCancellable(fn), {
+        parkOn: (f) => !(f.type && BUSINESS_FAILURES[f.type]),
+        onPark: async (stuck) => {
+          before = state.status;
+          await local.recordOrderStatus({
+            orderId: input.orderId,
+            status: 'stuck',
+            eventKey: `stuck:${name}:${workflowInfo().historyLength}`,
+            event: 'stuck',
+            details: { step: name, error: stuck.reason },
+          });
+        },
+        onResume: (decision) => {
+          state.status = before;
+          if (decision === 'retry' && status) setStatus(status);
+        },
+        decided: () => abort !== null,
+        abandon: {
+          meaning: 'cancels the order: the steps done so far are compensated (refund, stock released)',
+          run: (d) => {
+            throw abort ?? new CheckoutAbort('cancel', 'cancelled_by_support', d.reason ?? `abandoned by support at step ${name}`, d.by ?? 'support');
+          },
+        },
+      });
+    } catch (err) {
+      const failure = isAbort(err) ? null : stepFailure(err);
+      if (failure?.type && BUSINESS_FAILURES[failure.type]) {
+        const cause = err instanceof ApplicationFailure ? err : (err as ActivityFailure).cause as ApplicationFailure;
+        const detail = (cause.details?.[0] ?? {}) as { code?: string };
+        throw new CheckoutAbort('cancel', detail.code ?? BUSINESS_FAILURES[failure.type], cause.message);
       }
+      throw err;
     }
   }
 
@@ -435,9 +475,15 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
       state.step = 'compensate';
       // First fence the order (status `compensating`, under its row lock in every money/stock step),
       // so no late retry of a step can land after the compensations below have run.
-      await compensate.recordOrderStatus({ orderId: input.orderId, status: 'compensating', eventKey: 'compensating', event: 'compensating', details: { code: reason.code } });
+      await flow.step('compensate', () =>
+        compensate.recordOrderStatus({ orderId: input.orderId, status: 'compensating', eventKey: 'compensating', event: 'compensating', details: { code: reason.code } }),
+      );
+      // A compensation is never skipped. Abandoning a stuck one runs it again without the free text
+      // the buyer or support gave (the one input a retry cannot change, e.g. a NUL from the CLI).
       for (const c of [...compensations].reverse()) {
-        await c.run(reason);
+        await flow.step(c.name, () => c.run(reason), {
+          abandon: { meaning: 'runs the compensation again without the free-text reason', run: () => flow.step(c.name, () => c.run(plain(reason))) },
+        });
         state.compensationsRun.push(c.name);
       }
       state.step = null;

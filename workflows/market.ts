@@ -6,11 +6,10 @@ import {
   defineUpdate,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { MarketActivities } from '../activities/markets';
 import type { MarketEngineActivities, EngineResult } from '../activities/market-engine';
-import { FlowStatus } from './search-attributes';
+import { flowControl, type StepOptions, type StuckFields } from './stuck';
 
 export interface MarketInput {
   marketId: string;
@@ -36,7 +35,7 @@ export type MarketPhase =
   | 'voiding'
   | 'voided';
 
-export interface MarketState {
+export interface MarketState extends StuckFields {
   marketId: string;
   phase: MarketPhase;
   closesAt: string;
@@ -89,6 +88,8 @@ export async function marketWorkflow(input: MarketInput): Promise<MarketState> {
     engine: null,
     cancelledAtClose: 0,
     usersPaid: 0,
+    stuckStep: null,
+    stuckReason: null,
   };
   let closeAt = Date.parse(input.closesAt);
   let closeRequested = false;
@@ -156,17 +157,42 @@ export async function marketWorkflow(input: MarketInput): Promise<MarketState> {
     },
   );
 
+  const flow = flowControl({ flowType: 'market', state });
+  const summary = (phase: MarketPhase) => {
+    const detail =
+      phase === 'settled' ? ` ${state.outcome}, ${state.usersPaid} holders paid`
+      : phase === 'voided' ? `, ${state.usersPaid} holders refunded`
+      : phase === 'resolved' ? ` ${state.outcome} (${state.source})`
+      : '';
+    return `Market ${input.marketId}: ${phase.replace('_', ' ')}${detail}`;
+  };
   const enter = (phase: MarketPhase) => {
     state.phase = phase;
-    upsertSearchAttributes([{ key: FlowStatus, value: phase }]);
+    flow.status(phase, summary(phase));
   };
+  // Until anyone is paid, a stuck market can still be voided: abandoning the step (or an admin's
+  // `void` while it is stuck) voids it and everyone gets back what they paid. Stopping trading,
+  // cancelling resting orders and moving the money (settle, refund) are only ever retried.
+  const voidInstead = <T>(fallback: T): StepOptions<T> => ({
+    decided: () => voidRequested,
+    abandon: {
+      meaning: 'voids the market: every holder is refunded what they paid',
+      run: (_decision, step) => {
+        if (!voidRequested) {
+          voidRequested = true;
+          state.voidReason = `abandoned by support at step ${step}`;
+        }
+        return fallback;
+      },
+    },
+  });
 
   // 1. Wait for the opening bell (or a close/void before it ever opens).
   await condition(() => closeRequested || voidRequested, Math.max(0, Date.parse(input.opensAt) - Date.now()));
-  if (!closeRequested && !voidRequested) {
-    await steps.openMarket(input.marketId);
+  const opened = !closeRequested && !voidRequested && (await flow.step('open', () => steps.openMarket(input.marketId).then(() => true), voidInstead(false)));
+  if (opened) {
     enter('open');
-    const running = engine.runMarketEngine({ marketId: input.marketId, ...input.engine });
+    const running = flow.step('engine', () => engine.runMarketEngine({ marketId: input.marketId, ...input.engine }));
 
     // 2. Trade until closesAt — which a `close` may bring forward — or until told to stop.
     for (;;) {
@@ -177,12 +203,12 @@ export async function marketWorkflow(input: MarketInput): Promise<MarketState> {
 
     // 3. Close: stop intake, let the engine drain what was accepted, then cancel what still rests.
     enter('closing');
-    await steps.closeMarket(input.marketId);
+    await flow.step('close', () => steps.closeMarket(input.marketId));
     state.engine = await running;
   } else {
-    await steps.closeMarket(input.marketId);
+    await flow.step('close', () => steps.closeMarket(input.marketId));
   }
-  state.cancelledAtClose = await steps.cancelLiveOrders(input.marketId);
+  state.cancelledAtClose = await flow.step('cancel_orders', () => steps.cancelLiveOrders(input.marketId));
   enter('closed');
 
   // 4. Wait for the result; past the deadline, raise an alert and keep waiting.
@@ -190,33 +216,46 @@ export async function marketWorkflow(input: MarketInput): Promise<MarketState> {
     const inTime = await condition(() => state.outcome !== null || voidRequested, input.resolutionDeadlineSeconds * 1000);
     if (!inTime) {
       enter('resolution_overdue');
-      await steps.raiseMarketAlert({
-        marketId: input.marketId,
-        kind: 'resolution_overdue',
-        message: `market ${input.marketId} closed without a result for over ${input.resolutionDeadlineSeconds}s`,
-      });
+      await flow.step(
+        'overdue_alert',
+        () =>
+          steps.raiseMarketAlert({
+            marketId: input.marketId,
+            kind: 'resolution_overdue',
+            message: `market ${input.marketId} closed without a result for over ${input.resolutionDeadlineSeconds}s`,
+          }),
+        { abandon: { meaning: 'skips the overdue alert row; the market keeps waiting for its result', run: () => undefined } },
+      );
       await condition(() => state.outcome !== null || voidRequested);
     }
   }
 
   // 5. Resolved: a dispute window during which the market may still be voided, then pay out.
   if (!voidRequested && state.outcome !== null) {
-    await steps.recordResolution({ marketId: input.marketId, outcome: state.outcome, source: state.source ?? '' });
-    enter('resolved');
-    if (input.disputeWindowSeconds > 0) await condition(() => voidRequested, input.disputeWindowSeconds * 1000);
+    const resolution = { marketId: input.marketId, outcome: state.outcome, source: state.source ?? '' };
+    const resolved = await flow.step('record_resolution', () => steps.recordResolution(resolution).then(() => true), voidInstead(false));
+    if (resolved) {
+      enter('resolved');
+      if (input.disputeWindowSeconds > 0) await condition(() => voidRequested, input.disputeWindowSeconds * 1000);
+    }
   }
   if (!voidRequested) {
     enter('settling');
-    state.usersPaid = await steps.settleMarket({ marketId: input.marketId, outcome: state.outcome! });
-    await steps.finishMarket({ marketId: input.marketId, status: 'settled' });
+    state.usersPaid = await flow.step('settle', () => steps.settleMarket({ marketId: input.marketId, outcome: state.outcome! }));
+    await flow.step('finish', () => steps.finishMarket({ marketId: input.marketId, status: 'settled' }));
     enter('settled');
     return state;
   }
 
   // Void: everyone gets back their net cost.
   enter('voiding');
-  state.usersPaid = await steps.refundMarket(input.marketId);
-  await steps.finishMarket({ marketId: input.marketId, status: 'voided', reason: state.voidReason ?? undefined });
+  state.usersPaid = await flow.step('refund', () => steps.refundMarket(input.marketId));
+  // The void reason is free text (an admin's, or from the CLI): abandoning this step finishes the
+  // market without it, the one input a retry cannot change.
+  const finishVoid = (reason: string | undefined) => steps.finishMarket({ marketId: input.marketId, status: 'voided', reason });
+  await flow.step('finish', () => finishVoid(state.voidReason ?? undefined), {
+    abandon: { meaning: 'finishes the void without recording its reason', run: () => flow.step('finish', () => finishVoid(undefined)) },
+  });
   enter('voided');
   return state;
 }

@@ -11,7 +11,9 @@ import {
 } from '@temporalio/workflow';
 import type { PayoutActivities } from '../activities/payout';
 import type { ProviderPayout } from '../infra/payout-provider';
+import { formatRupees } from '../domain/money';
 import { FlowStatus, SellerId } from './search-attributes';
+import { flowControl, type StuckFields } from './stuck';
 
 export interface PayoutInput {
   payoutId: string;
@@ -23,7 +25,7 @@ export interface PayoutInput {
 
 export type PayoutFlowStatus = 'pending' | 'in_flight' | 'unknown' | 'awaiting_bank' | 'paid' | 'failed' | 'skipped';
 
-export interface PayoutState {
+export interface PayoutState extends StuckFields {
   payoutId: string;
   status: PayoutFlowStatus;
   amount: number;
@@ -53,20 +55,35 @@ const books = proxyActivities<PayoutActivities>({
  * and only its rejection returns the money to the payable, where the seller sees the failure.
  */
 export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
-  const state: PayoutState = { payoutId: input.payoutId, status: 'pending', amount: 0, providerPayoutId: null, unknownRetries: 0, failureCode: null };
+  const state: PayoutState = {
+    payoutId: input.payoutId,
+    status: 'pending',
+    amount: 0,
+    providerPayoutId: null,
+    unknownRetries: 0,
+    failureCode: null,
+    stuckStep: null,
+    stuckReason: null,
+  };
   let pollNow = false;
   setHandler(payoutStateQuery, () => state);
   setHandler(payoutPollNowSignal, () => {
     pollNow = true;
   });
+  // Every money step of a payout is keyed and safe to repeat, and abandoning one would strand the
+  // money in flight or leave the bank's answer unknown: a stuck payout is fixed and retried, never
+  // dropped. Only the bookkeeping of an unknown outcome may be skipped.
+  const flow = flowControl({ flowType: 'payout', state });
   const setStatus = (s: PayoutFlowStatus) => {
     state.status = s;
-    upsertSearchAttributes([{ key: FlowStatus, value: s }]);
+    const amount = state.amount > 0 ? ` of ${formatRupees(state.amount)}` : '';
+    flow.status(s, `Payout ${input.payoutId}${amount} to seller ${input.sellerId}: ${s.replace('_', ' ')}${state.failureCode ? ` (${state.failureCode})` : ''}`);
   };
   upsertSearchAttributes([
     { key: SellerId, value: input.sellerId },
     { key: FlowStatus, value: 'pending' },
   ]);
+  flow.summary(`Payout ${input.payoutId} to seller ${input.sellerId}: pending`);
   const firstPoll = input.pollMs ?? 5_000;
   const maxPoll = input.maxPollMs ?? 30 * 60_000;
   let wait = firstPoll;
@@ -76,7 +93,7 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
     wait = Math.min(wait * 2, maxPoll);
   };
 
-  const reserved = await books.reservePayout({ payoutId: input.payoutId });
+  const reserved = await flow.step('reserve', () => books.reservePayout({ payoutId: input.payoutId }));
   if (reserved.amount <= 0) {
     setStatus('skipped');
     return state;
@@ -88,14 +105,16 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
   let result: ProviderPayout | null = null;
   while (!result) {
     try {
-      result = await bank.sendPayout({ payoutId: input.payoutId, amount: reserved.amount, bankAccount: reserved.bankAccount });
+      result = await flow.step('send', () => bank.sendPayout({ payoutId: input.payoutId, amount: reserved.amount, bankAccount: reserved.bankAccount }));
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const cause = err.cause instanceof ApplicationFailure ? err.cause : null;
       if (cause?.type === 'PayoutProviderMissing') throw cause;
       state.unknownRetries++;
       setStatus('unknown');
-      await books.recordPayoutState({ payoutId: input.payoutId, providerState: 'unknown' });
+      await flow.step('record_unknown', () => books.recordPayoutState({ payoutId: input.payoutId, providerState: 'unknown' }), {
+        abandon: { meaning: 'skips noting the unknown outcome on the payout row; the payout keeps asking the bank', run: () => undefined },
+      });
       await pause();
     }
   }
@@ -105,7 +124,7 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
     setStatus('awaiting_bank');
     await pause();
     try {
-      result = await bank.getPayout({ payoutId: input.payoutId, providerPayoutId: state.providerPayoutId });
+      result = await flow.step('poll', () => bank.getPayout({ payoutId: input.payoutId, providerPayoutId: state.providerPayoutId! }));
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       state.unknownRetries++;
@@ -113,17 +132,21 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
   }
 
   if (result.status === 'succeeded') {
-    await books.finalisePayout({ payoutId: input.payoutId, sellerId: reserved.sellerId, amount: reserved.amount, providerPayoutId: result.id });
+    const paid = result;
+    await flow.step('finalise', () => books.finalisePayout({ payoutId: input.payoutId, sellerId: reserved.sellerId, amount: reserved.amount, providerPayoutId: paid.id }));
     setStatus('paid');
   } else {
     state.failureCode = result.failureCode ?? 'failed';
-    await books.failPayout({
-      payoutId: input.payoutId,
-      sellerId: reserved.sellerId,
-      amount: reserved.amount,
-      failureCode: state.failureCode,
-      message: `The bank rejected the payout (${state.failureCode}); the money is back in your payable balance`,
-    });
+    const failureCode = state.failureCode;
+    await flow.step('give_back', () =>
+      books.failPayout({
+        payoutId: input.payoutId,
+        sellerId: reserved.sellerId,
+        amount: reserved.amount,
+        failureCode,
+        message: `The bank rejected the payout (${failureCode}); the money is back in your payable balance`,
+      }),
+    );
     setStatus('failed');
   }
   return state;

@@ -12,6 +12,10 @@ import type {
   SkipRequest,
   SubscriptionStateView,
 } from '../domain/subscription';
+import type { StuckFields } from './stuck';
+
+/** The `state` query: the subscription's view, with the step it is stuck on (FlowStatus `stuck`). */
+export type SubscriptionFlowView = Omit<SubscriptionStateView, 'flowStatus'> & { flowStatus: SubscriptionStateView['flowStatus'] | 'stuck' } & StuckFields;
 
 // Signals: fire-and-forget (CLI, UI, support tools). An invalid one is ignored and noted in the state.
 export const pauseSignal = defineSignal<[PauseRequest]>('pause');
@@ -35,5 +39,5 @@ export const changeQuantityUpdate = defineUpdate<ExceptionAccepted, [QuantityReq
 export const cancelUpdate = defineUpdate<{ cancelledFrom: string }, [CancelRequest]>('requestCancel');
 export const paymentMethodUpdate = defineUpdate<{ retried: boolean }, [PaymentMethodRequest]>('requestPaymentMethodUpdate');
 
-export const stateQuery = defineQuery<SubscriptionStateView>('state');
+export const stateQuery = defineQuery<SubscriptionFlowView>('state');
 export const nextDeliveriesQuery = defineQuery<Decision[], [number?, string?]>('nextDeliveries');

@@ -8,7 +8,6 @@ import {
   patched,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SubscriptionActivities } from '../activities/subscriptions';
@@ -51,7 +50,8 @@ import {
   type SubscriptionStateView,
   type SubscriptionWorkflowInput,
 } from '../domain/subscription';
-import { CustomerId, FlowStatus } from './search-attributes';
+import { CustomerId } from './search-attributes';
+import { flowControl, isAbandoned, type StepOptions } from './stuck';
 import * as msg from './subscription-messages';
 
 export * from './subscription-messages';
@@ -69,6 +69,11 @@ const MAX_NOTIFIED_KEYS = 200;
 function invalid(codes: string[], message?: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message ?? `invalid request: ${codes.join(', ')}`, 'InvalidRequest', { codes });
 }
+
+/** A change support abandoned while saving it was stuck: nothing changed. */
+const notSaved = () => invalid(['not_saved'], 'the change could not be saved and support abandoned it; nothing changed');
+const isNotSaved = (err: unknown) => err instanceof ApplicationFailure && ((err.details?.[0] as { codes?: string[] })?.codes ?? []).includes('not_saved');
+const ABANDONED_ATTEMPT = 'abandoned_by_support';
 
 /**
  * `subscription-<id>`: owns one subscription's timeline. Sleeps until the next renewal, dunning retry
@@ -126,6 +131,18 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (sub.endDate && cancelEnd) return sub.endDate < cancelEnd ? sub.endDate : cancelEnd;
     return sub.endDate ?? cancelEnd;
   };
+
+  // ---- stuck steps ----
+  // Every step parks on data no retry can fix (workflows/stuck.ts). What abandoning one means:
+  // - a change from a signal or update (save/end exceptions, cancel, payment method) is dropped:
+  //   the subscription stays as it was; a signal is noted in `lastRejected`, an update fails;
+  // - a charge step counts as a failed attempt (`abandoned_by_support`) and dunning takes over
+  //   (no money moved on our side; a payment the provider took is refunded by hand);
+  // - a row sync, renewal record or notification is skipped (the next sync catches up).
+  const flow = flowControl({ flowType: 'subscription' });
+  const dropChange = <T>(fallback: T): StepOptions<T> => ({ abandon: { meaning: 'drops the change; the subscription stays as it was', run: () => fallback } });
+  const skip = (what: string): StepOptions<unknown> => ({ abandon: { meaning: `skips ${what}; the subscription carries on`, run: () => undefined } });
+  const failsAttempt = flow.giveUp<never>('counts this charge attempt as failed; dunning takes over');
 
   // ---- wake-ups from handlers ----
   let changed = false;
@@ -199,17 +216,42 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     };
     st.exceptions.push(ex);
     changed = true;
-    await acts.saveException(sub.id, ex);
+    const saved = await flow.step(
+      'save_exception',
+      async () => {
+        await acts.saveException(sub.id, ex);
+        return true;
+      },
+      dropChange(false),
+    );
+    if (!saved) {
+      st.exceptions.splice(st.exceptions.indexOf(ex), 1);
+      throw notSaved();
+    }
     return ex;
   };
   const endExceptions = async (targets: ScheduleException[], from: LocalDate) => {
+    const before = targets.map((e) => e.endedAt);
     const ends = targets.map((e) => {
       const endedAt = e.from > from ? e.from : from;
       if (!e.endedAt || e.endedAt > endedAt) e.endedAt = endedAt;
       return { id: e.id, endedAt: e.endedAt };
     });
     changed = true;
-    if (ends.length) await acts.endExceptions(sub.id, ends);
+    const saved =
+      ends.length === 0 ||
+      (await flow.step(
+        'end_exceptions',
+        async () => {
+          await acts.endExceptions(sub.id, ends);
+          return true;
+        },
+        dropChange(false),
+      ));
+    if (!saved) {
+      targets.forEach((e, i) => (e.endedAt = before[i]));
+      throw notSaved();
+    }
     return ends;
   };
   const who = (createdBy: string | undefined) => createdBy ?? `customer:${sub.customerId}`;
@@ -228,26 +270,51 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return { ended: ends.map((e) => e.id) };
   };
   const doCancel = async (r: CancelRequest) => {
+    const before = { cancelledFrom: st.cancelledFrom, dunning: st.dunning };
     st.cancelledFrom = r.from ?? earliest();
     st.dunning = null;
     changed = true;
-    await acts.syncSubscription(sub.id, {
-      status: 'cancelled',
-      cancelledFrom: st.cancelledFrom,
-      billingState: 'ended',
-      billingReason: `cancelled by ${who(r.createdBy)} from ${st.cancelledFrom}${r.reason ? ` (${r.reason})` : ''}`,
-      nextRenewalDate: null,
-    });
+    const cancelledFrom = st.cancelledFrom;
+    const saved = await flow.step(
+      'save_cancel',
+      async () => {
+        await acts.syncSubscription(sub.id, {
+          status: 'cancelled',
+          cancelledFrom,
+          billingState: 'ended',
+          billingReason: `cancelled by ${who(r.createdBy)} from ${cancelledFrom}${r.reason ? ` (${r.reason})` : ''}`,
+          nextRenewalDate: null,
+        });
+        return true;
+      },
+      dropChange(false),
+    );
+    if (!saved) {
+      Object.assign(st, before);
+      throw notSaved();
+    }
     st.billing = 'ended';
     st.billingReason = `cancelled by ${who(r.createdBy)} from ${st.cancelledFrom}`;
     return { cancelledFrom: st.cancelledFrom };
   };
   const doPaymentMethod = async (r: PaymentMethodRequest) => {
+    const previous = st.paymentMethod;
     st.paymentMethod = r.paymentMethod;
     const retried = st.dunning !== null;
     if (retried) retryNow = true;
     changed = true;
-    await acts.syncSubscription(sub.id, { paymentMethod: r.paymentMethod });
+    const saved = await flow.step(
+      'save_payment_method',
+      async () => {
+        await acts.syncSubscription(sub.id, { paymentMethod: r.paymentMethod });
+        return true;
+      },
+      dropChange(false),
+    );
+    if (!saved) {
+      st.paymentMethod = previous;
+      throw notSaved();
+    }
     return { retried };
   };
 
@@ -263,7 +330,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         log.warn('signal rejected', { name, codes });
         return;
       }
-      await run(r ?? ({} as T));
+      try {
+        await run(r ?? ({} as T));
+      } catch (err) {
+        if (!isNotSaved(err)) throw err;
+        lastRejected = { request: name, codes: ['not_saved'], at: new Date(now()).toISOString() };
+      }
     };
 
   setHandler(msg.pauseSignal, viaSignal('pause', validatePause, doPause));
@@ -336,7 +408,14 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       runs: st.runs,
     };
   };
-  setHandler(msg.stateQuery, view);
+  // Stuck beats the status the schedule gives: support reads the step and the reason first.
+  setHandler(msg.stateQuery, () => {
+    const v = view();
+    const stuck = flow.stuck;
+    return stuck
+      ? { ...v, flowStatus: 'stuck' as const, why: `Stuck on step ${stuck.step}: ${stuck.reason}`, stuckStep: stuck.step, stuckReason: stuck.reason }
+      : { ...v, stuckStep: null, stuckReason: null };
+  });
   setHandler(msg.nextDeliveriesQuery, (n = 10, from?: LocalDate) =>
     nextDeliveries(scheduleSub(), st.exceptions, from ?? earliest(), Math.min(Math.max(1, n), 100)),
   );
@@ -346,15 +425,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     const status = flowStatus();
     if (status === lastFlowStatus) return;
     lastFlowStatus = status;
-    upsertSearchAttributes([
-      { key: FlowStatus, value: status },
-      { key: CustomerId, value: sub.customerId },
-    ]);
+    flow.status(status, `Subscription ${sub.id}: ${status.replace('_', ' ')}. ${explainStatus(statusFacts())}`, [{ key: CustomerId, value: sub.customerId }]);
   };
 
   const notify = async (key: string, kind: string, message: string, data: Record<string, unknown> = {}) => {
     if (st.notified.includes(key)) return;
-    await acts.notifyCustomer({ key, customerId: sub.customerId, subscriptionId: sub.id, kind, message, data });
+    await flow.step('notify', () => acts.notifyCustomer({ key, customerId: sub.customerId, subscriptionId: sub.id, kind, message, data }), skip('this notification'));
     st.notified.push(key);
     if (st.notified.length > MAX_NOTIFIED_KEYS) st.notified.splice(0, st.notified.length - MAX_NOTIFIED_KEYS);
   };
@@ -364,32 +440,42 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   const syncBilling = async () => {
     const next = nextPeriod();
     const nextRenewalDate = st.cancelledFrom ? null : addDays(next.start, -1);
-    await acts.syncSubscription(sub.id, {
+    const patch = {
       billingState: st.billing,
       billingReason: st.billingReason,
       nextRenewalDate,
       paidThrough: st.periodPaid && st.periodStart ? addDays(next.start, -1) : null,
       pausedDaysCredited: st.creditedDaysTotal,
-    });
+    };
+    await flow.step('sync_subscription', () => acts.syncSubscription(sub.id, patch), skip('this update of the subscription row'));
     syncedRenewalDate = nextRenewalDate;
   };
 
   /** One charge attempt for the current period: wallet first, then the payment method. */
   const attemptCharge = async (attempt: number): Promise<{ paid: true } | { paid: false; error: string }> => {
     const charge = { subscriptionId: sub.id, customerId: sub.customerId, period: st.period, attempt, amount: sub.pricePerPeriod };
-    const wallet = await acts.chargeRenewalFromWallet(charge);
-    if (wallet.outcome === 'paid') return { paid: true };
+    let wallet;
     try {
-      let payment = await acts.chargeRenewalViaProvider({ ...charge, paymentMethod: st.paymentMethod });
+      wallet = await flow.step('charge_wallet', () => acts.chargeRenewalFromWallet(charge), failsAttempt);
+    } catch (err) {
+      if (isAbandoned(err)) return { paid: false, error: ABANDONED_ATTEMPT };
+      throw err;
+    }
+    if (wallet.outcome === 'paid') return { paid: true };
+    const paymentMethod = st.paymentMethod;
+    try {
+      let payment = await flow.step('charge_provider', () => acts.chargeRenewalViaProvider({ ...charge, paymentMethod }), failsAttempt);
       while (payment.status === 'processing') {
         const id = payment.id;
         await condition(() => confirmedPayments.has(id), PAYMENT_POLL_MS);
-        payment = await acts.getRenewalPayment(id);
+        payment = await flow.step('poll_payment', () => acts.getRenewalPayment(id), failsAttempt);
       }
       if (payment.status === 'failed') return { paid: false, error: 'payment_failed' };
-      await acts.settleRenewalViaProvider({ ...charge, paymentId: payment.id });
+      const paymentId = payment.id;
+      await flow.step('settle_payment', () => acts.settleRenewalViaProvider({ ...charge, paymentId }), failsAttempt);
       return { paid: true };
     } catch (err) {
+      if (isAbandoned(err)) return { paid: false, error: ABANDONED_ATTEMPT };
       const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
       if (failure?.type === 'PaymentDeclined') {
         return { paid: false, error: String((failure.details?.[0] as { code?: string })?.code ?? 'declined') };
@@ -408,8 +494,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       // Payment succeeded: the payment-failure pause ends by itself, nothing for support to do.
       const from = earliest();
       const pause = st.exceptions.filter((e) => e.type === 'skip' && e.reason === 'payment_failure' && (e.endedAt == null || e.endedAt > from));
-      await endExceptions(pause, from);
-      await notify(`subscription-${sub.id}:payment-recovered-${st.period}`, 'payment_recovered', `Payment received. Deliveries resume on ${from}.`, { from });
+      // Abandoned while stuck: the pause stays and support resumes it by hand.
+      const ended = await endExceptions(pause, from).catch((err) => {
+        if (isNotSaved(err)) return null;
+        throw err;
+      });
+      if (ended) await notify(`subscription-${sub.id}:payment-recovered-${st.period}`, 'payment_recovered', `Payment received. Deliveries resume on ${from}.`, { from });
     }
     await syncBilling();
   };
@@ -422,20 +512,29 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (nextRetry !== null) {
       st.billing = 'retrying';
       st.billingReason = `renewal declined (${error}); retrying`;
-      await acts.recordRenewalState({ subscriptionId: sub.id, period: st.period, status: 'retrying', attempts: d.attempts, lastError: error, nextRetryAt: new Date(nextRetry).toISOString() });
+      const retrying = { subscriptionId: sub.id, period: st.period, status: 'retrying' as const, attempts: d.attempts, lastError: error, nextRetryAt: new Date(nextRetry).toISOString() };
+      await flow.step('record_renewal', () => acts.recordRenewalState(retrying), skip('recording the retry on the renewal row'));
       if (d.attempts === 1) {
         await notify(`subscription-${sub.id}:payment-declined-${st.period}`, 'payment_declined', `Your renewal payment was declined (${error}). We will retry; you can update your payment method.`);
       }
     } else {
-      const pausing = d.pauseExceptionId === null ? addException('skip', earliest(), null, undefined, 'payment_failure', 'system:dunning') : null;
+      // Abandoned while stuck, the payment-failure pause is not added (deliveries go on unpaid until support acts).
+      const pausing =
+        d.pauseExceptionId === null
+          ? addException('skip', earliest(), null, undefined, 'payment_failure', 'system:dunning').catch((err) => {
+              if (isNotSaved(err)) return null;
+              throw err;
+            })
+          : null;
       st.billing = 'payment_failed';
       st.billingReason = `renewal declined ${d.attempts} times (${error}); paused until the payment method is updated`;
-      if (pausing) {
-        const ex = await pausing;
+      const ex = pausing ? await pausing : null;
+      if (ex) {
         d.pauseExceptionId = ex.id;
         await notify(`subscription-${sub.id}:payment-method-required-${st.period}`, 'payment_method_required', `We could not collect your renewal payment. Deliveries are paused from ${ex.from}; update your payment method to resume.`, { pausedFrom: ex.from });
       }
-      await acts.recordRenewalState({ subscriptionId: sub.id, period: st.period, status: 'payment_failed', attempts: d.attempts, lastError: error, nextRetryAt: null });
+      const failed = { subscriptionId: sub.id, period: st.period, status: 'payment_failed' as const, attempts: d.attempts, lastError: error, nextRetryAt: null };
+      await flow.step('record_renewal', () => acts.recordRenewalState(failed), skip('recording the failure on the renewal row'));
     }
     await syncBilling();
   };
@@ -447,8 +546,16 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     st.period += 1;
     st.periodStart = next.start;
     st.periodPaid = false;
-    await acts.openRenewal({ subscriptionId: sub.id, period: st.period, periodStart: next.start, amount: sub.pricePerPeriod });
-    const result = await attemptCharge(1);
+    const renewal = { subscriptionId: sub.id, period: st.period, periodStart: next.start, amount: sub.pricePerPeriod };
+    const opened = await flow.step(
+      'open_renewal',
+      async () => {
+        await acts.openRenewal(renewal);
+        return true;
+      },
+      { abandon: { meaning: 'counts this charge attempt as failed; dunning takes over', run: () => false } },
+    );
+    const result = opened ? await attemptCharge(1) : { paid: false as const, error: ABANDONED_ATTEMPT };
     if (result.paid) return onPaid();
     st.dunning = { period: st.period, attempts: 1, retriesDone: 0, firstFailedAtMs: now(), nextRetryAtMs: null, lastError: result.error, pauseExceptionId: null };
     await onDeclined(result.error);

@@ -5,11 +5,11 @@ import {
   defineSignal,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   ActivityFailure,
 } from '@temporalio/workflow';
 import type { TopupActivities } from '../activities/topup';
-import { FlowStatus } from './search-attributes';
+import { formatRupees } from '../domain/money';
+import { flowControl, isAbandoned, type StuckFields } from './stuck';
 
 export interface TopupInput {
   topupId: string;
@@ -20,7 +20,7 @@ export interface TopupInput {
 
 export type TopupStatus = 'pending' | 'awaiting_confirmation' | 'succeeded' | 'declined' | 'failed';
 
-export interface TopupState {
+export interface TopupState extends StuckFields {
   topupId: string;
   status: TopupStatus;
   paymentId: string | null;
@@ -50,51 +50,66 @@ const MAX_POLL = 10 * 60_000;
  * polling as the fallback), then credit the wallet exactly once.
  */
 export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
-  const state: TopupState = { topupId: input.topupId, status: 'pending', paymentId: null, failureCode: null };
+  const state: TopupState = { topupId: input.topupId, status: 'pending', paymentId: null, failureCode: null, stuckStep: null, stuckReason: null };
   let confirmedPaymentId: string | null = null;
   setHandler(topupStateQuery, () => state);
   setHandler(paymentConfirmedSignal, ({ paymentId }) => {
     confirmedPaymentId = paymentId;
   });
+  const flow = flowControl({ flowType: 'topup', state });
+  const summary = (status: TopupStatus, failureCode: string | null) =>
+    `Top-up ${input.topupId} of ${formatRupees(input.amount)}: ${status.replace('_', ' ')}${failureCode ? ` (${failureCode})` : ''}`;
+  // Support abandoning a stuck step ends the top-up `failed` with nothing credited; a payment the
+  // provider already captured is then refunded by hand (the row says so).
+  const ends = flow.giveUp<never>('ends the top-up failed; nothing is credited');
 
   const settle = async (status: TopupStatus, failureCode: string | null = null, message?: string) => {
     state.status = status;
     state.failureCode = failureCode;
-    upsertSearchAttributes([{ key: FlowStatus, value: status }]);
-    await provider.recordTopupStatus({ topupId: input.topupId, status, paymentId: state.paymentId, failureCode, message });
+    flow.status(status, summary(status, failureCode));
+    await flow.step('record_status', () => provider.recordTopupStatus({ topupId: input.topupId, status, paymentId: state.paymentId, failureCode, message }), {
+      abandon: { meaning: 'leaves the top-up row as it was; the flow carries on', run: () => undefined },
+    });
   };
 
-  // 1. Charge. A decline ends the flow; transient provider errors are retried with the same key.
   try {
-    const payment = await provider.createTopupPayment(input);
-    state.paymentId = payment.id;
-  } catch (err) {
-    const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
-    if (failure?.type === 'PaymentDeclined') {
-      await settle('declined', String((failure.details?.[0] as { code?: string })?.code ?? 'declined'), failure.message);
-    } else {
-      await settle('failed', 'provider_unavailable', 'The payment provider could not be reached');
-    }
-    return state;
-  }
-  await settle('awaiting_confirmation');
-
-  // 2. Wait for confirmation: the webhook usually wins; polling covers a lost webhook.
-  let pollEvery = FIRST_POLL;
-  for (;;) {
-    if (await condition(() => confirmedPaymentId === state.paymentId, pollEvery)) break;
-    const payment = await provider.getTopupPayment(state.paymentId!);
-    if (payment.status === 'succeeded') break;
-    if (payment.status === 'failed') {
-      await settle('failed', 'payment_failed', 'The provider reported the payment failed');
+    // 1. Charge. A decline ends the flow; transient provider errors are retried with the same key.
+    try {
+      const payment = await flow.step('charge', () => provider.createTopupPayment(input), ends);
+      state.paymentId = payment.id;
+    } catch (err) {
+      if (isAbandoned(err)) throw err;
+      const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : null;
+      if (failure?.type === 'PaymentDeclined') {
+        await settle('declined', String((failure.details?.[0] as { code?: string })?.code ?? 'declined'), failure.message);
+      } else {
+        await settle('failed', 'provider_unavailable', 'The payment provider could not be reached');
+      }
       return state;
     }
-    pollEvery = Math.min(pollEvery * 2, MAX_POLL);
-  }
+    await settle('awaiting_confirmation');
 
-  // 3. Credit the wallet: keyed by the top-up, so a retried or repeated credit moves nothing.
-  await provider.creditTopup({ topupId: input.topupId, userId: input.userId, amount: input.amount, paymentId: state.paymentId! });
-  state.status = 'succeeded';
-  upsertSearchAttributes([{ key: FlowStatus, value: 'succeeded' }]);
+    // 2. Wait for confirmation: the webhook usually wins; polling covers a lost webhook.
+    let pollEvery = FIRST_POLL;
+    for (;;) {
+      if (await condition(() => confirmedPaymentId === state.paymentId, pollEvery)) break;
+      const payment = await flow.step('confirm', () => provider.getTopupPayment(state.paymentId!), ends);
+      if (payment.status === 'succeeded') break;
+      if (payment.status === 'failed') {
+        await settle('failed', 'payment_failed', 'The provider reported the payment failed');
+        return state;
+      }
+      pollEvery = Math.min(pollEvery * 2, MAX_POLL);
+    }
+
+    // 3. Credit the wallet: keyed by the top-up, so a retried or repeated credit moves nothing.
+    await flow.step('credit', () => provider.creditTopup({ topupId: input.topupId, userId: input.userId, amount: input.amount, paymentId: state.paymentId! }), ends);
+    state.status = 'succeeded';
+    flow.status('succeeded', summary('succeeded', null));
+  } catch (err) {
+    if (!isAbandoned(err)) throw err;
+    const paid = state.paymentId ? ` The payment ${state.paymentId} may have been captured and must be refunded by hand.` : '';
+    await settle('failed', 'abandoned', `Support abandoned the top-up at step ${err.step}: nothing was credited.${paid}`);
+  }
   return state;
 }

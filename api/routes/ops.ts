@@ -1,39 +1,126 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
+import { listFlowAlerts } from '../../db/flow-alerts';
+import { flowTypeOf } from '../../domain/flow-ids';
+import type { StepDecision, StuckStep } from '../../workflows/stuck';
+import { ApiError } from '../errors';
+import type { ApiDeps } from '../deps';
 import type { ApiRouter } from '../router';
 
 const AlertsQuery = z.strictObject({
-  open: z.enum(['true', 'false']).default('true').describe('true: only alerts whose market still awaits its result'),
+  open: z.enum(['true', 'false']).default('true').describe('true: only what still needs a human (a market awaiting its result, a flow still stuck)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** What operations must act on, newest first (the same markets show FlowStatus resolution_overdue in the Temporal UI). */
+const FlowParams = z.strictObject({
+  workflowId: z
+    .string()
+    .max(120)
+    .refine((id) => flowTypeOf(id) !== null, 'not the workflow id of a Mandi flow (topup-…, subscription-…, checkout-…, payout-…, market-…, holiday-…, generation-…)'),
+});
+const DecisionBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+
+/** Signal names shared by every flow (workflows/stuck.ts): the same ones support sends with the CLI. */
+const SIGNALS = { retry: 'retryStep', abandon: 'abandonStep' } as const;
+
+interface AlertView {
+  alertId: string;
+  kind: string;
+  message: string;
+  raisedAt: string;
+  [more: string]: unknown;
+}
+
+async function marketAlerts(deps: ApiDeps, open: boolean, limit: number): Promise<AlertView[]> {
+  const rows = await deps
+    .db('market_alerts as a')
+    .join('markets as m', 'm.id', 'a.market_id')
+    .modify((q) => {
+      if (open) q.where('m.status', 'closed');
+    })
+    .orderBy('a.id', 'desc')
+    .limit(limit)
+    .select('a.id', 'a.kind', 'a.message', 'a.created_at', 'a.market_id', 'm.status as market_status', 'm.question');
+  return rows.map((r: Record<string, any>) => ({
+    alertId: `market-${r.id}`,
+    kind: r.kind,
+    message: r.message,
+    raisedAt: new Date(r.created_at).toISOString(),
+    market: { marketId: r.market_id, question: r.question, status: r.market_status },
+  }));
+}
+
+async function flowAlerts(deps: ApiDeps, open: boolean, limit: number): Promise<AlertView[]> {
+  const rows = await listFlowAlerts(deps.db, { open, limit });
+  return rows.map((r) => ({
+    alertId: `flow-${r.id}`,
+    kind: 'flow_stuck',
+    message: `Stuck on step ${r.step}: ${r.reason}`,
+    raisedAt: r.raisedAt.toISOString(),
+    resolvedAt: r.resolvedAt?.toISOString() ?? null,
+    flow: { workflowId: r.workflowId, flowType: r.flowType, step: r.step, reason: r.reason, code: r.code, resolution: r.resolution },
+  }));
+}
+
+/** What the flow says it is stuck on (its `stuck` query); 404 when there is no such workflow. */
+async function stuckStepOf(deps: ApiDeps, workflowId: string): Promise<StuckStep | null> {
+  try {
+    return await deps.temporal.workflow.getHandle(workflowId).query<StuckStep | null>('stuck');
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `No flow ${workflowId}`, { workflowId });
+    throw err;
+  }
+}
+
+/** What operations must act on, newest first; each also shows as a FlowStatus in the Temporal UI. */
 export function registerOpsRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
     path: '/v1/ops/alerts',
-    summary: 'Operational alerts, e.g. a market closed too long without a result (support, admin)',
+    summary: 'Operational alerts: flows stuck on a step, markets closed too long without a result (support, admin)',
     tag: 'ops',
     capability: 'ops:read',
     query: AlertsQuery,
     responses: { 200: { description: 'Alerts, newest first' } },
     handler: async ({ query, deps }) => {
-      const rows = await deps
-        .db('market_alerts as a')
-        .join('markets as m', 'm.id', 'a.market_id')
-        .modify((q) => {
-          if (query.open === 'true') q.where('m.status', 'closed');
-        })
-        .orderBy('a.id', 'desc')
-        .limit(query.limit)
-        .select('a.id', 'a.kind', 'a.message', 'a.created_at', 'a.market_id', 'm.status as market_status', 'm.question');
-      const alerts = rows.map((r: Record<string, any>) => ({
-        alertId: r.id,
-        kind: r.kind,
-        message: r.message,
-        raisedAt: new Date(r.created_at).toISOString(),
-        market: { marketId: r.market_id, question: r.question, status: r.market_status },
-      }));
+      const open = query.open === 'true';
+      const [markets, flows] = await Promise.all([marketAlerts(deps, open, query.limit), flowAlerts(deps, open, query.limit)]);
+      const alerts = [...markets, ...flows].sort((a, b) => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : 0)).slice(0, query.limit);
       return { status: 200, body: { alerts } };
     },
   });
+
+  for (const action of ['retry', 'abandon'] as const) {
+    api.route({
+      method: 'post',
+      path: `/v1/ops/flows/:workflowId/${action}`,
+      summary:
+        action === 'retry'
+          ? 'Support: run the step a flow is stuck on again, once its cause is fixed (signal retryStep)'
+          : 'Support: abandon the step a flow is stuck on; what that means depends on the flow and step (signal abandonStep)',
+      tag: 'ops',
+      capability: 'flow:retry',
+      params: FlowParams,
+      body: DecisionBody,
+      responses: {
+        202: { description: 'Signalled; the flow acts on it' },
+        404: { description: 'No such flow' },
+        409: { description: 'The flow is not stuck, or this step cannot be abandoned (only a retry can help)' },
+      },
+      handler: async ({ principal, params, body, deps, audit }) => {
+        const stuck = await stuckStepOf(deps, params.workflowId);
+        if (!stuck) throw new ApiError(409, 'not_stuck', `Flow ${params.workflowId} is not stuck on any step`, { workflowId: params.workflowId });
+        if (action === 'abandon' && stuck.abandon === null) {
+          throw new ApiError(409, 'not_abandonable', `Step ${stuck.step} cannot be abandoned: fix the cause and retry it`, { workflowId: params.workflowId, step: stuck.step });
+        }
+        const decision: StepDecision = { by: principal.userId, ...(body.reason ? { reason: body.reason } : {}) };
+        await deps.temporal.workflow.getHandle(params.workflowId).signal(SIGNALS[action], decision);
+        await audit(`flow.${action}_step`, { type: 'workflow', id: params.workflowId }, { step: stuck.step, reason: body.reason, flowType: flowTypeOf(params.workflowId) });
+        return {
+          status: 202,
+          body: { workflowId: params.workflowId, action, step: stuck.step, ...(action === 'abandon' ? { meaning: stuck.abandon } : {}), accepted: true },
+        };
+      },
+    });
+  }
 }

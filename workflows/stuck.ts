@@ -1,0 +1,272 @@
+/**
+ * No flow wedges: the one mechanism every flow uses for a step that retrying cannot fix.
+ *
+ * `flow.step(name, fn, options)` runs a step. When it fails with `UnfixableData` (bad data or a
+ * bug, see activities/failures.ts) — or whatever else the flow asks to park on — the flow parks:
+ * FlowStatus `stuck`, `stuckStep`/`stuckReason` in its state, the memo says why, an alert row
+ * appears in GET /v1/ops/alerts. It then waits for support: `retryStep` runs the step again (after
+ * the cause is fixed); `abandonStep` does what abandoning means for that step in that flow (each
+ * flow says so where it calls `step`; without it only a retry can help). Then the alert is closed
+ * and the previous FlowStatus and summary come back.
+ *
+ * `flow.status(value, summary)` is how flows show a FlowStatus and keep a human summary in their
+ * memo (`temporal workflow describe`); while a step is stuck the status waits its turn.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  log,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { FlowAlertActivities } from '../activities/flow-alerts';
+import { UNFIXABLE_FAILURE, type FlowType, type UnfixableDetails } from '../domain/flow-ids';
+import { FlowStatus } from './search-attributes';
+
+/** Who decided, and why (support's CLI may send nothing at all). */
+export interface StepDecision {
+  by?: string;
+  reason?: string;
+}
+
+/** One name per action for every flow: the API, the Temporal UI and the CLI all send these. */
+export const retryStepSignal = defineSignal<[StepDecision?]>('retryStep');
+export const abandonStepSignal = defineSignal<[StepDecision?]>('abandonStep');
+
+export interface StuckStep {
+  step: string;
+  reason: string;
+  /** Postgres SQLSTATE or JS error name of an UnfixableData failure; null for other failures. */
+  code: string | null;
+  since: string;
+  /** What `abandonStep` does here, for support; null: only a retry can help. */
+  abandon: string | null;
+}
+
+/** The step a flow is stuck on, or null. Every flow answers it, whatever its own state looks like. */
+export const stuckQuery = defineQuery<StuckStep | null>('stuck');
+
+/** The fields each flow's own state carries, so its `state` query says it is stuck and why. */
+export interface StuckFields {
+  stuckStep: string | null;
+  stuckReason: string | null;
+}
+
+/**
+ * New commands on paths old histories already took are gated, so a running flow replays: memo
+ * summaries from the first status a run shows live, alerts from the first park a run meets live.
+ */
+const SUMMARY_PATCH = 'flow-summary-memo';
+const ALERT_PATCH = 'flow-stuck-alerts';
+
+// An alert must eventually be written; a broken alert table must not stop the park (caught below).
+const alerts = proxyActivities<FlowAlertActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** What a failed step threw, read the same way for activities and local activities. */
+export interface StepFailure {
+  type: string | null;
+  message: string;
+  code: string | null;
+}
+
+export function stepFailure(err: unknown): StepFailure | null {
+  if (!(err instanceof ActivityFailure) && !(err instanceof ApplicationFailure)) return null;
+  // Ordinary activities fail with an ActivityFailure wrapping the cause; a local activity's
+  // failure may arrive as the ApplicationFailure itself.
+  const cause = err instanceof ApplicationFailure ? err : err.cause instanceof ApplicationFailure ? err.cause : null;
+  if (cause?.type === UNFIXABLE_FAILURE) {
+    const d = (cause.details?.[0] ?? {}) as Partial<UnfixableDetails>;
+    return { type: cause.type, message: d.message ?? cause.message, code: d.code ?? null };
+  }
+  return { type: cause?.type ?? null, message: cause?.message ?? err.message, code: null };
+}
+
+export const isUnfixable = (f: StepFailure) => f.type === UNFIXABLE_FAILURE;
+
+export interface StepOptions<T> {
+  /** Which failures park the flow; default: UnfixableData only (the rest is the flow's business). */
+  parkOn?: (failure: StepFailure) => boolean;
+  /** What abandoning this step means (shown to support) and does; without it only a retry helps. */
+  abandon?: { meaning: string; run: (decision: StepDecision, step: string) => T | Promise<T> };
+  /** A decision the flow takes on its own (a cancel, a void) that ends the wait like an abandon. */
+  decided?: () => boolean;
+  /** The flow's own bookkeeping around the park (checkout marks the order row). */
+  onPark?: (stuck: StuckStep) => Promise<void> | void;
+  onResume?: (decision: 'retry' | 'abandon') => void;
+}
+
+export interface FlowOptions {
+  flowType: FlowType;
+  /** The flow's state object: its stuckStep/stuckReason follow the park. */
+  state?: StuckFields;
+  /** How to show a FlowStatus while parking and after; default: upsert it. */
+  show?: (status: string) => void;
+}
+
+export type FlowControl = ReturnType<typeof flowControl>;
+
+/** Thrown by an abandon that ends the flow: the flow catches it once and ends the way it says. */
+export class StepAbandoned extends Error {
+  /** A marker rather than `instanceof`, which does not survive the workflow bundle's Error subclassing. */
+  readonly stepAbandoned = true;
+  constructor(
+    readonly step: string,
+    readonly decision: StepDecision,
+  ) {
+    super(`step ${step} abandoned${decision.by ? ` by ${decision.by}` : ''}${decision.reason ? `: ${decision.reason}` : ''}`);
+  }
+}
+
+export const isAbandoned = (err: unknown): err is StepAbandoned => (err as { stepAbandoned?: boolean } | null)?.stepAbandoned === true;
+
+/** Call once, at the start of the workflow function (it registers the signals and the query). */
+export function flowControl(options: FlowOptions) {
+  const parked: StuckStep[] = [];
+  let retries = 0;
+  let abandons = 0;
+  let lastDecision: StepDecision = {};
+  /** The FlowStatus to show once nothing is stuck any more. */
+  let resumeStatus: string | null = null;
+  let summary: string | null = null;
+  const show = options.show ?? ((status: string) => upsertSearchAttributes([{ key: FlowStatus, value: status }]));
+
+  setHandler(retryStepSignal, (d) => {
+    if (parked.length === 0) return log.info('retryStep ignored: nothing is stuck');
+    lastDecision = d ?? {};
+    retries++;
+  });
+  setHandler(abandonStepSignal, (d) => {
+    if (!parked.some((p) => p.abandon !== null)) return log.info('abandonStep ignored: nothing abandonable is stuck');
+    lastDecision = d ?? {};
+    abandons++;
+  });
+  setHandler(stuckQuery, () => parked[0] ?? null);
+
+  const mirror = () => {
+    if (!options.state) return;
+    options.state.stuckStep = parked[0]?.step ?? null;
+    options.state.stuckReason = parked[0]?.reason ?? null;
+  };
+  const writeMemo = (text: string) => {
+    if (patched(SUMMARY_PATCH)) upsertMemo({ summary: text });
+  };
+  const safely = async (what: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      log.warn(`flow alert not ${what}`, { error: String(err) });
+    }
+  };
+
+  async function park<T>(name: string, failure: StepFailure, o: StepOptions<T>): Promise<'retry' | 'abandon'> {
+    const stuck: StuckStep = { step: name, reason: failure.message, code: failure.code, since: new Date().toISOString(), abandon: o.abandon?.meaning ?? null };
+    const first = parked.length === 0;
+    if (first) resumeStatus = workflowInfo().typedSearchAttributes.get(FlowStatus) ?? null;
+    parked.push(stuck);
+    mirror();
+    await o.onPark?.(stuck);
+    const alerting = patched(ALERT_PATCH);
+    const { workflowId } = workflowInfo();
+    if (alerting) {
+      await safely('raised', () => alerts.raiseFlowAlert({ workflowId, flowType: options.flowType, step: name, reason: stuck.reason, code: stuck.code }));
+    }
+    if (first) show('stuck');
+    if (alerting) writeMemo(`Stuck on step ${name}: ${stuck.reason}${stuck.code ? ` (${stuck.code})` : ''}`);
+    log.warn('flow parked as stuck', { step: name, reason: stuck.reason, code: stuck.code });
+
+    const [r0, a0] = [retries, abandons];
+    const decidedElsewhere = () => o.decided?.() === true;
+    await condition(() => retries !== r0 || (stuck.abandon !== null && abandons !== a0) || decidedElsewhere());
+    const decision = decidedElsewhere() || (stuck.abandon !== null && abandons !== a0) ? 'abandon' : 'retry';
+    const resolution = decision === 'retry' ? 'retried' : decidedElsewhere() ? 'decided' : 'abandoned';
+    log.info('stuck step decided', { step: name, resolution, by: lastDecision.by, reason: lastDecision.reason });
+
+    parked.splice(parked.indexOf(stuck), 1);
+    mirror();
+    if (alerting) await safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution }));
+    o.onResume?.(decision);
+    if (alerting && parked.length === 0) {
+      if (resumeStatus !== null) show(resumeStatus);
+      writeMemo(summary ?? `Step ${name} ${resolution} by support`);
+    }
+    return decision;
+  }
+
+  return {
+    /** Runs a step; parks the flow on a failure no retry can fix (see the file's comment). */
+    async step<T>(name: string, fn: () => Promise<T>, o: StepOptions<T> = {}): Promise<T> {
+      if (o.decided && !o.abandon) throw new TypeError(`step ${name}: a decision the flow takes needs an abandon to run`);
+      for (;;) {
+        try {
+          return await fn();
+        } catch (err) {
+          const failure = stepFailure(err);
+          if (!failure || !(o.parkOn ?? isUnfixable)(failure)) throw err;
+          if ((await park(name, failure, o)) === 'retry') continue;
+          return o.abandon!.run(lastDecision, name);
+        }
+      }
+    },
+
+    /**
+     * Shows a FlowStatus (with any other search attributes that go with it) and the summary in the
+     * memo. While a step is stuck, FlowStatus stays `stuck` and this one is shown after.
+     */
+    status(value: string, text?: string, extra: SearchAttributeUpdatePair[] = []): void {
+      if (text !== undefined) summary = text;
+      if (parked.length > 0) {
+        resumeStatus = value;
+        if (extra.length > 0) upsertSearchAttributes(extra);
+        return;
+      }
+      upsertSearchAttributes([{ key: FlowStatus, value }, ...extra] as SearchAttributeUpdatePair[]);
+      if (text !== undefined) writeMemo(text);
+    },
+
+    /** Step options whose abandon throws StepAbandoned, for the flow to end (or skip) as it says. */
+    giveUp<T>(meaning: string): StepOptions<T> {
+      return {
+        abandon: {
+          meaning,
+          run: (decision, step) => {
+            throw new StepAbandoned(step, decision);
+          },
+        },
+      };
+    },
+
+    /** A status older runs never showed: only runs that reach it live show it (replay-safe). */
+    announce(value: string, text?: string): void {
+      if (patched(SUMMARY_PATCH)) this.status(value, text);
+    },
+
+    /** Only the memo summary (for flows that keep FlowStatus themselves, like checkout). */
+    summary(text: string): void {
+      summary = text;
+      if (parked.length === 0) writeMemo(text);
+    },
+
+    /** For flows that also offer retry as an update (checkout's API path). */
+    retry(decision: StepDecision = {}): boolean {
+      if (parked.length === 0) return false;
+      lastDecision = decision;
+      retries++;
+      return true;
+    },
+
+    get stuck(): StuckStep | null {
+      return parked[0] ?? null;
+    },
+  };
+}
