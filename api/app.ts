@@ -8,6 +8,8 @@ import { errorBody, errorHandler, notFoundHandler } from './errors';
 import { mountHealth } from './health';
 import { createMetrics, type Metrics } from './metrics';
 import { openApiDocument } from './openapi';
+import { asyncApiDocument } from './asyncapi/document';
+import { docsRouter } from './docs';
 import { requestLog } from './request-log';
 import { ApiRouter } from './router';
 import { registerRoutes } from './routes';
@@ -41,10 +43,15 @@ export function createApp(deps: ApiDeps, metrics: Metrics = createMetrics()): Ex
 
   mountHealth(app, deps);
   if (deps.config.METRICS_TOKEN) app.get('/metrics', metricsAuth(deps.config.METRICS_TOKEN), metricsHandler(metrics));
-  const openapi = openApiDocument(api.registry);
+  const openapi = openApiDocument(api.registry, { publicUrl: deps.config.PUBLIC_URL });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  const asyncapi = asyncApiDocument({ publicUrl: deps.config.PUBLIC_URL, port: deps.config.PORT });
+  app.get('/asyncapi.json', (_req, res) => {
+    res.json(asyncapi);
+  });
+  app.use(docsRouter());
   app.use(api.router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

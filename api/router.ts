@@ -2,7 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import express, { type Request, type Response, type RequestHandler, type Router } from 'express';
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from 'zod';
 import type { Capability } from '../domain/capabilities';
 import { describeTextViolation, findTextViolation } from '../domain/text';
@@ -12,6 +12,9 @@ import type { ApiDeps } from './deps';
 import { ApiError, errorBody } from './errors';
 import { parseIdempotencyKey, withIdempotency } from './idempotency';
 import type { Metrics } from './metrics';
+import { OPERATION_EXAMPLES } from './openapi-examples';
+import { documentedResponses, type RouteDeclaration } from './openapi-responses';
+import { operationIdFor } from './operation-ids';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -35,7 +38,11 @@ export interface RouteSpec<B extends ZodType, Q extends ZodType, P extends ZodTy
   method: Method;
   /** Express-style path, e.g. `/v1/wallet/topups/:topupId`. */
   path: string;
+  /** One line: the operation's title in /openapi.json and /docs. */
   summary: string;
+  /** Longer prose for the reference, when the summary is not enough. */
+  description?: string;
+  /** The flow it belongs to; each tag is described in api/openapi.ts. Its operationId is in api/operation-ids.ts. */
   tag: string;
   /** The caller needs one of these capabilities; `public` routes (webhooks) authenticate themselves. */
   capability: Capability | Capability[] | 'public';
@@ -45,14 +52,35 @@ export interface RouteSpec<B extends ZodType, Q extends ZodType, P extends ZodTy
   /** Requires an Idempotency-Key header; repeats return the first response. */
   idempotent?: boolean;
   rateLimit?: 'money' | 'orders';
+  /**
+   * What the route answers on success and its own business errors. The statuses every route
+   * shares (400, 401/403, 413/415, 422 for a reused Idempotency-Key, 429…) are added from the
+   * declaration (api/openapi-responses.ts); errors are documented with the shared error body.
+   */
   responses: Record<number, { description: string; schema?: ZodType }>;
   handler(ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>): Promise<RouteResult>;
 }
 
 const EMPTY = z.strictObject({});
-const ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
+
+/** An operation as documented: what the contract test holds the running app to. */
+export interface DocumentedOperation {
+  method: Method;
+  path: string;
+  operationId: string;
+  statuses: number[];
+  declaration: RouteDeclaration;
+}
+
+/** The Idempotency-Key format api/idempotency.ts accepts. */
+const IdempotencyKeyHeader = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{8,128}$/)
+  .describe('8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response')
+  .meta({ example: '5f0c6d1e-8a0b-4c1e-9a53-2d0f4b7e9c11' });
+
+/** Answers that were not given a schema are still JSON; `{}` lets generated clients type them as unknown, not never. */
+const ANY_JSON = {};
 
 /** The text rule (domain/text.ts) for everything a request carries, before any schema sees it. */
 function assertCleanText(input: Record<string, unknown>): void {
@@ -72,6 +100,8 @@ function openApiPath(path: string): string {
 export class ApiRouter {
   readonly router: Router = express.Router();
   readonly registry = new OpenAPIRegistry();
+  /** Every operation registered, in order, with the statuses it is documented to answer with. */
+  readonly operations: DocumentedOperation[] = [];
   private readonly limiters: Record<'money' | 'orders', RateLimitRequestHandler>;
   private readonly auth: RequestHandler;
 
@@ -162,27 +192,63 @@ export class ApiRouter {
   }
 
   private document<B extends ZodType, Q extends ZodType, P extends ZodType>(spec: RouteSpec<B, Q, P>): void {
-    const responses: Record<string, { description: string; content?: Record<string, { schema: ZodType }> }> = {};
-    for (const [status, r] of Object.entries(spec.responses)) {
-      responses[status] = r.schema ? { description: r.description, content: { 'application/json': { schema: r.schema } } } : { description: r.description };
+    // Throws for a route missing from api/operation-ids.ts: the API does not start without it.
+    const operationId = operationIdFor(spec.method, spec.path);
+    const examples = OPERATION_EXAMPLES[operationId] ?? {};
+    const documented = documentedResponses(spec);
+    const responses: Record<string, ResponseConfig> = {};
+    for (const [status, r] of documented) {
+      const example = r.error ? r.example : examples.responses?.[status];
+      responses[status] = {
+        description: r.description,
+        ...(spec.idempotent && !r.error ? { headers: REPLAYED_HEADER } : {}),
+        content: { 'application/json': { schema: r.schema ?? ANY_JSON, ...(example === undefined ? {} : { example }) } },
+      };
     }
-    responses.default = { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } };
+    this.operations.push({ method: spec.method, path: spec.path, operationId, statuses: [...documented.keys()], declaration: spec });
     this.registry.registerPath({
       method: spec.method,
       path: openApiPath(spec.path),
+      operationId,
       summary: spec.summary,
+      description: operationDescription(spec),
       tags: [spec.tag],
       security: spec.capability === 'public' ? [] : [{ bearer: [] }],
       'x-capability': spec.capability,
       request: {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
-        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } } } } : {}),
-        ...(spec.idempotent
-          ? { headers: z.object({ 'Idempotency-Key': z.string().min(8).max(128) }) as never }
+        ...(spec.body
+          ? {
+              body: {
+                // A body whose fields are all optional may be left out (run() reads it as {}).
+                required: !spec.body.safeParse({}).success,
+                content: { 'application/json': { schema: spec.body, ...(examples.request === undefined ? {} : { example: examples.request }) } },
+              },
+            }
           : {}),
+        ...(spec.idempotent ? { headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeader }) as never } : {}),
       },
       responses,
     });
   }
+}
+
+const REPLAYED_HEADER = {
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string' as const, enum: ['true'] },
+  },
+};
+
+/** Who may call it, and what the client must send, in words for the reference. */
+function operationDescription(spec: RouteSpec<ZodType, ZodType, ZodType>): string {
+  const who =
+    spec.capability === 'public'
+      ? 'No bearer token: the caller proves itself otherwise (see the summary).'
+      : `Needs ${[spec.capability].flat().map((c) => `\`${c}\``).join(' or ')}.`;
+  const lines = [spec.description, who];
+  if (spec.idempotent) lines.push('Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.');
+  if (spec.rateLimit) lines.push(`Rate-limited per user (${spec.rateLimit}) as well as per address.`);
+  return lines.filter(Boolean).join(' ');
 }

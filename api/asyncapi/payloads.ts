@@ -1,0 +1,148 @@
+/**
+ * JSON Schemas (draft-07, the AsyncAPI default schema format) of every frame on `/v1/ws`, as
+ * api/ws/gateway.ts sends and accepts them. The payloads come from domain/market/feed.ts (the
+ * market view and trades) and activities/market-engine.ts (a user's order and fill events).
+ * test/e2e/asyncapi-frames.test.ts validates every frame of a real trading session against these.
+ */
+
+const Price = { type: 'integer', minimum: 0, maximum: 1000, description: 'paise per contract' } as const;
+const PriceOrNull = { anyOf: [Price, { type: 'null' }] } as const;
+const Quantity = { type: 'integer', minimum: 0 } as const;
+const Side = { type: 'string', enum: ['YES', 'NO'] } as const;
+const Action = { type: 'string', enum: ['BUY', 'SELL'] } as const;
+const FillKind = {
+  type: 'string',
+  enum: ['mint', 'transfer', 'merge'],
+  description: 'mint: a YES buyer and a NO buyer create a pair; transfer: a contract changes hands; merge: a YES and a NO seller destroy a pair',
+} as const;
+const MarketId = { type: 'string', pattern: '^mk_[a-z0-9]{8,40}$', examples: ['mk_4b227777d4dd1fc61c6f'] } as const;
+const Seq = { type: 'integer', minimum: 1 } as const;
+
+const strict = <P extends Record<string, unknown>>(properties: P, description?: string) => ({
+  type: 'object',
+  ...(description ? { description } : {}),
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+}) as const;
+
+export const Level = strict({ price: Price, quantity: { type: 'integer', minimum: 1 }, orders: { type: 'integer', minimum: 1 } }, 'One price level, in YES terms');
+
+export const MarketView = strict(
+  {
+    marketId: MarketId,
+    version: { type: 'integer', minimum: 0, description: 'the engine batch this view reflects; a newer one supersedes it' },
+    bids: { type: 'array', maxItems: 10, items: Level, description: 'YES bids (buy YES + sell NO), best (highest) first' },
+    asks: { type: 'array', maxItems: 10, items: Level, description: 'YES asks (sell YES + buy NO), best (lowest) first' },
+    bestBid: PriceOrNull,
+    bestAsk: PriceOrNull,
+    yes: strict({ buy: PriceOrNull, sell: PriceOrNull }, 'what YES costs to buy now, and fetches when sold'),
+    no: strict({ buy: PriceOrNull, sell: PriceOrNull }, 'the same for NO (1000 − the YES price)'),
+    lastPrice: PriceOrNull,
+    volume: { type: 'integer', minimum: 0, description: 'contracts traded so far' },
+  },
+  'The book in YES terms plus the last trade',
+);
+
+export const Trade = strict({ yesPrice: Price, quantity: { type: 'integer', minimum: 1 }, kind: FillKind, takerSide: Side, takerAction: Action });
+
+// ---- client → server
+
+export const SubscribeOp = strict({ op: { const: 'subscribe' }, market: MarketId }, 'Watch a market: a snapshot, then its updates');
+export const UnsubscribeOp = strict({ op: { const: 'unsubscribe' }, market: { type: 'string', maxLength: 64 } }, 'Stop watching a market');
+export const AuthOp = strict(
+  { op: { const: 'auth' }, token: { type: 'string', minLength: 10, maxLength: 4096 } },
+  'Authenticate (or re-authenticate before expiry) with an access token; your own order events follow',
+);
+
+// ---- server → client
+
+export const Snapshot = strict(
+  {
+    type: { const: 'snapshot' },
+    market: MarketId,
+    seq: { const: 1, description: 'always 1: the first message of a subscription' },
+    status: { type: 'string', enum: ['scheduled', 'open', 'closed', 'resolved', 'settled', 'voided'] },
+    view: MarketView,
+  },
+  'The committed book when the subscription starts',
+);
+
+export const Update = strict(
+  {
+    type: { const: 'update' },
+    market: MarketId,
+    seq: { type: 'integer', minimum: 2, description: 'the previous message of this subscription + 1: a gap means a lost message, so resubscribe' },
+    view: MarketView,
+    trades: { type: 'array', maxItems: 50, items: Trade, description: 'trades since the previous update (the latest 50)' },
+    publishedAt: { type: 'integer', description: 'when the engine published it, ms since the epoch' },
+  },
+  'A newer view of the market (at most 10 a second; intermediate states may be skipped, never reordered)',
+);
+
+export const Authenticated = strict(
+  { type: { const: 'authenticated' }, userId: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time', description: 'when the token expires: send a fresh one before' } },
+  'The token was accepted; your order events follow until expiresAt',
+);
+
+/** The codes the gateway itself sends; a refused token carries the token check's own code (token_revoked…). */
+export const ERROR_CODES = ['bad_message', 'invalid_text', 'market_not_found', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'internal_error'] as const;
+
+export const ErrorFrame = {
+  type: 'object',
+  description:
+    'Something the client sent was refused, or private delivery stopped. bad_message: not a known op; invalid_text: a string breaks the text rule; ' +
+    'market_not_found (with `market`); invalid_token, token_revoked… (the token check’s code) or forbidden: the auth op was refused; ' +
+    'token_expired: the token ran out (sent when it does, or for an expired token), send a fresh one; internal_error: retry. The socket stays open.',
+  properties: {
+    type: { const: 'error' },
+    code: { type: 'string', pattern: '^[a-z_]+$', examples: [...ERROR_CODES], description: 'branch on this; a code not listed here is a refused token' },
+    message: { type: 'string' },
+    market: { type: 'string', description: 'the market the error is about (market_not_found)' },
+  },
+  required: ['type', 'code', 'message'],
+  additionalProperties: false,
+} as const;
+
+const OrderEvent = strict(
+  {
+    orderId: { type: 'string', pattern: '^mo_[a-f0-9]{32}$' },
+    status: { type: 'string', enum: ['accepted', 'open', 'filled', 'cancelled', 'expired', 'rejected'] },
+    side: Side,
+    action: Action,
+    quantity: { type: 'integer', minimum: 1 },
+    filledQty: Quantity,
+    remaining: Quantity,
+    cancelledQty: Quantity,
+    rejectReason: { type: ['string', 'null'], description: 'why the engine refused it (slippage, fok_unfillable…)' },
+    currentPrice: { ...PriceOrNull, description: 'for slippage and fok_unfillable: the best price on offer now (own side terms)' },
+  },
+  'Your order as the engine left it after this batch',
+);
+
+const FillEvent = strict(
+  {
+    orderId: { type: 'string', pattern: '^mo_[a-f0-9]{32}$' },
+    role: { type: 'string', enum: ['taker', 'maker'] },
+    side: Side,
+    action: Action,
+    price: { ...Price, description: 'execution price in your order’s own side terms' },
+    yesPrice: Price,
+    quantity: { type: 'integer', minimum: 1 },
+    kind: FillKind,
+    fee: { type: 'integer', minimum: 0, description: 'paise' },
+  },
+  'A fill of one of your orders',
+);
+
+export const OrderEvents = strict(
+  {
+    type: { const: 'orders' },
+    marketId: MarketId,
+    version: { type: 'integer', minimum: 0, description: 'the engine batch (matches the market view’s version)' },
+    orders: { type: 'array', items: OrderEvent },
+    fills: { type: 'array', items: FillEvent },
+    seq: { ...Seq, description: 'per connection, across markets: 1, 2, 3… with no gaps while authenticated' },
+  },
+  'Your own orders and fills of one engine batch (authenticated connections only)',
+);

@@ -1,0 +1,93 @@
+/**
+ * Examples shown in /openapi.json and /docs, by operationId: a request body for every operation
+ * that takes one, and the success body where the route declares its schema. The route's own zod
+ * schemas check every example (test/unit/operation-ids.test.ts), so none can drift from what the
+ * API accepts and answers.
+ */
+export interface OperationExamples {
+  request?: unknown;
+  responses?: Record<number, unknown>;
+}
+
+const topup = {
+  topupId: 'tu_8f14e45fceea167a5a36dedd',
+  workflowId: 'topup-tu_8f14e45fceea167a5a36dedd',
+  status: 'pending',
+  amount: 50_000,
+  paymentMethod: 'pm_ok',
+  failureCode: null,
+  failureMessage: null,
+};
+
+export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
+  // wallet
+  getWallet: { responses: { 200: { userId: 'usr_asha', currency: 'INR', balance: 50_000, held: 5_500, available: 44_500 } } },
+  createTopup: { request: { amount: 50_000, paymentMethod: 'pm_ok' }, responses: { 202: topup } },
+  getTopup: { responses: { 200: { ...topup, status: 'succeeded' } } },
+
+  // checkout
+  checkoutCart: { request: { lines: [{ productId: 'milk-1l', quantity: 2, unitPrice: 6_800 }], paymentMethod: 'pm_ok' } },
+  cancelOrder: { request: { reason: 'Ordered by mistake' } },
+  returnOrder: { request: { reason: 'Packet arrived torn' } },
+  refundOrder: { request: { amount: 6_800, reason: 'One packet missing from the delivery' } },
+  retryOrderStep: { request: { reason: 'The payout bank is back' } },
+
+  // sellers
+  registerSeller: { request: { sellerId: 'dairy-fresh', name: 'Dairy Fresh', commissionBps: 1_250, bankAccountRef: 'HDFC-0001234567' } },
+  createReferral: { request: { buyerId: 'usr_asha', referrerId: 'usr_ravi', rateBps: 200 } },
+  createSellerProduct: { request: { productId: 'milk-1l', name: 'Toned milk, 1 l', price: 6_800, stock: 500 } },
+  updateProduct: { request: { price: 7_000, addStock: 100 } },
+
+  // markets
+  createMarket: {
+    request: {
+      question: 'Will India win the toss?',
+      opensAt: '2030-01-26T09:00:00+05:30',
+      closesAt: '2030-01-26T09:25:00+05:30',
+      feeBps: 200,
+      disputeWindowSeconds: 0,
+      resolutionDeadlineSeconds: 3_600,
+    },
+  },
+  placeMarketOrder: {
+    request: { clientOrderId: 'app-7f3a-0001', side: 'YES', action: 'BUY', price: 550, quantity: 10, tif: 'GTC', seenPrice: 550, slippageBps: 500 },
+    responses: { 202: { orderId: 'mo_9e107d9d372bb6826bd81d3542a419d6', seq: 42, status: 'accepted', replayed: false } },
+  },
+  closeMarket: { request: {} },
+  resolveMarket: { request: { outcome: 'YES', source: 'Official match scorecard' } },
+  voidMarket: { request: { reason: 'Match abandoned without a ball bowled' } },
+
+  // webhooks
+  receivePaymentWebhook: {
+    request: { id: 'evt_3b5d5c3712955042212316173ccf37be', type: 'payment.succeeded', paymentId: 'pay_7d793037a0760186574b0282', amount: 50_000 },
+    responses: { 200: { received: true, matched: true, duplicate: false } },
+  },
+
+  // subscriptions
+  createSubscription: {
+    request: {
+      productId: 'milk-500ml',
+      quantity: 2,
+      recurrence: { kind: 'days_of_week', days: [1, 2, 3, 4, 5, 6] },
+      startDate: '2030-01-06',
+      timezone: 'Asia/Kolkata',
+      region: 'default',
+      paymentMethod: 'pm_ok',
+    },
+  },
+  pauseSubscription: { request: { from: '2030-02-10', to: '2030-02-17', reason: 'vacation' } },
+  resumeSubscription: { request: { from: '2030-02-14' } },
+  skipSubscriptionDeliveries: { request: { from: '2030-03-01', to: '2030-03-02', reason: 'special_request' } },
+  addExtraDelivery: { request: { date: '2030-03-08', quantity: 4, reason: 'special_request' } },
+  changeSubscriptionQuantity: { request: { from: '2030-03-10', to: '2030-03-20', quantity: 1 } },
+  cancelSubscription: { request: { from: '2030-04-01', reason: 'moving city' } },
+  updateSubscriptionPaymentMethod: { request: { paymentMethod: 'pm_ok' } },
+  createSubscribableProduct: {
+    request: { productId: 'milk-500ml', sellerId: 'dairy-fresh', name: 'Toned milk, 500 ml', unitPrice: 3_400, unit: '500 ml', stock: 0 },
+  },
+  declareRegionHoliday: { request: { region: 'default', date: '2030-01-26', reason: 'holiday' } },
+
+  // ops
+  retryFlowStep: { request: { reason: 'The payment provider is reachable again' } },
+  abandonFlowStep: { request: { reason: 'Refunded by hand at the bank' } },
+};

@@ -1,0 +1,88 @@
+/**
+ * The OpenAPI operationId of every route, keyed by `"<method> <express path>"`. Generated clients
+ * name their functions after these (`client.placeMarketOrder(…)`), so an id is a public name:
+ * verb + noun, and never renamed once shipped. A route without an entry stops the API at start-up
+ * (api/router.ts) and fails test/unit/operation-ids.test.ts.
+ */
+export const OPERATION_IDS: Readonly<Record<string, string>> = {
+  // health (api/health.ts, documented in api/openapi.ts)
+  'get /healthz': 'getHealth',
+  'get /readyz': 'getReadiness',
+
+  // wallet
+  'get /v1/wallet': 'getWallet',
+  'get /v1/wallet/ledger': 'listWalletLedger',
+  'post /v1/wallet/topups': 'createTopup',
+  'get /v1/wallet/topups/:topupId': 'getTopup',
+
+  // checkout
+  'post /v1/checkout': 'checkoutCart',
+  'get /v1/orders': 'listOrders',
+  'get /v1/orders/:orderId': 'getOrder',
+  'post /v1/orders/:orderId/cancel': 'cancelOrder',
+  'post /v1/orders/:orderId/return': 'returnOrder',
+  'post /v1/orders/:orderId/dispatch': 'dispatchOrder',
+  'post /v1/orders/:orderId/delivered': 'markOrderDelivered',
+  'post /v1/orders/:orderId/refund': 'refundOrder',
+  'post /v1/orders/:orderId/retry': 'retryOrderStep',
+
+  // sellers
+  'post /v1/sellers': 'registerSeller',
+  'post /v1/referrals': 'createReferral',
+  'post /v1/sellers/:sellerId/products': 'createSellerProduct',
+  'get /v1/sellers/:sellerId/products': 'listSellerProducts',
+  'patch /v1/products/:productId': 'updateProduct',
+  'get /v1/sellers/:sellerId/balance': 'getSellerBalance',
+  'post /v1/sellers/:sellerId/payouts': 'createPayout',
+  'get /v1/sellers/:sellerId/payouts': 'listSellerPayouts',
+  'get /v1/payouts/:payoutId': 'getPayout',
+
+  // markets
+  'post /v1/markets': 'createMarket',
+  'get /v1/markets': 'listMarkets',
+  'get /v1/markets/:marketId': 'getMarket',
+  'post /v1/markets/:marketId/orders': 'placeMarketOrder',
+  'get /v1/markets/:marketId/orders': 'listMarketOrders',
+  'post /v1/markets/:marketId/orders/:orderId/cancel': 'cancelMarketOrder',
+  'get /v1/markets/:marketId/orders/:orderId': 'getMarketOrder',
+  'get /v1/markets/:marketId/positions': 'getMarketPositions',
+  'post /v1/markets/:marketId/close': 'closeMarket',
+  'post /v1/markets/:marketId/resolve': 'resolveMarket',
+  'post /v1/markets/:marketId/void': 'voidMarket',
+
+  // webhooks
+  'post /v1/webhooks/psp': 'receivePaymentWebhook',
+
+  // subscriptions
+  'post /v1/subscriptions': 'createSubscription',
+  'get /v1/subscriptions': 'listSubscriptions',
+  'get /v1/subscriptions/:subscriptionId': 'getSubscription',
+  'post /v1/subscriptions/:subscriptionId/pause': 'pauseSubscription',
+  'post /v1/subscriptions/:subscriptionId/resume': 'resumeSubscription',
+  'post /v1/subscriptions/:subscriptionId/skip': 'skipSubscriptionDeliveries',
+  'post /v1/subscriptions/:subscriptionId/extra': 'addExtraDelivery',
+  'post /v1/subscriptions/:subscriptionId/quantity': 'changeSubscriptionQuantity',
+  'post /v1/subscriptions/:subscriptionId/cancel': 'cancelSubscription',
+  'post /v1/subscriptions/:subscriptionId/payment-method': 'updateSubscriptionPaymentMethod',
+  'get /v1/subscriptions/:subscriptionId/deliveries': 'listSubscriptionDeliveries',
+  'get /v1/subscriptions/:subscriptionId/explain': 'explainSubscriptionDelivery',
+  'get /v1/subscriptions/:subscriptionId/renewals': 'listSubscriptionRenewals',
+  'post /v1/admin/products': 'createSubscribableProduct',
+  'post /v1/admin/subscriptions/holidays': 'declareRegionHoliday',
+
+  // ops
+  'get /v1/ops/alerts': 'listOpsAlerts',
+  'post /v1/ops/flows/:workflowId/retry': 'retryFlowStep',
+  'post /v1/ops/flows/:workflowId/abandon': 'abandonFlowStep',
+};
+
+export const operationKey = (method: string, path: string) => `${method} ${path}`;
+
+/** The route's operationId; a route nobody named is a programming error, caught before serving. */
+export function operationIdFor(method: string, path: string): string {
+  const id = OPERATION_IDS[operationKey(method, path)];
+  if (!id) {
+    throw new Error(`No operationId for "${operationKey(method, path)}": add it to api/operation-ids.ts (verb + noun, e.g. 'getWallet')`);
+  }
+  return id;
+}

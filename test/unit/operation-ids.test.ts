@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { declaredRoutes } from '../../api/api-documents';
+import { OPERATION_EXAMPLES } from '../../api/openapi-examples';
+import { TAG_DESCRIPTIONS } from '../../api/openapi';
+import { OPERATION_IDS, operationIdFor, operationKey } from '../../api/operation-ids';
+import { loadConfig } from '../../app/config';
+
+const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+const api = declaredRoutes(config);
+/** Answered outside api.route (api/health.ts) and documented by api/openapi.ts. */
+const OUTSIDE_ROUTER = ['get /healthz', 'get /readyz'];
+
+test('every route the app registers has an operationId (else the router would not have started)', () => {
+  expect(api.operations.length).toBeGreaterThan(40);
+  for (const op of api.operations) expect([op.path, op.operationId]).toEqual([op.path, OPERATION_IDS[operationKey(op.method, op.path)]]);
+});
+
+test('a route missing from api/operation-ids.ts stops start-up with a message saying where to add it', () => {
+  const fresh = declaredRoutes(config);
+  const unnamed = () =>
+    fresh.route({
+      method: 'get',
+      path: '/v1/not-named-anywhere',
+      summary: 'x',
+      tag: 'wallet',
+      capability: 'wallet:read',
+      responses: { 200: { description: 'x' } },
+      handler: async () => ({ status: 200, body: {} }),
+    });
+  expect(unnamed).toThrow('No operationId for "get /v1/not-named-anywhere": add it to api/operation-ids.ts');
+  expect(() => operationIdFor('delete', '/v1/wallet')).toThrow(/api\/operation-ids\.ts/);
+});
+
+test('operationIds are unique camelCase verb + noun, and no entry outlives its route', () => {
+  const ids = Object.values(OPERATION_IDS);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const id of ids) expect([id, /^[a-z]+(?:[A-Z][a-z]+)+$/.test(id)]).toEqual([id, true]);
+  const registered = new Set([...api.operations.map((op) => operationKey(op.method, op.path)), ...OUTSIDE_ROUTER]);
+  expect(Object.keys(OPERATION_IDS).filter((key) => !registered.has(key))).toEqual([]);
+});
+
+test('every tag is described', () => {
+  const tags = new Set(api.operations.map((op) => op.declaration.tag));
+  expect([...tags].filter((tag) => !TAG_DESCRIPTIONS[tag])).toEqual([]);
+});
+
+describe('examples', () => {
+  const byId = new Map(api.operations.map((op) => [op.operationId, op]));
+
+  test('each is for an operation that exists', () => {
+    expect(Object.keys(OPERATION_EXAMPLES).filter((id) => !byId.has(id))).toEqual([]);
+  });
+
+  test('every operation that takes a body has a request example, and the route accepts it', () => {
+    for (const op of api.operations) {
+      const body = op.declaration.body;
+      if (!body) continue;
+      const example = OPERATION_EXAMPLES[op.operationId]?.request;
+      expect([op.operationId, example === undefined ? 'missing' : 'present']).toEqual([op.operationId, 'present']);
+      const parsed = body.safeParse(example);
+      expect([op.operationId, parsed.success ? 'ok' : z.prettifyError(parsed.error)]).toEqual([op.operationId, 'ok']);
+    }
+  });
+
+  test('response examples match the schema the route declares for that status', () => {
+    for (const [operationId, examples] of Object.entries(OPERATION_EXAMPLES)) {
+      for (const [status, example] of Object.entries(examples.responses ?? {})) {
+        const schema = byId.get(operationId)?.declaration.responses[Number(status)]?.schema;
+        expect([operationId, status, schema ? 'declared' : 'no schema']).toEqual([operationId, status, 'declared']);
+        const parsed = schema!.safeParse(example);
+        expect([operationId, status, parsed.success ? 'ok' : z.prettifyError(parsed.error)]).toEqual([operationId, status, 'ok']);
+      }
+    }
+  });
+});
