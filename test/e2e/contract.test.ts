@@ -89,6 +89,30 @@ describe('every route is in the contract', () => {
   });
 });
 
+describe('the documents are served', () => {
+  test('/docs renders /openapi.json with Redoc served from node_modules, loading nothing from elsewhere', async () => {
+    const page = await fetch(`${api.url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<redoc spec-url="/openapi.json"');
+    expect(html).toContain('<script src="/docs/redoc.standalone.js">');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'; script-src 'self'");
+    const bundle = await fetch(`${api.url}/docs/redoc.standalone.js`);
+    expect([bundle.status, bundle.headers.get('content-type')]).toEqual([200, expect.stringMatching(/javascript/)]);
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(500_000);
+  });
+
+  test('/openapi.json is OpenAPI 3.1 with a server, a licence, a contact and a top-level security requirement', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(doc.info.license.name).toBeTruthy();
+    expect(doc.info.contact.name).toBeTruthy();
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.tags.every((t: { description?: string }) => t.description)).toBe(true);
+  });
+});
+
 describe('what the API answers matches what the contract says', () => {
   const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
   const validators = new Map<string, ValidateFunction>();

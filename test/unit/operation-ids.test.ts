@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { declaredRoutes } from '../../api/api-documents';
+import { buildOpenApiDocument, declaredRoutes } from '../../api/api-documents';
+import { asyncApiDocument } from '../../api/asyncapi/document';
 import { OPERATION_EXAMPLES } from '../../api/openapi-examples';
 import { TAG_DESCRIPTIONS } from '../../api/openapi';
 import { OPERATION_IDS, operationIdFor, operationKey } from '../../api/operation-ids';
@@ -72,4 +73,12 @@ describe('examples', () => {
       }
     }
   });
+});
+
+test('both documents point at PUBLIC_URL when it is set, and at their own origin when not', () => {
+  const withUrl = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_URL: 'https://api.example.in/' });
+  expect(buildOpenApiDocument(withUrl).servers).toEqual([expect.objectContaining({ url: 'https://api.example.in' })]);
+  expect(buildOpenApiDocument(config).servers).toEqual([expect.objectContaining({ url: '/' })]);
+  expect(Object.values(asyncApiDocument({ publicUrl: withUrl.PUBLIC_URL, port: 3000 }).servers)).toEqual([expect.objectContaining({ host: 'api.example.in', protocol: 'wss' })]);
+  expect(Object.values(asyncApiDocument({ port: 3000 }).servers)).toEqual([expect.objectContaining({ host: 'localhost:3000', protocol: 'ws' })]);
 });
