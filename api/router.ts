@@ -49,6 +49,11 @@ export interface RouteSpec<B extends ZodType, Q extends ZodType, P extends ZodTy
   body?: B;
   query?: Q;
   params?: P;
+  /**
+   * Request headers the handler reads itself (e.g. a webhook's signature), for the reference only:
+   * the router does not validate them (Idempotency-Key is added for idempotent routes).
+   */
+  headers?: z.ZodObject;
   /** Requires an Idempotency-Key header; repeats return the first response. */
   idempotent?: boolean;
   rateLimit?: 'money' | 'orders';
@@ -227,7 +232,9 @@ export class ApiRouter {
               },
             }
           : {}),
-        ...(spec.idempotent ? { headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeader }) as never } : {}),
+        ...(spec.idempotent || spec.headers
+          ? { headers: z.object({ ...spec.headers?.shape, ...(spec.idempotent ? { 'Idempotency-Key': IdempotencyKeyHeader } : {}) }) as never }
+          : {}),
       },
       responses,
     });
