@@ -57,7 +57,7 @@ describe('examples', () => {
       const body = op.declaration.body;
       if (!body) continue;
       const example = OPERATION_EXAMPLES[op.operationId]?.request;
-      expect([op.operationId, example === undefined ? 'missing' : 'present']).toEqual([op.operationId, 'present']);
+      expect([op.operationId, example === undefined ? 'missing: add a request example to api/openapi-examples.ts' : 'present']).toEqual([op.operationId, 'present']);
       const parsed = body.safeParse(example);
       expect([op.operationId, parsed.success ? 'ok' : z.prettifyError(parsed.error)]).toEqual([op.operationId, 'ok']);
     }
