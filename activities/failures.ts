@@ -113,14 +113,12 @@ export function classifyFailure(err: unknown, attempt = 1): Classified {
 
 /**
  * The one failure rule for every activity: failures the activity already typed (ApplicationFailure,
- * cancellation) pass as they are, business outcomes get their type, unfixable ones become a
- * non-retryable `UnfixableData` failure (the flow parks as `stuck` on it), and transient ones are
- * rethrown for the retry policy.
+ * cancellation) pass as they are, unfixable ones become a non-retryable `UnfixableData` failure (the
+ * flow parks as `stuck` on it), and everything else is rethrown for the retry policy — business
+ * errors included: an activity that means them as answers says so with `businessFailures`.
  */
 export function toActivityFailure(err: unknown, activity: string, attempt: number): unknown {
   if (err instanceof TemporalFailure) return err;
-  const business = businessFailure(err);
-  if (business) return business;
   const classified = classifyFailure(err, attempt);
   if (classified.kind !== 'unfixable') return err;
   const details = { ...classified.details!, activity };

@@ -15,7 +15,8 @@ export interface FlowAlertRow extends FlowAlert {
   resolution: string | null;
 }
 
-export type FlowAlertResolution = 'retried' | 'abandoned' | 'decided';
+/** retried / abandoned by support, decided by the flow itself (a cancel, a void), or the workflow was cancelled. */
+export type FlowAlertResolution = 'retried' | 'abandoned' | 'decided' | 'cancelled';
 
 /**
  * The alert row must never be the next thing that fails: whatever text the failure carried is

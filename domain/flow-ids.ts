@@ -12,7 +12,7 @@ export const generationWorkflowId = (timezone: string, date: string) => `generat
 /** `Asia/Kolkata` → `asia-kolkata`, as in the nightly Schedule's id. */
 export const timezoneSlug = (timezone: string) => timezone.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
-export const FLOW_TYPES = ['topup', 'subscription', 'checkout', 'payout', 'market', 'holiday', 'generation'] as const;
+export const FLOW_TYPES = ['topup', 'subscription', 'checkout', 'refund', 'payout', 'market', 'holiday', 'generation'] as const;
 export type FlowType = (typeof FLOW_TYPES)[number];
 
 /**
@@ -23,6 +23,8 @@ const FLOW_ID_FORMS: Array<[FlowType, RegExp]> = [
   ['topup', /^topup-tu_[a-z0-9]{8,40}$/],
   ['subscription', /^subscription-sub_[a-z0-9]{8,40}$/],
   ['checkout', /^checkout-ord_[a-f0-9]{24}$/],
+  // A refund after settlement (domain/checkout/status.ts#orderRefundWorkflowId).
+  ['refund', /^refund-rf_[a-f0-9]{24}$/],
   ['payout', /^payout-po_[a-f0-9]{24}$/],
   ['market', /^market-mk_[a-z0-9]{8,40}$/],
   ['holiday', /^holiday-[a-z0-9_-]{1,32}-\d{4}-\d{2}-\d{2}$/],

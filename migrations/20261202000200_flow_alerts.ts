@@ -15,7 +15,7 @@ export async function up(knex: Knex): Promise<void> {
       code        text,
       raised_at   timestamptz NOT NULL DEFAULT now(),
       resolved_at timestamptz,
-      resolution  text CHECK (resolution IN ('retried', 'abandoned', 'decided')),
+      resolution  text CHECK (resolution IN ('retried', 'abandoned', 'decided', 'cancelled')),
       CHECK ((resolved_at IS NULL) = (resolution IS NULL))
     );
     -- A step is parked once at a time: raising it again (an activity retry) is a no-op.

@@ -21,7 +21,7 @@ import { buyerMayCancel, isTerminal, type OrderStatus } from '../domain/checkout
 import { formatRupees } from '../domain/money';
 import { textProblem } from '../domain/text';
 import { CustomerId, FlowStatus, OrderId, SellerId } from './search-attributes';
-import { flowControl, retryStepSignal, stepFailure } from './stuck';
+import { flowControl, isAbandoned, retryStepSignal, stepFailure } from './stuck';
 
 export interface CheckoutInput {
   orderId: string;
@@ -513,15 +513,23 @@ export async function orderRefundWorkflow(input: OrderRefundInput): Promise<{ st
     { key: OrderId, value: input.orderId },
     { key: FlowStatus, value: 'refunding' },
   ]);
+  const flow = flowControl({ flowType: 'refund' });
+  const summary = (status: string) => `Refund ${input.refundId} of ${formatRupees(input.amount)} on order ${input.orderId}: ${status}`;
+  flow.summary(summary('refunding'));
   try {
-    await refunds.refundAfterSettlement(input);
+    // Bad data parks the refund (stuck); abandoning it rejects the refund with nothing moved.
+    await flow.step('refund', () => refunds.refundAfterSettlement(input), flow.giveUp('ends the refund rejected; nothing is refunded'));
   } catch (err) {
+    if (isAbandoned(err)) {
+      flow.status('rejected', summary('rejected (abandoned by support)'));
+      return { status: 'rejected', message: 'abandoned by support: nothing was refunded' };
+    }
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-      upsertSearchAttributes([{ key: FlowStatus, value: 'rejected' }]);
+      flow.status('rejected', summary(`rejected (${err.cause.type ?? 'error'})`));
       return { status: 'rejected', message: err.cause.message };
     }
     throw err;
   }
-  upsertSearchAttributes([{ key: FlowStatus, value: 'refunded' }]);
+  flow.status('refunded', summary('refunded'));
   return { status: 'succeeded' };
 }

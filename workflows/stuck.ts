@@ -15,9 +15,11 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
   defineQuery,
   defineSignal,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -187,7 +189,18 @@ export function flowControl(options: FlowOptions) {
 
     const [r0, a0] = [retries, abandons];
     const decidedElsewhere = () => o.decided?.() === true;
-    await condition(() => retries !== r0 || (stuck.abandon !== null && abandons !== a0) || decidedElsewhere());
+    try {
+      await condition(() => retries !== r0 || (stuck.abandon !== null && abandons !== a0) || decidedElsewhere());
+    } catch (err) {
+      // The workflow itself was cancelled (ops, from the UI): the flow moves on to its own
+      // cancellation handling, and the alert must not stay open behind it.
+      parked.splice(parked.indexOf(stuck), 1);
+      mirror();
+      if (alerting && isCancellation(err)) {
+        await CancellationScope.nonCancellable(() => safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution: 'cancelled' })));
+      }
+      throw err;
+    }
     const decision = decidedElsewhere() || (stuck.abandon !== null && abandons !== a0) ? 'abandon' : 'retry';
     const resolution = decision === 'retry' ? 'retried' : decidedElsewhere() ? 'decided' : 'abandoned';
     log.info('stuck step decided', { step: name, resolution, by: lastDecision.by, reason: lastDecision.reason });

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { KnexTimeoutError } from 'knex';
 import { DatabaseError } from 'pg-protocol';
-import { classifyFailure, safeReason, toActivityFailure, withFailureRules } from '../../activities/failures';
+import { businessFailures, classifyFailure, safeReason, toActivityFailure, withFailureRules } from '../../activities/failures';
 import { InsufficientFundsError } from '../../db/errors';
 import { DateOutOfRangeError } from '../../domain/schedule/local-date';
 import { UNFIXABLE_FAILURE } from '../../domain/flow-ids';
@@ -107,13 +107,16 @@ describe('the failure rule every activity is wrapped in', () => {
     await expect(rejecting(deadlock).recordThing(1)).rejects.toBe(deadlock);
   });
 
-  test('failures the activity already typed pass untouched; business errors get their type', async () => {
+  test('failures the activity already typed pass untouched; business errors stay the activity\'s business', async () => {
     const typed = ApplicationFailure.nonRetryable('no stock', 'OutOfStock');
     await expect(rejecting(typed).recordThing(1)).rejects.toBe(typed);
     const cancelled = new CancelledFailure('cancelled');
     await expect(rejecting(cancelled).recordThing(1)).rejects.toBe(cancelled);
-    const short = toActivityFailure(new InsufficientFundsError('user:u:wallet'), 'chargeWallet', 1);
-    expect(short).toMatchObject({ type: 'InsufficientFunds', nonRetryable: true, details: [{ account: 'user:u:wallet' }] });
+    // Only an activity that opts in (businessFailures) turns an overdraft into an answer.
+    const short = new InsufficientFundsError('user:u:wallet');
+    expect(toActivityFailure(short, 'commitBatch', 1)).toBe(short);
+    const answered = await withFailureRules({ chargeWallet: () => businessFailures(async () => Promise.reject(short)) }).chargeWallet().catch((e: unknown) => e);
+    expect(answered).toMatchObject({ type: 'InsufficientFunds', nonRetryable: true, details: [{ account: 'user:u:wallet' }] });
   });
 
   test('results and arguments go through unchanged', async () => {

@@ -89,7 +89,7 @@ async function decide(h: WorkflowHandle, action: 'retry' | 'abandon', reason = '
 }
 
 /** The alert is closed with how the park ended, and no longer listed as open. */
-async function expectResolved(h: WorkflowHandle, resolution: 'retried' | 'abandoned' | 'decided') {
+async function expectResolved(h: WorkflowHandle, resolution: 'retried' | 'abandoned' | 'decided' | 'cancelled') {
   await eventually(async () => {
     const all = await api.request('GET', '/v1/ops/alerts?open=false&limit=200', { token: support });
     return all.body.alerts.some((a: { flow?: { workflowId: string; resolution: string } }) => a.flow?.workflowId === h.workflowId && a.flow.resolution === resolution);
@@ -232,6 +232,23 @@ test.concurrent('checkout: stock cannot be reserved; after the fix and a retry t
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(2_250);
   expect(await summary(h)).toBe(`Order ${input.orderId} of ₹25.00: completed`);
   await expectResolved(h, 'retried');
+  await expectLedgerInvariants(tdb.db);
+});
+
+test.concurrent('checkout stuck, then the workflow is cancelled from the UI: compensated, and the alert closed', async () => {
+  const sellerId = await seedSeller(tdb.db);
+  const productId = await seedProduct(tdb.db, sellerId, 700, 1);
+  const buyer = uniqueId('b_');
+  await fundWallet(tdb.db, buyer, 700);
+  const input = await placeCheckoutOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }] });
+  const fix = await breakWrites('products', `NEW.id = '${productId}'`);
+  const h = await start('checkoutWorkflow', checkoutWorkflowId(input.orderId), [input]);
+  await expectStuck(h, 'reserve', 'checkout');
+  await fix(); // the release of stock (a no-op: nothing was reserved) must be able to write
+  await h.cancel();
+  expect(await h.result()).toMatchObject({ status: 'cancelled', failureCode: 'workflow_cancelled', stuckStep: null });
+  expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(700);
+  await expectResolved(h, 'cancelled');
   await expectLedgerInvariants(tdb.db);
 });
 
@@ -390,12 +407,12 @@ test.concurrent('nightly generation: a batch cannot insert its deliveries; after
 });
 
 // Histories recorded from every flow before the stuck mechanism existed (a run of each path:
-// top-ups, checkouts incl. stuck-then-cancelled/retried, payouts, markets, holiday, generation,
+// top-ups, checkouts incl. stuck-then-cancelled/retried, a refund after settlement, payouts, markets, holiday, generation,
 // subscriptions with dunning). Running flows replay on the new code: new commands are patched in.
 test('histories recorded before the stuck mechanism replay without non-determinism', async () => {
   const dir = path.join(__dirname, 'histories', 'before-stuck');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
-  expect(files.length).toBeGreaterThanOrEqual(15);
+  expect(files.length).toBeGreaterThanOrEqual(20);
   for (const file of files) {
     const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     const h = temporal.api.history.v1.History.fromObject(history);
