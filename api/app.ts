@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { bodyReadTimeout } from './body-timeout';
+import { parseQueryStrictly } from './query-parser';
 import type { ApiDeps } from './deps';
 import { errorBody, errorHandler, notFoundHandler } from './errors';
 import { mountHealth } from './health';
@@ -19,7 +20,7 @@ export function createApp(deps: ApiDeps, metrics: Metrics = createMetrics()): Ex
   app.disable('x-powered-by');
   // Responses are live state, never revalidated: no point hashing every body for an ETag.
   app.set('etag', false);
-  app.set('query parser', 'simple');
+  app.set('query parser', parseQueryStrictly);
   app.set('trust proxy', deps.config.TRUST_PROXY_HOPS);
 
   app.use(requestLog(deps.logger, { ignore: (url) => url === '/healthz' || url === '/metrics' }));

@@ -1,5 +1,6 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { ApiDeps } from './deps';
+import { ApiError } from './errors';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -10,13 +11,19 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
   ]);
 }
 
+/** Like every other route, the probes take no parameters they do not know (they know none). */
+const noQuery: RequestHandler = (req, _res, next) => {
+  const names = Object.keys(req.query);
+  next(names.length ? new ApiError(400, 'validation_failed', `Unknown query parameter: ${names.join(', ')}`, { unknown: names }) : undefined);
+};
+
 /** /healthz: the process is alive. /readyz: Temporal, Postgres and Redis answer; 503 names what is down. */
 export function mountHealth(router: Router, deps: ApiDeps): void {
-  router.get('/healthz', (_req, res) => {
+  router.get('/healthz', noQuery, (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', noQuery, async (_req, res) => {
     const checks: Record<string, () => Promise<unknown>> = {
       postgres: () => deps.db.raw('SELECT 1'),
       temporal: () => deps.temporal.connection.workflowService.getSystemInfo({}),

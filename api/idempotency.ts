@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/knex';
-import { ApiError } from './errors';
+import { ApiError, errorBody } from './errors';
 
 export interface StoredResponse {
   status: number;
@@ -56,7 +56,7 @@ export async function withIdempotency(
     response = await handle();
   } catch (err) {
     if (err instanceof ApiError && err.status < 500) {
-      response = { status: err.status, body: { error: { code: err.code, message: err.message, details: err.details } } };
+      response = { status: err.status, body: errorBody(err.code, err.message, err.details) };
     } else {
       await db('idempotency_keys').where({ user_id: claim.userId, key: claim.key }).delete();
       throw err;

@@ -35,7 +35,7 @@ function healthDefinitions() {
     status: z.enum(['ready', 'unavailable']),
     checks: z.record(z.string(), z.enum(['up', 'down'])),
   });
-  const common = { tags: ['health'], security: [] };
+  const common = { tags: ['health'], security: [], 'x-capability': 'public' };
   registry.registerPath({
     ...common,
     method: 'get',

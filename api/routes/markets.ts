@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { boundedInstant } from '../instants';
 import { insertMarket, scheduleClose } from '../../db/market-lifecycle';
 import { marketIntake, requestCancel } from '../../db/market-intake';
 import { committedView, getMarket, getOrder, listMarkets, listUserOrders, orderView, userPositions, type MarketRow } from '../../db/market-queries';
@@ -34,8 +35,8 @@ const OrderParams = MarketParams.extend({ orderId: z.string().regex(/^mo_[a-f0-9
 const CreateBody = z
   .strictObject({
     question: z.string().trim().min(5).max(300),
-    opensAt: z.iso.datetime({ offset: true }),
-    closesAt: z.iso.datetime({ offset: true }),
+    opensAt: boundedInstant(),
+    closesAt: boundedInstant(),
     feeBps: z.number().int().min(0).max(1000).default(DEFAULT_FEE_BPS),
     disputeWindowSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
     resolutionDeadlineSeconds: z.number().int().min(1).max(30 * 86_400).default(3_600),
@@ -54,7 +55,7 @@ const OrderBody = z.strictObject({
   slippageBps: z.number().int().min(0).max(10_000).default(DEFAULT_SLIPPAGE_BPS),
 });
 
-const CloseBody = z.strictObject({ at: z.iso.datetime({ offset: true }).optional() });
+const CloseBody = z.strictObject({ at: boundedInstant().optional() });
 const ResolveBody = z.strictObject({ outcome: z.enum(['YES', 'NO']), source: z.string().trim().min(3).max(300) });
 const VoidBody = z.strictObject({ reason: z.string().trim().min(3).max(300) });
 const ListQuery = z.strictObject({

@@ -13,11 +13,13 @@ import type { ApiRouter } from '../router';
 // Not strict: the provider echoes metadata and may add fields, and rejecting its events over
 // that would make it retry them forever. Nothing beyond these fields is read; in particular
 // any workflow id in the metadata is ignored — the flow is found from our own records.
+/** Larger than any payment the sandbox provider takes (paise): a bigger amount is not one of its events. */
+const MAX_PROVIDER_AMOUNT = 1_000_000_000_000;
 const ProviderEvent = z.object({
   id: z.string().regex(/^evt_[A-Za-z0-9]{1,64}$/, 'must be a provider event id (evt_…)'),
   type: z.enum(['payment.succeeded', 'payment.failed']),
   paymentId: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a provider payment id'),
-  amount: z.number().int(),
+  amount: z.number().int().min(1).max(MAX_PROVIDER_AMOUNT),
 });
 const Received = z.object({ received: z.literal(true), matched: z.boolean(), duplicate: z.boolean().optional() });
 

@@ -24,9 +24,16 @@ describe('health, metrics, OpenAPI', () => {
     expect(ready.body.checks).toEqual({ postgres: 'up', temporal: 'up', redis: 'up' });
   });
 
-  test('/metrics serves Prometheus text including request timings', async () => {
-    await api.request('GET', '/v1/wallet', { token: api.token('m1') });
-    const res = await api.request('GET', '/metrics');
+  test('/metrics is not public: without METRICS_TOKEN it is not on the API port at all', async () => {
+    expect((await api.request('GET', '/metrics')).status).toBe(404);
+  });
+
+  test('/metrics serves Prometheus text including request timings, to the metrics token', async () => {
+    const token = 'api-conventions-metrics-token';
+    const withToken = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, env: { METRICS_TOKEN: token } });
+    await withToken.request('GET', '/v1/wallet', { token: withToken.token('m1') });
+    const res = await withToken.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
+    await withToken.close();
     expect(res.status).toBe(200);
     expect(res.body).toContain('mandi_http_request_duration_seconds_bucket');
     expect(res.body).toContain('route="/v1/wallet"');
@@ -35,7 +42,7 @@ describe('health, metrics, OpenAPI', () => {
   test('/openapi.json documents the routes from their zod schemas', async () => {
     const res = await api.request('GET', '/openapi.json');
     expect(res.status).toBe(200);
-    expect(res.body.openapi).toBe('3.0.3');
+    expect(res.body.openapi).toBe('3.1.0');
     const topups = res.body.paths['/v1/wallet/topups'].post;
     expect(topups.requestBody.content['application/json'].schema.properties.amount.type).toBe('integer');
     expect(topups['x-capability']).toBe('wallet:topup');

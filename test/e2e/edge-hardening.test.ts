@@ -94,6 +94,18 @@ describe('one text rule for everything a request carries', () => {
     expect([path.status, path.body.error.code]).toEqual([400, 'invalid_text']);
   });
 
+  test('a badly percent-encoded query value is a 400, not silently read as U+FFFD', async () => {
+    const res = await api.request('GET', '/v1/wallet?userId=fuzz%ED%A0%80', { token: api.token('admin-q', ['admin']) });
+    expect([res.status, res.body.error.code]).toEqual([400, 'malformed_url']);
+    const fine = await api.request('GET', '/v1/wallet/ledger?limit=5&limit=6', { token: token() });
+    expect(fine.status).toBe(400); // a repeated parameter is an array, which the schema refuses
+  });
+
+  test('the probes refuse unknown query parameters like every route', async () => {
+    const res = await api.request('GET', '/healthz?x=1');
+    expect([res.status, res.body.error.code]).toEqual([400, 'validation_failed']);
+  });
+
   test('NUL in an object key is refused too', async () => {
     const res = await api.request('POST', '/v1/wallet/topups', {
       token: token(),

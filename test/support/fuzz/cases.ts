@@ -156,14 +156,18 @@ function bodySites(schema: Schema, path: Path, base: Record<string, unknown>, na
   return sites;
 }
 
-/** The strict objects in a body, each with a valid body reaching it, for the unknown-field case. */
+/**
+ * The strict objects in a body (`additionalProperties: false` in the document), each with a valid
+ * body reaching it, for the unknown-field case. An object documented as open — the provider
+ * webhook, whose sender may add fields — is not one.
+ */
 function objectSites(schema: Schema, path: Path, base: Record<string, unknown>, name: string): Site[] {
   const sites: Site[] = [];
   const variants = variantsOf(schema);
   variants.forEach((variant, i) => {
     const b = variants.length > 1 && path.length ? setIn(base, path, validValue(variant, String(path[path.length - 1]))) : base;
     const here = variants.length > 1 ? `${name}[${variantTag(variant, i)}]` : name;
-    if (variant.properties) sites.push({ path, name: here, schema: variant, base: b });
+    if (variant.properties && variant.additionalProperties === false) sites.push({ path, name: here, schema: variant, base: b });
     if (variant.type === 'array' && variant.items) {
       const itemPath = [...path, 0];
       const withItem = getIn(b, itemPath) === undefined ? setIn(b, itemPath, validValue(variant.items, 'item')) : b;
