@@ -4,6 +4,13 @@
  * schemas check every example (test/unit/operation-ids.test.ts), so none can drift from what the
  * API accepts and answers.
  */
+/**
+ * The instant the examples are written for: rules that depend on the clock (a market closes in the
+ * future, at most 366 days ahead) are checked as of this moment, so the contract does not change
+ * from one day to the next. Move it and the dates below forward together.
+ */
+export const EXAMPLES_AS_OF = '2027-01-01T00:00:00Z';
+
 export interface OperationExamples {
   request?: unknown;
   responses?: Record<number, unknown>;
@@ -42,8 +49,8 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
   createMarket: {
     request: {
       question: 'Will India win the toss?',
-      opensAt: '2030-01-26T09:00:00+05:30',
-      closesAt: '2030-01-26T09:25:00+05:30',
+      opensAt: '2027-01-26T09:00:00+05:30',
+      closesAt: '2027-01-26T09:25:00+05:30',
       feeBps: 200,
       disputeWindowSeconds: 0,
       resolutionDeadlineSeconds: 3_600,
@@ -69,23 +76,23 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
       productId: 'milk-500ml',
       quantity: 2,
       recurrence: { kind: 'days_of_week', days: [1, 2, 3, 4, 5, 6] },
-      startDate: '2030-01-06',
+      startDate: '2027-01-06',
       timezone: 'Asia/Kolkata',
       region: 'default',
       paymentMethod: 'pm_ok',
     },
   },
-  pauseSubscription: { request: { from: '2030-02-10', to: '2030-02-17', reason: 'vacation' } },
-  resumeSubscription: { request: { from: '2030-02-14' } },
-  skipSubscriptionDeliveries: { request: { from: '2030-03-01', to: '2030-03-02', reason: 'special_request' } },
-  addExtraDelivery: { request: { date: '2030-03-08', quantity: 4, reason: 'special_request' } },
-  changeSubscriptionQuantity: { request: { from: '2030-03-10', to: '2030-03-20', quantity: 1 } },
-  cancelSubscription: { request: { from: '2030-04-01', reason: 'moving city' } },
+  pauseSubscription: { request: { from: '2027-02-10', to: '2027-02-17', reason: 'vacation' } },
+  resumeSubscription: { request: { from: '2027-02-14' } },
+  skipSubscriptionDeliveries: { request: { from: '2027-03-01', to: '2027-03-02', reason: 'special_request' } },
+  addExtraDelivery: { request: { date: '2027-03-08', quantity: 4, reason: 'special_request' } },
+  changeSubscriptionQuantity: { request: { from: '2027-03-10', to: '2027-03-20', quantity: 1 } },
+  cancelSubscription: { request: { from: '2027-04-01', reason: 'moving city' } },
   updateSubscriptionPaymentMethod: { request: { paymentMethod: 'pm_ok' } },
   createSubscribableProduct: {
     request: { productId: 'milk-500ml', sellerId: 'dairy-fresh', name: 'Toned milk, 500 ml', unitPrice: 3_400, unit: '500 ml', stock: 0 },
   },
-  declareRegionHoliday: { request: { region: 'default', date: '2030-01-26', reason: 'holiday' } },
+  declareRegionHoliday: { request: { region: 'default', date: '2027-01-26', reason: 'holiday' } },
 
   // ops
   retryFlowStep: { request: { reason: 'The payment provider is reachable again' } },

@@ -36,6 +36,10 @@ function healthDefinitions() {
     checks: z.record(z.string(), z.enum(['up', 'down'])),
   });
   const common = { tags: ['health'], security: [], 'x-capability': 'public' };
+  const refused = {
+    400: { description: 'A query parameter was sent: the probes take none (`validation_failed`)', content: { 'application/json': { schema: ErrorSchema } } },
+    429: { description: 'Too many requests from this client address (`rate_limited`)', content: { 'application/json': { schema: ErrorSchema } } },
+  };
   registry.registerPath({
     ...common,
     method: 'get',
@@ -44,7 +48,7 @@ function healthDefinitions() {
     summary: 'The process is alive',
     responses: {
       200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }), example: { status: 'ok' } } } },
-      429: { description: 'Too many requests from this client address (`rate_limited`)', content: { 'application/json': { schema: ErrorSchema } } },
+      ...refused,
     },
   });
   registry.registerPath({
@@ -55,7 +59,7 @@ function healthDefinitions() {
     summary: 'Temporal, Postgres and Redis answer',
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: Ready, example: { status: 'ready', checks: { postgres: 'up', temporal: 'up', redis: 'up' } } } } },
-      429: { description: 'Too many requests from this client address (`rate_limited`)', content: { 'application/json': { schema: ErrorSchema } } },
+      ...refused,
       503: {
         description: 'Not ready: the body names what is down (also in `error.details.down`)',
         content: {

@@ -1059,6 +1059,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A query parameter was sent: the probes take none (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests from this client address (`rate_limited`) */
             429: {
                 headers: {
@@ -1102,6 +1111,15 @@ export interface operations {
                             [key: string]: "up" | "down";
                         };
                     };
+                };
+            };
+            /** @description A query parameter was sent: the probes take none (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Too many requests from this client address (`rate_limited`) */
@@ -5026,8 +5044,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "question": "Will India win the toss?",
-                 *       "opensAt": "2030-01-26T09:00:00+05:30",
-                 *       "closesAt": "2030-01-26T09:25:00+05:30",
+                 *       "opensAt": "2027-01-26T09:00:00+05:30",
+                 *       "closesAt": "2027-01-26T09:25:00+05:30",
                  *       "feeBps": 200,
                  *       "disputeWindowSeconds": 0,
                  *       "resolutionDeadlineSeconds": 3600
@@ -7089,7 +7107,7 @@ export interface operations {
                  *           6
                  *         ]
                  *       },
-                 *       "startDate": "2030-01-06",
+                 *       "startDate": "2027-01-06",
                  *       "timezone": "Asia/Kolkata",
                  *       "region": "default",
                  *       "paymentMethod": "pm_ok"
@@ -7452,8 +7470,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "from": "2030-02-10",
-                 *       "to": "2030-02-17",
+                 *       "from": "2027-02-10",
+                 *       "to": "2027-02-17",
                  *       "reason": "vacation"
                  *     }
                  */
@@ -7655,7 +7673,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "from": "2030-02-14"
+                 *       "from": "2027-02-14"
                  *     }
                  */
                 "application/json": {
@@ -7840,8 +7858,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "from": "2030-03-01",
-                 *       "to": "2030-03-02",
+                 *       "from": "2027-03-01",
+                 *       "to": "2027-03-02",
                  *       "reason": "special_request"
                  *     }
                  */
@@ -8030,7 +8048,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "date": "2030-03-08",
+                 *       "date": "2027-03-08",
                  *       "quantity": 4,
                  *       "reason": "special_request"
                  *     }
@@ -8220,8 +8238,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "from": "2030-03-10",
-                 *       "to": "2030-03-20",
+                 *       "from": "2027-03-10",
+                 *       "to": "2027-03-20",
                  *       "quantity": 1
                  *     }
                  */
@@ -8411,7 +8429,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "from": "2030-04-01",
+                 *       "from": "2027-04-01",
                  *       "reason": "moving city"
                  *     }
                  */
@@ -9408,7 +9426,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "region": "default",
-                 *       "date": "2030-01-26",
+                 *       "date": "2027-01-26",
                  *       "reason": "holiday"
                  *     }
                  */
