@@ -3,6 +3,7 @@ import { accounts } from '../domain/ledger/accounts';
 import { transfer } from '../domain/ledger/journal';
 import { postJournal } from '../db/ledger';
 import { InsufficientFundsError } from '../db/errors';
+import { recordRenewalPayment } from '../db/subscriptions';
 import type { Tx } from '../db/knex';
 import { subscriptionWorkflowId } from '../domain/flow-ids';
 import type { ScheduleException } from '../domain/schedule';
@@ -162,16 +163,21 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
       });
     },
 
-    /** Charges the payment method with the attempt's key (a retried activity never charges twice). */
+    /**
+     * Charges the payment method with the attempt's key (a retried activity never charges twice),
+     * and records the payment on the renewal so the provider's webhook finds it while it is pending.
+     */
     async chargeRenewalViaProvider(c: RenewalCharge & { paymentMethod: string }): Promise<ProviderPayment> {
       const key = renewalAttemptKey(c.subscriptionId, c.period, c.attempt);
       try {
-        return await payments.createPayment({
+        const payment = await payments.createPayment({
           idempotencyKey: key,
           amount: c.amount,
           paymentMethod: c.paymentMethod,
           metadata: { workflowId: subscriptionWorkflowId(c.subscriptionId), subscriptionId: c.subscriptionId, period: String(c.period) },
         });
+        await recordRenewalPayment(db, { subscriptionId: c.subscriptionId, period: c.period, paymentId: payment.id });
+        return payment;
       } catch (err) {
         if (err instanceof PaymentDeclinedError) {
           await recordAttempt(db, c, 'provider', 'declined', err.code);

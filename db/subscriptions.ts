@@ -88,6 +88,17 @@ export async function insertSubscribableProduct(
   return catalogProduct(row);
 }
 
+/**
+ * Notes the provider payment an unpaid renewal is waiting for, so the provider's webhook finds the
+ * renewal (db/webhooks.ts#findPaymentFlow) before it settles. A paid renewal keeps the payment that paid it.
+ */
+export async function recordRenewalPayment(q: Queryable, r: { subscriptionId: string; period: number; paymentId: string }): Promise<void> {
+  await q('subscription_renewals')
+    .where({ subscription_id: r.subscriptionId, period: r.period })
+    .whereNot({ status: 'paid' })
+    .update({ provider_payment_id: r.paymentId, updated_at: q.fn.now() });
+}
+
 export interface RenewalRow {
   period: number;
   periodStart: string;

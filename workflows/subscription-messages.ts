@@ -14,8 +14,14 @@ import type {
 } from '../domain/subscription';
 import type { StuckFields } from './stuck';
 
-/** The `state` query: the subscription's view, with the step it is stuck on (FlowStatus `stuck`). */
-export type SubscriptionFlowView = Omit<SubscriptionStateView, 'flowStatus'> & { flowStatus: SubscriptionStateView['flowStatus'] | 'stuck' } & StuckFields;
+/**
+ * The `state` query: the subscription's view, with the step it is stuck on (FlowStatus `stuck`) and
+ * what the current period costs (paise; null before the first renewal).
+ */
+export type SubscriptionFlowView = Omit<SubscriptionStateView, 'flowStatus'> & {
+  flowStatus: SubscriptionStateView['flowStatus'] | 'stuck';
+  periodAmount: number | null;
+} & StuckFields;
 
 // Signals: fire-and-forget (CLI, UI, support tools). An invalid one is ignored and noted in the state.
 export const pauseSignal = defineSignal<[PauseRequest]>('pause');

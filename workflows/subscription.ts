@@ -13,9 +13,17 @@ import {
 import type { SubscriptionActivities } from '../activities/subscriptions';
 import {
   addDays,
+  CHANGE_REASONS,
   cutoffInstant,
+  dateBoundsErrors,
+  DEFAULT_REASON,
+  isAllowedReason,
+  isSupportedLocalDate,
+  isValidLocalDate,
   localDateOf,
   nextDeliveries,
+  PAUSE_REASONS,
+  SKIP_REASONS,
   validateExceptionRequest,
   wouldDeliver,
   type ExceptionType,
@@ -33,6 +41,7 @@ import {
   nextSkipBoundary,
   periodEndWithCredit,
   realDelayUntil,
+  renewalCharge,
   renewalInstant,
   resumablePauses,
   simNow,
@@ -66,6 +75,24 @@ const acts = proxyActivities<SubscriptionActivities>({
 const PAYMENT_POLL_MS = 1_000;
 const MAX_NOTIFIED_KEYS = 200;
 
+/**
+ * Renewals priced from the catalog (domain/subscription/pricing.ts#renewalCharge) instead of the
+ * quoted `pricePerPeriod`. Gated: a run that opened its renewal before this charges what it opened.
+ */
+const REPRICING_PATCH = 'renewal-repricing';
+
+/** What a run carries on top of the domain's state: the current period's charge, once re-priced. */
+export interface SubscriptionRunState extends SubscriptionCarriedState {
+  /** Paise charged (or being charged) for the current period; absent: the quoted `pricePerPeriod`. */
+  periodAmount?: number;
+  /** Units the current period's charge paid for (its own, without the previous period's adjustment). */
+  periodUnits?: number;
+}
+
+export interface SubscriptionRunInput extends SubscriptionWorkflowInput {
+  carried?: SubscriptionRunState;
+}
+
 function invalid(codes: string[], message?: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message ?? `invalid request: ${codes.join(', ')}`, 'InvalidRequest', { codes });
 }
@@ -81,11 +108,11 @@ const ABANDONED_ATTEMPT = 'abandoned_by_support';
  * signals (CLI, UI) or validated updates (API); charges each billing period from the wallet or the
  * payment method; continues-as-new after every paid renewal (or when history grows).
  */
-export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionStateView> {
+export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise<SubscriptionStateView> {
   const sub = input.subscription;
   const settings: SubscriptionSettings = { ...DEFAULT_SUBSCRIPTION_SETTINGS, ...input.settings };
   const tz = sub.timezone;
-  const st: SubscriptionCarriedState = input.carried ?? {
+  const st: SubscriptionRunState = input.carried ?? {
     clockAnchor: { realMs: Date.now(), simMs: settings.simStartMs ?? Date.now() },
     quantity: sub.quantity,
     paymentMethod: sub.paymentMethod,
@@ -154,40 +181,66 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   const assertOpen = () => {
     if (st.cancelledFrom !== null) throw invalid(['subscription_cancelled'], `subscription cancelled from ${st.cancelledFrom}`);
   };
-  const validateRange = (type: ExceptionType, from: LocalDate, to: LocalDate | null, quantity?: number | null) => {
+  /** The subscription's life: a change may not begin before its start nor reach past its end. */
+  const life = { startDate: sub.startDate, endDate: sub.endDate };
+  /** A cancel or a resume is bounded by the end only: cancelling before the first delivery is allowed. */
+  const endOnly = { endDate: sub.endDate };
+  const validateRange = (type: ExceptionType, from: LocalDate, to: LocalDate | null, bounds: { startDate?: LocalDate; endDate: LocalDate | null }, quantity?: number | null) => {
     assertOpen();
     const codes: string[] = validateExceptionRequest(
       { type, from, to, quantity: type === 'skip' ? undefined : quantity },
-      { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff },
+      { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff, ...bounds },
     );
     const last = lastDay();
     if (codes.length === 0 && last !== null && from > last) codes.push('after_subscription_end');
     if (codes.length) throw invalid(codes);
   };
-  const validateReason = (reason: string | undefined, allowed: string[]) => {
-    if (reason !== undefined && !allowed.includes(reason)) throw invalid(['invalid_reason'], `reason must be one of ${allowed.join(', ')}`);
+  // The reason lists are the API's (domain/schedule/reasons.ts), so both accept the same requests.
+  const validateReason = (reason: unknown, allowed: readonly string[]) => {
+    if (reason !== undefined && !isAllowedReason(allowed, reason)) throw invalid(['invalid_reason'], `reason must be one of ${allowed.join(', ')}`);
   };
-  const CUSTOMER_PAUSE_REASONS = ['vacation', 'special_request', 'system_pause'];
   const validatePause = (r: PauseRequest) => {
-    validateReason(r.reason, CUSTOMER_PAUSE_REASONS);
-    validateRange('skip', r.from, r.to ?? null);
+    validateReason(r.reason, PAUSE_REASONS);
+    validateRange('skip', r.from, r.to ?? null, life);
   };
   const validateSkip = (r: SkipRequest) => {
-    validateReason(r.reason, ['special_request', 'vacation', 'holiday', 'system_pause']);
-    validateRange('skip', r.from, r.to);
+    validateReason(r.reason, SKIP_REASONS);
+    validateRange('skip', r.from, r.to, life);
   };
-  const validateExtra = (r: ExtraRequest) => validateRange('deliver_extra', r.date, r.date, r.quantity);
-  const validateQuantity = (r: QuantityRequest) => validateRange('change_quantity', r.from, r.to, r.quantity);
+  const validateExtra = (r: ExtraRequest) => {
+    validateReason(r.reason, CHANGE_REASONS);
+    validateRange('deliver_extra', r.date, r.date, life, r.quantity);
+  };
+  const validateQuantity = (r: QuantityRequest) => {
+    validateReason(r.reason, CHANGE_REASONS);
+    validateRange('change_quantity', r.from, r.to, life, r.quantity);
+  };
   const validateResume = (r: ResumeRequest) => {
     assertOpen();
     const from = r.from ?? earliest();
-    const codes: string[] = validateExceptionRequest({ type: 'skip', from, to: null }, { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff });
+    const codes: string[] = validateExceptionRequest({ type: 'skip', from, to: null }, { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff, ...endOnly });
     if (codes.length) throw invalid(codes);
     if (resumablePauses(st.exceptions, from).length === 0) throw invalid(['nothing_to_resume'], `no pause of yours covers ${from} or later`);
   };
   const validateCancel = (r: CancelRequest) => {
     assertOpen();
-    if (r.from !== undefined) validateRange('skip', r.from, null);
+    if (r.from !== undefined) validateRange('skip', r.from, null, endOnly);
+  };
+  /**
+   * An exception a bulk job already wrote to Postgres (a regional holiday) is not a request, but a
+   * hand-sent one may carry any dates: one the timeline cannot compute with would wedge the flow.
+   */
+  const recordedExceptionErrors = (ex: ScheduleException): string[] => {
+    const codes: string[] = [];
+    if (ex.type !== 'skip' && ex.type !== 'deliver_extra' && ex.type !== 'change_quantity') codes.push('invalid_type');
+    if (!isValidLocalDate(ex.from)) codes.push('invalid_from');
+    if (ex.to !== null && !isValidLocalDate(ex.to)) codes.push('invalid_to');
+    if (codes.length) return codes;
+    if (ex.to !== null && ex.to < ex.from) return ['to_before_from'];
+    const far = dateBoundsErrors(ex.from, ex.to, { today: today() });
+    if (far.length) return far;
+    // Left: a date far in the past, outside the calendar the timeline computes in.
+    return isSupportedLocalDate(ex.from) ? [] : ['date_out_of_range'];
   };
   const validatePaymentMethod = (r: PaymentMethodRequest) => {
     if (typeof r?.paymentMethod !== 'string' || !/^pm_[a-z0-9_]{1,40}$/.test(r.paymentMethod)) throw invalid(['invalid_payment_method']);
@@ -256,13 +309,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   };
   const who = (createdBy: string | undefined) => createdBy ?? `customer:${sub.customerId}`;
 
-  const doPause = async (r: PauseRequest) => ({ exceptionId: (await addException('skip', r.from, r.to ?? null, undefined, r.reason ?? 'vacation', who(r.createdBy))).id });
-  const doSkip = async (r: SkipRequest) => ({ exceptionId: (await addException('skip', r.from, r.to, undefined, r.reason ?? 'special_request', who(r.createdBy))).id });
+  const doPause = async (r: PauseRequest) => ({ exceptionId: (await addException('skip', r.from, r.to ?? null, undefined, r.reason ?? DEFAULT_REASON.pause, who(r.createdBy))).id });
+  const doSkip = async (r: SkipRequest) => ({ exceptionId: (await addException('skip', r.from, r.to, undefined, r.reason ?? DEFAULT_REASON.skip, who(r.createdBy))).id });
   const doExtra = async (r: ExtraRequest) => ({
-    exceptionId: (await addException('deliver_extra', r.date, r.date, r.quantity, r.reason ?? 'special_request', who(r.createdBy))).id,
+    exceptionId: (await addException('deliver_extra', r.date, r.date, r.quantity, r.reason ?? DEFAULT_REASON.change, who(r.createdBy))).id,
   });
   const doQuantity = async (r: QuantityRequest) => ({
-    exceptionId: (await addException('change_quantity', r.from, r.to, r.quantity, r.reason ?? 'special_request', who(r.createdBy))).id,
+    exceptionId: (await addException('change_quantity', r.from, r.to, r.quantity, r.reason ?? DEFAULT_REASON.change, who(r.createdBy))).id,
   });
   const doResume = async (r: ResumeRequest) => {
     const from = r.from ?? earliest();
@@ -318,6 +371,11 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return { retried };
   };
 
+  /** Notes an ignored signal for support (the `state` query's `lastRejected`). */
+  const reject = (name: string, codes: string[]) => {
+    lastRejected = { request: name, codes, at: new Date(now()).toISOString() };
+    log.warn('signal rejected', { name, codes });
+  };
   /** Signals run the same validation; an invalid signal changes nothing and is noted for support. */
   const viaSignal =
     <T>(name: string, validate: (r: T) => void, run: (r: T) => Promise<unknown>) =>
@@ -325,9 +383,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       try {
         validate(r ?? ({} as T));
       } catch (err) {
-        const codes = ((err as ApplicationFailure).details?.[0] as { codes?: string[] })?.codes ?? ['invalid'];
-        lastRejected = { request: name, codes, at: new Date(now()).toISOString() };
-        log.warn('signal rejected', { name, codes });
+        reject(name, ((err as ApplicationFailure).details?.[0] as { codes?: string[] })?.codes ?? ['invalid']);
         return;
       }
       try {
@@ -347,6 +403,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(msg.paymentMethodUpdatedSignal, viaSignal('paymentMethodUpdated', validatePaymentMethod, doPaymentMethod));
   setHandler(msg.exceptionAddedSignal, (ex) => {
     if (!ex?.id || st.exceptions.some((e) => e.id === ex.id)) return;
+    // The row the job wrote stays in Postgres; the API refuses such holidays, so only a hand-sent signal gets here.
+    const codes = recordedExceptionErrors(ex);
+    if (codes.length) return reject('exceptionAdded', codes);
     st.exceptions.push(ex);
     changed = true;
   });
@@ -410,7 +469,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   };
   // Stuck beats the status the schedule gives: support reads the step and the reason first.
   setHandler(msg.stateQuery, () => {
-    const v = view();
+    const v = { ...view(), periodAmount: st.period === 0 ? null : periodAmount() };
     const stuck = flow.stuck;
     return stuck
       ? { ...v, flowStatus: 'stuck' as const, why: `Stuck on step ${stuck.step}: ${stuck.reason}`, stuckStep: stuck.step, stuckReason: stuck.reason }
@@ -453,7 +512,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   /** One charge attempt for the current period: wallet first, then the payment method. */
   const attemptCharge = async (attempt: number): Promise<{ paid: true } | { paid: false; error: string }> => {
-    const charge = { subscriptionId: sub.id, customerId: sub.customerId, period: st.period, attempt, amount: sub.pricePerPeriod };
+    const charge = { subscriptionId: sub.id, customerId: sub.customerId, period: st.period, attempt, amount: periodAmount() };
     let wallet;
     try {
       wallet = await flow.step('charge_wallet', () => acts.chargeRenewalFromWallet(charge), failsAttempt);
@@ -539,14 +598,44 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     await syncBilling();
   };
 
+  /** What the current period costs: its re-priced charge, or the quote for a period opened before re-pricing. */
+  const periodAmount = () => st.periodAmount ?? sub.pricePerPeriod;
+
+  /**
+   * The next period's charge under the re-pricing rule (pricing.ts): the units the schedule
+   * delivers in it now, plus what the period before delivers beyond (or short of) what it was
+   * charged for, so a quantity change or an extra made after a charge is billed with the next one.
+   * Null: the quote is charged (a subscription priced before the catalog, or a run that renewed
+   * before re-pricing existed).
+   */
+  const repricedCharge = (start: LocalDate) => {
+    const unitPrice = sub.unitPrice;
+    if (typeof unitPrice !== 'number' || unitPrice <= 0 || !patched(REPRICING_PATCH)) return null;
+    // A period charged before re-pricing paid for the quote: quantity × deliveries per period units.
+    const chargedUnits = st.periodUnits ?? Math.round(sub.pricePerPeriod / unitPrice);
+    const previous = st.period > 0 && st.periodStart !== null ? { start: st.periodStart, chargedUnits } : null;
+    return renewalCharge({ sub: scheduleSub(), exceptions: st.exceptions, unitPrice, billingPeriod: settings.billingPeriod, start, previous });
+  };
+
   /** Starts the next period and makes its first charge attempt. */
   const renew = async () => {
     const next = nextPeriod();
+    const priced = repricedCharge(next.start);
     st.creditedDaysTotal += next.creditedDays;
     st.period += 1;
     st.periodStart = next.start;
     st.periodPaid = false;
-    const renewal = { subscriptionId: sub.id, period: st.period, periodStart: next.start, amount: sub.pricePerPeriod };
+    st.periodAmount = priced ? priced.amount : sub.pricePerPeriod;
+    st.periodUnits = priced ? priced.units : undefined;
+    if (st.periodAmount === 0) {
+      // Nothing to deliver in this period beyond what was already paid for (a skipped period, or a
+      // credit for the last one at least as large): nothing is owed, so there is no renewal row
+      // (its amount must be positive), no charge and no journal; the period counts as paid and the
+      // next renewal prices from it (its units: none, or what this one delivers). A credit larger
+      // than this period's units is not carried further (pricing.ts).
+      return onPaid();
+    }
+    const renewal = { subscriptionId: sub.id, period: st.period, periodStart: next.start, amount: st.periodAmount };
     const opened = await flow.step(
       'open_renewal',
       async () => {

@@ -1,6 +1,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { loadConfig } from '../../app/config';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
+import { FakePaymentProvider, signWebhook, webhookEventId } from '../../infra/fake-payment-provider';
+import type { TestApi } from '../support/api';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, startTestWorker, type TestWorker } from '../support/temporal';
@@ -20,8 +23,9 @@ import {
 
 let tdb: TestDatabase;
 let worker: TestWorker;
+let api: TestApi;
 
-beforeAll(async () => ({ tdb, worker } = await startTestSystem()));
+beforeAll(async () => ({ tdb, worker, api } = await startTestSystem()));
 afterAll(stopTestSystem);
 
 const wallet = async (userId: string) => (await getBalance(tdb.db, accounts.userWallet(userId))).balance;
@@ -168,5 +172,42 @@ test('a worker killed mid-renewal: the next worker finishes it and the customer 
   expect(await tdb.db('fake_provider.payments').where({ idempotency_key: key }).count()).toEqual([{ count: 1 }]);
   expect(await journalsFor(tdb.db, sub.id)).toEqual([key]);
   expect((await getBalance(tdb.db, accounts.platformRevenue)).balance).toBeGreaterThanOrEqual(PRICE);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test.concurrent("a renewal charged through the provider is found by the provider's webhook while it is pending", async () => {
+  // A provider that settles only when the test says so (and, pm_timeout, never sends its own webhook).
+  const payments = new FakePaymentProvider(tdb.db, { settleDelayMs: 600_000 });
+  const slow = await startTestWorker({ db: tdb.db, taskQueue: `${worker.taskQueue}-slow-psp`, payments });
+  const sub = await insertSubscription(tdb.db, { paymentMethod: 'pm_timeout' });
+  const h = await startSubscription(slow, sub, testSettings({ dayMs: 60_000 }));
+  try {
+    // The wallet is empty, so the card is charged; the renewal row names the payment before it settles.
+    const pending = await eventually(async () => {
+      const r = (await renewals(tdb.db, sub.id))[0];
+      return r?.provider_payment_id ? r : null;
+    });
+    expect(pending).toMatchObject({ period: 1, status: 'pending', amount: PRICE });
+    const paymentId = pending.provider_payment_id!;
+
+    // The provider settles it and tells us, signed as it signs its events.
+    await tdb.db('fake_provider.payments').where({ id: paymentId }).update({ settles_at: tdb.db.fn.now() });
+    const { PSP_WEBHOOK_SECRET: secret } = loadConfig({ NODE_ENV: 'test' });
+    const raw = JSON.stringify({ id: webhookEventId(paymentId, 'payment.succeeded'), type: 'payment.succeeded', paymentId, amount: PRICE, metadata: {} });
+    const res = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': signWebhook(raw, secret) } });
+    expect([res.status, res.body]).toEqual([200, { received: true, matched: true, duplicate: false }]);
+    expect(await tdb.db('webhook_events').where({ payment_id: paymentId }).pluck('workflow_id')).toEqual([h.workflowId]);
+
+    await eventually(async () => (await renewals(tdb.db, sub.id))[0].status === 'paid');
+    expect((await renewals(tdb.db, sub.id))[0]).toMatchObject({ paid_via: 'provider', paid_attempt: 1, provider_payment_id: paymentId });
+    // The signal reached the run that was charging (or the next one, had the 1 s poll seen the payment first).
+    const runs = [worker.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId), worker.client.workflow.getHandle(h.workflowId)];
+    const signals = await Promise.all(runs.map(async (r) => ((await r.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'paymentConfirmed').length));
+    expect(signals.some((n) => n === 1)).toBe(true);
+    expect(await journalsFor(tdb.db, sub.id)).toEqual([`subscription-${sub.id}:renewal-1:attempt-1`]);
+  } finally {
+    await stop(h);
+    await slow.shutdown();
+  }
   await expectLedgerInvariants(tdb.db);
 });

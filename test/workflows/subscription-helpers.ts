@@ -1,12 +1,13 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
 import { postJournal } from '../../db/ledger';
 import type { Db } from '../../db/knex';
 import { insertSubscriptionRow } from '../../db/subscriptions';
 import { subscriptionWorkflowId } from '../../domain/flow-ids';
-import { quotePlan, type SubscriptionRecord, type SubscriptionSettings, type SubscriptionStateView, type SubscriptionWorkflowInput } from '../../domain/subscription';
+import { quotePlan, type SubscriptionRecord, type SubscriptionSettings, type SubscriptionWorkflowInput } from '../../domain/subscription';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
+import type { SubscriptionFlowView } from '../../workflows/subscription-messages';
 import { uniqueId, type TestWorker } from '../support/temporal';
 
 /** Subscription clock for tests: it reads 2026-08-01 00:00:01 IST when the workflow starts; one day = `dayMs` real ms. */
@@ -53,7 +54,7 @@ export async function startSubscription(
   sub: SubscriptionRecord,
   settings: Partial<SubscriptionSettings> = testSettings(),
   taskQueue = worker.taskQueue,
-): Promise<WorkflowHandle> {
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const input: SubscriptionWorkflowInput = { subscription: sub, settings };
   return worker.client.workflow.start('subscriptionWorkflow', {
     taskQueue,
@@ -66,14 +67,35 @@ export async function startSubscription(
   });
 }
 
-export const state = (h: WorkflowHandle) => h.query<SubscriptionStateView>('state');
+export const state = (h: WorkflowHandle) => h.query<SubscriptionFlowView>('state');
 
 export async function renewals(db: Db, subscriptionId: string) {
   const rows = await db.raw(
-    `SELECT period, period_start::text AS period_start, status, paid_via, paid_attempt, attempts FROM subscription_renewals WHERE subscription_id = ? ORDER BY period`,
+    `SELECT period, period_start::text AS period_start, amount::int AS amount, status, paid_via, paid_attempt, attempts, provider_payment_id
+       FROM subscription_renewals WHERE subscription_id = ? ORDER BY period`,
     [subscriptionId],
   );
-  return rows.rows as { period: number; period_start: string; status: string; paid_via: string | null; paid_attempt: number | null; attempts: number }[];
+  return rows.rows as {
+    period: number;
+    period_start: string;
+    amount: number;
+    status: string;
+    paid_via: string | null;
+    paid_attempt: number | null;
+    attempts: number;
+    provider_payment_id: string | null;
+  }[];
+}
+
+/** What each journal of the subscription took into platform revenue, by idempotency key. */
+export async function chargedAmounts(db: Db, subscriptionId: string): Promise<Record<string, number>> {
+  const { rows } = await db.raw(
+    `SELECT j.idempotency_key AS key, l.amount::int AS amount
+       FROM journal j JOIN journal_lines l ON l.journal_id = j.id AND l.account_id = ?
+      WHERE j.ref_type = 'subscription' AND j.ref_id = ? ORDER BY j.id`,
+    [accounts.platformRevenue, subscriptionId],
+  );
+  return Object.fromEntries(rows.map((r: { key: string; amount: number }) => [r.key, r.amount]));
 }
 
 export async function journalsFor(db: Db, subscriptionId: string): Promise<string[]> {

@@ -34,7 +34,8 @@ test.concurrent('pause and early resume: the pause ends sooner, the customer is 
   recorded.push(h);
   try {
     // Bad requests are rejected by the validator and write nothing.
-    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-07-20', to: '2026-07-25' }] }))).toEqual(['range_in_past']);
+    // A past range is also before the subscription's start (Aug 2): the past is named first.
+    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-07-20', to: '2026-07-25' }] }))).toEqual(['range_in_past', 'before_subscription_start']);
     expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-06', to: '2026-08-04' }] }))).toContain('to_before_from');
     expect(await updateError(h.executeUpdate('requestResume', { args: [{}] }))).toEqual(['nothing_to_resume']);
     expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
@@ -97,7 +98,7 @@ test.concurrent('signals from the CLI/UI are validated too: an invalid one chang
       const v = await state(h);
       return v.exceptions.length === 2 ? v : null;
     });
-    expect(s.lastRejected).toMatchObject({ request: 'pause', codes: ['range_in_past'] });
+    expect(s.lastRejected).toMatchObject({ request: 'pause', codes: ['range_in_past', 'before_subscription_start'] });
     expect(s.exceptions.map((e) => [e.type, e.reason, e.createdBy])).toEqual([
       ['skip', 'special_request', 'support:asha'],
       ['change_quantity', 'special_request', `customer:${sub.customerId}`],
@@ -142,6 +143,79 @@ test.concurrent('far dates sent as signals (CLI) are rejections support can see,
     const history = await h.fetchHistory();
     const failedTasks = history.events!.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
     expect(failedTasks).toEqual([]);
+  } finally {
+    await stop(h);
+  }
+  await expectLedgerInvariants(tdb.db);
+});
+
+/** Sends `name` as a signal (the CLI's way) and returns the rejection support then sees. */
+async function rejectedSignal(h: WorkflowHandle, name: string, arg: unknown) {
+  await h.signal(name, arg);
+  const s = await eventually(async () => {
+    const v = await state(h);
+    return v.lastRejected?.request === name && v.lastRejected.at !== seen.get(h.workflowId) ? v : null;
+  });
+  seen.set(h.workflowId, s.lastRejected!.at);
+  return s.lastRejected!.codes;
+}
+const seen = new Map<string, string>();
+
+async function failedTasks(h: WorkflowHandle) {
+  const history = await h.fetchHistory();
+  return history.events!.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+}
+
+test.concurrent("changes stay within the subscription's life and reasons come from one list; a cancel may come before the start", async () => {
+  const sub = await insertSubscription(tdb.db, { startDate: '2026-08-10', endDate: '2026-08-20' });
+  await fundWallet(tdb.db, sub.customerId, PRICE);
+  const h = await startSubscription(worker, sub, testSettings({ dayMs: 5_000 }));
+  try {
+    expect(await rejectedSignal(h, 'pause', { from: '2026-08-05', to: '2026-08-06', reason: 'vacation', createdBy: 'support:asha' })).toEqual(['before_subscription_start']);
+    expect(await rejectedSignal(h, 'deliverExtra', { date: '2026-08-21', quantity: 1 })).toEqual(['after_subscription_end']);
+    expect(await rejectedSignal(h, 'changeQuantity', { from: '2026-08-12', to: '2026-08-13', quantity: 2, reason: 'vacation' })).toEqual(['invalid_reason']);
+    expect(await updateError(h.executeUpdate('requestSkip', { args: [{ from: '2026-08-18', to: '2026-08-25' }] }))).toEqual(['after_subscription_end']);
+    expect(await updateError(h.executeUpdate('requestChangeQuantity', { args: [{ from: '2026-08-05', to: '2026-08-12', quantity: 2 }] }))).toEqual(['before_subscription_start']);
+    expect(await updateError(h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'holiday' }] }))).toEqual(['invalid_reason']);
+    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-12', to: null, reason: 'payment_failure' }] }))).toEqual(['invalid_reason']);
+    expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
+
+    // The same lists accept what the API accepts.
+    await h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'special_request' }] });
+    await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-12', to: '2026-08-12', reason: 'holiday' }] });
+    // Cancelling before the first delivery is allowed: only the end bounds a cancel.
+    const cancelled = (await h.executeUpdate('requestCancel', { args: [{ from: '2026-08-05' }] })) as { cancelledFrom: string };
+    expect(cancelled.cancelledFrom).toBe('2026-08-05');
+    expect(await h.result()).toMatchObject({ flowStatus: 'cancelled', cancelledFrom: '2026-08-05' });
+    expect(await failedTasks(h)).toEqual([]);
+  } finally {
+    await stop(h);
+  }
+  await expectLedgerInvariants(tdb.db);
+});
+
+test.concurrent('an exceptionAdded with dates the timeline cannot use is ignored and shown to support; the flow stays healthy', async () => {
+  const sub = await insertSubscription(tdb.db);
+  await fundWallet(tdb.db, sub.customerId, PRICE);
+  const h = await startSubscription(worker, sub, testSettings({ dayMs: 5_000 }));
+  const holiday = (date: string) => ({ id: `H-${date}`, type: 'skip', from: date, to: date, reason: 'holiday', createdBy: 'system:holiday', createdAt: '2026-08-01T00:00:00.000Z' });
+  try {
+    expect(await rejectedSignal(h, 'exceptionAdded', holiday('9999-12-31'))).toEqual(['too_far_ahead']);
+    expect(await rejectedSignal(h, 'exceptionAdded', holiday('1900-01-01'))).toEqual(['date_out_of_range']);
+    expect(await rejectedSignal(h, 'exceptionAdded', holiday('2026-02-30'))).toEqual(['invalid_from', 'invalid_to']);
+    expect(await rejectedSignal(h, 'exceptionAdded', { ...holiday('2026-08-06'), to: '2026-08-05' })).toEqual(['to_before_from']);
+    // A real holiday still lands, and the flow answers and takes changes as before.
+    await h.signal('exceptionAdded', holiday('2026-08-05'));
+    const s = await eventually(async () => {
+      const v = await state(h);
+      return v.exceptions.length === 1 ? v : null;
+    });
+    expect(s.exceptions[0]).toMatchObject({ id: 'H-2026-08-05', from: '2026-08-05' });
+    expect(['active', 'paused']).toContain(s.flowStatus);
+    const next = await h.query<{ date: string }[], [number, string]>('nextDeliveries', 4, '2026-08-03');
+    expect(next.map((d) => d.date)).toEqual(['2026-08-03', '2026-08-04', '2026-08-06', '2026-08-07']);
+    expect(((await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-07', to: '2026-08-07' }] })) as { exceptionId: string }).exceptionId).toBe('E1');
+    expect(await failedTasks(h)).toEqual([]);
   } finally {
     await stop(h);
   }
