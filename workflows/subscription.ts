@@ -8,6 +8,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SubscriptionActivities } from '../activities/subscriptions';
@@ -524,9 +525,14 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     const paymentMethod = st.paymentMethod;
     try {
       let payment = await flow.step('charge_provider', () => acts.chargeRenewalViaProvider({ ...charge, paymentMethod }), failsAttempt);
+      let polledSinceConfirmation = false;
       while (payment.status === 'processing') {
         const id = payment.id;
-        await condition(() => confirmedPayments.has(id), PAYMENT_POLL_MS);
+        // A webhook can confirm a payment the provider still reports as processing: poll at once
+        // the first time, then at the usual pace rather than in a tight loop.
+        if (polledSinceConfirmation && patched('paced-poll-after-confirmation')) await sleep(PAYMENT_POLL_MS);
+        else await condition(() => confirmedPayments.has(id), PAYMENT_POLL_MS);
+        polledSinceConfirmation = confirmedPayments.has(id);
         payment = await flow.step('poll_payment', () => acts.getRenewalPayment(id), failsAttempt);
       }
       if (payment.status === 'failed') return { paid: false, error: 'payment_failed' };

@@ -11,6 +11,7 @@ import {
   MAX_SUPPORTED_DATE,
   MIN_SUPPORTED_DATE,
   PAUSE_REASONS,
+  MAX_DELIVERY_QUANTITY,
   SKIP_REASONS,
   addDays,
   daysAhead,
@@ -54,7 +55,7 @@ import type { ApiRouter, RouteContext } from '../router';
 /** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
 const DATE = z.string().refine(isValidLocalDate, 'must be a date YYYY-MM-DD');
 const PAYMENT_METHOD = z.string().regex(/^pm_[a-z0-9_]{1,40}$/, 'must be a payment-method token such as pm_ok');
-const QTY = z.number().int().min(1).max(100);
+const QTY = z.number().int().min(1).max(MAX_DELIVERY_QUANTITY);
 const ChangeReason = { reason: z.enum(CHANGE_REASONS).optional() };
 const CatalogId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 

@@ -47,6 +47,7 @@ export { exceptionCovers, describeException } from './exceptions';
 export { wouldDeliver, compileSchedule, describeRule, type CompiledSchedule } from './decide';
 export { nextDeliveries, deliveriesBetween, pausedDaysIn, NEXT_DELIVERIES_HORIZON_DAYS } from './queries';
 export {
+  MAX_DELIVERY_QUANTITY,
   validateExceptionRequest,
   type ExceptionRequest,
   type ExceptionRequestContext,

@@ -6,6 +6,10 @@ import { isValidLocalDate } from './local-date';
 import { cutoffInstant, DEFAULT_CUTOFF, DEFAULT_TIMEZONE } from './timezone';
 import { dateBoundsErrors, daysAhead, type DateBoundsError } from './bounds';
 
+
+/** The most units one delivery may carry, on every path (API and signals): it bounds what a renewal can charge. */
+export const MAX_DELIVERY_QUANTITY = 100;
+
 export interface ExceptionRequest {
   type: ExceptionType;
   from: LocalDate;
@@ -42,6 +46,7 @@ export type ExceptionRequestError =
   | 'quantity_required'
   | 'quantity_not_positive'
   | 'quantity_not_integer'
+  | 'quantity_too_large'
   | 'quantity_not_allowed'
   | DateBoundsError;
 
@@ -59,7 +64,7 @@ export type ExceptionRequestError =
  *   'before_subscription_start' / 'after_subscription_end': outside the subscription's life, when
  *   the context gives startDate / endDate (see dateBoundsErrors). Listed after the codes above.
  * - 'quantity_required': extra/change without quantity; 'quantity_not_positive' (≤ 0) and
- *   'quantity_not_integer' for a bad quantity; 'quantity_not_allowed': a skip with a quantity.
+ *   'quantity_not_integer' for a bad quantity; 'quantity_too_large' above MAX_DELIVERY_QUANTITY; 'quantity_not_allowed': a skip with a quantity.
  *
  * Never throws for a request, however far its dates (only for a malformed `ctx.today`), so a
  * workflow's signal handler can turn any bad request into a rejection instead of a failed task.
@@ -91,6 +96,7 @@ export function validateExceptionRequest(req: ExceptionRequest, ctx: ExceptionRe
     if (q === undefined || q === null) errors.push('quantity_required');
     else if (typeof q !== 'number' || Number.isNaN(q) || q <= 0) errors.push('quantity_not_positive');
     else if (!Number.isInteger(q)) errors.push('quantity_not_integer');
+    else if (q > MAX_DELIVERY_QUANTITY) errors.push('quantity_too_large');
   } else if (typeOk && q !== undefined && q !== null) errors.push('quantity_not_allowed');
   return errors;
 }

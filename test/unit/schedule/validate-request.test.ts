@@ -25,6 +25,7 @@ describe('validateExceptionRequest', () => {
     ['extra with zero', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 0 }, before, ['quantity_not_positive']],
     ['extra with negative', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: -1 }, before, ['quantity_not_positive']],
     ['extra with fraction', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 1.5 }, before, ['quantity_not_integer']],
+    ['extra above the cap', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 101 }, before, ['quantity_too_large']],
     ['extra open-ended', { type: 'deliver_extra', from: '2026-08-14', to: null, quantity: 1 }, before, ['open_ended_not_allowed']],
     ['change ok', { type: 'change_quantity', from: '2026-08-12', to: '2026-08-31', quantity: 3 }, before, []],
     ['change without quantity', { type: 'change_quantity', from: '2026-08-12', to: '2026-08-31' }, before, ['quantity_required']],
