@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type Redis from 'ioredis';
 import type { Logger } from '../app/logger';
 import type { Db } from '../db/knex';
 import type { PaymentProvider } from '../infra/payment-provider';
@@ -15,4 +16,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** For activities that start or signal other workflows (e.g. nightly jobs). */
   temporal?: Client;
+  /** Shared state of the API instances (token revocations); absent in a single process. */
+  redis?: Redis;
 }

@@ -10,6 +10,7 @@ import { createMarketActivities } from './markets';
 import { createMarketEngineActivities } from './market-engine';
 import { createSubscriptionActivities } from './subscriptions';
 import { createSubscriptionGenerationActivities } from './subscription-generation';
+import { createAccountDeletionActivities } from './account-deletion';
 
 /**
  * Every activity the Mandi worker registers, bound to its dependencies. All of them go through one
@@ -28,5 +29,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createMarketEngineActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createSubscriptionGenerationActivities(deps),
+    ...createAccountDeletionActivities(deps),
   });
 }

@@ -1,14 +1,19 @@
 import type { RequestHandler } from 'express';
 import type { KeyObject } from 'node:crypto';
-import jwt from 'jsonwebtoken';
-import { LRUCache } from 'lru-cache';
-import { z } from 'zod';
-import { can, isStaff, ROLES, type Capability, type Role } from '../domain/capabilities';
+import { can, isStaff, type Capability, type Role } from '../domain/capabilities';
+import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
+import { identityOf } from './identity';
+import { verifyDevToken } from './identity/dev-tokens';
+import { LRUCache } from 'lru-cache';
+
+export { signToken } from './identity/dev-tokens';
 
 export interface Principal {
   userId: string;
   roles: Role[];
+  /** The login session of a Mandi access token; absent for dev and external tokens. */
+  sessionId?: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -17,68 +22,73 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** `exp` is required: a token that never expires cannot be contained once it leaks. */
-const Claims = z.object({ sub: z.string().min(1).max(128), roles: z.array(z.enum(ROLES)).min(1), exp: z.number() });
-
 export interface VerifiedToken {
   principal: Principal;
   expiresAtMs: number;
 }
 
-export function signToken(secret: string, principal: Principal, expiresIn: string | number = '12h'): string {
-  return jwt.sign({ roles: principal.roles }, secret, {
-    algorithm: 'HS256',
-    subject: principal.userId,
-    expiresIn: expiresIn as jwt.SignOptions['expiresIn'],
-  });
-}
-
 export function verifyToken(secret: string | KeyObject, token: string): Principal {
-  return verifyClaims(secret, token).principal;
-}
-
-export function verifyClaims(secret: string | KeyObject, token: string): VerifiedToken {
-  let payload: unknown;
-  try {
-    payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
-  } catch (err) {
-    const expired = err instanceof jwt.TokenExpiredError;
-    throw new ApiError(401, expired ? 'token_expired' : 'invalid_token', expired ? 'The token has expired' : 'The token is not valid');
-  }
-  const claims = Claims.safeParse(payload);
-  if (!claims.success) throw new ApiError(401, 'invalid_token', 'The token lacks a subject, roles or an expiry');
-  return { principal: { userId: claims.data.sub, roles: claims.data.roles }, expiresAtMs: claims.data.exp * 1000 };
+  return verifyDevToken(secret, token).principal;
 }
 
 /**
- * Verifies bearer tokens, remembering the ones already verified until they expire: an app sends
- * the same token with every request, and checking its signature and claims each time was a tenth
- * of the API's CPU on order placement. The key is the whole token, signature included, so only
- * that exact token can hit; an entry never outlives the token's `exp`.
+ * With a key: verifies a dev token (HS256 with JWT_SECRET), synchronously. With the API's deps:
+ * any bearer token the API accepts (Mandi access tokens with their revocation check, an external
+ * provider's, dev tokens where enabled) — what the WebSocket gateway uses.
+ */
+export function verifyClaims(secret: string | KeyObject, token: string): VerifiedToken;
+export function verifyClaims(deps: ApiDeps, token: string): Promise<VerifiedToken>;
+export function verifyClaims(keyOrDeps: string | KeyObject | ApiDeps, token: string): VerifiedToken | Promise<VerifiedToken> {
+  if (typeof keyOrDeps === 'object' && 'config' in keyOrDeps) return identityOf(keyOrDeps).bearer.verify(token);
+  return verifyDevToken(keyOrDeps, token);
+}
+
+/**
+ * Dev tokens, remembered once verified until they expire (see api/identity/bearer.ts for the
+ * API's verifier, which does the same for every kind of token).
  */
 export function tokenVerifier(secret: string | KeyObject, maxTokens = 10_000): (token: string) => Principal {
   const verified = new LRUCache<string, Principal>({ max: maxTokens });
   return (token) => {
     const hit = verified.get(token);
     if (hit) return hit;
-    const { principal, expiresAtMs } = verifyClaims(secret, token);
+    const { principal, expiresAtMs } = verifyDevToken(secret, token);
     const ttl = expiresAtMs - Date.now();
     if (ttl > 0) verified.set(token, principal, { ttl });
     return principal;
   };
 }
 
-/** Reads the bearer token; every /v1 route but the provider webhook needs one. */
-export function authenticate(secret: string | KeyObject): RequestHandler {
-  const verify = tokenVerifier(secret);
+/** What authenticate needs: a fast path for remembered tokens, and the full check. */
+export interface BearerCheck {
+  cached(token: string): VerifiedToken | null;
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+/**
+ * Reads the bearer token; every /v1 route but the public ones (webhooks, login) needs one. A
+ * remembered token whose revocation state is known passes without a promise; the rest wait for
+ * verification.
+ */
+export function authenticate(source: ApiDeps | BearerCheck): RequestHandler {
+  const bearer: BearerCheck = 'config' in source ? identityOf(source).bearer : source;
   return (req, _res, next) => {
     const header = req.headers.authorization;
     if (!header?.startsWith('Bearer ')) {
       next(new ApiError(401, 'unauthenticated', 'A bearer token is required'));
       return;
     }
-    req.principal = verify(header.slice('Bearer '.length).trim());
-    next();
+    const token = header.slice('Bearer '.length).trim();
+    const hit = bearer.cached(token);
+    if (hit) {
+      req.principal = hit.principal;
+      next();
+      return;
+    }
+    bearer.verify(token).then((verified) => {
+      req.principal = verified.principal;
+      next();
+    }, next);
   };
 }
 

@@ -114,10 +114,7 @@ export class ApiRouter {
     private readonly deps: ApiDeps,
     private readonly metrics: Metrics,
   ) {
-    // A prepared key: given the secret as a string, jsonwebtoken first tries (and fails, with a
-    // thrown exception) to read it as a public key on every request — a fifth of the API's CPU.
-    const jwtKey = createSecretKey(Buffer.from(deps.config.JWT_SECRET));
-    this.auth = authenticate(jwtKey);
+    this.auth = authenticate(deps);
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     this.limiters = {
       money: this.limiter('money', deps.config.RATE_LIMIT_PER_MINUTE),

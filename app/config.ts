@@ -48,6 +48,40 @@ const ConfigSchema = z
     // How long a stored Idempotency-Key answers repeats; older keys are pruned nightly.
     IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().min(1).default(7 * 24),
     BODY_LIMIT: z.string().default('100kb'),
+
+    // Identity (api/identity, docs in the issue): Mandi's own sessions.
+    AUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(15 * 60),
+    AUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(90),
+    // How long an API instance trusts what it last read about a user's revoked tokens.
+    AUTH_REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+    // HS256 tokens signed with JWT_SECRET (`npm run token`): on outside production unless set.
+    AUTH_DEV_TOKENS: z.enum(['true', 'false']).optional(),
+    // The terms a login accepts; the client sends the version it showed.
+    AUTH_TERMS_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'must be 1-40 letters, digits, . _ or -').default('2026-12-01'),
+    // Numbers written without +<country code> are read as this country's.
+    AUTH_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as IN').default('IN'),
+    // An external identity provider (Auth0, Clerk, Supabase, Firebase, Cognito…): all three or none.
+    AUTH_JWKS_URL: optionalUrl,
+    AUTH_ISSUER: z.string().min(1).max(512).optional(),
+    AUTH_AUDIENCE: z.string().min(1).max(512).optional(),
+    // Where the provider's tokens carry Mandi roles: a claim name, or a dotted path (app_metadata.roles).
+    AUTH_ROLES_CLAIM: z.string().min(1).max(256).optional(),
+
+    // One-time codes: `sandbox` records them (GET /v1/dev/otp-outbox outside production).
+    OTP_SENDER: z.enum(['sandbox', 'disabled']).optional(),
+    OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+    OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    OTP_SEND_WINDOW_SECONDS: z.coerce.number().int().min(60).default(3600),
+    OTP_MAX_SENDS_PER_WINDOW: z.coerce.number().int().min(1).max(100).default(5),
+    // The wait before the second code; it doubles for each further one in the window.
+    OTP_RESEND_BACKOFF_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    // Generous on purpose: Indian mobile carriers put many subscribers behind one address (CGNAT).
+    OTP_REQUESTS_PER_IP_PER_WINDOW: z.coerce.number().int().min(1).default(100),
+    OTP_VERIFIES_PER_IP_PER_WINDOW: z.coerce.number().int().min(1).default(300),
+
+    // Account deletion (DPDP): the grace period, and how often a blocked erasure checks again.
+    ACCOUNT_DELETION_GRACE_SECONDS: z.coerce.number().int().min(1).default(30 * 24 * 3600),
+    ACCOUNT_DELETION_RECHECK_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
   })
   .transform((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -56,8 +90,24 @@ const ConfigSchema = z
         if (!env[secret]) ctx.addIssue({ code: 'custom', path: [secret], message: 'is required in production' });
       }
     }
+    const idp = [env.AUTH_JWKS_URL, env.AUTH_ISSUER, env.AUTH_AUDIENCE];
+    if (idp.some(Boolean) && !idp.every(Boolean)) {
+      for (const name of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required with the other AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE settings' });
+      }
+    }
+    if (env.AUTH_ROLES_CLAIM && !env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_ROLES_CLAIM'], message: 'only applies to an external identity provider (set AUTH_JWKS_URL)' });
+    }
+    // The sandbox keeps codes readable in Postgres: never the way real customers get theirs.
+    if (env.NODE_ENV === 'production' && env.OTP_SENDER === 'sandbox') {
+      ctx.addIssue({ code: 'custom', path: ['OTP_SENDER'], message: 'sandbox is not allowed in production: plug in a real OtpSender (infra/otp-sender.ts)' });
+    }
+    const production = env.NODE_ENV === 'production';
     return {
       ...env,
+      AUTH_DEV_TOKENS: env.AUTH_DEV_TOKENS === undefined ? !production : env.AUTH_DEV_TOKENS === 'true',
+      OTP_SENDER: env.OTP_SENDER ?? (production ? 'disabled' : 'sandbox'),
       JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
       PSP_WEBHOOK_SECRET: env.PSP_WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     };

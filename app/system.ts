@@ -107,6 +107,7 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
           webhookSecret: config.PSP_WEBHOOK_SECRET,
         }),
         payouts: new FakePayoutProvider(db),
+        redis,
       };
       const worker = await createMandiWorker({
         connection: workerConnection,

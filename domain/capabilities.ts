@@ -27,12 +27,18 @@ export const CAPABILITIES = [
   'ops:read',
   /** Retry or abandon the step a flow is stuck on (any flow type). */
   'flow:retry',
+  /** Your own account: sessions, phone, deletion. */
+  'account:manage',
+  /** Staff: see anyone's account; cancel a pending deletion; grant roles and seller links. */
+  'account:read:any',
+  'account:manage:any',
+  'account:admin',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 const GRANTS: Record<Role, readonly Capability[]> = {
-  customer: ['wallet:read', 'wallet:topup', 'subscription:manage', 'order:checkout', 'market:trade', 'market:read'],
-  seller: ['wallet:read', 'seller:manage', 'market:read'],
+  customer: ['wallet:read', 'wallet:topup', 'subscription:manage', 'order:checkout', 'market:trade', 'market:read', 'account:manage'],
+  seller: ['wallet:read', 'seller:manage', 'market:read', 'account:manage'],
   support: [
     'wallet:read:any',
     'subscription:manage:any',
@@ -42,6 +48,9 @@ const GRANTS: Record<Role, readonly Capability[]> = {
     'market:read',
     'ops:read',
     'flow:retry',
+    'account:manage',
+    'account:read:any',
+    'account:manage:any',
   ],
   admin: [
     'subscription:admin',
@@ -57,6 +66,10 @@ const GRANTS: Record<Role, readonly Capability[]> = {
     'ledger:admin',
     'ops:read',
     'flow:retry',
+    'account:manage',
+    'account:read:any',
+    'account:manage:any',
+    'account:admin',
   ],
 };
 

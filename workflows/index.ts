@@ -8,3 +8,4 @@ export * from './noop';
 export * from './market';
 export * from './subscription';
 export * from './subscription-generation';
+export * from './account-deletion';

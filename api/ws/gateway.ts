@@ -142,7 +142,7 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
     let principal: Principal;
     let expiresAtMs: number;
     try {
-      ({ principal, expiresAtMs } = verifyClaims(deps.config.JWT_SECRET, token));
+      ({ principal, expiresAtMs } = await verifyClaims(deps, token));
     } catch (err) {
       conn.send({ type: 'error', code: err instanceof ApiError ? err.code : 'invalid_token', message: 'The token is not valid' });
       return;
