@@ -14,6 +14,13 @@ import { registerRoutes } from './routes';
  * need the contract without a running system (scripts/write-openapi.ts, the unit tests).
  */
 export function declaredRoutes(config: Config): ApiRouter {
+  const api = documentsOnlyRouter(config);
+  registerRoutes(api);
+  return api;
+}
+
+/** A router of the kind declaredRoutes uses, with nothing registered on it yet. */
+export function documentsOnlyRouter(config: Config): ApiRouter {
   const deps = {
     config,
     db: createDb('postgres://documents-only@127.0.0.1:1/none'),
@@ -21,9 +28,7 @@ export function declaredRoutes(config: Config): ApiRouter {
     pubsub: new InMemoryPubSub(),
     logger: createLogger('silent'),
   };
-  const api = new ApiRouter(deps, createMetrics());
-  registerRoutes(api);
-  return api;
+  return new ApiRouter(deps, createMetrics());
 }
 
 /** The OpenAPI document exactly as GET /openapi.json serves it with this config. */

@@ -94,6 +94,14 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
   },
   declareRegionHoliday: { request: { region: 'default', date: '2027-01-26', reason: 'holiday' } },
 
+  // auth and account
+  sendLoginCode: { request: { phone: '+919876543210' } },
+  verifyLoginCode: { request: { phone: '+919876543210', code: '428913', termsVersion: '2026-11-01', device: 'Pixel 8' } },
+  refreshTokens: { request: { refreshToken: 'mrt_Q2xpZW50UmVmcmVzaFRva2' } },
+  changeMyPhone: { request: { phone: '+919812345678', code: '605217' } },
+  changeUserRoles: { request: { grant: ['support'] } },
+  cancelUserDeletion: { request: { reason: 'The customer called to keep the account' } },
+
   // ops
   retryFlowStep: { request: { reason: 'The payment provider is reachable again' } },
   abandonFlowStep: { request: { reason: 'Refunded by hand at the bank' } },

@@ -70,6 +70,30 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'post /v1/admin/products': 'createSubscribableProduct',
   'post /v1/admin/subscriptions/holidays': 'declareRegionHoliday',
 
+  // auth
+  'post /v1/auth/otp': 'sendLoginCode',
+  'post /v1/auth/otp/verify': 'verifyLoginCode',
+  'post /v1/auth/refresh': 'refreshTokens',
+  'post /v1/auth/logout': 'endCurrentSession',
+  'get /v1/auth/sessions': 'listSessions',
+  'delete /v1/auth/sessions/:sessionId': 'endSession',
+  'post /v1/auth/logout-all': 'endAllSessions',
+  'get /v1/dev/otp-outbox': 'listSandboxOtpMessages',
+
+  // account
+  'get /v1/me': 'getMyAccount',
+  'put /v1/me/phone': 'changeMyPhone',
+  'post /v1/me/deletion': 'requestAccountDeletion',
+  'get /v1/me/deletion': 'getAccountDeletion',
+  'delete /v1/me/deletion': 'cancelAccountDeletion',
+  'get /v1/admin/users': 'findUserByPhone',
+  'get /v1/admin/users/:userId': 'getUser',
+  'post /v1/admin/users/:userId/roles': 'changeUserRoles',
+  'put /v1/admin/users/:userId/sellers/:sellerId': 'linkUserToSeller',
+  'delete /v1/admin/users/:userId/sellers/:sellerId': 'unlinkUserFromSeller',
+  'get /v1/admin/users/:userId/deletion': 'getUserDeletion',
+  'post /v1/admin/users/:userId/deletion/cancel': 'cancelUserDeletion',
+
   // ops
   'get /v1/ops/alerts': 'listOpsAlerts',
   'post /v1/ops/flows/:workflowId/retry': 'retryFlowStep',
