@@ -136,8 +136,9 @@ test.concurrent('a pause during dunning stays when the payment succeeds; no paym
     await fundWallet(tdb.db, sub.customerId, PRICE);
     await h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'pm_ok' }] });
     await eventually(async () => (await renewals(tdb.db, sub.id))[0].status === 'paid');
+    // The renewal row is paid by the charge activity a moment before the workflow clears its dunning.
+    await eventually(async () => (await state(h)).dunning === null);
     const s = await state(h);
-    expect(s.dunning).toBeNull();
     expect(s.exceptions.filter((e) => e.reason === 'payment_failure')).toEqual([]);
     expect(s.exceptions.find((e) => e.id === exceptionId)).toMatchObject({ reason: 'vacation', endedAt: null });
     expect((await renewals(tdb.db, sub.id))[0]).toMatchObject({ paid_via: 'wallet', paid_attempt: 2 });
