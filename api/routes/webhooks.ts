@@ -86,7 +86,11 @@ export function registerWebhookRoutes(api: ApiRouter): void {
     tag: 'webhooks',
     capability: 'public',
     body: ProviderEvent,
-    responses: { 200: { description: 'Received (matched: the payment is ours; duplicate: this event id was handled before)', schema: Received } },
+    responses: {
+      200: { description: 'Received (matched: the payment is ours; duplicate: this event id was handled before)', schema: Received },
+      401: { description: 'The signature is missing or wrong (`invalid_signature`), or its timestamp is outside the tolerance (`stale_signature`)' },
+      503: { description: 'The flow could not be signalled (`flow_unavailable`); nothing was recorded, so the provider should retry' },
+    },
     handler: async ({ body, req, deps }) => {
       const { PSP_WEBHOOK_SECRET, PSP_WEBHOOK_TOLERANCE_SECONDS } = deps.config;
       verifySignature((req as { rawBody?: Buffer }).rawBody, req.get(WEBHOOK_SIGNATURE_HEADER), PSP_WEBHOOK_SECRET, PSP_WEBHOOK_TOLERANCE_SECONDS);

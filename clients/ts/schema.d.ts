@@ -6868,6 +6868,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The signature is missing or wrong (`invalid_signature`), or its timestamp is outside the tolerance (`stale_signature`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is larger than the limit (`payload_too_large`) */
             413: {
                 headers: {
@@ -6937,6 +6946,15 @@ export interface operations {
                      *       }
                      *     }
                      */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The flow could not be signalled (`flow_unavailable`); nothing was recorded, so the provider should retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
