@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { subscriptionWorkflowId } from '../../domain/flow-ids';
+import { holidayWorkflowId, subscriptionWorkflowId } from '../../domain/flow-ids';
 import {
   CHANGE_REASONS,
   HOLIDAY_REASONS,
@@ -565,7 +565,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
         const latest = addDays(today, MAX_DAYS_AHEAD);
         throw new ApiError(422, 'too_far_ahead', `A holiday can be on ${latest} at the latest`, { latest });
       }
-      const workflowId = `holiday-${body.region}-${body.date}`;
+      const workflowId = holidayWorkflowId(body.region, body.date);
       const handle = await deps.temporal.workflow.start('regionHolidayWorkflow', {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         workflowId,
