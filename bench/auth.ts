@@ -2,7 +2,7 @@
  * Bearer-verification benchmark: what the revocation check (token version and revoked sessions,
  * through Redis with a few seconds of in-process cache) costs on every authenticated request.
  *
- *   npm run bench:auth [-- --users=2000 --rounds=41 --roundMs=200]
+ *   npm run bench:auth [-- --users=2000 --rounds=61 --roundMs=150]
  *
  * Both sides run the API's own `authenticate` middleware on Mandi access tokens of `users` users
  * (one session each), sent round-robin the way many apps' requests interleave, with every token
@@ -78,8 +78,8 @@ async function throughput(bearer: BearerCheck, requests: FakeRequest[], ms: numb
 
 async function main(): Promise<void> {
   const users = arg('users', 2000);
-  const rounds = arg('rounds', 41);
-  const roundMs = arg('roundMs', 200);
+  const rounds = arg('rounds', 61);
+  const roundMs = arg('roundMs', 150);
   const bench = await createBenchDatabase('auth', 4);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
   try {

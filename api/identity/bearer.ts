@@ -23,10 +23,13 @@ export interface BearerVerifierOptions {
   maxTokens?: number;
 }
 
-interface Entry {
+/**
+ * A remembered token. For a Mandi access token with revocations checked it is its own
+ * TrackedSession (session, version, and the user's state), so the hot path reads one object.
+ */
+interface Entry extends Partial<TrackedSession> {
   verified: VerifiedToken;
-  /** Mandi access tokens, when revocations are checked: what the check compares. */
-  session: TrackedSession | null;
+  tracked: boolean;
 }
 
 const invalid = () => new ApiError(401, 'invalid_token', 'The token is not valid');
@@ -55,7 +58,7 @@ export class BearerVerifier {
   cached(token: string): VerifiedToken | null {
     const entry = this.tokens.get(token);
     if (!entry) return null;
-    if (entry.session !== null && this.revocations!.isCurrent(entry.session) !== true) return null;
+    if (entry.tracked && this.revocations!.isCurrent(entry as TrackedSession) !== true) return null;
     return entry.verified;
   }
 
@@ -67,7 +70,7 @@ export class BearerVerifier {
       if (ttl > 0) this.tokens.set(token, fresh, { ttl });
       entry = fresh;
     }
-    if (entry.session !== null && !(await this.revocations!.check(entry.session))) {
+    if (entry.tracked && !(await this.revocations!.check(entry as TrackedSession))) {
       throw new ApiError(401, 'token_revoked', 'This token was revoked (logged out); log in again');
     }
     return entry.verified;
@@ -85,16 +88,15 @@ export class BearerVerifier {
     const { accessTokens, devKey, external } = this.options;
     if (alg === 'HS256' && issuer === ACCESS_TOKEN_ISSUER) {
       const c = await accessTokens.verify(token);
-      const entry = {
-        verified: { principal: { userId: c.userId, roles: c.roles, sessionId: c.sessionId }, expiresAtMs: c.expiresAtMs },
-        session: this.revocations?.track({ userId: c.userId, sessionId: c.sessionId, tokenVersion: c.tokenVersion }) ?? null,
-      };
+      const verified = { principal: { userId: c.userId, roles: c.roles, sessionId: c.sessionId }, expiresAtMs: c.expiresAtMs };
+      const tracked = this.revocations?.track({ userId: c.userId, sessionId: c.sessionId, tokenVersion: c.tokenVersion });
+      const entry: Entry = tracked ? { verified, tracked: true, ...tracked } : { verified, tracked: false };
       return { entry, cacheUntilMs: c.expiresAtMs };
     }
     if (alg === 'HS256') {
       if (!devKey) throw new ApiError(401, 'dev_tokens_disabled', 'Development tokens are not accepted here');
       const verified = verifyDevToken(devKey, token);
-      return { entry: { verified, session: null }, cacheUntilMs: verified.expiresAtMs };
+      return { entry: { verified, tracked: false }, cacheUntilMs: verified.expiresAtMs };
     }
     if (external && alg && EXTERNAL_ALGORITHMS.includes(alg)) {
       const t = await external.verify(token);
@@ -102,7 +104,7 @@ export class BearerVerifier {
       // Roles from Postgres change (an admin grants one): look again after a few seconds.
       const roles = t.roles ?? (await userRoles(this.options.db, user.userId));
       const cacheUntilMs = t.roles ? t.expiresAtMs : Math.min(t.expiresAtMs, Date.now() + this.options.rolesCacheMs);
-      return { entry: { verified: { principal: { userId: user.userId, roles }, expiresAtMs: t.expiresAtMs }, session: null }, cacheUntilMs };
+      return { entry: { verified: { principal: { userId: user.userId, roles }, expiresAtMs: t.expiresAtMs }, tracked: false }, cacheUntilMs };
     }
     throw invalid();
   }

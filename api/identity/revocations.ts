@@ -20,8 +20,10 @@ interface UserState {
   tokenVersion: number;
   /** null when none is (the usual case: nothing to look up). */
   revoked: ReadonlySet<string> | null;
-  /** When it was read (ms); -Infinity: never, or thrown away by a revocation. */
-  readAt: number;
+  /** Trusted until then (ms, coarse clock); -Infinity: never read, or thrown away by a revocation. */
+  freshUntil: number;
+  /** From then on, requests still pass on it while it is read again in the background. */
+  refreshAt: number;
   /** Bumped when a revocation of this user is published here: a read begun before is not kept. */
   epoch: number;
   loading: Promise<RevocationState> | null;
@@ -70,7 +72,7 @@ export class TokenRevocations {
   track(claims: SessionClaims): TrackedSession {
     let user = this.users.get(claims.userId);
     if (!user) {
-      user = { userId: claims.userId, tokenVersion: -1, revoked: null, readAt: -Infinity, epoch: 0, loading: null };
+      user = { userId: claims.userId, tokenVersion: -1, revoked: null, freshUntil: -Infinity, refreshAt: -Infinity, epoch: 0, loading: null };
       this.users.set(claims.userId, user);
     }
     return { sessionId: claims.sessionId, tokenVersion: claims.tokenVersion, user };
@@ -78,11 +80,12 @@ export class TokenRevocations {
 
   /** From what this instance knows: true/false, or undefined when it has to look (see `check`). */
   isCurrent(t: TrackedSession): boolean | undefined {
-    // Coarse: an entry may be trusted up to the clock's resolution (20 ms) longer than cacheMs.
-    const age = coarseNow() - t.user.readAt;
-    if (!(age < this.options.cacheMs)) return undefined;
-    if (age >= this.refreshAfterMs && !t.user.loading) this.load(t.user).catch(() => undefined);
-    return t.user.tokenVersion === t.tokenVersion && !t.user.revoked?.has(t.sessionId);
+    const user = t.user;
+    // Coarse: a state may be trusted up to the clock's resolution (20 ms) longer than cacheMs.
+    const now = coarseNow();
+    if (now >= user.freshUntil) return undefined;
+    if (now >= user.refreshAt && user.loading === null) this.load(user).catch(() => undefined);
+    return user.tokenVersion === t.tokenVersion && (user.revoked === null || !user.revoked.has(t.sessionId));
   }
 
   async check(t: TrackedSession): Promise<boolean> {
@@ -97,7 +100,8 @@ export class TokenRevocations {
     const user = this.users.get(userId);
     if (user) {
       user.epoch++;
-      user.readAt = -Infinity;
+      user.freshUntil = -Infinity;
+      user.refreshAt = -Infinity;
       user.loading = null;
     }
     await publishRevocation(this.options.db, this.options.redis, userId, this.options.windowSeconds);
@@ -112,7 +116,9 @@ export class TokenRevocations {
         if (user.epoch === epoch) {
           user.tokenVersion = state.tokenVersion;
           user.revoked = state.revokedSessions.length ? new Set(state.revokedSessions) : null;
-          user.readAt = coarseNow();
+          const now = coarseNow();
+          user.freshUntil = now + this.options.cacheMs;
+          user.refreshAt = now + this.refreshAfterMs;
         }
         if (user.loading === reading) user.loading = null;
         return state;

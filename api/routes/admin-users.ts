@@ -20,6 +20,7 @@ import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import { identityOf } from '../identity';
 import { cancelDeletion, deletionStatus } from '../identity/deletion';
+import { phoneRef } from '../identity/keys';
 import type { Origin } from '../identity/sessions';
 import { userView } from '../identity/sessions';
 import type { ApiRouter } from '../router';
@@ -88,7 +89,8 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     handler: async ({ query, deps, audit }) => {
       const phone = mobileNumber(deps, query.phone);
       const user = await findUserByPhone(deps.db, phone);
-      await audit('user.lookup', { type: 'phone', id: phone }, { found: Boolean(user) });
+      // The audit log names the number by its pseudonym, as every auth event does.
+      await audit('user.lookup', { type: 'phone', id: phoneRef(deps.config.JWT_SECRET, phone) }, { found: user?.id ?? null });
       return { status: 200, body: { users: user ? [await staffView(deps, user)] : [] } };
     },
   });
@@ -108,7 +110,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/admin/users/:userId/roles',
     summary: 'Admin: grant or revoke support and admin',
-    // The user’s access tokens stop working at once; their next refresh carries the new roles.
+    description: 'The user’s access tokens stop working at once; their next refresh carries the new roles.',
     tag: 'account',
     capability: 'account:admin',
     params: UserParams,

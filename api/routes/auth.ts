@@ -80,8 +80,9 @@ export function registerAuthRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/auth/otp',
     summary: 'Send a one-time login code to a mobile number',
-    // The same answer whether or not the number has an account. At most OTP_MAX_SENDS_PER_WINDOW codes per
-    // number per hour, with a growing wait between them, and a limit per client address.
+    description:
+      'The same answer whether or not the number has an account. At most OTP_MAX_SENDS_PER_WINDOW codes per ' +
+      'number per hour, with a growing wait between them, and a limit per client address.',
     tag: 'auth',
     capability: 'public',
     body: OtpBody,
@@ -119,8 +120,9 @@ export function registerAuthRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/auth/otp/verify',
     summary: 'Log in with the code: a token pair, and the user (created on first login)',
-    // A wrong code counts against the code's tries (OTP_MAX_ATTEMPTS); logging in cancels a pending account
-    // deletion.
+    description:
+      'A wrong code counts against the code\'s tries (OTP_MAX_ATTEMPTS); logging in cancels a pending ' +
+      'account deletion.',
     tag: 'auth',
     capability: 'public',
     body: VerifyBody,
@@ -158,8 +160,9 @@ export function registerAuthRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/auth/refresh',
     summary: 'Trade a refresh token for a new pair; the old refresh token is retired',
-    // Presenting a retired refresh token again ends its whole session (both the thief and the owner must log
-    // in again).
+    description:
+      'Presenting a retired refresh token again ends its whole session (both the thief and the owner must ' +
+      'log in again).',
     tag: 'auth',
     capability: 'public',
     body: RefreshBody,
@@ -238,7 +241,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/dev/otp-outbox',
     summary: 'Development only: the codes the sandbox SMS sender "sent" to a number, newest first',
-    // Answers 404 when NODE_ENV is production or the sender is not the sandbox.
+    description: 'Answers 404 when NODE_ENV is production or the sender is not the sandbox.',
     tag: 'auth',
     capability: 'public',
     query: OutboxQuery,

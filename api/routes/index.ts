@@ -6,6 +6,9 @@ import { registerMarketRoutes } from './markets';
 import { registerWebhookRoutes } from './webhooks';
 import { registerSubscriptionRoutes } from './subscriptions';
 import { registerOpsRoutes } from './ops';
+import { registerAuthRoutes } from './auth';
+import { registerMeRoutes } from './me';
+import { registerAdminUserRoutes } from './admin-users';
 
 /** Every flow's routes. One module per flow. */
 export function registerRoutes(api: ApiRouter): void {
@@ -16,4 +19,7 @@ export function registerRoutes(api: ApiRouter): void {
   registerWebhookRoutes(api);
   registerSubscriptionRoutes(api);
   registerOpsRoutes(api);
+  registerAuthRoutes(api);
+  registerMeRoutes(api);
+  registerAdminUserRoutes(api);
 }

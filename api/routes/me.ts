@@ -41,8 +41,9 @@ export function registerMeRoutes(api: ApiRouter): void {
     method: 'put',
     path: '/v1/me/phone',
     summary: 'Change my phone number, proven with a code sent to the new one',
-    // Numbers are recycled: whoever proves they hold a number now gets it; an account that had it before
-    // loses it.
+    description:
+      'Numbers are recycled: whoever proves they hold a number now gets it; an account that had it before ' +
+      'loses it.',
     tag: 'account',
     capability: 'account:manage',
     body: PhoneBody,
@@ -69,9 +70,10 @@ export function registerMeRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/me/deletion',
     summary: 'Delete my account after a grace period (30 days); logging in cancels it',
-    // Refused while money is owed or held (open orders, holds, active subscriptions, pending top-ups, open
-    // market positions, a wallet balance): details.blockers says which. After the grace period the personal
-    // data is erased; the ledger keeps its rows under the opaque user id.
+    description:
+      'Refused while money is owed or held (open orders, holds, active subscriptions, pending top-ups, open ' +
+      'market positions, a wallet balance): details.blockers says which. After the grace period the ' +
+      'personal data is erased; the ledger keeps its rows under the opaque user id.',
     tag: 'account',
     capability: 'account:manage',
     idempotent: true,
