@@ -99,11 +99,22 @@ export function problemOf(o: Omit<Outcome, 'problem'>): string | null {
 export function controlProblemOf(o: Omit<Outcome, 'problem'>): string | null {
   if (o.status === null) return `no answer (${o.error})`;
   if (o.status < 400) return null;
-  const business = o.status === 409 || o.status === 422 || (o.status === 404 && o.body?.error?.code !== 'route_not_found');
+  const business =
+    o.status === 409 ||
+    o.status === 422 ||
+    (o.status === 404 && o.body?.error?.code !== 'route_not_found') ||
+    CREDENTIAL_REFUSALS.has(o.body?.error?.code);
   if (!business) return `valid request refused (${o.status})`;
   // A refusal is still an error answer, held to the same shape.
   return isErrorBody(o.body) ? null : 'business refusal without a JSON {error:{code,message,details}} body';
 }
+
+/**
+ * The login steps' valid requests carry a one-time secret (a code sent by SMS, a refresh token, a
+ * login session) that a request built from the document cannot hold; their control shows that
+ * validation passed when the handler refuses the secret itself.
+ */
+const CREDENTIAL_REFUSALS = new Set(['invalid_code', 'invalid_refresh_token', 'no_session']);
 
 function isErrorBody(body: any): boolean {
   const e = body?.error;

@@ -70,8 +70,20 @@ function bodySeed(op: Operation, f: Fixtures): Record<string, unknown> {
     'POST /v1/subscriptions': { productId: f.subscribableProductId, paymentMethod: 'pm_ok' },
     'POST /v1/admin/products': { productId: 'fzaFZN', sellerId: f.users.seller, name: 'Fuzz curd', unit: '400 g' },
     'POST /v1/subscriptions/{subscriptionId}/payment-method': { paymentMethod: 'pm_ok' },
+    'POST /v1/auth/otp': { phone: FUZZ_PHONE },
+    'POST /v1/auth/otp/verify': { phone: FUZZ_PHONE, code: '000000' },
+    'PUT /v1/me/phone': { phone: FUZZ_PHONE, code: '000000' },
+    'POST /v1/admin/users/{userId}/roles': { grant: ['support'] },
   };
   return seeds[op.key] ?? {};
+}
+
+/** A well-formed Indian mobile number nobody in the fixtures has. */
+const FUZZ_PHONE = '+919876500001';
+
+/** Query values the schema cannot tell (a phone number must be one). */
+function querySeed(name: string): string | undefined {
+  return name === 'phone' ? FUZZ_PHONE : undefined;
 }
 
 export interface SeedProblem {
@@ -82,7 +94,9 @@ export interface SeedProblem {
 /** The valid request each operation's cases start from; seeds for fields the schema no longer has are dropped and reported. */
 export function baseRequest(op: Operation, f: Fixtures, problems: SeedProblem[]): BaseRequest {
   const params = Object.fromEntries(op.pathParams.map((p) => [p.name, pathValue(op, p.name, f)]));
-  const query = Object.fromEntries(op.queryParams.filter((p) => p.required).map((p) => [p.name, String(validValue(p.schema, p.name))]));
+  const query = Object.fromEntries(
+    op.queryParams.filter((p) => p.required).map((p) => [p.name, querySeed(p.name) ?? String(validValue(p.schema, p.name))]),
+  );
   if (!op.body) return { params, query };
   const dropped: string[] = [];
   const seed = conform(bodySeed(op, f), op.body, dropped) as Record<string, unknown>;
