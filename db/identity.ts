@@ -181,14 +181,21 @@ export interface RevocationState {
   revokedSessions: string[];
 }
 
-/** One round trip: it is what a cache miss on the request path waits for. */
-export async function revocationState(q: Queryable, userId: string, withinSeconds: number): Promise<RevocationState> {
+/** The state of many users in one round trip (API instances read them in batches). */
+export async function revocationStates(q: Queryable, userIds: string[], withinSeconds: number): Promise<Map<string, RevocationState>> {
   const { rows } = await q.raw(
-    `SELECT (SELECT token_version FROM users WHERE id = :userId) AS tv,
-            array(SELECT id FROM auth_sessions WHERE user_id = :userId AND revoked_at > now() - make_interval(secs => :withinSeconds)) AS revoked`,
-    { userId, withinSeconds },
+    `SELECT u.id, u.token_version AS tv,
+            array(SELECT s.id FROM auth_sessions s WHERE s.user_id = u.id AND s.revoked_at > now() - make_interval(secs => ?)) AS revoked
+       FROM users u WHERE u.id = ANY(?)`,
+    [withinSeconds, userIds],
   );
-  return { tokenVersion: rows[0].tv ?? -1, revokedSessions: rows[0].revoked };
+  const states = new Map<string, RevocationState>(rows.map((r: { id: string; tv: number; revoked: string[] }) => [r.id, { tokenVersion: r.tv, revokedSessions: r.revoked }]));
+  for (const id of userIds) if (!states.has(id)) states.set(id, { tokenVersion: -1, revokedSessions: [] });
+  return states;
+}
+
+export async function revocationState(q: Queryable, userId: string, withinSeconds: number): Promise<RevocationState> {
+  return (await revocationStates(q, [userId], withinSeconds)).get(userId)!;
 }
 
 // --- roles and seller links --------------------------------------------------------------------

@@ -2,10 +2,10 @@ import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../app/logger';
 import type { Db } from '../../db/knex';
-import { revocationState, type RevocationState } from '../../db/identity';
+import { revocationStates, type RevocationState } from '../../db/identity';
 import { publishRevocation, RevocationMirror } from '../../infra/revocation-store';
 import { ApiError } from '../errors';
-import { coarseNow } from './coarse-clock';
+import { coarseClock, startCoarseClock } from './coarse-clock';
 
 /** What an access token claims, to be held against the user's current state. */
 export interface SessionClaims {
@@ -14,7 +14,7 @@ export interface SessionClaims {
   tokenVersion: number;
 }
 
-/** What this instance last read about one user. Shared by every token of theirs it remembers. */
+/** What this instance last read about one user. */
 interface UserState {
   userId: string;
   tokenVersion: number;
@@ -27,13 +27,26 @@ interface UserState {
   /** Bumped when a revocation of this user is published here: a read begun before is not kept. */
   epoch: number;
   loading: Promise<RevocationState> | null;
+  /** The user's remembered tokens: every read and every revocation updates them. */
+  sessions: Set<TrackedSession>;
 }
 
-/** A token's claims, tied to its user's state, so the hot path needs no second lookup. */
+/**
+ * One remembered token's side of the check, kept up to date by TokenRevocations, so that a
+ * request reads this object alone: whether the token is current, and until when that is known.
+ */
 export interface TrackedSession {
-  sessionId: string;
-  tokenVersion: number;
-  user: UserState;
+  readonly sessionId: string;
+  readonly tokenVersion: number;
+  user: UserState | null;
+  current: boolean;
+  freshUntil: number;
+  refreshAt: number;
+}
+
+/** The fields of a TrackedSession not yet attached to its user (see TokenRevocations.attach). */
+export function untrackedSession(sessionId: string, tokenVersion: number) {
+  return { sessionId, tokenVersion, user: null as UserState | null, current: false, freshUntil: -Infinity, refreshAt: -Infinity };
 }
 
 export interface TokenRevocationsOptions {
@@ -58,40 +71,82 @@ export interface TokenRevocationsOptions {
  * carry on with what is known, so a busy user's requests — order placement — never wait for a
  * round trip; only a user not seen for a while waits for one read.
  */
+/**
+ * Refreshes in the background wait this long to be read together: one round trip (one write,
+ * one read on the socket) for all of them, instead of one per user — reading them one by one was
+ * most of what the check cost. A user nobody has seen lately is read at once (the next tick).
+ */
+const REFRESH_BATCH_MS = 25;
+
+const ignore = () => undefined;
+
+/** A remembered token takes on what is now known of its user. */
+function follow(user: UserState, t: TrackedSession): void {
+  t.current = user.tokenVersion === t.tokenVersion && !(user.revoked?.has(t.sessionId) ?? false);
+  t.freshUntil = user.freshUntil;
+  t.refreshAt = user.refreshAt;
+}
+
+interface Waiter {
+  resolve(state: RevocationState): void;
+  reject(err: unknown): void;
+}
+
 export class TokenRevocations {
   private readonly users: LRUCache<string, UserState>;
   private readonly mirror: RevocationMirror | null;
   private readonly refreshAfterMs: number;
+  private queued = new Map<string, Waiter[]>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushImmediate: NodeJS.Immediate | null = null;
 
   constructor(private readonly options: TokenRevocationsOptions) {
     this.users = new LRUCache<string, UserState>({ max: options.maxUsers ?? 100_000 });
     this.mirror = options.redis ? new RevocationMirror(options.redis) : null;
     this.refreshAfterMs = options.cacheMs * 0.75;
+    startCoarseClock();
   }
 
+  /** A TrackedSession of its own for these claims (tests, and callers without a token cache). */
   track(claims: SessionClaims): TrackedSession {
-    let user = this.users.get(claims.userId);
+    return this.attach(untrackedSession(claims.sessionId, claims.tokenVersion), claims.userId);
+  }
+
+  /** Ties a remembered token to its user's state; `detach` it when the token is forgotten. */
+  attach<T extends TrackedSession>(t: T, userId: string): T {
+    let user = this.users.get(userId);
     if (!user) {
-      user = { userId: claims.userId, tokenVersion: -1, revoked: null, freshUntil: -Infinity, refreshAt: -Infinity, epoch: 0, loading: null };
-      this.users.set(claims.userId, user);
+      user = { userId, tokenVersion: -1, revoked: null, freshUntil: -Infinity, refreshAt: -Infinity, epoch: 0, loading: null, sessions: new Set() };
+      this.users.set(userId, user);
     }
-    return { sessionId: claims.sessionId, tokenVersion: claims.tokenVersion, user };
+    t.user = user;
+    user.sessions.add(t);
+    follow(user, t);
+    return t;
+  }
+
+  detach(t: TrackedSession): void {
+    t.user?.sessions.delete(t);
   }
 
   /** From what this instance knows: true/false, or undefined when it has to look (see `check`). */
   isCurrent(t: TrackedSession): boolean | undefined {
-    const user = t.user;
     // Coarse: a state may be trusted up to the clock's resolution (20 ms) longer than cacheMs.
-    const now = coarseNow();
-    if (now >= user.freshUntil) return undefined;
-    if (now >= user.refreshAt && user.loading === null) this.load(user).catch(() => undefined);
-    return user.tokenVersion === t.tokenVersion && (user.revoked === null || !user.revoked.has(t.sessionId));
+    const now = coarseClock.now;
+    if (now >= t.freshUntil) return undefined;
+    if (now >= t.refreshAt) this.refreshSoon(t.user!);
+    return t.current;
+  }
+
+  /** Kept out of isCurrent, so that the request path stays small enough to be inlined. */
+  private refreshSoon(user: UserState): void {
+    if (user.loading === null) this.load(user, false).catch(ignore);
   }
 
   async check(t: TrackedSession): Promise<boolean> {
     const known = this.isCurrent(t);
     if (known !== undefined) return known;
-    const state = await this.load(t.user);
+    const state = await this.load(t.user!, true);
     return state.tokenVersion === t.tokenVersion && !state.revokedSessions.includes(t.sessionId);
   }
 
@@ -103,22 +158,27 @@ export class TokenRevocations {
       user.freshUntil = -Infinity;
       user.refreshAt = -Infinity;
       user.loading = null;
+      for (const t of user.sessions) follow(user, t);
     }
     await publishRevocation(this.options.db, this.options.redis, userId, this.options.windowSeconds);
   }
 
   /** One read per user at a time, however many of their requests arrive meanwhile. */
-  private load(user: UserState): Promise<RevocationState> {
-    if (user.loading) return user.loading;
+  private load(user: UserState, urgent: boolean): Promise<RevocationState> {
+    if (user.loading) {
+      if (urgent) this.flushSoon(true);
+      return user.loading;
+    }
     const epoch = user.epoch;
-    const reading = this.read(user.userId).then(
+    const reading = this.enqueue(user.userId, urgent).then(
       (state) => {
         if (user.epoch === epoch) {
           user.tokenVersion = state.tokenVersion;
           user.revoked = state.revokedSessions.length ? new Set(state.revokedSessions) : null;
-          const now = coarseNow();
+          const now = coarseClock.now;
           user.freshUntil = now + this.options.cacheMs;
           user.refreshAt = now + this.refreshAfterMs;
+          for (const t of user.sessions) follow(user, t);
         }
         if (user.loading === reading) user.loading = null;
         return state;
@@ -132,25 +192,64 @@ export class TokenRevocations {
     return reading;
   }
 
-  private async read(userId: string): Promise<RevocationState> {
+  private enqueue(userId: string, urgent: boolean): Promise<RevocationState> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.queued.get(userId);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.queued.set(userId, [{ resolve, reject }]);
+      this.flushSoon(urgent);
+    });
+  }
+
+  private flushSoon(urgent: boolean): void {
+    if (urgent) {
+      this.flushImmediate ??= setImmediate(() => this.flush());
+    } else if (!this.flushTimer && !this.flushImmediate) {
+      this.flushTimer = setTimeout(() => this.flush(), REFRESH_BATCH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushImmediate) clearImmediate(this.flushImmediate);
+    this.flushTimer = null;
+    this.flushImmediate = null;
+    const batch = this.queued;
+    if (batch.size === 0) return;
+    this.queued = new Map();
+    this.readMany([...batch.keys()]).then(
+      (states) => {
+        for (const [userId, waiters] of batch) for (const w of waiters) w.resolve(states.get(userId)!);
+      },
+      (err) => {
+        for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+      },
+    );
+  }
+
+  private async readMany(userIds: string[]): Promise<Map<string, RevocationState>> {
     if (this.mirror) {
       try {
-        const copy = await this.mirror.read(userId);
-        if (copy) return copy;
-        const state = await this.fromPostgres(userId);
-        await this.mirror.merge(userId, state);
-        return state;
+        const copies = await this.mirror.readMany(userIds);
+        const missing = userIds.filter((id) => !copies.has(id));
+        if (missing.length) {
+          const filled = await this.fromPostgres(missing);
+          await this.mirror.mergeMany(filled);
+          for (const [id, state] of filled) copies.set(id, state);
+        }
+        return copies;
       } catch (err) {
         if (err instanceof ApiError) throw err;
         this.options.logger?.warn({ err }, 'token revocation: Redis failed, reading Postgres');
       }
     }
-    return this.fromPostgres(userId);
+    return this.fromPostgres(userIds);
   }
 
-  private async fromPostgres(userId: string): Promise<RevocationState> {
+  private async fromPostgres(userIds: string[]): Promise<Map<string, RevocationState>> {
     try {
-      return await revocationState(this.options.db, userId, this.options.windowSeconds);
+      return await revocationStates(this.options.db, userIds, this.options.windowSeconds);
     } catch (err) {
       this.options.logger?.error({ err }, 'token revocation: Postgres failed');
       throw new ApiError(503, 'auth_unavailable', 'Tokens cannot be checked right now; retry shortly');
