@@ -16,7 +16,7 @@ export interface BearerVerifierOptions {
   /** JWT_SECRET as a key for dev tokens; null when they are off (production by default). */
   devKey: KeyObject | null;
   external: ExternalIdp | null;
-  /** null: no revocation check (the benchmark's baseline). */
+  /** null: no revocation check at all (see also withoutRevocationCheck). */
   revocations: TokenRevocations | null;
   /** How long roles read from Postgres for an external token are trusted. */
   rolesCacheMs: number;

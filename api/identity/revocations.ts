@@ -60,21 +60,9 @@ export interface TokenRevocationsOptions {
   maxUsers?: number;
 }
 
-
 /**
- * Is this access token still good? Checked on every request: logout-all and role changes bump
- * the user's token version, logouts revoke one session, and tokens from before stop working at
- * once — within `cacheMs` on other API instances, immediately on this one.
- *
- * Per user, the state is read from Redis (Postgres when Redis is absent or failing) and trusted
- * for `cacheMs`. Past three quarters of that it is read again in the background while requests
- * carry on with what is known, so a busy user's requests — order placement — never wait for a
- * round trip; only a user not seen for a while waits for one read.
- */
-/**
- * Refreshes in the background wait this long to be read together: one round trip (one write,
- * one read on the socket) for all of them, instead of one per user — reading them one by one was
- * most of what the check cost. A user nobody has seen lately is read at once (the next tick).
+ * Refreshes in the background wait this long to be read together: one round trip (one MGET) for
+ * all of them instead of one per user. A user nobody has seen lately is read at once (next tick).
  */
 const REFRESH_BATCH_MS = 25;
 
@@ -92,6 +80,19 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+/**
+ * Is this access token still good? Checked on every request: logout-all and role changes bump
+ * the user's token version, logouts revoke one session, and tokens from before stop working at
+ * once — within `cacheMs` on other API instances, immediately on this one.
+ *
+ * Per user, the state is read from Redis (Postgres when Redis is absent or failing) and trusted
+ * for `cacheMs`. Past three quarters of that it is read again in the background while requests
+ * carry on with what is known, so a busy user's requests — order placement — never wait for a
+ * round trip; only a user not seen for a while waits for one read. Each remembered token holds
+ * its own copy of the verdict (TrackedSession), updated whenever its user's state is, so a
+ * request reads one object. (A user state pushed out of the bounded cache keeps serving the
+ * tokens that hold it; it is still read again every `cacheMs`, so nothing is trusted longer.)
+ */
 export class TokenRevocations {
   private readonly users: LRUCache<string, UserState>;
   private readonly mirror: RevocationMirror | null;
