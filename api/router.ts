@@ -1,4 +1,3 @@
-import { createSecretKey } from 'node:crypto';
 import express, { type Request, type Response, type RequestHandler, type Router } from 'express';
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
