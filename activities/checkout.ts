@@ -101,8 +101,16 @@ async function assertOpen(q: Queryable, orderId: string): Promise<void> {
  * The order's one charge journal into its escrow, whether the money came from the wallet or the
  * provider (same key either way, so an order is never charged twice); refused once the order closed.
  */
-async function postOrderCharge(trx: Queryable, orderId: string, from: string, amount: number, meta: { actor?: string; metadata: Record<string, unknown> }) {
-  const done = await trx('journal').where({ idempotency_key: checkoutKeys.charge(orderId) }).first('id');
+async function postOrderCharge(
+  trx: Queryable,
+  orderId: string,
+  from: string,
+  amount: number,
+  meta: { actor?: string; metadata: Record<string, unknown> },
+) {
+  const done = await trx('journal')
+    .where({ idempotency_key: checkoutKeys.charge(orderId) })
+    .first('id');
   if (!done) await assertOpen(trx, orderId);
   await postJournal(trx, {
     idempotencyKey: checkoutKeys.charge(orderId),
@@ -137,7 +145,8 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
       if (lines.length === 0) throw nonRetryable('CartInvalid', 'the order has no lines', { code: 'empty_cart' });
       for (const l of lines) {
         if (!l.active) throw nonRetryable('CartInvalid', `product ${l.product_id} is no longer for sale`, { code: 'product_inactive' });
-        if (l.seller_id !== l.order_seller) throw nonRetryable('CartInvalid', `product ${l.product_id} is another seller's`, { code: 'mixed_sellers' });
+        if (l.seller_id !== l.order_seller)
+          throw nonRetryable('CartInvalid', `product ${l.product_id} is another seller's`, { code: 'mixed_sellers' });
         if (l.price !== l.unit_price) {
           throw nonRetryable('CartInvalid', `the price of ${l.product_id} changed to ${l.price}`, { code: 'price_changed' });
         }
@@ -169,8 +178,19 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
             throw nonRetryable('OutOfStock', `not enough stock of ${line.product_id}`, { productId: line.product_id });
           }
         }
-        await trx('reservations').insert(lines.map((l: { product_id: string; quantity: number }) => ({ order_id: req.orderId, product_id: l.product_id, quantity: l.quantity, status: 'held' })));
-        await statusWithEvent(trx, req.orderId, 'reserving', { key: 'stock_reserved', type: 'stock_reserved', details: { lines: lines.length } });
+        await trx('reservations').insert(
+          lines.map((l: { product_id: string; quantity: number }) => ({
+            order_id: req.orderId,
+            product_id: l.product_id,
+            quantity: l.quantity,
+            status: 'held',
+          })),
+        );
+        await statusWithEvent(trx, req.orderId, 'reserving', {
+          key: 'stock_reserved',
+          type: 'stock_reserved',
+          details: { lines: lines.length },
+        });
         return { reserved: true };
       });
     },
@@ -205,7 +225,10 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
     async chargeWallet(req: { orderId: string; buyerId: string; amount: number }): Promise<{ charged: boolean }> {
       try {
         await db.transaction(async (trx) => {
-          await postOrderCharge(trx, req.orderId, accounts.userWallet(req.buyerId), req.amount, { actor: `user:${req.buyerId}`, metadata: { source: 'wallet' } });
+          await postOrderCharge(trx, req.orderId, accounts.userWallet(req.buyerId), req.amount, {
+            actor: `user:${req.buyerId}`,
+            metadata: { source: 'wallet' },
+          });
           await trx.raw(
             `WITH u AS (UPDATE orders SET status = 'charging', funding_source = 'wallet', updated_at = now()
                         WHERE id = ? AND status NOT IN ('compensating', 'completed', 'cancelled', 'returned', 'refunded') RETURNING id)
@@ -244,7 +267,9 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
     /** Step 3c: the confirmed provider payment lands in escrow (same journal key as a wallet charge). */
     async creditEscrowFromProvider(req: { orderId: string; amount: number; paymentId: string }): Promise<void> {
       await db.transaction(async (trx) => {
-        await postOrderCharge(trx, req.orderId, accounts.externalPsp, req.amount, { metadata: { source: 'provider', paymentId: req.paymentId } });
+        await postOrderCharge(trx, req.orderId, accounts.externalPsp, req.amount, {
+          metadata: { source: 'provider', paymentId: req.paymentId },
+        });
         await recordEvent(trx, req.orderId, 'charged', 'charged', { source: 'provider', amount: req.amount, paymentId: req.paymentId });
       });
     },
@@ -254,26 +279,38 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
      * wallet, or the card through the provider's refund). Ledger first, then the provider refund, both
      * keyed by the order, so a retry finishes the job and a repeat moves nothing.
      */
-    async refundEscrow(req: { orderId: string; buyerId: string; reason: string; paymentId?: string | null }): Promise<{ refunded: number }> {
+    async refundEscrow(req: {
+      orderId: string;
+      buyerId: string;
+      reason: string;
+      paymentId?: string | null;
+    }): Promise<{ refunded: number }> {
       const order = await loadOrder(db, req.orderId);
       const key = checkoutKeys.refund(req.orderId);
       let journal = await db('journal').where({ idempotency_key: key }).first('id');
       let amount = 0;
-      const charged = await db('journal').where({ idempotency_key: checkoutKeys.charge(req.orderId) }).first('id');
+      const charged = await db('journal')
+        .where({ idempotency_key: checkoutKeys.charge(req.orderId) })
+        .first('id');
       if (!journal && !charged && req.paymentId) {
         // The card was charged but the money never reached escrow (the step was abandoned while
         // stuck): the ledger never took it in, so only the provider refund is owed.
         const payment = await payments.getPayment(req.paymentId);
         if (payment.status === 'succeeded') {
           await payments.refundPayment({ idempotencyKey: key, paymentId: req.paymentId, amount: payment.amount });
-          await recordEvent(db, req.orderId, 'provider_charge_voided', 'provider_charge_voided', { paymentId: req.paymentId, amount: payment.amount });
+          await recordEvent(db, req.orderId, 'provider_charge_voided', 'provider_charge_voided', {
+            paymentId: req.paymentId,
+            amount: payment.amount,
+          });
         }
         return { refunded: 0 };
       }
       if (!journal) {
         await db.transaction(async (trx) => {
           const escrow = accounts.orderEscrow(req.orderId);
-          const locked = await trx.raw(`SELECT coalesce(sum(balance), 0)::bigint AS balance FROM account_balances WHERE account_id = ?`, [escrow]);
+          const locked = await trx.raw(`SELECT coalesce(sum(balance), 0)::bigint AS balance FROM account_balances WHERE account_id = ?`, [
+            escrow,
+          ]);
           const balance: number = locked.rows[0]?.balance ?? 0;
           if (balance <= 0) return;
           const to = order.funding_source === 'provider' ? accounts.externalPsp : accounts.userWallet(req.buyerId);
@@ -318,7 +355,13 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
         extra.failure_code = req.failureCode;
         extra.failure_message = req.failureMessage ?? null;
       }
-      await statusWithEvent(db, req.orderId, req.status, { key: req.eventKey, type: req.event, details: req.details, actor: req.actor }, extra);
+      await statusWithEvent(
+        db,
+        req.orderId,
+        req.status,
+        { key: req.eventKey, type: req.event, details: req.details, actor: req.actor },
+        extra,
+      );
     },
 
     /** Delivery: the reserved stock is now the buyer's (a return gives it back). */
@@ -362,8 +405,16 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
             lines: lines.filter((l) => l.amount !== 0),
           });
         }
-        await setStatus(trx, req.orderId, 'completed', { commission: split.grossCommission, referral: split.referral, seller_net: split.sellerNet });
-        await recordEvent(trx, req.orderId, 'settled', 'settled', { sellerNet: split.sellerNet, commission: split.platform, referral: split.referral });
+        await setStatus(trx, req.orderId, 'completed', {
+          commission: split.grossCommission,
+          referral: split.referral,
+          seller_net: split.sellerNet,
+        });
+        await recordEvent(trx, req.orderId, 'settled', 'settled', {
+          sellerNet: split.sellerNet,
+          commission: split.platform,
+          referral: split.referral,
+        });
         return { sellerNet: split.sellerNet, platform: split.platform, referral: split.referral };
       });
     },
@@ -408,7 +459,9 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
         return o;
       });
       if ('rejected' in order) {
-        await db('order_refunds').where({ id: req.refundId }).update({ status: 'rejected', failure_message: order.rejected, updated_at: db.fn.now() });
+        await db('order_refunds')
+          .where({ id: req.refundId })
+          .update({ status: 'rejected', failure_message: order.rejected, updated_at: db.fn.now() });
         throw nonRetryable('RefundTooLarge', order.rejected);
       }
       if (order.funding_source === 'provider' && order.provider_payment_id) {

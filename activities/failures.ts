@@ -81,8 +81,11 @@ function pgError(err: unknown): (PgLike & { code: string }) | null {
  */
 export function safeReason(message: string): string {
   const own = message.includes(' - ') ? message.slice(message.lastIndexOf(' - ') + 3) : message;
-  // eslint-disable-next-line no-control-regex
-  const clean = own.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/[\ud800-\udfff]/g, '\ufffd').trim();
+
+  const clean = own
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/[\ud800-\udfff]/g, '\ufffd')
+    .trim();
   return clean.length > MAX_REASON ? `${clean.slice(0, MAX_REASON - 1)}…` : clean || 'no message';
 }
 

@@ -6,7 +6,10 @@ export function createFlowAlertActivities({ db, logger }: ActivityDeps) {
   return {
     async raiseFlowAlert(alert: FlowAlert): Promise<void> {
       if (await raiseFlowAlert(db, alert)) {
-        logger.error({ workflowId: alert.workflowId, flowType: alert.flowType, step: alert.step, code: alert.code }, `flow stuck: ${alert.reason}`);
+        logger.error(
+          { workflowId: alert.workflowId, flowType: alert.flowType, step: alert.step, code: alert.code },
+          `flow stuck: ${alert.reason}`,
+        );
       }
     },
 

@@ -143,8 +143,24 @@ async function publishUserEvents(pubsub: PubSub, marketId: string, version: numb
   }
   for (const f of batch.fills) {
     const common = { yesPrice: f.fill.yesPrice, quantity: f.fill.quantity, kind: f.fill.kind };
-    forUser(f.fill.takerUserId).fills.push({ ...common, orderId: f.fill.takerOrderId, role: 'taker', side: f.fill.takerSide, action: f.fill.takerAction, price: f.fill.takerPrice, fee: f.takerFee });
-    forUser(f.fill.makerUserId).fills.push({ ...common, orderId: f.fill.makerOrderId, role: 'maker', side: f.fill.makerSide, action: f.fill.makerAction, price: f.fill.makerPrice, fee: f.makerFee });
+    forUser(f.fill.takerUserId).fills.push({
+      ...common,
+      orderId: f.fill.takerOrderId,
+      role: 'taker',
+      side: f.fill.takerSide,
+      action: f.fill.takerAction,
+      price: f.fill.takerPrice,
+      fee: f.takerFee,
+    });
+    forUser(f.fill.makerUserId).fills.push({
+      ...common,
+      orderId: f.fill.makerOrderId,
+      role: 'maker',
+      side: f.fill.makerSide,
+      action: f.fill.makerAction,
+      price: f.fill.makerPrice,
+      fee: f.makerFee,
+    });
   }
   await Promise.all(
     [...perUser.entries()].map(([userId, e]) => pubsub.publish(marketUserChannel(userId), { type: 'orders', marketId, version, ...e })),

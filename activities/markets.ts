@@ -34,7 +34,12 @@ export function createMarketActivities({ db, pubsub, logger }: ActivityDeps) {
         [marketId],
       );
       const e = rows[0];
-      const message: FeedMessage = { type: 'market', view: marketView(marketId, e.version, [], [], e.last_price, e.volume), trades: [], publishedAt: Date.now() };
+      const message: FeedMessage = {
+        type: 'market',
+        view: marketView(marketId, e.version, [], [], e.last_price, e.volume),
+        trades: [],
+        publishedAt: Date.now(),
+      };
       await pubsub.publish(marketFeedChannel(marketId), message);
       return cancelled;
     },

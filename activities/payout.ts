@@ -40,12 +40,14 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
         const locked = await trx.raw(`SELECT balance FROM account_balances WHERE account_id = ? AND shard = 0 FOR UPDATE`, [payable]);
         const balance: number = locked.rows[0]?.balance ?? 0;
         if (balance <= 0) {
-          await trx('payouts').where({ id: req.payoutId }).update({
-            status: 'skipped',
-            failure_code: 'nothing_to_pay',
-            failure_message: `payable is ${balance} paise`,
-            updated_at: trx.fn.now(),
-          });
+          await trx('payouts')
+            .where({ id: req.payoutId })
+            .update({
+              status: 'skipped',
+              failure_code: 'nothing_to_pay',
+              failure_message: `payable is ${balance} paise`,
+              updated_at: trx.fn.now(),
+            });
           return { amount: 0, bankAccount: payout.bank_account_ref, sellerId: payout.seller_id };
         }
         await postJournal(trx, {
@@ -65,8 +67,14 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
      * workflow retries this very call, which the bank answers with the payout it already has.
      */
     async sendPayout(req: { payoutId: string; amount: number; bankAccount: string }): Promise<ProviderPayout> {
-      const result = await bank().createPayout({ idempotencyKey: payoutKeys.provider(req.payoutId), amount: req.amount, bankAccount: req.bankAccount });
-      await db('payouts').where({ id: req.payoutId }).update({ provider_payout_id: result.id, provider_state: result.status, updated_at: db.fn.now() });
+      const result = await bank().createPayout({
+        idempotencyKey: payoutKeys.provider(req.payoutId),
+        amount: req.amount,
+        bankAccount: req.bankAccount,
+      });
+      await db('payouts')
+        .where({ id: req.payoutId })
+        .update({ provider_payout_id: result.id, provider_state: result.status, updated_at: db.fn.now() });
       return result;
     },
 

@@ -148,7 +148,12 @@ export function createSubscriptionGenerationActivities({ db, temporal, logger }:
     },
 
     /** Tells the running workflows of one page of the region about the holiday (their state mirrors Postgres). */
-    async signalRegionHoliday(req: { region: string; date: string; afterId: string; limit: number }): Promise<{ signalled: number; lastId: string | null }> {
+    async signalRegionHoliday(req: {
+      region: string;
+      date: string;
+      afterId: string;
+      limit: number;
+    }): Promise<{ signalled: number; lastId: string | null }> {
       const { rows } = await db.raw(
         `SELECT s.id, e.reason, e.created_by, to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
            FROM subscriptions s JOIN subscription_exceptions e ON e.subscription_id = s.id AND e.id = 'H-' || ?
@@ -161,7 +166,15 @@ export function createSubscriptionGenerationActivities({ db, temporal, logger }:
       const queue = [...rows];
       const workers = Array.from({ length: 16 }, async () => {
         for (let r = queue.shift(); r; r = queue.shift()) {
-          const ex: ScheduleException = { id: `H-${req.date}`, type: 'skip', from: req.date, to: req.date, reason: r.reason, createdBy: r.created_by, createdAt: r.created_at };
+          const ex: ScheduleException = {
+            id: `H-${req.date}`,
+            type: 'skip',
+            from: req.date,
+            to: req.date,
+            reason: r.reason,
+            createdBy: r.created_by,
+            createdAt: r.created_at,
+          };
           try {
             await temporal.workflow.getHandle(subscriptionWorkflowId(r.id)).signal('exceptionAdded', ex);
             signalled++;

@@ -82,7 +82,15 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
     await q.raw(
       `INSERT INTO subscription_renewal_attempts (idempotency_key, subscription_id, period, attempt, method, outcome, error_code)
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [`${renewalAttemptKey(c.subscriptionId, c.period, c.attempt)}:${method}`, c.subscriptionId, c.period, c.attempt, method, outcome, errorCode],
+      [
+        `${renewalAttemptKey(c.subscriptionId, c.period, c.attempt)}:${method}`,
+        c.subscriptionId,
+        c.period,
+        c.attempt,
+        method,
+        outcome,
+        errorCode,
+      ],
     );
   }
 
@@ -129,7 +137,13 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
       await db('subscription_renewals')
         .where({ subscription_id: req.subscriptionId, period: req.period })
         .whereNot({ status: 'paid' })
-        .update({ status: req.status, attempts: req.attempts, last_error: req.lastError, next_retry_at: req.nextRetryAt, updated_at: db.fn.now() });
+        .update({
+          status: req.status,
+          attempts: req.attempts,
+          last_error: req.lastError,
+          next_retry_at: req.nextRetryAt,
+          updated_at: db.fn.now(),
+        });
     },
 
     /** Wallet → platform revenue, keyed by the attempt. Short wallet → `insufficient_wallet` (no money moved). */
@@ -150,9 +164,16 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
               lines: transfer(accounts.userWallet(c.customerId), accounts.platformRevenue, c.amount),
             }),
           );
-          await trx('subscription_renewals')
-            .where({ subscription_id: c.subscriptionId, period: c.period })
-            .update({ status: 'paid', paid_via: 'wallet', paid_attempt: c.attempt, journal_id: posted.journalId, attempts: c.attempt, last_error: null, next_retry_at: null, updated_at: trx.fn.now() });
+          await trx('subscription_renewals').where({ subscription_id: c.subscriptionId, period: c.period }).update({
+            status: 'paid',
+            paid_via: 'wallet',
+            paid_attempt: c.attempt,
+            journal_id: posted.journalId,
+            attempts: c.attempt,
+            last_error: null,
+            next_retry_at: null,
+            updated_at: trx.fn.now(),
+          });
           await recordAttempt(trx, c, 'wallet', 'paid', null);
           return { outcome: 'paid', journalId: posted.journalId, alreadyPaid: false };
         } catch (err) {
@@ -198,7 +219,10 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
         const renewal = await lockRenewal(trx, c.subscriptionId, c.period);
         if (renewal.status === 'paid') {
           if (renewal.paid_attempt !== c.attempt || renewal.paid_via !== 'provider') {
-            logger.error({ subscriptionId: c.subscriptionId, period: c.period, paymentId: c.paymentId }, 'renewal paid twice: refund needed');
+            logger.error(
+              { subscriptionId: c.subscriptionId, period: c.period, paymentId: c.paymentId },
+              'renewal paid twice: refund needed',
+            );
           }
           return { journalId: Number(renewal.journal_id), alreadyPaid: true };
         }
@@ -211,26 +235,31 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
           metadata: { period: c.period, attempt: c.attempt, via: 'provider', paymentId: c.paymentId },
           lines: transfer(accounts.externalPsp, accounts.platformRevenue, c.amount),
         });
-        await trx('subscription_renewals')
-          .where({ subscription_id: c.subscriptionId, period: c.period })
-          .update({
-            status: 'paid',
-            paid_via: 'provider',
-            paid_attempt: c.attempt,
-            journal_id: posted.journalId,
-            provider_payment_id: c.paymentId,
-            attempts: c.attempt,
-            last_error: null,
-            next_retry_at: null,
-            updated_at: trx.fn.now(),
-          });
+        await trx('subscription_renewals').where({ subscription_id: c.subscriptionId, period: c.period }).update({
+          status: 'paid',
+          paid_via: 'provider',
+          paid_attempt: c.attempt,
+          journal_id: posted.journalId,
+          provider_payment_id: c.paymentId,
+          attempts: c.attempt,
+          last_error: null,
+          next_retry_at: null,
+          updated_at: trx.fn.now(),
+        });
         await recordAttempt(trx, c, 'provider', 'paid', null);
         return { journalId: posted.journalId, alreadyPaid: false };
       });
     },
 
     /** Records a notification once per key (the outbox a push/SMS sender drains). */
-    async notifyCustomer(n: { key: string; customerId: string; subscriptionId: string; kind: string; message: string; data?: Record<string, unknown> }): Promise<boolean> {
+    async notifyCustomer(n: {
+      key: string;
+      customerId: string;
+      subscriptionId: string;
+      kind: string;
+      message: string;
+      data?: Record<string, unknown>;
+    }): Promise<boolean> {
       const { rows } = await db.raw(
         `INSERT INTO notifications (key, customer_id, subscription_id, kind, message, data)
          VALUES (?, ?, ?, ?, ?, ?::jsonb) ON CONFLICT (key) DO NOTHING RETURNING id`,

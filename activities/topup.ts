@@ -32,17 +32,24 @@ export function createTopupActivities({ db, payments }: ActivityDeps) {
       failureCode: string | null;
       message?: string;
     }): Promise<void> {
-      await db('topups').where({ id: update.topupId }).update({
-        status: update.status,
-        provider_payment_id: update.paymentId,
-        failure_code: update.failureCode,
-        failure_message: update.message ?? null,
-        updated_at: db.fn.now(),
-      });
+      await db('topups')
+        .where({ id: update.topupId })
+        .update({
+          status: update.status,
+          provider_payment_id: update.paymentId,
+          failure_code: update.failureCode,
+          failure_message: update.message ?? null,
+          updated_at: db.fn.now(),
+        });
     },
 
     /** Credits the wallet and marks the top-up succeeded in one transaction; safe to repeat. */
-    async creditTopup(req: { topupId: string; userId: string; amount: number; paymentId: string }): Promise<{ journalId: number; applied: boolean }> {
+    async creditTopup(req: {
+      topupId: string;
+      userId: string;
+      amount: number;
+      paymentId: string;
+    }): Promise<{ journalId: number; applied: boolean }> {
       return db.transaction(async (trx) => {
         const posted = await postJournal(trx, {
           idempotencyKey: `topup-${req.topupId}:credit`,

@@ -17,7 +17,14 @@ export function docsRouter(): Router {
 
   router.get('/docs', (_req, res) => {
     if (!bundle) {
-      res.status(503).json(errorBody('docs_unavailable', 'The reference renderer (npm package redoc) is not installed; the documents are at /openapi.json and /asyncapi.json'));
+      res
+        .status(503)
+        .json(
+          errorBody(
+            'docs_unavailable',
+            'The reference renderer (npm package redoc) is not installed; the documents are at /openapi.json and /asyncapi.json',
+          ),
+        );
       return;
     }
     res

@@ -5,16 +5,15 @@ import { ApiError } from './errors';
 const CHECK_TIMEOUT_MS = 2000;
 
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
-  ]);
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
 }
 
 /** Like every other route, the probes take no parameters they do not know (they know none). */
 const noQuery: RequestHandler = (req, _res, next) => {
   const names = Object.keys(req.query);
-  next(names.length ? new ApiError(400, 'validation_failed', `Unknown query parameter: ${names.join(', ')}`, { unknown: names }) : undefined);
+  next(
+    names.length ? new ApiError(400, 'validation_failed', `Unknown query parameter: ${names.join(', ')}`, { unknown: names }) : undefined,
+  );
 };
 
 /** /healthz: the process is alive. /readyz: Temporal, Postgres and Redis answer; 503 names what is down. */

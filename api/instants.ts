@@ -14,6 +14,7 @@ export function boundedInstant() {
   return z.iso.datetime({ offset: true }).superRefine((value, ctx) => {
     const ms = Date.parse(value);
     if (Number.isNaN(ms) || ms < EARLIEST) ctx.addIssue({ code: 'custom', message: 'must be on or after 2000-01-01' });
-    else if (ms > Date.now() + MAX_DAYS_AHEAD * DAY_MS) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_DAYS_AHEAD} days from now` });
+    else if (ms > Date.now() + MAX_DAYS_AHEAD * DAY_MS)
+      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_DAYS_AHEAD} days from now` });
   });
 }

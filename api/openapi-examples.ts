@@ -57,7 +57,16 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
     },
   },
   placeMarketOrder: {
-    request: { clientOrderId: 'app-7f3a-0001', side: 'YES', action: 'BUY', price: 550, quantity: 10, tif: 'GTC', seenPrice: 550, slippageBps: 500 },
+    request: {
+      clientOrderId: 'app-7f3a-0001',
+      side: 'YES',
+      action: 'BUY',
+      price: 550,
+      quantity: 10,
+      tif: 'GTC',
+      seenPrice: 550,
+      slippageBps: 500,
+    },
     responses: { 202: { orderId: 'mo_9e107d9d372bb6826bd81d3542a419d6', seq: 42, status: 'accepted', replayed: false } },
   },
   closeMarket: { request: {} },
@@ -66,7 +75,12 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
 
   // webhooks
   receivePaymentWebhook: {
-    request: { id: 'evt_3b5d5c3712955042212316173ccf37be', type: 'payment.succeeded', paymentId: 'pay_7d793037a0760186574b0282', amount: 50_000 },
+    request: {
+      id: 'evt_3b5d5c3712955042212316173ccf37be',
+      type: 'payment.succeeded',
+      paymentId: 'pay_7d793037a0760186574b0282',
+      amount: 50_000,
+    },
     responses: { 200: { received: true, matched: true, duplicate: false } },
   },
 

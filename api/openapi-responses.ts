@@ -9,7 +9,9 @@ export const ErrorSchema = z
     error: z.object({
       code: z.string().describe('stable, machine-readable: branch on this, e.g. `validation_failed`, `insufficient_funds`'),
       message: z.string().describe('for people; may change'),
-      details: z.record(z.string(), z.unknown()).describe('structured context for the code (e.g. the zod issues of a 400); `{}` when there is none'),
+      details: z
+        .record(z.string(), z.unknown())
+        .describe('structured context for the code (e.g. the zod issues of a 400); `{}` when there is none'),
     }),
   })
   .meta({
@@ -61,8 +63,12 @@ export function derivedErrorStatuses(route: RouteDeclaration): Map<number, Error
     description:
       'The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), ' +
       'a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read' +
-      (route.idempotent ? '; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`)' : ''),
-    example: example('validation_failed', 'The request is invalid', { issues: [{ path: 'amount', message: 'Too small: expected number to be >=100', code: 'too_small' }] }),
+      (route.idempotent
+        ? '; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`)'
+        : ''),
+    example: example('validation_failed', 'The request is invalid', {
+      issues: [{ path: 'amount', message: 'Too small: expected number to be >=100', code: 'too_small' }],
+    }),
   });
   if (route.capability !== 'public') {
     statuses.set(401, {
@@ -87,9 +93,13 @@ export function derivedErrorStatuses(route: RouteDeclaration): Map<number, Error
     });
   }
   if (route.body) {
-    statuses.set(413, { description: 'The body is larger than the limit (`payload_too_large`)', example: example('payload_too_large', 'The request body is too large') });
+    statuses.set(413, {
+      description: 'The body is larger than the limit (`payload_too_large`)',
+      example: example('payload_too_large', 'The request body is too large'),
+    });
     statuses.set(415, {
-      description: 'The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`)',
+      description:
+        'The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`)',
       example: example('unsupported_media_type', 'Send the body as application/json'),
     });
   }
@@ -107,7 +117,9 @@ export function derivedErrorStatuses(route: RouteDeclaration): Map<number, Error
     example: example('rate_limited', 'Too many requests; slow down and retry later'),
   });
   statuses.set(500, {
-    description: 'Something went wrong on our side (`internal_error`)' + (route.idempotent ? '; nothing was stored under the `Idempotency-Key`, so retry with the same key' : ''),
+    description:
+      'Something went wrong on our side (`internal_error`)' +
+      (route.idempotent ? '; nothing was stored under the `Idempotency-Key`, so retry with the same key' : ''),
     example: example('internal_error', 'Something went wrong on our side'),
   });
   return statuses;
@@ -135,6 +147,7 @@ export function documentedResponses(route: RouteDeclaration): Map<number, Docume
       error,
     });
   }
-  for (const [status, d] of derived) if (!out.has(status)) out.set(status, { description: d.description, schema: ErrorSchema, error: true, example: d.example });
+  for (const [status, d] of derived)
+    if (!out.has(status)) out.set(status, { description: d.description, schema: ErrorSchema, error: true, example: d.example });
   return new Map([...out.entries()].sort(([a], [b]) => a - b));
 }

@@ -37,8 +37,14 @@ function healthDefinitions() {
   });
   const common = { tags: ['health'], security: [], 'x-capability': 'public' };
   const refused = {
-    400: { description: 'A query parameter was sent: the probes take none (`validation_failed`)', content: { 'application/json': { schema: ErrorSchema } } },
-    429: { description: 'Too many requests from this client address (`rate_limited`)', content: { 'application/json': { schema: ErrorSchema } } },
+    400: {
+      description: 'A query parameter was sent: the probes take none (`validation_failed`)',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    429: {
+      description: 'Too many requests from this client address (`rate_limited`)',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
   };
   registry.registerPath({
     ...common,
@@ -47,7 +53,10 @@ function healthDefinitions() {
     operationId: operationIdFor('get', '/healthz'),
     summary: 'The process is alive',
     responses: {
-      200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }), example: { status: 'ok' } } } },
+      200: {
+        description: 'Alive',
+        content: { 'application/json': { schema: z.object({ status: z.literal('ok') }), example: { status: 'ok' } } },
+      },
       ...refused,
     },
   });
@@ -58,13 +67,20 @@ function healthDefinitions() {
     operationId: operationIdFor('get', '/readyz'),
     summary: 'Temporal, Postgres and Redis answer',
     responses: {
-      200: { description: 'Ready', content: { 'application/json': { schema: Ready, example: { status: 'ready', checks: { postgres: 'up', temporal: 'up', redis: 'up' } } } } },
+      200: {
+        description: 'Ready',
+        content: {
+          'application/json': { schema: Ready, example: { status: 'ready', checks: { postgres: 'up', temporal: 'up', redis: 'up' } } },
+        },
+      },
       ...refused,
       503: {
         description: 'Not ready: the body names what is down (also in `error.details.down`)',
         content: {
           'application/json': {
-            schema: Ready.extend({ error: z.object({ code: z.literal('not_ready'), message: z.string(), details: z.object({ down: z.array(z.string()) }) }) }),
+            schema: Ready.extend({
+              error: z.object({ code: z.literal('not_ready'), message: z.string(), details: z.object({ down: z.array(z.string()) }) }),
+            }),
             example: {
               status: 'unavailable',
               checks: { postgres: 'up', temporal: 'down', redis: 'up' },
@@ -100,7 +116,12 @@ export function openApiDocument(registry: OpenAPIRegistry, options: DocumentOpti
       license: { name: 'Proprietary', identifier: 'LicenseRef-Mandi-Proprietary' },
       contact: { name: 'Mandi maintainers' },
     },
-    servers: [{ url: options.publicUrl?.replace(/\/+$/, '') || '/', description: options.publicUrl ? 'This deployment' : 'The origin serving this document' }],
+    servers: [
+      {
+        url: options.publicUrl?.replace(/\/+$/, '') || '/',
+        description: options.publicUrl ? 'This deployment' : 'The origin serving this document',
+      },
+    ],
     security: [{ bearer: [] }],
     tags: [...used].sort().map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
   });

@@ -168,10 +168,8 @@ export class ApiRouter {
     };
     if (!spec.idempotent) return spec.handler(ctx);
     const key = parseIdempotencyKey(req.get('Idempotency-Key'));
-    return withIdempotency(
-      this.deps.db,
-      { userId: principal.userId, key, method: spec.method, path: req.path, body: req.body ?? {} },
-      () => spec.handler(ctx),
+    return withIdempotency(this.deps.db, { userId: principal.userId, key, method: spec.method, path: req.path, body: req.body ?? {} }, () =>
+      spec.handler(ctx),
     );
   }
 
@@ -184,7 +182,12 @@ export class ApiRouter {
       legacyHeaders: false,
       keyGenerator: (req) => `${name}:${req.principal?.userId ?? 'anonymous'}`,
       ...(redis
-        ? { store: new RedisStore({ prefix: `mandi:rl:`, sendCommand: (...args: string[]) => redis.call(args[0], ...args.slice(1)) as Promise<RedisReply> }) }
+        ? {
+            store: new RedisStore({
+              prefix: `mandi:rl:`,
+              sendCommand: (...args: string[]) => redis.call(args[0], ...args.slice(1)) as Promise<RedisReply>,
+            }),
+          }
         : {}),
       handler: (_req: Request, res: Response) => {
         res.status(429).json(errorBody('rate_limited', 'Too many requests; slow down and retry later'));
@@ -224,12 +227,19 @@ export class ApiRouter {
               body: {
                 // A body whose fields are all optional may be left out (run() reads it as {}).
                 required: !spec.body.safeParse({}).success,
-                content: { 'application/json': { schema: spec.body, ...(examples.request === undefined ? {} : { example: examples.request }) } },
+                content: {
+                  'application/json': { schema: spec.body, ...(examples.request === undefined ? {} : { example: examples.request }) },
+                },
               },
             }
           : {}),
         ...(spec.idempotent || spec.headers
-          ? { headers: z.object({ ...spec.headers?.shape, ...(spec.idempotent ? { 'Idempotency-Key': IdempotencyKeyHeader } : {}) }) as never }
+          ? {
+              headers: z.object({
+                ...spec.headers?.shape,
+                ...(spec.idempotent ? { 'Idempotency-Key': IdempotencyKeyHeader } : {}),
+              }) as never,
+            }
           : {}),
       },
       responses,
@@ -249,7 +259,10 @@ function operationDescription(spec: RouteSpec<ZodType, ZodType, ZodType>): strin
   const who =
     spec.capability === 'public'
       ? 'No bearer token: the caller proves itself otherwise (see the summary).'
-      : `Needs ${[spec.capability].flat().map((c) => `\`${c}\``).join(' or ')}.`;
+      : `Needs ${[spec.capability]
+          .flat()
+          .map((c) => `\`${c}\``)
+          .join(' or ')}.`;
   const lines = [spec.description, who];
   if (spec.idempotent) lines.push('Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.');
   if (spec.rateLimit) lines.push(`Rate-limited per user (${spec.rateLimit}) as well as per address.`);

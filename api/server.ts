@@ -23,7 +23,7 @@ const PARSER_ERRORS: Record<string, [number, string, string]> = {
 };
 
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || (err.code === 'ECONNRESET')) {
+  if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }

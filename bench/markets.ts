@@ -54,7 +54,8 @@ function arg(name: string, fallback: number): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
 async function startApiProcess(env: Record<string, string>): Promise<{ url: string; kill(): Promise<void> }> {
   // Node itself (not the tsx wrapper), so killing the child really stops the API.
@@ -127,7 +128,13 @@ async function main(): Promise<void> {
       connection: nativeConn,
       namespace: 'default',
       taskQueue,
-      deps: { db, pubsub, payments: new FakePaymentProvider(db), logger: pino({ level: 'silent' }), temporal: new Client({ connection: clientConn }) },
+      deps: {
+        db,
+        pubsub,
+        payments: new FakePaymentProvider(db),
+        logger: pino({ level: 'silent' }),
+        temporal: new Client({ connection: clientConn }),
+      },
     });
     const running = worker.run();
     cleanups.push(async () => {
@@ -150,7 +157,11 @@ async function main(): Promise<void> {
     await db.transaction((trx) =>
       postJournals(
         trx,
-        users.map((u) => ({ idempotencyKey: `bench-fund-${u}`, reason: 'topup', lines: transfer(accounts.externalPsp, accounts.userWallet(u), 1_000_000_000) })),
+        users.map((u) => ({
+          idempotencyKey: `bench-fund-${u}`,
+          reason: 'topup',
+          lines: transfer(accounts.externalPsp, accounts.userWallet(u), 1_000_000_000),
+        })),
       ),
     );
     const adminToken = signToken(secret, { userId: 'bench_admin', roles: ['admin'] });
@@ -182,7 +193,12 @@ async function main(): Promise<void> {
     const created = await post(
       '/v1/markets',
       adminToken,
-      { question: 'Will the next over have a six?', opensAt: new Date(Date.now() + 300).toISOString(), closesAt: new Date(Date.now() + 3_600_000).toISOString(), feeBps: 200 },
+      {
+        question: 'Will the next over have a six?',
+        opensAt: new Date(Date.now() + 300).toISOString(),
+        closesAt: new Date(Date.now() + 3_600_000).toISOString(),
+        feeBps: 200,
+      },
       { 'idempotency-key': `bench-create-${process.pid}` },
     );
     const marketId: string = created.body.marketId;
@@ -238,7 +254,9 @@ async function main(): Promise<void> {
       if (process.env.BENCH_DEBUG) {
         const u = updates.find((x) => x.at === seenAt)!;
         const toDate = (t: number) => performance.timeOrigin + t;
-        console.error(`rtt ${(acceptedAt - sentAt).toFixed(1)} engine ${(u.publishedAt - toDate(acceptedAt)).toFixed(1)} deliver ${(toDate(seenAt) - u.publishedAt).toFixed(1)}`);
+        console.error(
+          `rtt ${(acceptedAt - sentAt).toFixed(1)} engine ${(u.publishedAt - toDate(acceptedAt)).toFixed(1)} deliver ${(toDate(seenAt) - u.publishedAt).toFixed(1)}`,
+        );
       }
       return true;
     };
@@ -253,7 +271,12 @@ async function main(): Promise<void> {
         while (performance.now() < end) {
           next += interval;
           const bid = i % 2 === 0;
-          const p = place(2 + (i % (USERS - 2)), { side: bid ? 'YES' : 'NO', action: 'BUY', price: 100 + 50 * (i % 7), quantity: 1 + (i % 3) });
+          const p = place(2 + (i % (USERS - 2)), {
+            side: bid ? 'YES' : 'NO',
+            action: 'BUY',
+            price: 100 + 50 * (i % 7),
+            quantity: 1 + (i % 3),
+          });
           i++;
           inflight.add(p);
           void p.finally(() => inflight.delete(p));
@@ -288,7 +311,13 @@ async function main(): Promise<void> {
         while (performance.now() < tEnd) {
           const side = k % 2 === 0 ? 'YES' : 'NO';
           const sentAt = performance.now();
-          const res = await place(2 + (k % (USERS - 2)), { side, action: 'BUY', price: 400 + 50 * (k % 5), quantity: 1 + (k % 4), tif: k % 5 === 0 ? 'IOC' : 'GTC' });
+          const res = await place(2 + (k % (USERS - 2)), {
+            side,
+            action: 'BUY',
+            price: 400 + 50 * (k % 5),
+            quantity: 1 + (k % 4),
+            tif: k % 5 === 0 ? 'IOC' : 'GTC',
+          });
           roundTrips.push(performance.now() - sentAt);
           if (res.status === 202) accepted++;
           else rejected++;

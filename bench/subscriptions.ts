@@ -24,11 +24,27 @@ function wouldDeliverPerSec(): number {
     const start = addDays('2026-01-01', i);
     const base = { createdBy: 'customer', createdAt: '2026-01-02T04:30:00Z' };
     subs.push({
-      sub: { id: 's' + i, startDate: start, endDate: null, recurrence: i % 2 ? { kind: 'daily' } : { kind: 'days_of_week', days: [1, 3, 5] }, quantity: 1, timezone: 'Asia/Kolkata', status: 'active' },
+      sub: {
+        id: 's' + i,
+        startDate: start,
+        endDate: null,
+        recurrence: i % 2 ? { kind: 'daily' } : { kind: 'days_of_week', days: [1, 3, 5] },
+        quantity: 1,
+        timezone: 'Asia/Kolkata',
+        status: 'active',
+      },
       ex: [
         { ...base, id: 'V', type: 'skip', from: addDays(start, 30), to: addDays(start, 40), reason: 'vacation' },
         { ...base, id: 'P', type: 'skip', from: addDays(start, 90), to: null, reason: 'payment_failure', endedAt: addDays(start, 95) },
-        { ...base, id: 'X', type: 'deliver_extra', from: addDays(start, 35), to: addDays(start, 35), quantity: 2, reason: 'special_request' },
+        {
+          ...base,
+          id: 'X',
+          type: 'deliver_extra',
+          from: addDays(start, 35),
+          to: addDays(start, 35),
+          quantity: 2,
+          reason: 'special_request',
+        },
       ],
     });
   }

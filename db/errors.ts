@@ -1,7 +1,10 @@
 /** Errors the repositories raise for business outcomes; activities turn them into ApplicationFailures. */
 export class InsufficientFundsError extends Error {
   readonly type = 'InsufficientFunds';
-  constructor(readonly account: string, message = `insufficient funds in ${account}`) {
+  constructor(
+    readonly account: string,
+    message = `insufficient funds in ${account}`,
+  ) {
     super(message);
   }
 }

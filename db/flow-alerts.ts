@@ -23,8 +23,9 @@ export type FlowAlertResolution = 'retried' | 'abandoned' | 'decided' | 'cancell
  * stored without control characters (NUL above all) or lone surrogates, and bounded.
  */
 function storable(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = String(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/[\ud800-\udfff]/g, '\ufffd');
+  const clean = String(text)
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/[\ud800-\udfff]/g, '\ufffd');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
@@ -33,7 +34,13 @@ export async function raiseFlowAlert(q: Queryable, a: FlowAlert): Promise<boolea
   const { rows } = await q.raw(
     `INSERT INTO flow_alerts (workflow_id, flow_type, step, reason, code) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (workflow_id, step) WHERE resolved_at IS NULL DO NOTHING RETURNING id`,
-    [storable(a.workflowId, 200), storable(a.flowType, 40), storable(a.step, 100), storable(a.reason, 1000), a.code === null ? null : storable(a.code, 40)],
+    [
+      storable(a.workflowId, 200),
+      storable(a.flowType, 40),
+      storable(a.step, 100),
+      storable(a.reason, 1000),
+      a.code === null ? null : storable(a.code, 40),
+    ],
   );
   return rows.length > 0;
 }
@@ -53,7 +60,10 @@ export async function listFlowAlerts(q: Queryable, opts: { open: boolean; limit:
       if (opts.open) b.whereNull('resolved_at');
       if (opts.workflowId) b.where({ workflow_id: opts.workflowId });
     })
-    .orderBy([{ column: 'raised_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'raised_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .limit(opts.limit)
     .select('*');
   return rows.map((r: Record<string, any>) => ({

@@ -71,8 +71,17 @@ export async function userForPhone(trx: Tx, phone: string): Promise<{ user: User
   return { user, created: false };
 }
 
-export async function recordLogin(trx: Tx, userId: string, consent: { termsVersion: string; ip: string | null; userAgent: string | null }): Promise<UserRow> {
-  await trx('user_consents').insert({ user_id: userId, terms_version: consent.termsVersion, ip: consent.ip, user_agent: consent.userAgent });
+export async function recordLogin(
+  trx: Tx,
+  userId: string,
+  consent: { termsVersion: string; ip: string | null; userAgent: string | null },
+): Promise<UserRow> {
+  await trx('user_consents').insert({
+    user_id: userId,
+    terms_version: consent.termsVersion,
+    ip: consent.ip,
+    user_agent: consent.userAgent,
+  });
   const [user] = await trx('users')
     .where({ id: userId })
     .update({ terms_version: consent.termsVersion, terms_accepted_at: trx.fn.now(), last_login_at: trx.fn.now() })
@@ -105,7 +114,10 @@ export interface SessionRow {
   revoked_reason: string | null;
 }
 
-export async function createSession(q: Queryable, s: { userId: string; device: string | null; userAgent: string | null; ip: string | null }): Promise<string> {
+export async function createSession(
+  q: Queryable,
+  s: { userId: string; device: string | null; userAgent: string | null; ip: string | null },
+): Promise<string> {
   const id = newSessionId();
   await q('auth_sessions').insert({ id, user_id: s.userId, device: s.device, user_agent: s.userAgent, ip: s.ip });
   return id;
@@ -189,7 +201,9 @@ export async function revocationStates(q: Queryable, userIds: string[], withinSe
        FROM users u WHERE u.id = ANY(?)`,
     [withinSeconds, userIds],
   );
-  const states = new Map<string, RevocationState>(rows.map((r: { id: string; tv: number; revoked: string[] }) => [r.id, { tokenVersion: r.tv, revokedSessions: r.revoked }]));
+  const states = new Map<string, RevocationState>(
+    rows.map((r: { id: string; tv: number; revoked: string[] }) => [r.id, { tokenVersion: r.tv, revokedSessions: r.revoked }]),
+  );
   for (const id of userIds) if (!states.has(id)) states.set(id, { tokenVersion: -1, revokedSessions: [] });
   return states;
 }
@@ -224,17 +238,31 @@ export async function unlinkSeller(q: Queryable, userId: string, sellerId: strin
 // --- external identity provider ----------------------------------------------------------------
 
 /** The Mandi user behind an external provider's subject, created the first time it is seen. */
-export async function userForExternalSubject(q: Queryable, issuer: string, subject: string): Promise<{ userId: string; tokenVersion: number }> {
-  const known = await q('external_identities as e').join('users as u', 'u.id', 'e.user_id').where({ 'e.issuer': issuer, 'e.subject': subject }).first('u.id', 'u.token_version');
+export async function userForExternalSubject(
+  q: Queryable,
+  issuer: string,
+  subject: string,
+): Promise<{ userId: string; tokenVersion: number }> {
+  const known = await q('external_identities as e')
+    .join('users as u', 'u.id', 'e.user_id')
+    .where({ 'e.issuer': issuer, 'e.subject': subject })
+    .first('u.id', 'u.token_version');
   if (known) return { userId: known.id, tokenVersion: known.token_version };
   return q.transaction(async (trx) => {
     const userId = newUserId();
     await trx('users').insert({ id: userId });
-    const inserted = await trx('external_identities').insert({ issuer, subject, user_id: userId }).onConflict(['issuer', 'subject']).ignore().returning('user_id');
+    const inserted = await trx('external_identities')
+      .insert({ issuer, subject, user_id: userId })
+      .onConflict(['issuer', 'subject'])
+      .ignore()
+      .returning('user_id');
     if (inserted.length) return { userId, tokenVersion: 0 };
     // Another request mapped it first: use theirs, drop ours.
     await trx('users').where({ id: userId }).delete();
-    const row = await trx('external_identities as e').join('users as u', 'u.id', 'e.user_id').where({ 'e.issuer': issuer, 'e.subject': subject }).first('u.id', 'u.token_version');
+    const row = await trx('external_identities as e')
+      .join('users as u', 'u.id', 'e.user_id')
+      .where({ 'e.issuer': issuer, 'e.subject': subject })
+      .first('u.id', 'u.token_version');
     return { userId: row.id, tokenVersion: row.token_version };
   });
 }
@@ -255,7 +283,11 @@ const FIRST_IDS = 10;
 export async function deletionBlockers(q: Queryable, userId: string): Promise<DeletionBlocker[]> {
   const wallet = accounts.userWallet(userId);
   // One after the other: inside a transaction (erasure) there is one connection to share.
-  const orders = await q('orders').where({ buyer_id: userId }).whereNotIn('status', TERMINAL_ORDER_STATUSES as string[]).orderBy('created_at').pluck('id');
+  const orders = await q('orders')
+    .where({ buyer_id: userId })
+    .whereNotIn('status', TERMINAL_ORDER_STATUSES as string[])
+    .orderBy('created_at')
+    .pluck('id');
   const holds = await q('holds').where({ account_id: wallet, status: 'open' }).orderBy('id').pluck('id');
   const subscriptions = await q('subscriptions').where({ customer_id: userId, status: 'active' }).orderBy('created_at').pluck('id');
   const topups = await q('topups').where({ user_id: userId }).whereIn('status', ['pending', 'awaiting_confirmation']).pluck('id');
@@ -299,9 +331,14 @@ export async function eraseUser(trx: Tx, userId: string): Promise<{ erased: bool
       erased_at: user.erased_at ?? trx.fn.now(),
       token_version: trx.raw('token_version + 1'),
     });
-  await trx('auth_sessions').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: trx.fn.now(), revoked_reason: 'account_erased' });
+  await trx('auth_sessions')
+    .where({ user_id: userId })
+    .whereNull('revoked_at')
+    .update({ revoked_at: trx.fn.now(), revoked_reason: 'account_erased' });
   await trx('auth_sessions').where({ user_id: userId }).update({ device: null, user_agent: null, ip: null });
-  await trx('refresh_tokens').whereIn('session_id', trx('auth_sessions').select('id').where({ user_id: userId })).delete();
+  await trx('refresh_tokens')
+    .whereIn('session_id', trx('auth_sessions').select('id').where({ user_id: userId }))
+    .delete();
   // Proof of consent stays (which terms, when); where it was given from goes.
   await trx('user_consents').where({ user_id: userId }).update({ ip: null, user_agent: null });
   await trx('external_identities').where({ user_id: userId }).delete();

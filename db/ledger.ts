@@ -11,7 +11,10 @@ export interface PostResult {
 }
 
 function debitedAccounts(lines: LedgerLine[]): string {
-  return lines.filter((l) => l.amount < 0).map((l) => l.account).join(', ');
+  return lines
+    .filter((l) => l.amount < 0)
+    .map((l) => l.account)
+    .join(', ');
 }
 
 async function withOverdraftCheck<T>(lines: LedgerLine[], run: () => Promise<T>): Promise<T> {

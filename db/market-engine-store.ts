@@ -64,7 +64,22 @@ export async function loadOpenOrders(db: Db, marketId: string): Promise<LiveOrde
   return rows.map(toLive);
 }
 
-const PENDING_COLUMNS = ['id', 'user_id', 'side', 'action', 'price', 'quantity', 'tif', 'seen_price', 'slippage_bps', 'pending_seq', 'status', 'cancel_requested', 'hold_id', 'hold_remaining'];
+const PENDING_COLUMNS = [
+  'id',
+  'user_id',
+  'side',
+  'action',
+  'price',
+  'quantity',
+  'tif',
+  'seen_price',
+  'slippage_bps',
+  'pending_seq',
+  'status',
+  'cancel_requested',
+  'hold_id',
+  'hold_remaining',
+];
 
 function toPending(r: Record<string, any>): PendingCommand {
   return {
@@ -179,7 +194,8 @@ export async function commitBatch(db: Db, marketId: string, epoch: number, batch
     return { version: r.version, next: r.next.map(toPending) };
   } catch (err) {
     if ((err as { code?: string }).code === 'MK010') throw new StaleEngineError(`engine epoch ${epoch} of market ${marketId} is stale`);
-    if (isCheckViolation(err, 'no_overdraft')) throw new InsufficientFundsError(batch.journals.flatMap((j) => j.lines.filter((l) => l.amount < 0).map((l) => l.account)).join(', '));
+    if (isCheckViolation(err, 'no_overdraft'))
+      throw new InsufficientFundsError(batch.journals.flatMap((j) => j.lines.filter((l) => l.amount < 0).map((l) => l.account)).join(', '));
     throw err;
   }
 }

@@ -17,7 +17,8 @@ export interface OrderRequest {
   holdAmount: number;
 }
 
-export type IntakeFailure = 'market_not_found' | 'market_not_open' | 'client_order_id_reused' | 'insufficient_funds' | 'insufficient_position';
+export type IntakeFailure =
+  'market_not_found' | 'market_not_open' | 'client_order_id_reused' | 'insufficient_funds' | 'insufficient_position';
 
 export type IntakeResult =
   | { result: 'accepted' | 'replayed'; orderId: string; seq: number }
@@ -70,7 +71,8 @@ export async function placeMarketOrders(db: Db, reqs: readonly OrderRequest[]): 
               ? { result: r.r_result, orderId: r.r_order_id! }
               : { result: r.r_result as Exclude<IntakeFailure, 'client_order_id_reused'> };
       }
-      for (let i = 0; i < out.length; i++) if (out[i] === undefined) throw new Error(`place_market_orders returned no result for order ${i}`);
+      for (let i = 0; i < out.length; i++)
+        if (out[i] === undefined) throw new Error(`place_market_orders returned no result for order ${i}`);
       return out;
     } catch (err) {
       if (attempt < MAX_ATTEMPTS && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
@@ -147,7 +149,10 @@ export class MarketIntakeBatcher {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const results = await placeMarketOrders(this.db, batch.map((w) => w.req));
+      const results = await placeMarketOrders(
+        this.db,
+        batch.map((w) => w.req),
+      );
       batch.forEach((w, i) => w.resolve(results[i]));
     } catch (err) {
       if (batch.length === 1) {
@@ -188,7 +193,11 @@ export async function requestCancel(db: Db, marketId: string, orderId: string, u
     [orderId, marketId, userId, userId],
   );
   if (rows.length > 0) return 'requested';
-  const row = await db('market_orders as o').join('markets as m', 'm.id', 'o.market_id').where('o.id', orderId).where('o.market_id', marketId).first('o.user_id', 'o.status', 'm.status as market_status');
+  const row = await db('market_orders as o')
+    .join('markets as m', 'm.id', 'o.market_id')
+    .where('o.id', orderId)
+    .where('o.market_id', marketId)
+    .first('o.user_id', 'o.status', 'm.status as market_status');
   if (!row || (userId !== null && row.user_id !== userId)) return 'not_found';
   if (row.market_status !== 'open') return 'market_not_open';
   return 'already_done';

@@ -34,7 +34,9 @@ export async function insertMarket(q: Queryable, m: NewMarket): Promise<Record<s
 }
 
 export async function openMarket(db: Db, marketId: string): Promise<void> {
-  await db('markets').where({ id: marketId, status: 'scheduled' }).update({ status: 'open', opened_at: db.fn.now(), updated_at: db.fn.now() });
+  await db('markets')
+    .where({ id: marketId, status: 'scheduled' })
+    .update({ status: 'open', opened_at: db.fn.now(), updated_at: db.fn.now() });
 }
 
 /**
@@ -82,7 +84,8 @@ export async function cancelLiveOrders(db: Db, marketId: string): Promise<number
         [holds.map((r: any) => r.hold_id), holds.map((r: any) => r.hold_remaining)],
       );
       const perAccount = new Map<string, number>();
-      for (const r of holds) perAccount.set(accounts.userWallet(r.user_id), (perAccount.get(accounts.userWallet(r.user_id)) ?? 0) + r.hold_remaining);
+      for (const r of holds)
+        perAccount.set(accounts.userWallet(r.user_id), (perAccount.get(accounts.userWallet(r.user_id)) ?? 0) + r.hold_remaining);
       const accts = [...perAccount.keys()].sort();
       await trx.raw(
         `UPDATE account_balances b SET held = b.held - d.amount FROM unnest(?::text[], ?::bigint[]) AS d(account_id, amount)
@@ -225,7 +228,10 @@ export async function refundBatch(db: Db, marketId: string, limit: number): Prom
 export async function finishMarket(db: Db, marketId: string, status: 'settled' | 'voided', reason?: string): Promise<number> {
   const escrow = await getBalance(db, accounts.marketEscrow(marketId));
   const fields = status === 'settled' ? { settled_at: db.fn.now() } : { voided_at: db.fn.now(), void_reason: reason ?? null };
-  await db('markets').where({ id: marketId }).whereNot({ status }).update({ status, ...fields, updated_at: db.fn.now() });
+  await db('markets')
+    .where({ id: marketId })
+    .whereNot({ status })
+    .update({ status, ...fields, updated_at: db.fn.now() });
   return escrow.balance;
 }
 

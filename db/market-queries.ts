@@ -109,7 +109,8 @@ interface PositionRow {
 
 function valuationOf(market: MarketRow, settlement: { kind: string } | undefined): Valuation {
   if (market.status === 'voided' || settlement?.kind === 'refund') return 'void_refund';
-  if (settlement?.kind === 'payout' || (market.outcome !== null && (market.status === 'resolved' || market.status === 'settled'))) return 'outcome';
+  if (settlement?.kind === 'payout' || (market.outcome !== null && (market.status === 'resolved' || market.status === 'settled')))
+    return 'outcome';
   return 'last_price';
 }
 
@@ -136,12 +137,20 @@ export async function userPositions(q: Queryable, marketId: string, userId: stri
   const last = engine?.last_price ?? null;
   const positions = rows.map((r) => {
     const mark = markPrice(valuation, r.side, market.outcome, last);
-    return { side: r.side, quantity: r.quantity, locked: r.locked, cost: r.cost, markPrice: mark, markValue: mark === null ? null : mark * r.quantity };
+    return {
+      side: r.side,
+      quantity: r.quantity,
+      locked: r.locked,
+      cost: r.cost,
+      markPrice: mark,
+      markValue: mark === null ? null : mark * r.quantity,
+    };
   });
   const cost = positions.reduce((s, p) => s + p.cost, 0);
   let value: number | null;
   if (settlement) value = settlement.amount;
-  else if (valuation === 'void_refund') value = Math.max(cost, 0); // what the refund will pay
+  else if (valuation === 'void_refund')
+    value = Math.max(cost, 0); // what the refund will pay
   else if (positions.some((p) => p.quantity > 0 && p.markValue === null)) value = null;
   else value = positions.reduce((s, p) => s + (p.markValue ?? 0), 0);
   return {

@@ -65,7 +65,15 @@ export interface CatalogProduct {
 }
 
 function catalogProduct(r: Record<string, any>): CatalogProduct {
-  return { productId: r.id, sellerId: r.seller_id, name: r.name, price: Number(r.price), unit: r.unit, subscribable: r.subscribable, active: r.active };
+  return {
+    productId: r.id,
+    sellerId: r.seller_id,
+    name: r.name,
+    price: Number(r.price),
+    unit: r.unit,
+    subscribable: r.subscribable,
+    active: r.active,
+  };
 }
 
 export async function findCatalogProduct(q: Queryable, productId: string): Promise<CatalogProduct | undefined> {
@@ -118,7 +126,11 @@ export interface RenewalRow {
 }
 
 /** A subscription's renewals, newest period first; `beforePeriod` pages back. */
-export async function listRenewals(q: Queryable, subscriptionId: string, opts: { beforePeriod?: number; limit: number }): Promise<RenewalRow[]> {
+export async function listRenewals(
+  q: Queryable,
+  subscriptionId: string,
+  opts: { beforePeriod?: number; limit: number },
+): Promise<RenewalRow[]> {
   const { rows } = await q.raw(
     `SELECT * FROM (
        SELECT r.period, r.period_start::text AS period_start,

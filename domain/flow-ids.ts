@@ -29,7 +29,10 @@ const FLOW_ID_FORMS: Array<[FlowType, RegExp]> = [
   ['market', /^market-mk_[a-z0-9]{8,40}$/],
   ['holiday', /^holiday-[a-z0-9_-]{1,32}-\d{4}-\d{2}-\d{2}$/],
   // Runs started by the nightly Schedule get `<scheduleId>-<scheduled instant>`.
-  ['generation', /^(generation-[a-z0-9-]{1,40}-\d{4}-\d{2}-\d{2}|subscriptions-nightly-orders-[a-z0-9-]{1,40}-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/],
+  [
+    'generation',
+    /^(generation-[a-z0-9-]{1,40}-\d{4}-\d{2}-\d{2}|subscriptions-nightly-orders-[a-z0-9-]{1,40}-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/,
+  ],
 ];
 
 /** Which flow a workflow id belongs to, or null when it is none of ours. */

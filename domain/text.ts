@@ -11,7 +11,7 @@
 export const MAX_TEXT_LENGTH = 4096;
 
 /** C0 controls except TAB and LF, DEL, and the C1 controls. */
-// eslint-disable-next-line no-control-regex
+
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -93,10 +93,17 @@ export class FakePaymentProvider implements PaymentProvider {
       await trx.raw(`SELECT 1 FROM fake_provider.payments WHERE id = ? FOR UPDATE`, [req.paymentId]);
       const existing = await trx('fake_provider.refunds').where({ idempotency_key: req.idempotencyKey }).first('id');
       if (existing) return existing.id as string;
-      const { rows } = await trx.raw(`SELECT coalesce(sum(amount), 0)::bigint AS total FROM fake_provider.refunds WHERE payment_id = ?`, [req.paymentId]);
+      const { rows } = await trx.raw(`SELECT coalesce(sum(amount), 0)::bigint AS total FROM fake_provider.refunds WHERE payment_id = ?`, [
+        req.paymentId,
+      ]);
       if (rows[0].total + req.amount > payment.amount) return null;
       const newId = `re_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-      await trx('fake_provider.refunds').insert({ id: newId, idempotency_key: req.idempotencyKey, payment_id: req.paymentId, amount: req.amount });
+      await trx('fake_provider.refunds').insert({
+        id: newId,
+        idempotency_key: req.idempotencyKey,
+        payment_id: req.paymentId,
+        amount: req.amount,
+      });
       return newId;
     });
     if (id === null) throw new RefundRejectedError(`refund of ${req.amount} exceeds what is left of payment ${req.paymentId}`);

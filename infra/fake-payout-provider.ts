@@ -87,7 +87,13 @@ export class FakePayoutProvider implements PayoutProvider {
     const settled = new Date(row.settles_at).getTime() <= Date.now();
     if (!settled) return { id: row.id, status: 'pending', amount: row.amount, bankAccount: row.bank_account };
     if (row.status.startsWith('failed')) {
-      return { id: row.id, status: 'failed', amount: row.amount, bankAccount: row.bank_account, failureCode: row.status.split(':')[1] ?? 'failed' };
+      return {
+        id: row.id,
+        status: 'failed',
+        amount: row.amount,
+        bankAccount: row.bank_account,
+        failureCode: row.status.split(':')[1] ?? 'failed',
+      };
     }
     return { id: row.id, status: 'succeeded', amount: row.amount, bankAccount: row.bank_account };
   }

@@ -136,7 +136,16 @@ export class RedisOtpStore implements OtpStore {
     // Redis' clock, not ours: every instance then counts the same window.
     const [seconds, micros] = await this.redis.time();
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    return Number(await this.redis.otpAdmit(`${this.prefix}w:${key}`, now, limits.windowMs, limits.maxPerWindow, limits.backoffBaseMs, `${now}:${randomUUID()}`));
+    return Number(
+      await this.redis.otpAdmit(
+        `${this.prefix}w:${key}`,
+        now,
+        limits.windowMs,
+        limits.maxPerWindow,
+        limits.backoffBaseMs,
+        `${now}:${randomUUID()}`,
+      ),
+    );
   }
 
   async saveCode(phone: string, hash: Buffer, ttlMs: number): Promise<void> {

@@ -33,7 +33,10 @@ export interface PaymentProvider {
 
 /** The provider said no for good: retrying with the same method will not help. */
 export class PaymentDeclinedError extends Error {
-  constructor(readonly code: 'card_declined' | 'insufficient_funds', message: string) {
+  constructor(
+    readonly code: 'card_declined' | 'insufficient_funds',
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -79,7 +79,12 @@ export class RevocationMirror {
  * After a revocation is committed in Postgres: copy the user's state to Redis, so other API
  * instances see it once their few-second cache lapses. Activities (erasure) call it too.
  */
-export async function publishRevocation(db: Queryable, redis: Redis | undefined, userId: string, withinSeconds: number): Promise<RevocationState> {
+export async function publishRevocation(
+  db: Queryable,
+  redis: Redis | undefined,
+  userId: string,
+  withinSeconds: number,
+): Promise<RevocationState> {
   const state = await revocationState(db, userId, withinSeconds);
   if (redis) await new RevocationMirror(redis).merge(userId, state);
   return state;

@@ -31,7 +31,11 @@ async function main(mode: string | undefined): Promise<number> {
   const files = await generatedFiles();
   if (mode === 'generate') {
     for (const [file, text] of Object.entries(files)) writeFileSync(path.join(CLIENT_DIR, file), text);
-    console.log(`wrote ${Object.keys(files).map((f) => `clients/ts/${f}`).join(', ')}`);
+    console.log(
+      `wrote ${Object.keys(files)
+        .map((f) => `clients/ts/${f}`)
+        .join(', ')}`,
+    );
     return 0;
   }
   if (mode === 'check') {
@@ -42,7 +46,9 @@ async function main(mode: string | undefined): Promise<number> {
       console.log('clients/ts is up to date with the routes');
       return 0;
     }
-    console.error(`${stale.join(', ')} ${stale.length === 1 ? 'is' : 'are'} out of date with the routes: run \`npm run client:generate\` and commit the result`);
+    console.error(
+      `${stale.join(', ')} ${stale.length === 1 ? 'is' : 'are'} out of date with the routes: run \`npm run client:generate\` and commit the result`,
+    );
     return 1;
   }
   console.error('usage: tsx scripts/client.ts generate|check');

@@ -83,7 +83,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // One partition per task queue, as suits a single node. With the default four, a task written to
   // a partition no poller is on waits to be forwarded to one that has pollers (at a limited rate):
   // about one new checkout in a hundred waited ~2 s for its first workflow task.
-  for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) args.push('--dynamic-config-value', `${key}=1`);
+  for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions'])
+    args.push('--dynamic-config-value', `${key}=1`);
 
   // Its own process group: Ctrl-C reaches us, and we stop the server after the workers drain.
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });

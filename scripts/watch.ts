@@ -73,7 +73,10 @@ function main(): void {
     // The gateway handles one client's messages in order: the token applies before the snapshot.
     if (token) ws.send(JSON.stringify({ op: 'auth', token }));
     ws.send(JSON.stringify({ op: 'subscribe', market: marketId }));
-    snapshotTimer = setTimeout(() => finish(1, `no snapshot of market ${marketId} from ${apiUrl} within ${SNAPSHOT_TIMEOUT_MS / 1000} s`), SNAPSHOT_TIMEOUT_MS);
+    snapshotTimer = setTimeout(
+      () => finish(1, `no snapshot of market ${marketId} from ${apiUrl} within ${SNAPSHOT_TIMEOUT_MS / 1000} s`),
+      SNAPSHOT_TIMEOUT_MS,
+    );
   });
 
   ws.on('message', (data) => {
@@ -85,7 +88,8 @@ function main(): void {
     }
     if (m.type === 'error') {
       if (m.code === 'market_not_found') return finish(1, `market ${marketId} not found at ${apiUrl}`);
-      if (m.code === 'invalid_token' || m.code === 'token_expired' || m.code === 'forbidden') return finish(1, `the token was refused (${m.code}): ${m.message}`);
+      if (m.code === 'invalid_token' || m.code === 'token_expired' || m.code === 'forbidden')
+        return finish(1, `the token was refused (${m.code}): ${m.message}`);
       return finish(1, `the API answered with an error (${m.code}): ${m.message}`);
     }
     if (m.type === 'authenticated') {

@@ -82,7 +82,8 @@ export async function accountDeletionWorkflow(input: AccountDeletionInput): Prom
     },
     {
       validator: (_decision: CancelDeletion) => {
-        if (state.phase !== 'grace' && state.phase !== 'blocked') throw new Error(`the deletion is ${state.phase}; it can no longer be cancelled`);
+        if (state.phase !== 'grace' && state.phase !== 'blocked')
+          throw new Error(`the deletion is ${state.phase}; it can no longer be cancelled`);
       },
     },
   );

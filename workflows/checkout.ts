@@ -104,12 +104,24 @@ const BUSINESS_TYPES = Object.keys(BUSINESS_FAILURES);
 const local = proxyLocalActivities<CheckoutActivities>({
   startToCloseTimeout: '10s',
   localRetryThreshold: '5s',
-  retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 6, nonRetryableErrorTypes: BUSINESS_TYPES },
+  retry: {
+    initialInterval: '100ms',
+    backoffCoefficient: 2,
+    maximumInterval: '2s',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: BUSINESS_TYPES,
+  },
 });
 // Calls to the outside world and the settlement run as ordinary activities.
 const remote = proxyActivities<CheckoutActivities>({
   startToCloseTimeout: '20s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 8, nonRetryableErrorTypes: BUSINESS_TYPES },
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: BUSINESS_TYPES,
+  },
 });
 // Compensations must eventually happen: retried without limit (ops see FlowStatus=compensating).
 const compensate = proxyActivities<CheckoutActivities>({
@@ -135,7 +147,8 @@ const isAbort = (err: unknown): err is CheckoutAbort => (err as { checkoutAbort?
 const FINAL_STATUS: Record<CheckoutAbortKind, OrderStatus> = { cancel: 'cancelled', return: 'returned', refund: 'refunded' };
 
 /** The abort without its free text: what a stuck compensation runs again with when support abandons it. */
-const plain = (r: CheckoutAbort) => new CheckoutAbort(r.kind, r.code, `${FINAL_STATUS[r.kind]} (${r.code})`, textProblem(r.by, 200) ? 'support' : r.by);
+const plain = (r: CheckoutAbort) =>
+  new CheckoutAbort(r.kind, r.code, `${FINAL_STATUS[r.kind]} (${r.code})`, textProblem(r.by, 200) ? 'support' : r.by);
 
 /**
  * `checkout-<orderId>`: validate → reserve stock → charge into escrow → confirm → wait for delivery
@@ -225,7 +238,8 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
       return null;
     },
     deliver(): string | null {
-      if (abort || !state.confirmed || state.delivered || settlingOrDone()) return 'only a confirmed, undelivered order can be marked delivered';
+      if (abort || !state.confirmed || state.delivered || settlingOrDone())
+        return 'only a confirmed, undelivered order can be marked delivered';
       return null;
     },
     return(): string | null {
@@ -242,7 +256,12 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   };
   const act = {
     cancel(a: CheckoutActionInput) {
-      abort = new CheckoutAbort('cancel', a.role === 'support' ? 'cancelled_by_support' : 'cancelled_by_buyer', a.reason ?? 'cancelled', a.by);
+      abort = new CheckoutAbort(
+        'cancel',
+        a.role === 'support' ? 'cancelled_by_support' : 'cancelled_by_buyer',
+        a.reason ?? 'cancelled',
+        a.by,
+      );
     },
     dispatch(a: CheckoutActionInput) {
       state.dispatched = true;
@@ -306,7 +325,11 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   setHandler(checkoutPaymentConfirmedSignal, ({ paymentId }) => {
     confirmedPaymentId = paymentId;
   });
-  setHandler(checkoutStateQuery, () => ({ ...state, stuckError: state.stuckReason, abort: abort ? { kind: abort.kind, code: abort.code, by: abort.by } : null }));
+  setHandler(checkoutStateQuery, () => ({
+    ...state,
+    stuckError: state.stuckReason,
+    abort: abort ? { kind: abort.kind, code: abort.code, by: abort.by } : null,
+  }));
   setHandler(checkoutAwaitConfirmationUpdate, async ({ timeoutMs }) => {
     const done = () => state.confirmed || isTerminal(state.status) || state.status === 'stuck';
     // timeoutMs 0: no timer (the caller bounds its own wait); every saga ends, so this always returns.
@@ -318,7 +341,8 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   // --- steps --------------------------------------------------------------------------------------
   const checkAbort = () => {
     if (abort) throw abort;
-    if (CancellationScope.current().consideredCancelled) throw new CheckoutAbort('cancel', 'workflow_cancelled', 'the workflow was cancelled');
+    if (CancellationScope.current().consideredCancelled)
+      throw new CheckoutAbort('cancel', 'workflow_cancelled', 'the workflow was cancelled');
   };
 
   // A forward step parks on any failure that is not a business answer (an outage that outlasted
@@ -348,14 +372,17 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
         abandon: {
           meaning: 'cancels the order: the steps done so far are compensated (refund, stock released)',
           run: (d) => {
-            throw abort ?? new CheckoutAbort('cancel', 'cancelled_by_support', d.reason ?? `abandoned by support at step ${name}`, d.by ?? 'support');
+            throw (
+              abort ??
+              new CheckoutAbort('cancel', 'cancelled_by_support', d.reason ?? `abandoned by support at step ${name}`, d.by ?? 'support')
+            );
           },
         },
       });
     } catch (err) {
       const failure = isAbort(err) ? null : stepFailure(err);
       if (failure?.type && BUSINESS_FAILURES[failure.type]) {
-        const cause = err instanceof ApplicationFailure ? err : (err as ActivityFailure).cause as ApplicationFailure;
+        const cause = err instanceof ApplicationFailure ? err : ((err as ActivityFailure).cause as ApplicationFailure);
         const detail = (cause.details?.[0] ?? {}) as { code?: string };
         throw new CheckoutAbort('cancel', detail.code ?? BUSINESS_FAILURES[failure.type], cause.message);
       }
@@ -377,7 +404,8 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     }
     state.fundingSource = chargeRoute;
     if (chargeRoute === 'wallet') return;
-    if (!input.paymentMethod) throw new CheckoutAbort('cancel', 'insufficient_funds', 'the wallet is short and no payment method was given');
+    if (!input.paymentMethod)
+      throw new CheckoutAbort('cancel', 'insufficient_funds', 'the wallet is short and no payment method was given');
     setStatus('charging');
     if (!state.paymentId) {
       const payment = await remote.chargeProvider({ orderId: input.orderId, amount: input.total, paymentMethod: input.paymentMethod });
@@ -437,14 +465,21 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     let dispatchRecorded = false;
     for (;;) {
       const left = deadline - Date.now();
-      const woke = left > 0 && (await condition(() => deliveredBy !== null || abort !== null || (state.dispatched && !dispatchRecorded), left));
+      const woke =
+        left > 0 && (await condition(() => deliveredBy !== null || abort !== null || (state.dispatched && !dispatchRecorded), left));
       checkAbort();
       if (deliveredBy !== null) break;
       if (!woke) throw new CheckoutAbort('cancel', 'delivery_deadline', 'not delivered before the delivery deadline');
       if (state.dispatched && !dispatchRecorded) {
         dispatchRecorded = true;
         await runStep('dispatch', null, () =>
-          local.recordOrderStatus({ orderId: input.orderId, status: 'dispatched', eventKey: 'dispatched', event: 'dispatched', actor: dispatchedBy ?? 'seller' }),
+          local.recordOrderStatus({
+            orderId: input.orderId,
+            status: 'dispatched',
+            eventKey: 'dispatched',
+            event: 'dispatched',
+            actor: dispatchedBy ?? 'seller',
+          }),
         );
         setStatus('dispatched');
       }
@@ -461,12 +496,11 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     setStatus('completed');
     state.step = null;
   } catch (err) {
-    const reason =
-      isAbort(err)
-        ? err
-        : isCancellation(err)
-          ? new CheckoutAbort('cancel', 'workflow_cancelled', 'the workflow was cancelled')
-          : new CheckoutAbort('cancel', 'internal_error', err instanceof Error ? err.message : String(err));
+    const reason = isAbort(err)
+      ? err
+      : isCancellation(err)
+        ? new CheckoutAbort('cancel', 'workflow_cancelled', 'the workflow was cancelled')
+        : new CheckoutAbort('cancel', 'internal_error', err instanceof Error ? err.message : String(err));
     state.failureCode = reason.code;
     state.failureMessage = reason.message;
     state.abort = { kind: reason.kind, code: reason.code, by: reason.by };
@@ -476,13 +510,22 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
       // First fence the order (status `compensating`, under its row lock in every money/stock step),
       // so no late retry of a step can land after the compensations below have run.
       await flow.step('compensate', () =>
-        compensate.recordOrderStatus({ orderId: input.orderId, status: 'compensating', eventKey: 'compensating', event: 'compensating', details: { code: reason.code } }),
+        compensate.recordOrderStatus({
+          orderId: input.orderId,
+          status: 'compensating',
+          eventKey: 'compensating',
+          event: 'compensating',
+          details: { code: reason.code },
+        }),
       );
       // A compensation is never skipped. Abandoning a stuck one runs it again without the free text
       // the buyer or support gave (the one input a retry cannot change, e.g. a NUL from the CLI).
       for (const c of [...compensations].reverse()) {
         await flow.step(c.name, () => c.run(reason), {
-          abandon: { meaning: 'runs the compensation again without the free-text reason', run: () => flow.step(c.name, () => c.run(plain(reason))) },
+          abandon: {
+            meaning: 'runs the compensation again without the free-text reason',
+            run: () => flow.step(c.name, () => c.run(plain(reason))),
+          },
         });
         state.compensationsRun.push(c.name);
       }
@@ -507,7 +550,12 @@ export interface OrderRefundInput {
 export async function orderRefundWorkflow(input: OrderRefundInput): Promise<{ status: 'succeeded' | 'rejected'; message?: string }> {
   const refunds = proxyActivities<CheckoutActivities>({
     startToCloseTimeout: '20s',
-    retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['RefundTooLarge', 'NotSettled', 'OrderNotFound'] },
+    retry: {
+      initialInterval: '200ms',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      nonRetryableErrorTypes: ['RefundTooLarge', 'NotSettled', 'OrderNotFound'],
+    },
   });
   upsertSearchAttributes([
     { key: OrderId, value: input.orderId },

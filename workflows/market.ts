@@ -24,16 +24,7 @@ export interface MarketInput {
 }
 
 export type MarketPhase =
-  | 'scheduled'
-  | 'open'
-  | 'closing'
-  | 'closed'
-  | 'resolution_overdue'
-  | 'resolved'
-  | 'settling'
-  | 'settled'
-  | 'voiding'
-  | 'voided';
+  'scheduled' | 'open' | 'closing' | 'closed' | 'resolution_overdue' | 'resolved' | 'settling' | 'settled' | 'voiding' | 'voided';
 
 export interface MarketState extends StuckFields {
   marketId: string;
@@ -160,10 +151,13 @@ export async function marketWorkflow(input: MarketInput): Promise<MarketState> {
   const flow = flowControl({ flowType: 'market', state });
   const summary = (phase: MarketPhase) => {
     const detail =
-      phase === 'settled' ? ` ${state.outcome}, ${state.usersPaid} holders paid`
-      : phase === 'voided' ? `, ${state.usersPaid} holders refunded`
-      : phase === 'resolved' ? ` ${state.outcome} (${state.source})`
-      : '';
+      phase === 'settled'
+        ? ` ${state.outcome}, ${state.usersPaid} holders paid`
+        : phase === 'voided'
+          ? `, ${state.usersPaid} holders refunded`
+          : phase === 'resolved'
+            ? ` ${state.outcome} (${state.source})`
+            : '';
     return `Market ${input.marketId}: ${phase.replace('_', ' ')}${detail}`;
   };
   const enter = (phase: MarketPhase) => {
@@ -189,7 +183,10 @@ export async function marketWorkflow(input: MarketInput): Promise<MarketState> {
 
   // 1. Wait for the opening bell (or a close/void before it ever opens).
   await condition(() => closeRequested || voidRequested, Math.max(0, Date.parse(input.opensAt) - Date.now()));
-  const opened = !closeRequested && !voidRequested && (await flow.step('open', () => steps.openMarket(input.marketId).then(() => true), voidInstead(false)));
+  const opened =
+    !closeRequested &&
+    !voidRequested &&
+    (await flow.step('open', () => steps.openMarket(input.marketId).then(() => true), voidInstead(false)));
   if (opened) {
     enter('open');
     const running = flow.step('engine', () => engine.runMarketEngine({ marketId: input.marketId, ...input.engine }));

@@ -77,7 +77,10 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
   const setStatus = (s: PayoutFlowStatus) => {
     state.status = s;
     const amount = state.amount > 0 ? ` of ${formatRupees(state.amount)}` : '';
-    flow.status(s, `Payout ${input.payoutId}${amount} to seller ${input.sellerId}: ${s.replace('_', ' ')}${state.failureCode ? ` (${state.failureCode})` : ''}`);
+    flow.status(
+      s,
+      `Payout ${input.payoutId}${amount} to seller ${input.sellerId}: ${s.replace('_', ' ')}${state.failureCode ? ` (${state.failureCode})` : ''}`,
+    );
   };
   upsertSearchAttributes([
     { key: SellerId, value: input.sellerId },
@@ -105,7 +108,9 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
   let result: ProviderPayout | null = null;
   while (!result) {
     try {
-      result = await flow.step('send', () => bank.sendPayout({ payoutId: input.payoutId, amount: reserved.amount, bankAccount: reserved.bankAccount }));
+      result = await flow.step('send', () =>
+        bank.sendPayout({ payoutId: input.payoutId, amount: reserved.amount, bankAccount: reserved.bankAccount }),
+      );
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const cause = err.cause instanceof ApplicationFailure ? err.cause : null;
@@ -133,7 +138,9 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
 
   if (result.status === 'succeeded') {
     const paid = result;
-    await flow.step('finalise', () => books.finalisePayout({ payoutId: input.payoutId, sellerId: reserved.sellerId, amount: reserved.amount, providerPayoutId: paid.id }));
+    await flow.step('finalise', () =>
+      books.finalisePayout({ payoutId: input.payoutId, sellerId: reserved.sellerId, amount: reserved.amount, providerPayoutId: paid.id }),
+    );
     setStatus('paid');
   } else {
     state.failureCode = result.failureCode ?? 'failed';

@@ -172,7 +172,13 @@ export function flowControl(options: FlowOptions) {
   };
 
   async function park<T>(name: string, failure: StepFailure, o: StepOptions<T>): Promise<'retry' | 'abandon'> {
-    const stuck: StuckStep = { step: name, reason: failure.message, code: failure.code, since: new Date().toISOString(), abandon: o.abandon?.meaning ?? null };
+    const stuck: StuckStep = {
+      step: name,
+      reason: failure.message,
+      code: failure.code,
+      since: new Date().toISOString(),
+      abandon: o.abandon?.meaning ?? null,
+    };
     const first = parked.length === 0;
     if (first) resumeStatus = workflowInfo().typedSearchAttributes.get(FlowStatus) ?? null;
     parked.push(stuck);
@@ -181,7 +187,9 @@ export function flowControl(options: FlowOptions) {
     const alerting = patched(ALERT_PATCH);
     const { workflowId } = workflowInfo();
     if (alerting) {
-      await safely('raised', () => alerts.raiseFlowAlert({ workflowId, flowType: options.flowType, step: name, reason: stuck.reason, code: stuck.code }));
+      await safely('raised', () =>
+        alerts.raiseFlowAlert({ workflowId, flowType: options.flowType, step: name, reason: stuck.reason, code: stuck.code }),
+      );
     }
     if (first) show('stuck');
     if (alerting) writeMemo(`Stuck on step ${name}: ${stuck.reason}${stuck.code ? ` (${stuck.code})` : ''}`);
@@ -197,7 +205,9 @@ export function flowControl(options: FlowOptions) {
       parked.splice(parked.indexOf(stuck), 1);
       mirror();
       if (alerting && isCancellation(err)) {
-        await CancellationScope.nonCancellable(() => safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution: 'cancelled' })));
+        await CancellationScope.nonCancellable(() =>
+          safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution: 'cancelled' })),
+        );
       }
       throw err;
     }

@@ -46,10 +46,20 @@ export async function generateDeliveriesWorkflow(input: GenerateDeliveriesInput 
   const timezone = input.timezone ?? DEFAULT_TIMEZONE;
   const date = input.date ?? addDays(localDateOf(Date.now(), timezone), 1);
   const batchSize = input.batchSize ?? 5_000;
-  const progress: GenerationProgress = input.progress ?? { date, timezone, batches: 0, subscriptions: 0, deliveries: 0, inserted: 0, afterId: '', done: false };
+  const progress: GenerationProgress = input.progress ?? {
+    date,
+    timezone,
+    batches: 0,
+    subscriptions: 0,
+    deliveries: 0,
+    inserted: 0,
+    afterId: '',
+    done: false,
+  };
   setHandler(generationProgressQuery, () => progress);
   const flow = flowControl({ flowType: 'generation' });
-  const summary = (what: string) => `Deliveries for ${progress.date} (${timezone}): ${what}, ${progress.deliveries} deliveries for ${progress.subscriptions} subscriptions`;
+  const summary = (what: string) =>
+    `Deliveries for ${progress.date} (${timezone}): ${what}, ${progress.deliveries} deliveries for ${progress.subscriptions} subscriptions`;
   flow.status('generating', summary('generating'));
 
   try {
@@ -58,14 +68,25 @@ export async function generateDeliveriesWorkflow(input: GenerateDeliveriesInput 
         return continueAsNew<typeof generateDeliveriesWorkflow>({ timezone, date: progress.date, batchSize, progress });
       }
       const request = { date: progress.date, timezone, afterId: progress.afterId, limit: batchSize };
-      const r = await flow.step('generate_batch', () => gen.generateDeliveriesBatch(request), flow.giveUp('ends the run with the deliveries generated so far'));
+      const r = await flow.step(
+        'generate_batch',
+        () => gen.generateDeliveriesBatch(request),
+        flow.giveUp('ends the run with the deliveries generated so far'),
+      );
       if (r.lastId === null) break;
       progress.batches += 1;
       progress.subscriptions += r.subscriptions;
       progress.deliveries += r.deliveries;
       progress.inserted += r.inserted;
       progress.afterId = r.lastId;
-      upsertMemo({ progress: { batches: progress.batches, subscriptions: progress.subscriptions, deliveries: progress.deliveries, inserted: progress.inserted } });
+      upsertMemo({
+        progress: {
+          batches: progress.batches,
+          subscriptions: progress.subscriptions,
+          deliveries: progress.deliveries,
+          inserted: progress.inserted,
+        },
+      });
       if (r.subscriptions < batchSize) break;
     }
   } catch (err) {
@@ -95,16 +116,27 @@ export interface RegionHolidayInput {
 export async function regionHolidayWorkflow(input: RegionHolidayInput): Promise<{ added: number; signalled: number }> {
   const flow = flowControl({ flowType: 'holiday' });
   const applied = { added: 0, signalled: 0 };
-  const summary = (what: string) => `Holiday in ${input.region} on ${input.date}: ${what}, ${applied.added} skips added, ${applied.signalled} subscriptions told`;
+  const summary = (what: string) =>
+    `Holiday in ${input.region} on ${input.date}: ${what}, ${applied.added} skips added, ${applied.signalled} subscriptions told`;
   const ends = flow.giveUp<never>('ends the holiday with what was applied so far');
   flow.announce('applying', summary('applying'));
   try {
-    const holiday = { region: input.region, date: input.date, reason: input.reason ?? 'holiday', createdBy: input.createdBy, createdAt: input.createdAt };
+    const holiday = {
+      region: input.region,
+      date: input.date,
+      reason: input.reason ?? 'holiday',
+      createdBy: input.createdBy,
+      createdAt: input.createdAt,
+    };
     applied.added = await flow.step('add_skips', () => gen.addRegionHoliday(holiday), ends);
     let afterId = '';
     for (;;) {
       const pageAfter = afterId;
-      const page = await flow.step('tell_subscriptions', () => gen.signalRegionHoliday({ region: input.region, date: input.date, afterId: pageAfter, limit: 500 }), ends);
+      const page = await flow.step(
+        'tell_subscriptions',
+        () => gen.signalRegionHoliday({ region: input.region, date: input.date, afterId: pageAfter, limit: 500 }),
+        ends,
+      );
       applied.signalled += page.signalled;
       if (page.lastId === null) break;
       afterId = page.lastId;

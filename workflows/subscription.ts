@@ -100,7 +100,8 @@ function invalid(codes: string[], message?: string): ApplicationFailure {
 
 /** A change support abandoned while saving it was stuck: nothing changed. */
 const notSaved = () => invalid(['not_saved'], 'the change could not be saved and support abandoned it; nothing changed');
-const isNotSaved = (err: unknown) => err instanceof ApplicationFailure && ((err.details?.[0] as { codes?: string[] })?.codes ?? []).includes('not_saved');
+const isNotSaved = (err: unknown) =>
+  err instanceof ApplicationFailure && ((err.details?.[0] as { codes?: string[] })?.codes ?? []).includes('not_saved');
 const ABANDONED_ATTEMPT = 'abandoned_by_support';
 
 /**
@@ -152,7 +153,9 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
   const nextPeriod = (): { start: LocalDate; creditedDays: number } =>
     st.period === 0 || st.periodStart === null
       ? { start: sub.startDate, creditedDays: 0 }
-      : (({ end, creditedDays }) => ({ start: end, creditedDays }))(periodEndWithCredit(scheduleSub(), st.exceptions, st.periodStart, settings.billingPeriod));
+      : (({ end, creditedDays }) => ({ start: end, creditedDays }))(
+          periodEndWithCredit(scheduleSub(), st.exceptions, st.periodStart, settings.billingPeriod),
+        );
   /** Last delivery day of the subscription (end date or the day before cancellation), if any. */
   const lastDay = (): LocalDate | null => {
     const cancelEnd = st.cancelledFrom ? addDays(st.cancelledFrom, -1) : null;
@@ -168,8 +171,12 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
   //   (no money moved on our side; a payment the provider took is refunded by hand);
   // - a row sync, renewal record or notification is skipped (the next sync catches up).
   const flow = flowControl({ flowType: 'subscription' });
-  const dropChange = <T>(fallback: T): StepOptions<T> => ({ abandon: { meaning: 'drops the change; the subscription stays as it was', run: () => fallback } });
-  const skip = (what: string): StepOptions<unknown> => ({ abandon: { meaning: `skips ${what}; the subscription carries on`, run: () => undefined } });
+  const dropChange = <T>(fallback: T): StepOptions<T> => ({
+    abandon: { meaning: 'drops the change; the subscription stays as it was', run: () => fallback },
+  });
+  const skip = (what: string): StepOptions<unknown> => ({
+    abandon: { meaning: `skips ${what}; the subscription carries on`, run: () => undefined },
+  });
   const failsAttempt = flow.giveUp<never>('counts this charge attempt as failed; dunning takes over');
 
   // ---- wake-ups from handlers ----
@@ -186,7 +193,13 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
   const life = { startDate: sub.startDate, endDate: sub.endDate };
   /** A cancel or a resume is bounded by the end only: cancelling before the first delivery is allowed. */
   const endOnly = { endDate: sub.endDate };
-  const validateRange = (type: ExceptionType, from: LocalDate, to: LocalDate | null, bounds: { startDate?: LocalDate; endDate: LocalDate | null }, quantity?: number | null) => {
+  const validateRange = (
+    type: ExceptionType,
+    from: LocalDate,
+    to: LocalDate | null,
+    bounds: { startDate?: LocalDate; endDate: LocalDate | null },
+    quantity?: number | null,
+  ) => {
     assertOpen();
     const codes: string[] = validateExceptionRequest(
       { type, from, to, quantity: type === 'skip' ? undefined : quantity },
@@ -198,7 +211,8 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
   };
   // The reason lists are the API's (domain/schedule/reasons.ts), so both accept the same requests.
   const validateReason = (reason: unknown, allowed: readonly string[]) => {
-    if (reason !== undefined && !isAllowedReason(allowed, reason)) throw invalid(['invalid_reason'], `reason must be one of ${allowed.join(', ')}`);
+    if (reason !== undefined && !isAllowedReason(allowed, reason))
+      throw invalid(['invalid_reason'], `reason must be one of ${allowed.join(', ')}`);
   };
   const validatePause = (r: PauseRequest) => {
     validateReason(r.reason, PAUSE_REASONS);
@@ -219,9 +233,13 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
   const validateResume = (r: ResumeRequest) => {
     assertOpen();
     const from = r.from ?? earliest();
-    const codes: string[] = validateExceptionRequest({ type: 'skip', from, to: null }, { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff, ...endOnly });
+    const codes: string[] = validateExceptionRequest(
+      { type: 'skip', from, to: null },
+      { today: today(), nowMs: now(), timezone: tz, cutoff: settings.cutoff, ...endOnly },
+    );
     if (codes.length) throw invalid(codes);
-    if (resumablePauses(st.exceptions, from).length === 0) throw invalid(['nothing_to_resume'], `no pause of yours covers ${from} or later`);
+    if (resumablePauses(st.exceptions, from).length === 0)
+      throw invalid(['nothing_to_resume'], `no pause of yours covers ${from} or later`);
   };
   const validateCancel = (r: CancelRequest) => {
     assertOpen();
@@ -310,8 +328,12 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
   };
   const who = (createdBy: string | undefined) => createdBy ?? `customer:${sub.customerId}`;
 
-  const doPause = async (r: PauseRequest) => ({ exceptionId: (await addException('skip', r.from, r.to ?? null, undefined, r.reason ?? DEFAULT_REASON.pause, who(r.createdBy))).id });
-  const doSkip = async (r: SkipRequest) => ({ exceptionId: (await addException('skip', r.from, r.to, undefined, r.reason ?? DEFAULT_REASON.skip, who(r.createdBy))).id });
+  const doPause = async (r: PauseRequest) => ({
+    exceptionId: (await addException('skip', r.from, r.to ?? null, undefined, r.reason ?? DEFAULT_REASON.pause, who(r.createdBy))).id,
+  });
+  const doSkip = async (r: SkipRequest) => ({
+    exceptionId: (await addException('skip', r.from, r.to, undefined, r.reason ?? DEFAULT_REASON.skip, who(r.createdBy))).id,
+  });
   const doExtra = async (r: ExtraRequest) => ({
     exceptionId: (await addException('deliver_extra', r.date, r.date, r.quantity, r.reason ?? DEFAULT_REASON.change, who(r.createdBy))).id,
   });
@@ -473,7 +495,13 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     const v = { ...view(), periodAmount: st.period === 0 ? null : periodAmount() };
     const stuck = flow.stuck;
     return stuck
-      ? { ...v, flowStatus: 'stuck' as const, why: `Stuck on step ${stuck.step}: ${stuck.reason}`, stuckStep: stuck.step, stuckReason: stuck.reason }
+      ? {
+          ...v,
+          flowStatus: 'stuck' as const,
+          why: `Stuck on step ${stuck.step}: ${stuck.reason}`,
+          stuckStep: stuck.step,
+          stuckReason: stuck.reason,
+        }
       : { ...v, stuckStep: null, stuckReason: null };
   });
   setHandler(msg.nextDeliveriesQuery, (n = 10, from?: LocalDate) =>
@@ -485,12 +513,18 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     const status = flowStatus();
     if (status === lastFlowStatus) return;
     lastFlowStatus = status;
-    flow.status(status, `Subscription ${sub.id}: ${status.replace('_', ' ')}. ${explainStatus(statusFacts())}`, [{ key: CustomerId, value: sub.customerId }]);
+    flow.status(status, `Subscription ${sub.id}: ${status.replace('_', ' ')}. ${explainStatus(statusFacts())}`, [
+      { key: CustomerId, value: sub.customerId },
+    ]);
   };
 
   const notify = async (key: string, kind: string, message: string, data: Record<string, unknown> = {}) => {
     if (st.notified.includes(key)) return;
-    await flow.step('notify', () => acts.notifyCustomer({ key, customerId: sub.customerId, subscriptionId: sub.id, kind, message, data }), skip('this notification'));
+    await flow.step(
+      'notify',
+      () => acts.notifyCustomer({ key, customerId: sub.customerId, subscriptionId: sub.id, kind, message, data }),
+      skip('this notification'),
+    );
     st.notified.push(key);
     if (st.notified.length > MAX_NOTIFIED_KEYS) st.notified.splice(0, st.notified.length - MAX_NOTIFIED_KEYS);
   };
@@ -558,13 +592,21 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     if (wasPaymentFailed) {
       // Payment succeeded: the payment-failure pause ends by itself, nothing for support to do.
       const from = earliest();
-      const pause = st.exceptions.filter((e) => e.type === 'skip' && e.reason === 'payment_failure' && (e.endedAt == null || e.endedAt > from));
+      const pause = st.exceptions.filter(
+        (e) => e.type === 'skip' && e.reason === 'payment_failure' && (e.endedAt == null || e.endedAt > from),
+      );
       // Abandoned while stuck: the pause stays and support resumes it by hand.
       const ended = await endExceptions(pause, from).catch((err) => {
         if (isNotSaved(err)) return null;
         throw err;
       });
-      if (ended) await notify(`subscription-${sub.id}:payment-recovered-${st.period}`, 'payment_recovered', `Payment received. Deliveries resume on ${from}.`, { from });
+      if (ended)
+        await notify(
+          `subscription-${sub.id}:payment-recovered-${st.period}`,
+          'payment_recovered',
+          `Payment received. Deliveries resume on ${from}.`,
+          { from },
+        );
     }
     await syncBilling();
   };
@@ -577,10 +619,21 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     if (nextRetry !== null) {
       st.billing = 'retrying';
       st.billingReason = `renewal declined (${error}); retrying`;
-      const retrying = { subscriptionId: sub.id, period: st.period, status: 'retrying' as const, attempts: d.attempts, lastError: error, nextRetryAt: new Date(nextRetry).toISOString() };
+      const retrying = {
+        subscriptionId: sub.id,
+        period: st.period,
+        status: 'retrying' as const,
+        attempts: d.attempts,
+        lastError: error,
+        nextRetryAt: new Date(nextRetry).toISOString(),
+      };
       await flow.step('record_renewal', () => acts.recordRenewalState(retrying), skip('recording the retry on the renewal row'));
       if (d.attempts === 1) {
-        await notify(`subscription-${sub.id}:payment-declined-${st.period}`, 'payment_declined', `Your renewal payment was declined (${error}). We will retry; you can update your payment method.`);
+        await notify(
+          `subscription-${sub.id}:payment-declined-${st.period}`,
+          'payment_declined',
+          `Your renewal payment was declined (${error}). We will retry; you can update your payment method.`,
+        );
       }
     } else {
       // Abandoned while stuck, the payment-failure pause is not added (deliveries go on unpaid until support acts).
@@ -596,9 +649,21 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
       const ex = pausing ? await pausing : null;
       if (ex) {
         d.pauseExceptionId = ex.id;
-        await notify(`subscription-${sub.id}:payment-method-required-${st.period}`, 'payment_method_required', `We could not collect your renewal payment. Deliveries are paused from ${ex.from}; update your payment method to resume.`, { pausedFrom: ex.from });
+        await notify(
+          `subscription-${sub.id}:payment-method-required-${st.period}`,
+          'payment_method_required',
+          `We could not collect your renewal payment. Deliveries are paused from ${ex.from}; update your payment method to resume.`,
+          { pausedFrom: ex.from },
+        );
       }
-      const failed = { subscriptionId: sub.id, period: st.period, status: 'payment_failed' as const, attempts: d.attempts, lastError: error, nextRetryAt: null };
+      const failed = {
+        subscriptionId: sub.id,
+        period: st.period,
+        status: 'payment_failed' as const,
+        attempts: d.attempts,
+        lastError: error,
+        nextRetryAt: null,
+      };
       await flow.step('record_renewal', () => acts.recordRenewalState(failed), skip('recording the failure on the renewal row'));
     }
     await syncBilling();
@@ -620,7 +685,14 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     // A period charged before re-pricing paid for the quote: quantity × deliveries per period units.
     const chargedUnits = st.periodUnits ?? Math.round(sub.pricePerPeriod / unitPrice);
     const previous = st.period > 0 && st.periodStart !== null ? { start: st.periodStart, chargedUnits } : null;
-    return renewalCharge({ sub: scheduleSub(), exceptions: st.exceptions, unitPrice, billingPeriod: settings.billingPeriod, start, previous });
+    return renewalCharge({
+      sub: scheduleSub(),
+      exceptions: st.exceptions,
+      unitPrice,
+      billingPeriod: settings.billingPeriod,
+      start,
+      previous,
+    });
   };
 
   /** Starts the next period and makes its first charge attempt. */
@@ -652,7 +724,15 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     );
     const result = opened ? await attemptCharge(1) : { paid: false as const, error: ABANDONED_ATTEMPT };
     if (result.paid) return onPaid();
-    st.dunning = { period: st.period, attempts: 1, retriesDone: 0, firstFailedAtMs: now(), nextRetryAtMs: null, lastError: result.error, pauseExceptionId: null };
+    st.dunning = {
+      period: st.period,
+      attempts: 1,
+      retriesDone: 0,
+      firstFailedAtMs: now(),
+      nextRetryAtMs: null,
+      lastError: result.error,
+      pauseExceptionId: null,
+    };
     await onDeclined(result.error);
   };
 
@@ -671,14 +751,24 @@ export async function subscriptionWorkflow(input: SubscriptionRunInput): Promise
     const events = upcomingPauseEvents(st.exceptions, today(), settings.pauseReminderDays, lastDay());
     for (const e of events) {
       const at = startOfDay(e.date);
-      const key = e.kind === 'pause_ending' ? `subscription-${sub.id}:pause-ends-${e.date}` : `subscription-${sub.id}:pause-reminder-${e.runStart}`;
+      const key =
+        e.kind === 'pause_ending' ? `subscription-${sub.id}:pause-ends-${e.date}` : `subscription-${sub.id}:pause-reminder-${e.runStart}`;
       if (st.notified.includes(key)) continue;
       if (at > now()) return at;
       if (e.kind === 'pause_ending') {
         const resumesOn = nextDeliveries(scheduleSub(), st.exceptions, addDays(e.date, 1), 1)[0]?.date ?? null;
-        await notify(key, 'pause_ending', resumesOn === addDays(e.date, 1) ? 'Your pause ends today: deliveries resume tomorrow.' : `Your pause ends today; next delivery on ${resumesOn ?? 'no date scheduled'}.`, { lastPausedDay: e.date, resumesOn });
+        await notify(
+          key,
+          'pause_ending',
+          resumesOn === addDays(e.date, 1)
+            ? 'Your pause ends today: deliveries resume tomorrow.'
+            : `Your pause ends today; next delivery on ${resumesOn ?? 'no date scheduled'}.`,
+          { lastPausedDay: e.date, resumesOn },
+        );
       } else {
-        await notify(key, 'pause_reminder', `Your deliveries have been paused since ${e.runStart}. Resume any time from the app.`, { pausedSince: e.runStart });
+        await notify(key, 'pause_reminder', `Your deliveries have been paused since ${e.runStart}. Resume any time from the app.`, {
+          pausedSince: e.runStart,
+        });
       }
     }
     return Infinity;

@@ -50,7 +50,14 @@ const MAX_POLL = 10 * 60_000;
  * polling as the fallback), then credit the wallet exactly once.
  */
 export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
-  const state: TopupState = { topupId: input.topupId, status: 'pending', paymentId: null, failureCode: null, stuckStep: null, stuckReason: null };
+  const state: TopupState = {
+    topupId: input.topupId,
+    status: 'pending',
+    paymentId: null,
+    failureCode: null,
+    stuckStep: null,
+    stuckReason: null,
+  };
   let confirmedPaymentId: string | null = null;
   setHandler(topupStateQuery, () => state);
   setHandler(paymentConfirmedSignal, ({ paymentId }) => {
@@ -67,9 +74,13 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
     state.status = status;
     state.failureCode = failureCode;
     flow.status(status, summary(status, failureCode));
-    await flow.step('record_status', () => provider.recordTopupStatus({ topupId: input.topupId, status, paymentId: state.paymentId, failureCode, message }), {
-      abandon: { meaning: 'leaves the top-up row as it was; the flow carries on', run: () => undefined },
-    });
+    await flow.step(
+      'record_status',
+      () => provider.recordTopupStatus({ topupId: input.topupId, status, paymentId: state.paymentId, failureCode, message }),
+      {
+        abandon: { meaning: 'leaves the top-up row as it was; the flow carries on', run: () => undefined },
+      },
+    );
   };
 
   try {
@@ -103,7 +114,11 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
     }
 
     // 3. Credit the wallet: keyed by the top-up, so a retried or repeated credit moves nothing.
-    await flow.step('credit', () => provider.creditTopup({ topupId: input.topupId, userId: input.userId, amount: input.amount, paymentId: state.paymentId! }), ends);
+    await flow.step(
+      'credit',
+      () => provider.creditTopup({ topupId: input.topupId, userId: input.userId, amount: input.amount, paymentId: state.paymentId! }),
+      ends,
+    );
     state.status = 'succeeded';
     flow.status('succeeded', summary('succeeded', null));
   } catch (err) {

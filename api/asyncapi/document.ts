@@ -11,7 +11,11 @@ export interface AsyncApiOptions {
 /** One message per frame kind, named after its `op` (client) or `type` (server). */
 const MESSAGES = {
   subscribe: { payload: payloads.SubscribeOp, summary: 'Watch a market', example: { op: 'subscribe', market: 'mk_4b227777d4dd1fc61c6f' } },
-  unsubscribe: { payload: payloads.UnsubscribeOp, summary: 'Stop watching a market', example: { op: 'unsubscribe', market: 'mk_4b227777d4dd1fc61c6f' } },
+  unsubscribe: {
+    payload: payloads.UnsubscribeOp,
+    summary: 'Stop watching a market',
+    example: { op: 'unsubscribe', market: 'mk_4b227777d4dd1fc61c6f' },
+  },
   auth: { payload: payloads.AuthOp, summary: 'Authenticate with an access token', example: { op: 'auth', token: 'eyJhbGciOiJIUzI1NiIs…' } },
   snapshot: {
     payload: payloads.Snapshot,
@@ -71,16 +75,43 @@ const MESSAGES = {
       marketId: 'mk_4b227777d4dd1fc61c6f',
       version: 8,
       orders: [
-        { orderId: 'mo_9e107d9d372bb6826bd81d3542a419d6', status: 'filled', side: 'NO', action: 'BUY', quantity: 3, filledQty: 3, remaining: 0, cancelledQty: 0, rejectReason: null, currentPrice: null },
+        {
+          orderId: 'mo_9e107d9d372bb6826bd81d3542a419d6',
+          status: 'filled',
+          side: 'NO',
+          action: 'BUY',
+          quantity: 3,
+          filledQty: 3,
+          remaining: 0,
+          cancelledQty: 0,
+          rejectReason: null,
+          currentPrice: null,
+        },
       ],
-      fills: [{ orderId: 'mo_9e107d9d372bb6826bd81d3542a419d6', role: 'taker', side: 'NO', action: 'BUY', price: 450, yesPrice: 550, quantity: 3, kind: 'mint', fee: 27 }],
+      fills: [
+        {
+          orderId: 'mo_9e107d9d372bb6826bd81d3542a419d6',
+          role: 'taker',
+          side: 'NO',
+          action: 'BUY',
+          price: 450,
+          yesPrice: 550,
+          quantity: 3,
+          kind: 'mint',
+          fee: 27,
+        },
+      ],
       seq: 1,
     },
   },
   error: {
     payload: payloads.ErrorFrame,
     summary: 'A refused frame, or the end of private delivery',
-    example: { type: 'error', code: 'token_expired', message: 'The token has expired; send {op:"auth", token} with a fresh one to keep receiving your events' },
+    example: {
+      type: 'error',
+      code: 'token_expired',
+      message: 'The token has expired; send {op:"auth", token} with a fresh one to keep receiving your events',
+    },
   },
 } as const;
 
@@ -93,7 +124,9 @@ function servers(options: AsyncApiOptions) {
     return { local: { host: `localhost:${options.port}`, protocol: 'ws', description: 'A local `npm start`' } };
   }
   const url = new URL(options.publicUrl);
-  return { public: { host: url.host, protocol: url.protocol === 'https:' ? 'wss' : 'ws', description: 'This deployment (the API’s own host)' } };
+  return {
+    public: { host: url.host, protocol: url.protocol === 'https:' ? 'wss' : 'ws', description: 'This deployment (the API’s own host)' },
+  };
 }
 
 const DESCRIPTION = `Live market data and your own order events, on the API's host at \`${MARKET_WS_PATH}\`. Every frame is one JSON object.
@@ -107,7 +140,14 @@ export function asyncApiDocument(options: AsyncApiOptions) {
   const messages = Object.fromEntries(
     Object.entries(MESSAGES).map(([name, m]) => [
       name,
-      { name, title: name, summary: m.summary, contentType: 'application/json', payload: m.payload, examples: [{ name, payload: m.example }] },
+      {
+        name,
+        title: name,
+        summary: m.summary,
+        contentType: 'application/json',
+        payload: m.payload,
+        examples: [{ name, payload: m.example }],
+      },
     ]),
   );
   return {
@@ -118,7 +158,10 @@ export function asyncApiDocument(options: AsyncApiOptions) {
       description: DESCRIPTION,
       license: { name: 'Proprietary' },
       contact: { name: 'Mandi maintainers' },
-      externalDocs: { description: 'The REST API (OpenAPI 3.1)', url: `${options.publicUrl?.replace(/\/+$/, '') ?? `http://localhost:${options.port}`}/openapi.json` },
+      externalDocs: {
+        description: 'The REST API (OpenAPI 3.1)',
+        url: `${options.publicUrl?.replace(/\/+$/, '') ?? `http://localhost:${options.port}`}/openapi.json`,
+      },
     },
     defaultContentType: 'application/json',
     servers: servers(options),
@@ -148,7 +191,12 @@ export function asyncApiDocument(options: AsyncApiOptions) {
         messages: [ref('subscribe')],
         reply: { channel: { $ref: '#/channels/ws' }, messages: [ref('snapshot'), ref('error')] },
       },
-      unsubscribeMarket: { action: 'receive', channel: { $ref: '#/channels/ws' }, summary: 'A client stops watching a market', messages: [ref('unsubscribe')] },
+      unsubscribeMarket: {
+        action: 'receive',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'A client stops watching a market',
+        messages: [ref('unsubscribe')],
+      },
       authenticate: {
         action: 'receive',
         channel: { $ref: '#/channels/ws' },
@@ -156,9 +204,24 @@ export function asyncApiDocument(options: AsyncApiOptions) {
         messages: [ref('auth')],
         reply: { channel: { $ref: '#/channels/ws' }, messages: [ref('authenticated'), ref('error')] },
       },
-      sendMarketUpdate: { action: 'send', channel: { $ref: '#/channels/ws' }, summary: 'A watched market changed', messages: [ref('update')] },
-      sendOrderEvents: { action: 'send', channel: { $ref: '#/channels/ws' }, summary: 'The authenticated user’s orders changed or filled', messages: [ref('orders')] },
-      sendError: { action: 'send', channel: { $ref: '#/channels/ws' }, summary: 'A frame was refused, or the token expired', messages: [ref('error')] },
+      sendMarketUpdate: {
+        action: 'send',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'A watched market changed',
+        messages: [ref('update')],
+      },
+      sendOrderEvents: {
+        action: 'send',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'The authenticated user’s orders changed or filled',
+        messages: [ref('orders')],
+      },
+      sendError: {
+        action: 'send',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'A frame was refused, or the token expired',
+        messages: [ref('error')],
+      },
     },
   };
 }

@@ -13,20 +13,25 @@ const Action = { type: 'string', enum: ['BUY', 'SELL'] } as const;
 const FillKind = {
   type: 'string',
   enum: ['mint', 'transfer', 'merge'],
-  description: 'mint: a YES buyer and a NO buyer create a pair; transfer: a contract changes hands; merge: a YES and a NO seller destroy a pair',
+  description:
+    'mint: a YES buyer and a NO buyer create a pair; transfer: a contract changes hands; merge: a YES and a NO seller destroy a pair',
 } as const;
 const MarketId = { type: 'string', pattern: '^mk_[a-z0-9]{8,40}$', examples: ['mk_4b227777d4dd1fc61c6f'] } as const;
 const Seq = { type: 'integer', minimum: 1 } as const;
 
-const strict = <P extends Record<string, unknown>>(properties: P, description?: string) => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  properties,
-  required: Object.keys(properties),
-  additionalProperties: false,
-}) as const;
+const strict = <P extends Record<string, unknown>>(properties: P, description?: string) =>
+  ({
+    type: 'object',
+    ...(description ? { description } : {}),
+    properties,
+    required: Object.keys(properties),
+    additionalProperties: false,
+  }) as const;
 
-export const Level = strict({ price: Price, quantity: { type: 'integer', minimum: 1 }, orders: { type: 'integer', minimum: 1 } }, 'One price level, in YES terms');
+export const Level = strict(
+  { price: Price, quantity: { type: 'integer', minimum: 1 }, orders: { type: 'integer', minimum: 1 } },
+  'One price level, in YES terms',
+);
 
 export const MarketView = strict(
   {
@@ -44,7 +49,13 @@ export const MarketView = strict(
   'The book in YES terms plus the last trade',
 );
 
-export const Trade = strict({ yesPrice: Price, quantity: { type: 'integer', minimum: 1 }, kind: FillKind, takerSide: Side, takerAction: Action });
+export const Trade = strict({
+  yesPrice: Price,
+  quantity: { type: 'integer', minimum: 1 },
+  kind: FillKind,
+  takerSide: Side,
+  takerAction: Action,
+});
 
 // ---- client → server
 
@@ -72,7 +83,11 @@ export const Update = strict(
   {
     type: { const: 'update' },
     market: MarketId,
-    seq: { type: 'integer', minimum: 2, description: 'the previous message of this subscription + 1: a gap means a lost message, so resubscribe' },
+    seq: {
+      type: 'integer',
+      minimum: 2,
+      description: 'the previous message of this subscription + 1: a gap means a lost message, so resubscribe',
+    },
     view: MarketView,
     trades: { type: 'array', maxItems: 50, items: Trade, description: 'trades since the previous update (the latest 50)' },
     publishedAt: { type: 'integer', description: 'when the engine published it, ms since the epoch' },
@@ -81,12 +96,25 @@ export const Update = strict(
 );
 
 export const Authenticated = strict(
-  { type: { const: 'authenticated' }, userId: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time', description: 'when the token expires: send a fresh one before' } },
+  {
+    type: { const: 'authenticated' },
+    userId: { type: 'string' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'when the token expires: send a fresh one before' },
+  },
   'The token was accepted; your order events follow until expiresAt',
 );
 
 /** The codes the gateway itself sends; a refused token carries the token check's own code (token_revoked…). */
-export const ERROR_CODES = ['bad_message', 'invalid_text', 'market_not_found', 'invalid_token', 'token_expired', 'token_revoked', 'forbidden', 'internal_error'] as const;
+export const ERROR_CODES = [
+  'bad_message',
+  'invalid_text',
+  'market_not_found',
+  'invalid_token',
+  'token_expired',
+  'token_revoked',
+  'forbidden',
+  'internal_error',
+] as const;
 
 export const ErrorFrame = {
   type: 'object',
@@ -96,7 +124,12 @@ export const ErrorFrame = {
     'token_expired: the token ran out (sent when it does, or for an expired token), send a fresh one; internal_error: retry. The socket stays open.',
   properties: {
     type: { const: 'error' },
-    code: { type: 'string', pattern: '^[a-z_]+$', examples: [...ERROR_CODES], description: 'branch on this; a code not listed here is a refused token' },
+    code: {
+      type: 'string',
+      pattern: '^[a-z_]+$',
+      examples: [...ERROR_CODES],
+      description: 'branch on this; a code not listed here is a refused token',
+    },
     message: { type: 'string' },
     market: { type: 'string', description: 'the market the error is about (market_not_found)' },
   },

@@ -51,7 +51,13 @@ export class AccessTokens {
   async verify(token: string): Promise<AccessClaims & { expiresAtMs: number }> {
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ACCESS_TOKEN_ISSUER, audience: AUDIENCE, typ: TYPE, requiredClaims: ['exp'] }));
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: ACCESS_TOKEN_ISSUER,
+        audience: AUDIENCE,
+        typ: TYPE,
+        requiredClaims: ['exp'],
+      }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new ApiError(401, 'token_expired', 'The token has expired');
       throw new ApiError(401, 'invalid_token', 'The token is not valid');

@@ -60,14 +60,27 @@ export async function requestDeletion(deps: ApiDeps, userId: string, requestedBy
   if (user.deletion_requested_at) return deletionStatus(deps, userId);
   const blockers = await deletionBlockers(deps.db, userId);
   if (blockers.length) {
-    throw new ApiError(409, 'deletion_blocked', `The account still has money owed or held: ${blockers.map((b) => b.kind).join(', ')}`, { blockers });
+    throw new ApiError(409, 'deletion_blocked', `The account still has money owed or held: ${blockers.map((b) => b.kind).join(', ')}`, {
+      blockers,
+    });
   }
   const eraseAfter = new Date(Date.now() + deps.config.ACCOUNT_DELETION_GRACE_SECONDS * 1000);
-  const input: AccountDeletionInput = { userId, requestedBy, eraseAfter: eraseAfter.toISOString(), recheckSeconds: deps.config.ACCOUNT_DELETION_RECHECK_SECONDS };
+  const input: AccountDeletionInput = {
+    userId,
+    requestedBy,
+    eraseAfter: eraseAfter.toISOString(),
+    recheckSeconds: deps.config.ACCOUNT_DELETION_RECHECK_SECONDS,
+  };
   // Row and workflow together: if the start fails the mark is rolled back.
   await deps.db.transaction(async (trx) => {
     await markDeletionRequested(trx, userId, eraseAfter);
-    await recordAuthEvent(trx, { action: 'account.deletion_requested', actor: requestedBy, target: { type: 'user', id: userId }, ...origin, details: { eraseAfter: input.eraseAfter } });
+    await recordAuthEvent(trx, {
+      action: 'account.deletion_requested',
+      actor: requestedBy,
+      target: { type: 'user', id: userId },
+      ...origin,
+      details: { eraseAfter: input.eraseAfter },
+    });
     await deps.temporal.workflow.start('accountDeletionWorkflow', {
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowId: accountDeletionWorkflowId(userId),
@@ -79,7 +92,14 @@ export async function requestDeletion(deps: ApiDeps, userId: string, requestedBy
       ],
     });
   });
-  return { userId, workflowId: accountDeletionWorkflowId(userId), status: 'grace', requestedAt: new Date().toISOString(), eraseAfter: input.eraseAfter, blockers: [] };
+  return {
+    userId,
+    workflowId: accountDeletionWorkflowId(userId),
+    status: 'grace',
+    requestedAt: new Date().toISOString(),
+    eraseAfter: input.eraseAfter,
+    blockers: [],
+  };
 }
 
 /** Cancels a pending deletion; 404 when none is pending, 409 once erasure has started. */
@@ -90,7 +110,8 @@ export async function cancelDeletion(deps: ApiDeps, userId: string, by: string, 
   try {
     await deps.temporal.workflow.getHandle(workflowId).executeUpdate(cancelDeletionUpdate, { args: [{ by, reason }] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'deletion_in_progress', 'The account is being erased; it can no longer be cancelled');
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new ApiError(409, 'deletion_in_progress', 'The account is being erased; it can no longer be cancelled');
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   // The workflow clears it too; doing it here makes the answer and the next read agree at once.

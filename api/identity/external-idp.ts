@@ -30,7 +30,11 @@ export class ExternalIdp {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(private readonly options: ExternalIdpOptions) {
-    this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 });
+    this.keys = createRemoteJWKSet(new URL(options.jwksUrl), {
+      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: 30_000,
+      timeoutDuration: 5_000,
+    });
   }
 
   get issuer(): string {
@@ -72,7 +76,9 @@ export class ExternalIdp {
 export function rolesFromClaim(payload: Record<string, unknown>, claim: string): Role[] {
   let value: unknown = payload[claim];
   if (value === undefined) {
-    value = claim.split('.').reduce<unknown>((at, part) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined), payload);
+    value = claim
+      .split('.')
+      .reduce<unknown>((at, part) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined), payload);
   }
   const names = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [];
   const roles = new Set<Role>(['customer']);

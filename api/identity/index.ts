@@ -47,7 +47,12 @@ function buildIdentity(deps: ApiDeps): Identity {
   });
   const external =
     config.AUTH_JWKS_URL && config.AUTH_ISSUER && config.AUTH_AUDIENCE
-      ? new ExternalIdp({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, rolesClaim: config.AUTH_ROLES_CLAIM })
+      ? new ExternalIdp({
+          jwksUrl: config.AUTH_JWKS_URL,
+          issuer: config.AUTH_ISSUER,
+          audience: config.AUTH_AUDIENCE,
+          rolesClaim: config.AUTH_ROLES_CLAIM,
+        })
       : null;
   const bearer = new BearerVerifier({
     db,
@@ -60,7 +65,9 @@ function buildIdentity(deps: ApiDeps): Identity {
     rolesCacheMs: Math.max(1000, config.AUTH_REVOCATION_CACHE_MS),
   });
   const sender = createOtpSender(config, db);
-  const otp = sender ? new OtpLogin(redis ? new RedisOtpStore(redis) : new MemoryOtpStore(), sender, otpHasher(config.JWT_SECRET), config) : null;
+  const otp = sender
+    ? new OtpLogin(redis ? new RedisOtpStore(redis) : new MemoryOtpStore(), sender, otpHasher(config.JWT_SECRET), config)
+    : null;
   const sessions = new Sessions(db, accessTokens, revocations, config.AUTH_REFRESH_TOKEN_TTL_DAYS);
   return { bearer, accessTokens, revocations, sessions, otp, sender };
 }

@@ -57,7 +57,8 @@ export class OtpLogin {
     const ipWait = await this.store.admit(`ip:send:${ip}`, this.requestLimits);
     if (ipWait > 0) throw limited('rate_limited', 'Too many code requests from this address; retry later', ipWait);
     const phoneWait = await this.store.admit(`phone:${phone}`, this.phoneLimits);
-    if (phoneWait > 0) throw limited('otp_rate_limited', 'A code was sent to this number recently; wait before asking for another', phoneWait);
+    if (phoneWait > 0)
+      throw limited('otp_rate_limited', 'A code was sent to this number recently; wait before asking for another', phoneWait);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     await this.store.saveCode(phone, this.hash(phone, code), this.ttlSeconds * 1000);
     try {

@@ -117,7 +117,16 @@ export class TokenRevocations {
   attach<T extends TrackedSession>(t: T, userId: string): T {
     let user = this.users.get(userId);
     if (!user) {
-      user = { userId, tokenVersion: -1, revoked: null, freshUntil: -Infinity, refreshAt: -Infinity, epoch: 0, loading: null, sessions: new Set() };
+      user = {
+        userId,
+        tokenVersion: -1,
+        revoked: null,
+        freshUntil: -Infinity,
+        refreshAt: -Infinity,
+        epoch: 0,
+        loading: null,
+        sessions: new Set(),
+      };
       this.users.set(userId, user);
     }
     t.user = user;

@@ -76,7 +76,10 @@ export class Sessions {
   ) {}
 
   /** After the code was checked: the phone's user (new on first login), its consent and a session. */
-  async login(input: { phone: string; termsVersion: string; device: string | null }, origin: Origin): Promise<TokenPair & { isNewUser: boolean; deletionPending: boolean }> {
+  async login(
+    input: { phone: string; termsVersion: string; device: string | null },
+    origin: Origin,
+  ): Promise<TokenPair & { isNewUser: boolean; deletionPending: boolean }> {
     return this.db.transaction(async (trx) => {
       const { user: found, created } = await userForPhone(trx, input.phone);
       const user = await recordLogin(trx, found.id, { termsVersion: input.termsVersion, ...origin });
@@ -117,7 +120,13 @@ export class Sessions {
       const user = await trx<UserRow>('users').where({ id: row.user_id }).first();
       if (!user || user.erased_at) return { refused: 'unknown' as const };
       const pair = await this.issue(trx, user, row.session_id);
-      await recordAuthEvent(trx, { action: 'auth.refresh', actor: user.id, roles: pair.user.roles, target: { type: 'session', id: row.session_id }, ...origin });
+      await recordAuthEvent(trx, {
+        action: 'auth.refresh',
+        actor: user.id,
+        roles: pair.user.roles,
+        target: { type: 'session', id: row.session_id },
+        ...origin,
+      });
       return { pair };
     });
     if (outcome.pair) return outcome.pair;
@@ -133,7 +142,14 @@ export class Sessions {
   async end(userId: string, sessionId: string, reason: 'logout' | 'remote_logout', origin: Origin, roles: Role[] = []): Promise<boolean> {
     const ended = await this.db.transaction(async (trx) => {
       const done = await revokeSession(trx, sessionId, reason, userId);
-      if (done) await recordAuthEvent(trx, { action: `auth.${reason}`, actor: userId, roles, target: { type: 'session', id: sessionId }, ...origin });
+      if (done)
+        await recordAuthEvent(trx, {
+          action: `auth.${reason}`,
+          actor: userId,
+          roles,
+          target: { type: 'session', id: sessionId },
+          ...origin,
+        });
       return done;
     });
     if (ended) await this.revocations.published(userId);
@@ -145,7 +161,14 @@ export class Sessions {
     const sessionsEnded = await this.db.transaction(async (trx) => {
       const n = await revokeAllSessions(trx, userId, 'logout_all');
       await bumpTokenVersion(trx, userId);
-      await recordAuthEvent(trx, { action: 'auth.logout_all', actor: userId, roles, target: { type: 'user', id: userId }, ...origin, details: { sessionsEnded: n } });
+      await recordAuthEvent(trx, {
+        action: 'auth.logout_all',
+        actor: userId,
+        roles,
+        target: { type: 'user', id: userId },
+        ...origin,
+        details: { sessionsEnded: n },
+      });
       return n;
     });
     await this.revocations.published(userId);

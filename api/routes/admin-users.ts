@@ -64,12 +64,26 @@ async function staffView(deps: ApiDeps, user: UserRow) {
  * Changes a user's roles. It takes effect at once: access tokens carry roles, so the user's all
  * stop working (the token version is bumped in the same transaction); the next refresh has the new ones.
  */
-async function changeRoles(deps: ApiDeps, principal: Principal, userId: string, origin: Origin, details: Record<string, unknown>, change: (trx: Tx) => Promise<void>) {
+async function changeRoles(
+  deps: ApiDeps,
+  principal: Principal,
+  userId: string,
+  origin: Origin,
+  details: Record<string, unknown>,
+  change: (trx: Tx) => Promise<void>,
+) {
   const roles = await deps.db.transaction(async (trx) => {
     await change(trx);
     await bumpTokenVersion(trx, userId);
     const now = await userRoles(trx, userId);
-    await recordAuthEvent(trx, { action: 'auth.roles_changed', actor: principal.userId, roles: principal.roles, target: { type: 'user', id: userId }, ...origin, details: { ...details, roles: now } });
+    await recordAuthEvent(trx, {
+      action: 'auth.roles_changed',
+      actor: principal.userId,
+      roles: principal.roles,
+      target: { type: 'user', id: userId },
+      ...origin,
+      details: { ...details, roles: now },
+    });
     return now;
   });
   await identityOf(deps).revocations.published(userId);
@@ -121,10 +135,17 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
       if (params.userId === principal.userId && body.revoke?.includes('admin')) {
         throw new ApiError(409, 'cannot_revoke_own_admin', 'Another admin must revoke your admin role');
       }
-      const roles = await changeRoles(deps, principal, params.userId, originOf(req), { granted: body.grant ?? [], revoked: body.revoke ?? [] }, async (trx) => {
-        await grantRoles(trx, params.userId, body.grant ?? [], principal.userId);
-        await revokeRoles(trx, params.userId, body.revoke ?? []);
-      });
+      const roles = await changeRoles(
+        deps,
+        principal,
+        params.userId,
+        originOf(req),
+        { granted: body.grant ?? [], revoked: body.revoke ?? [] },
+        async (trx) => {
+          await grantRoles(trx, params.userId, body.grant ?? [], principal.userId);
+          await revokeRoles(trx, params.userId, body.revoke ?? []);
+        },
+      );
       return { status: 200, body: { userId: params.userId, roles } };
     },
   });

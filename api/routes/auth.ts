@@ -59,7 +59,8 @@ export function originOf(req: Request): Origin {
 
 export function mobileNumber(deps: ApiDeps, input: string): string {
   const phone = parseMobileNumber(input, deps.config.AUTH_DEFAULT_COUNTRY);
-  if (!phone) throw new ApiError(400, 'invalid_phone', 'This is not a valid mobile number', { defaultCountry: deps.config.AUTH_DEFAULT_COUNTRY });
+  if (!phone)
+    throw new ApiError(400, 'invalid_phone', 'This is not a valid mobile number', { defaultCountry: deps.config.AUTH_DEFAULT_COUNTRY });
   return phone;
 }
 
@@ -99,7 +100,8 @@ export function registerAuthRoutes(api: ApiRouter): void {
         await otp.send(phone, origin.ip ?? 'unknown');
       } catch (err) {
         const retryAfter = (err as ApiError).details as { retryAfterSeconds?: number } | undefined;
-        if (err instanceof ApiError && retryAfter?.retryAfterSeconds) req.res?.setHeader('Retry-After', String(retryAfter.retryAfterSeconds));
+        if (err instanceof ApiError && retryAfter?.retryAfterSeconds)
+          req.res?.setHeader('Retry-After', String(retryAfter.retryAfterSeconds));
         throw err;
       }
       await recordAuthEvent(deps.db, {
@@ -111,7 +113,13 @@ export function registerAuthRoutes(api: ApiRouter): void {
       });
       return {
         status: 202,
-        body: { sent: true, phone, expiresIn: otp.ttlSeconds, resendAfterSeconds: otp.resendBackoffSeconds, termsVersion: deps.config.AUTH_TERMS_VERSION },
+        body: {
+          sent: true,
+          phone,
+          expiresIn: otp.ttlSeconds,
+          resendAfterSeconds: otp.resendBackoffSeconds,
+          termsVersion: deps.config.AUTH_TERMS_VERSION,
+        },
       };
     },
   });
@@ -120,9 +128,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/auth/otp/verify',
     summary: 'Log in with the code: a token pair, and the user (created on first login)',
-    description:
-      'A wrong code counts against the code\'s tries (OTP_MAX_ATTEMPTS); logging in cancels a pending ' +
-      'account deletion.',
+    description: "A wrong code counts against the code's tries (OTP_MAX_ATTEMPTS); logging in cancels a pending " + 'account deletion.',
     tag: 'auth',
     capability: 'public',
     body: VerifyBody,
@@ -137,11 +143,16 @@ export function registerAuthRoutes(api: ApiRouter): void {
       const phone = mobileNumber(deps, body.phone);
       // Before the code is looked at, so a client showing old terms does not burn a try.
       if (body.termsVersion !== deps.config.AUTH_TERMS_VERSION) {
-        throw new ApiError(409, 'terms_outdated', 'Show the current terms and send their version', { termsVersion: deps.config.AUTH_TERMS_VERSION });
+        throw new ApiError(409, 'terms_outdated', 'Show the current terms and send their version', {
+          termsVersion: deps.config.AUTH_TERMS_VERSION,
+        });
       }
       const origin = originOf(req);
       await otp.check(phone, body.code, origin.ip ?? 'unknown');
-      const { deletionPending, ...pair } = await identityOf(deps).sessions.login({ phone, termsVersion: body.termsVersion, device: body.device ?? null }, origin);
+      const { deletionPending, ...pair } = await identityOf(deps).sessions.login(
+        { phone, termsVersion: body.termsVersion, device: body.device ?? null },
+        origin,
+      );
       let deletionCancelled = false;
       if (deletionPending) {
         try {
@@ -160,9 +171,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/auth/refresh',
     summary: 'Trade a refresh token for a new pair; the old refresh token is retired',
-    description:
-      'Presenting a retired refresh token again ends its whole session (both the thief and the owner must ' +
-      'log in again).',
+    description: 'Presenting a retired refresh token again ends its whole session (both the thief and the owner must ' + 'log in again).',
     tag: 'auth',
     capability: 'public',
     body: RefreshBody,
@@ -170,7 +179,10 @@ export function registerAuthRoutes(api: ApiRouter): void {
       200: { description: 'A new pair', schema: TokenPairView },
       401: { description: 'Unknown, expired or reused (`invalid_refresh_token`, `refresh_token_expired`, `refresh_token_reused`)' },
     },
-    handler: async ({ body, deps, req }) => ({ status: 200, body: await identityOf(deps).sessions.refresh(body.refreshToken, originOf(req)) }),
+    handler: async ({ body, deps, req }) => ({
+      status: 200,
+      body: await identityOf(deps).sessions.refresh(body.refreshToken, originOf(req)),
+    }),
   });
 
   api.route({
@@ -218,7 +230,13 @@ export function registerAuthRoutes(api: ApiRouter): void {
     params: SessionParams,
     responses: { 200: { description: 'Ended' }, 404: { description: 'No such live session of yours' } },
     handler: async ({ principal, params, deps, req }) => {
-      const ended = await identityOf(deps).sessions.end(principal.userId, params.sessionId, 'remote_logout', originOf(req), principal.roles);
+      const ended = await identityOf(deps).sessions.end(
+        principal.userId,
+        params.sessionId,
+        'remote_logout',
+        originOf(req),
+        principal.roles,
+      );
       if (!ended) throw new ApiError(404, 'not_found', 'No such live session');
       return { status: 200, body: { sessionId: params.sessionId, ended: true } };
     },

@@ -277,7 +277,8 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
             }),
           );
         } catch (err) {
-          if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) && !/deadline|cancel/i.test(String((err as Error)?.message))) throw err;
+          if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) && !/deadline|cancel/i.test(String((err as Error)?.message)))
+            throw err;
           // Slow saga: make sure it runs (idempotent) and answer 202.
           await deps.temporal.workflow.start('checkoutWorkflow', start);
           return { status: 202, body: await orderView(deps.db, orderId) };
@@ -304,7 +305,10 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         }
         const view = await orderView(deps.db, orderId);
         if (isTerminal(state.status) && state.status !== 'completed') {
-          throw new ApiError(409, state.failureCode ?? 'checkout_failed', state.failureMessage ?? 'The checkout failed', { orderId, order: view });
+          throw new ApiError(409, state.failureCode ?? 'checkout_failed', state.failureMessage ?? 'The checkout failed', {
+            orderId,
+            order: view,
+          });
         }
         return { status: 202, body: view };
       }
@@ -323,7 +327,8 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Orders, each as GET /v1/orders/{orderId} shows it' } },
     handler: async ({ principal, query, deps }) => {
       for (const id of [query.buyerId, query.sellerId]) if (id !== undefined) assertOwnerOr(principal, id, 'order:read:any');
-      const rows = await deps.db('orders')
+      const rows = await deps
+        .db('orders')
         .modify((b) => {
           if (query.buyerId !== undefined) b.where({ buyer_id: query.buyerId });
           if (query.sellerId !== undefined) b.where({ seller_id: query.sellerId });
@@ -331,7 +336,10 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
             b.where((w) => w.where({ buyer_id: principal.userId }).orWhere({ seller_id: principal.userId }));
           }
         })
-        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
         .limit(query.limit);
       return { status: 200, body: { orders: await orderViews(deps.db, rows) } };
     },
@@ -367,12 +375,19 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     capability: ['order:checkout', 'order:manage:any'],
     params: OrderParams,
     body: Reason,
-    responses: { 202: { description: 'Accepted: the order once its compensations have run (or as far as they got in 5 s)' }, 409: { description: 'Too late to cancel' } },
+    responses: {
+      202: { description: 'Accepted: the order once its compensations have run (or as far as they got in 5 s)' },
+      409: { description: 'Too late to cancel' },
+    },
     handler: async ({ principal, params, body, deps, audit }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       const staff = can(principal.roles, 'order:manage:any');
       if (!staff && order.buyer_id !== principal.userId) throw notFound('order');
-      await sagaAction(deps.temporal, params.orderId, 'cancelOrder', { by: principal.userId, role: staff ? 'support' : 'buyer', reason: body.reason });
+      await sagaAction(deps.temporal, params.orderId, 'cancelOrder', {
+        by: principal.userId,
+        role: staff ? 'support' : 'buyer',
+        reason: body.reason,
+      });
       await audit('order.cancel', { type: 'order', id: params.orderId }, { reason: body.reason });
       return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE.cancelOrder)), accepted: true } };
     },
@@ -386,7 +401,10 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     capability: 'order:checkout',
     params: OrderParams,
     body: Reason,
-    responses: { 202: { description: 'Accepted: the order once refunded and restocked (or as far as it got in 5 s)' }, 409: { description: 'Not delivered, or the window has closed' } },
+    responses: {
+      202: { description: 'Accepted: the order once refunded and restocked (or as far as it got in 5 s)' },
+      409: { description: 'Not delivered, or the window has closed' },
+    },
     handler: async ({ principal, params, body, deps }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       if (order.buyer_id !== principal.userId) throw notFound('order');
@@ -406,7 +424,10 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       tag: 'checkout',
       capability: ['seller:manage', 'order:manage:any'],
       params: OrderParams,
-      responses: { 202: { description: 'Accepted: the order with the action recorded (or as it is after 5 s)' }, 409: { description: 'Not allowed in the current state' } },
+      responses: {
+        202: { description: 'Accepted: the order with the action recorded (or as it is after 5 s)' },
+        409: { description: 'Not allowed in the current state' },
+      },
       handler: async ({ principal, params, deps, audit }) => {
         const order = await loadVisibleOrder(deps.db, principal, params.orderId);
         const staff = can(principal.roles, 'order:manage:any');
@@ -444,8 +465,12 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       const refundable = order.total - order.refunded;
       const amount = body.amount ?? refundable;
       if (refundable <= 0) throw new ApiError(409, 'fully_refunded', 'The order has been refunded in full');
-      if (amount > refundable) throw new ApiError(422, 'refund_too_large', `At most ${refundable} paise can still be refunded`, { refundable });
-      const refundId = `rf_${createHash('sha256').update(`${principal.userId}\u0000${req.get('Idempotency-Key')}`).digest('hex').slice(0, 24)}`;
+      if (amount > refundable)
+        throw new ApiError(422, 'refund_too_large', `At most ${refundable} paise can still be refunded`, { refundable });
+      const refundId = `rf_${createHash('sha256')
+        .update(`${principal.userId}\u0000${req.get('Idempotency-Key')}`)
+        .digest('hex')
+        .slice(0, 24)}`;
       await deps.db.raw(
         `INSERT INTO order_refunds (id, order_id, amount, status, reason, requested_by) VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING`,
         [refundId, params.orderId, amount, body.reason, principal.userId],
@@ -462,8 +487,15 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
           { key: FlowStatus, value: 'refunding' },
         ],
       });
-      await audit('order.refund', { type: 'order', id: params.orderId }, { reason: body.reason, phase: 'after_settlement', amount, refundId });
-      return { status: 202, body: { orderId: params.orderId, phase: 'after_settlement', refundId, amount, workflowId: orderRefundWorkflowId(refundId) } };
+      await audit(
+        'order.refund',
+        { type: 'order', id: params.orderId },
+        { reason: body.reason, phase: 'after_settlement', amount, refundId },
+      );
+      return {
+        status: 202,
+        body: { orderId: params.orderId, phase: 'after_settlement', refundId, amount, workflowId: orderRefundWorkflowId(refundId) },
+      };
     },
   });
 

@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { boundedInstant } from '../instants';
 import { insertMarket, scheduleClose } from '../../db/market-lifecycle';
 import { marketIntake, requestCancel } from '../../db/market-intake';
-import { committedView, getMarket, getOrder, listMarkets, listUserOrders, orderView, userPositions, type MarketRow } from '../../db/market-queries';
+import {
+  committedView,
+  getMarket,
+  getOrder,
+  listMarkets,
+  listUserOrders,
+  orderView,
+  userPositions,
+  type MarketRow,
+} from '../../db/market-queries';
 import type { Capability } from '../../domain/capabilities';
 import { marketWorkflowId } from '../../domain/flow-ids';
 import { DEFAULT_SLIPPAGE_BPS, MAX_PRICE, MIN_PRICE, TICK } from '../../domain/market';
@@ -38,8 +47,18 @@ const CreateBody = z
     opensAt: boundedInstant(),
     closesAt: boundedInstant(),
     feeBps: z.number().int().min(0).max(1000).default(DEFAULT_FEE_BPS),
-    disputeWindowSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
-    resolutionDeadlineSeconds: z.number().int().min(1).max(30 * 86_400).default(3_600),
+    disputeWindowSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(0),
+    resolutionDeadlineSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .default(3_600),
   })
   .refine((b) => Date.parse(b.closesAt) > Date.parse(b.opensAt), { message: 'closesAt must be after opensAt', path: ['closesAt'] })
   .refine((b) => Date.parse(b.closesAt) > Date.now(), { message: 'closesAt must be in the future', path: ['closesAt'] });
@@ -62,7 +81,10 @@ const ListQuery = z.strictObject({
   status: z.enum(['scheduled', 'open', 'closed', 'resolved', 'settled', 'voided']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
-const MineQuery = z.strictObject({ userId: z.string().min(1).max(128).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+const MineQuery = z.strictObject({
+  userId: z.string().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 const Accepted = z.object({ orderId: z.string(), seq: z.number(), status: z.literal('accepted'), replayed: z.boolean() });
 
@@ -237,7 +259,10 @@ export function registerMarketRoutes(api: ApiRouter): void {
       }
       // The engine polls too; the wake-up only saves it a few milliseconds.
       wake(deps, params.marketId);
-      return { status: 202, body: { orderId: placed.orderId, seq: placed.seq, status: 'accepted', replayed: placed.result === 'replayed' } };
+      return {
+        status: 202,
+        body: { orderId: placed.orderId, seq: placed.seq, status: 'accepted', replayed: placed.result === 'replayed' },
+      };
     },
   });
 
@@ -253,7 +278,8 @@ export function registerMarketRoutes(api: ApiRouter): void {
     handler: async ({ params, principal, deps }) => {
       const outcome = await requestCancel(deps.db, params.marketId, params.orderId, principal.userId);
       if (outcome === 'not_found') throw notFound('order');
-      if (outcome === 'market_not_open') throw new ApiError(409, 'market_not_open', 'the market is not open; its orders are cancelled at close');
+      if (outcome === 'market_not_open')
+        throw new ApiError(409, 'market_not_open', 'the market is not open; its orders are cancelled at close');
       if (outcome === 'already_done') throw new ApiError(409, 'order_not_open', 'the order is no longer open');
       wake(deps, params.marketId);
       return { status: 202, body: { orderId: params.orderId, cancelRequested: true } };
@@ -273,7 +299,10 @@ export function registerMarketRoutes(api: ApiRouter): void {
       const userId = query.userId ?? principal.userId;
       assertOwnerOr(principal, userId, READ_ANY_TRADER);
       if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
-      return { status: 200, body: { marketId: params.marketId, userId, orders: await listUserOrders(deps.db, params.marketId, userId, query.limit) } };
+      return {
+        status: 200,
+        body: { marketId: params.marketId, userId, orders: await listUserOrders(deps.db, params.marketId, userId, query.limit) },
+      };
     },
   });
 
@@ -324,7 +353,10 @@ export function registerMarketRoutes(api: ApiRouter): void {
       body: body as typeof CloseBody,
       idempotent: true,
       responses: {
-        200: { description: 'The market as it is after the action (a void answers once its refunds are paid, or after 10 s with `phase: voiding`)' },
+        200: {
+          description:
+            'The market as it is after the action (a void answers once its refunds are paid, or after 10 s with `phase: voiding`)',
+        },
         409: { description: 'Not allowed in the market’s current phase' },
         422: { description: 'A close time that is not between opensAt and the current closesAt' },
       },
@@ -372,11 +404,16 @@ function assertCloseTime(market: MarketRow, at: string | undefined): void {
   const opensAt = new Date(market.opens_at);
   const closesAt = new Date(market.closes_at);
   if (when >= closesAt.getTime() || when <= opensAt.getTime()) {
-    throw new ApiError(422, 'invalid_close_time', 'a close time must be after opensAt and before the current closesAt (to stop trading now, omit `at`)', {
-      at: new Date(when).toISOString(),
-      opensAt: opensAt.toISOString(),
-      closesAt: closesAt.toISOString(),
-    });
+    throw new ApiError(
+      422,
+      'invalid_close_time',
+      'a close time must be after opensAt and before the current closesAt (to stop trading now, omit `at`)',
+      {
+        at: new Date(when).toISOString(),
+        opensAt: opensAt.toISOString(),
+        closesAt: closesAt.toISOString(),
+      },
+    );
   }
 }
 

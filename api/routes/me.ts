@@ -33,7 +33,13 @@ export function registerMeRoutes(api: ApiRouter): void {
       const user = await findUser(deps.db, principal.userId);
       if (!user || user.erased_at) throw new ApiError(404, 'user_not_found', 'No such account');
       const roles = await userRoles(deps.db, user.id);
-      return { status: 200, body: { ...userView(user, roles), deletionRequestedAt: user.deletion_requested_at ? new Date(user.deletion_requested_at).toISOString() : null } };
+      return {
+        status: 200,
+        body: {
+          ...userView(user, roles),
+          deletionRequestedAt: user.deletion_requested_at ? new Date(user.deletion_requested_at).toISOString() : null,
+        },
+      };
     },
   });
 
@@ -41,9 +47,7 @@ export function registerMeRoutes(api: ApiRouter): void {
     method: 'put',
     path: '/v1/me/phone',
     summary: 'Change my phone number, proven with a code sent to the new one',
-    description:
-      'Numbers are recycled: whoever proves they hold a number now gets it; an account that had it before ' +
-      'loses it.',
+    description: 'Numbers are recycled: whoever proves they hold a number now gets it; an account that had it before ' + 'loses it.',
     tag: 'account',
     capability: 'account:manage',
     body: PhoneBody,
@@ -57,9 +61,21 @@ export function registerMeRoutes(api: ApiRouter): void {
       await otp.check(phone, body.code, origin.ip ?? 'unknown');
       await deps.db.transaction(async (trx) => {
         const { previousHolder } = await movePhone(trx, user.id, phone);
-        await recordAuthEvent(trx, { action: 'auth.phone_changed', actor: user.id, roles: principal.roles, target: { type: 'user', id: user.id }, ...origin });
+        await recordAuthEvent(trx, {
+          action: 'auth.phone_changed',
+          actor: user.id,
+          roles: principal.roles,
+          target: { type: 'user', id: user.id },
+          ...origin,
+        });
         if (previousHolder) {
-          await recordAuthEvent(trx, { action: 'auth.phone_reassigned', actor: user.id, target: { type: 'user', id: previousHolder }, ...origin, details: { to: user.id } });
+          await recordAuthEvent(trx, {
+            action: 'auth.phone_reassigned',
+            actor: user.id,
+            target: { type: 'user', id: previousHolder },
+            ...origin,
+            details: { to: user.id },
+          });
         }
       });
       return { status: 200, body: { userId: user.id, phone } };
@@ -108,6 +124,9 @@ export function registerMeRoutes(api: ApiRouter): void {
       404: { description: 'No deletion is pending' },
       409: { description: 'Erasure has started (`deletion_in_progress`)' },
     },
-    handler: async ({ principal, deps }) => ({ status: 200, body: await cancelDeletion(deps, principal.userId, principal.userId, 'withdrawn by the user') }),
+    handler: async ({ principal, deps }) => ({
+      status: 200,
+      body: await cancelDeletion(deps, principal.userId, principal.userId, 'withdrawn by the user'),
+    }),
   });
 }

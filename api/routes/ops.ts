@@ -8,7 +8,10 @@ import type { ApiDeps } from '../deps';
 import type { ApiRouter } from '../router';
 
 const AlertsQuery = z.strictObject({
-  open: z.enum(['true', 'false']).default('true').describe('true: only what still needs a human (a market awaiting its result, a flow still stuck)'),
+  open: z
+    .enum(['true', 'false'])
+    .default('true')
+    .describe('true: only what still needs a human (a market awaiting its result, a flow still stuck)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -16,7 +19,10 @@ const FlowParams = z.strictObject({
   workflowId: z
     .string()
     .max(120)
-    .refine((id) => flowTypeOf(id) !== null, 'not the workflow id of a Mandi flow (topup-…, subscription-…, checkout-…, payout-…, market-…, holiday-…, generation-…)'),
+    .refine(
+      (id) => flowTypeOf(id) !== null,
+      'not the workflow id of a Mandi flow (topup-…, subscription-…, checkout-…, payout-…, market-…, holiday-…, generation-…)',
+    ),
 });
 const DecisionBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
@@ -85,7 +91,9 @@ export function registerOpsRoutes(api: ApiRouter): void {
     handler: async ({ query, deps }) => {
       const open = query.open === 'true';
       const [markets, flows] = await Promise.all([marketAlerts(deps, open, query.limit), flowAlerts(deps, open, query.limit)]);
-      const alerts = [...markets, ...flows].sort((a, b) => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : 0)).slice(0, query.limit);
+      const alerts = [...markets, ...flows]
+        .sort((a, b) => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : 0))
+        .slice(0, query.limit);
       return { status: 200, body: { alerts } };
     },
   });
@@ -109,16 +117,30 @@ export function registerOpsRoutes(api: ApiRouter): void {
       },
       handler: async ({ principal, params, body, deps, audit }) => {
         const stuck = await stuckStepOf(deps, params.workflowId);
-        if (!stuck) throw new ApiError(409, 'not_stuck', `Flow ${params.workflowId} is not stuck on any step`, { workflowId: params.workflowId });
+        if (!stuck)
+          throw new ApiError(409, 'not_stuck', `Flow ${params.workflowId} is not stuck on any step`, { workflowId: params.workflowId });
         if (action === 'abandon' && stuck.abandon === null) {
-          throw new ApiError(409, 'not_abandonable', `Step ${stuck.step} cannot be abandoned: fix the cause and retry it`, { workflowId: params.workflowId, step: stuck.step });
+          throw new ApiError(409, 'not_abandonable', `Step ${stuck.step} cannot be abandoned: fix the cause and retry it`, {
+            workflowId: params.workflowId,
+            step: stuck.step,
+          });
         }
         const decision: StepDecision = { by: principal.userId, ...(body.reason ? { reason: body.reason } : {}) };
         await deps.temporal.workflow.getHandle(params.workflowId).signal(SIGNALS[action], decision);
-        await audit(`flow.${action}_step`, { type: 'workflow', id: params.workflowId }, { step: stuck.step, reason: body.reason, flowType: flowTypeOf(params.workflowId) });
+        await audit(
+          `flow.${action}_step`,
+          { type: 'workflow', id: params.workflowId },
+          { step: stuck.step, reason: body.reason, flowType: flowTypeOf(params.workflowId) },
+        );
         return {
           status: 202,
-          body: { workflowId: params.workflowId, action, step: stuck.step, ...(action === 'abandon' ? { meaning: stuck.abandon } : {}), accepted: true },
+          body: {
+            workflowId: params.workflowId,
+            action,
+            step: stuck.step,
+            ...(action === 'abandon' ? { meaning: stuck.abandon } : {}),
+            accepted: true,
+          },
         };
       },
     });

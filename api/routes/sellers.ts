@@ -39,7 +39,10 @@ const ProductPatch = z
     addStock: z.number().int().min(-1_000_000).max(1_000_000).optional().describe('added to the stock (negative removes; never below 0)'),
     active: z.boolean().optional(),
   })
-  .refine((b) => b.price !== undefined || b.addStock !== undefined || b.active !== undefined, 'send at least one of price, addStock, active');
+  .refine(
+    (b) => b.price !== undefined || b.addStock !== undefined || b.active !== undefined,
+    'send at least one of price, addStock, active',
+  );
 
 function productView(r: any) {
   return { productId: r.id, sellerId: r.seller_id, name: r.name, price: r.price, stock: r.stock, active: r.active };
@@ -70,7 +73,9 @@ export function registerSellerRoutes(api: ApiRouter): void {
     responses: { 201: { description: 'Registered' }, 409: { description: 'Already registered' } },
     handler: async ({ body, deps, audit }) => {
       try {
-        await deps.db('sellers').insert({ id: body.sellerId, name: body.name, commission_bps: body.commissionBps, bank_account_ref: body.bankAccountRef });
+        await deps
+          .db('sellers')
+          .insert({ id: body.sellerId, name: body.name, commission_bps: body.commissionBps, bank_account_ref: body.bankAccountRef });
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, 'seller_exists', `Seller ${body.sellerId} is already registered`);
         throw err;
@@ -115,7 +120,8 @@ export function registerSellerRoutes(api: ApiRouter): void {
       const seller = await deps.db('sellers').where({ id: params.sellerId }).first('id');
       if (!seller) throw notFound('seller');
       try {
-        const [row] = await deps.db('products')
+        const [row] = await deps
+          .db('products')
           .insert({ id: body.productId, seller_id: params.sellerId, name: body.name, price: body.price, stock: body.stock })
           .returning('*');
         return { status: 201, body: productView(row) };
@@ -179,7 +185,10 @@ export function registerSellerRoutes(api: ApiRouter): void {
         getBalance(deps.db, accounts.sellerPayable(params.sellerId)),
         getBalance(deps.db, accounts.sellerPayoutInFlight(params.sellerId)),
       ]);
-      return { status: 200, body: { sellerId: params.sellerId, currency: 'INR', payable: payable.balance, payoutInFlight: inFlight.balance } };
+      return {
+        status: 200,
+        body: { sellerId: params.sellerId, currency: 'INR', payable: payable.balance, payoutInFlight: inFlight.balance },
+      };
     },
   });
 
@@ -206,13 +215,22 @@ export function registerSellerRoutes(api: ApiRouter): void {
       if (active) throw payoutInProgress();
       const payable = await getBalance(deps.db, accounts.sellerPayable(params.sellerId));
       if (payable.balance <= 0) {
-        throw new ApiError(422, 'nothing_to_pay', `The payable balance is ${payable.balance} paise; nothing to pay out`, { payable: payable.balance });
+        throw new ApiError(422, 'nothing_to_pay', `The payable balance is ${payable.balance} paise; nothing to pay out`, {
+          payable: payable.balance,
+        });
       }
       const payoutId = newPayoutId();
       let row;
       try {
-        [row] = await deps.db('payouts')
-          .insert({ id: payoutId, seller_id: params.sellerId, status: 'pending', bank_account_ref: seller.bank_account_ref, requested_by: principal.userId })
+        [row] = await deps
+          .db('payouts')
+          .insert({
+            id: payoutId,
+            seller_id: params.sellerId,
+            status: 'pending',
+            bank_account_ref: seller.bank_account_ref,
+            requested_by: principal.userId,
+          })
           .returning('*');
       } catch (err) {
         if (isUniqueViolation(err)) throw payoutInProgress(); // a concurrent request won the race

@@ -64,7 +64,13 @@ const RecurrenceSchema = z
     z.strictObject({ kind: z.literal('daily') }),
     z.strictObject({ kind: z.literal('every_n_days'), n: z.number().int().min(2).max(366) }),
     z.strictObject({ kind: z.literal('days_of_week'), days: z.array(z.number().int().min(1).max(7)).min(1).max(7) }),
-    z.strictObject({ kind: z.literal('days_of_month'), days: z.array(z.union([z.number().int().min(1).max(31), z.literal('last')])).min(1).max(31) }),
+    z.strictObject({
+      kind: z.literal('days_of_month'),
+      days: z
+        .array(z.union([z.number().int().min(1).max(31), z.literal('last')]))
+        .min(1)
+        .max(31),
+    }),
   ])
   // The domain's rule for a new recurrence (e.g. each weekday at most once), as schema issues.
   .superRefine((r, ctx) => {
@@ -78,7 +84,10 @@ const CreateBody = z.strictObject({
   startDate: DATE.describe(`from the earliest changeable date to ${MAX_DAYS_AHEAD} days ahead`),
   endDate: DATE.optional(),
   timezone: z.string().min(1).max(64).default('Asia/Kolkata'),
-  region: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('default'),
+  region: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/)
+    .default('default'),
   paymentMethod: PAYMENT_METHOD,
 });
 const IdParams = z.strictObject({ subscriptionId: z.string().regex(/^sub_[a-z0-9]{8,40}$/) });
@@ -96,7 +105,11 @@ const RenewalsQuery = z.strictObject({
   beforePeriod: z.coerce.number().int().min(1).max(1_000_000).optional().describe('page back: periods before this one'),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
-const HolidayBody = z.strictObject({ region: z.string().regex(/^[a-z0-9_-]{1,32}$/), date: DATE, reason: z.enum(HOLIDAY_REASONS).default('holiday') });
+const HolidayBody = z.strictObject({
+  region: z.string().regex(/^[a-z0-9_-]{1,32}$/),
+  date: DATE,
+  reason: z.enum(HOLIDAY_REASONS).default('holiday'),
+});
 const ProductBody = z.strictObject({
   productId: CatalogId,
   sellerId: CatalogId,
@@ -159,7 +172,10 @@ function view(row: Record<string, any>) {
 }
 
 /** Loads the subscription and checks the caller may act on it (customers: their own only). */
-async function owned(ctx: RouteContext<unknown, unknown, { subscriptionId: string }>, anyCapability: 'subscription:manage:any' | 'subscription:explain:any') {
+async function owned(
+  ctx: RouteContext<unknown, unknown, { subscriptionId: string }>,
+  anyCapability: 'subscription:manage:any' | 'subscription:explain:any',
+) {
   const row = await loadSubscriptionRow(ctx.deps.db, ctx.params.subscriptionId);
   if (!row) throw notFound('subscription');
   assertOwnerOr(ctx.principal, row.customer_id, anyCapability);
@@ -168,13 +184,16 @@ async function owned(ctx: RouteContext<unknown, unknown, { subscriptionId: strin
 
 /** Who the workflow records as the author of a change. */
 function actor(ctx: RouteContext<unknown, unknown, unknown>, customerId: string): string {
-  return ctx.principal.userId === customerId && !isStaff(ctx.principal.roles) ? `customer:${customerId}` : `support:${ctx.principal.userId}`;
+  return ctx.principal.userId === customerId && !isStaff(ctx.principal.roles)
+    ? `customer:${customerId}`
+    : `support:${ctx.principal.userId}`;
 }
 
 /** Reads answer for dates of the supported calendar only (beyond it nothing can be computed). */
 function assertReadable(...dates: LocalDate[]): void {
   const bad = dates.filter((d) => !isSupportedLocalDate(d));
-  if (bad.length) throw new ApiError(422, 'date_out_of_range', `Dates must lie between ${MIN_SUPPORTED_DATE} and ${MAX_SUPPORTED_DATE}`, { dates: bad });
+  if (bad.length)
+    throw new ApiError(422, 'date_out_of_range', `Dates must lie between ${MIN_SUPPORTED_DATE} and ${MAX_SUPPORTED_DATE}`, { dates: bad });
 }
 
 /**
@@ -196,7 +215,13 @@ function assertChangeDates(row: Record<string, any>, req: ExceptionRequest, life
 }
 
 /** Sends a validated update; the workflow's validator is the authority on dates (cutoff, past, order). */
-async function sendUpdate<T>(ctx: RouteContext<unknown, unknown, { subscriptionId: string }>, row: Record<string, any>, name: string, arg: unknown, auditAction: string): Promise<T> {
+async function sendUpdate<T>(
+  ctx: RouteContext<unknown, unknown, { subscriptionId: string }>,
+  row: Record<string, any>,
+  name: string,
+  arg: unknown,
+  auditAction: string,
+): Promise<T> {
   try {
     const result = await ctx.deps.temporal.workflow.getHandle(subscriptionWorkflowId(row.id)).executeUpdate(name, { args: [arg] });
     await ctx.audit(auditAction, { type: 'subscription', id: row.id }, { request: arg as Record<string, unknown> });
@@ -213,7 +238,8 @@ async function sendUpdate<T>(ctx: RouteContext<unknown, unknown, { subscriptionI
 }
 
 function assertNotCancelled(row: Record<string, any>): void {
-  if (row.status === 'cancelled') throw new ApiError(409, 'subscription_cancelled', `The subscription is cancelled from ${row.cancelled_from}`);
+  if (row.status === 'cancelled')
+    throw new ApiError(409, 'subscription_cancelled', `The subscription is cancelled from ${row.cancelled_from}`);
 }
 
 /** The catalog product a subscription is for: it must exist, be subscribable and on sale. */
@@ -221,7 +247,11 @@ async function subscribableProduct(ctx: RouteContext<unknown, unknown, unknown>,
   const product = await findCatalogProduct(ctx.deps.db, productId);
   if (!product) throw new ApiError(422, 'product_not_found', `No product ${productId} in the catalog`, { productId });
   if (!product.subscribable || !product.active || product.unit === null) {
-    throw new ApiError(422, 'product_not_subscribable', `Product ${productId} cannot be subscribed to`, { productId, subscribable: product.subscribable, active: product.active });
+    throw new ApiError(422, 'product_not_subscribable', `Product ${productId} cannot be subscribed to`, {
+      productId,
+      subscribable: product.subscribable,
+      active: product.active,
+    });
   }
   return product as typeof product & { unit: string };
 }
@@ -230,7 +260,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
   api.route({
     method: 'post',
     path: '/v1/subscriptions',
-    summary: 'Subscribe: a recurring delivery of a catalog product, priced from the catalog and billed monthly (wallet first, then the payment method)',
+    summary:
+      'Subscribe: a recurring delivery of a catalog product, priced from the catalog and billed monthly (wallet first, then the payment method)',
     tag: 'subscriptions',
     capability: 'subscription:manage',
     body: CreateBody,
@@ -249,7 +280,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const nowMs = Date.now();
       const today = localDateOf(nowMs, body.timezone);
       const earliest = earliestChangeableDate(nowMs, body.timezone, DEFAULT_SUBSCRIPTION_SETTINGS.cutoff);
-      if (body.startDate < earliest) throw new ApiError(422, 'start_too_soon', `The first delivery can be on ${earliest} at the earliest`, { earliest });
+      if (body.startDate < earliest)
+        throw new ApiError(422, 'start_too_soon', `The first delivery can be on ${earliest} at the earliest`, { earliest });
       if (daysAhead(today, body.startDate) > MAX_DAYS_AHEAD) {
         const latest = addDays(today, MAX_DAYS_AHEAD);
         throw new ApiError(422, 'start_too_far', `The first delivery can be on ${latest} at the latest`, { latest });
@@ -260,7 +292,13 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       }
 
       const product = await subscribableProduct(ctx, body.productId);
-      const plan = { recurrence: body.recurrence as Recurrence, startDate: body.startDate, endDate: body.endDate ?? null, quantity: body.quantity, timezone: body.timezone };
+      const plan = {
+        recurrence: body.recurrence as Recurrence,
+        startDate: body.startDate,
+        endDate: body.endDate ?? null,
+        quantity: body.quantity,
+        timezone: body.timezone,
+      };
       // The API starts the workflow with the default settings, so it bills by their period.
       const pricing = quotePlan(plan, product.price, DEFAULT_SUBSCRIPTION_SETTINGS.billingPeriod);
       const unpriceable = pricingProblems(pricing);
@@ -340,12 +378,21 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     body: PauseBody,
-    responses: { 200: { description: 'Accepted: the exception id' }, 422: { description: 'Rejected (past, after cutoff, end before start…)' } },
+    responses: {
+      200: { description: 'Accepted: the exception id' },
+      422: { description: 'Rejected (past, after cutoff, end before start…)' },
+    },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
       assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: ctx.body.to }, { start: true });
-      const body = await sendUpdate(ctx, row, 'requestPause', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.pause');
+      const body = await sendUpdate(
+        ctx,
+        row,
+        'requestPause',
+        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
+        'subscription.pause',
+      );
       return { status: 200, body };
     },
   });
@@ -363,7 +410,13 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
       if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
-      const body = await sendUpdate(ctx, row, 'requestResume', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.resume');
+      const body = await sendUpdate(
+        ctx,
+        row,
+        'requestResume',
+        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
+        'subscription.resume',
+      );
       return { status: 200, body };
     },
   });
@@ -398,8 +451,18 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
-      assertChangeDates(row, { type: 'deliver_extra', from: ctx.body.date, to: ctx.body.date, quantity: ctx.body.quantity }, { start: true });
-      const body = await sendUpdate(ctx, row, 'requestDeliverExtra', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.deliver_extra');
+      assertChangeDates(
+        row,
+        { type: 'deliver_extra', from: ctx.body.date, to: ctx.body.date, quantity: ctx.body.quantity },
+        { start: true },
+      );
+      const body = await sendUpdate(
+        ctx,
+        row,
+        'requestDeliverExtra',
+        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
+        'subscription.deliver_extra',
+      );
       return { status: 200, body };
     },
   });
@@ -416,8 +479,18 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
-      assertChangeDates(row, { type: 'change_quantity', from: ctx.body.from, to: ctx.body.to, quantity: ctx.body.quantity }, { start: true });
-      const body = await sendUpdate(ctx, row, 'requestChangeQuantity', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.change_quantity');
+      assertChangeDates(
+        row,
+        { type: 'change_quantity', from: ctx.body.from, to: ctx.body.to, quantity: ctx.body.quantity },
+        { start: true },
+      );
+      const body = await sendUpdate(
+        ctx,
+        row,
+        'requestChangeQuantity',
+        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
+        'subscription.change_quantity',
+      );
       return { status: 200, body };
     },
   });
@@ -436,7 +509,13 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       assertNotCancelled(row);
       // Cancelling before the first delivery is fine: only the horizon and the end date bound it.
       if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
-      const body = await sendUpdate(ctx, row, 'requestCancel', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.cancel');
+      const body = await sendUpdate(
+        ctx,
+        row,
+        'requestCancel',
+        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
+        'subscription.cancel',
+      );
       return { status: 200, body };
     },
   });
@@ -453,7 +532,13 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
-      const body = await sendUpdate(ctx, row, 'requestPaymentMethodUpdate', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.payment_method');
+      const body = await sendUpdate(
+        ctx,
+        row,
+        'requestPaymentMethodUpdate',
+        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
+        'subscription.payment_method',
+      );
       return { status: 200, body };
     },
   });
@@ -476,7 +561,12 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const list = deliveriesBetween(scheduleOf(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), from, to);
       return {
         status: 200,
-        body: { subscriptionId: row.id, from, to, deliveries: list.map((d) => ({ date: d.date, quantity: d.quantity, reason: d.reason, explanation: d.explanation })) },
+        body: {
+          subscriptionId: row.id,
+          from,
+          to,
+          deliveries: list.map((d) => ({ date: d.date, quantity: d.quantity, reason: d.reason, explanation: d.explanation })),
+        },
       };
     },
   });
@@ -494,8 +584,12 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       assertReadable(ctx.query.date);
       const row = await owned(ctx, 'subscription:explain:any');
       const d = wouldDeliver(scheduleOf(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), ctx.query.date);
-      const delivery = await ctx.deps.db.raw(`SELECT quantity, status FROM deliveries WHERE subscription_id = ? AND delivery_date = ?::date`, [row.id, ctx.query.date]);
-      if (ctx.principal.userId !== row.customer_id) await ctx.audit('subscription.explain', { type: 'subscription', id: row.id }, { date: ctx.query.date });
+      const delivery = await ctx.deps.db.raw(
+        `SELECT quantity, status FROM deliveries WHERE subscription_id = ? AND delivery_date = ?::date`,
+        [row.id, ctx.query.date],
+      );
+      if (ctx.principal.userId !== row.customer_id)
+        await ctx.audit('subscription.explain', { type: 'subscription', id: row.id }, { date: ctx.query.date });
       return {
         status: 200,
         body: {
@@ -515,7 +609,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
     path: '/v1/subscriptions/:subscriptionId/renewals',
-    summary: 'The renewals: each period with its amount, status and how it was paid (wallet, or the provider with its payment id), newest first',
+    summary:
+      'The renewals: each period with its amount, status and how it was paid (wallet, or the provider with its payment id), newest first',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
@@ -531,16 +626,21 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
   api.route({
     method: 'post',
     path: '/v1/admin/products',
-    summary: "Admin: list a subscribable product for a registered seller (price per unit per delivery, and what a unit is)",
+    summary: 'Admin: list a subscribable product for a registered seller (price per unit per delivery, and what a unit is)',
     tag: 'subscriptions',
     capability: 'subscription:admin',
     body: ProductBody,
     responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' }, 422: { description: 'Unknown seller' } },
     handler: async ({ body, deps, audit }) => {
-      if (!(await sellerExists(deps.db, body.sellerId))) throw new ApiError(422, 'seller_not_found', `Seller ${body.sellerId} is not registered`, { sellerId: body.sellerId });
+      if (!(await sellerExists(deps.db, body.sellerId)))
+        throw new ApiError(422, 'seller_not_found', `Seller ${body.sellerId} is not registered`, { sellerId: body.sellerId });
       try {
         const product = await insertSubscribableProduct(deps.db, body);
-        await audit('product.create', { type: 'product', id: body.productId }, { sellerId: body.sellerId, unitPrice: body.unitPrice, unit: body.unit });
+        await audit(
+          'product.create',
+          { type: 'product', id: body.productId },
+          { sellerId: body.sellerId, unitPrice: body.unitPrice, unit: body.unit },
+        );
         return { status: 201, body: product };
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, 'product_exists', `Product ${body.productId} already exists`);
@@ -560,7 +660,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 202: { description: 'Accepted; the holiday workflow adds and announces the skips' } },
     handler: async ({ principal, body, deps, audit }) => {
       const today = localDateOf(Date.now(), 'Asia/Kolkata');
-      if (body.date <= addDays(today, 1)) throw new ApiError(422, 'starts_in_past', `A holiday must be after tomorrow (${addDays(today, 1)}): those orders are locked`);
+      if (body.date <= addDays(today, 1))
+        throw new ApiError(422, 'starts_in_past', `A holiday must be after tomorrow (${addDays(today, 1)}): those orders are locked`);
       if (daysAhead(today, body.date) > MAX_DAYS_AHEAD) {
         const latest = addDays(today, MAX_DAYS_AHEAD);
         throw new ApiError(422, 'too_far_ahead', `A holiday can be on ${latest} at the latest`, { latest });
@@ -570,7 +671,15 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         workflowId,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        args: [{ region: body.region, date: body.date, reason: body.reason, createdBy: `admin:${principal.userId}`, createdAt: DateTime.utc().toISO() }],
+        args: [
+          {
+            region: body.region,
+            date: body.date,
+            reason: body.reason,
+            createdBy: `admin:${principal.userId}`,
+            createdAt: DateTime.utc().toISO(),
+          },
+        ],
       });
       await audit('subscription.holiday', { type: 'region', id: body.region }, { date: body.date, reason: body.reason });
       return { status: 202, body: { workflowId: handle.workflowId, region: body.region, date: body.date } };

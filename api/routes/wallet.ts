@@ -22,7 +22,13 @@ const TopupBody = z.strictObject({
 });
 const TopupParams = z.strictObject({ topupId: z.string().regex(/^tu_[a-z0-9]{8,40}$/) });
 
-const WalletView = z.object({ userId: z.string(), currency: z.literal('INR'), balance: z.number(), held: z.number(), available: z.number() });
+const WalletView = z.object({
+  userId: z.string(),
+  currency: z.literal('INR'),
+  balance: z.number(),
+  held: z.number(),
+  available: z.number(),
+});
 const TopupView = z.object({
   topupId: z.string(),
   workflowId: z.string(),

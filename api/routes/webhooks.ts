@@ -88,12 +88,20 @@ export function registerWebhookRoutes(api: ApiRouter): void {
     body: ProviderEvent,
     responses: {
       200: { description: 'Received (matched: the payment is ours; duplicate: this event id was handled before)', schema: Received },
-      401: { description: 'The signature is missing or wrong (`invalid_signature`), or its timestamp is outside the tolerance (`stale_signature`)' },
+      401: {
+        description:
+          'The signature is missing or wrong (`invalid_signature`), or its timestamp is outside the tolerance (`stale_signature`)',
+      },
       503: { description: 'The flow could not be signalled (`flow_unavailable`); nothing was recorded, so the provider should retry' },
     },
     handler: async ({ body, req, deps }) => {
       const { PSP_WEBHOOK_SECRET, PSP_WEBHOOK_TOLERANCE_SECONDS } = deps.config;
-      verifySignature((req as { rawBody?: Buffer }).rawBody, req.get(WEBHOOK_SIGNATURE_HEADER), PSP_WEBHOOK_SECRET, PSP_WEBHOOK_TOLERANCE_SECONDS);
+      verifySignature(
+        (req as { rawBody?: Buffer }).rawBody,
+        req.get(WEBHOOK_SIGNATURE_HEADER),
+        PSP_WEBHOOK_SECRET,
+        PSP_WEBHOOK_TOLERANCE_SECONDS,
+      );
 
       const flow = await findPaymentFlow(deps.db, body.paymentId);
       if (!flow) {
@@ -105,7 +113,8 @@ export function registerWebhookRoutes(api: ApiRouter): void {
       // Claiming the event id and acting on it commit together: a concurrent repeat waits on the
       // claimed row and then finds it taken, so each event acts once.
       const firstTime = await deps.db.transaction(async (trx) => {
-        if (!(await claimWebhookEvent(trx, { eventId: body.id, type: body.type, paymentId: body.paymentId, workflowId: flow.workflowId }))) return false;
+        if (!(await claimWebhookEvent(trx, { eventId: body.id, type: body.type, paymentId: body.paymentId, workflowId: flow.workflowId })))
+          return false;
         // A failed payment needs no signal: the flow's own poll of the provider sees it.
         if (body.type === 'payment.succeeded') await confirmPayment(deps, flow, body.paymentId);
         return true;

@@ -115,7 +115,9 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
     entry.conns.delete(conn);
     if (entry.conns.size === 0) {
       watchers.delete(marketId);
-      await (await entry.unsubscribe)();
+      await (
+        await entry.unsubscribe
+      )();
     }
   };
 
@@ -163,7 +165,11 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
 
   const expire = async (conn: Connection) => {
     await conn.dropPrincipal();
-    conn.send({ type: 'error', code: 'token_expired', message: 'The token has expired; send {op:"auth", token} with a fresh one to keep receiving your events' });
+    conn.send({
+      type: 'error',
+      code: 'token_expired',
+      message: 'The token has expired; send {op:"auth", token} with a fresh one to keep receiving your events',
+    });
   };
 
   const queues = new WeakMap<Connection, (fn: () => Promise<void>) => void>();

@@ -69,7 +69,9 @@ export function priceCart(lines: readonly CartLine[], catalog: ReadonlyMap<strin
   const priced: PricedLine[] = [];
   lines.forEach((line, i) => {
     if (seen.has(line.productId)) {
-      throw new CartError('duplicate_product', `Product ${line.productId} appears twice; send one line with the total quantity`, { productId: line.productId });
+      throw new CartError('duplicate_product', `Product ${line.productId} appears twice; send one line with the total quantity`, {
+        productId: line.productId,
+      });
     }
     seen.add(line.productId);
     if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_LINE_QUANTITY) {
@@ -77,7 +79,8 @@ export function priceCart(lines: readonly CartLine[], catalog: ReadonlyMap<strin
     }
     const product = catalog.get(line.productId);
     if (!product) throw new CartError('unknown_product', `Product ${line.productId} does not exist`, { productId: line.productId });
-    if (!product.active) throw new CartError('product_inactive', `Product ${line.productId} is not for sale`, { productId: line.productId });
+    if (!product.active)
+      throw new CartError('product_inactive', `Product ${line.productId} is not for sale`, { productId: line.productId });
     sellerId ??= product.sellerId;
     if (product.sellerId !== sellerId) {
       throw new CartError('mixed_sellers', 'All lines of one checkout must be from the same seller', { productId: line.productId });

@@ -386,15 +386,7 @@ export class OrderBook {
    * Matches the taker against the opposite side up to `limitIdx` (YES level index), in price-time
    * priority. Returns the unfilled quantity; fills and self-trade cancels go to outFills/outCancels.
    */
-  private match(
-    orderId: string,
-    userId: string,
-    side: Side,
-    action: Action,
-    isBid: boolean,
-    limitIdx: number,
-    quantity: number,
-  ): number {
+  private match(orderId: string, userId: string, side: Side, action: Action, isBid: boolean, limitIdx: number, quantity: number): number {
     let remaining = quantity;
     const levels = isBid ? this.asks : this.bids;
     const step = isBid ? 1 : -1;

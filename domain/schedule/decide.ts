@@ -105,43 +105,87 @@ function combine(sub: ScheduleSubscription, date: LocalDate, ruleDay: boolean, c
     const extraText = describeException(extra, tz) + others(extraCount, 'extra');
     if (skip !== undefined) {
       return {
-        date, deliver: true, quantity: extraSum, reason: 'extra_on_skipped_day',
+        date,
+        deliver: true,
+        quantity: extraSum,
+        reason: 'extra_on_skipped_day',
         decidedBy: { kind: 'exception', exception: extra },
         explanation:
-          'deliver ' + extraSum + ' (extra only, overrides the pause): ' + extraText +
-          '; paused by ' + describeException(skip, tz) + others(skipCount, 'skip'),
+          'deliver ' +
+          extraSum +
+          ' (extra only, overrides the pause): ' +
+          extraText +
+          '; paused by ' +
+          describeException(skip, tz) +
+          others(skipCount, 'skip'),
       };
     }
     if (!ruleDay) {
       return {
-        date, deliver: true, quantity: extraSum, reason: 'extra',
+        date,
+        deliver: true,
+        quantity: extraSum,
+        reason: 'extra',
         decidedBy: { kind: 'exception', exception: extra },
         explanation: 'deliver ' + extraSum + ' (extra on a non-rule day): ' + extraText,
       };
     }
     const base = change !== undefined ? (change.quantity as number) : sub.quantity;
     return {
-      date, deliver: true, quantity: base + extraSum, reason: 'extra',
+      date,
+      deliver: true,
+      quantity: base + extraSum,
+      reason: 'extra',
       decidedBy: { kind: 'exception', exception: extra },
       explanation:
-        'deliver ' + (base + extraSum) + ' (' + base + ' by ' + describeRule(sub) +
+        'deliver ' +
+        (base + extraSum) +
+        ' (' +
+        base +
+        ' by ' +
+        describeRule(sub) +
         (change !== undefined ? ' with quantity changed by ' + describeException(change, tz) : '') +
-        ' + ' + extraSum + ' extra): ' + extraText,
+        ' + ' +
+        extraSum +
+        ' extra): ' +
+        extraText,
     };
   }
   if (!ruleDay) return noDelivery(date, 'not_in_rule', RULE, 'no delivery: not a delivery day under the ' + describeRule(sub));
   if (skip !== undefined) {
-    return noDelivery(date, 'skipped', { kind: 'exception', exception: skip }, 'no delivery: ' + describeException(skip, tz) + others(skipCount, 'skip'));
+    return noDelivery(
+      date,
+      'skipped',
+      { kind: 'exception', exception: skip },
+      'no delivery: ' + describeException(skip, tz) + others(skipCount, 'skip'),
+    );
   }
   if (change !== undefined) {
     const q = change.quantity as number;
     return {
-      date, deliver: true, quantity: q, reason: 'quantity_changed',
+      date,
+      deliver: true,
+      quantity: q,
+      reason: 'quantity_changed',
       decidedBy: { kind: 'exception', exception: change },
-      explanation: 'deliver ' + q + ' (quantity changed from ' + sub.quantity + '): ' + describeException(change, tz) + others(changeCount, 'quantity change'),
+      explanation:
+        'deliver ' +
+        q +
+        ' (quantity changed from ' +
+        sub.quantity +
+        '): ' +
+        describeException(change, tz) +
+        others(changeCount, 'quantity change'),
     };
   }
-  return { date, deliver: true, quantity: sub.quantity, reason: 'rule', decidedBy: RULE, explanation: 'deliver ' + sub.quantity + ': ' + describeRule(sub) };
+  return {
+    date,
+    deliver: true,
+    quantity: sub.quantity,
+    reason: 'rule',
+    decidedBy: RULE,
+    explanation: 'deliver ' + sub.quantity + ': ' + describeRule(sub),
+  };
 }
 
 /**
@@ -216,7 +260,11 @@ export function compileSchedule(sub: ScheduleSubscription, exceptions: readonly 
   function decideDay(day: number): Decision {
     const date = fromEpochDay(day);
     if (!inWindow(day)) {
-      return windowDecision(sub, date, day < startDay ? 'before_start' : sub.endDate != null && day > toEpochDay(sub.endDate) ? 'after_end' : 'cancelled');
+      return windowDecision(
+        sub,
+        date,
+        day < startDay ? 'before_start' : sub.endDate != null && day > toEpochDay(sub.endDate) ? 'after_end' : 'cancelled',
+      );
     }
     const ruleDay = rule.matches(day);
     const covering = new Covering();

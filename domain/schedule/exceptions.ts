@@ -88,7 +88,15 @@ export function describeRange(ex: ScheduleException): string {
 /** e.g. `exception E45 'vacation' 2026-08-12–2026-08-20, created by customer-7 on 2026-08-03` */
 export function describeException(ex: ScheduleException, timezone: string = DEFAULT_TIMEZONE): string {
   return (
-    'exception ' + ex.id + " '" + ex.reason + "' " + describeRange(ex) +
-    ', created by ' + ex.createdBy + ' on ' + createdOn(ex.createdAt, timezone)
+    'exception ' +
+    ex.id +
+    " '" +
+    ex.reason +
+    "' " +
+    describeRange(ex) +
+    ', created by ' +
+    ex.createdBy +
+    ' on ' +
+    createdOn(ex.createdAt, timezone)
   );
 }

@@ -51,7 +51,7 @@ export function epochDayFromCivil(year: number, month: number, day: number): num
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;
   const mp = month > 2 ? month - 3 : month + 9;
-  const doy = ((153 * mp + 2) / 5 | 0) + day - 1;
+  const doy = (((153 * mp + 2) / 5) | 0) + day - 1;
   const doe = yoe * 365 + ((yoe / 4) | 0) - ((yoe / 100) | 0) + doy;
   return era * 146097 + doe - 719468;
 }

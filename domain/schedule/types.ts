@@ -78,15 +78,7 @@ export interface ScheduleException {
 
 /** Machine-readable reason codes carried by a Decision. */
 export type DecisionReason =
-  | 'rule'
-  | 'not_in_rule'
-  | 'before_start'
-  | 'after_end'
-  | 'cancelled'
-  | 'skipped'
-  | 'extra'
-  | 'quantity_changed'
-  | 'extra_on_skipped_day';
+  'rule' | 'not_in_rule' | 'before_start' | 'after_end' | 'cancelled' | 'skipped' | 'extra' | 'quantity_changed' | 'extra_on_skipped_day';
 
 export type DecidedBy = { kind: 'rule' } | { kind: 'exception'; exception: ScheduleException };
 

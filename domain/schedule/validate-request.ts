@@ -6,7 +6,6 @@ import { isValidLocalDate } from './local-date';
 import { cutoffInstant, DEFAULT_CUTOFF, DEFAULT_TIMEZONE } from './timezone';
 import { dateBoundsErrors, daysAhead, type DateBoundsError } from './bounds';
 
-
 /** The most units one delivery may carry, on every path (API and signals): it bounds what a renewal can charge. */
 export const MAX_DELIVERY_QUANTITY = 100;
 

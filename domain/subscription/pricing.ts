@@ -21,7 +21,14 @@
  * of a subscription with an end date is not billed. `renewalCharge` implements this; until the
  * workflow prices its renewals with it, every renewal charges the quoted `pricePerPeriod`.
  */
-import { deliveriesBetween, addDays, type LocalDate, type Recurrence, type ScheduleException, type ScheduleSubscription } from '../schedule';
+import {
+  deliveriesBetween,
+  addDays,
+  type LocalDate,
+  type Recurrence,
+  type ScheduleException,
+  type ScheduleSubscription,
+} from '../schedule';
 import { nominalPeriodEnd, periodEndWithCredit } from './billing';
 import type { BillingPeriod } from './types';
 
@@ -52,7 +59,12 @@ export interface PlanToQuote {
 }
 
 /** Units delivered from `from` (inclusive) to `toExclusive` by the schedule with its exceptions. */
-export function periodUnits(sub: ScheduleSubscription, exceptions: readonly ScheduleException[], from: LocalDate, toExclusive: LocalDate): number {
+export function periodUnits(
+  sub: ScheduleSubscription,
+  exceptions: readonly ScheduleException[],
+  from: LocalDate,
+  toExclusive: LocalDate,
+): number {
   let units = 0;
   for (const d of deliveriesBetween(sub, exceptions, from, addDays(toExclusive, -1))) units += d.quantity;
   return units;

@@ -44,6 +44,8 @@ export function explainStatus(f: StatusFacts): string {
     case 'paused':
       return f.pausedToday!;
     default:
-      return f.period === 0 ? `waiting for the first renewal on ${f.renewalDate()}` : `active; period ${f.period} paid, next renewal on ${f.renewalDate()}`;
+      return f.period === 0
+        ? `waiting for the first renewal on ${f.renewalDate()}`
+        : `active; period ${f.period} paid, next renewal on ${f.renewalDate()}`;
   }
 }

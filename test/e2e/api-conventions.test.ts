@@ -30,7 +30,12 @@ describe('health, metrics, OpenAPI', () => {
 
   test('/metrics serves Prometheus text including request timings, to the metrics token', async () => {
     const token = 'api-conventions-metrics-token';
-    const withToken = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, env: { METRICS_TOKEN: token } });
+    const withToken = await startTestApi({
+      db: tdb.db,
+      temporal: worker.client,
+      taskQueue: worker.taskQueue,
+      env: { METRICS_TOKEN: token },
+    });
     await withToken.request('GET', '/v1/wallet', { token: withToken.token('m1') });
     const res = await withToken.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
     await withToken.close();
@@ -69,13 +74,17 @@ describe('authentication and capabilities', () => {
     const operations: Array<{ method: string; path: string; capability: Capability | Capability[] }> = [];
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {
-        if (op['x-capability'] !== 'public') operations.push({ method, path: path.replace(/\{[^}]+\}/g, 'x1'), capability: op['x-capability'] });
+        if (op['x-capability'] !== 'public')
+          operations.push({ method, path: path.replace(/\{[^}]+\}/g, 'x1'), capability: op['x-capability'] });
       }
     }
     expect(operations.length).toBeGreaterThanOrEqual(4);
     for (const op of operations) {
       for (const role of ROLES) {
-        const res = await api.request(op.method.toUpperCase(), op.path, { token: api.token(`matrix-${role}`, [role as Role]), body: op.method === 'get' ? undefined : {} });
+        const res = await api.request(op.method.toUpperCase(), op.path, {
+          token: api.token(`matrix-${role}`, [role as Role]),
+          body: op.method === 'get' ? undefined : {},
+        });
         const allowed = [op.capability].flat().some((c) => can([role as Role], c));
         const verdict = `${role} ${op.method} ${op.path} -> ${res.status}`;
         if (allowed) expect([verdict, [401, 403].includes(res.status)]).toEqual([verdict, false]);
@@ -85,7 +94,7 @@ describe('authentication and capabilities', () => {
     }
   });
 
-  test('a customer cannot read another customer\'s wallet; support can', async () => {
+  test("a customer cannot read another customer's wallet; support can", async () => {
     const other = api.request('GET', '/v1/wallet?userId=someone-else', { token: api.token('nosy') });
     expect((await other).status).toBe(404);
     const support = await api.request('GET', '/v1/wallet?userId=someone-else', { token: api.token('agent', ['support']) });
@@ -102,20 +111,32 @@ describe('bad input gets a 4xx JSON error and writes nothing', () => {
     ['unknown field', { body: { amount: 100, paymentMethod: 'pm_ok', bonus: 5 } }, 400, 'validation_failed'],
     ['missing field', { body: { amount: 100 } }, 400, 'validation_failed'],
     ['array body', { rawBody: '[1,2]' }, 400, 'validation_failed'],
-    ['oversize body', { rawBody: JSON.stringify({ amount: 100, paymentMethod: 'pm_ok', pad: 'x'.repeat(200_000) }) }, 413, 'payload_too_large'],
+    [
+      'oversize body',
+      { rawBody: JSON.stringify({ amount: 100, paymentMethod: 'pm_ok', pad: 'x'.repeat(200_000) }) },
+      413,
+      'payload_too_large',
+    ],
     ['not JSON', { rawBody: 'amount=100', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
     // An empty body has no type to refuse: it is judged by the schema like a missing body.
     ['empty body of another type', { rawBody: '', headers: { 'content-type': 'text/plain' } }, 400, 'validation_failed'],
   ];
   test.each(cases)('%s', async (_name, opts, status, code) => {
     const before = await topupCount();
-    const res = await api.request('POST', '/v1/wallet/topups', { token: api.token('bad-input'), idempotencyKey: uniqueId('idem-'), ...opts });
+    const res = await api.request('POST', '/v1/wallet/topups', {
+      token: api.token('bad-input'),
+      idempotencyKey: uniqueId('idem-'),
+      ...opts,
+    });
     expect([res.status, res.body?.error?.code]).toEqual([status, code]);
     expect(await topupCount()).toBe(before);
   });
 
   test('a money POST without an Idempotency-Key is refused', async () => {
-    const res = await api.request('POST', '/v1/wallet/topups', { token: api.token('no-key'), body: { amount: 100, paymentMethod: 'pm_ok' } });
+    const res = await api.request('POST', '/v1/wallet/topups', {
+      token: api.token('no-key'),
+      body: { amount: 100, paymentMethod: 'pm_ok' },
+    });
     expect([res.status, res.body.error.code]).toEqual([400, 'idempotency_key_required']);
   });
 
@@ -149,7 +170,9 @@ describe('idempotency', () => {
     const token = api.token(user);
     const key = uniqueId('key-');
     const responses = await Promise.all(
-      Array.from({ length: 10 }, () => api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { amount: 3_000, paymentMethod: 'pm_ok' } })),
+      Array.from({ length: 10 }, () =>
+        api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { amount: 3_000, paymentMethod: 'pm_ok' } }),
+      ),
     );
     const ids = new Set(responses.map((r) => r.body.topupId));
     expect(responses.every((r) => r.status === 202)).toBe(true);
@@ -168,7 +191,11 @@ describe('top-ups over HTTP', () => {
   ])('%s ends %s', async (paymentMethod, status, credited) => {
     const user = uniqueId('http');
     const token = api.token(user);
-    const res = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: uniqueId('k-'), body: { amount: 5_000, paymentMethod } });
+    const res = await api.request('POST', '/v1/wallet/topups', {
+      token,
+      idempotencyKey: uniqueId('k-'),
+      body: { amount: 5_000, paymentMethod },
+    });
     expect(res.status).toBe(202);
     const done = await eventually(async () => {
       const s = await api.request('GET', `/v1/wallet/topups/${res.body.topupId}`, { token });
@@ -183,7 +210,11 @@ describe('top-ups over HTTP', () => {
   });
 
   test('another customer cannot see my top-up', async () => {
-    const res = await api.request('POST', '/v1/wallet/topups', { token: api.token('owner'), idempotencyKey: uniqueId('k-'), body: { amount: 100, paymentMethod: 'pm_ok' } });
+    const res = await api.request('POST', '/v1/wallet/topups', {
+      token: api.token('owner'),
+      idempotencyKey: uniqueId('k-'),
+      body: { amount: 100, paymentMethod: 'pm_ok' },
+    });
     const peek = await api.request('GET', `/v1/wallet/topups/${res.body.topupId}`, { token: api.token('stranger') });
     expect(peek.status).toBe(404);
   });
@@ -191,16 +222,31 @@ describe('top-ups over HTTP', () => {
   test('the provider webhook signals the flow; a bad signature is refused', async () => {
     const user = uniqueId('hook');
     const token = api.token(user);
-    const res = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: uniqueId('k-'), body: { amount: 800, paymentMethod: 'pm_timeout' } });
+    const res = await api.request('POST', '/v1/wallet/topups', {
+      token,
+      idempotencyKey: uniqueId('k-'),
+      body: { amount: 800, paymentMethod: 'pm_timeout' },
+    });
     const topup = await eventually(async () => {
       const row = await tdb.db('topups').where({ id: res.body.topupId }).first();
       return row.status === 'awaiting_confirmation' ? row : null;
     });
-    const event = { id: webhookEventId(topup.provider_payment_id, 'payment.succeeded'), type: 'payment.succeeded', paymentId: topup.provider_payment_id, amount: 800 };
+    const event = {
+      id: webhookEventId(topup.provider_payment_id, 'payment.succeeded'),
+      type: 'payment.succeeded',
+      paymentId: topup.provider_payment_id,
+      amount: 800,
+    };
     const raw = JSON.stringify(event);
-    const forged = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'f'.repeat(64)}` } });
+    const forged = await api.request('POST', '/v1/webhooks/psp', {
+      rawBody: raw,
+      headers: { 'x-provider-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'f'.repeat(64)}` },
+    });
     expect([forged.status, forged.body.error.code]).toEqual([401, 'invalid_signature']);
-    const signed = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': signWebhook(raw, 'mandi-dev-webhook-secret') } });
+    const signed = await api.request('POST', '/v1/webhooks/psp', {
+      rawBody: raw,
+      headers: { 'x-provider-signature': signWebhook(raw, 'mandi-dev-webhook-secret') },
+    });
     expect(signed.status).toBe(200);
     await eventually(async () => (await getBalance(tdb.db, accounts.userWallet(user))).balance === 800, 1_500);
     await expectLedgerInvariants(tdb.db);

@@ -59,7 +59,10 @@ class RawSocket {
     const seen = this.frames.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no frame matching ${pred} in ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no frame matching ${pred} in ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)),
+        timeoutMs,
+      );
       this.waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
     });
   }
@@ -96,7 +99,8 @@ test('/asyncapi.json is a valid AsyncAPI 3.0 document', async () => {
   // The examples in the document are themselves valid frames.
   const { fromServer, fromClient, matches } = messagesOf(doc);
   for (const [name, message] of Object.entries<any>(doc.channels.ws.messages)) {
-    for (const example of message.examples) expect([name, matches(example.payload, fromServer.has(name) ? fromServer : fromClient)]).toEqual([name, [name]]);
+    for (const example of message.examples)
+      expect([name, matches(example.payload, fromServer.has(name) ? fromServer : fromClient)]).toEqual([name, [name]]);
   }
 });
 
@@ -124,7 +128,9 @@ test('every frame of a real trading session is one of the document’s messages,
   send(watcher, { op: 'subscribe', market: 'mk_doesnotexist1' });
   await watcher.waitFor((f) => f.code === 'market_not_found');
   send(watcher, { op: 'auth', token: 'not-a-valid-token' });
-  await watcher.waitFor((f) => f.type === 'error' && f.code !== 'market_not_found' && f.code !== 'bad_message' && f.code !== 'invalid_text');
+  await watcher.waitFor(
+    (f) => f.type === 'error' && f.code !== 'market_not_found' && f.code !== 'bad_message' && f.code !== 'invalid_text',
+  );
   send(watcher, { op: 'subscribe', market: marketId });
   await watcher.waitFor((f) => f.type === 'snapshot');
 

@@ -47,8 +47,18 @@ beforeAll(async () => {
   jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
   const idp = { AUTH_JWKS_URL: jwksUrl, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE };
   // As in production: the provider's tokens, and no dev tokens.
-  withClaim = await startAuthApi({ db: tdb.db, temporal: temporal.client, taskQueue: `test-${randomUUID()}`, env: { ...idp, AUTH_ROLES_CLAIM: ROLES_CLAIM, AUTH_DEV_TOKENS: 'false' } });
-  fromPostgres = await startAuthApi({ db: tdb.db, temporal: temporal.client, taskQueue: `test-${randomUUID()}`, env: { ...idp, AUTH_REVOCATION_CACHE_MS: '200' } });
+  withClaim = await startAuthApi({
+    db: tdb.db,
+    temporal: temporal.client,
+    taskQueue: `test-${randomUUID()}`,
+    env: { ...idp, AUTH_ROLES_CLAIM: ROLES_CLAIM, AUTH_DEV_TOKENS: 'false' },
+  });
+  fromPostgres = await startAuthApi({
+    db: tdb.db,
+    temporal: temporal.client,
+    taskQueue: `test-${randomUUID()}`,
+    env: { ...idp, AUTH_REVOCATION_CACHE_MS: '200' },
+  });
 });
 afterAll(async () => {
   await withClaim?.close();
@@ -60,7 +70,15 @@ afterAll(async () => {
 
 function providerToken(
   key: KeyLike,
-  options: { alg?: string; kid?: string; sub?: string; iss?: string; aud?: string; exp?: number | string; claims?: Record<string, unknown> } = {},
+  options: {
+    alg?: string;
+    kid?: string;
+    sub?: string;
+    iss?: string;
+    aud?: string;
+    exp?: number | string;
+    claims?: Record<string, unknown>;
+  } = {},
 ): Promise<string> {
   const alg = options.alg ?? 'RS256';
   const token = new SignJWT({ ...options.claims })
@@ -103,10 +121,21 @@ test.each([
   ['another issuer', () => providerToken(rsa.privateKey, { iss: 'https://evil.example/' }), 'invalid_token'],
   ['a key the provider never published', () => providerToken(stranger.privateKey), 'invalid_token'],
   ['an expired token', () => providerToken(rsa.privateKey, { exp: Math.floor(Date.now() / 1000) - 60 }), 'token_expired'],
-  ['a token without an expiry', () => new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).setSubject('auth0|x').setIssuer(ISSUER).setAudience(AUDIENCE).sign(rsa.privateKey), 'invalid_token'],
+  [
+    'a token without an expiry',
+    () =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+        .setSubject('auth0|x')
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .sign(rsa.privateKey),
+    'invalid_token',
+  ],
   [
     'HS256 signed with the provider’s public key (algorithm confusion)',
-    async () => jwt.sign({ sub: 'auth0|x', iss: ISSUER, aud: AUDIENCE }, await exportSPKI(rsa.publicKey), { algorithm: 'HS256', expiresIn: 600 }),
+    async () =>
+      jwt.sign({ sub: 'auth0|x', iss: ISSUER, aud: AUDIENCE }, await exportSPKI(rsa.publicKey), { algorithm: 'HS256', expiresIn: 600 }),
     'dev_tokens_disabled',
   ],
 ])('%s is refused', async (_what, make, code) => {
@@ -126,7 +155,10 @@ test('without a roles claim, roles come from Postgres and an admin’s grant tak
   const token = await providerToken(rsa.privateKey, { sub });
   const me = await fromPostgres.request('GET', '/v1/wallet', { token });
   expect((await fromPostgres.request('GET', '/v1/ops/alerts', { token })).status).toBe(403);
-  const granted = await fromPostgres.request('POST', `/v1/admin/users/${me.body.userId}/roles`, { token: fromPostgres.devToken('ops_admin', ['admin']), body: { grant: ['support'] } });
+  const granted = await fromPostgres.request('POST', `/v1/admin/users/${me.body.userId}/roles`, {
+    token: fromPostgres.devToken('ops_admin', ['admin']),
+    body: { grant: ['support'] },
+  });
   expect(granted.status).toBe(200);
   await new Promise((r) => setTimeout(r, 1_100));
   expect((await fromPostgres.request('GET', '/v1/ops/alerts', { token })).status).toBe(200);

@@ -22,7 +22,11 @@ export interface AuthApi {
   /** The address requests come from unless a request names another. */
   ip: string;
   devToken(userId: string, roles?: Role[]): string;
-  request(method: string, path: string, options?: { token?: string; body?: unknown; ip?: string; headers?: Record<string, string> }): Promise<TestResponse>;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; ip?: string; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
   /** Asks for a code, reads it from the sandbox outbox, logs in: the token pair. */
   login(phone: string, options?: { device?: string; ip?: string }): Promise<any>;
   close(): Promise<void>;
@@ -38,8 +42,20 @@ export function randomPhone(): string {
   }
 }
 
-export async function startAuthApi(options: { db: Db; temporal: Client; taskQueue: string; redis?: Redis; env?: Record<string, string> }): Promise<AuthApi> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: options.taskQueue, TRUST_PROXY_HOPS: '1', ...options.env });
+export async function startAuthApi(options: {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  redis?: Redis;
+  env?: Record<string, string>;
+}): Promise<AuthApi> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    TRUST_PROXY_HOPS: '1',
+    ...options.env,
+  });
   const server = await startHttpServer(
     { config, db: options.db, temporal: options.temporal, pubsub: new InMemoryPubSub(), logger: testLogger, redis: options.redis },
     0,

@@ -22,7 +22,13 @@ beforeAll(async () => {
   temporal = await connectClient();
   redis = new Redis(testEnv.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
   // No wait between codes here (their back-off has its own test below, with the real limits).
-  api = await startAuthApi({ db: tdb.db, temporal: temporal.client, taskQueue: `test-${randomUUID()}`, redis, env: { OTP_RESEND_BACKOFF_SECONDS: '0', OTP_MAX_SENDS_PER_WINDOW: '20' } });
+  api = await startAuthApi({
+    db: tdb.db,
+    temporal: temporal.client,
+    taskQueue: `test-${randomUUID()}`,
+    redis,
+    env: { OTP_RESEND_BACKOFF_SECONDS: '0', OTP_MAX_SENDS_PER_WINDOW: '20' },
+  });
 });
 afterAll(async () => {
   await api?.close();
@@ -46,14 +52,18 @@ test('code → outbox → login → protected call → refresh → reuse ends th
   const stored = await redis.hgetall(`mandi:otp:code:${phone}`);
   expect(JSON.stringify(stored)).not.toContain(message.code);
 
-  const login = await api.request('POST', '/v1/auth/otp/verify', { body: { phone, code: message.code, termsVersion: api.config.AUTH_TERMS_VERSION, device: 'Pixel 8' } });
+  const login = await api.request('POST', '/v1/auth/otp/verify', {
+    body: { phone, code: message.code, termsVersion: api.config.AUTH_TERMS_VERSION, device: 'Pixel 8' },
+  });
   expect(login.status).toBe(200);
   expect(login.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, isNewUser: true, user: { phone, roles: ['customer'] } });
   const { accessToken, refreshToken, user } = login.body;
   expect(user.userId).toMatch(/^usr_/);
 
   // The code was used up.
-  const again = await api.request('POST', '/v1/auth/otp/verify', { body: { phone, code: message.code, termsVersion: api.config.AUTH_TERMS_VERSION } });
+  const again = await api.request('POST', '/v1/auth/otp/verify', {
+    body: { phone, code: message.code, termsVersion: api.config.AUTH_TERMS_VERSION },
+  });
   expect(again.status).toBe(401);
 
   const wallet = await api.request('GET', '/v1/wallet', { token: accessToken });
@@ -138,7 +148,9 @@ test('roles live in Postgres: an admin grants support; the old token stops, the 
   expect(self.status).toBe(403);
   const bad = await api.request('POST', `/v1/admin/users/${user.userId}/roles`, { token: admin, body: { grant: ['root'] } });
   expect(bad.status).toBe(400);
-  expect((await api.request('POST', `/v1/admin/users/usr_aaaaaaaaaaaaaaaaaaaa/roles`, { token: admin, body: { grant: ['support'] } })).status).toBe(404);
+  expect(
+    (await api.request('POST', `/v1/admin/users/usr_aaaaaaaaaaaaaaaaaaaa/roles`, { token: admin, body: { grant: ['support'] } })).status,
+  ).toBe(404);
 
   const granted = await api.request('POST', `/v1/admin/users/${user.userId}/roles`, { token: admin, body: { grant: ['support'] } });
   expect(granted.status).toBe(200);
@@ -155,14 +167,24 @@ test('roles live in Postgres: an admin grants support; the old token stops, the 
   const found = await api.request('GET', `/v1/admin/users?phone=${encodeURIComponent(user.phone)}`, { token: next.body.accessToken });
   expect(found.status).toBe(200);
   expect(found.body.users.map((u: any) => u.userId)).toEqual([user.userId]);
-  expect((await api.request('POST', `/v1/admin/users/${user.userId}/roles`, { token: next.body.accessToken, body: { revoke: ['support'] } })).status).toBe(403);
+  expect(
+    (await api.request('POST', `/v1/admin/users/${user.userId}/roles`, { token: next.body.accessToken, body: { revoke: ['support'] } }))
+      .status,
+  ).toBe(403);
 });
 
 test('a user linked to a seller gets the seller role', async () => {
   const { user, refreshToken } = await api.login(randomPhone());
   const sellerId = `s_${randomUUID().slice(0, 8)}`;
   const admin = api.devToken('ops_admin', ['admin']);
-  expect((await api.request('POST', '/v1/sellers', { token: admin, body: { sellerId, name: 'Dairy', commissionBps: 1000, bankAccountRef: 'bank_ok' } })).status).toBe(201);
+  expect(
+    (
+      await api.request('POST', '/v1/sellers', {
+        token: admin,
+        body: { sellerId, name: 'Dairy', commissionBps: 1000, bankAccountRef: 'bank_ok' },
+      })
+    ).status,
+  ).toBe(201);
   const linked = await api.request('PUT', `/v1/admin/users/${user.userId}/sellers/${sellerId}`, { token: admin });
   expect(linked.status).toBe(200);
   expect(linked.body).toMatchObject({ sellerIds: [sellerId], roles: ['customer', 'seller'] });
@@ -178,8 +200,12 @@ test('the OTP answer never says whether a number has an account', async () => {
   expect(Object.keys(a.body).sort()).toEqual(Object.keys(b.body).sort());
   expect({ ...a.body, phone: null }).toEqual({ ...b.body, phone: null });
   // Wrong codes look the same for both, too.
-  const wrongKnown = await api.request('POST', '/v1/auth/otp/verify', { body: { phone: known, code: '000000', termsVersion: api.config.AUTH_TERMS_VERSION } });
-  const wrongNew = await api.request('POST', '/v1/auth/otp/verify', { body: { phone: randomPhone(), code: '000000', termsVersion: api.config.AUTH_TERMS_VERSION } });
+  const wrongKnown = await api.request('POST', '/v1/auth/otp/verify', {
+    body: { phone: known, code: '000000', termsVersion: api.config.AUTH_TERMS_VERSION },
+  });
+  const wrongNew = await api.request('POST', '/v1/auth/otp/verify', {
+    body: { phone: randomPhone(), code: '000000', termsVersion: api.config.AUTH_TERMS_VERSION },
+  });
   expect(wrongKnown.status).toBe(401);
   expect(wrongKnown.body).toEqual(wrongNew.body);
 });
@@ -190,7 +216,10 @@ test('five wrong tries burn the code', async () => {
   const code = (await api.request('GET', `/v1/dev/otp-outbox?phone=${encodeURIComponent(phone)}`)).body.messages[0].code;
   const wrong = code === '000000' ? '111111' : '000000';
   for (let i = 0; i < 5; i++) {
-    expect((await api.request('POST', '/v1/auth/otp/verify', { body: { phone, code: wrong, termsVersion: api.config.AUTH_TERMS_VERSION } })).status).toBe(401);
+    expect(
+      (await api.request('POST', '/v1/auth/otp/verify', { body: { phone, code: wrong, termsVersion: api.config.AUTH_TERMS_VERSION } }))
+        .status,
+    ).toBe(401);
   }
   const right = await api.request('POST', '/v1/auth/otp/verify', { body: { phone, code, termsVersion: api.config.AUTH_TERMS_VERSION } });
   expect(right.status).toBe(401);
@@ -226,7 +255,13 @@ test('existing dev tokens keep working next to the new ones', async () => {
 describe('with the real limits', () => {
   let limited: AuthApi;
   beforeAll(async () => {
-    limited = await startAuthApi({ db: tdb.db, temporal: temporal.client, taskQueue: `test-${randomUUID()}`, redis, env: { OTP_REQUESTS_PER_IP_PER_WINDOW: '8' } });
+    limited = await startAuthApi({
+      db: tdb.db,
+      temporal: temporal.client,
+      taskQueue: `test-${randomUUID()}`,
+      redis,
+      env: { OTP_REQUESTS_PER_IP_PER_WINDOW: '8' },
+    });
   });
   afterAll(() => limited?.close());
 
@@ -244,7 +279,8 @@ describe('with the real limits', () => {
   test('one address asking for many numbers is stopped', async () => {
     const ip = randomIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await limited.request('POST', '/v1/auth/otp', { body: { phone: randomPhone() }, ip })).status);
+    for (let i = 0; i < 10; i++)
+      statuses.push((await limited.request('POST', '/v1/auth/otp', { body: { phone: randomPhone() }, ip })).status);
     expect(statuses.slice(0, 8)).toEqual(Array(8).fill(202));
     expect(statuses.slice(8)).toEqual([429, 429]);
     // Another address is unaffected.

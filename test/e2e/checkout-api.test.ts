@@ -19,7 +19,11 @@ beforeAll(async () => {
     db: tdb.db,
     temporal: worker.client,
     taskQueue: worker.taskQueue,
-    env: { CHECKOUT_RETURN_WINDOW_SECONDS: String(RETURN_WINDOW_MS / 1000), CHECKOUT_DELIVERY_DEADLINE_SECONDS: '120', RATE_LIMIT_PER_MINUTE: '100000' },
+    env: {
+      CHECKOUT_RETURN_WINDOW_SECONDS: String(RETURN_WINDOW_MS / 1000),
+      CHECKOUT_DELIVERY_DEADLINE_SECONDS: '120',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    },
   });
 });
 afterAll(async () => {
@@ -52,13 +56,19 @@ async function confirmedOrder(s: Awaited<ReturnType<typeof shop>>): Promise<stri
   return res.body.orderId;
 }
 
-const act = (orderId: string, action: string, token: string, body: unknown = {}) => api.request('POST', `/v1/orders/${orderId}/${action}`, { token, body });
+const act = (orderId: string, action: string, token: string, body: unknown = {}) =>
+  api.request('POST', `/v1/orders/${orderId}/${action}`, { token, body });
 const getOrder = async (orderId: string, token: string) => (await api.request('GET', `/v1/orders/${orderId}`, { token })).body;
 
 test('delivered answers with the delivered order, which says when its return window ends and when it settles', async () => {
   const s = await shop();
   const orderId = await confirmedOrder(s);
-  expect(await getOrder(orderId, s.buyerToken)).toMatchObject({ status: 'confirmed', deliveredAt: null, returnWindowEndsAt: null, settlesAt: null });
+  expect(await getOrder(orderId, s.buyerToken)).toMatchObject({
+    status: 'confirmed',
+    deliveredAt: null,
+    returnWindowEndsAt: null,
+    settlesAt: null,
+  });
 
   const dispatched = await act(orderId, 'dispatch', s.sellerToken);
   expect(dispatched.status).toBe(202);
@@ -74,7 +84,11 @@ test('delivered answers with the delivered order, which says when its return win
 
   // The same on GET, for the buyer and the seller, and in the lists.
   expect(await getOrder(orderId, s.buyerToken)).toMatchObject({ status: 'delivered', deliveredAt, returnWindowEndsAt, settlesAt });
-  for (const [token, query] of [[s.buyerToken, ''], [s.sellerToken, ''], [s.sellerToken, `?sellerId=${s.sellerId}`]]) {
+  for (const [token, query] of [
+    [s.buyerToken, ''],
+    [s.sellerToken, ''],
+    [s.sellerToken, `?sellerId=${s.sellerId}`],
+  ]) {
     const list = await api.request('GET', `/v1/orders${query}`, { token });
     expect(list.status).toBe(200);
     expect(list.body.orders).toEqual([expect.objectContaining({ orderId, status: 'delivered', returnWindowEndsAt, settlesAt })]);
@@ -97,7 +111,14 @@ test('cancel and return answer with the order once their compensations have run;
   const cancelledId = await confirmedOrder(s);
   const cancelled = await act(cancelledId, 'cancel', s.buyerToken, { reason: 'ordered twice' });
   expect(cancelled.status).toBe(202);
-  expect(cancelled.body).toMatchObject({ orderId: cancelledId, status: 'cancelled', failureCode: 'cancelled_by_buyer', deliveredAt: null, returnWindowEndsAt: null, settlesAt: null });
+  expect(cancelled.body).toMatchObject({
+    orderId: cancelledId,
+    status: 'cancelled',
+    failureCode: 'cancelled_by_buyer',
+    deliveredAt: null,
+    returnWindowEndsAt: null,
+    settlesAt: null,
+  });
 
   const returnedId = await confirmedOrder(s);
   const delivered = await act(returnedId, 'delivered', s.sellerToken);
@@ -105,7 +126,12 @@ test('cancel and return answer with the order once their compensations have run;
   const returned = await act(returnedId, 'return', s.buyerToken, { reason: 'wrong size' });
   expect(returned.status).toBe(202);
   // Delivered, so its window had an end; returned inside it, so it will never settle.
-  expect(returned.body).toMatchObject({ orderId: returnedId, status: 'returned', returnWindowEndsAt: delivered.body.returnWindowEndsAt, settlesAt: null });
+  expect(returned.body).toMatchObject({
+    orderId: returnedId,
+    status: 'returned',
+    returnWindowEndsAt: delivered.body.returnWindowEndsAt,
+    settlesAt: null,
+  });
   expect(await balanceOf(tdb.db, accounts.userWallet(s.buyer))).toBe(3_000);
 
   // Acting on a closed order is refused and changes nothing.
@@ -120,11 +146,20 @@ test("order lists: your own orders, or staff reading anyone's; nobody else's", a
 
   const mine = await api.request('GET', '/v1/orders', { token: s.buyerToken });
   expect(mine.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([second, first]);
-  expect(mine.body.orders[0]).toMatchObject({ buyerId: s.buyer, sellerId: s.sellerId, total: 1_000, lines: [{ quantity: 1 }], settlesAt: null });
+  expect(mine.body.orders[0]).toMatchObject({
+    buyerId: s.buyer,
+    sellerId: s.sellerId,
+    total: 1_000,
+    lines: [{ quantity: 1 }],
+    settlesAt: null,
+  });
   expect((await api.request('GET', '/v1/orders?limit=1', { token: s.buyerToken })).body.orders).toHaveLength(1);
   expect((await api.request('GET', '/v1/orders', { token: api.token(other) })).body.orders).toEqual([]);
 
-  for (const [token, query] of [[api.token(other), `buyerId=${s.buyer}`], [api.token(uniqueId('s_'), ['seller']), `sellerId=${s.sellerId}`]]) {
+  for (const [token, query] of [
+    [api.token(other), `buyerId=${s.buyer}`],
+    [api.token(uniqueId('s_'), ['seller']), `sellerId=${s.sellerId}`],
+  ]) {
     const res = await api.request('GET', `/v1/orders?${query}`, { token });
     expect([res.status, res.body.error.code]).toEqual([404, 'not_found']);
   }

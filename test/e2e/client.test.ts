@@ -32,7 +32,10 @@ test('the generated client tops up a wallet and reads it back, typed end to end'
   expect(wallet).toMatchObject({ currency: 'INR', balance: 25_000, held: 0, available: 25_000 });
 
   // A repeat with the same key is the stored answer, marked as such.
-  const again = await mandi.POST('/v1/wallet/topups', { params: { header: { 'Idempotency-Key': key } }, body: { amount: 25_000, paymentMethod: 'pm_ok' } });
+  const again = await mandi.POST('/v1/wallet/topups', {
+    params: { header: { 'Idempotency-Key': key } },
+    body: { amount: 25_000, paymentMethod: 'pm_ok' },
+  });
   expect([again.data?.topupId, again.response.headers.get('idempotent-replayed')]).toEqual([topupId, 'true']);
   expect((await mandi.GET('/v1/wallet')).data?.balance).toBe(25_000);
   await expectLedgerInvariants(tdb.db);
@@ -45,7 +48,10 @@ test('errors come back as the documented error body, details always an object', 
   const error: MandiError | undefined = missing.error;
   expect(error).toEqual({ error: { code: 'not_found', message: expect.any(String), details: {} } });
 
-  const invalid = await mandi.POST('/v1/wallet/topups', { params: { header: { 'Idempotency-Key': idempotencyKey() } }, body: { amount: 1, paymentMethod: 'pm_ok' } });
+  const invalid = await mandi.POST('/v1/wallet/topups', {
+    params: { header: { 'Idempotency-Key': idempotencyKey() } },
+    body: { amount: 1, paymentMethod: 'pm_ok' },
+  });
   expect([invalid.response.status, invalid.error?.error.code]).toEqual([400, 'validation_failed']);
   expect(invalid.error?.error.details).toEqual({ issues: [expect.objectContaining({ path: 'amount' })] });
 
@@ -55,8 +61,11 @@ test('errors come back as the documented error body, details always an object', 
 
 /** Never called: `tsc --noEmit` (npm test) proves the generated types refuse what the API would. */
 export function typeChecks(mandi: MandiClient) {
-  // @ts-expect-error amount is integer paise, not a string
-  void mandi.POST('/v1/wallet/topups', { params: { header: { 'Idempotency-Key': 'k-12345678' } }, body: { amount: '100', paymentMethod: 'pm_ok' } });
+  void mandi.POST('/v1/wallet/topups', {
+    params: { header: { 'Idempotency-Key': 'k-12345678' } },
+    // @ts-expect-error amount is integer paise, not a string
+    body: { amount: '100', paymentMethod: 'pm_ok' },
+  });
   // @ts-expect-error the Idempotency-Key header is required
   void mandi.POST('/v1/wallet/topups', { body: { amount: 100, paymentMethod: 'pm_ok' } });
   // @ts-expect-error no such route

@@ -135,7 +135,12 @@ describe('what the API answers matches what the contract says', () => {
         ? s.map(inline)
         : s && typeof s === 'object'
           ? typeof s.$ref === 'string'
-            ? inline(s.$ref.split('/').slice(1).reduce((o: any, k: string) => o[k], doc))
+            ? inline(
+                s.$ref
+                  .split('/')
+                  .slice(1)
+                  .reduce((o: any, k: string) => o[k], doc),
+              )
             : Object.fromEntries(Object.entries(s).map(([k, v]) => [k, inline(v)]))
           : s;
     if (!validators.has(key)) validators.set(key, ajv.compile(inline(schema)));
@@ -143,7 +148,12 @@ describe('what the API answers matches what the contract says', () => {
   }
 
   /** Sends a request and holds its answer to the contract: a documented status, a body its schema accepts. */
-  async function call(target: TestApi, method: string, path: string, options: Parameters<TestApi['request']>[2] = {}): Promise<TestResponse> {
+  async function call(
+    target: TestApi,
+    method: string,
+    path: string,
+    options: Parameters<TestApi['request']>[2] = {},
+  ): Promise<TestResponse> {
     const res = await target.request(method, path, options);
     const { template, op } = operationFor(method, path);
     const where = `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`;
@@ -167,16 +177,29 @@ describe('what the API answers matches what the contract says', () => {
     await call(api, 'GET', '/v1/wallet/ledger?limit=abc', { token });
 
     const key = uniqueId('key-');
-    const topup = await call(api, 'POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { amount: 5_000, paymentMethod: 'pm_ok' } });
+    const topup = await call(api, 'POST', '/v1/wallet/topups', {
+      token,
+      idempotencyKey: key,
+      body: { amount: 5_000, paymentMethod: 'pm_ok' },
+    });
     expect(topup.status).toBe(202);
-    expect((await call(api, 'POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { amount: 6_000, paymentMethod: 'pm_ok' } })).status).toBe(422);
+    expect(
+      (await call(api, 'POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { amount: 6_000, paymentMethod: 'pm_ok' } }))
+        .status,
+    ).toBe(422);
     expect((await call(api, 'POST', '/v1/wallet/topups', { token, body: { amount: 5_000, paymentMethod: 'pm_ok' } })).status).toBe(400);
     const plain = { token, idempotencyKey: uniqueId('key-'), rawBody: 'amount=5000', headers: { 'content-type': 'text/plain' } };
     expect((await call(api, 'POST', '/v1/wallet/topups', plain)).status).toBe(415);
-    const huge = { token, idempotencyKey: uniqueId('key-'), rawBody: JSON.stringify({ amount: 5_000, paymentMethod: 'pm_ok', pad: 'x'.repeat(200_000) }) };
+    const huge = {
+      token,
+      idempotencyKey: uniqueId('key-'),
+      rawBody: JSON.stringify({ amount: 5_000, paymentMethod: 'pm_ok', pad: 'x'.repeat(200_000) }),
+    };
     expect((await call(api, 'POST', '/v1/wallet/topups', huge)).status).toBe(413);
 
-    await eventually(async () => (await api.request('GET', `/v1/wallet/topups/${topup.body.topupId}`, { token })).body.status === 'succeeded');
+    await eventually(
+      async () => (await api.request('GET', `/v1/wallet/topups/${topup.body.topupId}`, { token })).body.status === 'succeeded',
+    );
     expect((await call(api, 'GET', `/v1/wallet/topups/${topup.body.topupId}`, { token })).status).toBe(200);
     expect((await call(api, 'GET', '/v1/wallet/topups/tu_0000000000000000', { token })).status).toBe(404);
     expect((await call(api, 'GET', '/v1/wallet', { token })).body.balance).toBe(5_000);
@@ -196,8 +219,14 @@ describe('what the API answers matches what the contract says', () => {
   test('markets, capabilities and the payment webhook', async () => {
     const admin = api.token(uniqueId('admin'), ['admin']);
     const trader = uniqueId('trader');
-    const create = () => ({ question: 'Will the contract hold?', opensAt: new Date(Date.now() + 200).toISOString(), closesAt: new Date(Date.now() + 60_000).toISOString() });
-    expect((await call(api, 'POST', '/v1/markets', { token: api.token(trader), idempotencyKey: uniqueId('key-'), body: create() })).status).toBe(403);
+    const create = () => ({
+      question: 'Will the contract hold?',
+      opensAt: new Date(Date.now() + 200).toISOString(),
+      closesAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(
+      (await call(api, 'POST', '/v1/markets', { token: api.token(trader), idempotencyKey: uniqueId('key-'), body: create() })).status,
+    ).toBe(403);
     const created = await call(api, 'POST', '/v1/markets', { token: admin, idempotencyKey: uniqueId('key-'), body: create() });
     expect(created.status).toBe(201);
     const marketId: string = created.body.marketId;
@@ -207,18 +236,28 @@ describe('what the API answers matches what the contract says', () => {
     expect((await call(api, 'GET', `/v1/markets/${marketId}`, { token: api.token(trader) })).status).toBe(200);
     const order = { clientOrderId: uniqueId('c'), side: 'YES', action: 'BUY', price: 500, quantity: 2 };
     expect((await call(api, 'POST', `/v1/markets/${marketId}/orders`, { token: api.token(trader), body: order })).status).toBe(202);
-    expect((await call(api, 'POST', `/v1/markets/${marketId}/orders`, { token: api.token(trader), body: { ...order, price: 510 } })).status).toBe(400);
+    expect(
+      (await call(api, 'POST', `/v1/markets/${marketId}/orders`, { token: api.token(trader), body: { ...order, price: 510 } })).status,
+    ).toBe(400);
     expect((await call(api, 'GET', `/v1/markets/${marketId}/positions`, { token: api.token(trader) })).status).toBe(200);
     expect((await call(api, 'GET', '/v1/ops/alerts', { token: api.token(uniqueId('agent'), ['support']) })).status).toBe(200);
 
     const event = JSON.stringify({ id: 'evt_contract0001', type: 'payment.succeeded', paymentId: 'pay_not_ours_0001', amount: 100 });
-    const hook = await call(api, 'POST', '/v1/webhooks/psp', { rawBody: event, headers: { 'x-provider-signature': signWebhook(event, 'mandi-dev-webhook-secret') } });
+    const hook = await call(api, 'POST', '/v1/webhooks/psp', {
+      rawBody: event,
+      headers: { 'x-provider-signature': signWebhook(event, 'mandi-dev-webhook-secret') },
+    });
     expect(hook.body).toEqual({ received: true, matched: false });
     await expectLedgerInvariants(tdb.db);
   });
 
   test('the per-user limit on money routes answers a documented 429', async () => {
-    const limited = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, env: { RATE_LIMIT_PER_MINUTE: '1' } });
+    const limited = await startTestApi({
+      db: tdb.db,
+      temporal: worker.client,
+      taskQueue: worker.taskQueue,
+      env: { RATE_LIMIT_PER_MINUTE: '1' },
+    });
     try {
       const token = limited.token(uniqueId('hasty'));
       const body = { amount: 100, paymentMethod: 'pm_declined' };

@@ -41,7 +41,11 @@ afterAll(async () => {
 const topupCount = async () => Number((await tdb.db('topups').count({ n: '*' }))[0].n);
 
 /** One raw HTTP exchange, for what fetch refuses to send (bad bytes, lying lengths, huge URLs). */
-function rawRequest(url: string, request: string | Buffer, options: { holdOpenMs?: number } = {}): Promise<{ status: number; headers: string; body: string }> {
+function rawRequest(
+  url: string,
+  request: string | Buffer,
+  options: { holdOpenMs?: number } = {},
+): Promise<{ status: number; headers: string; body: string }> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(request));
@@ -232,7 +236,12 @@ describe('exposure', () => {
   });
 
   test('every endpoint has a limit per client address, public ones included', async () => {
-    const limited = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, env: { RATE_LIMIT_PER_IP_PER_MINUTE: '5' } });
+    const limited = await startTestApi({
+      db: tdb.db,
+      temporal: worker.client,
+      taskQueue: worker.taskQueue,
+      env: { RATE_LIMIT_PER_IP_PER_MINUTE: '5' },
+    });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 7; i++) statuses.push((await limited.request('GET', '/healthz')).status);

@@ -90,7 +90,10 @@ test('every bad request is answered with a JSON 4xx {error:{code,message,details
 
 test('no bad request wrote a row', () => {
   if (result.changes.length === 0) return;
-  const accepted = result.outcomes.filter((o) => o.status !== null && o.status < 400).slice(0, 50).map(describeOutcome);
+  const accepted = result.outcomes
+    .filter((o) => o.status !== null && o.status < 400)
+    .slice(0, 50)
+    .map(describeOutcome);
   throw new Error(
     `rows written during the run: ${result.changes.map((c) => `${c.table} ${c.before}→${c.after}`).join(', ')}\n` +
       `accepted requests (the likely writers):\n${accepted.join('\n') || '(none: a 4xx or 5xx wrote)'}`,
@@ -99,5 +102,10 @@ test('no bad request wrote a row', () => {
 
 test('no bad request left a workflow running', () => {
   if (result.wedged.size === 0) return;
-  throw new Error(`workflows started by the run and still running:\n${[...result.wedged].slice(0, 50).map(([id, type]) => `${type} ${id}`).join('\n')}`);
+  throw new Error(
+    `workflows started by the run and still running:\n${[...result.wedged]
+      .slice(0, 50)
+      .map(([id, type]) => `${type} ${id}`)
+      .join('\n')}`,
+  );
 });

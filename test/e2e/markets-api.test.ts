@@ -78,7 +78,11 @@ test("support and admins read anyone's market orders and positions; a customer o
   expect((await positionsOf(a.token, marketId, a.id)).body.positions).toEqual([expect.objectContaining({ side: 'YES', quantity: 3 })]);
   const seller = api.token(uniqueId('seller'), ['seller']);
   for (const token of [b.token, seller]) {
-    for (const path of [`/v1/markets/${marketId}/orders?userId=${a.id}`, `/v1/markets/${marketId}/positions?userId=${a.id}`, `/v1/markets/${marketId}/orders/${aOrder}`]) {
+    for (const path of [
+      `/v1/markets/${marketId}/orders?userId=${a.id}`,
+      `/v1/markets/${marketId}/positions?userId=${a.id}`,
+      `/v1/markets/${marketId}/orders/${aOrder}`,
+    ]) {
       const res = await api.request('GET', path, { token });
       expect([path, res.status, res.body.error?.code]).toEqual([path, 404, 'not_found']);
     }
@@ -105,8 +109,15 @@ test('positions are marked at the last price while trading, and at 1000 or 0 a c
   await placeAccepted(api, tdb.db, c.token, marketId, { side: 'YES', action: 'BUY', price: 700, quantity: 4 });
 
   const trading = (await positionsOf(b.token, marketId)).body;
-  expect(trading).toMatchObject({ valuation: 'last_price', marketStatus: 'open', positions: [{ side: 'NO', quantity: 10, markPrice: 300, markValue: 3_000 }], value: 3_000 });
-  expect((await positionsOf(a.token, marketId)).body.positions).toEqual([expect.objectContaining({ side: 'YES', quantity: 6, markPrice: 700 })]);
+  expect(trading).toMatchObject({
+    valuation: 'last_price',
+    marketStatus: 'open',
+    positions: [{ side: 'NO', quantity: 10, markPrice: 300, markValue: 3_000 }],
+    value: 3_000,
+  });
+  expect((await positionsOf(a.token, marketId)).body.positions).toEqual([
+    expect.objectContaining({ side: 'YES', quantity: 6, markPrice: 700 }),
+  ]);
 
   expect((await lifecycle(api, admin, marketId, 'close')).status).toBe(200);
   const resolved = await lifecycle(api, admin, marketId, 'resolve', { outcome: 'NO', source: 'scorer' });
@@ -182,9 +193,14 @@ test('a clientOrderId is unique per user and market; reusing it for another orde
 
   const clash = await post(m1, { ...order, price: 550 });
   expect(clash.status).toBe(409);
-  expect(clash.body.error).toMatchObject({ code: 'client_order_id_reused', details: { orderId: first.body.orderId, clientOrderId: 'a-1' } });
+  expect(clash.body.error).toMatchObject({
+    code: 'client_order_id_reused',
+    details: { orderId: first.body.orderId, clientOrderId: 'a-1' },
+  });
   expect((await wallet(tdb.db, a.id)).held).toBe(held);
-  expect(await tdb.db('market_orders').where({ user_id: a.id, client_order_id: 'a-1' }).orderBy('market_id').pluck('market_id')).toEqual([m1, m2].sort());
+  expect(await tdb.db('market_orders').where({ user_id: a.id, client_order_id: 'a-1' }).orderBy('market_id').pluck('market_id')).toEqual(
+    [m1, m2].sort(),
+  );
 
   // The same new order sent many times at once (one intake batch or several): one order.
   const burst = await Promise.all(Array.from({ length: 10 }, () => post(m1, { ...order, clientOrderId: 'a-2' })));
@@ -234,7 +250,9 @@ test('close answers with the market after it: a moved close shows the new closes
   expect(Date.parse(now.body.closesAt)).toBeLessThanOrEqual(Date.now());
   expect(now.body.closedAt).toBe(now.body.closesAt);
   const [t] = await traders(tdb.db, api, 1, FUNDS);
-  expect((await placeOrder(api, t.token, other, { side: 'YES', action: 'BUY', price: 500, quantity: 1 })).body.error.code).toBe('market_not_open');
+  expect((await placeOrder(api, t.token, other, { side: 'YES', action: 'BUY', price: 500, quantity: 1 })).body.error.code).toBe(
+    'market_not_open',
+  );
 
   for (const m of [marketId, other]) expect((await lifecycle(api, admin, m, 'void', { reason: 'test over' })).body.status).toBe('voided');
 });
@@ -249,6 +267,12 @@ test('a market that has not opened yet can be voided (and cannot have its close 
   const voided = await lifecycle(api, admin, marketId, 'void', { reason: 'fixture cancelled' });
   expect(voided.status).toBe(200);
   // It never traded: its planned times stay as they were, closedAt says when it was stopped.
-  expect(voided.body).toMatchObject({ status: 'voided', phase: 'voided', opensAt: created.opensAt, closesAt: created.closesAt, usersPaid: 0 });
+  expect(voided.body).toMatchObject({
+    status: 'voided',
+    phase: 'voided',
+    opensAt: created.opensAt,
+    closesAt: created.closesAt,
+    usersPaid: 0,
+  });
   expect(Date.parse(voided.body.closedAt)).toBeLessThan(Date.parse(created.opensAt));
 });

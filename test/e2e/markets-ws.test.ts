@@ -55,7 +55,13 @@ test('crossing orders over HTTP show up as a fill and a new price on the WebSock
   const bid = await watcher.waitFor((m) => m.type === 'update' && m.view.bestBid === 550);
   expect(bid.view.bids).toEqual([{ price: 550, quantity: 5, orders: 1 }]);
 
-  const placed = await placeOrder(apiA, apiA.token(taker), marketId, { side: 'NO', action: 'BUY', price: 450, quantity: 3, seenPrice: 450 });
+  const placed = await placeOrder(apiA, apiA.token(taker), marketId, {
+    side: 'NO',
+    action: 'BUY',
+    price: 450,
+    quantity: 3,
+    seenPrice: 450,
+  });
   expect(placed.status).toBe(202);
   const traded = await watcher.waitFor((m) => m.type === 'update' && m.view.lastPrice === 550);
   expect(traded.trades).toEqual([expect.objectContaining({ yesPrice: 550, quantity: 3, kind: 'mint', takerSide: 'NO' })]);
@@ -63,7 +69,9 @@ test('crossing orders over HTTP show up as a fill and a new price on the WebSock
   expect(traded.view.bestAsk === null || traded.view.bestAsk > traded.view.bestBid).toBe(true);
 
   const fill = await mine.waitFor((m) => m.type === 'orders' && m.fills.length > 0);
-  expect(fill.fills).toEqual([expect.objectContaining({ orderId: placed.body.orderId, role: 'taker', side: 'NO', price: 450, quantity: 3 })]);
+  expect(fill.fills).toEqual([
+    expect.objectContaining({ orderId: placed.body.orderId, role: 'taker', side: 'NO', price: 450, quantity: 3 }),
+  ]);
   expect(fill.orders).toEqual([expect.objectContaining({ orderId: placed.body.orderId, status: 'filled', filledQty: 3 })]);
 
   // Gap-free per-subscription sequence numbers, never an older version after a newer one.
@@ -73,7 +81,9 @@ test('crossing orders over HTTP show up as a fill and a new price on the WebSock
   expect([...versions].sort((a, b) => a - b)).toEqual(versions);
   expect(new Set(versions).size).toBe(versions.length);
   // Someone else's fills never reach this user's channel.
-  expect(mine.messages.filter((m) => m.type === 'orders').flatMap((m) => m.orders.map((o: any) => o.orderId))).toEqual([placed.body.orderId]);
+  expect(mine.messages.filter((m) => m.type === 'orders').flatMap((m) => m.orders.map((o: any) => o.orderId))).toEqual([
+    placed.body.orderId,
+  ]);
 
   await waitForEngineIdle(tdb.db, marketId);
   await expectEscrowMatchesPairs(tdb.db, marketId);
@@ -97,7 +107,12 @@ test('a burst is conflated to at most 10 updates a second, ending on the committ
     await Promise.all(
       Array.from({ length: 20 }, (_, k) => {
         const j = i + k;
-        return placeOrder(apiA, apiA.token(users[j % 4]), marketId, { side: j % 2 ? 'NO' : 'YES', action: 'BUY', price: 300 + 50 * (j % 5), quantity: 1 + (j % 3) });
+        return placeOrder(apiA, apiA.token(users[j % 4]), marketId, {
+          side: j % 2 ? 'NO' : 'YES',
+          action: 'BUY',
+          price: 300 + 50 * (j % 5),
+          quantity: 1 + (j % 3),
+        });
       }),
     );
   }
@@ -123,7 +138,9 @@ test('a burst is conflated to at most 10 updates a second, ending on the committ
 function runWatcher(command: 'npm' | 'direct', args: string[]) {
   const root = path.resolve(__dirname, '../..');
   const [file, argv] =
-    command === 'npm' ? ['npm', ['run', '-s', 'watch', '--', ...args]] : [process.execPath, ['--import', 'tsx', 'scripts/watch.ts', ...args]];
+    command === 'npm'
+      ? ['npm', ['run', '-s', 'watch', '--', ...args]]
+      : [process.execPath, ['--import', 'tsx', 'scripts/watch.ts', ...args]];
   const child = spawn(file, argv, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: any[] = [];
   const raw: string[] = [];
@@ -138,11 +155,16 @@ function runWatcher(command: 'npm' | 'direct', args: string[]) {
       raw.push(text);
       const m = JSON.parse(text); // every line must be one JSON document
       lines.push(m);
-      for (const w of waiters.splice(0)) (w.pred(m) ? w.resolve(m) : waiters.push(w));
+      for (const w of waiters.splice(0)) {
+        if (w.pred(m)) w.resolve(m);
+        else waiters.push(w);
+      }
     }
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return {
     lines,
     raw,
@@ -152,17 +174,19 @@ function runWatcher(command: 'npm' | 'direct', args: string[]) {
       const seen = lines.find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no watcher line matching ${pred}; stdout ${JSON.stringify(raw.slice(-3))}, stderr ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no watcher line matching ${pred}; stdout ${JSON.stringify(raw.slice(-3))}, stderr ${stderr}`)),
+          timeoutMs,
+        );
         waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
       });
     },
     /** Ctrl-C: SIGINT to the whole process group. */
     interrupt: () => process.kill(-child.pid!, 'SIGINT'),
-
   };
 }
 
-test('npm run watch prints the snapshot and each update as one JSON line, with the caller\'s own fills, and stops on Ctrl-C', async () => {
+test("npm run watch prints the snapshot and each update as one JSON line, with the caller's own fills, and stops on Ctrl-C", async () => {
   const admin = apiA.token(uniqueId('admin'), ['admin']);
   const marketId = await createMarket(apiA, admin, { opensInMs: 200 });
   await waitForStatus(tdb.db, marketId, 'open');
@@ -221,6 +245,14 @@ test('the watcher exits 0 on Ctrl-C, and 1 with a clear message for a market tha
   expect(await watching.exited).toEqual({ code: 0, signal: null });
   expect(watching.stderr()).toBe('');
 
-  expect((await apiA.request('POST', `/v1/markets/${marketId}/void`, { token: admin, idempotencyKey: uniqueId('v-'), body: { reason: 'test over' } })).status).toBe(200);
+  expect(
+    (
+      await apiA.request('POST', `/v1/markets/${marketId}/void`, {
+        token: admin,
+        idempotencyKey: uniqueId('v-'),
+        body: { reason: 'test over' },
+      })
+    ).status,
+  ).toBe(200);
   await expectLedgerInvariants(tdb.db);
 });

@@ -39,7 +39,10 @@ test('ops see alerts for markets still awaiting a result, newest first; all of t
   expect(open.status).toBe(200);
   const markets = (alerts: Array<{ market?: { marketId: string } }>) => alerts.filter((a) => a.market).map((a) => a.market!.marketId);
   expect(markets(open.body.alerts)).toEqual([newer, older]);
-  expect(open.body.alerts[0]).toMatchObject({ kind: 'resolution_overdue', market: { status: 'closed', question: 'Six in the 18th over?' } });
+  expect(open.body.alerts[0]).toMatchObject({
+    kind: 'resolution_overdue',
+    market: { status: 'closed', question: 'Six in the 18th over?' },
+  });
 
   const all = await api.request('GET', '/v1/ops/alerts?open=false', { token: support });
   expect(markets(all.body.alerts)).toEqual([newer, older, settled]);
@@ -51,16 +54,33 @@ test('stuck flows of every type share the listing with market alerts, newest fir
   await later();
   const topup = `topup-${uniqueId('tu_')}`;
   const holiday = `holiday-${uniqueId('r')}-2026-09-15`;
-  await raiseFlowAlert(tdb.db, { workflowId: topup, flowType: 'topup', step: 'credit', reason: 'invalid byte sequence for encoding "UTF8": 0x00', code: '22021' });
+  await raiseFlowAlert(tdb.db, {
+    workflowId: topup,
+    flowType: 'topup',
+    step: 'credit',
+    reason: 'invalid byte sequence for encoding "UTF8": 0x00',
+    code: '22021',
+  });
   await later();
   // Text from a failure is stored safely even when it carries the very character that broke the step.
-  expect(await raiseFlowAlert(tdb.db, { workflowId: holiday, flowType: 'holiday', step: 'add_skips', reason: 'bad\u0000text', code: '22P05' })).toBe(true);
-  expect(await raiseFlowAlert(tdb.db, { workflowId: holiday, flowType: 'holiday', step: 'add_skips', reason: 'again', code: '22P05' })).toBe(false);
+  expect(
+    await raiseFlowAlert(tdb.db, { workflowId: holiday, flowType: 'holiday', step: 'add_skips', reason: 'bad\u0000text', code: '22P05' }),
+  ).toBe(true);
+  expect(
+    await raiseFlowAlert(tdb.db, { workflowId: holiday, flowType: 'holiday', step: 'add_skips', reason: 'again', code: '22P05' }),
+  ).toBe(false);
   const support = api.token('agent', ['support']);
 
   const open = await api.request('GET', '/v1/ops/alerts', { token: support });
-  const mine = open.body.alerts.filter((a: { flow?: { workflowId: string }; market?: { marketId: string } }) => [topup, holiday].includes(a.flow?.workflowId ?? '') || a.market?.marketId === marketId);
-  expect(mine.map((a: { kind: string; flow?: { workflowId: string } }) => a.flow?.workflowId ?? a.kind)).toEqual([holiday, topup, 'resolution_overdue']);
+  const mine = open.body.alerts.filter(
+    (a: { flow?: { workflowId: string }; market?: { marketId: string } }) =>
+      [topup, holiday].includes(a.flow?.workflowId ?? '') || a.market?.marketId === marketId,
+  );
+  expect(mine.map((a: { kind: string; flow?: { workflowId: string } }) => a.flow?.workflowId ?? a.kind)).toEqual([
+    holiday,
+    topup,
+    'resolution_overdue',
+  ]);
   expect(mine[0]).toMatchObject({
     alertId: expect.stringMatching(/^flow-\d+$/),
     message: 'Stuck on step add_skips: bad text',
@@ -73,20 +93,38 @@ test('stuck flows of every type share the listing with market alerts, newest fir
   const stillOpen = await api.request('GET', '/v1/ops/alerts', { token: support });
   expect(stillOpen.body.alerts.some((a: { flow?: { workflowId: string } }) => a.flow?.workflowId === holiday)).toBe(false);
   const all = await api.request('GET', '/v1/ops/alerts?open=false', { token: support });
-  expect(all.body.alerts.find((a: { flow?: { workflowId: string } }) => a.flow?.workflowId === holiday)).toMatchObject({ flow: { resolution: 'retried' }, resolvedAt: expect.any(String) });
+  expect(all.body.alerts.find((a: { flow?: { workflowId: string } }) => a.flow?.workflowId === holiday)).toMatchObject({
+    flow: { resolution: 'retried' },
+    resolvedAt: expect.any(String),
+  });
   const one = await api.request('GET', '/v1/ops/alerts?limit=1', { token: support });
   expect(one.body.alerts).toHaveLength(1);
 });
 
 test('support endpoints take only our flow ids, and only staff with the flow capability', async () => {
   const support = api.token('agent', ['support']);
-  for (const id of ['ledger-daily-maintenance', 'topup-TU_X', 'checkout-ord_123', 'market-mk_abc/../x', 'holiday-blr-2026-9-1', `topup-${'a'.repeat(200)}`]) {
+  for (const id of [
+    'ledger-daily-maintenance',
+    'topup-TU_X',
+    'checkout-ord_123',
+    'market-mk_abc/../x',
+    'holiday-blr-2026-9-1',
+    `topup-${'a'.repeat(200)}`,
+  ]) {
     const res = await api.request('POST', `/v1/ops/flows/${encodeURIComponent(id)}/retry`, { token: support, body: {} });
     expect([id, res.status, res.body.error.code]).toEqual([id, 400, 'validation_failed']);
   }
-  expect((await api.request('POST', `/v1/ops/flows/topup-${uniqueId('tu_')}/retry`, { token: api.token('cust') , body: {} })).status).toBe(403);
-  expect((await api.request('POST', `/v1/ops/flows/topup-${uniqueId('tu_')}/abandon`, { token: api.token('seller', ['seller']), body: {} })).status).toBe(403);
-  const missing = await api.request('POST', `/v1/ops/flows/payout-po_${'0'.repeat(24)}/retry`, { token: api.token('boss', ['admin']), body: {} });
+  expect((await api.request('POST', `/v1/ops/flows/topup-${uniqueId('tu_')}/retry`, { token: api.token('cust'), body: {} })).status).toBe(
+    403,
+  );
+  expect(
+    (await api.request('POST', `/v1/ops/flows/topup-${uniqueId('tu_')}/abandon`, { token: api.token('seller', ['seller']), body: {} }))
+      .status,
+  ).toBe(403);
+  const missing = await api.request('POST', `/v1/ops/flows/payout-po_${'0'.repeat(24)}/retry`, {
+    token: api.token('boss', ['admin']),
+    body: {},
+  });
   expect([missing.status, missing.body.error.code]).toEqual([404, 'not_found']);
 });
 

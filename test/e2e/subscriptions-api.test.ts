@@ -35,19 +35,26 @@ const body = (over: Record<string, unknown> = {}) => ({
 });
 
 async function create(userId: string, over: Record<string, unknown> = {}) {
-  const res = await api.request('POST', '/v1/subscriptions', { token: api.token(userId), body: body(over), idempotencyKey: uniqueId('idem-') });
+  const res = await api.request('POST', '/v1/subscriptions', {
+    token: api.token(userId),
+    body: body(over),
+    idempotencyKey: uniqueId('idem-'),
+  });
   expect(res.status).toBe(201);
   return res.body as { subscriptionId: string; customerId: string; pricePerPeriod: number; pricing: Record<string, unknown> };
 }
 
-const post = (userId: string, b: unknown) => api.request('POST', '/v1/subscriptions', { token: api.token(userId), body: b, idempotencyKey: uniqueId('idem-') });
+const post = (userId: string, b: unknown) =>
+  api.request('POST', '/v1/subscriptions', { token: api.token(userId), body: b, idempotencyKey: uniqueId('idem-') });
 
 test('create, get, list: the workflow renews from the wallet; bad input is a 4xx and writes nothing', async () => {
   const user = uniqueId('u');
   await fundWallet(tdb.db, user, monthCharge());
   const sub = await create(user);
   expect(sub).toMatchObject({ customerId: user, status: 'active' });
-  await eventually(async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first())?.status === 'paid');
+  await eventually(
+    async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first())?.status === 'paid',
+  );
   expect((await getBalance(tdb.db, accounts.userWallet(user))).balance).toBe(0);
 
   const got = await api.request('GET', `/v1/subscriptions/${sub.subscriptionId}`, { token: api.token(user) });
@@ -99,7 +106,11 @@ test('pause, resume, skip, extra, quantity, deliveries and explain over HTTP; ba
     const res = await api.request('POST', `${path}/${action}`, { token: t, body: b });
     expect({ action, status: res.status, code: res.body.error?.code }).toEqual({ action, status: 422, code });
   }
-  for (const [action, b] of [['pause', { from: 'tomorrow', to: null }], ['extra', { date: day(5), quantity: -1 }], ['skip', { from: day(5) }]] as const) {
+  for (const [action, b] of [
+    ['pause', { from: 'tomorrow', to: null }],
+    ['extra', { date: day(5), quantity: -1 }],
+    ['skip', { from: day(5) }],
+  ] as const) {
     expect((await api.request('POST', `${path}/${action}`, { token: t, body: b })).status).toBe(400);
   }
   expect(await exceptions()).toEqual([{ count: 0 }]);
@@ -115,14 +126,25 @@ test('pause, resume, skip, extra, quantity, deliveries and explain over HTTP; ba
   const deliveries = await api.request('GET', `${path}/deliveries?from=${day(3)}&to=${day(13)}`, { token: t });
   expect(deliveries.status).toBe(200);
   expect(deliveries.body.deliveries.map((d: { date: string; quantity: number }) => [d.date, d.quantity])).toEqual([
-    [day(3), 1], [day(4), 1], [day(6), 2], [day(8), 1], [day(9), 1], [day(10), 1], [day(12), 3], [day(13), 3],
+    [day(3), 1],
+    [day(4), 1],
+    [day(6), 2],
+    [day(8), 1],
+    [day(9), 1],
+    [day(10), 1],
+    [day(12), 3],
+    [day(13), 3],
   ]);
   expect((await api.request('GET', `${path}/deliveries?from=${day(5)}&to=${day(1)}`, { token: t })).status).toBe(400);
   expect((await api.request('GET', `${path}/deliveries?from=${day(0)}&to=${day(400)}`, { token: t })).status).toBe(400);
 
   const explain = await api.request('GET', `${path}/explain?date=${day(7)}`, { token: t });
   expect(explain.status).toBe(200);
-  expect(explain.body).toMatchObject({ deliver: false, reason: 'skipped', decidedBy: { kind: 'exception', exception: { id: 'E1', reason: 'vacation' } } });
+  expect(explain.body).toMatchObject({
+    deliver: false,
+    reason: 'skipped',
+    decidedBy: { kind: 'exception', exception: { id: 'E1', reason: 'vacation' } },
+  });
   expect(explain.body.explanation).toMatch(/^no delivery: exception E1 'vacation'/);
   expect((await api.request('GET', `${path}/explain?date=2026-02-30`, { token: t })).status).toBe(400);
 
@@ -151,13 +173,37 @@ test('support acts on any customer (audited); other customers cannot see it; can
   expect((await api.request('GET', `/v1/subscriptions?customerId=${owner}`, { token: support })).body.subscriptions).toHaveLength(1);
 
   // Admin holiday: one call, every active subscription of the region gets the skip; customers may not.
-  expect((await api.request('POST', '/v1/admin/subscriptions/holidays', { token: api.token(owner), body: { region: 'hol', date: day(10) }, idempotencyKey: uniqueId('idem-') })).status).toBe(403);
-  expect((await api.request('POST', '/v1/admin/subscriptions/holidays', { token: api.token('boss', ['admin']), body: { region: 'hol', date: day(1) }, idempotencyKey: uniqueId('idem-') })).status).toBe(422);
-  const hol = await api.request('POST', '/v1/admin/subscriptions/holidays', { token: api.token('boss', ['admin']), body: { region: 'hol', date: day(10) }, idempotencyKey: uniqueId('idem-') });
+  expect(
+    (
+      await api.request('POST', '/v1/admin/subscriptions/holidays', {
+        token: api.token(owner),
+        body: { region: 'hol', date: day(10) },
+        idempotencyKey: uniqueId('idem-'),
+      })
+    ).status,
+  ).toBe(403);
+  expect(
+    (
+      await api.request('POST', '/v1/admin/subscriptions/holidays', {
+        token: api.token('boss', ['admin']),
+        body: { region: 'hol', date: day(1) },
+        idempotencyKey: uniqueId('idem-'),
+      })
+    ).status,
+  ).toBe(422);
+  const hol = await api.request('POST', '/v1/admin/subscriptions/holidays', {
+    token: api.token('boss', ['admin']),
+    body: { region: 'hol', date: day(10) },
+    idempotencyKey: uniqueId('idem-'),
+  });
   expect(hol.status).toBe(202);
   await worker.client.workflow.getHandle(hol.body.workflowId).result();
   const explain = await api.request('GET', `${path}/explain?date=${day(10)}`, { token: api.token(owner) });
-  expect(explain.body).toMatchObject({ deliver: false, reason: 'skipped', decidedBy: { exception: { id: `H-${day(10)}`, reason: 'holiday' } } });
+  expect(explain.body).toMatchObject({
+    deliver: false,
+    reason: 'skipped',
+    decidedBy: { exception: { id: `H-${day(10)}`, reason: 'holiday' } },
+  });
   const wf = await eventually(async () => {
     const s = (await api.request('GET', path, { token: api.token(owner) })).body.workflow;
     return s?.exceptions?.some((e: { id: string }) => e.id === `H-${day(10)}`) ? s : null;
@@ -178,7 +224,8 @@ test('the price comes from the catalog: recurrence × quantity × unit price, sh
   const everyOther = { kind: 'days_of_week', days: [1, 3, 5] };
   const expectedDeliveries = (() => {
     let n = 0;
-    for (let d = day(3); d < addMonthsClamped(day(3), 1); d = addDays(d, 1)) if ([1, 3, 5].includes(((new Date(d).getUTCDay() + 6) % 7) + 1)) n++;
+    for (let d = day(3); d < addMonthsClamped(day(3), 1); d = addDays(d, 1))
+      if ([1, 3, 5].includes(((new Date(d).getUTCDay() + 6) % 7) + 1)) n++;
     return n;
   })();
   const charge = milk.unitPrice * 2 * expectedDeliveries;
@@ -189,19 +236,35 @@ test('the price comes from the catalog: recurrence × quantity × unit price, sh
   const got = await api.request('GET', `/v1/subscriptions/${sub.subscriptionId}`, { token: api.token(user) });
   expect(got.body).toMatchObject({ pricePerPeriod: charge, pricing });
   // The workflow charged exactly the computed amount, from the wallet.
-  await eventually(async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first())?.status === 'paid');
+  await eventually(
+    async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first())?.status === 'paid',
+  );
   expect(Number((await tdb.db('subscription_renewals').where({ subscription_id: sub.subscriptionId }).first()).amount)).toBe(charge);
   expect((await getBalance(tdb.db, accounts.userWallet(user))).balance).toBe(0);
 
   // A catalog price change later does not re-price the running subscription (its arithmetic is frozen).
   const admin = api.token('boss', ['admin']);
-  expect((await api.request('PATCH', `/v1/products/${milk.productId}`, { token: admin, body: { price: milk.unitPrice * 2 } })).status).toBe(200);
-  expect((await api.request('GET', `/v1/subscriptions/${sub.subscriptionId}`, { token: api.token(user) })).body).toMatchObject({ pricePerPeriod: charge, pricing });
-  expect((await api.request('PATCH', `/v1/products/${milk.productId}`, { token: admin, body: { price: milk.unitPrice } })).status).toBe(200);
+  expect((await api.request('PATCH', `/v1/products/${milk.productId}`, { token: admin, body: { price: milk.unitPrice * 2 } })).status).toBe(
+    200,
+  );
+  expect((await api.request('GET', `/v1/subscriptions/${sub.subscriptionId}`, { token: api.token(user) })).body).toMatchObject({
+    pricePerPeriod: charge,
+    pricing,
+  });
+  expect((await api.request('PATCH', `/v1/products/${milk.productId}`, { token: admin, body: { price: milk.unitPrice } })).status).toBe(
+    200,
+  );
 
   // Products that cannot be subscribed to.
   const oneOff = uniqueId('paneer-');
-  expect((await api.request('POST', `/v1/sellers/${milk.sellerId}/products`, { token: admin, body: { productId: oneOff, name: 'Paneer 200 g', price: 9_000, stock: 5 } })).status).toBe(201);
+  expect(
+    (
+      await api.request('POST', `/v1/sellers/${milk.sellerId}/products`, {
+        token: admin,
+        body: { productId: oneOff, name: 'Paneer 200 g', price: 9_000, stock: 5 },
+      })
+    ).status,
+  ).toBe(201);
   const retired = await seedSubscribableProduct(api, { unitPrice: 2_500, unit: '1 l' });
   expect((await api.request('PATCH', `/v1/products/${retired.productId}`, { token: admin, body: { active: false } })).status).toBe(200);
   const before = { subs: await tdb.db('subscriptions').count(), renewals: await tdb.db('subscription_renewals').count() };
@@ -210,8 +273,20 @@ test('the price comes from the catalog: recurrence × quantity × unit price, sh
     [body({ productId: 'no-such-milk' }), 422, 'product_not_found'],
     [body({ productId: oneOff }), 422, 'product_not_subscribable'],
     [body({ productId: retired.productId }), 422, 'product_not_subscribable'],
-    [body({ quantity: 100, productId: (await seedSubscribableProduct(api, { unitPrice: 10_000, unit: '1 l' })).productId }), 422, 'period_charge_too_large'],
-    [body({ startDate: day(3), endDate: day(3), recurrence: { kind: 'days_of_week', days: [((new Date(day(4)).getUTCDay() + 6) % 7) + 1] } }), 422, 'no_deliveries_in_period'],
+    [
+      body({ quantity: 100, productId: (await seedSubscribableProduct(api, { unitPrice: 10_000, unit: '1 l' })).productId }),
+      422,
+      'period_charge_too_large',
+    ],
+    [
+      body({
+        startDate: day(3),
+        endDate: day(3),
+        recurrence: { kind: 'days_of_week', days: [((new Date(day(4)).getUTCDay() + 6) % 7) + 1] },
+      }),
+      422,
+      'no_deliveries_in_period',
+    ],
   ];
   for (const [b, status, code] of cases) {
     const res = await post(user, b);
@@ -222,9 +297,14 @@ test('the price comes from the catalog: recurrence × quantity × unit price, sh
   // Only admins list subscribable products; the seller must be registered; ids are unique.
   const product = { productId: uniqueId('curd-'), sellerId: milk.sellerId, name: 'Curd 400 g', unitPrice: 4_000, unit: '400 g' };
   expect((await api.request('POST', '/v1/admin/products', { token: api.token(user), body: product })).status).toBe(403);
-  expect((await api.request('POST', '/v1/admin/products', { token: admin, body: { ...product, sellerId: 'nobody' } })).body.error.code).toBe('seller_not_found');
+  expect(
+    (await api.request('POST', '/v1/admin/products', { token: admin, body: { ...product, sellerId: 'nobody' } })).body.error.code,
+  ).toBe('seller_not_found');
   const listed = await api.request('POST', '/v1/admin/products', { token: admin, body: product });
-  expect(listed).toMatchObject({ status: 201, body: { productId: product.productId, price: 4_000, unit: '400 g', subscribable: true, active: true } });
+  expect(listed).toMatchObject({
+    status: 201,
+    body: { productId: product.productId, price: 4_000, unit: '400 g', subscribable: true, active: true },
+  });
   expect((await api.request('POST', '/v1/admin/products', { token: admin, body: product })).status).toBe(409);
   await expectLedgerInvariants(tdb.db);
 });
@@ -265,20 +345,32 @@ test('every date is bounded: far, early or out-of-life dates are 422 with a clea
   }
   // One reason list for the API and the workflow: a free-text reason is a 400, a listed one is accepted.
   expect((await api.request('POST', `${path}/skip`, { token: t, body: { from: day(6), to: day(6), reason: 'because' } })).status).toBe(400);
-  expect((await api.request('POST', `${path}/pause`, { token: t, body: { from: day(6), to: day(6), reason: 'payment_failure' } })).status).toBe(400);
-  expect((await api.request('POST', `${path}/extra`, { token: t, body: { date: day(6), quantity: 1, reason: 'vacation' } })).status).toBe(400);
+  expect(
+    (await api.request('POST', `${path}/pause`, { token: t, body: { from: day(6), to: day(6), reason: 'payment_failure' } })).status,
+  ).toBe(400);
+  expect((await api.request('POST', `${path}/extra`, { token: t, body: { date: day(6), quantity: 1, reason: 'vacation' } })).status).toBe(
+    400,
+  );
   // Reads answer only inside the supported calendar.
   expect((await api.request('GET', `${path}/explain?date=9999-12-31`, { token: t })).body.error.code).toBe('date_out_of_range');
-  expect((await api.request('GET', `${path}/deliveries?from=2100-12-01&to=2101-01-15`, { token: t })).body.error.code).toBe('date_out_of_range');
+  expect((await api.request('GET', `${path}/deliveries?from=2100-12-01&to=2101-01-15`, { token: t })).body.error.code).toBe(
+    'date_out_of_range',
+  );
   expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.subscriptionId }).count()).toEqual([{ count: 0 }]);
 
   // The edges are accepted: a skip on day 366 and the listed holiday reason.
-  expect((await api.request('POST', `${path}/skip`, { token: t, body: { from: day(366), to: day(366), reason: 'holiday' } })).status).toBe(200);
+  expect((await api.request('POST', `${path}/skip`, { token: t, body: { from: day(366), to: day(366), reason: 'holiday' } })).status).toBe(
+    200,
+  );
 
   // A subscription with an end date: changes stay inside its life.
   const ending = await create(user, { endDate: day(10) });
   const endPath = `/v1/subscriptions/${ending.subscriptionId}`;
-  for (const [action, b] of [['pause', { from: day(8), to: day(12) }], ['extra', { date: day(11), quantity: 1 }], ['cancel', { from: day(11) }]] as const) {
+  for (const [action, b] of [
+    ['pause', { from: day(8), to: day(12) }],
+    ['extra', { date: day(11), quantity: 1 }],
+    ['cancel', { from: day(11) }],
+  ] as const) {
     const res = await api.request('POST', `${endPath}/${action}`, { token: t, body: b });
     expect({ action, status: res.status, code: res.body.error?.code }).toEqual({ action, status: 422, code: 'after_subscription_end' });
   }
@@ -286,9 +378,21 @@ test('every date is bounded: far, early or out-of-life dates are 422 with a clea
 
   // Holidays: at most 366 days ahead.
   const admin = api.token('boss', ['admin']);
-  const far = await api.request('POST', '/v1/admin/subscriptions/holidays', { token: admin, body: { region: 'blr', date: day(367) }, idempotencyKey: uniqueId('idem-') });
+  const far = await api.request('POST', '/v1/admin/subscriptions/holidays', {
+    token: admin,
+    body: { region: 'blr', date: day(367) },
+    idempotencyKey: uniqueId('idem-'),
+  });
   expect({ status: far.status, code: far.body.error?.code }).toEqual({ status: 422, code: 'too_far_ahead' });
-  expect((await api.request('POST', '/v1/admin/subscriptions/holidays', { token: admin, body: { region: 'blr', date: day(20), reason: 'festival' }, idempotencyKey: uniqueId('idem-') })).status).toBe(400);
+  expect(
+    (
+      await api.request('POST', '/v1/admin/subscriptions/holidays', {
+        token: admin,
+        body: { region: 'blr', date: day(20), reason: 'festival' },
+        idempotencyKey: uniqueId('idem-'),
+      })
+    ).status,
+  ).toBe(400);
 
   // Nothing wedged: the workflow answers and cancelling works.
   const state = await api.request('GET', path, { token: t });
@@ -313,13 +417,32 @@ test('renewals are visible to the customer and support: period, amount, status a
     const [first, second] = [period(res, 1)!, period(res, 2)!];
     const cardKey = `subscription-${sub.id}:renewal-2:attempt-1`;
     const payment = await tdb.db('fake_provider.payments').where({ idempotency_key: cardKey }).first();
-    expect(res.body.renewals.map((r: { period: number }) => r.period)).toEqual([...res.body.renewals.map((r: { period: number }) => r.period)].sort((a, b) => b - a));
-    expect(first).toMatchObject({ period: 1, periodStart: '2026-08-02', periodEnd: '2026-08-04', amount: PRICE, status: 'paid', paidVia: 'wallet', paymentId: null });
-    expect(second).toMatchObject({ period: 2, periodStart: '2026-08-05', amount: PRICE, status: 'paid', paidVia: 'provider', paymentId: payment.id });
+    expect(res.body.renewals.map((r: { period: number }) => r.period)).toEqual(
+      [...res.body.renewals.map((r: { period: number }) => r.period)].sort((a, b) => b - a),
+    );
+    expect(first).toMatchObject({
+      period: 1,
+      periodStart: '2026-08-02',
+      periodEnd: '2026-08-04',
+      amount: PRICE,
+      status: 'paid',
+      paidVia: 'wallet',
+      paymentId: null,
+    });
+    expect(second).toMatchObject({
+      period: 2,
+      periodStart: '2026-08-05',
+      amount: PRICE,
+      status: 'paid',
+      paidVia: 'provider',
+      paymentId: payment.id,
+    });
     expect(first.paidAt).toEqual(expect.any(String));
     expect(first.journalId).not.toBe(second.journalId);
 
-    expect((await api.request('GET', `${path}?beforePeriod=2`, { token: owner })).body.renewals.map((r: { period: number }) => r.period)).toEqual([1]);
+    expect(
+      (await api.request('GET', `${path}?beforePeriod=2`, { token: owner })).body.renewals.map((r: { period: number }) => r.period),
+    ).toEqual([1]);
     expect((await api.request('GET', path, { token: api.token('agent-7', ['support']) })).status).toBe(200);
     expect((await api.request('GET', path, { token: api.token(uniqueId('u')) })).status).toBe(404);
   } finally {

@@ -65,7 +65,11 @@ function deliver(event: unknown, opts: { t?: number; key?: string; signature?: s
 /** A pm_timeout top-up (no webhook of its own) once it is waiting for the provider's confirmation. */
 async function waitingTopup(amount: number) {
   const userId = uniqueId('hook_');
-  const res = await api.request('POST', '/v1/wallet/topups', { token: api.token(userId), idempotencyKey: uniqueId('k-'), body: { amount, paymentMethod: 'pm_timeout' } });
+  const res = await api.request('POST', '/v1/wallet/topups', {
+    token: api.token(userId),
+    idempotencyKey: uniqueId('k-'),
+    body: { amount, paymentMethod: 'pm_timeout' },
+  });
   expect(res.status).toBe(202);
   const row = await eventually(async () => {
     const r = await tdb.db('topups').where({ id: res.body.topupId }).first();
@@ -138,7 +142,9 @@ test('the flow is found from our records: a workflow id in the payload is ignore
   expect((await topupResult(owner.workflowId)).status).toBe('succeeded');
   expect(await confirmations(owner.workflowId)).toBe(1);
   expect(await confirmations(bystander.workflowId)).toBe(0);
-  expect(await storedEvents(owner.paymentId)).toEqual([{ event_id: webhookEventId(owner.paymentId, 'payment.succeeded'), workflow_id: owner.workflowId }]);
+  expect(await storedEvents(owner.paymentId)).toEqual([
+    { event_id: webhookEventId(owner.paymentId, 'payment.succeeded'), workflow_id: owner.workflowId },
+  ]);
 
   // The bystander's wallet moves only when its own payment is confirmed (here: by its poll).
   expect(await walletOf(owner.userId)).toBe(1_300);
@@ -193,7 +199,11 @@ test('a pm_timeout top-up completes through the webhook, without polling the pro
 
 test("the sandbox provider's own webhook is signed, carries a stable event id and is routed to its top-up", async () => {
   const userId = uniqueId('hook_');
-  const res = await api.request('POST', '/v1/wallet/topups', { token: api.token(userId), idempotencyKey: uniqueId('k-'), body: { amount: 1_800, paymentMethod: 'pm_ok' } });
+  const res = await api.request('POST', '/v1/wallet/topups', {
+    token: api.token(userId),
+    idempotencyKey: uniqueId('k-'),
+    body: { amount: 1_800, paymentMethod: 'pm_ok' },
+  });
   expect(res.status).toBe(202);
   expect((await topupResult(res.body.workflowId)).status).toBe('succeeded');
   const row = await tdb.db('topups').where({ id: res.body.topupId }).first();
@@ -211,7 +221,16 @@ test('a checkout card charge is confirmed through the webhook, found by the orde
   const productId = await seedProduct(tdb.db, sellerId, 1_900, 3);
   const buyerId = uniqueId('b_');
   // An empty wallet sends the charge to the card; a poll far away leaves the webhook to confirm it.
-  const input = { ...(await placeOrder(tdb.db, { buyerId, sellerId, lines: [{ productId, quantity: 1 }], paymentMethod: 'pm_timeout', returnWindowMs: 200 })), paymentPollMs: 60_000 };
+  const input = {
+    ...(await placeOrder(tdb.db, {
+      buyerId,
+      sellerId,
+      lines: [{ productId, quantity: 1 }],
+      paymentMethod: 'pm_timeout',
+      returnWindowMs: 200,
+    })),
+    paymentPollMs: 60_000,
+  };
   const workflowId = checkoutWorkflowId(input.orderId);
   const handle = await temporal.client.workflow.start('checkoutWorkflow', { taskQueue: worker.taskQueue, workflowId, args: [input] });
   const order = await eventually(async () => {

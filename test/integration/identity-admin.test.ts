@@ -18,7 +18,10 @@ afterAll(async () => {
 });
 
 const admin = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], { cwd: root, env: { ...process.env, DATABASE_URL: tdb.url, LOG_LEVEL: 'silent', ...env } });
+  run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: tdb.url, LOG_LEVEL: 'silent', ...env },
+  });
 
 test('makes the holder of a number an admin (creating the user), idempotently, and audits it', async () => {
   const phone = randomPhone();
@@ -34,6 +37,9 @@ test('makes the holder of a number an admin (creating the user), idempotently, a
 }, 60_000);
 
 test('a number that is not a mobile number is refused with exit code 2', async () => {
-  await expect(admin(['--phone', '022 2345 6789'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('not a valid mobile number') });
+  await expect(admin(['--phone', '022 2345 6789'])).rejects.toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('not a valid mobile number'),
+  });
   await expect(admin([])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage') });
 }, 60_000);

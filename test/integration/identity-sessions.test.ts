@@ -112,7 +112,10 @@ test('two refreshes racing with one token: one wins, the other counts as reuse a
 test('an unknown or expired refresh token is refused without touching any session', async () => {
   expect(await refused(() => sessions.refresh('mrt_AAAAAAAAAAAAAAAAAAAAAA', origin))).toBe('invalid_refresh_token');
   const { refreshToken, sessionId } = await login(randomPhone());
-  await tdb.db('refresh_tokens').where({ session_id: sessionId }).update({ expires_at: tdb.db.raw(`now() - interval '1 second'`) });
+  await tdb
+    .db('refresh_tokens')
+    .where({ session_id: sessionId })
+    .update({ expires_at: tdb.db.raw(`now() - interval '1 second'`) });
   expect(await refused(() => sessions.refresh(refreshToken, origin))).toBe('refresh_token_expired');
   expect((await tdb.db('auth_sessions').where({ id: sessionId }).first()).revoked_at).toBeNull();
 });
@@ -173,8 +176,15 @@ test('deletion blockers say which money is owed or held; erasure keeps the ledge
   const wallet = accounts.userWallet(userId);
   expect(await deletionBlockers(tdb.db, userId)).toEqual([]);
 
-  await postJournal(tdb.db, { idempotencyKey: `test-${userId}:credit`, reason: 'topup', actor: 'test', lines: transfer(accounts.externalPsp, wallet, 5_000) });
-  const { holdId } = await tdb.db.transaction((trx) => placeHold(trx, { account: wallet, amount: 2_000, idempotencyKey: `test-${userId}:hold`, refType: 'test', refId: userId }));
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${userId}:credit`,
+    reason: 'topup',
+    actor: 'test',
+    lines: transfer(accounts.externalPsp, wallet, 5_000),
+  });
+  const { holdId } = await tdb.db.transaction((trx) =>
+    placeHold(trx, { account: wallet, amount: 2_000, idempotencyKey: `test-${userId}:hold`, refType: 'test', refId: userId }),
+  );
   await tdb.db('subscriptions').insert({
     id: `sub_${userId.slice(4, 16)}`,
     customer_id: userId,
@@ -193,7 +203,12 @@ test('deletion blockers say which money is owed or held; erasure keeps the ledge
   // Once nothing is owed or held, erasure empties the personal data and keeps every ledger row.
   await tdb.db('subscriptions').where({ customer_id: userId }).update({ status: 'cancelled' });
   await tdb.db.transaction((trx) => releaseHold(trx, holdId));
-  await postJournal(tdb.db, { idempotencyKey: `test-${userId}:refund`, reason: 'refund', actor: 'test', lines: transfer(wallet, accounts.externalPsp, 5_000) });
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${userId}:refund`,
+    reason: 'refund',
+    actor: 'test',
+    lines: transfer(wallet, accounts.externalPsp, 5_000),
+  });
   expect(await deletionBlockers(tdb.db, userId)).toEqual([]);
   const journalRows = await tdb.db('journal_lines').where({ account_id: wallet }).count();
 

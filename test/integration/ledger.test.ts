@@ -19,7 +19,11 @@ afterEach(async () => {
 
 /** Money in from the PSP, as a top-up would do. */
 async function fund(userId: string, amount: number): Promise<void> {
-  await postJournal(tdb.db, { idempotencyKey: uniqueId('fund-'), reason: 'topup', lines: transfer(accounts.externalPsp, accounts.userWallet(userId), amount) });
+  await postJournal(tdb.db, {
+    idempotencyKey: uniqueId('fund-'),
+    reason: 'topup',
+    lines: transfer(accounts.externalPsp, accounts.userWallet(userId), amount),
+  });
 }
 
 describe('postJournal', () => {
@@ -51,7 +55,11 @@ describe('postJournal', () => {
     await fund(carol, 500);
     const key = uniqueId('over-');
     await expect(
-      postJournal(tdb.db, { idempotencyKey: key, reason: 'spend', lines: transfer(accounts.userWallet(carol), accounts.platformRevenue, 501) }),
+      postJournal(tdb.db, {
+        idempotencyKey: key,
+        reason: 'spend',
+        lines: transfer(accounts.userWallet(carol), accounts.platformRevenue, 501),
+      }),
     ).rejects.toBeInstanceOf(InsufficientFundsError);
     expect(await tdb.db('journal').where({ idempotency_key: key }).first()).toBeUndefined();
     expect((await getBalance(tdb.db, accounts.userWallet(carol))).balance).toBe(500);
@@ -59,15 +67,37 @@ describe('postJournal', () => {
 
   test('a user with no account cannot be debited', async () => {
     await expect(
-      postJournal(tdb.db, { idempotencyKey: uniqueId('ghost-'), reason: 'spend', lines: transfer(accounts.userWallet(uniqueId('ghost')), accounts.platformRevenue, 1) }),
+      postJournal(tdb.db, {
+        idempotencyKey: uniqueId('ghost-'),
+        reason: 'spend',
+        lines: transfer(accounts.userWallet(uniqueId('ghost')), accounts.platformRevenue, 1),
+      }),
     ).rejects.toBeInstanceOf(InsufficientFundsError);
   });
 
   test.each([
-    ['unbalanced', [{ account: 'user:x:wallet', amount: 5 }, { account: 'platform:revenue', amount: -4 }]],
+    [
+      'unbalanced',
+      [
+        { account: 'user:x:wallet', amount: 5 },
+        { account: 'platform:revenue', amount: -4 },
+      ],
+    ],
     ['one line', [{ account: 'user:x:wallet', amount: 0 }]],
-    ['fractional paise', [{ account: 'user:x:wallet', amount: 1.5 }, { account: 'platform:revenue', amount: -1.5 }]],
-    ['bad account name', [{ account: 'wallet of x', amount: 5 }, { account: 'platform:revenue', amount: -5 }]],
+    [
+      'fractional paise',
+      [
+        { account: 'user:x:wallet', amount: 1.5 },
+        { account: 'platform:revenue', amount: -1.5 },
+      ],
+    ],
+    [
+      'bad account name',
+      [
+        { account: 'wallet of x', amount: 5 },
+        { account: 'platform:revenue', amount: -5 },
+      ],
+    ],
   ])('rejects a malformed journal (%s) before touching the database', async (_name, lines) => {
     const key = uniqueId('bad-');
     await expect(postJournal(tdb.db, { idempotencyKey: key, reason: 'x', lines })).rejects.toThrow();
@@ -76,7 +106,9 @@ describe('postJournal', () => {
 
   test('the database itself refuses an unbalanced journal', async () => {
     await expect(
-      tdb.db.raw(`SELECT * FROM post_journal('raw-unbalanced', 'x', null, null, 'test', '{}', null, ARRAY['user:a:wallet','platform:revenue'], ARRAY[0,0]::smallint[], ARRAY[5,-4]::bigint[], ARRAY[false,true])`),
+      tdb.db.raw(
+        `SELECT * FROM post_journal('raw-unbalanced', 'x', null, null, 'test', '{}', null, ARRAY['user:a:wallet','platform:revenue'], ARRAY[0,0]::smallint[], ARRAY[5,-4]::bigint[], ARRAY[false,true])`,
+      ),
     ).rejects.toThrow(/does not balance/);
   });
 
@@ -92,7 +124,11 @@ describe('postJournal', () => {
     await fund(erin, 20 * 300); // enough for exactly 20 debits of ₹3
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, i) =>
-        postJournal(tdb.db, { idempotencyKey: `${erin}-debit-${i}`, reason: 'spend', lines: transfer(accounts.userWallet(erin), accounts.platformRevenue, 300) }),
+        postJournal(tdb.db, {
+          idempotencyKey: `${erin}-debit-${i}`,
+          reason: 'spend',
+          lines: transfer(accounts.userWallet(erin), accounts.platformRevenue, 300),
+        }),
       ),
     );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
@@ -104,7 +140,9 @@ describe('postJournal', () => {
   test('hot platform accounts are spread over shards but read as one balance', async () => {
     const users = Array.from({ length: 40 }, () => uniqueId('shard'));
     for (const u of users) await fund(u, 100);
-    const { rows } = await tdb.db.raw(`SELECT count(DISTINCT shard)::int AS shards FROM account_balances WHERE account_id = 'external:psp'`);
+    const { rows } = await tdb.db.raw(
+      `SELECT count(DISTINCT shard)::int AS shards FROM account_balances WHERE account_id = 'external:psp'`,
+    );
     expect(rows[0].shards).toBeGreaterThan(4);
     const psp = await getBalance(tdb.db, accounts.externalPsp);
     const { rows: others } = await tdb.db.raw(`SELECT sum(balance)::bigint AS s FROM account_balances WHERE account_id <> 'external:psp'`);
@@ -118,9 +156,15 @@ describe('posting path', () => {
     await fund(lea, 1_000);
     const rows = await tdb.db.transaction(async (trx) => {
       for (let i = 0; i < 3; i++) {
-        await postJournal(trx, { idempotencyKey: uniqueId('prep-'), reason: 'fee', lines: transfer(accounts.userWallet(lea), accounts.platformRevenue, 100) });
+        await postJournal(trx, {
+          idempotencyKey: uniqueId('prep-'),
+          reason: 'fee',
+          lines: transfer(accounts.userWallet(lea), accounts.platformRevenue, 100),
+        });
       }
-      const { rows } = await trx.raw(`SELECT statement, generic_plans + custom_plans AS runs FROM pg_prepared_statements WHERE name = 'ledger_post_journal'`);
+      const { rows } = await trx.raw(
+        `SELECT statement, generic_plans + custom_plans AS runs FROM pg_prepared_statements WHERE name = 'ledger_post_journal'`,
+      );
       return rows as Array<{ statement: string; runs: number }>;
     });
     expect(rows).toHaveLength(1);
@@ -155,13 +199,19 @@ describe('reversals', () => {
   test('undo a journal once, pointing at the original', async () => {
     const fay = uniqueId('fay');
     await fund(fay, 1_000);
-    const charge = await postJournal(tdb.db, { idempotencyKey: uniqueId('c-'), reason: 'fee', lines: transfer(accounts.userWallet(fay), accounts.platformRevenue, 400) });
+    const charge = await postJournal(tdb.db, {
+      idempotencyKey: uniqueId('c-'),
+      reason: 'fee',
+      lines: transfer(accounts.userWallet(fay), accounts.platformRevenue, 400),
+    });
     const rev = await reverseJournal(tdb.db, charge.journalId, { idempotencyKey: `${charge.journalId}:reversal`, reason: 'fee_reversal' });
     expect(rev.applied).toBe(true);
     expect((await tdb.db('journal').where({ id: rev.journalId }).first()).reverses_journal_id).toBe(charge.journalId);
     expect((await getBalance(tdb.db, accounts.userWallet(fay))).balance).toBe(1_000);
     // the same reversal again is a no-op; a second reversal under another key is refused
-    expect((await reverseJournal(tdb.db, charge.journalId, { idempotencyKey: `${charge.journalId}:reversal`, reason: 'fee_reversal' })).applied).toBe(false);
+    expect(
+      (await reverseJournal(tdb.db, charge.journalId, { idempotencyKey: `${charge.journalId}:reversal`, reason: 'fee_reversal' })).applied,
+    ).toBe(false);
     await expect(reverseJournal(tdb.db, charge.journalId, { idempotencyKey: uniqueId('other-'), reason: 'again' })).rejects.toThrow();
     expect((await getBalance(tdb.db, accounts.userWallet(fay))).balance).toBe(1_000);
   });
@@ -178,9 +228,9 @@ describe('holds', () => {
     await expect(
       postJournal(tdb.db, { idempotencyKey: uniqueId('spend-'), reason: 'spend', lines: transfer(wallet, accounts.platformRevenue, 301) }),
     ).rejects.toBeInstanceOf(InsufficientFundsError);
-    await expect(tdb.db.transaction((trx) => placeHold(trx, { account: wallet, amount: 301, idempotencyKey: `${gil}-hold2` }))).rejects.toBeInstanceOf(
-      InsufficientFundsError,
-    );
+    await expect(
+      tdb.db.transaction((trx) => placeHold(trx, { account: wallet, amount: 301, idempotencyKey: `${gil}-hold2` })),
+    ).rejects.toBeInstanceOf(InsufficientFundsError);
 
     const escrow = accounts.marketEscrow(uniqueId('m'));
     const entry = { idempotencyKey: `${gil}-capture`, reason: 'trade', lines: transfer(wallet, escrow, 450) };
@@ -209,8 +259,16 @@ describe('batched posting', () => {
   test('many journals in one transaction; keys already applied are skipped', async () => {
     const market = accounts.marketEscrow(uniqueId('mk'));
     const winners = Array.from({ length: 200 }, () => uniqueId('w'));
-    await postJournal(tdb.db, { idempotencyKey: uniqueId('seed-'), reason: 'seed', lines: transfer(accounts.externalPsp, market, 200 * 1000) });
-    const entries = winners.map((w) => ({ idempotencyKey: `${market}:${w}`, reason: 'settlement', lines: transfer(market, accounts.userWallet(w), 1000) }));
+    await postJournal(tdb.db, {
+      idempotencyKey: uniqueId('seed-'),
+      reason: 'seed',
+      lines: transfer(accounts.externalPsp, market, 200 * 1000),
+    });
+    const entries = winners.map((w) => ({
+      idempotencyKey: `${market}:${w}`,
+      reason: 'settlement',
+      lines: transfer(market, accounts.userWallet(w), 1000),
+    }));
     const first = await tdb.db.transaction((trx) => postJournals(trx, entries.slice(0, 120)));
     const second = await tdb.db.transaction((trx) => postJournals(trx, entries));
     expect(first).toEqual({ applied: 120, skipped: 0 });
@@ -227,7 +285,12 @@ describe('batched posting', () => {
       lines: transfer(accounts.userWallet(ivy), accounts.platformRevenue, amount),
     }));
     await expect(tdb.db.transaction((trx) => postJournals(trx, entries))).rejects.toBeInstanceOf(InsufficientFundsError);
-    expect(await tdb.db('journal').whereIn('idempotency_key', entries.map((e) => e.idempotencyKey))).toEqual([]);
+    expect(
+      await tdb.db('journal').whereIn(
+        'idempotency_key',
+        entries.map((e) => e.idempotencyKey),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -236,9 +299,15 @@ describe('reconcile and snapshots', () => {
     const jo = uniqueId('jo');
     await fund(jo, 900);
     expect(await reconcile(tdb.db)).toEqual([]);
-    await tdb.db('account_balances').where({ account_id: accounts.userWallet(jo) }).update({ balance: 901 });
+    await tdb
+      .db('account_balances')
+      .where({ account_id: accounts.userWallet(jo) })
+      .update({ balance: 901 });
     expect(await reconcile(tdb.db)).toEqual([{ account: accounts.userWallet(jo), shard: 0, kind: 'balance', stored: 901, derived: 900 }]);
-    await tdb.db('account_balances').where({ account_id: accounts.userWallet(jo) }).update({ balance: 900 });
+    await tdb
+      .db('account_balances')
+      .where({ account_id: accounts.userWallet(jo) })
+      .update({ balance: 900 });
   });
 
   test('a daily snapshot answers "balance on date D" and is idempotent', async () => {
@@ -279,7 +348,8 @@ describe('model-based property test', () => {
         const posted: Array<{ journalId: number; key: string; lines: ReturnType<typeof transfer>; reversed: boolean }> = [];
         const holds: Array<{ holdId: number; account: string; amount: number; open: boolean }> = [];
         const available = (u: string) => balance.get(u)! - held.get(u)!;
-        const apply = (lines: ReturnType<typeof transfer>) => lines.forEach((l) => balance.has(l.account) && balance.set(l.account, balance.get(l.account)! + l.amount));
+        const apply = (lines: ReturnType<typeof transfer>) =>
+          lines.forEach((l) => balance.has(l.account) && balance.set(l.account, balance.get(l.account)! + l.amount));
 
         for (const [i, o] of ops.entries()) {
           const key = `${run}-${i}`;

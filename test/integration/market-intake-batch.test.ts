@@ -24,7 +24,11 @@ afterEach(async () => {
 const FEE_BPS = 200;
 
 async function newMarket(open = true): Promise<string> {
-  const id = `mk_${uniqueId('').replace(/[^a-z0-9]/gi, '').toLowerCase().slice(-20).padStart(10, '0')}`;
+  const id = `mk_${uniqueId('')
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(-20)
+    .padStart(10, '0')}`;
   await insertMarket(tdb.db, {
     id,
     question: 'Will it rain tomorrow?',
@@ -59,7 +63,10 @@ function buy(marketId: string, userId: string, o: Partial<OrderRequest> = {}): O
 }
 
 async function openHolds(userId: string): Promise<number> {
-  const [{ sum }] = await tdb.db('holds').where({ account_id: accounts.userWallet(userId), status: 'open' }).sum('remaining as sum');
+  const [{ sum }] = await tdb
+    .db('holds')
+    .where({ account_id: accounts.userWallet(userId), status: 'open' })
+    .sum('remaining as sum');
   return Number(sum ?? 0);
 }
 
@@ -71,7 +78,11 @@ test('concurrent batches for one wallet never overdraw it: exactly what it can a
   await fundWallet(tdb.db, user, hold * affordable + hold - 1);
 
   // Several API instances' batchers, each with many requests in flight, all against one wallet.
-  const batchers = [new MarketIntakeBatcher(tdb.db, { maxBatch: 7 }), new MarketIntakeBatcher(tdb.db), new MarketIntakeBatcher(tdb.db, { maxInFlight: 4, maxBatch: 3 })];
+  const batchers = [
+    new MarketIntakeBatcher(tdb.db, { maxBatch: 7 }),
+    new MarketIntakeBatcher(tdb.db),
+    new MarketIntakeBatcher(tdb.db, { maxInFlight: 4, maxBatch: 3 }),
+  ];
   const results = await Promise.all(Array.from({ length: 120 }, (_, i) => batchers[i % batchers.length].place(buy(marketId, user))));
 
   const accepted = results.filter((r) => r.result === 'accepted');
@@ -164,7 +175,10 @@ test('the database itself refuses a second order under one (user, market, client
     engine_pending: false,
   });
   await tdb.db('market_orders').insert([row(`mo_${uniqueId('')}a`, m1), row(`mo_${uniqueId('')}b`, m2)]);
-  await expect(tdb.db('market_orders').insert(row(`mo_${uniqueId('')}c`, m1))).rejects.toMatchObject({ code: '23505', constraint: 'market_orders_user_market_client_uq' });
+  await expect(tdb.db('market_orders').insert(row(`mo_${uniqueId('')}c`, m1))).rejects.toMatchObject({
+    code: '23505',
+    constraint: 'market_orders_user_market_client_uq',
+  });
 });
 
 test('an order that cannot be accepted gets its own answer and does not affect the rest of its batch', async () => {
@@ -214,13 +228,24 @@ test('orders are decided in arrival order against what is still free: funds, con
     sell(3), // only 2 contracts are left unlocked
     sell(2),
   ]);
-  expect(results.map((r) => r.result)).toEqual(['accepted', 'insufficient_funds', 'accepted', 'insufficient_funds', 'accepted', 'insufficient_position', 'accepted']);
+  expect(results.map((r) => r.result)).toEqual([
+    'accepted',
+    'insufficient_funds',
+    'accepted',
+    'insufficient_funds',
+    'accepted',
+    'insufficient_position',
+    'accepted',
+  ]);
   const accepted = results.filter((r): r is Extract<typeof r, { seq: number }> => r.result === 'accepted');
   expect(accepted.map((r) => r.seq)).toEqual([...accepted.map((r) => r.seq)].sort((a, b) => a - b));
   const w = await wallet(tdb.db, buyer);
   expect(w.held).toBe(small * 3);
   expect(await openHolds(buyer)).toBe(w.held);
-  expect(await tdb.db('market_positions').where({ market_id: marketId, user_id: seller }).first('quantity', 'locked')).toEqual({ quantity: 5, locked: 5 });
+  expect(await tdb.db('market_positions').where({ market_id: marketId, user_id: seller }).first('quantity', 'locked')).toEqual({
+    quantity: 5,
+    locked: 5,
+  });
   const rows = await tdb.db('market_orders').where({ market_id: marketId }).orderBy('seq');
   expect(rows.map((r: any) => [r.user_id, r.action, r.quantity, r.hold_remaining > 0])).toEqual([
     [buyer, 'BUY', 2, true],
@@ -248,7 +273,10 @@ test('when a batch fails as a whole, its orders are retried one by one so only t
     batcher.place(buy(marketId, user, { side: 'NO' })),
   ]);
   expect(placed.map((p) => p.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-  expect(placed.filter((p) => p.status === 'fulfilled').map((p) => (p as PromiseFulfilledResult<any>).value.result)).toEqual(['accepted', 'accepted']);
+  expect(placed.filter((p) => p.status === 'fulfilled').map((p) => (p as PromiseFulfilledResult<any>).value.result)).toEqual([
+    'accepted',
+    'accepted',
+  ]);
   expect((await wallet(tdb.db, user)).held).toBe(2 * maxBuyCost(500, 1, FEE_BPS));
   expect(await openHolds(user)).toBe(2 * maxBuyCost(500, 1, FEE_BPS));
 });
@@ -269,7 +297,9 @@ test('intake batches and engine commits running together neither deadlock nor lo
       const wave = Array.from({ length: 50 }, (_, k) => {
         const i = sent + k;
         // Crossing prices, so the engine's commits touch the same wallets intake is holding funds in.
-        return batchers[i % 2].place(buy(marketId, users[i % users.length], { side: i % 2 ? 'NO' : 'YES', price: 450 + 50 * (i % 3), quantity: 1 + (i % 3) }));
+        return batchers[i % 2].place(
+          buy(marketId, users[i % users.length], { side: i % 2 ? 'NO' : 'YES', price: 450 + 50 * (i % 3), quantity: 1 + (i % 3) }),
+        );
       });
       sent += wave.length;
       const results = await Promise.all(wave);
@@ -297,7 +327,11 @@ test('intake batches and engine commits running together neither deadlock nor lo
   expect(Number(count)).toBe(0);
   // Every wallet's held amount is exactly what its open holds still reserve.
   for (const u of users) expect(await openHolds(u)).toBe((await wallet(tdb.db, u)).held);
-  const positions = await tdb.db('market_positions').where({ market_id: marketId }).groupBy('side').select('side', tdb.db.raw('sum(quantity)::bigint AS q'));
+  const positions = await tdb
+    .db('market_positions')
+    .where({ market_id: marketId })
+    .groupBy('side')
+    .select('side', tdb.db.raw('sum(quantity)::bigint AS q'));
   const q = Object.fromEntries(positions.map((r: any) => [r.side, r.q]));
   expect(q.YES ?? 0).toBe(q.NO ?? 0);
 });

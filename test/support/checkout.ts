@@ -11,7 +11,12 @@ import { uniqueId } from './temporal';
 /** Fixtures and money checks for the checkout → settlement → payout tests. */
 export async function seedSeller(db: Db, opts: { commissionBps?: number; bank?: string } = {}): Promise<string> {
   const id = uniqueId('s_');
-  await db('sellers').insert({ id, name: `Seller ${id}`, commission_bps: opts.commissionBps ?? 1000, bank_account_ref: opts.bank ?? 'ok:HDFC0001' });
+  await db('sellers').insert({
+    id,
+    name: `Seller ${id}`,
+    commission_bps: opts.commissionBps ?? 1000,
+    bank_account_ref: opts.bank ?? 'ok:HDFC0001',
+  });
   return id;
 }
 
@@ -43,11 +48,21 @@ export interface PlaceOrder {
 /** Writes an order the way the API does (for tests that start the saga directly with short timers). */
 export async function placeOrder(db: Db, o: PlaceOrder): Promise<CheckoutInput> {
   const orderId = `ord_${createHash('sha256').update(randomUUID()).digest('hex').slice(0, 24)}`;
-  const products = await db('products').whereIn('id', o.lines.map((l) => l.productId));
+  const products = await db('products').whereIn(
+    'id',
+    o.lines.map((l) => l.productId),
+  );
   const price = (id: string) => products.find((p: { id: string }) => p.id === id).price as number;
   const lines = o.lines.map((l, i) => {
     const unit = l.unitPrice ?? price(l.productId);
-    return { order_id: orderId, line_no: i + 1, product_id: l.productId, quantity: l.quantity, unit_price: unit, amount: unit * l.quantity };
+    return {
+      order_id: orderId,
+      line_no: i + 1,
+      product_id: l.productId,
+      quantity: l.quantity,
+      unit_price: unit,
+      amount: unit * l.quantity,
+    };
   });
   const total = lines.reduce((s, l) => s + l.amount, 0);
   const seller = await db('sellers').where({ id: o.sellerId }).first();
@@ -102,9 +117,14 @@ export async function orderMoney(db: Db, orderId: string): Promise<OrderMoney> {
     paid: sum((r) => r.reason === 'order_charge' && r.account_id === escrow),
     sellerCredited: sum((r) => r.account_id === accounts.sellerPayable(order.seller_id)),
     commission: sum((r) => r.account_id.startsWith('platform:')),
-    referral: order.referrer_id ? sum((r) => r.reason === 'order_settlement' && r.account_id === accounts.userWallet(order.referrer_id)) : 0,
+    referral: order.referrer_id
+      ? sum((r) => r.reason === 'order_settlement' && r.account_id === accounts.userWallet(order.referrer_id))
+      : 0,
     refunds: sum(
-      (r) => r.reason === 'order_refund' && r.amount > 0 && (r.account_id === accounts.userWallet(order.buyer_id) || r.account_id === accounts.externalPsp),
+      (r) =>
+        r.reason === 'order_refund' &&
+        r.amount > 0 &&
+        (r.account_id === accounts.userWallet(order.buyer_id) || r.account_id === accounts.externalPsp),
     ),
     escrow: await balanceOf(db, escrow),
     chargeJournals: new Set(rows.filter((r) => r.reason === 'order_charge').map((r) => r.journal_id)).size,

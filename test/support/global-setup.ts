@@ -8,7 +8,6 @@ import { freePort, startDevServer, type DevServer } from '../../scripts/temporal
 import { databaseUrl, testEnv } from './env';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __mandiDevServer: DevServer | undefined;
 }
 

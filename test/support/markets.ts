@@ -63,15 +63,22 @@ export async function placeOrder(api: TestApi, token: string, marketId: string, 
 
 /** Waits until the engine has consumed every queued command of the market. */
 export async function waitForEngineIdle(db: Db, marketId: string, timeoutMs = 30_000): Promise<void> {
-  await eventually(async () => {
-    const [{ count }] = await db('market_orders').where({ market_id: marketId, engine_pending: true }).count();
-    return Number(count) === 0;
-  }, timeoutMs, 50);
+  await eventually(
+    async () => {
+      const [{ count }] = await db('market_orders').where({ market_id: marketId, engine_pending: true }).count();
+      return Number(count) === 0;
+    },
+    timeoutMs,
+    50,
+  );
 }
 
 /** Escrow holds exactly 1000 per open YES/NO pair, and YES outstanding equals NO outstanding. */
 export async function expectEscrowMatchesPairs(db: Db, marketId: string): Promise<number> {
-  const rows = await db('market_positions').where({ market_id: marketId }).groupBy('side').select('side', db.raw('sum(quantity)::bigint AS q'));
+  const rows = await db('market_positions')
+    .where({ market_id: marketId })
+    .groupBy('side')
+    .select('side', db.raw('sum(quantity)::bigint AS q'));
   const bySide = Object.fromEntries(rows.map((r: any) => [r.side, r.q]));
   const yes = bySide.YES ?? 0;
   const no = bySide.NO ?? 0;

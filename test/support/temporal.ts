@@ -17,7 +17,10 @@ function quietRuntime(): void {
   runtimeQuietened = true;
   try {
     // Tests fail activities on purpose; only errors are worth printing.
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, console: {} } } });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, console: {} } },
+    });
   } catch {
     // already installed in this process
   }

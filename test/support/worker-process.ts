@@ -14,7 +14,10 @@ import { createMandiWorker } from '../../workers/mandi-worker';
 
 async function main(): Promise<void> {
   // Tests fail activities on purpose; only errors are worth printing.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, console: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, console: {} } },
+  });
   const address = process.env.MANDI_TEST_TEMPORAL_ADDRESS!;
   const db = createDb(process.env.DATABASE_URL!, 20);
   const connection = await NativeConnection.connect({ address });

@@ -8,7 +8,12 @@ import { UNFIXABLE_FAILURE } from '../../domain/flow-ids';
 import { PaymentDeclinedError } from '../../infra/payment-provider';
 
 /** A Postgres error as node-postgres builds it from the server's ErrorResponse, with knex's prefix. */
-function pgError(code: string, message: string, fields: Record<string, string> = {}, sql = `insert into "t" ("note") values ('x')`): DatabaseError {
+function pgError(
+  code: string,
+  message: string,
+  fields: Record<string, string> = {},
+  sql = `insert into "t" ("note") values ('x')`,
+): DatabaseError {
   const err = new DatabaseError(message, 100, 'error');
   Object.assign(err, { severity: 'ERROR', code, ...fields });
   err.message = `${sql} - ${message}`;
@@ -44,12 +49,20 @@ describe('classifyFailure', () => {
   });
 
   test('a unique violation gets a few attempts (a race with a concurrent attempt) before it counts as a bug', () => {
-    const dup = pgError('23505', 'duplicate key value violates unique constraint "journal_idempotency_key_key"', { constraint: 'journal_idempotency_key_key', table: 'journal' });
+    const dup = pgError('23505', 'duplicate key value violates unique constraint "journal_idempotency_key_key"', {
+      constraint: 'journal_idempotency_key_key',
+      table: 'journal',
+    });
     expect(classifyFailure(dup, 1).kind).toBe('transient');
     expect(classifyFailure(dup, 2).kind).toBe('transient');
     expect(classifyFailure(dup, 3)).toEqual({
       kind: 'unfixable',
-      details: { code: '23505', message: 'duplicate key value violates unique constraint "journal_idempotency_key_key"', table: 'journal', constraint: 'journal_idempotency_key_key' },
+      details: {
+        code: '23505',
+        message: 'duplicate key value violates unique constraint "journal_idempotency_key_key"',
+        table: 'journal',
+        constraint: 'journal_idempotency_key_key',
+      },
     });
   });
 
@@ -59,16 +72,28 @@ describe('classifyFailure', () => {
   });
 
   test('JS bugs: a RangeError (and its subclasses) and a TypeError without a cause are unfixable', () => {
-    expect(classifyFailure(new RangeError('Invalid time value'))).toEqual({ kind: 'unfixable', details: { code: 'RangeError', message: 'Invalid time value' } });
+    expect(classifyFailure(new RangeError('Invalid time value'))).toEqual({
+      kind: 'unfixable',
+      details: { code: 'RangeError', message: 'Invalid time value' },
+    });
     expect(classifyFailure(new DateOutOfRangeError(2200))).toMatchObject({ kind: 'unfixable', details: { code: 'DateOutOfRangeError' } });
-    expect(classifyFailure(new TypeError("Cannot read properties of undefined (reading 'id')"))).toMatchObject({ kind: 'unfixable', details: { code: 'TypeError' } });
+    expect(classifyFailure(new TypeError("Cannot read properties of undefined (reading 'id')"))).toMatchObject({
+      kind: 'unfixable',
+      details: { code: 'TypeError' },
+    });
   });
 
   test('outages stay transient: connection refused, fetch failed, pool timeout, anything unknown', () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect' });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+    });
     expect(classifyFailure(refused).kind).toBe('transient');
     expect(classifyFailure(new TypeError('fetch failed', { cause: refused })).kind).toBe('transient');
-    expect(classifyFailure(new KnexTimeoutError('Knex: Timeout acquiring a connection. The pool is probably full.')).kind).toBe('transient');
+    expect(classifyFailure(new KnexTimeoutError('Knex: Timeout acquiring a connection. The pool is probably full.')).kind).toBe(
+      'transient',
+    );
     // A string code that merely looks like a SQLSTATE, without Postgres' severity, is not one.
     expect(classifyFailure(Object.assign(new Error('broken pipe'), { code: 'EPIPE' })).kind).toBe('transient');
     expect(classifyFailure(Object.assign(new Error('not pg'), { code: '22021' })).kind).toBe('transient');
@@ -83,7 +108,9 @@ describe('classifyFailure', () => {
 
 describe('safeReason', () => {
   test("keeps Postgres' own message, not knex's SQL with its bindings, and never a control character", () => {
-    expect(safeReason(`insert into "t" ("note") values ('a\u0000b') - invalid byte sequence for encoding "UTF8": 0x00`)).toBe('invalid byte sequence for encoding "UTF8": 0x00');
+    expect(safeReason(`insert into "t" ("note") values ('a\u0000b') - invalid byte sequence for encoding "UTF8": 0x00`)).toBe(
+      'invalid byte sequence for encoding "UTF8": 0x00',
+    );
     expect(safeReason('bad\u0000text\u0007here')).toBe('bad text here');
     expect(safeReason('x'.repeat(2_000))).toHaveLength(500);
     expect(safeReason('')).toBe('no message');
@@ -98,8 +125,14 @@ describe('the failure rule every activity is wrapped in', () => {
       .recordThing(1)
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: UNFIXABLE_FAILURE, nonRetryable: true, message: 'recordThing: 22021 invalid byte sequence for encoding "UTF8": 0x00' });
-    expect((failure as ApplicationFailure).details).toEqual([{ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00', table: 'topups', activity: 'recordThing' }]);
+    expect(failure).toMatchObject({
+      type: UNFIXABLE_FAILURE,
+      nonRetryable: true,
+      message: 'recordThing: 22021 invalid byte sequence for encoding "UTF8": 0x00',
+    });
+    expect((failure as ApplicationFailure).details).toEqual([
+      { code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00', table: 'topups', activity: 'recordThing' },
+    ]);
   });
 
   test('transient errors are rethrown as they are, for the retry policy', async () => {
@@ -107,7 +140,7 @@ describe('the failure rule every activity is wrapped in', () => {
     await expect(rejecting(deadlock).recordThing(1)).rejects.toBe(deadlock);
   });
 
-  test('failures the activity already typed pass untouched; business errors stay the activity\'s business', async () => {
+  test("failures the activity already typed pass untouched; business errors stay the activity's business", async () => {
     const typed = ApplicationFailure.nonRetryable('no stock', 'OutOfStock');
     await expect(rejecting(typed).recordThing(1)).rejects.toBe(typed);
     const cancelled = new CancelledFailure('cancelled');
@@ -115,7 +148,9 @@ describe('the failure rule every activity is wrapped in', () => {
     // Only an activity that opts in (businessFailures) turns an overdraft into an answer.
     const short = new InsufficientFundsError('user:u:wallet');
     expect(toActivityFailure(short, 'commitBatch', 1)).toBe(short);
-    const answered = await withFailureRules({ chargeWallet: () => businessFailures(async () => Promise.reject(short)) }).chargeWallet().catch((e: unknown) => e);
+    const answered = await withFailureRules({ chargeWallet: () => businessFailures(async () => Promise.reject(short)) })
+      .chargeWallet()
+      .catch((e: unknown) => e);
     expect(answered).toMatchObject({ type: 'InsufficientFunds', nonRetryable: true, details: [{ account: 'user:u:wallet' }] });
   });
 

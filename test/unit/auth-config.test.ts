@@ -2,7 +2,11 @@ import { ConfigError, loadConfig } from '../../app/config';
 
 /** Identity settings: safe defaults outside and inside production, and refusals that name the variable. */
 
-const production = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-32-characters!', PSP_WEBHOOK_SECRET: 'a-webhook-secret-16+' };
+const production = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'a-production-secret-of-32-characters!',
+  PSP_WEBHOOK_SECRET: 'a-webhook-secret-16+',
+};
 
 test('outside production: dev tokens on, the sandbox sender, 15-minute access and 90-day refresh tokens', () => {
   const config = loadConfig({});
@@ -42,6 +46,11 @@ test.each([
 });
 
 test('an external provider is configured by all three settings together', () => {
-  const config = loadConfig({ AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json', AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'mandi', AUTH_ROLES_CLAIM: 'app_metadata.roles' });
+  const config = loadConfig({
+    AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+    AUTH_ISSUER: 'https://idp.example/',
+    AUTH_AUDIENCE: 'mandi',
+    AUTH_ROLES_CLAIM: 'app_metadata.roles',
+  });
   expect(config).toMatchObject({ AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'mandi', AUTH_ROLES_CLAIM: 'app_metadata.roles' });
 });

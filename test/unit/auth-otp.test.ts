@@ -17,9 +17,12 @@ describe('phone numbers', () => {
     expect(parseMobileNumber(input, 'IN')).toBe(e164);
   });
 
-  test.each(['022 2345 6789', '12345', '+91 98765', 'not a number', '+919876543210123456789', ''])('%j is refused (landline, short, junk)', (input) => {
-    expect(parseMobileNumber(input, 'IN')).toBeNull();
-  });
+  test.each(['022 2345 6789', '12345', '+91 98765', 'not a number', '+919876543210123456789', ''])(
+    '%j is refused (landline, short, junk)',
+    (input) => {
+      expect(parseMobileNumber(input, 'IN')).toBeNull();
+    },
+  );
 
   test('an unknown default country refuses everything rather than guessing', () => {
     expect(parseMobileNumber('9876543210', 'XX')).toBeNull();

@@ -82,13 +82,19 @@ describe('telling bearer tokens apart', () => {
   });
 
   test('a dev token dressed as an access token (issuer mandi, signed with JWT_SECRET) is refused', async () => {
-    const forged = jwt.sign({ roles: ['admin'], sid: claims.sessionId, tv: 3, iss: 'mandi', aud: 'mandi-api' }, SECRET, { algorithm: 'HS256', subject: claims.userId, expiresIn: 300 });
+    const forged = jwt.sign({ roles: ['admin'], sid: claims.sessionId, tv: 3, iss: 'mandi', aud: 'mandi-api' }, SECRET, {
+      algorithm: 'HS256',
+      subject: claims.userId,
+      expiresIn: 300,
+    });
     expect(await code(() => withDev.verify(forged))).toBe('invalid_token');
   });
 
   test('RS256 tokens with no provider configured, alg none and junk are refused', async () => {
     const header = (h: object) => Buffer.from(JSON.stringify(h)).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ sub: 'x', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ sub: 'x', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 60 })).toString(
+      'base64url',
+    );
     expect(await code(() => withDev.verify(`${header({ alg: 'RS256' })}.${payload}.c2ln`))).toBe('invalid_token');
     expect(await code(() => withDev.verify(`${header({ alg: 'none' })}.${payload}.`))).toBe('invalid_token');
     expect(await code(() => withDev.verify('not-a-jwt'))).toBe('invalid_token');

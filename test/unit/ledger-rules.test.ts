@@ -29,7 +29,9 @@ describe('account policy', () => {
   });
 
   test.each(['user:1:wallet', 'platform:revenue', 'order:ord_1:escrow'])('valid name %s', (n) => expect(isValidAccountName(n)).toBe(true));
-  test.each(['user', 'bank:1', 'user:1:wallet:x:y', 'user: 1:wallet', ''])('invalid name %j', (n) => expect(isValidAccountName(n)).toBe(false));
+  test.each(['user', 'bank:1', 'user:1:wallet:x:y', 'user: 1:wallet', ''])('invalid name %j', (n) =>
+    expect(isValidAccountName(n)).toBe(false),
+  );
 });
 
 describe('journals', () => {
@@ -52,7 +54,9 @@ describe('journals', () => {
     const lines = transfer('user:a:wallet', 'platform:revenue', 5);
     expect(() => validateJournal({ idempotencyKey: '', reason: 'r', lines })).toThrow();
     expect(() => validateJournal({ idempotencyKey: 'k', reason: 'r', lines: lines.slice(1) })).toThrow();
-    expect(() => validateJournal({ idempotencyKey: 'k', reason: 'r', lines: [lines[0], { ...lines[1], amount: 4 }] })).toThrow(/sums to -1/);
+    expect(() => validateJournal({ idempotencyKey: 'k', reason: 'r', lines: [lines[0], { ...lines[1], amount: 4 }] })).toThrow(
+      /sums to -1/,
+    );
   });
 });
 

@@ -14,7 +14,10 @@ function capture() {
 
 test('bearer tokens, cookies and webhook signatures are redacted from logs', () => {
   const { lines, logger } = capture();
-  logger.info({ req: { headers: { authorization: 'Bearer eyJ-secret', cookie: 'sid=secret', 'x-provider-signature': 'sig-secret' } } }, 'request');
+  logger.info(
+    { req: { headers: { authorization: 'Bearer eyJ-secret', cookie: 'sid=secret', 'x-provider-signature': 'sig-secret' } } },
+    'request',
+  );
   logger.info({ token: 'tok-secret' }, 'token');
   const out = lines.join('');
   expect(out).not.toMatch(/secret/);

@@ -70,7 +70,10 @@ describe('examples', () => {
   const byId = new Map(api.operations.map((op) => [op.operationId, op]));
   // Rules that read the clock judge the examples as of the instant they were written for.
   beforeAll(() => {
-    jest.useFakeTimers({ now: new Date(EXAMPLES_AS_OF), doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask'] });
+    jest.useFakeTimers({
+      now: new Date(EXAMPLES_AS_OF),
+      doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask'],
+    });
   });
   afterAll(() => jest.useRealTimers());
 
@@ -83,7 +86,10 @@ describe('examples', () => {
       const body = op.declaration.body;
       if (!body) continue;
       const example = OPERATION_EXAMPLES[op.operationId]?.request;
-      expect([op.operationId, example === undefined ? 'missing: add a request example to api/openapi-examples.ts' : 'present']).toEqual([op.operationId, 'present']);
+      expect([op.operationId, example === undefined ? 'missing: add a request example to api/openapi-examples.ts' : 'present']).toEqual([
+        op.operationId,
+        'present',
+      ]);
       const parsed = body.safeParse(example);
       expect([op.operationId, parsed.success ? 'ok' : z.prettifyError(parsed.error)]).toEqual([op.operationId, 'ok']);
     }
@@ -105,6 +111,10 @@ test('both documents point at PUBLIC_URL when it is set, and at their own origin
   const withUrl = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_URL: 'https://api.example.in/' });
   expect(buildOpenApiDocument(withUrl).servers).toEqual([expect.objectContaining({ url: 'https://api.example.in' })]);
   expect(buildOpenApiDocument(config).servers).toEqual([expect.objectContaining({ url: '/' })]);
-  expect(Object.values(asyncApiDocument({ publicUrl: withUrl.PUBLIC_URL, port: 3000 }).servers)).toEqual([expect.objectContaining({ host: 'api.example.in', protocol: 'wss' })]);
-  expect(Object.values(asyncApiDocument({ port: 3000 }).servers)).toEqual([expect.objectContaining({ host: 'localhost:3000', protocol: 'ws' })]);
+  expect(Object.values(asyncApiDocument({ publicUrl: withUrl.PUBLIC_URL, port: 3000 }).servers)).toEqual([
+    expect.objectContaining({ host: 'api.example.in', protocol: 'wss' }),
+  ]);
+  expect(Object.values(asyncApiDocument({ port: 3000 }).servers)).toEqual([
+    expect.objectContaining({ host: 'localhost:3000', protocol: 'ws' }),
+  ]);
 });

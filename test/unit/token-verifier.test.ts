@@ -35,7 +35,9 @@ test('a token that differs from a remembered one in any byte is verified on its 
   const token = signToken(SECRET, { userId: 'u3', roles: ['customer'] });
   verify(token);
   const [header, , signature] = token.split('.');
-  const forgedPayload = Buffer.from(JSON.stringify({ sub: 'u3', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
+  const forgedPayload = Buffer.from(JSON.stringify({ sub: 'u3', roles: ['admin'], exp: Math.floor(Date.now() / 1000) + 3600 })).toString(
+    'base64url',
+  );
   expect(errorCode(() => verify(`${header}.${forgedPayload}.${signature}`))).toBe('invalid_token');
   expect(errorCode(() => verify(`${token.slice(0, -2)}xx`))).toBe('invalid_token');
   expect(errorCode(() => verify(signToken('another-secret-0123456789abcdef', { userId: 'u3', roles: ['admin'] })))).toBe('invalid_token');

@@ -28,7 +28,12 @@ beforeAll(async () => {
     temporal: worker.client,
     taskQueue: worker.taskQueue,
     redis,
-    env: { ACCOUNT_DELETION_GRACE_SECONDS: '2', ACCOUNT_DELETION_RECHECK_SECONDS: '1', OTP_RESEND_BACKOFF_SECONDS: '0', OTP_MAX_SENDS_PER_WINDOW: '20' },
+    env: {
+      ACCOUNT_DELETION_GRACE_SECONDS: '2',
+      ACCOUNT_DELETION_RECHECK_SECONDS: '1',
+      OTP_RESEND_BACKOFF_SECONDS: '0',
+      OTP_MAX_SENDS_PER_WINDOW: '20',
+    },
   });
 });
 afterAll(async () => {
@@ -42,21 +47,36 @@ afterEach(async () => {
 });
 
 let keys = 0;
-const requestDeletion = (token: string) => api.request('POST', '/v1/me/deletion', { token, headers: { 'idempotency-key': `deletion-${Date.now()}-${keys++}` } });
-const result = (userId: string) => worker.client.workflow.getHandle(accountDeletionWorkflowId(userId)).result() as Promise<AccountDeletionState>;
+const requestDeletion = (token: string) =>
+  api.request('POST', '/v1/me/deletion', { token, headers: { 'idempotency-key': `deletion-${Date.now()}-${keys++}` } });
+const result = (userId: string) =>
+  worker.client.workflow.getHandle(accountDeletionWorkflowId(userId)).result() as Promise<AccountDeletionState>;
 
 /** A wallet with history but nothing left in it: 50 in, 50 back out. */
 async function ledgerHistory(userId: string): Promise<void> {
   const wallet = accounts.userWallet(userId);
-  await postJournal(tdb.db, { idempotencyKey: `test-${userId}:in`, reason: 'topup', actor: 'test', lines: transfer(accounts.externalPsp, wallet, 5_000) });
-  await postJournal(tdb.db, { idempotencyKey: `test-${userId}:out`, reason: 'refund', actor: 'test', lines: transfer(wallet, accounts.externalPsp, 5_000) });
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${userId}:in`,
+    reason: 'topup',
+    actor: 'test',
+    lines: transfer(accounts.externalPsp, wallet, 5_000),
+  });
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${userId}:out`,
+    reason: 'refund',
+    actor: 'test',
+    lines: transfer(wallet, accounts.externalPsp, 5_000),
+  });
 }
 
 test('after the grace period the personal data is erased, every token stops, and the ledger keeps its rows', async () => {
   const phone = randomPhone();
   const { user, accessToken, refreshToken } = await api.login(phone, { device: 'Pixel 8' });
   await ledgerHistory(user.userId);
-  const journalLines = await tdb.db('journal_lines').where({ account_id: accounts.userWallet(user.userId) }).count();
+  const journalLines = await tdb
+    .db('journal_lines')
+    .where({ account_id: accounts.userWallet(user.userId) })
+    .count();
 
   const started = await requestDeletion(accessToken);
   expect(started.status).toBe(202);
@@ -74,7 +94,12 @@ test('after the grace period the personal data is erased, every token stops, and
   expect(row.erased_at).not.toBeNull();
   expect(await tdb.db('auth_sessions').where({ user_id: user.userId }).whereNotNull('device')).toEqual([]);
   expect(await tdb.db('fake_provider.otp_messages').where({ phone })).toEqual([]);
-  expect(await tdb.db('journal_lines').where({ account_id: accounts.userWallet(user.userId) }).count()).toEqual(journalLines);
+  expect(
+    await tdb
+      .db('journal_lines')
+      .where({ account_id: accounts.userWallet(user.userId) })
+      .count(),
+  ).toEqual(journalLines);
 
   expect((await api.request('GET', '/v1/wallet', { token: accessToken })).status).toBe(401);
   expect((await api.request('POST', '/v1/auth/refresh', { body: { refreshToken } })).status).toBe(401);
@@ -118,10 +143,20 @@ test('support sees a pending deletion and cancels it on the customer’s word; c
   expect(seen.status).toBe(200);
   expect(seen.body).toMatchObject({ status: 'grace', userId: user.userId });
   const other = await api.login(randomPhone());
-  expect((await api.request('POST', `/v1/admin/users/${user.userId}/deletion/cancel`, { token: other.accessToken, body: { reason: 'x' } })).status).toBe(403);
-  const cancelled = await api.request('POST', `/v1/admin/users/${user.userId}/deletion/cancel`, { token: support, body: { reason: 'Customer called to keep the account' } });
+  expect(
+    (await api.request('POST', `/v1/admin/users/${user.userId}/deletion/cancel`, { token: other.accessToken, body: { reason: 'x' } }))
+      .status,
+  ).toBe(403);
+  const cancelled = await api.request('POST', `/v1/admin/users/${user.userId}/deletion/cancel`, {
+    token: support,
+    body: { reason: 'Customer called to keep the account' },
+  });
   expect(cancelled.status).toBe(200);
-  expect(await result(user.userId)).toMatchObject({ phase: 'cancelled', cancelledBy: 'agent_7', cancelReason: 'Customer called to keep the account' });
+  expect(await result(user.userId)).toMatchObject({
+    phase: 'cancelled',
+    cancelledBy: 'agent_7',
+    cancelReason: 'Customer called to keep the account',
+  });
   const audit = await tdb.db('audit_log').where({ target_id: user.userId, action: 'account.deletion_cancel' }).first();
   expect(audit).toMatchObject({ actor: 'agent_7', roles: ['support'] });
 });
@@ -129,8 +164,15 @@ test('support sees a pending deletion and cancels it on the customer’s word; c
 test('refused while money is owed or held, saying which', async () => {
   const { user, accessToken } = await api.login(randomPhone());
   const wallet = accounts.userWallet(user.userId);
-  await postJournal(tdb.db, { idempotencyKey: `test-${user.userId}:credit`, reason: 'topup', actor: 'test', lines: transfer(accounts.externalPsp, wallet, 3_000) });
-  const { holdId } = await tdb.db.transaction((trx) => placeHold(trx, { account: wallet, amount: 1_000, idempotencyKey: `test-${user.userId}:hold`, refType: 'test', refId: user.userId }));
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${user.userId}:credit`,
+    reason: 'topup',
+    actor: 'test',
+    lines: transfer(accounts.externalPsp, wallet, 3_000),
+  });
+  const { holdId } = await tdb.db.transaction((trx) =>
+    placeHold(trx, { account: wallet, amount: 1_000, idempotencyKey: `test-${user.userId}:hold`, refType: 'test', refId: user.userId }),
+  );
 
   const refused = await requestDeletion(accessToken);
   expect(refused.status).toBe(409);
@@ -141,7 +183,12 @@ test('refused while money is owed or held, saying which', async () => {
   expect((await api.request('GET', '/v1/me/deletion', { token: accessToken })).body.status).toBe('none');
 
   await tdb.db.transaction((trx) => releaseHold(trx, holdId));
-  await postJournal(tdb.db, { idempotencyKey: `test-${user.userId}:payout`, reason: 'refund', actor: 'test', lines: transfer(wallet, accounts.externalPsp, 3_000) });
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${user.userId}:payout`,
+    reason: 'refund',
+    actor: 'test',
+    lines: transfer(wallet, accounts.externalPsp, 3_000),
+  });
   expect((await requestDeletion(accessToken)).status).toBe(202);
   expect((await api.request('DELETE', '/v1/me/deletion', { token: accessToken })).status).toBe(200);
 });

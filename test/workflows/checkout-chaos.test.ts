@@ -27,7 +27,11 @@ test('200 concurrent checkouts while workers are SIGKILLed at random points: eac
   try {
     const sellerId = await seedSeller(tdb.db, { commissionBps: 1100 });
     const referrer = uniqueId('r_');
-    const products = [await seedProduct(tdb.db, sellerId, 1_999, 80), await seedProduct(tdb.db, sellerId, 501, 80), await seedProduct(tdb.db, sellerId, 7_350, 12)];
+    const products = [
+      await seedProduct(tdb.db, sellerId, 1_999, 80),
+      await seedProduct(tdb.db, sellerId, 501, 80),
+      await seedProduct(tdb.db, sellerId, 7_350, 12),
+    ];
     const initialStock = new Map<string, number>([
       [products[0], 80],
       [products[1], 80],
@@ -45,14 +49,23 @@ test('200 concurrent checkouts while workers are SIGKILLed at random points: eac
       if (i % 5 === 1) paymentMethod = 'pm_ok';
       else if (i % 13 === 2) paymentMethod = 'pm_declined';
       else await fundWallet(tdb.db, buyer, 20_000);
-      const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines, paymentMethod, returnWindowMs: 400, deliveryDeadlineMs: 180_000 });
+      const input = await placeOrder(tdb.db, {
+        buyerId: buyer,
+        sellerId,
+        lines,
+        paymentMethod,
+        returnWindowMs: 400,
+        deliveryDeadlineMs: 180_000,
+      });
       if (i % 11 === 3) cancellers.add(input.orderId);
       inputs.push(input);
     }
 
     const t0 = performance.now();
     const handles = await Promise.all(
-      inputs.map((input) => client.workflow.start('checkoutWorkflow', { taskQueue, workflowId: checkoutWorkflowId(input.orderId), args: [input] })),
+      inputs.map((input) =>
+        client.workflow.start('checkoutWorkflow', { taskQueue, workflowId: checkoutWorkflowId(input.orderId), args: [input] }),
+      ),
     );
     const results = Promise.all(handles.map((h) => h.result() as Promise<CheckoutState>));
 
@@ -125,7 +138,13 @@ test('200 concurrent checkouts while workers are SIGKILLed at random points: eac
       } else {
         expect(order.seller_net).not.toBeNull();
       }
-      expect(await tdb.db('fake_provider.payments').where({ idempotency_key: `checkout-${f.orderId}:provider-charge` }).count().then((r) => Number(r[0].count))).toBeLessThanOrEqual(1);
+      expect(
+        await tdb
+          .db('fake_provider.payments')
+          .where({ idempotency_key: `checkout-${f.orderId}:provider-charge` })
+          .count()
+          .then((r) => Number(r[0].count)),
+      ).toBeLessThanOrEqual(1);
     }
     // Stock: what is gone is exactly what completed orders took.
     for (const [productId, initial] of initialStock) {

@@ -63,7 +63,11 @@ const handle = (orderId: string) => worker.client.workflow.getHandle(checkoutWor
 const result = (orderId: string) => handle(orderId).result() as Promise<CheckoutState>;
 
 async function startSaga(input: CheckoutInput) {
-  return worker.client.workflow.start('checkoutWorkflow', { taskQueue: worker.taskQueue, workflowId: checkoutWorkflowId(input.orderId), args: [input] });
+  return worker.client.workflow.start('checkoutWorkflow', {
+    taskQueue: worker.taskQueue,
+    workflowId: checkoutWorkflowId(input.orderId),
+    args: [input],
+  });
 }
 
 async function checkout(buyerId: string, lines: unknown[], extra: Record<string, unknown> = {}, wait = true) {
@@ -88,7 +92,10 @@ async function cardOrderCancelledByBuyer(price: number, stockLeft: number, payme
 
 /** What the card provider refunded for an order's payment. */
 const providerRefunds = async (orderId: string) =>
-  tdb.db('fake_provider.refunds').where({ payment_id: (await orderRow(orderId)).provider_payment_id }).select('amount');
+  tdb
+    .db('fake_provider.refunds')
+    .where({ payment_id: (await orderRow(orderId)).provider_payment_id })
+    .select('amount');
 
 async function waitForStatus(orderId: string, status: string, timeoutMs = 20_000) {
   return eventually(async () => ((await orderRow(orderId)).status === status ? true : null), timeoutMs);
@@ -118,11 +125,26 @@ describe('happy path', () => {
     // 99 999 × 12.5% = 12 499.875 → 12 499 commission; 2% referral = 1 999.98 → 1 999 (out of the commission).
     expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(99_999 - 12_499);
     expect(await balanceOf(tdb.db, accounts.userWallet(referrer))).toBe(1_999);
-    expect(await orderMoney(tdb.db, orderId)).toMatchObject({ paid: 99_999, sellerCredited: 87_500, commission: 10_500, referral: 1_999, refunds: 0, escrow: 0 });
+    expect(await orderMoney(tdb.db, orderId)).toMatchObject({
+      paid: 99_999,
+      sellerCredited: 87_500,
+      commission: 10_500,
+      referral: 1_999,
+      refunds: 0,
+      escrow: 0,
+    });
 
     const view = await api.request('GET', `/v1/orders/${orderId}`, { token: api.token(buyer) });
     expect(view.status).toBe(200);
-    expect(view.body.timeline.map((e: { type: string }) => e.type)).toEqual(['placed', 'validated', 'stock_reserved', 'charged', 'confirmed', 'delivered', 'settled']);
+    expect(view.body.timeline.map((e: { type: string }) => e.type)).toEqual([
+      'placed',
+      'validated',
+      'stock_reserved',
+      'charged',
+      'confirmed',
+      'delivered',
+      'settled',
+    ]);
     expect(view.body.saga).toBeUndefined();
     const staffView = await api.request('GET', `/v1/orders/${orderId}`, { token: support() });
     expect(staffView.body.saga).toMatchObject({ status: 'completed', compensationsRun: [] });
@@ -139,7 +161,12 @@ describe('happy path', () => {
     expect(res.status).toBe(201);
     expect(res.body.fundingSource).toBe('provider');
     expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(1_000);
-    expect(await tdb.db('fake_provider.payments').where({ idempotency_key: `checkout-${res.body.orderId}:provider-charge` }).count()).toEqual([{ count: 1 }]);
+    expect(
+      await tdb
+        .db('fake_provider.payments')
+        .where({ idempotency_key: `checkout-${res.body.orderId}:provider-charge` })
+        .count(),
+    ).toEqual([{ count: 1 }]);
     await handle(res.body.orderId).signal('markDelivered', { by: sellerId });
     expect((await result(res.body.orderId)).status).toBe('completed');
   });
@@ -155,7 +182,11 @@ describe('happy path', () => {
     const again = await api.request('POST', '/v1/checkout?wait=true', { token: api.token(buyer), idempotencyKey: key, body });
     expect(again.body.orderId).toBe(first.body.orderId);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    const other = await api.request('POST', '/v1/checkout', { token: api.token(buyer), idempotencyKey: key, body: { lines: [{ productId, quantity: 1, unitPrice: 700 }] } });
+    const other = await api.request('POST', '/v1/checkout', {
+      token: api.token(buyer),
+      idempotencyKey: key,
+      body: { lines: [{ productId, quantity: 1, unitPrice: 700 }] },
+    });
     expect(other.status).toBe(422);
     expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(10_000 - 1_400);
     expect(await stock(productId)).toBe(8);
@@ -175,7 +206,11 @@ describe('each compensation path', () => {
     expect(res.body.error.code).toBe('out_of_stock');
     const orderId = res.body.error.details.orderId;
     const final = await result(orderId);
-    expect(final).toMatchObject({ status: 'cancelled', failureCode: 'out_of_stock', compensationsRun: ['refund', 'release_stock', 'close_order'] });
+    expect(final).toMatchObject({
+      status: 'cancelled',
+      failureCode: 'out_of_stock',
+      compensationsRun: ['refund', 'release_stock', 'close_order'],
+    });
     expect(await stock(productId)).toBe(1);
     expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(10_000);
   });
@@ -212,7 +247,11 @@ describe('each compensation path', () => {
     const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1, unitPrice: 900 }] });
     await startSaga(input);
     const final = await result(input.orderId);
-    expect(final).toMatchObject({ status: 'cancelled', failureCode: 'price_changed', compensationsRun: ['refund', 'release_stock', 'close_order'] });
+    expect(final).toMatchObject({
+      status: 'cancelled',
+      failureCode: 'price_changed',
+      compensationsRun: ['refund', 'release_stock', 'close_order'],
+    });
     expect(await stock(productId)).toBe(3);
   });
 
@@ -224,7 +263,11 @@ describe('each compensation path', () => {
     const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 2 }], deliveryDeadlineMs: 700 });
     await startSaga(input);
     const final = await result(input.orderId);
-    expect(final).toMatchObject({ status: 'cancelled', failureCode: 'delivery_deadline', compensationsRun: ['refund', 'release_stock', 'close_order'] });
+    expect(final).toMatchObject({
+      status: 'cancelled',
+      failureCode: 'delivery_deadline',
+      compensationsRun: ['refund', 'release_stock', 'close_order'],
+    });
     expect(await stock(productId)).toBe(4);
     expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(5_000);
   });
@@ -239,13 +282,17 @@ describe('each compensation path', () => {
 
     const second = await checkout(buyer, [{ productId, quantity: 1, unitPrice: 4_000 }], { paymentMethod: 'pm_ok' });
     const orderId = second.body.orderId;
-    expect((await api.request('POST', `/v1/orders/${orderId}/dispatch`, { token: api.token(sellerId, ['seller']), body: {} })).status).toBe(202);
+    expect((await api.request('POST', `/v1/orders/${orderId}/dispatch`, { token: api.token(sellerId, ['seller']), body: {} })).status).toBe(
+      202,
+    );
     await waitForStatus(orderId, 'dispatched');
     const late = await api.request('POST', `/v1/orders/${orderId}/cancel`, { token: api.token(buyer), body: {} });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('action_rejected');
     // Another seller cannot touch it.
-    expect((await api.request('POST', `/v1/orders/${orderId}/delivered`, { token: api.token(uniqueId('s_'), ['seller']), body: {} })).status).toBe(404);
+    expect(
+      (await api.request('POST', `/v1/orders/${orderId}/delivered`, { token: api.token(uniqueId('s_'), ['seller']), body: {} })).status,
+    ).toBe(404);
     const bySupport = await api.request('POST', `/v1/orders/${orderId}/cancel`, { token: support(), body: { reason: 'courier lost it' } });
     expect(bySupport.status).toBe(202);
     expect((await result(orderId)).failureCode).toBe('cancelled_by_support');
@@ -274,7 +321,10 @@ describe('each compensation path', () => {
     await handle(input.orderId).signal('markDelivered', { by: sellerId });
     await waitForStatus(input.orderId, 'delivered');
     expect(await stock(productId)).toBe(2);
-    const ret = await api.request('POST', `/v1/orders/${input.orderId}/return`, { token: api.token(buyer), body: { reason: 'wrong size' } });
+    const ret = await api.request('POST', `/v1/orders/${input.orderId}/return`, {
+      token: api.token(buyer),
+      body: { reason: 'wrong size' },
+    });
     expect(ret.status).toBe(202);
     const final = await result(input.orderId);
     expect(final).toMatchObject({ status: 'returned', compensationsRun: ['refund', 'release_stock', 'close_order'] });
@@ -324,7 +374,9 @@ describe('each compensation path', () => {
     await waitForStatus(input.orderId, 'stuck');
     expect(await balanceOf(tdb.db, accounts.orderEscrow(input.orderId))).toBe(10_000);
     expect((await api.request('POST', `/v1/orders/${input.orderId}/retry`, { token: api.token(buyer), body: {} })).status).toBe(403);
-    expect((await api.request('POST', `/v1/orders/${input.orderId}/retry`, { token: support(), body: { reason: 'db back' } })).status).toBe(202);
+    expect((await api.request('POST', `/v1/orders/${input.orderId}/retry`, { token: support(), body: { reason: 'db back' } })).status).toBe(
+      202,
+    );
     expect((await result(input.orderId)).status).toBe('completed');
     expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(9_500);
     const retryAgain = await api.request('POST', `/v1/orders/${input.orderId}/retry`, { token: support(), body: {} });
@@ -355,7 +407,14 @@ describe('refunds', () => {
     const referrer = uniqueId('r_');
     if (opts.referral) await tdb.db('referrals').insert({ buyer_id: buyer, referrer_id: referrer, rate_bps: 300 });
     if (!opts.paymentMethod) await fundWallet(tdb.db, buyer, 10_001);
-    const input = { ...(await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }], paymentMethod: opts.paymentMethod ?? null })) };
+    const input = {
+      ...(await placeOrder(tdb.db, {
+        buyerId: buyer,
+        sellerId,
+        lines: [{ productId, quantity: 1 }],
+        paymentMethod: opts.paymentMethod ?? null,
+      })),
+    };
     await startSaga(input);
     await waitForStatus(input.orderId, 'confirmed');
     await handle(input.orderId).signal('markDelivered', { by: sellerId });
@@ -373,9 +432,17 @@ describe('refunds', () => {
     await waitForStatus(input.orderId, 'confirmed');
     await handle(input.orderId).signal('markDelivered', { by: sellerId });
     await waitForStatus(input.orderId, 'delivered');
-    const partial = await api.request('POST', `/v1/orders/${input.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { amount: 100, reason: 'x' } });
+    const partial = await api.request('POST', `/v1/orders/${input.orderId}/refund`, {
+      token: support(),
+      idempotencyKey: uniqueId('k_'),
+      body: { amount: 100, reason: 'x' },
+    });
     expect(partial.status).toBe(422);
-    const res = await api.request('POST', `/v1/orders/${input.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { reason: 'item damaged' } });
+    const res = await api.request('POST', `/v1/orders/${input.orderId}/refund`, {
+      token: support(),
+      idempotencyKey: uniqueId('k_'),
+      body: { reason: 'item damaged' },
+    });
     expect(res.status).toBe(202);
     expect(res.body.phase).toBe('before_settlement');
     expect(await result(input.orderId)).toMatchObject({ status: 'refunded', failureCode: 'refunded_by_support' });
@@ -387,28 +454,54 @@ describe('refunds', () => {
     const o = await settledOrder({ referral: true });
     // 10 001: commission 1 000, referral 300 (out of it), seller 9 001.
     expect(await balanceOf(tdb.db, accounts.sellerPayable(o.sellerId))).toBe(9_001);
-    const res = await api.request('POST', `/v1/orders/${o.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { reason: 'chargeback' } });
+    const res = await api.request('POST', `/v1/orders/${o.orderId}/refund`, {
+      token: support(),
+      idempotencyKey: uniqueId('k_'),
+      body: { reason: 'chargeback' },
+    });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ phase: 'after_settlement', amount: 10_001 });
     expect(await worker.client.workflow.getHandle(res.body.workflowId).result()).toEqual({ status: 'succeeded' });
     expect(await balanceOf(tdb.db, accounts.sellerPayable(o.sellerId))).toBe(0);
     expect(await balanceOf(tdb.db, accounts.userWallet(o.buyer))).toBe(10_001);
     expect(await balanceOf(tdb.db, accounts.userWallet(o.referrer))).toBe(300);
-    expect(await orderMoney(tdb.db, o.orderId)).toMatchObject({ paid: 10_001, sellerCredited: 0, commission: -300, referral: 300, refunds: 10_001 });
-    const more = await api.request('POST', `/v1/orders/${o.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { reason: 'again' } });
+    expect(await orderMoney(tdb.db, o.orderId)).toMatchObject({
+      paid: 10_001,
+      sellerCredited: 0,
+      commission: -300,
+      referral: 300,
+      refunds: 10_001,
+    });
+    const more = await api.request('POST', `/v1/orders/${o.orderId}/refund`, {
+      token: support(),
+      idempotencyKey: uniqueId('k_'),
+      body: { reason: 'again' },
+    });
     expect(more.status).toBe(409);
   });
 
   test('partial refunds after settlement add up exactly; more than what is left is a 422', async () => {
     const o = await settledOrder({ paymentMethod: 'pm_ok' });
     for (const amount of [3_333, 3_333]) {
-      const r = await api.request('POST', `/v1/orders/${o.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { amount, reason: 'partial' } });
+      const r = await api.request('POST', `/v1/orders/${o.orderId}/refund`, {
+        token: support(),
+        idempotencyKey: uniqueId('k_'),
+        body: { amount, reason: 'partial' },
+      });
       expect(r.status).toBe(202);
       await worker.client.workflow.getHandle(r.body.workflowId).result();
     }
-    const tooMuch = await api.request('POST', `/v1/orders/${o.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { amount: 3_336, reason: 'x' } });
+    const tooMuch = await api.request('POST', `/v1/orders/${o.orderId}/refund`, {
+      token: support(),
+      idempotencyKey: uniqueId('k_'),
+      body: { amount: 3_336, reason: 'x' },
+    });
     expect(tooMuch.status).toBe(422);
-    const rest = await api.request('POST', `/v1/orders/${o.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { reason: 'rest' } });
+    const rest = await api.request('POST', `/v1/orders/${o.orderId}/refund`, {
+      token: support(),
+      idempotencyKey: uniqueId('k_'),
+      body: { reason: 'rest' },
+    });
     expect(rest.body.amount).toBe(3_335);
     await worker.client.workflow.getHandle(rest.body.workflowId).result();
     expect(await balanceOf(tdb.db, accounts.sellerPayable(o.sellerId))).toBe(0);
@@ -419,16 +512,28 @@ describe('refunds', () => {
   test('refund after payout: the payable goes negative and the next payout is refused until it is positive again', async () => {
     const o = await settledOrder();
     const seller = api.token(o.sellerId, ['seller']);
-    const payout = await api.request('POST', `/v1/sellers/${o.sellerId}/payouts`, { token: seller, idempotencyKey: uniqueId('k_'), body: {} });
+    const payout = await api.request('POST', `/v1/sellers/${o.sellerId}/payouts`, {
+      token: seller,
+      idempotencyKey: uniqueId('k_'),
+      body: {},
+    });
     expect(payout.status).toBe(202);
     expect((await worker.client.workflow.getHandle(payout.body.workflowId).result()).status).toBe('paid');
     expect(await balanceOf(tdb.db, accounts.externalBank)).toBe(9_001);
 
-    const r = await api.request('POST', `/v1/orders/${o.orderId}/refund`, { token: support(), idempotencyKey: uniqueId('k_'), body: { reason: 'returned late' } });
+    const r = await api.request('POST', `/v1/orders/${o.orderId}/refund`, {
+      token: support(),
+      idempotencyKey: uniqueId('k_'),
+      body: { reason: 'returned late' },
+    });
     await worker.client.workflow.getHandle(r.body.workflowId).result();
     const balance = await api.request('GET', `/v1/sellers/${o.sellerId}/balance`, { token: seller });
     expect(balance.body).toMatchObject({ payable: -9_001, payoutInFlight: 0 });
-    const refused = await api.request('POST', `/v1/sellers/${o.sellerId}/payouts`, { token: seller, idempotencyKey: uniqueId('k_'), body: {} });
+    const refused = await api.request('POST', `/v1/sellers/${o.sellerId}/payouts`, {
+      token: seller,
+      idempotencyKey: uniqueId('k_'),
+      body: {},
+    });
     expect(refused.status).toBe(422);
     expect(refused.body.error.code).toBe('nothing_to_pay');
     expect(await tdb.db('payouts').where({ seller_id: o.sellerId }).count()).toEqual([{ count: 1 }]);
@@ -450,28 +555,72 @@ describe('API input', () => {
       [{ lines: [{ productId, quantity: 1, unitPrice: 1_000 }], paymentMethod: 'card 4242' }, 400, 'validation_failed'],
       [{ lines: [{ productId: 'nope', quantity: 1, unitPrice: 1_000 }] }, 422, 'unknown_product'],
       [{ lines: [{ productId, quantity: 1, unitPrice: 900 }] }, 409, 'price_changed'],
-      [{ lines: [{ productId, quantity: 1, unitPrice: 1_000 }, { productId: other, quantity: 1, unitPrice: 1_000 }] }, 422, 'mixed_sellers'],
+      [
+        {
+          lines: [
+            { productId, quantity: 1, unitPrice: 1_000 },
+            { productId: other, quantity: 1, unitPrice: 1_000 },
+          ],
+        },
+        422,
+        'mixed_sellers',
+      ],
     ];
     for (const [body, status, code] of cases) {
       const res = await api.request('POST', '/v1/checkout', { token: api.token(buyer), idempotencyKey: uniqueId('k_'), body });
       expect({ body, status: res.status, code: res.body?.error?.code }).toEqual({ body, status, code });
     }
-    expect((await api.request('POST', '/v1/checkout', { token: api.token(buyer), body: { lines: [{ productId, quantity: 1, unitPrice: 1_000 }] } })).status).toBe(400);
-    expect((await api.request('POST', '/v1/checkout', { token: api.token(sellerId, ['seller']), idempotencyKey: uniqueId('k_'), body: {} })).status).toBe(403);
+    expect(
+      (
+        await api.request('POST', '/v1/checkout', {
+          token: api.token(buyer),
+          body: { lines: [{ productId, quantity: 1, unitPrice: 1_000 }] },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await api.request('POST', '/v1/checkout', { token: api.token(sellerId, ['seller']), idempotencyKey: uniqueId('k_'), body: {} }))
+        .status,
+    ).toBe(403);
     expect((await tdb.db('orders').count())[0].count).toBe(before);
     expect(await stock(productId)).toBe(5);
 
     const sellerToken = api.token(sellerId, ['seller']);
     expect((await api.request('PATCH', `/v1/products/${productId}`, { token: sellerToken, body: {} })).status).toBe(400);
     expect((await api.request('PATCH', `/v1/products/${productId}`, { token: sellerToken, body: { addStock: -6 } })).status).toBe(409);
-    expect((await api.request('PATCH', `/v1/products/${productId}`, { token: api.token(uniqueId('s_'), ['seller']), body: { addStock: 1 } })).status).toBe(404);
+    expect(
+      (await api.request('PATCH', `/v1/products/${productId}`, { token: api.token(uniqueId('s_'), ['seller']), body: { addStock: 1 } }))
+        .status,
+    ).toBe(404);
     expect((await api.request('PATCH', `/v1/products/${productId}`, { token: sellerToken, body: { addStock: 2 } })).body.stock).toBe(7);
-    expect((await api.request('POST', '/v1/sellers', { token: sellerToken, body: { sellerId: 'x', name: 'x', commissionBps: 1, bankAccountRef: 'ok' } })).status).toBe(403);
-    expect((await api.request('POST', '/v1/sellers', { token: admin(), body: { sellerId, name: 'x', commissionBps: 1, bankAccountRef: 'ok' } })).status).toBe(409);
-    expect((await api.request('POST', '/v1/sellers', { token: admin(), body: { sellerId: 'new_one', name: 'x', commissionBps: 10_001, bankAccountRef: 'ok' } })).status).toBe(400);
-    const created = await api.request('POST', `/v1/sellers/${sellerId}/products`, { token: sellerToken, body: { productId: uniqueId('p_'), name: 'Atta 5kg', price: 32_000, stock: 3 } });
+    expect(
+      (
+        await api.request('POST', '/v1/sellers', {
+          token: sellerToken,
+          body: { sellerId: 'x', name: 'x', commissionBps: 1, bankAccountRef: 'ok' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await api.request('POST', '/v1/sellers', { token: admin(), body: { sellerId, name: 'x', commissionBps: 1, bankAccountRef: 'ok' } }))
+        .status,
+    ).toBe(409);
+    expect(
+      (
+        await api.request('POST', '/v1/sellers', {
+          token: admin(),
+          body: { sellerId: 'new_one', name: 'x', commissionBps: 10_001, bankAccountRef: 'ok' },
+        })
+      ).status,
+    ).toBe(400);
+    const created = await api.request('POST', `/v1/sellers/${sellerId}/products`, {
+      token: sellerToken,
+      body: { productId: uniqueId('p_'), name: 'Atta 5kg', price: 32_000, stock: 3 },
+    });
     expect(created.status).toBe(201);
-    expect((await api.request('POST', '/v1/orders/ord_000000000000000000000000/cancel', { token: api.token(buyer), body: {} })).status).toBe(404);
+    expect(
+      (await api.request('POST', '/v1/orders/ord_000000000000000000000000/cancel', { token: api.token(buyer), body: {} })).status,
+    ).toBe(404);
     expect((await api.request('POST', '/v1/orders/not-an-id/cancel', { token: api.token(buyer), body: {} })).status).toBe(400);
   });
 });

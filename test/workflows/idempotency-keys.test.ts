@@ -21,12 +21,22 @@ test('keys past the retention are pruned in batches; a recent key still replays,
   expect((await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: oldKey, body })).status).toBe(202);
   expect((await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: recentKey, body })).status).toBe(202);
   // Time passes for one of them, and for enough others to need several batches.
-  await tdb.db('idempotency_keys').where({ user_id: user, key: oldKey }).update({ created_at: tdb.db.raw(`now() - interval '8 days'`) });
+  await tdb
+    .db('idempotency_keys')
+    .where({ user_id: user, key: oldKey })
+    .update({ created_at: tdb.db.raw(`now() - interval '8 days'`) });
   await tdb.db.raw(
     `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, status_code, response, created_at)
      SELECT 'someone', 'k-' || g, 'post', '/v1/wallet/topups', 'h', 202, '{}'::jsonb, now() - interval '30 days' FROM generate_series(1, 12000) g`,
   );
-  await tdb.db('idempotency_keys').insert({ user_id: 'someone', key: 'just-inside', method: 'post', path: '/p', request_hash: 'h', created_at: tdb.db.raw(`now() - interval '167 hours'`) });
+  await tdb.db('idempotency_keys').insert({
+    user_id: 'someone',
+    key: 'just-inside',
+    method: 'post',
+    path: '/p',
+    request_hash: 'h',
+    created_at: tdb.db.raw(`now() - interval '167 hours'`),
+  });
 
   const result = await worker.client.workflow.execute('pruneIdempotencyKeysWorkflow', {
     taskQueue: worker.taskQueue,

@@ -13,7 +13,11 @@ afterAll(stopTestSystem);
 
 test('the nightly job snapshots balances and reports drift found by re-deriving them', async () => {
   const user = uniqueId('night');
-  await postJournal(tdb.db, { idempotencyKey: uniqueId('k-'), reason: 'topup', lines: transfer(accounts.externalPsp, accounts.userWallet(user), 9_900) });
+  await postJournal(tdb.db, {
+    idempotencyKey: uniqueId('k-'),
+    reason: 'topup',
+    lines: transfer(accounts.externalPsp, accounts.userWallet(user), 9_900),
+  });
   const today = new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Kolkata' });
   const run = (id: string) =>
     worker.client.workflow.execute<(input: { date?: string }) => Promise<LedgerMaintenanceResult>>('ledgerMaintenanceWorkflow', {
@@ -25,8 +29,14 @@ test('the nightly job snapshots balances and reports drift found by re-deriving 
   expect(await run(uniqueId('ledger-maintenance-'))).toEqual({ snapshotDate: today, snapshots: 2, drift: 0 });
   expect(await balanceOn(tdb.db, accounts.userWallet(user), today)).toBe(9_900);
 
-  await tdb.db('account_balances').where({ account_id: accounts.userWallet(user) }).increment('balance', 1);
+  await tdb
+    .db('account_balances')
+    .where({ account_id: accounts.userWallet(user) })
+    .increment('balance', 1);
   expect((await run(uniqueId('ledger-maintenance-'))).drift).toBe(1);
-  await tdb.db('account_balances').where({ account_id: accounts.userWallet(user) }).decrement('balance', 1);
+  await tdb
+    .db('account_balances')
+    .where({ account_id: accounts.userWallet(user) })
+    .decrement('balance', 1);
   await expectLedgerInvariants(tdb.db);
 });

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { MarketMatcher, type PendingCommand } from '../../domain/market/batch';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
-import { createMarket, escrow, expectEscrowMatchesPairs, fundWallet, placeOrder, waitForEngineIdle, waitForStatus, wallet } from '../support/markets';
+import {
+  createMarket,
+  escrow,
+  expectEscrowMatchesPairs,
+  fundWallet,
+  placeOrder,
+  waitForEngineIdle,
+  waitForStatus,
+  wallet,
+} from '../support/markets';
 import { connectClient, eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process-handle';
 
@@ -83,24 +92,22 @@ test('killing the engine worker mid-burst loses no accepted order and applies no
   // Replaying the orders in the engine's order through a fresh book reproduces the committed fills exactly.
   const replay = new MarketMatcher(marketId, 150);
   const result = replay.process(
-    orders.map(
-      (o: any): PendingCommand => ({
-        orderId: o.id,
-        userId: o.user_id,
-        side: o.side,
-        action: o.action,
-        price: o.price,
-        quantity: o.quantity,
-        tif: o.tif,
-        seenPrice: o.seen_price,
-        slippageBps: o.slippage_bps,
-        pendingSeq: o.seq,
-        status: 'accepted',
-        cancelRequested: false,
-        holdId: o.hold_id,
-        holdRemaining: Number(o.hold_remaining) + Number(o.filled_cost) + Number(o.fees) + 10_000_000,
-      }),
-    ),
+    orders.map((o: any): PendingCommand => ({
+      orderId: o.id,
+      userId: o.user_id,
+      side: o.side,
+      action: o.action,
+      price: o.price,
+      quantity: o.quantity,
+      tif: o.tif,
+      seenPrice: o.seen_price,
+      slippageBps: o.slippage_bps,
+      pendingSeq: o.seq,
+      status: 'accepted',
+      cancelRequested: false,
+      holdId: o.hold_id,
+      holdRemaining: Number(o.hold_remaining) + Number(o.filled_cost) + Number(o.fees) + 10_000_000,
+    })),
   );
   const fills = await tdb.db('market_fills').where({ market_id: marketId }).orderBy(['book_seq', 'idx']);
   expect(fills.map((f: any) => [f.taker_order_id, f.maker_order_id, f.yes_price, f.quantity])).toEqual(
@@ -110,7 +117,9 @@ test('killing the engine worker mid-burst loses no accepted order and applies no
   const journals = await tdb.db('journal').where({ ref_type: 'market', ref_id: marketId }).count();
   expect(Number(journals[0].count)).toBe(fills.length);
   for (const o of orders) {
-    const filled = fills.filter((f: any) => f.taker_order_id === o.id || f.maker_order_id === o.id).reduce((s: number, f: any) => s + f.quantity, 0);
+    const filled = fills
+      .filter((f: any) => f.taker_order_id === o.id || f.maker_order_id === o.id)
+      .reduce((s: number, f: any) => s + f.quantity, 0);
     expect(filled).toBe(o.filled_qty);
     const hold = await tdb.db('holds').where({ id: o.hold_id }).first();
     expect(hold.remaining).toBe(o.hold_remaining);
@@ -120,7 +129,11 @@ test('killing the engine worker mid-burst loses no accepted order and applies no
   await expectLedgerInvariants(tdb.db);
 
   // Wind it down: void refunds everyone; escrow ends at zero.
-  const voided = await api.request('POST', `/v1/markets/${marketId}/void`, { token: admin, idempotencyKey: uniqueId('v-'), body: { reason: 'test over' } });
+  const voided = await api.request('POST', `/v1/markets/${marketId}/void`, {
+    token: admin,
+    idempotencyKey: uniqueId('v-'),
+    body: { reason: 'test over' },
+  });
   expect(voided.status).toBe(200);
   await waitForStatus(tdb.db, marketId, 'voided', 60_000);
   for (const u of users) expect(await wallet(tdb.db, u.id)).toMatchObject({ balance: 10_000_000, held: 0 });

@@ -107,7 +107,10 @@ test('a market trades, closes, resolves and pays each winner exactly once', asyn
     body: { outcome: 'YES', source: 'ball-by-ball feed' },
   });
   expect(again.status).toBe(200);
-  const rerun = await new MockActivityEnvironment().run(createMarketActivities(worker.deps).settleMarket, { marketId, outcome: 'YES' as const });
+  const rerun = await new MockActivityEnvironment().run(createMarketActivities(worker.deps).settleMarket, {
+    marketId,
+    outcome: 'YES' as const,
+  });
   expect(rerun).toBe(0);
   const contrary = await api.request('POST', `/v1/markets/${marketId}/resolve`, {
     token: admin,
@@ -136,7 +139,11 @@ test('voiding refunds every user their net cost and empties the escrow', async (
   await waitForEngineIdle(tdb.db, marketId);
   expect(await expectEscrowMatchesPairs(tdb.db, marketId)).toBe(10);
 
-  const voided = await api.request('POST', `/v1/markets/${marketId}/void`, { token: admin, idempotencyKey: uniqueId('void-'), body: { reason: 'match abandoned (rain)' } });
+  const voided = await api.request('POST', `/v1/markets/${marketId}/void`, {
+    token: admin,
+    idempotencyKey: uniqueId('void-'),
+    body: { reason: 'match abandoned (rain)' },
+  });
   expect(voided.status).toBe(200);
   await waitForStatus(tdb.db, marketId, 'voided');
 
@@ -162,7 +169,11 @@ test('a market left without a result past its deadline raises an alert for ops',
   const desc = await worker.client.workflow.getHandle(marketWorkflowId(marketId)).describe();
   expect(desc.searchAttributes.FlowStatus).toEqual(['resolution_overdue']);
   // A result still settles it afterwards.
-  const resolved = await api.request('POST', `/v1/markets/${marketId}/resolve`, { token: admin, idempotencyKey: uniqueId('r-'), body: { outcome: 'NO', source: 'scorer' } });
+  const resolved = await api.request('POST', `/v1/markets/${marketId}/resolve`, {
+    token: admin,
+    idempotencyKey: uniqueId('r-'),
+    body: { outcome: 'NO', source: 'scorer' },
+  });
   expect(resolved.status).toBe(200);
   await waitForStatus(tdb.db, marketId, 'settled');
 });
@@ -187,13 +198,27 @@ test('bad orders are refused with a clear 4xx and write nothing', async () => {
   expect((await wallet(tdb.db, a.id)).held).toBe(0);
 
   // The client order id makes placement idempotent.
-  const first = await api.request('POST', `/v1/markets/${marketId}/orders`, { token: a.token, body: { clientOrderId: 'same', side: 'NO', action: 'BUY', price: 300, quantity: 2 } });
-  const repeat = await api.request('POST', `/v1/markets/${marketId}/orders`, { token: a.token, body: { clientOrderId: 'same', side: 'NO', action: 'BUY', price: 300, quantity: 2 } });
+  const first = await api.request('POST', `/v1/markets/${marketId}/orders`, {
+    token: a.token,
+    body: { clientOrderId: 'same', side: 'NO', action: 'BUY', price: 300, quantity: 2 },
+  });
+  const repeat = await api.request('POST', `/v1/markets/${marketId}/orders`, {
+    token: a.token,
+    body: { clientOrderId: 'same', side: 'NO', action: 'BUY', price: 300, quantity: 2 },
+  });
   expect(first.status).toBe(202);
   expect(repeat.body).toEqual({ ...first.body, replayed: true });
-  const forbidden = await api.request('POST', `/v1/markets/${marketId}/close`, { token: a.token, idempotencyKey: uniqueId('k-'), body: {} });
+  const forbidden = await api.request('POST', `/v1/markets/${marketId}/close`, {
+    token: a.token,
+    idempotencyKey: uniqueId('k-'),
+    body: {},
+  });
   expect(forbidden.status).toBe(403);
-  await api.request('POST', `/v1/markets/${marketId}/void`, { token: admin, idempotencyKey: uniqueId('v-'), body: { reason: 'test over' } });
+  await api.request('POST', `/v1/markets/${marketId}/void`, {
+    token: admin,
+    idempotencyKey: uniqueId('v-'),
+    body: { reason: 'test over' },
+  });
   await waitForStatus(tdb.db, marketId, 'voided');
-  expect((await wallet(tdb.db, a.id))).toMatchObject({ balance: 1_000, held: 0 });
+  expect(await wallet(tdb.db, a.id)).toMatchObject({ balance: 1_000, held: 0 });
 });

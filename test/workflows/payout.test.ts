@@ -35,7 +35,11 @@ async function credit(sellerId: string, amount: number): Promise<void> {
 }
 
 async function requestPayout(sellerId: string) {
-  return api.request('POST', `/v1/sellers/${sellerId}/payouts`, { token: api.token(sellerId, ['seller']), idempotencyKey: uniqueId('k_'), body: {} });
+  return api.request('POST', `/v1/sellers/${sellerId}/payouts`, {
+    token: api.token(sellerId, ['seller']),
+    idempotencyKey: uniqueId('k_'),
+    body: {},
+  });
 }
 
 async function payoutFor(sellerId: string, bank: string, amount: number, pollMs = 50) {
@@ -85,7 +89,10 @@ test('flaky (accepted, then timeouts): retried with the SAME key while unknown, 
   const { payoutId, handle } = await payoutFor(sellerId, 'flaky:HDFC', 7_777);
   const state: PayoutState = await handle.result();
   expect(state.status).toBe('paid');
-  const calls = await tdb.db('fake_provider.payout_calls').where({ idempotency_key: `payout-${payoutId}` }).first();
+  const calls = await tdb
+    .db('fake_provider.payout_calls')
+    .where({ idempotency_key: `payout-${payoutId}` })
+    .first();
   expect(calls.count).toBeGreaterThanOrEqual(3);
   expect(await tdb.db('fake_provider.payouts').where({ bank_account: 'flaky:HDFC' }).count()).toEqual([{ count: 1 }]);
   expect(await balanceOf(tdb.db, accounts.externalBank)).toBeGreaterThanOrEqual(7_777);
@@ -122,7 +129,11 @@ test('a non-positive payable is not paid out; a second request while one is acti
 
   // The workflow re-checks under a lock: a payable that went negative after the request is skipped.
   const owes = await seedSeller(tdb.db);
-  await postJournal(tdb.db, { idempotencyKey: `test-${randomUUID()}`, reason: 'order_refund', lines: transfer(accounts.sellerPayable(owes), accounts.platformRevenue, 500) });
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${randomUUID()}`,
+    reason: 'order_refund',
+    lines: transfer(accounts.sellerPayable(owes), accounts.platformRevenue, 500),
+  });
   const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
   await tdb.db('payouts').insert({ id: payoutId, seller_id: owes, status: 'pending', bank_account_ref: 'ok', requested_by: 'test' });
   const skipped: PayoutState = await worker.client.workflow.execute('payoutWorkflow', {
@@ -158,7 +169,11 @@ test('the weekly sweep pays every seller with a positive payable, once', async (
   }
   expect(await tdb.db('payouts').where({ seller_id: nobody }).count()).toEqual([{ count: 0 }]);
   // Running it again finds nothing more to pay for them.
-  await worker.client.workflow.execute('payoutSweepWorkflow', { taskQueue: worker.taskQueue, workflowId: uniqueId('payout-sweep-'), args: [{}] });
+  await worker.client.workflow.execute('payoutSweepWorkflow', {
+    taskQueue: worker.taskQueue,
+    workflowId: uniqueId('payout-sweep-'),
+    args: [{}],
+  });
   for (const s of payees) expect(await tdb.db('payouts').where({ seller_id: s }).count()).toEqual([{ count: 1 }]);
 });
 
@@ -196,7 +211,12 @@ test('an outage longer than the retries: status unknown, money held in flight, s
     const state: PayoutState = await handle.result();
     expect(state.status).toBe('paid');
     expect(state.unknownRetries).toBeGreaterThanOrEqual(2);
-    expect(await tdb.db('fake_provider.payouts').where({ idempotency_key: `payout-${payoutId}` }).count()).toEqual([{ count: 1 }]);
+    expect(
+      await tdb
+        .db('fake_provider.payouts')
+        .where({ idempotency_key: `payout-${payoutId}` })
+        .count(),
+    ).toEqual([{ count: 1 }]);
     expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(0);
     expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
   } finally {

@@ -15,7 +15,10 @@ let worker: TestWorker;
 beforeAll(async () => ({ tdb, worker } = await startTestSystem()));
 afterAll(async () => {
   for (const def of scheduleDefinitions(loadConfig({ NODE_ENV: 'test' }))) {
-    await worker?.client.schedule.getHandle(def.scheduleId).delete().catch(() => undefined);
+    await worker?.client.schedule
+      .getHandle(def.scheduleId)
+      .delete()
+      .catch(() => undefined);
   }
   await stopTestSystem();
 });

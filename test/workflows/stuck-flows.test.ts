@@ -6,7 +6,14 @@ import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
-import { checkoutWorkflowId, generationWorkflowId, holidayWorkflowId, payoutWorkflowId, subscriptionWorkflowId, topupWorkflowId } from '../../domain/flow-ids';
+import {
+  checkoutWorkflowId,
+  generationWorkflowId,
+  holidayWorkflowId,
+  payoutWorkflowId,
+  subscriptionWorkflowId,
+  topupWorkflowId,
+} from '../../domain/flow-ids';
 import { postJournal } from '../../db/ledger';
 import { insertSubscriptionRow } from '../../db/subscriptions';
 import type { SubscriptionRecord, SubscriptionWorkflowInput } from '../../domain/subscription';
@@ -38,7 +45,13 @@ let admin: string;
 beforeAll(async () => {
   tdb = await createTestDatabase(20);
   worker = await startTestWorker({ db: tdb.db });
-  api = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, pubsub: worker.deps.pubsub, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+  api = await startTestApi({
+    db: tdb.db,
+    temporal: worker.client,
+    taskQueue: worker.taskQueue,
+    pubsub: worker.deps.pubsub,
+    env: { RATE_LIMIT_PER_MINUTE: '100000' },
+  });
   support = api.token(uniqueId('agent_'), ['support']);
   admin = api.token(uniqueId('admin_'), ['admin']);
   await tdb.db.raw(`
@@ -56,13 +69,16 @@ afterAll(async () => {
 /** A bug in waiting: every matching write to `table` fails as bad data does. Returns the fix. */
 async function breakWrites(table: string, when: string): Promise<() => Promise<void>> {
   const name = `t_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await tdb.db.raw(`CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION test_unfixable()`);
+  await tdb.db.raw(
+    `CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION test_unfixable()`,
+  );
   return async () => {
     await tdb.db.raw(`DROP TRIGGER ${name} ON ${table}`);
   };
 }
 
-const start = (type: string, workflowId: string, args: unknown[]) => worker.client.workflow.start(type, { taskQueue: worker.taskQueue, workflowId, args });
+const start = (type: string, workflowId: string, args: unknown[]) =>
+  worker.client.workflow.start(type, { taskQueue: worker.taskQueue, workflowId, args });
 const flowStatus = async (h: WorkflowHandle) => (await h.describe()).searchAttributes.FlowStatus?.[0];
 const summary = async (h: WorkflowHandle) => ((await h.describe()).memo as { summary?: string } | undefined)?.summary;
 
@@ -78,7 +94,11 @@ async function expectStuck(h: WorkflowHandle, step: string, flowType: string): P
     const res = await api.request('GET', '/v1/ops/alerts', { token: support });
     return res.body.alerts.find((a: { flow?: { workflowId: string } }) => a.flow?.workflowId === h.workflowId);
   });
-  expect(alert).toMatchObject({ kind: 'flow_stuck', message: expect.stringContaining(`Stuck on step ${step}`), flow: { flowType, step, code: '22021' } });
+  expect(alert).toMatchObject({
+    kind: 'flow_stuck',
+    message: expect.stringContaining(`Stuck on step ${step}`),
+    flow: { flowType, step, code: '22021' },
+  });
   return stuck;
 }
 
@@ -92,7 +112,9 @@ async function decide(h: WorkflowHandle, action: 'retry' | 'abandon', reason = '
 async function expectResolved(h: WorkflowHandle, resolution: 'retried' | 'abandoned' | 'decided' | 'cancelled') {
   await eventually(async () => {
     const all = await api.request('GET', '/v1/ops/alerts?open=false&limit=200', { token: support });
-    return all.body.alerts.some((a: { flow?: { workflowId: string; resolution: string } }) => a.flow?.workflowId === h.workflowId && a.flow.resolution === resolution);
+    return all.body.alerts.some(
+      (a: { flow?: { workflowId: string; resolution: string } }) => a.flow?.workflowId === h.workflowId && a.flow.resolution === resolution,
+    );
   });
   const open = await api.request('GET', '/v1/ops/alerts', { token: support });
   expect(open.body.alerts.filter((a: { flow?: { workflowId: string } }) => a.flow?.workflowId === h.workflowId)).toEqual([]);
@@ -125,7 +147,11 @@ test.concurrent('top-up: the credit hits bad data, parks, and credits once after
   const fix = await breakWrites('topups', `NEW.id = '${input.topupId}' AND NEW.status = 'succeeded'`);
   const h = await start('topupWorkflow', topupWorkflowId(input.topupId), [input]);
   const first = await expectStuck(h, 'credit', 'topup');
-  expect(await h.query<TopupState>('state')).toMatchObject({ status: 'awaiting_confirmation', stuckStep: 'credit', stuckReason: expect.stringContaining('0x00') });
+  expect(await h.query<TopupState>('state')).toMatchObject({
+    status: 'awaiting_confirmation',
+    stuckStep: 'credit',
+    stuckReason: expect.stringContaining('0x00'),
+  });
   expect(await balanceOf(tdb.db, accounts.userWallet(input.userId))).toBe(0);
   // Retrying before the fix parks it again on the same step, with a new alert.
   await decide(h, 'retry', 'too early');
@@ -151,7 +177,9 @@ test.concurrent('top-up abandoned by support: it ends failed with nothing credit
 
   const bad = await api.request('POST', '/v1/ops/flows/ledger-maintenance-1/retry', { token: support, body: {} });
   expect([bad.status, bad.body.error.code]).toEqual([400, 'validation_failed']);
-  expect((await api.request('POST', `/v1/ops/flows/${h.workflowId}/abandon`, { token: api.token(input.userId), body: {} })).status).toBe(403);
+  expect((await api.request('POST', `/v1/ops/flows/${h.workflowId}/abandon`, { token: api.token(input.userId), body: {} })).status).toBe(
+    403,
+  );
   const unknown = await api.request('POST', `/v1/ops/flows/${topupWorkflowId(uniqueId('tu_'))}/retry`, { token: support, body: {} });
   expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
   const extra = await api.request('POST', `/v1/ops/flows/${h.workflowId}/abandon`, { token: support, body: { reason: 'x', force: true } });
@@ -192,19 +220,32 @@ test.concurrent('subscription: the renewal row cannot be written; after the fix 
   const fix = await breakWrites('subscription_renewals', `NEW.subscription_id = '${sub.id}'`);
   const input: SubscriptionWorkflowInput = {
     subscription: sub,
-    settings: { billingPeriod: { unit: 'day', count: 3 }, dayMs: 60_000, simStartMs: Date.parse('2026-08-01T00:00:01+05:30'), dunningRetryDays: [1, 2] },
+    settings: {
+      billingPeriod: { unit: 'day', count: 3 },
+      dayMs: 60_000,
+      simStartMs: Date.parse('2026-08-01T00:00:01+05:30'),
+      dunningRetryDays: [1, 2],
+    },
   };
   const h = await start('subscriptionWorkflow', subscriptionWorkflowId(sub.id), [input]);
   await expectStuck(h, 'open_renewal', 'subscription');
-  expect(await h.query<{ flowStatus: string; stuckStep: string }>('state')).toMatchObject({ flowStatus: 'stuck', stuckStep: 'open_renewal' });
+  expect(await h.query<{ flowStatus: string; stuckStep: string }>('state')).toMatchObject({
+    flowStatus: 'stuck',
+    stuckStep: 'open_renewal',
+  });
 
   await fix();
   await decide(h, 'retry');
   // Paid: the workflow continues as new with the period paid and shows its status again.
-  await eventually(async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.id, period: 1 }).first())?.status === 'paid');
+  await eventually(
+    async () => (await tdb.db('subscription_renewals').where({ subscription_id: sub.id, period: 1 }).first())?.status === 'paid',
+  );
   const latest = worker.client.workflow.getHandle(h.workflowId);
   await eventually(async () => (await flowStatus(latest)) === 'active');
-  expect(await latest.query<{ periodPaid: boolean; stuckStep: string | null }>('state')).toMatchObject({ periodPaid: true, stuckStep: null });
+  expect(await latest.query<{ periodPaid: boolean; stuckStep: string | null }>('state')).toMatchObject({
+    periodPaid: true,
+    stuckStep: null,
+  });
   expect(await summary(latest)).toMatch(new RegExp(`^Subscription ${sub.id}: active`));
   expect(await balanceOf(tdb.db, accounts.userWallet(sub.customerId))).toBe(0);
   await expectResolved(h, 'retried');
@@ -221,7 +262,11 @@ test.concurrent('checkout: stock cannot be reserved; after the fix and a retry t
   const fix = await breakWrites('products', `NEW.id = '${productId}'`);
   const h = await start('checkoutWorkflow', checkoutWorkflowId(input.orderId), [input]);
   await expectStuck(h, 'reserve', 'checkout');
-  expect(await h.query<CheckoutState>('state')).toMatchObject({ status: 'stuck', stuckStep: 'reserve', stuckError: expect.stringContaining('0x00') });
+  expect(await h.query<CheckoutState>('state')).toMatchObject({
+    status: 'stuck',
+    stuckStep: 'reserve',
+    stuckError: expect.stringContaining('0x00'),
+  });
   expect((await tdb.db('orders').where({ id: input.orderId }).first()).status).toBe('stuck');
 
   await fix();
@@ -277,7 +322,11 @@ test.concurrent('checkout cancelled with a NUL in its reason (CLI): the close pa
   await decide(h, 'abandon', 'drop the reason');
   expect(await h.result()).toMatchObject({ status: 'cancelled', compensationsRun: ['refund', 'release_stock', 'close_order'] });
   const order = await tdb.db('orders').where({ id: input.orderId }).first();
-  expect(order).toMatchObject({ status: 'cancelled', failure_code: 'cancelled_by_buyer', failure_message: 'cancelled (cancelled_by_buyer)' });
+  expect(order).toMatchObject({
+    status: 'cancelled',
+    failure_code: 'cancelled_by_buyer',
+    failure_message: 'cancelled (cancelled_by_buyer)',
+  });
   expect((await tdb.db('products').where({ id: productId }).first()).stock).toBe(2);
   await expectResolved(h, 'abandoned');
   await expectLedgerInvariants(tdb.db);
@@ -285,9 +334,15 @@ test.concurrent('checkout cancelled with a NUL in its reason (CLI): the close pa
 
 test.concurrent('payout: the bank paid but the books cannot record it; the money stays in flight until the retry', async () => {
   const sellerId = await seedSeller(tdb.db, { bank: 'ok:SBIN0001' });
-  await postJournal(tdb.db, { idempotencyKey: `test-${randomUUID()}`, reason: 'order_settlement', lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), 12_000) });
+  await postJournal(tdb.db, {
+    idempotencyKey: `test-${randomUUID()}`,
+    reason: 'order_settlement',
+    lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), 12_000),
+  });
   const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
-  await tdb.db('payouts').insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'ok:SBIN0001', requested_by: 'test' });
+  await tdb
+    .db('payouts')
+    .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'ok:SBIN0001', requested_by: 'test' });
   const fix = await breakWrites('payouts', `NEW.id = '${payoutId}' AND NEW.status = 'paid'`);
   const h = await start('payoutWorkflow', payoutWorkflowId(payoutId), [{ payoutId, sellerId, pollMs: 50, maxPollMs: 400 }]);
   const stuck = await expectStuck(h, 'finalise', 'payout');
@@ -317,9 +372,15 @@ test.concurrent('market: settlement cannot write its rows; the money waits in es
   expect((await placeMarketOrder(api, api.token(no), marketId, { side: 'NO', action: 'BUY', price: 400, quantity: 2 })).status).toBe(202);
   await waitForEngineIdle(tdb.db, marketId);
   const fix = await breakWrites('market_settlements', `NEW.market_id = '${marketId}'`);
-  expect((await api.request('POST', `/v1/markets/${marketId}/close`, { token: admin, idempotencyKey: uniqueId('close-'), body: {} })).status).toBe(200);
+  expect(
+    (await api.request('POST', `/v1/markets/${marketId}/close`, { token: admin, idempotencyKey: uniqueId('close-'), body: {} })).status,
+  ).toBe(200);
   const h = worker.client.workflow.getHandle(`market-${marketId}`);
-  const resolving = api.request('POST', `/v1/markets/${marketId}/resolve`, { token: admin, idempotencyKey: uniqueId('resolve-'), body: { outcome: 'YES', source: 'scorer' } });
+  const resolving = api.request('POST', `/v1/markets/${marketId}/resolve`, {
+    token: admin,
+    idempotencyKey: uniqueId('resolve-'),
+    body: { outcome: 'YES', source: 'scorer' },
+  });
   await expectStuck(h, 'settle', 'market');
   expect(await h.query<MarketState>('state')).toMatchObject({ phase: 'settling', stuckStep: 'settle' });
   expect(await balanceOf(tdb.db, accounts.marketEscrow(marketId))).toBe(2_000);
@@ -341,16 +402,28 @@ test.concurrent('market: the resolution cannot be recorded; a void while it is s
   const marketId = await createMarket(api, admin, { opensInMs: 200, closesInMs: 60_000, feeBps: 0 });
   await waitForStatus(tdb.db, marketId, 'open');
   // A resting bid: its hold is released when the market closes.
-  expect((await placeMarketOrder(api, api.token(buyer), marketId, { side: 'YES', action: 'BUY', price: 300, quantity: 5 })).status).toBe(202);
+  expect((await placeMarketOrder(api, api.token(buyer), marketId, { side: 'YES', action: 'BUY', price: 300, quantity: 5 })).status).toBe(
+    202,
+  );
   await waitForEngineIdle(tdb.db, marketId);
   const fix = await breakWrites('markets', `NEW.id = '${marketId}' AND NEW.status = 'resolved'`);
-  expect((await api.request('POST', `/v1/markets/${marketId}/close`, { token: admin, idempotencyKey: uniqueId('close-'), body: {} })).status).toBe(200);
+  expect(
+    (await api.request('POST', `/v1/markets/${marketId}/close`, { token: admin, idempotencyKey: uniqueId('close-'), body: {} })).status,
+  ).toBe(200);
   const h = worker.client.workflow.getHandle(`market-${marketId}`);
-  const resolving = api.request('POST', `/v1/markets/${marketId}/resolve`, { token: admin, idempotencyKey: uniqueId('resolve-'), body: { outcome: 'NO', source: 'scorer' } });
+  const resolving = api.request('POST', `/v1/markets/${marketId}/resolve`, {
+    token: admin,
+    idempotencyKey: uniqueId('resolve-'),
+    body: { outcome: 'NO', source: 'scorer' },
+  });
   const stuck = await expectStuck(h, 'record_resolution', 'market');
   expect(stuck.abandon).toMatch(/voids the market/);
 
-  const voided = await api.request('POST', `/v1/markets/${marketId}/void`, { token: admin, idempotencyKey: uniqueId('void-'), body: { reason: 'result disputed' } });
+  const voided = await api.request('POST', `/v1/markets/${marketId}/void`, {
+    token: admin,
+    idempotencyKey: uniqueId('void-'),
+    body: { reason: 'result disputed' },
+  });
   expect(voided.status).toBe(200);
   expect(await h.result()).toMatchObject({ phase: 'voided', voidReason: 'result disputed', stuckStep: null });
   await resolving;
@@ -381,14 +454,21 @@ test.concurrent('holiday: the skips cannot be inserted; after the fix and a retr
     });
   }
   const fix = await breakWrites('subscription_exceptions', `NEW.subscription_id IN ('${ids.join("','")}')`);
-  const h = await start('regionHolidayWorkflow', holidayWorkflowId(region, date), [{ region, date, createdBy: 'admin:test', createdAt: new Date().toISOString() }]);
+  const h = await start('regionHolidayWorkflow', holidayWorkflowId(region, date), [
+    { region, date, createdBy: 'admin:test', createdAt: new Date().toISOString() },
+  ]);
   await expectStuck(h, 'add_skips', 'holiday');
   expect(await tdb.db('subscription_exceptions').whereIn('subscription_id', ids)).toEqual([]);
 
   await fix();
   await decide(h, 'retry');
   expect(await h.result()).toEqual({ added: 2, signalled: 0 });
-  expect(await tdb.db('subscription_exceptions').whereIn('subscription_id', ids).where({ id: `H-${date}` })).toHaveLength(2);
+  expect(
+    await tdb
+      .db('subscription_exceptions')
+      .whereIn('subscription_id', ids)
+      .where({ id: `H-${date}` }),
+  ).toHaveLength(2);
   expect(await flowStatus(h)).toBe('completed');
   expect(await summary(h)).toBe(`Holiday in ${region} on ${date}: completed, 2 skips added, 0 subscriptions told`);
   await expectResolved(h, 'retried');
@@ -397,7 +477,9 @@ test.concurrent('holiday: the skips cannot be inserted; after the fix and a retr
 test.concurrent('nightly generation: a batch cannot insert its deliveries; after the fix and a retry the night is complete', async () => {
   const date = '2026-08-20';
   const fix = await breakWrites('deliveries', `NEW.delivery_date = '${date}'::date`);
-  const h = await start('generateDeliveriesWorkflow', generationWorkflowId('Asia/Kolkata', date), [{ timezone: 'Asia/Kolkata', date, batchSize: 1_000 }]);
+  const h = await start('generateDeliveriesWorkflow', generationWorkflowId('Asia/Kolkata', date), [
+    { timezone: 'Asia/Kolkata', date, batchSize: 1_000 },
+  ]);
   await expectStuck(h, 'generate_batch', 'generation');
   await fix();
   await decide(h, 'retry');

@@ -92,15 +92,24 @@ test.concurrent('dunning: declined renewals retry on schedule, then a payment_fa
     const pause = failed.exceptions.find((e) => e.reason === 'payment_failure')!;
     expect(pause).toMatchObject({ type: 'skip', to: null, createdBy: 'system:dunning' });
     expect(failed.why).toMatch(/declined 3 times/);
-    const attempts = await tdb.db('subscription_renewal_attempts').where({ subscription_id: sub.id, method: 'provider' }).orderBy('attempt');
-    expect(attempts.map((a: { attempt: number; outcome: string }) => [a.attempt, a.outcome])).toEqual([[1, 'declined'], [2, 'declined'], [3, 'declined']]);
+    const attempts = await tdb
+      .db('subscription_renewal_attempts')
+      .where({ subscription_id: sub.id, method: 'provider' })
+      .orderBy('attempt');
+    expect(attempts.map((a: { attempt: number; outcome: string }) => [a.attempt, a.outcome])).toEqual([
+      [1, 'declined'],
+      [2, 'declined'],
+      [3, 'declined'],
+    ]);
     await eventually(async () => (await notificationKinds(tdb.db, sub.id)).length === 2);
     expect((await notificationKinds(tdb.db, sub.id)).map((n) => n.kind)).toEqual(['payment_declined', 'payment_method_required']);
     await eventually(async () => (await tdb.db('subscriptions').where({ id: sub.id }).first()).billing_state === 'payment_failed');
     expect((await tdb.db('subscriptions').where({ id: sub.id }).first()).status).toBe('active');
 
     // A bad token is rejected by the validator and changes nothing.
-    await expect(h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'visa 4111' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await expect(h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'visa 4111' }] })).rejects.toBeInstanceOf(
+      WorkflowUpdateFailedError,
+    );
 
     const res = (await h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'pm_ok' }] })) as { retried: boolean };
     expect(res.retried).toBe(true);
@@ -108,7 +117,10 @@ test.concurrent('dunning: declined renewals retry on schedule, then a payment_fa
     const r = (await renewals(tdb.db, sub.id))[0];
     expect(r).toMatchObject({ paid_via: 'provider', paid_attempt: 4 });
     const pauseRow = await eventually(async () => {
-      const p = await tdb.db.raw(`SELECT ended_at::text AS ended_at, from_date::text AS from_date FROM subscription_exceptions WHERE subscription_id = ? AND reason = 'payment_failure'`, [sub.id]);
+      const p = await tdb.db.raw(
+        `SELECT ended_at::text AS ended_at, from_date::text AS from_date FROM subscription_exceptions WHERE subscription_id = ? AND reason = 'payment_failure'`,
+        [sub.id],
+      );
       return p.rows[0]?.ended_at ? p.rows[0] : null;
     });
     expect(pauseRow.ended_at >= pauseRow.from_date).toBe(true);
@@ -131,7 +143,9 @@ test.concurrent('a pause during dunning stays when the payment succeeds; no paym
   const h = await startSubscription(worker, sub, testSettings({ dunningRetryDays: [1, 2], dayMs: 2_000 }));
   try {
     await eventually(async () => (await state(h)).flowStatus === 'retrying_payment');
-    const { exceptionId } = (await h.executeUpdate('requestPause', { args: [{ from: '2026-08-04', to: '2026-08-05', reason: 'vacation' }] })) as { exceptionId: string };
+    const { exceptionId } = (await h.executeUpdate('requestPause', {
+      args: [{ from: '2026-08-04', to: '2026-08-05', reason: 'vacation' }],
+    })) as { exceptionId: string };
     // The customer tops up the wallet; the card update triggers an immediate retry, which now uses the wallet.
     await fundWallet(tdb.db, sub.customerId, PRICE);
     await h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'pm_ok' }] });
@@ -194,8 +208,17 @@ test.concurrent("a renewal charged through the provider is found by the provider
     // The provider settles it and tells us, signed as it signs its events.
     await tdb.db('fake_provider.payments').where({ id: paymentId }).update({ settles_at: tdb.db.fn.now() });
     const { PSP_WEBHOOK_SECRET: secret } = loadConfig({ NODE_ENV: 'test' });
-    const raw = JSON.stringify({ id: webhookEventId(paymentId, 'payment.succeeded'), type: 'payment.succeeded', paymentId, amount: PRICE, metadata: {} });
-    const res = await api.request('POST', '/v1/webhooks/psp', { rawBody: raw, headers: { 'x-provider-signature': signWebhook(raw, secret) } });
+    const raw = JSON.stringify({
+      id: webhookEventId(paymentId, 'payment.succeeded'),
+      type: 'payment.succeeded',
+      paymentId,
+      amount: PRICE,
+      metadata: {},
+    });
+    const res = await api.request('POST', '/v1/webhooks/psp', {
+      rawBody: raw,
+      headers: { 'x-provider-signature': signWebhook(raw, secret) },
+    });
     expect([res.status, res.body]).toEqual([200, { received: true, matched: true, duplicate: false }]);
     expect(await tdb.db('webhook_events').where({ payment_id: paymentId }).pluck('workflow_id')).toEqual([h.workflowId]);
 
@@ -203,7 +226,14 @@ test.concurrent("a renewal charged through the provider is found by the provider
     expect((await renewals(tdb.db, sub.id))[0]).toMatchObject({ paid_via: 'provider', paid_attempt: 1, provider_payment_id: paymentId });
     // The signal reached the run that was charging (or the next one, had the 1 s poll seen the payment first).
     const runs = [worker.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId), worker.client.workflow.getHandle(h.workflowId)];
-    const signals = await Promise.all(runs.map(async (r) => ((await r.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'paymentConfirmed').length));
+    const signals = await Promise.all(
+      runs.map(
+        async (r) =>
+          ((await r.fetchHistory()).events ?? []).filter(
+            (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'paymentConfirmed',
+          ).length,
+      ),
+    );
     expect(signals.some((n) => n === 1)).toBe(true);
     expect(await journalsFor(tdb.db, sub.id)).toEqual([`subscription-${sub.id}:renewal-1:attempt-1`]);
   } finally {

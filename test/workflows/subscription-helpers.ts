@@ -33,7 +33,14 @@ export async function fundWallet(db: Db, userId: string, amount: number): Promis
  * (the workflow charges the computed `pricePerPeriod`).
  */
 export async function insertSubscription(db: Db, overrides: Partial<SubscriptionRecord> = {}): Promise<SubscriptionRecord> {
-  const plan = { quantity: 1, recurrence: { kind: 'daily' as const }, startDate: '2026-08-02', endDate: null, timezone: 'Asia/Kolkata', ...overrides };
+  const plan = {
+    quantity: 1,
+    recurrence: { kind: 'daily' as const },
+    startDate: '2026-08-02',
+    endDate: null,
+    timezone: 'Asia/Kolkata',
+    ...overrides,
+  };
   const quote = quotePlan(plan, UNIT_PRICE, testSettings().billingPeriod!);
   const sub: SubscriptionRecord = {
     id: uniqueId('sub_'),
@@ -104,7 +111,11 @@ export async function journalsFor(db: Db, subscriptionId: string): Promise<strin
 }
 
 export async function notificationKinds(db: Db, subscriptionId: string) {
-  return (await db('notifications').where({ subscription_id: subscriptionId }).orderBy('id').select('key', 'kind', 'data')) as { key: string; kind: string; data: any }[];
+  return (await db('notifications').where({ subscription_id: subscriptionId }).orderBy('id').select('key', 'kind', 'data')) as {
+    key: string;
+    kind: string;
+    data: any;
+  }[];
 }
 
 export async function stop(handle: WorkflowHandle): Promise<void> {

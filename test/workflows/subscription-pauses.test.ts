@@ -7,7 +7,18 @@ import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { testEnv } from '../support/env';
 import { eventually, type TestWorker } from '../support/temporal';
-import { PRICE, fundWallet, testSettings, insertSubscription, journalsFor, notificationKinds, renewals, startSubscription, state, stop } from './subscription-helpers';
+import {
+  PRICE,
+  fundWallet,
+  testSettings,
+  insertSubscription,
+  journalsFor,
+  notificationKinds,
+  renewals,
+  startSubscription,
+  state,
+  stop,
+} from './subscription-helpers';
 
 let tdb: TestDatabase;
 let worker: TestWorker;
@@ -35,21 +46,42 @@ test.concurrent('pause and early resume: the pause ends sooner, the customer is 
   try {
     // Bad requests are rejected by the validator and write nothing.
     // A past range is also before the subscription's start (Aug 2): the past is named first.
-    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-07-20', to: '2026-07-25' }] }))).toEqual(['range_in_past', 'before_subscription_start']);
-    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-06', to: '2026-08-04' }] }))).toContain('to_before_from');
+    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-07-20', to: '2026-07-25' }] }))).toEqual([
+      'range_in_past',
+      'before_subscription_start',
+    ]);
+    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-06', to: '2026-08-04' }] }))).toContain(
+      'to_before_from',
+    );
     expect(await updateError(h.executeUpdate('requestResume', { args: [{}] }))).toEqual(['nothing_to_resume']);
     expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
 
-    const { exceptionId } = (await h.executeUpdate('requestPause', { args: [{ from: '2026-08-03', to: '2026-08-08', reason: 'vacation' }] })) as { exceptionId: string };
-    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual(['2026-08-02', '2026-08-09', '2026-08-10']);
+    const { exceptionId } = (await h.executeUpdate('requestPause', {
+      args: [{ from: '2026-08-03', to: '2026-08-08', reason: 'vacation' }],
+    })) as { exceptionId: string };
+    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual([
+      '2026-08-02',
+      '2026-08-09',
+      '2026-08-10',
+    ]);
     const resumed = (await h.executeUpdate('requestResume', { args: [{ from: '2026-08-05' }] })) as { ended: string[] };
     expect(resumed.ended).toEqual([exceptionId]);
-    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual(['2026-08-02', '2026-08-05', '2026-08-06']);
-    const row = await tdb.db.raw(`SELECT ended_at::text AS e FROM subscription_exceptions WHERE subscription_id = ? AND id = ?`, [sub.id, exceptionId]);
+    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual([
+      '2026-08-02',
+      '2026-08-05',
+      '2026-08-06',
+    ]);
+    const row = await tdb.db.raw(`SELECT ended_at::text AS e FROM subscription_exceptions WHERE subscription_id = ? AND id = ?`, [
+      sub.id,
+      exceptionId,
+    ]);
     expect(row.rows[0].e).toBe('2026-08-05');
     // The subscription row follows the workflow: the next renewal moved back when the pause was shortened.
     const liveRenewal = (await state(h)).nextRenewalDate;
-    await eventually(async () => (await tdb.db.raw(`SELECT next_renewal_date::text AS d FROM subscriptions WHERE id = ?`, [sub.id])).rows[0].d === liveRenewal);
+    await eventually(
+      async () =>
+        (await tdb.db.raw(`SELECT next_renewal_date::text AS d FROM subscriptions WHERE id = ?`, [sub.id])).rows[0].d === liveRenewal,
+    );
 
     // The shortened pause's last day is Aug 4: "resuming tomorrow" is sent then (sim Aug 4 00:00, ~3 s in).
     const n = await eventually(async () => (await notificationKinds(tdb.db, sub.id)).find((x) => x.kind === 'pause_ending'), 25_000);
@@ -105,7 +137,12 @@ test.concurrent('signals from the CLI/UI are validated too: an invalid one chang
     ]);
     const next = await h.query<{ date: string; quantity: number }[], [number, string]>('nextDeliveries', 6, '2026-08-02');
     expect(next.map((d) => [d.date, d.quantity])).toEqual([
-      ['2026-08-02', 1], ['2026-08-03', 1], ['2026-08-04', 1], ['2026-08-06', 3], ['2026-08-07', 3], ['2026-08-08', 1],
+      ['2026-08-02', 1],
+      ['2026-08-03', 1],
+      ['2026-08-04', 1],
+      ['2026-08-06', 3],
+      ['2026-08-07', 3],
+      ['2026-08-08', 1],
     ]);
   } finally {
     await stop(h);
@@ -134,7 +171,9 @@ test.concurrent('far dates sent as signals (CLI) are rejections support can see,
       });
       expect(s.lastRejected?.codes).toEqual(['too_far_ahead']);
     }
-    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-05', to: '2027-08-12', reason: 'vacation' }] }))).toEqual(['too_far_ahead']);
+    expect(
+      await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-05', to: '2027-08-12', reason: 'vacation' }] })),
+    ).toEqual(['too_far_ahead']);
     // Nothing was recorded, and the flow still takes a good request and is not cancelled.
     expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
     const ok = (await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-06', to: '2026-08-06' }] })) as { exceptionId: string };
@@ -166,67 +205,94 @@ async function failedTasks(h: WorkflowHandle) {
   return history.events!.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
 }
 
-test.concurrent("changes stay within the subscription's life and reasons come from one list; a cancel may come before the start", async () => {
-  const sub = await insertSubscription(tdb.db, { startDate: '2026-08-10', endDate: '2026-08-20' });
-  await fundWallet(tdb.db, sub.customerId, PRICE);
-  const h = await startSubscription(worker, sub, testSettings({ dayMs: 5_000 }));
-  try {
-    expect(await rejectedSignal(h, 'pause', { from: '2026-08-05', to: '2026-08-06', reason: 'vacation', createdBy: 'support:asha' })).toEqual(['before_subscription_start']);
-    expect(await rejectedSignal(h, 'deliverExtra', { date: '2026-08-21', quantity: 1 })).toEqual(['after_subscription_end']);
-    expect(await rejectedSignal(h, 'changeQuantity', { from: '2026-08-12', to: '2026-08-13', quantity: 2, reason: 'vacation' })).toEqual(['invalid_reason']);
-    expect(await updateError(h.executeUpdate('requestSkip', { args: [{ from: '2026-08-18', to: '2026-08-25' }] }))).toEqual(['after_subscription_end']);
-    expect(await updateError(h.executeUpdate('requestChangeQuantity', { args: [{ from: '2026-08-05', to: '2026-08-12', quantity: 2 }] }))).toEqual(['before_subscription_start']);
-    expect(await updateError(h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'holiday' }] }))).toEqual(['invalid_reason']);
-    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-12', to: null, reason: 'payment_failure' }] }))).toEqual(['invalid_reason']);
-    expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
+test.concurrent(
+  "changes stay within the subscription's life and reasons come from one list; a cancel may come before the start",
+  async () => {
+    const sub = await insertSubscription(tdb.db, { startDate: '2026-08-10', endDate: '2026-08-20' });
+    await fundWallet(tdb.db, sub.customerId, PRICE);
+    const h = await startSubscription(worker, sub, testSettings({ dayMs: 5_000 }));
+    try {
+      expect(
+        await rejectedSignal(h, 'pause', { from: '2026-08-05', to: '2026-08-06', reason: 'vacation', createdBy: 'support:asha' }),
+      ).toEqual(['before_subscription_start']);
+      expect(await rejectedSignal(h, 'deliverExtra', { date: '2026-08-21', quantity: 1 })).toEqual(['after_subscription_end']);
+      expect(await rejectedSignal(h, 'changeQuantity', { from: '2026-08-12', to: '2026-08-13', quantity: 2, reason: 'vacation' })).toEqual([
+        'invalid_reason',
+      ]);
+      expect(await updateError(h.executeUpdate('requestSkip', { args: [{ from: '2026-08-18', to: '2026-08-25' }] }))).toEqual([
+        'after_subscription_end',
+      ]);
+      expect(
+        await updateError(h.executeUpdate('requestChangeQuantity', { args: [{ from: '2026-08-05', to: '2026-08-12', quantity: 2 }] })),
+      ).toEqual(['before_subscription_start']);
+      expect(
+        await updateError(h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'holiday' }] })),
+      ).toEqual(['invalid_reason']);
+      expect(
+        await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-12', to: null, reason: 'payment_failure' }] })),
+      ).toEqual(['invalid_reason']);
+      expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
 
-    // The same lists accept what the API accepts.
-    await h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'special_request' }] });
-    await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-12', to: '2026-08-12', reason: 'holiday' }] });
-    // Cancelling before the first delivery is allowed: only the end bounds a cancel.
-    const cancelled = (await h.executeUpdate('requestCancel', { args: [{ from: '2026-08-05' }] })) as { cancelledFrom: string };
-    expect(cancelled.cancelledFrom).toBe('2026-08-05');
-    expect(await h.result()).toMatchObject({ flowStatus: 'cancelled', cancelledFrom: '2026-08-05' });
-    expect(await failedTasks(h)).toEqual([]);
-  } finally {
-    await stop(h);
-  }
-  await expectLedgerInvariants(tdb.db);
-});
+      // The same lists accept what the API accepts.
+      await h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'special_request' }] });
+      await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-12', to: '2026-08-12', reason: 'holiday' }] });
+      // Cancelling before the first delivery is allowed: only the end bounds a cancel.
+      const cancelled = (await h.executeUpdate('requestCancel', { args: [{ from: '2026-08-05' }] })) as { cancelledFrom: string };
+      expect(cancelled.cancelledFrom).toBe('2026-08-05');
+      expect(await h.result()).toMatchObject({ flowStatus: 'cancelled', cancelledFrom: '2026-08-05' });
+      expect(await failedTasks(h)).toEqual([]);
+    } finally {
+      await stop(h);
+    }
+    await expectLedgerInvariants(tdb.db);
+  },
+);
 
-test.concurrent('an exceptionAdded with dates the timeline cannot use is ignored and shown to support; the flow stays healthy', async () => {
-  const sub = await insertSubscription(tdb.db);
-  await fundWallet(tdb.db, sub.customerId, PRICE);
-  const h = await startSubscription(worker, sub, testSettings({ dayMs: 5_000 }));
-  const holiday = (date: string) => ({ id: `H-${date}`, type: 'skip', from: date, to: date, reason: 'holiday', createdBy: 'system:holiday', createdAt: '2026-08-01T00:00:00.000Z' });
-  try {
-    expect(await rejectedSignal(h, 'exceptionAdded', holiday('9999-12-31'))).toEqual(['too_far_ahead']);
-    expect(await rejectedSignal(h, 'exceptionAdded', holiday('1900-01-01'))).toEqual(['date_out_of_range']);
-    expect(await rejectedSignal(h, 'exceptionAdded', holiday('2026-02-30'))).toEqual(['invalid_from', 'invalid_to']);
-    expect(await rejectedSignal(h, 'exceptionAdded', { ...holiday('2026-08-06'), to: '2026-08-05' })).toEqual(['to_before_from']);
-    // A real holiday still lands, and the flow answers and takes changes as before.
-    await h.signal('exceptionAdded', holiday('2026-08-05'));
-    const s = await eventually(async () => {
-      const v = await state(h);
-      return v.exceptions.length === 1 ? v : null;
+test.concurrent(
+  'an exceptionAdded with dates the timeline cannot use is ignored and shown to support; the flow stays healthy',
+  async () => {
+    const sub = await insertSubscription(tdb.db);
+    await fundWallet(tdb.db, sub.customerId, PRICE);
+    const h = await startSubscription(worker, sub, testSettings({ dayMs: 5_000 }));
+    const holiday = (date: string) => ({
+      id: `H-${date}`,
+      type: 'skip',
+      from: date,
+      to: date,
+      reason: 'holiday',
+      createdBy: 'system:holiday',
+      createdAt: '2026-08-01T00:00:00.000Z',
     });
-    expect(s.exceptions[0]).toMatchObject({ id: 'H-2026-08-05', from: '2026-08-05' });
-    expect(['active', 'paused']).toContain(s.flowStatus);
-    const next = await h.query<{ date: string }[], [number, string]>('nextDeliveries', 4, '2026-08-03');
-    expect(next.map((d) => d.date)).toEqual(['2026-08-03', '2026-08-04', '2026-08-06', '2026-08-07']);
-    expect(((await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-07', to: '2026-08-07' }] })) as { exceptionId: string }).exceptionId).toBe('E1');
-    expect(await failedTasks(h)).toEqual([]);
-  } finally {
-    await stop(h);
-  }
-  await expectLedgerInvariants(tdb.db);
-});
+    try {
+      expect(await rejectedSignal(h, 'exceptionAdded', holiday('9999-12-31'))).toEqual(['too_far_ahead']);
+      expect(await rejectedSignal(h, 'exceptionAdded', holiday('1900-01-01'))).toEqual(['date_out_of_range']);
+      expect(await rejectedSignal(h, 'exceptionAdded', holiday('2026-02-30'))).toEqual(['invalid_from', 'invalid_to']);
+      expect(await rejectedSignal(h, 'exceptionAdded', { ...holiday('2026-08-06'), to: '2026-08-05' })).toEqual(['to_before_from']);
+      // A real holiday still lands, and the flow answers and takes changes as before.
+      await h.signal('exceptionAdded', holiday('2026-08-05'));
+      const s = await eventually(async () => {
+        const v = await state(h);
+        return v.exceptions.length === 1 ? v : null;
+      });
+      expect(s.exceptions[0]).toMatchObject({ id: 'H-2026-08-05', from: '2026-08-05' });
+      expect(['active', 'paused']).toContain(s.flowStatus);
+      const next = await h.query<{ date: string }[], [number, string]>('nextDeliveries', 4, '2026-08-03');
+      expect(next.map((d) => d.date)).toEqual(['2026-08-03', '2026-08-04', '2026-08-06', '2026-08-07']);
+      expect(
+        ((await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-07', to: '2026-08-07' }] })) as { exceptionId: string })
+          .exceptionId,
+      ).toBe('E1');
+      expect(await failedTasks(h)).toEqual([]);
+    } finally {
+      await stop(h);
+    }
+    await expectLedgerInvariants(tdb.db);
+  },
+);
 
 test('recorded histories replay without non-determinism (live runs and the committed fixture)', async () => {
   await eventually(async () => recorded.length === 3);
-  const histories = await Promise.all(
-    recorded.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })),
-  );
+  const histories = await Promise.all(recorded.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })));
   if (process.env.RECORD_SUBSCRIPTION_HISTORY) {
     fs.writeFileSync(FIXTURE, JSON.stringify(histories[1].history));
   }

@@ -8,7 +8,18 @@ import { seedSubscribableProduct } from '../support/catalog';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, uniqueId, type TestWorker } from '../support/temporal';
-import { PRICE, UNIT_PRICE, chargedAmounts, fundWallet, insertSubscription, renewals, startSubscription, state, stop, testSettings } from './subscription-helpers';
+import {
+  PRICE,
+  UNIT_PRICE,
+  chargedAmounts,
+  fundWallet,
+  insertSubscription,
+  renewals,
+  startSubscription,
+  state,
+  stop,
+  testSettings,
+} from './subscription-helpers';
 
 // Renewals are priced from the catalog (domain/subscription/pricing.ts): a change is billed with
 // the next renewal, never the period already paid. Two-second days: period 1 (Aug 2–4) is charged
@@ -24,7 +35,8 @@ afterAll(stopTestSystem);
 const settings = () => testSettings({ dayMs: 2_000 });
 const wallet = async (userId: string) => (await getBalance(tdb.db, accounts.userWallet(userId))).balance;
 const key = (subId: string, period: number) => `subscription-${subId}:renewal-${period}:attempt-1`;
-const paidPeriods = async (subId: string) => (await renewals(tdb.db, subId)).filter((r) => r.status === 'paid').map((r) => [r.period, r.amount]);
+const paidPeriods = async (subId: string) =>
+  (await renewals(tdb.db, subId)).filter((r) => r.status === 'paid').map((r) => [r.period, r.amount]);
 
 test.concurrent('a quantity change raises the next renewal, not the period already paid, and is billed once', async () => {
   const sub = await insertSubscription(tdb.db);
@@ -41,8 +53,16 @@ test.concurrent('a quantity change raises the next renewal, not the period alrea
 
     // Renewal 3 prices from what period 2 was charged for (7 units, all delivered): no adjustment again.
     await eventually(async () => (await paidPeriods(sub.id)).length >= 3, 30_000);
-    expect((await paidPeriods(sub.id)).slice(0, 3)).toEqual([[1, expected[0]], [2, expected[1]], [3, expected[2]]]);
-    expect(await chargedAmounts(tdb.db, sub.id)).toMatchObject({ [key(sub.id, 1)]: expected[0], [key(sub.id, 2)]: expected[1], [key(sub.id, 3)]: expected[2] });
+    expect((await paidPeriods(sub.id)).slice(0, 3)).toEqual([
+      [1, expected[0]],
+      [2, expected[1]],
+      [3, expected[2]],
+    ]);
+    expect(await chargedAmounts(tdb.db, sub.id)).toMatchObject({
+      [key(sub.id, 1)]: expected[0],
+      [key(sub.id, 2)]: expected[1],
+      [key(sub.id, 3)]: expected[2],
+    });
     expect(await wallet(sub.customerId)).toBe(0);
   } finally {
     await stop(h);
@@ -65,7 +85,11 @@ test.concurrent('an extra in the paid period is billed with the next renewal; on
     expect((await renewals(tdb.db, sub.id))[0].amount).toBe(PRICE);
 
     await eventually(async () => (await paidPeriods(sub.id)).length >= 3, 30_000);
-    expect((await paidPeriods(sub.id)).slice(0, 3)).toEqual([[1, expected[0]], [2, expected[1]], [3, expected[2]]]);
+    expect((await paidPeriods(sub.id)).slice(0, 3)).toEqual([
+      [1, expected[0]],
+      [2, expected[1]],
+      [3, expected[2]],
+    ]);
     expect(await chargedAmounts(tdb.db, sub.id)).toMatchObject({ [key(sub.id, 2)]: expected[1], [key(sub.id, 3)]: expected[2] });
     expect(await wallet(sub.customerId)).toBe(0);
   } finally {
@@ -91,7 +115,10 @@ test.concurrent('a skipped period costs nothing: no renewal row, no charge, and 
 
     // Period 3 delivers 3 units, and period 2 delivered exactly what it was charged for (none).
     await eventually(async () => (await paidPeriods(sub.id)).length >= 2, 30_000);
-    expect((await paidPeriods(sub.id)).slice(0, 2)).toEqual([[1, PRICE], [3, PRICE]]);
+    expect((await paidPeriods(sub.id)).slice(0, 2)).toEqual([
+      [1, PRICE],
+      [3, PRICE],
+    ]);
     expect((await renewals(tdb.db, sub.id)).map((r) => r.period)).not.toContain(2);
     expect(Object.keys(await chargedAmounts(tdb.db, sub.id)).slice(0, 2)).toEqual([key(sub.id, 1), key(sub.id, 3)]);
     expect(await wallet(sub.customerId)).toBe(0);

@@ -41,9 +41,17 @@ test('pm_flaky succeeds after the provider fails transiently, charging once', as
   const result = await runTopup(input);
   expect(result.status).toBe('succeeded');
   expect((await wallet(input.userId)).balance).toBe(10_000);
-  const calls = await tdb.db('fake_provider.calls').where({ idempotency_key: `topup-${input.topupId}:charge` }).first();
+  const calls = await tdb
+    .db('fake_provider.calls')
+    .where({ idempotency_key: `topup-${input.topupId}:charge` })
+    .first();
   expect(calls.count).toBe(3);
-  expect(await tdb.db('fake_provider.payments').where({ idempotency_key: `topup-${input.topupId}:charge` }).count()).toEqual([{ count: 1 }]);
+  expect(
+    await tdb
+      .db('fake_provider.payments')
+      .where({ idempotency_key: `topup-${input.topupId}:charge` })
+      .count(),
+  ).toEqual([{ count: 1 }]);
 });
 
 test.each([
@@ -88,7 +96,11 @@ test('a worker killed between charge and credit: the next worker credits exactly
   const taskQueue = `${worker.taskQueue}-kill`;
   const doomed = await spawnWorkerProcess({ databaseUrl: tdb.url, taskQueue });
   const input = await createTopup(uniqueId('u'), 12_345, 'pm_timeout');
-  const handle = await worker.client.workflow.start('topupWorkflow', { taskQueue, workflowId: topupWorkflowId(input.topupId), args: [input] });
+  const handle = await worker.client.workflow.start('topupWorkflow', {
+    taskQueue,
+    workflowId: topupWorkflowId(input.topupId),
+    args: [input],
+  });
   await eventually(async () => (await tdb.db('topups').where({ id: input.topupId }).first()).status === 'awaiting_confirmation');
   await doomed.kill();
 

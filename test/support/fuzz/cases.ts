@@ -41,12 +41,22 @@ interface Site {
 export function casesFor(op: Operation, base: BaseRequest, first: number): FuzzCase[] {
   const cases: FuzzCase[] = [];
   const seen = new Set<string>();
-  const add = (c: Omit<FuzzCase, 'n' | 'op' | 'url' | 'body'> & { params?: Record<string, string>; query?: Array<[string, string]>; body?: unknown; rawBody?: Buffer }) => {
+  const add = (
+    c: Omit<FuzzCase, 'n' | 'op' | 'url' | 'body'> & {
+      params?: Record<string, string>;
+      query?: Array<[string, string]>;
+      body?: unknown;
+      rawBody?: Buffer;
+    },
+  ) => {
     const key = `${c.target} ${c.label}`;
     if (seen.has(key)) return;
     seen.add(key);
     const n = first + cases.length;
-    const url = buildUrl(op, { ...encodeAll(base.params), ...c.params }, c.query ?? encodeQuery(base.query)).replace(CASE_NUMBER, String(n));
+    const url = buildUrl(op, { ...encodeAll(base.params), ...c.params }, c.query ?? encodeQuery(base.query)).replace(
+      CASE_NUMBER,
+      String(n),
+    );
     // latin1 round trip: replaces the marker without touching the deliberately broken bytes.
     const body = c.rawBody
       ? Buffer.from(c.rawBody.toString('latin1').replace(CASE_NUMBER, String(n)), 'latin1')
@@ -71,9 +81,21 @@ export function casesFor(op: Operation, base: BaseRequest, first: number): FuzzC
       add({ target: `query.${p.name}`, label: bad.label, headers: {}, query: [...others, [p.name, bad.raw]], body: validBody });
     }
     const enc = encodeURIComponent(current);
-    add({ target: `query.${p.name}`, label: 'wrong type: array (repeated key)', headers: {}, query: [...others, [p.name, enc], [p.name, enc]], body: validBody });
+    add({
+      target: `query.${p.name}`,
+      label: 'wrong type: array (repeated key)',
+      headers: {},
+      query: [...others, [p.name, enc], [p.name, enc]],
+      body: validBody,
+    });
   }
-  add({ target: 'query', label: 'unknown parameter', headers: {}, query: [...encodeQuery(base.query), ['fuzzUnknown', '1']], body: validBody });
+  add({
+    target: 'query',
+    label: 'unknown parameter',
+    headers: {},
+    query: [...encodeQuery(base.query), ['fuzzUnknown', '1']],
+    body: validBody,
+  });
 
   if (op.body && validBody) {
     for (const site of bodySites(op.body, [], validBody, 'body')) {
@@ -93,7 +115,12 @@ export function casesFor(op: Operation, base: BaseRequest, first: number): FuzzC
   if (validBody) {
     const plain = Buffer.from(toJson(validBody));
     for (const encoding of ['gzip', 'br', 'deflate']) {
-      add({ target: 'header.content-encoding', label: `${encoding} on a plain body`, headers: { 'content-encoding': encoding }, rawBody: plain });
+      add({
+        target: 'header.content-encoding',
+        label: `${encoding} on a plain body`,
+        headers: { 'content-encoding': encoding },
+        rawBody: plain,
+      });
     }
     add({ target: 'header.content-type', label: 'text/plain', headers: { 'content-type': 'text/plain' }, rawBody: plain });
     add({ target: 'body', label: 'not UTF-8', headers: {}, rawBody: notUtf8(op.body, validBody) });
@@ -102,7 +129,13 @@ export function casesFor(op: Operation, base: BaseRequest, first: number): FuzzC
 
   // Each also carries an unknown parameter, so it is a bad request whatever the server makes of
   // the URL's length or of the request id (which it may rightly ignore and replace).
-  add({ target: 'url', label: '20 kB URL', headers: {}, query: [...encodeQuery(base.query), ['fuzzPad', 'x'.repeat(20_000)]], body: validBody });
+  add({
+    target: 'url',
+    label: '20 kB URL',
+    headers: {},
+    query: [...encodeQuery(base.query), ['fuzzPad', 'x'.repeat(20_000)]],
+    body: validBody,
+  });
   const longId = 'r'.repeat(6_000);
   add({
     target: 'header.x-request-id',
@@ -127,8 +160,10 @@ function buildUrl(op: Operation, params: Record<string, string>, query: Array<[s
   return query.length ? `${path}?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : path;
 }
 
-const encodeAll = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, encodeURIComponent(v)]));
-const encodeQuery = (values: Record<string, string>): Array<[string, string]> => Object.entries(values).map(([k, v]) => [k, encodeURIComponent(v)]);
+const encodeAll = (values: Record<string, string>) =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k, encodeURIComponent(v)]));
+const encodeQuery = (values: Record<string, string>): Array<[string, string]> =>
+  Object.entries(values).map(([k, v]) => [k, encodeURIComponent(v)]);
 
 /** The fields to spoil, each with a valid body that contains it (optional fields added), depth-first. */
 function bodySites(schema: Schema, path: Path, base: Record<string, unknown>, name: string): Site[] {
@@ -195,14 +230,19 @@ function variantTag(variant: Schema, i: number): string {
 function notUtf8(schema: Schema | undefined, body: Record<string, unknown>): Buffer {
   const BAD = Buffer.from([0xff, 0xfe, 0xc3, 0x28]);
   const sites = schema ? bodySites(schema, [], body, 'body') : [];
-  const text = sites.find((s) => s.schema.type === 'string' && !s.schema.pattern && !s.schema.enum && !s.schema.format) ?? sites.find((s) => s.schema.type === 'string');
+  const text =
+    sites.find((s) => s.schema.type === 'string' && !s.schema.pattern && !s.schema.enum && !s.schema.format) ??
+    sites.find((s) => s.schema.type === 'string');
   if (!text) return Buffer.concat([BAD, Buffer.from(toJson(body))]);
   const [before, after] = toJson(setIn(text.base, text.path, 'fuzz@@bytes@@')).split('@@bytes@@');
   return Buffer.concat([Buffer.from(before), BAD, Buffer.from(after)]);
 }
 
 function getIn(value: unknown, path: Path): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k as string] : undefined), value);
+  return path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k as string] : undefined),
+    value,
+  );
 }
 
 /** A copy of `root` with `value` at `path` (objects and arrays created on the way). */

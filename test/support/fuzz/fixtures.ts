@@ -40,7 +40,12 @@ export async function createFixtures(api: TestApi, db: Db, operations: Operation
     'seller',
     await api.request('POST', '/v1/sellers', {
       token: as('admin'),
-      body: body('POST /v1/sellers', { sellerId: users.seller, name: 'Fixture Dairy', commissionBps: 1000, bankAccountRef: 'bank_fixture' }),
+      body: body('POST /v1/sellers', {
+        sellerId: users.seller,
+        name: 'Fixture Dairy',
+        commissionBps: 1000,
+        bankAccountRef: 'bank_fixture',
+      }),
     }),
     201,
   );
@@ -62,7 +67,14 @@ export async function createFixtures(api: TestApi, db: Db, operations: Operation
       'subscribable product',
       await api.request('POST', '/v1/admin/products', {
         token: as('admin'),
-        body: body('POST /v1/admin/products', { productId: subscribableProductId, sellerId: users.seller, name: 'Fixture toned milk', unitPrice: 3_000, unit: '500 ml', stock: 1_000 }),
+        body: body('POST /v1/admin/products', {
+          productId: subscribableProductId,
+          sellerId: users.seller,
+          name: 'Fixture toned milk',
+          unitPrice: 3_000,
+          unit: '500 ml',
+          stock: 1_000,
+        }),
       }),
       201,
     );
@@ -70,7 +82,11 @@ export async function createFixtures(api: TestApi, db: Db, operations: Operation
 
   const topup = expectStatus(
     'top-up',
-    await api.request('POST', '/v1/wallet/topups', { token: as('customer'), idempotencyKey: key(), body: body('POST /v1/wallet/topups', { amount: WALLET_FUNDS, paymentMethod: 'pm_ok' }) }),
+    await api.request('POST', '/v1/wallet/topups', {
+      token: as('customer'),
+      idempotencyKey: key(),
+      body: body('POST /v1/wallet/topups', { amount: WALLET_FUNDS, paymentMethod: 'pm_ok' }),
+    }),
     202,
   );
   await eventually(async () => (await wallet(db, users.customer)).available >= WALLET_FUNDS, 30_000);
@@ -108,7 +124,13 @@ export async function createFixtures(api: TestApi, db: Db, operations: Operation
     'market order',
     await api.request('POST', `/v1/markets/${marketId}/orders`, {
       token: as('customer'),
-      body: body('POST /v1/markets/{marketId}/orders', { clientOrderId: 'fixture-order', side: 'YES', action: 'BUY', price: 500, quantity: 1 }),
+      body: body('POST /v1/markets/{marketId}/orders', {
+        clientOrderId: 'fixture-order',
+        side: 'YES',
+        action: 'BUY',
+        price: 500,
+        quantity: 1,
+      }),
     }),
     202,
   );

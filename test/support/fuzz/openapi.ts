@@ -108,7 +108,8 @@ function normalize(raw: any, doc: OpenApiDocument, depth = 0): Schema {
   }
   if (s.properties) s.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, normalize(v, doc, depth + 1)]));
   if (s.items) s.items = normalize(s.items, doc, depth + 1);
-  if (s.additionalProperties && typeof s.additionalProperties === 'object') s.additionalProperties = normalize(s.additionalProperties, doc, depth + 1);
+  if (s.additionalProperties && typeof s.additionalProperties === 'object')
+    s.additionalProperties = normalize(s.additionalProperties, doc, depth + 1);
   return s as Schema;
 }
 

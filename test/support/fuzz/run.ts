@@ -54,7 +54,14 @@ function send(url: URL, agent: http.Agent, c: FuzzCase, extra: Record<string, st
     };
     const headers: Record<string, string | number> = { ...c.headers, ...extra };
     if (c.body) headers['content-length'] = c.body.length;
-    const req = http.request({ hostname: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: url.port, method: c.op.method, path: c.url, headers, agent });
+    const req = http.request({
+      hostname: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
+      port: url.port,
+      method: c.op.method,
+      path: c.url,
+      headers,
+      agent,
+    });
     req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -69,11 +76,15 @@ function send(url: URL, agent: http.Agent, c: FuzzCase, extra: Record<string, st
         }
         done({ status: res.statusCode ?? null, headers: res.headers, text, body });
       });
-      res.on('error', (err) => done({ status: res.statusCode ?? null, headers: res.headers, text: '', body: undefined, error: err.message }));
+      res.on('error', (err) =>
+        done({ status: res.statusCode ?? null, headers: res.headers, text: '', body: undefined, error: err.message }),
+      );
     });
     // A server that answers early (a too-large URL) may reset the socket while we still write:
     // that is only a failure if no answer came.
-    req.on('error', (err) => done({ status: null, headers: {}, text: '', body: undefined, error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    req.on('error', (err) =>
+      done({ status: null, headers: {}, text: '', body: undefined, error: (err as NodeJS.ErrnoException).code ?? err.message }),
+    );
     req.end(c.body);
   });
 }
@@ -86,7 +97,8 @@ export function problemOf(o: Omit<Outcome, 'problem'>): string | null {
   // With the tokens and keys the suite sends these mean the value was never judged.
   if (o.status === 401 || o.status === 403) return 'refused before the value was judged (auth)';
   if (o.status === 429) return 'refused before the value was judged (rate limit)';
-  if (!String(o.headers['content-type'] ?? '').startsWith('application/json') || !isErrorBody(o.body)) return 'not a JSON {error:{code,message,details}} body';
+  if (!String(o.headers['content-type'] ?? '').startsWith('application/json') || !isErrorBody(o.body))
+    return 'not a JSON {error:{code,message,details}} body';
   if (o.c.requestIdSent && o.headers['x-request-id'] === o.c.requestIdSent) return 'echoed the oversize X-Request-Id';
   return null;
 }
@@ -119,7 +131,13 @@ const CREDENTIAL_REFUSALS = new Set(['invalid_code', 'invalid_refresh_token', 'n
 function isErrorBody(body: any): boolean {
   const e = body?.error;
   const details = e?.details;
-  return typeof e?.code === 'string' && typeof e?.message === 'string' && details !== null && typeof details === 'object' && !Array.isArray(details);
+  return (
+    typeof e?.code === 'string' &&
+    typeof e?.message === 'string' &&
+    details !== null &&
+    typeof details === 'object' &&
+    !Array.isArray(details)
+  );
 }
 
 /** One line per case: what was sent and what came back. */
@@ -131,7 +149,14 @@ export function describeOutcome(o: Outcome): string {
 function answerSummary(o: Outcome): string {
   const e = o.body?.error;
   if (e && typeof e === 'object') {
-    const details = e.details === undefined ? 'details missing' : Array.isArray(e.details) ? 'details is an array' : e.details === null ? 'details null' : '';
+    const details =
+      e.details === undefined
+        ? 'details missing'
+        : Array.isArray(e.details)
+          ? 'details is an array'
+          : e.details === null
+            ? 'details null'
+            : '';
     return [e.code, String(e.message ?? '').slice(0, 80), details].filter(Boolean).join(': ');
   }
   return JSON.stringify(o.body ?? o.text).slice(0, 100);

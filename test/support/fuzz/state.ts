@@ -37,7 +37,9 @@ export async function snapshotDb(db: Db): Promise<DbSnapshot> {
   }
   const fingerprints: Record<string, string> = {};
   for (const [table, columns] of Object.entries(FINGERPRINTED)) {
-    const res = await db.raw(`SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) AS h FROM (SELECT ${columns} FROM ${table}) t`);
+    const res = await db.raw(
+      `SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) AS h FROM (SELECT ${columns} FROM ${table}) t`,
+    );
     fingerprints[table] = res.rows[0].h;
   }
   return { counts, fingerprints };
@@ -52,10 +54,12 @@ export interface DbChange {
 export function dbChanges(before: DbSnapshot, after: DbSnapshot): DbChange[] {
   const changes: DbChange[] = [];
   for (const table of new Set([...Object.keys(before.counts), ...Object.keys(after.counts)])) {
-    if (before.counts[table] !== after.counts[table]) changes.push({ table, before: before.counts[table] ?? 0, after: after.counts[table] ?? 0 });
+    if (before.counts[table] !== after.counts[table])
+      changes.push({ table, before: before.counts[table] ?? 0, after: after.counts[table] ?? 0 });
   }
   for (const table of Object.keys(before.fingerprints)) {
-    if (before.fingerprints[table] !== after.fingerprints[table]) changes.push({ table: `${table} (rows updated)`, before: 'fingerprint', after: 'changed' });
+    if (before.fingerprints[table] !== after.fingerprints[table])
+      changes.push({ table: `${table} (rows updated)`, before: 'fingerprint', after: 'changed' });
   }
   return changes;
 }
@@ -76,7 +80,11 @@ export async function quietSnapshot(db: Db, timeoutMs = 20_000): Promise<DbSnaps
 }
 
 /** Workflow id → type of every workflow still running on the task queue (or started on it since `since`). */
-export async function workflowsOn(client: Client, taskQueue: string, filter: { running: true } | { since: Date }): Promise<Map<string, string>> {
+export async function workflowsOn(
+  client: Client,
+  taskQueue: string,
+  filter: { running: true } | { since: Date },
+): Promise<Map<string, string>> {
   const condition = 'running' in filter ? `ExecutionStatus = "Running"` : `StartTime > "${filter.since.toISOString()}"`;
   const found = new Map<string, string>();
   for await (const wf of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ${condition}` })) found.set(wf.workflowId, wf.type);

@@ -35,14 +35,19 @@ test('refunds beyond the total are refused', () => {
 
 test('property: settlement sums to the total and every part is a non-negative integer', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 100_000_000 }), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 10_000 }), (total, cbps, rbps) => {
-      const s = settlementSplit(total, cbps, rbps);
-      expect(s.sellerNet + s.platform + s.referral).toBe(total);
-      for (const v of [s.sellerNet, s.platform, s.referral, s.grossCommission]) {
-        expect(Number.isSafeInteger(v) && v >= 0).toBe(true);
-      }
-      expect(s.grossCommission).toBeLessThanOrEqual((total * cbps) / 10_000);
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 100_000_000 }),
+      fc.integer({ min: 0, max: 10_000 }),
+      fc.integer({ min: 0, max: 10_000 }),
+      (total, cbps, rbps) => {
+        const s = settlementSplit(total, cbps, rbps);
+        expect(s.sellerNet + s.platform + s.referral).toBe(total);
+        for (const v of [s.sellerNet, s.platform, s.referral, s.grossCommission]) {
+          expect(Number.isSafeInteger(v) && v >= 0).toBe(true);
+        }
+        expect(s.grossCommission).toBeLessThanOrEqual((total * cbps) / 10_000);
+      },
+    ),
   );
 });
 

@@ -17,7 +17,8 @@ class RecordingPubSub implements PubSub {
   async close(): Promise<void> {}
 }
 
-const view = (version: number, bestBid: number): MarketView => marketView('mk_test000000', version, [{ price: bestBid, quantity: version, orders: 1 }], [], null, version);
+const view = (version: number, bestBid: number): MarketView =>
+  marketView('mk_test000000', version, [{ price: bestBid, quantity: version, orders: 1 }], [], null, version);
 
 beforeEach(() => {
   jest.useFakeTimers({ now: 1_000_000 });
@@ -29,7 +30,17 @@ afterEach(() => {
 const trade = (quantity: number) => ({ yesPrice: 150, quantity, kind: 'mint', takerSide: 'NO', takerAction: 'BUY' });
 /** The same touch, more depth behind it. */
 const deeper = (version: number): MarketView =>
-  marketView('mk_test000000', version, [{ price: 100, quantity: 1, orders: 1 }, { price: 50, quantity: version, orders: 1 }], [], null, 0);
+  marketView(
+    'mk_test000000',
+    version,
+    [
+      { price: 100, quantity: 1, orders: 1 },
+      { price: 50, quantity: version, orders: 1 },
+    ],
+    [],
+    null,
+    0,
+  );
 const newFeed = (pubsub: RecordingPubSub) =>
   new ConflatingFeed(pubsub, 'mk_test000000', (err) => {
     throw err;
@@ -99,7 +110,10 @@ test('sustained trading settles to a steady message every 100 ms', () => {
 test('for any pattern of changes: at most 10 messages in any second, gaps kept, newest state last, never an older one after a newer', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ gap: fc.integer({ min: 0, max: 180 }), moves: fc.boolean(), trades: fc.boolean() }), { minLength: 1, maxLength: 150 }),
+      fc.array(fc.record({ gap: fc.integer({ min: 0, max: 180 }), moves: fc.boolean(), trades: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 150,
+      }),
       (steps) => {
         const pubsub = new RecordingPubSub();
         const feed = newFeed(pubsub);
@@ -117,7 +131,8 @@ test('for any pattern of changes: at most 10 messages in any second, gaps kept, 
         const sent = pubsub.sent;
         const versions = sent.map((s) => s.message.view.version);
         for (let i = 1; i < sent.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]);
-        for (let i = FEED_MAX_PER_SECOND; i < sent.length; i++) expect(sent[i].at - sent[i - FEED_MAX_PER_SECOND].at).toBeGreaterThanOrEqual(1000);
+        for (let i = FEED_MAX_PER_SECOND; i < sent.length; i++)
+          expect(sent[i].at - sent[i - FEED_MAX_PER_SECOND].at).toBeGreaterThanOrEqual(1000);
         // Price moves are PRICE_GAP_MS apart; a depth-only message follows any message by DEPTH_GAP_MS.
         let lastMoveAt = -Infinity;
         for (let i = 0; i < sent.length; i++) {

@@ -178,18 +178,21 @@ describe('tradeFee', () => {
     }
     // BigInt path: 1e9 × 10000 × 250000 exceeds 2^53.
     expect(tradeFee(500, 1_000_000_000, 10000)).toBe(250_000_000_000);
-    expect(tradeFee(450, 999_999_999, 9999)).toBe(
-      Number((999_999_999n * 9999n * 450n * 550n + 10_000_000n - 1n) / 10_000_000n),
-    );
+    expect(tradeFee(450, 999_999_999, 9999)).toBe(Number((999_999_999n * 9999n * 450n * 550n + 10_000_000n - 1n) / 10_000_000n));
   });
 
   test('property: equals ceil(qty × bps × p(1000−p) / 10^7) computed with BigInt', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 2_000_000_000 }), fc.integer({ min: 0, max: 10000 }), (p, q, bps) => {
-        const num = BigInt(q) * BigInt(bps) * BigInt(p) * BigInt(1000 - p);
-        const expected = Number((num + 9_999_999n) / 10_000_000n);
-        expect(tradeFee(p, q, bps)).toBe(expected);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 2_000_000_000 }),
+        fc.integer({ min: 0, max: 10000 }),
+        (p, q, bps) => {
+          const num = BigInt(q) * BigInt(bps) * BigInt(p) * BigInt(1000 - p);
+          const expected = Number((num + 9_999_999n) / 10_000_000n);
+          expect(tradeFee(p, q, bps)).toBe(expected);
+        },
+      ),
     );
   });
 
@@ -216,7 +219,16 @@ describe('settleFill', () => {
     makerRemaining: 0,
   };
   test('mint: both buyers pay into escrow', () => {
-    const f: Fill = { ...base, kind: 'mint', takerSide: 'NO', takerAction: 'BUY', takerPrice: 400, makerSide: 'YES', makerAction: 'BUY', makerPrice: 600 };
+    const f: Fill = {
+      ...base,
+      kind: 'mint',
+      takerSide: 'NO',
+      takerAction: 'BUY',
+      takerPrice: 400,
+      makerSide: 'YES',
+      makerAction: 'BUY',
+      makerPrice: 600,
+    };
     expect(settleFill(f)).toEqual({
       takerCash: -1200,
       makerCash: -1800,
@@ -229,13 +241,33 @@ describe('settleFill', () => {
     });
   });
   test('transfer: buyer pays seller', () => {
-    const f: Fill = { ...base, kind: 'transfer', takerSide: 'YES', takerAction: 'BUY', takerPrice: 600, makerSide: 'YES', makerAction: 'SELL', makerPrice: 600 };
+    const f: Fill = {
+      ...base,
+      kind: 'transfer',
+      takerSide: 'YES',
+      takerAction: 'BUY',
+      takerPrice: 600,
+      makerSide: 'YES',
+      makerAction: 'SELL',
+      makerPrice: 600,
+    };
     const s = settleFill(f);
     expect([s.takerCash, s.makerCash, s.escrowCash, s.takerContracts, s.makerContracts, s.pairsDelta]).toEqual([-1800, 1800, 0, 3, -3, 0]);
   });
   test('merge: escrow pays both sellers', () => {
-    const f: Fill = { ...base, kind: 'merge', takerSide: 'NO', takerAction: 'SELL', takerPrice: 400, makerSide: 'YES', makerAction: 'SELL', makerPrice: 600 };
+    const f: Fill = {
+      ...base,
+      kind: 'merge',
+      takerSide: 'NO',
+      takerAction: 'SELL',
+      takerPrice: 400,
+      makerSide: 'YES',
+      makerAction: 'SELL',
+      makerPrice: 600,
+    };
     const s = settleFill(f);
-    expect([s.takerCash, s.makerCash, s.escrowCash, s.takerContracts, s.makerContracts, s.pairsDelta]).toEqual([1200, 1800, -3000, -3, -3, -3]);
+    expect([s.takerCash, s.makerCash, s.escrowCash, s.takerContracts, s.makerContracts, s.pairsDelta]).toEqual([
+      1200, 1800, -3000, -3, -3, -3,
+    ]);
   });
 });

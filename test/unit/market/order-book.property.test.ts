@@ -12,7 +12,6 @@ import {
   settleFill,
   type Action,
   type CancelResult,
-  type Fill,
   type NewOrder,
   type Side,
   type SubmitResult,
@@ -70,9 +69,7 @@ function toOrder(c: Extract<Cmd, { kind: 'submit' }>, i: number): NewOrder {
   return o;
 }
 
-type Step =
-  | { kind: 'submit'; order: NewOrder; result: SubmitResult }
-  | { kind: 'cancel'; orderId: string; result: CancelResult };
+type Step = { kind: 'submit'; order: NewOrder; result: SubmitResult } | { kind: 'cancel'; orderId: string; result: CancelResult };
 
 /** Runs the commands; cancels pick among ids submitted so far (some resting, some not). */
 function run(book: OrderBook, cmds: Cmd[], onStep?: (s: Step, book: OrderBook) => void): Step[] {
@@ -164,7 +161,15 @@ class Model {
     for (const m of this.opposite(isBid, yesLimit, null)) {
       if (remaining === 0) break;
       if (m.userId === o.userId) {
-        selfTradeCancels.push({ orderId: m.orderId, userId: m.userId, side: m.side, action: m.action, price: m.price, cancelledQty: m.remaining, seq: m.seq });
+        selfTradeCancels.push({
+          orderId: m.orderId,
+          userId: m.userId,
+          side: m.side,
+          action: m.action,
+          price: m.price,
+          cancelledQty: m.remaining,
+          seq: m.seq,
+        });
         this.orders = this.orders.filter((x) => x !== m);
         continue;
       }
@@ -194,9 +199,29 @@ class Model {
     }
     let resting = null;
     if (remaining > 0 && o.tif === 'GTC') {
-      const r: MOrder = { orderId: o.orderId, userId: o.userId, side: o.side, action: o.action, price: limit, yes: yesLimit, isBid, quantity: o.quantity, remaining, seq };
+      const r: MOrder = {
+        orderId: o.orderId,
+        userId: o.userId,
+        side: o.side,
+        action: o.action,
+        price: limit,
+        yes: yesLimit,
+        isBid,
+        quantity: o.quantity,
+        remaining,
+        seq,
+      };
       this.orders.push(r);
-      resting = { orderId: r.orderId, userId: r.userId, side: r.side, action: r.action, price: r.price, quantity: r.quantity, remaining, seq };
+      resting = {
+        orderId: r.orderId,
+        userId: r.userId,
+        side: r.side,
+        action: r.action,
+        price: r.price,
+        quantity: r.quantity,
+        remaining,
+        seq,
+      };
     }
     return {
       ok: true,
@@ -361,7 +386,8 @@ describe('OrderBook properties', () => {
           let worst = o.price;
           if (o.seenPrice !== undefined) {
             const bps = o.slippageBps ?? 500;
-            const raw = o.action === 'BUY' ? Math.floor((o.seenPrice * (10000 + bps)) / 10000) : Math.ceil((o.seenPrice * (10000 - bps)) / 10000);
+            const raw =
+              o.action === 'BUY' ? Math.floor((o.seenPrice * (10000 + bps)) / 10000) : Math.ceil((o.seenPrice * (10000 - bps)) / 10000);
             worst = o.action === 'BUY' ? Math.min(o.price, raw) : Math.max(o.price, raw);
           }
           acc.set(o.orderId, { order: o, worst, filled: 0, cancelled: 0, accepted: r.ok });

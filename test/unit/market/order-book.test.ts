@@ -204,7 +204,9 @@ describe('OrderBook: IOC and FOK', () => {
     ok(b.submit(order({ userId: 'me', side: 'YES', action: 'SELL', price: 500, quantity: 5 })));
     ok(b.submit(order({ userId: 'other', side: 'YES', action: 'SELL', price: 500, quantity: 5 })));
     const before = b.hash();
-    expect(rej(b.submit(order({ userId: 'me', side: 'YES', action: 'BUY', price: 500, quantity: 6, tif: 'FOK' }))).reason).toBe('fok_unfillable');
+    expect(rej(b.submit(order({ userId: 'me', side: 'YES', action: 'BUY', price: 500, quantity: 6, tif: 'FOK' }))).reason).toBe(
+      'fok_unfillable',
+    );
     expect(b.hash()).toBe(before); // no self-trade cancel on a rejected order
     const r = ok(b.submit(order({ userId: 'me', side: 'YES', action: 'BUY', price: 500, quantity: 5, tif: 'FOK' })));
     expect(r.filledQty).toBe(5);
@@ -213,14 +215,12 @@ describe('OrderBook: IOC and FOK', () => {
 });
 
 describe('OrderBook: self-trade prevention', () => {
-  test("the resting order of the same user is cancelled and matching continues", () => {
+  test('the resting order of the same user is cancelled and matching continues', () => {
     const b = new OrderBook('m');
     ok(b.submit(order({ orderId: 'mine', userId: 'me', side: 'NO', action: 'BUY', price: 500, quantity: 4 }))); // ask 500
     ok(b.submit(order({ orderId: 'theirs', userId: 'x', side: 'YES', action: 'SELL', price: 500, quantity: 2 })));
     const r = ok(b.submit(order({ orderId: 't', userId: 'me', side: 'YES', action: 'BUY', price: 500, quantity: 5 })));
-    expect(r.selfTradeCancels).toEqual([
-      { orderId: 'mine', userId: 'me', side: 'NO', action: 'BUY', price: 500, cancelledQty: 4, seq: 1 },
-    ]);
+    expect(r.selfTradeCancels).toEqual([{ orderId: 'mine', userId: 'me', side: 'NO', action: 'BUY', price: 500, cancelledQty: 4, seq: 1 }]);
     expect(r.fills.map((f) => [f.makerOrderId, f.quantity])).toEqual([['theirs', 2]]);
     expect(r.fills.every((f) => f.makerUserId !== f.takerUserId)).toBe(true);
     expect(r).toMatchObject({ status: 'open', filledQty: 2, restingQty: 3 });

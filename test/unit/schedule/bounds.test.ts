@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { MAX_DAYS_AHEAD, addDays, dateBoundsErrors, daysAhead, toEpochDay, validateExceptionRequest, type ExceptionRequest } from '../../../domain/schedule';
+import {
+  MAX_DAYS_AHEAD,
+  addDays,
+  dateBoundsErrors,
+  daysAhead,
+  toEpochDay,
+  validateExceptionRequest,
+  type ExceptionRequest,
+} from '../../../domain/schedule';
 
 const today = '2026-08-10';
 
@@ -18,7 +26,13 @@ describe('dateBoundsErrors', () => {
     ['starting past the end date', '2026-09-01', '2026-09-02', { today, endDate: '2026-08-31' }, ['after_subscription_end']],
     ['open-ended, from inside the life', '2026-08-30', null, { today, endDate: '2026-08-31' }, []],
     ['open-ended, from after the end', '2026-09-01', null, { today, endDate: '2026-08-31' }, ['after_subscription_end']],
-    ['far, before the start and after the end at once', '2026-08-01', '9999-01-01', { today, startDate: '2026-08-05', endDate: '2026-08-31' }, ['too_far_ahead', 'before_subscription_start', 'after_subscription_end']],
+    [
+      'far, before the start and after the end at once',
+      '2026-08-01',
+      '9999-01-01',
+      { today, startDate: '2026-08-05', endDate: '2026-08-31' },
+      ['too_far_ahead', 'before_subscription_start', 'after_subscription_end'],
+    ],
   ])('%s', (_name, from, to, bounds, errors) => {
     expect(dateBoundsErrors(from, to, bounds)).toEqual(errors);
   });
@@ -37,22 +51,57 @@ describe('validateExceptionRequest bounds every date', () => {
     ['a skip 367 days ahead', { type: 'skip', from: addDays(today, 367), to: addDays(today, 367) }, {}, ['too_far_ahead']],
     ['a skip up to 366 days ahead', { type: 'skip', from: addDays(today, 2), to: addDays(today, 366) }, {}, []],
     ['an extra far ahead', { type: 'deliver_extra', from: '2100-12-31', to: '2100-12-31', quantity: 1 }, {}, ['too_far_ahead']],
-    ['a quantity change ending far ahead', { type: 'change_quantity', from: addDays(today, 3), to: '9999-12-31', quantity: 2 }, {}, ['too_far_ahead']],
-    ['a pause before the start', { type: 'skip', from: addDays(today, 2), to: addDays(today, 6) }, { startDate: addDays(today, 4) }, ['before_subscription_start']],
-    ['a quantity change past the end', { type: 'change_quantity', from: addDays(today, 3), to: addDays(today, 9), quantity: 2 }, { endDate: addDays(today, 8) }, ['after_subscription_end']],
-    ['a past range before the start: the past is named first', { type: 'skip', from: addDays(today, -3), to: addDays(today, -1) }, { startDate: addDays(today, 3) }, ['range_in_past', 'before_subscription_start']],
-    ['to before from: no bounds codes on a reversed range', { type: 'skip', from: '9999-12-31', to: addDays(today, 5) }, {}, ['to_before_from']],
+    [
+      'a quantity change ending far ahead',
+      { type: 'change_quantity', from: addDays(today, 3), to: '9999-12-31', quantity: 2 },
+      {},
+      ['too_far_ahead'],
+    ],
+    [
+      'a pause before the start',
+      { type: 'skip', from: addDays(today, 2), to: addDays(today, 6) },
+      { startDate: addDays(today, 4) },
+      ['before_subscription_start'],
+    ],
+    [
+      'a quantity change past the end',
+      { type: 'change_quantity', from: addDays(today, 3), to: addDays(today, 9), quantity: 2 },
+      { endDate: addDays(today, 8) },
+      ['after_subscription_end'],
+    ],
+    [
+      'a past range before the start: the past is named first',
+      { type: 'skip', from: addDays(today, -3), to: addDays(today, -1) },
+      { startDate: addDays(today, 3) },
+      ['range_in_past', 'before_subscription_start'],
+    ],
+    [
+      'to before from: no bounds codes on a reversed range',
+      { type: 'skip', from: '9999-12-31', to: addDays(today, 5) },
+      {},
+      ['to_before_from'],
+    ],
   ])('%s', (_name, req, extra, errors) => {
     expect(validateExceptionRequest(req, { ...ctx, ...extra })).toEqual(errors);
   });
 
   test('property: never throws for any well-formed date, however far (signals stay rejections)', () => {
-    const anyDay = fc.integer({ min: toEpochDay('0001-01-01'), max: toEpochDay('9999-12-31') }).map((d) => new Date(d * 86_400_000).toISOString().slice(0, 10));
+    const anyDay = fc
+      .integer({ min: toEpochDay('0001-01-01'), max: toEpochDay('9999-12-31') })
+      .map((d) => new Date(d * 86_400_000).toISOString().slice(0, 10));
     fc.assert(
-      fc.property(anyDay, fc.option(anyDay, { nil: null }), fc.constantFrom<ExceptionRequest['type']>('skip', 'deliver_extra', 'change_quantity'), (from, to, type) => {
-        const errors = validateExceptionRequest({ type, from, to, quantity: type === 'skip' ? undefined : 1 }, { ...ctx, startDate: '2026-08-12', endDate: '2027-08-12' });
-        if (daysAhead(today, from) > MAX_DAYS_AHEAD && (to === null || to >= from)) expect(errors).toContain('too_far_ahead');
-      }),
+      fc.property(
+        anyDay,
+        fc.option(anyDay, { nil: null }),
+        fc.constantFrom<ExceptionRequest['type']>('skip', 'deliver_extra', 'change_quantity'),
+        (from, to, type) => {
+          const errors = validateExceptionRequest(
+            { type, from, to, quantity: type === 'skip' ? undefined : 1 },
+            { ...ctx, startDate: '2026-08-12', endDate: '2027-08-12' },
+          );
+          if (daysAhead(today, from) > MAX_DAYS_AHEAD && (to === null || to >= from)) expect(errors).toContain('too_far_ahead');
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -20,7 +20,9 @@ const dayArb = (span: number) => fc.integer({ min: 0, max: span }).map((o) => fr
 const recurrenceArb: fc.Arbitrary<Recurrence> = fc.oneof(
   fc.constant<Recurrence>({ kind: 'daily' }),
   fc.integer({ min: 1, max: 10 }).map((n): Recurrence => ({ kind: 'every_n_days', n })),
-  fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 7 }).map((days): Recurrence => ({ kind: 'days_of_week', days })),
+  fc
+    .uniqueArray(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 7 })
+    .map((days): Recurrence => ({ kind: 'days_of_week', days })),
   fc
     .array(fc.oneof(fc.integer({ min: 1, max: 31 }), fc.constant<'last'>('last')), { minLength: 1, maxLength: 5 })
     .map((days): Recurrence => ({ kind: 'days_of_month', days })),

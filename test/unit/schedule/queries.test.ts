@@ -27,13 +27,41 @@ describe('nextDeliveries', () => {
     ['n = 0', sub(), [], '2026-08-10', 0, []],
     ['vacation 12–20', sub(), [ex('skip', '2026-08-12', '2026-08-20')], '2026-08-10', 3, ['2026-08-10', '2026-08-11', '2026-08-21']],
     ['MWF', sub({}, mwf), [], '2026-08-11', 3, ['2026-08-12', '2026-08-14', '2026-08-17']],
-    ['MWF + extra on Tuesday', sub({}, mwf), [ex('deliver_extra', '2026-08-11', '2026-08-11', { quantity: 2 })], '2026-08-11', 2, ['2026-08-11', '2026-08-12']],
-    ['every 3 days, from a non-anchor date', sub({ startDate: '2026-08-01' }, { kind: 'every_n_days', n: 3 }), [], '2026-08-02', 3, ['2026-08-04', '2026-08-07', '2026-08-10']],
+    [
+      'MWF + extra on Tuesday',
+      sub({}, mwf),
+      [ex('deliver_extra', '2026-08-11', '2026-08-11', { quantity: 2 })],
+      '2026-08-11',
+      2,
+      ['2026-08-11', '2026-08-12'],
+    ],
+    [
+      'every 3 days, from a non-anchor date',
+      sub({ startDate: '2026-08-01' }, { kind: 'every_n_days', n: 3 }),
+      [],
+      '2026-08-02',
+      3,
+      ['2026-08-04', '2026-08-07', '2026-08-10'],
+    ],
     ['end date stops the search', sub({ endDate: '2026-08-11' }), [], '2026-08-10', 5, ['2026-08-10', '2026-08-11']],
     ['cancellation stops the search', sub({ cancelledFrom: '2026-08-11' }), [], '2026-08-10', 5, ['2026-08-10']],
-    ['31st rule across short months', sub({}, { kind: 'days_of_month', days: [31] }), [], '2027-01-01', 4, ['2027-01-31', '2027-02-28', '2027-03-31', '2027-04-30']],
+    [
+      '31st rule across short months',
+      sub({}, { kind: 'days_of_month', days: [31] }),
+      [],
+      '2027-01-01',
+      4,
+      ['2027-01-31', '2027-02-28', '2027-03-31', '2027-04-30'],
+    ],
     ['29th in 2028 (leap) February', sub({}, { kind: 'days_of_month', days: [29] }), [], '2028-02-01', 2, ['2028-02-29', '2028-03-29']],
-    ['29th in 2100 (not leap) February', sub({ startDate: '2099-01-01' }, { kind: 'days_of_month', days: [29] }), [], '2100-02-01', 2, ['2100-02-28', '2100-03-29']],
+    [
+      '29th in 2100 (not leap) February',
+      sub({ startDate: '2099-01-01' }, { kind: 'days_of_month', days: [29] }),
+      [],
+      '2100-02-01',
+      2,
+      ['2100-02-28', '2100-03-29'],
+    ],
   ])('%s', (_name, s, exceptions, from, n, expected) => {
     const r = nextDeliveries(s, exceptions as ScheduleException[], from, n);
     expect(dates(r)).toEqual(expected);
@@ -41,7 +69,15 @@ describe('nextDeliveries', () => {
   });
 
   test('quantities are included', () => {
-    const r = nextDeliveries(sub({ quantity: 2 }), [ex('change_quantity', '2026-08-11', '2026-08-11', { quantity: 4 }), ex('deliver_extra', '2026-08-12', '2026-08-12', { quantity: 1 })], '2026-08-10', 3);
+    const r = nextDeliveries(
+      sub({ quantity: 2 }),
+      [
+        ex('change_quantity', '2026-08-11', '2026-08-11', { quantity: 4 }),
+        ex('deliver_extra', '2026-08-12', '2026-08-12', { quantity: 1 }),
+      ],
+      '2026-08-10',
+      3,
+    );
     expect(r.map((d) => [d.date, d.quantity, d.reason])).toEqual([
       ['2026-08-10', 2, 'rule'],
       ['2026-08-11', 4, 'quantity_changed'],
@@ -79,15 +115,31 @@ describe('deliveriesBetween', () => {
     ['daily, range touching end', sub({ endDate: '2026-08-12' }), [], '2026-08-11', '2026-08-14', ['2026-08-11', '2026-08-12']],
     ['to before from', sub(), [], '2026-08-12', '2026-08-11', []],
     ['single day', sub(), [], '2026-08-12', '2026-08-12', ['2026-08-12']],
-    ['MWF with a skip and an extra', sub({}, mwf), [ex('skip', '2026-08-12', '2026-08-14'), ex('deliver_extra', '2026-08-13', '2026-08-13', { quantity: 1 })], '2026-08-10', '2026-08-17', ['2026-08-10', '2026-08-13', '2026-08-17']],
-    ['last day of month through a leap year', sub({ startDate: '2024-01-01' }, { kind: 'days_of_month', days: ['last'] }), [], '2024-01-01', '2024-04-30', ['2024-01-31', '2024-02-29', '2024-03-31', '2024-04-30']],
+    [
+      'MWF with a skip and an extra',
+      sub({}, mwf),
+      [ex('skip', '2026-08-12', '2026-08-14'), ex('deliver_extra', '2026-08-13', '2026-08-13', { quantity: 1 })],
+      '2026-08-10',
+      '2026-08-17',
+      ['2026-08-10', '2026-08-13', '2026-08-17'],
+    ],
+    [
+      'last day of month through a leap year',
+      sub({ startDate: '2024-01-01' }, { kind: 'days_of_month', days: ['last'] }),
+      [],
+      '2024-01-01',
+      '2024-04-30',
+      ['2024-01-31', '2024-02-29', '2024-03-31', '2024-04-30'],
+    ],
     ['cancelled subscription', sub({ status: 'cancelled' }), [], '2026-08-01', '2026-08-31', []],
   ])('%s', (_name, s, exceptions, from, to, expected) => {
     expect(dates(deliveriesBetween(s, exceptions as ScheduleException[], from, to))).toEqual(expected);
   });
 
   test('31st rule over 2026 yields 12 deliveries', () => {
-    expect(deliveriesBetween(sub({ startDate: '2026-01-01' }, { kind: 'days_of_month', days: [31] }), [], '2026-01-01', '2026-12-31')).toHaveLength(12);
+    expect(
+      deliveriesBetween(sub({ startDate: '2026-01-01' }, { kind: 'days_of_month', days: [31] }), [], '2026-01-01', '2026-12-31'),
+    ).toHaveLength(12);
   });
 
   test('each decision equals wouldDeliver for that date', () => {
@@ -113,14 +165,38 @@ describe('pausedDaysIn', () => {
     ['daily: range touching the pause start', sub(), [vacation], '2026-08-01', '2026-08-12', ['vacation'], 1],
     ['daily: range before the pause', sub(), [vacation], '2026-08-01', '2026-08-11', ['vacation'], 0],
     ['MWF: rule days only (12,14,17,19)', sub({}, mwf), [vacation], '2026-08-01', '2026-08-31', ['vacation'], 4],
-    ['every 3 days from 08-01 (13,16,19)', sub({}, { kind: 'every_n_days', n: 3 }), [vacation], '2026-08-01', '2026-08-31', ['vacation'], 3],
+    [
+      'every 3 days from 08-01 (13,16,19)',
+      sub({}, { kind: 'every_n_days', n: 3 }),
+      [vacation],
+      '2026-08-01',
+      '2026-08-31',
+      ['vacation'],
+      3,
+    ],
     ['ended early from 08-15', sub(), [{ ...vacation, endedAt: '2026-08-15' }], '2026-08-01', '2026-08-31', ['vacation'], 3],
     ['subscription ends 08-14', sub({ endDate: '2026-08-14' }), [vacation], '2026-08-01', '2026-08-31', ['vacation'], 3],
     ['cancelled from 08-16', sub({ cancelledFrom: '2026-08-16' }), [vacation], '2026-08-01', '2026-08-31', ['vacation'], 4],
     ['starts mid-pause', sub({ startDate: '2026-08-19' }), [vacation], '2026-08-01', '2026-08-31', ['vacation'], 2],
-    ['open-ended pause, bounded by the range', sub(), [ex('skip', '2026-08-25', null, { reason: 'vacation' })], '2026-08-01', '2026-08-31', ['vacation'], 7],
+    [
+      'open-ended pause, bounded by the range',
+      sub(),
+      [ex('skip', '2026-08-25', null, { reason: 'vacation' })],
+      '2026-08-01',
+      '2026-08-31',
+      ['vacation'],
+      7,
+    ],
     ['no reasons', sub(), [vacation], '2026-08-01', '2026-08-31', [], 0],
-    ['extra on a paused day still counts', sub(), [vacation, ex('deliver_extra', '2026-08-14', '2026-08-14', { quantity: 1, reason: 'special_request' })], '2026-08-01', '2026-08-31', ['vacation'], 9],
+    [
+      'extra on a paused day still counts',
+      sub(),
+      [vacation, ex('deliver_extra', '2026-08-14', '2026-08-14', { quantity: 1, reason: 'special_request' })],
+      '2026-08-01',
+      '2026-08-31',
+      ['vacation'],
+      9,
+    ],
   ])('%s → %i', (_name, s, exceptions, from, to, reasons, expected) => {
     expect(pausedDaysIn(s, exceptions as ScheduleException[], from, to, reasons)).toBe(expected);
   });

@@ -1,4 +1,12 @@
-import { CHANGE_REASONS, DEFAULT_REASON, EXCEPTION_REASONS, HOLIDAY_REASONS, PAUSE_REASONS, SKIP_REASONS, isAllowedReason } from '../../../domain/schedule';
+import {
+  CHANGE_REASONS,
+  DEFAULT_REASON,
+  EXCEPTION_REASONS,
+  HOLIDAY_REASONS,
+  PAUSE_REASONS,
+  SKIP_REASONS,
+  isAllowedReason,
+} from '../../../domain/schedule';
 import { resumablePauses } from '../../../domain/subscription';
 
 test('every request list draws from the one reason enum, and each default is allowed where it is used', () => {
@@ -25,5 +33,9 @@ test('isAllowedReason', () => {
 test('a resume ends exactly the pauses a pause request could have started', () => {
   const base = { type: 'skip' as const, from: '2026-08-12', to: null, createdBy: 'c', createdAt: '2026-08-01T00:00:00Z' };
   const all = EXCEPTION_REASONS.map((reason, i) => ({ ...base, id: `E${i}`, reason }));
-  expect(resumablePauses(all, '2026-08-12').map((e) => e.reason).sort()).toEqual([...PAUSE_REASONS].sort());
+  expect(
+    resumablePauses(all, '2026-08-12')
+      .map((e) => e.reason)
+      .sort(),
+  ).toEqual([...PAUSE_REASONS].sort());
 });

@@ -77,7 +77,12 @@ describe('days_of_week (ISO 1=Mon..7=Sun)', () => {
 
   test('Mon/Wed/Fri over two weeks', () => {
     expect(ruleDates(sub({ kind: 'days_of_week', days: [1, 3, 5] }), '2026-08-10', '2026-08-23')).toEqual([
-      '2026-08-10', '2026-08-12', '2026-08-14', '2026-08-17', '2026-08-19', '2026-08-21',
+      '2026-08-10',
+      '2026-08-12',
+      '2026-08-14',
+      '2026-08-17',
+      '2026-08-19',
+      '2026-08-21',
     ]);
   });
 });
@@ -133,8 +138,18 @@ describe('days_of_month', () => {
   test('the 31st rule over a year gives exactly 12 deliveries, one per month', () => {
     const dates = ruleDates(sub({ kind: 'days_of_month', days: [31] }), '2026-01-01', '2026-12-31');
     expect(dates).toEqual([
-      '2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31', '2026-06-30',
-      '2026-07-31', '2026-08-31', '2026-09-30', '2026-10-31', '2026-11-30', '2026-12-31',
+      '2026-01-31',
+      '2026-02-28',
+      '2026-03-31',
+      '2026-04-30',
+      '2026-05-31',
+      '2026-06-30',
+      '2026-07-31',
+      '2026-08-31',
+      '2026-09-30',
+      '2026-10-31',
+      '2026-11-30',
+      '2026-12-31',
     ]);
   });
 });
@@ -230,7 +245,10 @@ describe('the compiled evaluator agrees with ruleDelivers', () => {
   test.each(rules.map((r) => [JSON.stringify(r), r] as const))('%s over 2023-12..2025-03 and 2099-12..2100-03', (_name, r) => {
     const s = sub(r, { startDate: '2023-12-05', endDate: '2100-12-31' });
     const compiled = compileSchedule(s, []);
-    for (const [from, to] of [['2023-12-01', '2025-03-31'], ['2099-12-01', '2100-03-31']]) {
+    for (const [from, to] of [
+      ['2023-12-01', '2025-03-31'],
+      ['2099-12-01', '2100-03-31'],
+    ]) {
       for (let d = from; d <= to; d = addDays(d, 1)) {
         expect(compiled.ruleDeliversDay(toEpochDay(d))).toBe(ruleDelivers(s, d));
       }

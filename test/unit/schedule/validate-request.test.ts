@@ -23,14 +23,34 @@ describe('validateExceptionRequest', () => {
     ['extra ok', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 1 }, before, []],
     ['extra without quantity', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14' }, before, ['quantity_required']],
     ['extra with zero', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 0 }, before, ['quantity_not_positive']],
-    ['extra with negative', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: -1 }, before, ['quantity_not_positive']],
-    ['extra with fraction', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 1.5 }, before, ['quantity_not_integer']],
+    [
+      'extra with negative',
+      { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: -1 },
+      before,
+      ['quantity_not_positive'],
+    ],
+    [
+      'extra with fraction',
+      { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 1.5 },
+      before,
+      ['quantity_not_integer'],
+    ],
     ['extra above the cap', { type: 'deliver_extra', from: '2026-08-14', to: '2026-08-14', quantity: 101 }, before, ['quantity_too_large']],
     ['extra open-ended', { type: 'deliver_extra', from: '2026-08-14', to: null, quantity: 1 }, before, ['open_ended_not_allowed']],
     ['change ok', { type: 'change_quantity', from: '2026-08-12', to: '2026-08-31', quantity: 3 }, before, []],
     ['change without quantity', { type: 'change_quantity', from: '2026-08-12', to: '2026-08-31' }, before, ['quantity_required']],
-    ['change with null quantity, after cutoff for tomorrow', { type: 'change_quantity', from: '2026-08-11', to: '2026-08-31', quantity: null }, after, ['after_cutoff', 'quantity_required']],
-    ['several errors at once', { type: 'deliver_extra', from: '2026-08-15', to: '2026-08-14', quantity: 0 }, before, ['to_before_from', 'quantity_not_positive']],
+    [
+      'change with null quantity, after cutoff for tomorrow',
+      { type: 'change_quantity', from: '2026-08-11', to: '2026-08-31', quantity: null },
+      after,
+      ['after_cutoff', 'quantity_required'],
+    ],
+    [
+      'several errors at once',
+      { type: 'deliver_extra', from: '2026-08-15', to: '2026-08-14', quantity: 0 },
+      before,
+      ['to_before_from', 'quantity_not_positive'],
+    ],
     ['unknown type', { type: 'bogus' as ExceptionRequest['type'], from: '2026-08-12', to: '2026-08-13' }, before, ['invalid_type']],
   ])('%s', (_name, req, ctx, errors) => {
     expect(validateExceptionRequest(req, ctx)).toEqual(errors);

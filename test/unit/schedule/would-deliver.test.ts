@@ -70,8 +70,13 @@ describe('rule-only decisions', () => {
 describe('vacation skip, explanation and provenance', () => {
   const s = sub();
   const vacation: ScheduleException = {
-    id: 'E45', type: 'skip', from: '2026-08-12', to: '2026-08-20', reason: 'vacation',
-    createdBy: 'customer-7', createdAt: '2026-08-03T04:30:00Z',
+    id: 'E45',
+    type: 'skip',
+    from: '2026-08-12',
+    to: '2026-08-20',
+    reason: 'vacation',
+    createdBy: 'customer-7',
+    createdAt: '2026-08-03T04:30:00Z',
   };
   test.each([
     ['2026-08-11', true, 'rule'],
@@ -246,7 +251,11 @@ describe('extras', () => {
   });
 
   test('malformed extras (no or non-positive quantity) are ignored', () => {
-    expect(summary(mwf, [ex({ type: 'deliver_extra', from: '2026-08-11', to: '2026-08-11' })], '2026-08-11')).toEqual([false, 0, 'not_in_rule']);
+    expect(summary(mwf, [ex({ type: 'deliver_extra', from: '2026-08-11', to: '2026-08-11' })], '2026-08-11')).toEqual([
+      false,
+      0,
+      'not_in_rule',
+    ]);
     expect(summary(mwf, [extra('2026-08-11', 0)], '2026-08-11')).toEqual([false, 0, 'not_in_rule']);
     expect(summary(mwf, [extra('2026-08-11', -2)], '2026-08-11')).toEqual([false, 0, 'not_in_rule']);
   });

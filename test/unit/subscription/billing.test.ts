@@ -11,9 +11,24 @@ import {
   upcomingPauseEvents,
 } from '../../../domain/subscription';
 
-const sub: ScheduleSubscription = { id: 's', startDate: '2026-08-02', endDate: null, recurrence: { kind: 'daily' }, quantity: 1, timezone: 'Asia/Kolkata', status: 'active' };
+const sub: ScheduleSubscription = {
+  id: 's',
+  startDate: '2026-08-02',
+  endDate: null,
+  recurrence: { kind: 'daily' },
+  quantity: 1,
+  timezone: 'Asia/Kolkata',
+  status: 'active',
+};
 const skip = (id: string, from: string, to: string | null, reason = 'vacation', endedAt: string | null = null): ScheduleException => ({
-  id, type: 'skip', from, to, reason, createdBy: 'c', createdAt: '2026-08-01T00:00:00Z', endedAt,
+  id,
+  type: 'skip',
+  from,
+  to,
+  reason,
+  createdBy: 'c',
+  createdAt: '2026-08-01T00:00:00Z',
+  endedAt,
 });
 const month = { unit: 'month' as const, count: 1 };
 const days3 = { unit: 'day' as const, count: 3 };
@@ -26,15 +41,32 @@ describe('billing periods', () => {
     ['2026-12-15', '2027-01-15'],
   ])('a month from %s ends (exclusive) on %s', (start, end) => expect(nominalPeriodEnd(start, month)).toBe(end));
 
-  test('no pause: the nominal end', () => expect(periodEndWithCredit(sub, [], '2026-08-02', month)).toEqual({ end: '2026-09-02', creditedDays: 0 }));
+  test('no pause: the nominal end', () =>
+    expect(periodEndWithCredit(sub, [], '2026-08-02', month)).toEqual({ end: '2026-09-02', creditedDays: 0 }));
   test('vacation days in the period move the end forward', () =>
-    expect(periodEndWithCredit(sub, [skip('V', '2026-08-10', '2026-08-14')], '2026-08-02', month)).toEqual({ end: '2026-09-07', creditedDays: 5 }));
+    expect(periodEndWithCredit(sub, [skip('V', '2026-08-10', '2026-08-14')], '2026-08-02', month)).toEqual({
+      end: '2026-09-07',
+      creditedDays: 5,
+    }));
   test('payment-failure and holiday days are not credited', () =>
-    expect(periodEndWithCredit(sub, [skip('P', '2026-08-10', null, 'payment_failure', '2026-08-20'), skip('H', '2026-08-15', '2026-08-15', 'holiday')], '2026-08-02', month).creditedDays).toBe(0));
+    expect(
+      periodEndWithCredit(
+        sub,
+        [skip('P', '2026-08-10', null, 'payment_failure', '2026-08-20'), skip('H', '2026-08-15', '2026-08-15', 'holiday')],
+        '2026-08-02',
+        month,
+      ).creditedDays,
+    ).toBe(0));
   test('a pause across the nominal end is credited until the paid deliveries were made (fixpoint)', () =>
-    expect(periodEndWithCredit(sub, [skip('V', '2026-08-03', '2026-08-06')], '2026-08-02', days3)).toEqual({ end: '2026-08-09', creditedDays: 4 }));
+    expect(periodEndWithCredit(sub, [skip('V', '2026-08-03', '2026-08-06')], '2026-08-02', days3)).toEqual({
+      end: '2026-08-09',
+      creditedDays: 4,
+    }));
   test('an early-ended vacation credits only the days it paused', () =>
-    expect(periodEndWithCredit(sub, [skip('V', '2026-08-03', '2026-08-08', 'vacation', '2026-08-05')], '2026-08-02', days3)).toEqual({ end: '2026-08-07', creditedDays: 2 }));
+    expect(periodEndWithCredit(sub, [skip('V', '2026-08-03', '2026-08-08', 'vacation', '2026-08-05')], '2026-08-02', days3)).toEqual({
+      end: '2026-08-07',
+      creditedDays: 2,
+    }));
   test('only rule days count: Mon/Wed/Fri paused for a week credits 3 days', () => {
     const mwf = { ...sub, recurrence: { kind: 'days_of_week' as const, days: [1, 3, 5] } };
     expect(periodEndWithCredit(mwf, [skip('V', '2026-08-10', '2026-08-16')], '2026-08-03', month).creditedDays).toBe(3);
@@ -63,7 +95,13 @@ describe('clock, cutoff and dunning', () => {
   });
   test('dunning retries at 1, 3, 5, 7 days after the first decline, then none', () => {
     const f = 1_000;
-    expect([1, 2, 3, 4, 5].map((n) => dunningRetryAt(f, [1, 3, 5, 7], n))).toEqual([f + DAY_MS, f + 3 * DAY_MS, f + 5 * DAY_MS, f + 7 * DAY_MS, null]);
+    expect([1, 2, 3, 4, 5].map((n) => dunningRetryAt(f, [1, 3, 5, 7], n))).toEqual([
+      f + DAY_MS,
+      f + 3 * DAY_MS,
+      f + 5 * DAY_MS,
+      f + 7 * DAY_MS,
+      null,
+    ]);
   });
 });
 

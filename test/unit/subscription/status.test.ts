@@ -1,11 +1,33 @@
 import type { ScheduleException } from '../../../domain/schedule';
-import { exceptionsToCarry, explainStatus, flowStatusOf, nextSkipBoundary, resumablePauses, type StatusFacts } from '../../../domain/subscription';
+import {
+  exceptionsToCarry,
+  explainStatus,
+  flowStatusOf,
+  nextSkipBoundary,
+  resumablePauses,
+  type StatusFacts,
+} from '../../../domain/subscription';
 
 const skip = (id: string, from: string, to: string | null, reason = 'vacation', endedAt: string | null = null): ScheduleException => ({
-  id, type: 'skip', from, to, reason, createdBy: 'c', createdAt: '2026-08-01T00:00:00Z', endedAt,
+  id,
+  type: 'skip',
+  from,
+  to,
+  reason,
+  createdBy: 'c',
+  createdAt: '2026-08-01T00:00:00Z',
+  endedAt,
 });
 const extra = (id: string, date: string): ScheduleException => ({
-  id, type: 'deliver_extra', from: date, to: date, quantity: 2, reason: 'special_request', createdBy: 'c', createdAt: '2026-08-01T00:00:00Z', endedAt: null,
+  id,
+  type: 'deliver_extra',
+  from: date,
+  to: date,
+  quantity: 2,
+  reason: 'special_request',
+  createdBy: 'c',
+  createdAt: '2026-08-01T00:00:00Z',
+  endedAt: null,
 });
 
 const facts = (over: Partial<StatusFacts> = {}): StatusFacts => ({
@@ -21,19 +43,45 @@ const facts = (over: Partial<StatusFacts> = {}): StatusFacts => ({
   renewalDate: () => '2026-09-01',
   ...over,
 });
-const dunning = { period: 3, attempts: 2, retriesDone: 1, firstFailedAtMs: 0, nextRetryAtMs: Date.parse('2026-08-12T00:00:00Z'), lastError: 'card_declined', pauseExceptionId: null };
+const dunning = {
+  period: 3,
+  attempts: 2,
+  retriesDone: 1,
+  firstFailedAtMs: 0,
+  nextRetryAtMs: Date.parse('2026-08-12T00:00:00Z'),
+  lastError: 'card_declined',
+  pauseExceptionId: null,
+};
 
 describe('FlowStatus and the sentence support reads', () => {
   test.each<[string, Partial<StatusFacts>, string, string]>([
-    ['cancelled wins over everything', { cancelledFrom: '2026-08-11', billing: 'payment_failed', billingReason: 'cancelled by support:a from 2026-08-11' }, 'cancelled', 'cancelled by support:a from 2026-08-11'],
+    [
+      'cancelled wins over everything',
+      { cancelledFrom: '2026-08-11', billing: 'payment_failed', billingReason: 'cancelled by support:a from 2026-08-11' },
+      'cancelled',
+      'cancelled by support:a from 2026-08-11',
+    ],
     ['cancelled without a recorded reason', { cancelledFrom: '2026-08-11' }, 'cancelled', 'cancelled from 2026-08-11'],
     ['past the last day', { lastDay: '2026-08-09', billing: 'retrying' }, 'ended', 'ended: the last delivery day was 2026-08-09'],
     ['on the last day it is still running', { lastDay: '2026-08-10' }, 'active', 'active; period 2 paid, next renewal on 2026-09-01'],
-    ['retries ran out', { billing: 'payment_failed', dunning: { ...dunning, attempts: 5, nextRetryAtMs: null } }, 'payment_failed',
-      'renewal of period 3 was declined 5 times (last: card_declined); deliveries are paused (payment_failure) until the payment method is updated'],
-    ['a retry is scheduled', { billing: 'retrying', dunning }, 'retrying_payment',
-      'renewal of period 3 was declined (card_declined); retry 2 of 4 at 2026-08-12T00:00:00.000Z; deliveries continue meanwhile'],
-    ['paused today, with the schedule\'s own explanation', { pausedToday: 'no delivery: exception E4 vacation 2026-08-08–2026-08-12' }, 'paused', 'no delivery: exception E4 vacation 2026-08-08–2026-08-12'],
+    [
+      'retries ran out',
+      { billing: 'payment_failed', dunning: { ...dunning, attempts: 5, nextRetryAtMs: null } },
+      'payment_failed',
+      'renewal of period 3 was declined 5 times (last: card_declined); deliveries are paused (payment_failure) until the payment method is updated',
+    ],
+    [
+      'a retry is scheduled',
+      { billing: 'retrying', dunning },
+      'retrying_payment',
+      'renewal of period 3 was declined (card_declined); retry 2 of 4 at 2026-08-12T00:00:00.000Z; deliveries continue meanwhile',
+    ],
+    [
+      "paused today, with the schedule's own explanation",
+      { pausedToday: 'no delivery: exception E4 vacation 2026-08-08–2026-08-12' },
+      'paused',
+      'no delivery: exception E4 vacation 2026-08-08–2026-08-12',
+    ],
     ['before the first renewal', { period: 0, billing: 'pending' }, 'active', 'waiting for the first renewal on 2026-09-01'],
   ])('%s', (_name, over, status, why) => {
     expect(flowStatusOf(facts(over))).toBe(status);
