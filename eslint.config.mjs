@@ -59,7 +59,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'contracts/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

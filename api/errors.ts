@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from '../app/logger';
+import { readRejection, type RejectionKind } from '../domain/rejection';
 
 /** An error the API answers with on purpose: `{ error: { code, message, details } }`. */
 export class ApiError extends Error {
@@ -63,6 +64,9 @@ function frameworkStatus(err: unknown): number | null {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : null;
 }
 
+/** The one place a business rejection becomes an HTTP status: by its kind, the same for every flow. */
+export const REJECTION_STATUS: Record<RejectionKind, number> = { invalid: 422, conflict: 409, not_found: 404 };
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (err instanceof ApiError) {
@@ -92,6 +96,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status !== null) {
       const [code, message] = FRAMEWORK_4XX[status] ?? ['bad_request', 'The request could not be processed'];
       res.status(status).json(errorBody(code, message));
+      return;
+    }
+    const rejected = readRejection(err);
+    if (rejected) {
+      res.status(REJECTION_STATUS[rejected.kind]).json(errorBody(rejected.code, rejected.message, rejected.details));
       return;
     }
     if (err instanceof WorkflowNotFoundError) {

@@ -4,7 +4,9 @@ import { createHmac } from 'node:crypto';
  * The payment service provider (PSP) as the rest of Mandi sees it. The real one is outside our
  * walls; `FakePaymentProvider` stands in for its sandbox.
  */
-export type ProviderPaymentStatus = 'processing' | 'succeeded' | 'failed';
+import type { ProviderPaymentStatus } from '../contracts/provider-payment';
+
+export type { ProviderPaymentStatus };
 
 export interface ProviderPayment {
   id: string;

@@ -21,7 +21,8 @@ import { buyerMayCancel, isTerminal, type OrderStatus } from '../domain/checkout
 import { formatRupees } from '../domain/money';
 import { textProblem } from '../domain/text';
 import { CustomerId, FlowStatus, OrderId, SellerId } from './search-attributes';
-import { flowControl, isAbandoned, retryStepSignal, stepFailure } from './stuck';
+import { flowControl, isAbandoned, stepFailure } from './stuck';
+import { retryStepSignal } from '../contracts/stuck';
 
 export interface CheckoutInput {
   orderId: string;

@@ -9,7 +9,8 @@ import {
 } from '@temporalio/workflow';
 import type { MarketActivities } from '../activities/markets';
 import type { MarketEngineActivities, EngineResult } from '../activities/market-engine';
-import { flowControl, type StepOptions, type StuckFields } from './stuck';
+import { flowControl, type StepOptions } from './stuck';
+import type { StuckFields } from '../contracts/stuck';
 
 export interface MarketInput {
   marketId: string;

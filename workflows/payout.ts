@@ -13,7 +13,8 @@ import type { PayoutActivities } from '../activities/payout';
 import type { ProviderPayout } from '../infra/payout-provider';
 import { formatRupees } from '../domain/money';
 import { FlowStatus, SellerId } from './search-attributes';
-import { flowControl, type StuckFields } from './stuck';
+import { flowControl } from './stuck';
+import type { StuckFields } from '../contracts/stuck';
 
 export interface PayoutInput {
   payoutId: string;

@@ -17,8 +17,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
   isCancellation,
   log,
   patched,
@@ -32,35 +30,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { FlowAlertActivities } from '../activities/flow-alerts';
 import { UNFIXABLE_FAILURE, type FlowType, type UnfixableDetails } from '../domain/flow-ids';
 import { FlowStatus } from './search-attributes';
-
-/** Who decided, and why (support's CLI may send nothing at all). */
-export interface StepDecision {
-  by?: string;
-  reason?: string;
-}
-
-/** One name per action for every flow: the API, the Temporal UI and the CLI all send these. */
-export const retryStepSignal = defineSignal<[StepDecision?]>('retryStep');
-export const abandonStepSignal = defineSignal<[StepDecision?]>('abandonStep');
-
-export interface StuckStep {
-  step: string;
-  reason: string;
-  /** Postgres SQLSTATE or JS error name of an UnfixableData failure; null for other failures. */
-  code: string | null;
-  since: string;
-  /** What `abandonStep` does here, for support; null: only a retry can help. */
-  abandon: string | null;
-}
-
-/** The step a flow is stuck on, or null. Every flow answers it, whatever its own state looks like. */
-export const stuckQuery = defineQuery<StuckStep | null>('stuck');
-
-/** The fields each flow's own state carries, so its `state` query says it is stuck and why. */
-export interface StuckFields {
-  stuckStep: string | null;
-  stuckReason: string | null;
-}
+import { abandonStepSignal, retryStepSignal, stuckQuery, type StepDecision, type StuckFields, type StuckStep } from '../contracts/stuck';
 
 /**
  * New commands on paths old histories already took are gated, so a running flow replays: memo

@@ -12,7 +12,7 @@ import type {
   SkipRequest,
   SubscriptionStateView,
 } from '../domain/subscription';
-import type { StuckFields } from './stuck';
+import type { StuckFields } from '../contracts/stuck';
 
 /**
  * The `state` query: the subscription's view, with the step it is stuck on (FlowStatus `stuck`) and

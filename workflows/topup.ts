@@ -9,7 +9,8 @@ import {
 } from '@temporalio/workflow';
 import type { TopupActivities } from '../activities/topup';
 import { formatRupees } from '../domain/money';
-import { flowControl, isAbandoned, type StuckFields } from './stuck';
+import { flowControl, isAbandoned } from './stuck';
+import type { StuckFields } from '../contracts/stuck';
 
 export interface TopupInput {
   topupId: string;

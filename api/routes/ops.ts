@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { listFlowAlerts } from '../../db/flow-alerts';
 import { flowTypeOf } from '../../domain/flow-ids';
-import type { StepDecision, StuckStep } from '../../workflows/stuck';
+import type { StepDecision, StuckStep } from '../../contracts/stuck';
 import { ApiError } from '../errors';
 import type { ApiDeps } from '../deps';
 import type { ApiRouter } from '../router';

@@ -20,7 +20,7 @@ import type { SubscriptionRecord, SubscriptionWorkflowInput } from '../../domain
 import type { CheckoutState } from '../../workflows/checkout';
 import type { MarketState } from '../../workflows/market';
 import type { PayoutState } from '../../workflows/payout';
-import type { StuckStep } from '../../workflows/stuck';
+import type { StuckStep } from '../../contracts/stuck';
 import type { TopupState } from '../../workflows/topup';
 import { startTestApi, type TestApi } from '../support/api';
 import { balanceOf, fundWallet, placeOrder as placeCheckoutOrder, seedProduct, seedSeller } from '../support/checkout';
