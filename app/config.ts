@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../contracts/task-queue';
 
 const DEV_JWT_SECRET = 'mandi-dev-secret-change-me-in-production-0123456789';
 const DEV_WEBHOOK_SECRET = 'mandi-dev-webhook-secret';
@@ -17,7 +18,7 @@ const ConfigSchema = z
 
     TEMPORAL_ADDRESS: z.string().min(1).optional(),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().min(1).default('mandi'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
     TEMPORAL_UI_URL: optionalUrl,
     TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),

@@ -1,9 +1,16 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import { DEFAULT_CUTOFF, DEFAULT_TIMEZONE } from '../domain/rules';
+import { timezoneSlug } from '../domain/flow-ids';
+import { generateDeliveriesWorkflow } from '../workflows/subscription-generation';
+import { pruneIdempotencyKeysWorkflow } from '../workflows/idempotency-keys';
+import { ledgerMaintenanceWorkflow } from '../workflows/ledger-maintenance';
+import { payoutSweepWorkflow } from '../workflows/payout';
 import type { Config } from './config';
 
 interface ScheduleDefinition {
   scheduleId: string;
-  workflowType: string;
+  workflowType: Workflow;
   cron: string;
   timezone: string;
   args: unknown[];
@@ -14,36 +21,42 @@ export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
   return [
     {
       scheduleId: 'ledger-daily-maintenance',
-      workflowType: 'ledgerMaintenanceWorkflow',
+      workflowType: ledgerMaintenanceWorkflow,
       cron: '5 0 * * *',
-      timezone: 'Asia/Kolkata',
+      timezone: DEFAULT_TIMEZONE,
       args: [{}],
     },
     {
       // Stored Idempotency-Keys past their retention, so the table holds days, not years.
       scheduleId: 'idempotency-keys-daily-prune',
-      workflowType: 'pruneIdempotencyKeysWorkflow',
+      workflowType: pruneIdempotencyKeysWorkflow,
       cron: '30 3 * * *',
-      timezone: 'Asia/Kolkata',
+      timezone: DEFAULT_TIMEZONE,
       args: [{ retentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS }],
     },
     {
       // Seller payouts: every Monday morning, a payout for each seller with a positive payable.
       scheduleId: 'seller-payouts-weekly',
-      workflowType: 'payoutSweepWorkflow',
+      workflowType: payoutSweepWorkflow,
       cron: '0 6 * * 1',
-      timezone: 'Asia/Kolkata',
+      timezone: DEFAULT_TIMEZONE,
       args: [{}],
     },
-    // Nightly order generation at the cutoff (22:00 local): tomorrow's deliveries, one schedule per timezone served.
+    // Nightly order generation at the cutoff (local time): tomorrow's deliveries, one schedule per timezone served.
     {
-      scheduleId: 'subscriptions-nightly-orders-asia-kolkata',
-      workflowType: 'generateDeliveriesWorkflow',
-      cron: '0 22 * * *',
-      timezone: 'Asia/Kolkata',
-      args: [{ timezone: 'Asia/Kolkata' }],
+      scheduleId: `subscriptions-nightly-orders-${timezoneSlug(DEFAULT_TIMEZONE)}`,
+      workflowType: generateDeliveriesWorkflow,
+      cron: cronAt(DEFAULT_CUTOFF),
+      timezone: DEFAULT_TIMEZONE,
+      args: [{ timezone: DEFAULT_TIMEZONE }],
     },
   ];
+}
+
+/** `HH:MM` → a daily cron expression at that minute. */
+function cronAt(hhmm: string): string {
+  const [hours, minutes] = hhmm.split(':').map(Number);
+  return `${minutes} ${hours} * * *`;
 }
 
 /**
