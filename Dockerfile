@@ -1,7 +1,16 @@
+# The API reference renderer (redoc) is a development dependency with a large tree of peers; the
+# runtime image needs only its self-contained browser bundle, taken from a full install here.
+FROM node:20-bookworm-slim AS docs-renderer
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
+COPY --from=docs-renderer /build/node_modules/redoc/package.json node_modules/redoc/package.json
+COPY --from=docs-renderer /build/node_modules/redoc/bundles/redoc.standalone.js node_modules/redoc/bundles/redoc.standalone.js
 COPY . .
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 EXPOSE 3000

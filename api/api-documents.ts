@@ -4,7 +4,7 @@ import { createLogger } from '../app/logger';
 import { createDb } from '../db/knex';
 import { InMemoryPubSub } from '../infra/pubsub';
 import { createMetrics } from './metrics';
-import { openApiDocument } from './openapi';
+import { documentOptions, openApiDocument } from './openapi';
 import { ApiRouter } from './router';
 import { registerRoutes } from './routes';
 
@@ -33,5 +33,5 @@ export function documentsOnlyRouter(config: Config): ApiRouter {
 
 /** The OpenAPI document exactly as GET /openapi.json serves it with this config. */
 export function buildOpenApiDocument(config: Config) {
-  return openApiDocument(declaredRoutes(config).registry, { publicUrl: config.PUBLIC_URL });
+  return openApiDocument(declaredRoutes(config).registry, documentOptions(config));
 }

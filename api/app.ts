@@ -8,7 +8,7 @@ import type { ApiDeps } from './deps';
 import { errorBody, errorHandler, notFoundHandler } from './errors';
 import { mountHealth } from './health';
 import { createMetrics, type Metrics } from './metrics';
-import { openApiDocument } from './openapi';
+import { documentOptions, openApiDocument } from './openapi';
 import { asyncApiDocument } from './asyncapi/document';
 import { docsRouter } from './docs';
 import { requestLog } from './request-log';
@@ -44,11 +44,11 @@ export function createApp(deps: ApiDeps, metrics: Metrics = createMetrics()): Ex
 
   mountHealth(app, deps);
   if (deps.config.METRICS_TOKEN) app.get('/metrics', metricsAuth(deps.config.METRICS_TOKEN), metricsHandler(metrics));
-  const openapi = openApiDocument(api.registry, { publicUrl: deps.config.PUBLIC_URL });
+  const openapi = openApiDocument(api.registry, documentOptions(deps.config));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  const asyncapi = asyncApiDocument({ publicUrl: deps.config.PUBLIC_URL, port: deps.config.PORT });
+  const asyncapi = asyncApiDocument({ ...documentOptions(deps.config), port: deps.config.PORT });
   app.get('/asyncapi.json', (_req, res) => {
     res.json(asyncapi);
   });

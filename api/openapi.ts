@@ -26,6 +26,26 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
 export interface DocumentOptions {
   /** Where the API is reached (config.PUBLIC_URL); without it the document points at its own origin. */
   publicUrl?: string;
+  /** config.API_CONTACT_EMAIL / API_CONTACT_URL: whom app developers write to about this deployment. */
+  contactEmail?: string;
+  contactUrl?: string;
+}
+
+/** The document options a deployment's configuration gives. */
+export const documentOptions = (config: {
+  PUBLIC_URL?: string;
+  API_CONTACT_EMAIL?: string;
+  API_CONTACT_URL?: string;
+}): DocumentOptions => ({
+  publicUrl: config.PUBLIC_URL,
+  contactEmail: config.API_CONTACT_EMAIL,
+  contactUrl: config.API_CONTACT_URL,
+});
+
+/** The documents' contact: the deployment's own, else its reference page when it has a public URL. */
+export function apiContact(options: DocumentOptions): { name: string; email?: string; url?: string } {
+  const url = options.contactUrl ?? (options.publicUrl ? `${options.publicUrl.replace(/\/+$/, '')}/docs` : undefined);
+  return { name: 'API support', ...(options.contactEmail ? { email: options.contactEmail } : {}), ...(url ? { url } : {}) };
 }
 
 /** Health answers outside api.route (api/health.ts); documented here so the document lists everything a client may call. */
@@ -114,7 +134,7 @@ export function openApiDocument(registry: OpenAPIRegistry, options: DocumentOpti
       version: '1.0.0',
       description: DESCRIPTION,
       license: { name: 'Proprietary', identifier: 'LicenseRef-Mandi-Proprietary' },
-      contact: { name: 'Mandi maintainers' },
+      contact: apiContact(options),
     },
     servers: [
       {

@@ -13,6 +13,9 @@ const ConfigSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     PUBLIC_URL: optionalUrl,
+    /** Who app developers reach about this deployment's API; published in /openapi.json and /asyncapi.json. */
+    API_CONTACT_EMAIL: z.string().email().optional(),
+    API_CONTACT_URL: optionalUrl,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATA_DIR: z.string().min(1).default('.data'),
 

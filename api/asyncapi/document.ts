@@ -1,7 +1,8 @@
 import { MARKET_WS_PATH } from '../ws/gateway';
 import * as payloads from './payloads';
+import { apiContact, type DocumentOptions } from '../openapi';
 
-export interface AsyncApiOptions {
+export interface AsyncApiOptions extends DocumentOptions {
   /** config.PUBLIC_URL: the socket is on the same host, over wss when that is https. */
   publicUrl?: string;
   /** config.PORT, for the local server when there is no public URL. */
@@ -157,7 +158,7 @@ export function asyncApiDocument(options: AsyncApiOptions) {
       version: '1.0.0',
       description: DESCRIPTION,
       license: { name: 'Proprietary' },
-      contact: { name: 'Mandi maintainers' },
+      contact: apiContact(options),
       externalDocs: {
         description: 'The REST API (OpenAPI 3.1)',
         url: `${options.publicUrl?.replace(/\/+$/, '') ?? `http://localhost:${options.port}`}/openapi.json`,

@@ -1,3 +1,4 @@
+import { documentOptions } from '../../api/openapi';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -117,4 +118,19 @@ test('both documents point at PUBLIC_URL when it is set, and at their own origin
   expect(Object.values(asyncApiDocument({ port: 3000 }).servers)).toEqual([
     expect.objectContaining({ host: 'localhost:3000', protocol: 'ws' }),
   ]);
+});
+
+test("both documents name the deployment's API contact from its configuration", () => {
+  const configured = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: 'https://api.example.in',
+    API_CONTACT_EMAIL: 'api@example.in',
+  });
+  const contact = { name: 'API support', email: 'api@example.in', url: 'https://api.example.in/docs' };
+  expect(buildOpenApiDocument(configured).info.contact).toEqual(contact);
+  expect(asyncApiDocument({ ...documentOptions(configured), port: 3000 }).info.contact).toEqual(contact);
+  // Without either, the contact is a name only: nothing made up.
+  expect(buildOpenApiDocument(config).info.contact).toEqual({ name: 'API support' });
+  expect(() => loadConfig({ NODE_ENV: 'test', API_CONTACT_EMAIL: 'not an address' })).toThrow();
 });
