@@ -1,13 +1,11 @@
 import { Context } from '@temporalio/activity';
-import { clearDeletionRequest, deletionBlockers, eraseUser } from '../db/identity';
-import type { DeletionBlocker } from '../domain/identity';
+import type { EraseResult } from '../contracts/account-deletion';
+import { clearDeletionRequest, deletionBlockers, erasedAtOf, eraseUser, lockUser, recordDeletionEventOnce } from '../db/identity';
 import { publishRevocation } from '../infra/revocation-store';
 import type { ActivityDeps } from './deps';
 
 /** Revoked sessions of an erased user hold no live token past the longest access-token lifetime. */
 const LONGEST_ACCESS_TOKEN_SECONDS = 3600;
-
-export type EraseResult = { erased: true; erasedAt: string } | { erased: false; blockers: DeletionBlocker[] };
 
 export function createAccountDeletionActivities({ db, redis }: ActivityDeps) {
   return {
@@ -22,12 +20,12 @@ export function createAccountDeletionActivities({ db, redis }: ActivityDeps) {
      */
     async eraseAccount({ userId }: { userId: string }): Promise<EraseResult> {
       const result = await db.transaction(async (trx): Promise<EraseResult> => {
-        await trx('users').where({ id: userId }).forUpdate().first('id');
+        await lockUser(trx, userId);
         const blockers = await deletionBlockers(trx, userId);
         if (blockers.length) return { erased: false, blockers };
         await eraseUser(trx, userId);
-        const row = await trx('users').where({ id: userId }).first('erased_at');
-        return { erased: true, erasedAt: new Date(row?.erased_at ?? Date.now()).toISOString() };
+        const erasedAt = await erasedAtOf(trx, userId);
+        return { erased: true, erasedAt: new Date(erasedAt ?? Date.now()).toISOString() };
       });
       if (result.erased) await publishRevocation(db, redis, userId, LONGEST_ACCESS_TOKEN_SECONDS);
       return result;
@@ -36,12 +34,7 @@ export function createAccountDeletionActivities({ db, redis }: ActivityDeps) {
     /** One audit row per event of a run, however often the activity is retried. */
     async recordDeletionEvent(e: { userId: string; action: string; actor: string; details: Record<string, unknown> }): Promise<void> {
       const runId = Context.current().info.workflowExecution?.runId ?? 'none';
-      await db.raw(
-        `INSERT INTO audit_log (actor, roles, action, target_type, target_id, details)
-         SELECT ?, '{}', ?, 'user', ?, ?::jsonb
-         WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE target_type = 'user' AND target_id = ? AND action = ? AND details->>'runId' = ?)`,
-        [e.actor, e.action, e.userId, JSON.stringify({ ...e.details, runId }), e.userId, e.action, runId],
-      );
+      await recordDeletionEventOnce(db, { ...e, runId });
     },
   };
 }

@@ -134,7 +134,8 @@ export function toActivityFailure(err: unknown, activity: string, attempt: numbe
   });
 }
 
-type AnyActivity = (...args: any[]) => Promise<unknown>;
+// `never[]`: any activity's parameters are assignable to it, so every registry fits the constraint.
+type AnyActivity = (...args: never[]) => Promise<unknown>;
 
 /** Wraps each activity of a registry in the failure rule above (activities/index.ts, one place). */
 export function withFailureRules<T extends Record<string, AnyActivity>>(activities: T): T {
@@ -142,7 +143,7 @@ export function withFailureRules<T extends Record<string, AnyActivity>>(activiti
   for (const [name, run] of Object.entries(activities)) {
     wrapped[name] = async (...args: unknown[]) => {
       try {
-        return await run(...args);
+        return await (run as (...a: unknown[]) => Promise<unknown>)(...args);
       } catch (err) {
         throw toActivityFailure(err, name, currentAttempt());
       }

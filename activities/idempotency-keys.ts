@@ -1,3 +1,4 @@
+import { pruneIdempotencyKeys } from '../db/idempotency';
 import type { ActivityDeps } from './deps';
 
 /** Rows deleted per call: short transactions that never hold up the API's inserts for long. */
@@ -11,12 +12,7 @@ export function createIdempotencyKeyActivities({ db }: ActivityDeps) {
      * payment API's key retention: clients retry within minutes, the default keeps a week.
      */
     async pruneIdempotencyKeys(req: { retentionHours: number }): Promise<number> {
-      const { rowCount } = await db.raw(
-        `DELETE FROM idempotency_keys WHERE ctid IN (
-           SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => ?) LIMIT ?)`,
-        [req.retentionHours, PRUNE_BATCH],
-      );
-      return rowCount ?? 0;
+      return pruneIdempotencyKeys(db, req.retentionHours, PRUNE_BATCH);
     },
   };
 }

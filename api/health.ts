@@ -1,4 +1,5 @@
 import type { RequestHandler, Router } from 'express';
+import { pingDatabase } from '../db/health';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 
@@ -24,7 +25,7 @@ export function mountHealth(router: Router, deps: ApiDeps): void {
 
   router.get('/readyz', noQuery, async (_req, res) => {
     const checks: Record<string, () => Promise<unknown>> = {
-      postgres: () => deps.db.raw('SELECT 1'),
+      postgres: () => pingDatabase(deps.db),
       temporal: () => deps.temporal.connection.workflowService.getSystemInfo({}),
       redis: () => deps.pubsub.ping(),
     };

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { claimIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from '../db/idempotency';
 import type { Db } from '../db/knex';
-import { ApiError, errorBody } from './errors';
+import { readRejection } from '../domain/rejection';
+import { ApiError, errorBody, REJECTION_STATUS } from './errors';
 
 export interface StoredResponse {
   status: number;
@@ -46,34 +48,39 @@ export async function withIdempotency(
   handle: () => Promise<StoredResponse>,
 ): Promise<StoredResponse & { replayed: boolean }> {
   const hash = requestHash(claim.method, claim.path, claim.body);
-  const claimed = await db.raw(
-    `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
-    [claim.userId, claim.key, claim.method, claim.path, hash],
-  );
-  if (claimed.rows.length === 0) return { ...(await replay(db, claim.userId, claim.key, hash)), replayed: true };
+  if (!(await claimIdempotencyKey(db, { ...claim, requestHash: hash })))
+    return { ...(await replay(db, claim.userId, claim.key, hash)), replayed: true };
 
   let response: StoredResponse;
   try {
     response = await handle();
   } catch (err) {
-    if (err instanceof ApiError && err.status < 500) {
-      response = { status: err.status, body: errorBody(err.code, err.message, err.details) };
-    } else {
-      await db('idempotency_keys').where({ user_id: claim.userId, key: claim.key }).delete();
+    const answer = clientErrorOf(err);
+    if (!answer) {
+      await releaseIdempotencyKey(db, claim.userId, claim.key);
       throw err;
     }
+    response = answer;
   }
-  await db('idempotency_keys')
-    .where({ user_id: claim.userId, key: claim.key })
-    .update({ status_code: response.status, response: JSON.stringify(response.body) });
+  await storeIdempotentResponse(db, claim.userId, claim.key, response);
   return { ...response, replayed: false };
+}
+
+/**
+ * A 4xx is the answer to this request, kept for its repeats like a success: an ApiError, or a
+ * business rejection from a workflow or an activity (answered with the status of its kind, as
+ * the error handler does). Anything else is ours to fix, and frees the key.
+ */
+function clientErrorOf(err: unknown): StoredResponse | null {
+  if (err instanceof ApiError) return err.status < 500 ? { status: err.status, body: errorBody(err.code, err.message, err.details) } : null;
+  const rejected = readRejection(err);
+  return rejected ? { status: REJECTION_STATUS[rejected.kind], body: errorBody(rejected.code, rejected.message, rejected.details) } : null;
 }
 
 async function replay(db: Db, userId: string, key: string, hash: string): Promise<StoredResponse> {
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {
-    const row = await db('idempotency_keys').where({ user_id: userId, key }).first();
+    const row = await findIdempotencyKey(db, userId, key);
     if (!row) throw new ApiError(409, 'request_in_progress', 'The first request with this key failed; retry it');
     if (row.request_hash !== hash) {
       throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request');

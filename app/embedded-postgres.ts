@@ -1,6 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { Client } from 'pg';
+import { ensureDatabase } from '../db/admin';
 
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
@@ -36,15 +36,4 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDb
   await pg.start();
   await ensureDatabase(`postgres://mandi:mandi@127.0.0.1:${PORT}/postgres`, 'mandi');
   return { url: `postgres://mandi:mandi@127.0.0.1:${PORT}/mandi`, stop: () => pg.stop() };
-}
-
-async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
 }

@@ -53,9 +53,21 @@ export async function resolveFlowAlert(q: Queryable, workflowId: string, step: s
     .update({ resolved_at: q.fn.now(), resolution });
 }
 
+interface FlowAlertDbRow {
+  id: number | string;
+  workflow_id: string;
+  flow_type: string;
+  step: string;
+  reason: string;
+  code: string | null;
+  raised_at: Date;
+  resolved_at: Date | null;
+  resolution: string | null;
+}
+
 /** Newest first; `open` = only the flows still parked. */
 export async function listFlowAlerts(q: Queryable, opts: { open: boolean; limit: number; workflowId?: string }): Promise<FlowAlertRow[]> {
-  const rows = await q('flow_alerts')
+  const rows: FlowAlertDbRow[] = await q('flow_alerts')
     .modify((b) => {
       if (opts.open) b.whereNull('resolved_at');
       if (opts.workflowId) b.where({ workflow_id: opts.workflowId });
@@ -66,7 +78,7 @@ export async function listFlowAlerts(q: Queryable, opts: { open: boolean; limit:
     ])
     .limit(opts.limit)
     .select('*');
-  return rows.map((r: Record<string, any>) => ({
+  return rows.map((r) => ({
     id: Number(r.id),
     workflowId: r.workflow_id,
     flowType: r.flow_type,
@@ -76,5 +88,48 @@ export async function listFlowAlerts(q: Queryable, opts: { open: boolean; limit:
     raisedAt: new Date(r.raised_at),
     resolvedAt: r.resolved_at ? new Date(r.resolved_at) : null,
     resolution: r.resolution,
+  }));
+}
+
+// --- market alerts (raised by the market flow, listed with the flow alerts for ops) -----------
+
+export interface MarketAlertRow {
+  id: number;
+  kind: string;
+  message: string;
+  raisedAt: Date;
+  marketId: string;
+  marketStatus: string;
+  question: string;
+}
+
+interface MarketAlertDbRow {
+  id: number;
+  kind: string;
+  message: string;
+  created_at: Date;
+  market_id: string;
+  market_status: string;
+  question: string;
+}
+
+/** Newest first; `open` = only markets still closed without a result. */
+export async function listMarketAlerts(q: Queryable, opts: { open: boolean; limit: number }): Promise<MarketAlertRow[]> {
+  const rows: MarketAlertDbRow[] = await q('market_alerts as a')
+    .join('markets as m', 'm.id', 'a.market_id')
+    .modify((b) => {
+      if (opts.open) b.where('m.status', 'closed');
+    })
+    .orderBy('a.id', 'desc')
+    .limit(opts.limit)
+    .select('a.id', 'a.kind', 'a.message', 'a.created_at', 'a.market_id', 'm.status as market_status', 'm.question');
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    message: r.message,
+    raisedAt: new Date(r.created_at),
+    marketId: r.market_id,
+    marketStatus: r.market_status,
+    question: r.question,
   }));
 }

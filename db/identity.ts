@@ -55,6 +55,10 @@ export async function userRoles(q: Queryable, userId: string): Promise<Role[]> {
   return rolesOf({ granted: rows[0].granted, linkedToSeller: rows[0].linked });
 }
 
+export async function sellerExists(q: Queryable, sellerId: string): Promise<boolean> {
+  return (await q('sellers').where({ id: sellerId }).first('id')) !== undefined;
+}
+
 export async function sellerIdsOf(q: Queryable, userId: string): Promise<string[]> {
   return q('seller_users').where({ user_id: userId }).orderBy('seller_id').pluck('seller_id');
 }
@@ -277,6 +281,17 @@ export async function clearDeletionRequest(q: Queryable, userId: string): Promis
   await q('users').where({ id: userId }).update({ deletion_requested_at: null, deletion_erase_after: null });
 }
 
+/** Holds the user's row for the rest of the transaction: blockers read after it cannot change under the erasure. */
+export async function lockUser(trx: Tx, userId: string): Promise<void> {
+  await trx('users').where({ id: userId }).forUpdate().first('id');
+}
+
+/** When the user was erased, or null (not erased, or no such user). */
+export async function erasedAtOf(q: Queryable, userId: string): Promise<Date | null> {
+  const row = await q<UserRow>('users').where({ id: userId }).first('erased_at');
+  return row?.erased_at ?? null;
+}
+
 const FIRST_IDS = 10;
 
 /** Money owed to or held for the user: while any of it remains the account is not erased. */
@@ -348,6 +363,22 @@ export async function eraseUser(trx: Tx, userId: string): Promise<{ erased: bool
 }
 
 // --- audit -------------------------------------------------------------------------------------
+
+/**
+ * The audit row of a deletion flow's event, once per workflow run however often the activity is
+ * retried (the run id in the details is the key).
+ */
+export async function recordDeletionEventOnce(
+  q: Queryable,
+  e: { userId: string; action: string; actor: string; runId: string; details: Record<string, unknown> },
+): Promise<void> {
+  await q.raw(
+    `INSERT INTO audit_log (actor, roles, action, target_type, target_id, details)
+     SELECT ?, '{}', ?, 'user', ?, ?::jsonb
+     WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE target_type = 'user' AND target_id = ? AND action = ? AND details->>'runId' = ?)`,
+    [e.actor, e.action, e.userId, JSON.stringify({ ...e.details, runId: e.runId }), e.userId, e.action, e.runId],
+  );
+}
 
 export interface AuthEvent {
   action: string;

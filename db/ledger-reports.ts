@@ -1,3 +1,4 @@
+import { DEFAULT_TIMEZONE } from '../domain/rules';
 import type { Queryable } from './knex';
 
 export interface Balance {
@@ -26,13 +27,23 @@ export interface LedgerEntryView {
   createdAt: string;
 }
 
+interface LedgerEntryDbRow {
+  journal_id: number;
+  amount: number;
+  reason: string;
+  ref_type: string | null;
+  ref_id: string | null;
+  reverses_journal_id: number | null;
+  created_at: Date;
+}
+
 /** An account's movements, newest first, paged by journal id (`before` is exclusive). */
 export async function listEntries(
   q: Queryable,
   account: string,
   page: { limit: number; before?: number },
 ): Promise<{ entries: LedgerEntryView[]; nextBefore: number | null }> {
-  const rows = await q('journal_lines as l')
+  const rows: LedgerEntryDbRow[] = await q('journal_lines as l')
     .join('journal as j', 'j.id', 'l.journal_id')
     .where('l.account_id', account)
     .modify((b) => {
@@ -41,7 +52,7 @@ export async function listEntries(
     .orderBy('l.journal_id', 'desc')
     .limit(page.limit + 1)
     .select('l.journal_id', 'l.amount', 'j.reason', 'j.ref_type', 'j.ref_id', 'j.reverses_journal_id', 'j.created_at');
-  const entries: LedgerEntryView[] = rows.slice(0, page.limit).map((r: any) => ({
+  const entries: LedgerEntryView[] = rows.slice(0, page.limit).map((r) => ({
     journalId: r.journal_id,
     amount: r.amount,
     reason: r.reason,
@@ -88,7 +99,7 @@ export async function reconcile(q: Queryable): Promise<Drift[]> {
  * Records each account's balance at the end of `asOf` (a date in `timezone`) so "balance on date D"
  * is one lookup. Re-running for the same date changes nothing.
  */
-export async function snapshotBalances(q: Queryable, asOf: string, timezone = 'Asia/Kolkata'): Promise<number> {
+export async function snapshotBalances(q: Queryable, asOf: string, timezone = DEFAULT_TIMEZONE): Promise<number> {
   const { rowCount } = await q.raw(
     `INSERT INTO balance_snapshots (account_id, as_of, balance)
      SELECT l.account_id, ?::date, sum(l.amount)::bigint

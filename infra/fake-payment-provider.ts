@@ -1,4 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import {
+  countFakePaymentCall,
+  fakePaymentById,
+  fakePaymentByKey,
+  insertFakePayment,
+  insertFakeRefund,
+  type FakePaymentRow,
+} from '../db/fake-providers';
 import type { Db } from '../db/knex';
 import {
   PaymentDeclinedError,
@@ -67,19 +75,20 @@ export class FakePaymentProvider implements PaymentProvider {
     }
 
     const id = `pay_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-    await this.db.raw(
-      `INSERT INTO fake_provider.payments (id, idempotency_key, amount, payment_method, status, settles_at)
-       VALUES (?, ?, ?, ?, 'succeeded', now() + (? || ' milliseconds')::interval)
-       ON CONFLICT (idempotency_key) DO NOTHING`,
-      [id, req.idempotencyKey, req.amount, method, this.settleDelayMs],
-    );
+    await insertFakePayment(this.db, {
+      id,
+      idempotencyKey: req.idempotencyKey,
+      amount: req.amount,
+      paymentMethod: method,
+      settleDelayMs: this.settleDelayMs,
+    });
     const payment = await this.byKey(req.idempotencyKey);
     if (payment.id === id && method !== 'pm_timeout') this.sendWebhookLater(payment, req.metadata ?? {});
     return payment;
   }
 
   async getPayment(paymentId: string): Promise<ProviderPayment> {
-    const row = await this.db('fake_provider.payments').where({ id: paymentId }).first();
+    const row = await fakePaymentById(this.db, paymentId);
     if (!row) throw new ProviderUnavailableError(`payment ${paymentId} not found`);
     return this.view(row);
   }
@@ -88,23 +97,13 @@ export class FakePaymentProvider implements PaymentProvider {
     const payment = await this.getPayment(req.paymentId);
     const refundFlaky = REFUND_FLAKY.exec(payment.paymentMethod);
     if (refundFlaky) await this.failFirstCalls(`refund:${req.idempotencyKey}`, refundFlaky[1]);
-    // One refund at a time per payment (the row lock), so concurrent refunds cannot exceed it.
-    const id = await this.db.transaction(async (trx) => {
-      await trx.raw(`SELECT 1 FROM fake_provider.payments WHERE id = ? FOR UPDATE`, [req.paymentId]);
-      const existing = await trx('fake_provider.refunds').where({ idempotency_key: req.idempotencyKey }).first('id');
-      if (existing) return existing.id as string;
-      const { rows } = await trx.raw(`SELECT coalesce(sum(amount), 0)::bigint AS total FROM fake_provider.refunds WHERE payment_id = ?`, [
-        req.paymentId,
-      ]);
-      if (rows[0].total + req.amount > payment.amount) return null;
-      const newId = `re_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-      await trx('fake_provider.refunds').insert({
-        id: newId,
-        idempotency_key: req.idempotencyKey,
-        payment_id: req.paymentId,
-        amount: req.amount,
-      });
-      return newId;
+    // One refund at a time per payment, so concurrent refunds cannot exceed it.
+    const id = await insertFakeRefund(this.db, {
+      newId: `re_${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+      idempotencyKey: req.idempotencyKey,
+      paymentId: req.paymentId,
+      amount: req.amount,
+      paymentAmount: payment.amount,
     });
     if (id === null) throw new RefundRejectedError(`refund of ${req.amount} exceeds what is left of payment ${req.paymentId}`);
     return { id };
@@ -118,20 +117,16 @@ export class FakePaymentProvider implements PaymentProvider {
   }
 
   private async countCall(key: string): Promise<number> {
-    const { rows } = await this.db.raw(
-      `INSERT INTO fake_provider.calls (idempotency_key, count) VALUES (?, 1)
-       ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.calls.count + 1 RETURNING count`,
-      [key],
-    );
-    return rows[0].count;
+    return countFakePaymentCall(this.db, key);
   }
 
   private async byKey(key: string): Promise<ProviderPayment> {
-    const row = await this.db('fake_provider.payments').where({ idempotency_key: key }).first();
+    const row = await fakePaymentByKey(this.db, key);
+    if (!row) throw new ProviderUnavailableError(`payment with key ${key} not found`);
     return this.view(row);
   }
 
-  private view(row: { id: string; amount: number; payment_method: string; status: string; settles_at: Date }): ProviderPayment {
+  private view(row: FakePaymentRow): ProviderPayment {
     const settled = new Date(row.settles_at).getTime() <= Date.now();
     return {
       id: row.id,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { countFakePayoutCall, fakePayoutById, fakePayoutByKey, insertFakePayout, type FakePayoutRow } from '../db/fake-providers';
 import type { Db } from '../db/knex';
 import { PayoutProviderUnavailableError, type CreatePayoutRequest, type PayoutProvider, type ProviderPayout } from './payout-provider';
 
@@ -57,33 +58,31 @@ export class FakePayoutProvider implements PayoutProvider {
       }
     })();
     const id = `bpo_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-    await this.db.raw(
-      `INSERT INTO fake_provider.payouts (id, idempotency_key, amount, bank_account, status, settles_at)
-       VALUES (?, ?, ?, ?, ?, now() + (? || ' milliseconds')::interval)
-       ON CONFLICT (idempotency_key) DO NOTHING`,
-      [id, req.idempotencyKey, req.amount, req.bankAccount, failure ? `failed:${failure}` : status, delay],
-    );
+    await insertFakePayout(this.db, {
+      id,
+      idempotencyKey: req.idempotencyKey,
+      amount: req.amount,
+      bankAccount: req.bankAccount,
+      status: failure ? `failed:${failure}` : status,
+      delayMs: delay,
+    });
     if (behaviour === 'flaky' && calls === 1) throw new PayoutProviderUnavailableError('bank gateway timeout (after accepting)');
-    const row = await this.db('fake_provider.payouts').where({ idempotency_key: req.idempotencyKey }).first();
+    const row = await fakePayoutByKey(this.db, req.idempotencyKey);
+    if (!row) throw new PayoutProviderUnavailableError(`payout with key ${req.idempotencyKey} not found`);
     return this.view(row);
   }
 
   async getPayout(payoutId: string): Promise<ProviderPayout> {
-    const row = await this.db('fake_provider.payouts').where({ id: payoutId }).first();
+    const row = await fakePayoutById(this.db, payoutId);
     if (!row) throw new PayoutProviderUnavailableError(`payout ${payoutId} not found`);
     return this.view(row);
   }
 
   private async countCall(key: string): Promise<number> {
-    const { rows } = await this.db.raw(
-      `INSERT INTO fake_provider.payout_calls (idempotency_key, count) VALUES (?, 1)
-       ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.payout_calls.count + 1 RETURNING count`,
-      [key],
-    );
-    return rows[0].count;
+    return countFakePayoutCall(this.db, key);
   }
 
-  private view(row: { id: string; amount: number; bank_account: string; status: string; settles_at: Date }): ProviderPayout {
+  private view(row: FakePayoutRow): ProviderPayout {
     const settled = new Date(row.settles_at).getTime() <= Date.now();
     if (!settled) return { id: row.id, status: 'pending', amount: row.amount, bankAccount: row.bank_account };
     if (row.status.startsWith('failed')) {

@@ -1,3 +1,4 @@
+import { fakeOtpMessagesTo, insertFakeOtpMessage } from '../db/fake-providers';
 import type { Db } from '../db/knex';
 import { otpText, type OtpMessage, type OtpSender } from './otp-sender';
 
@@ -18,12 +19,12 @@ export class SandboxOtpSender implements OtpSender {
   constructor(private readonly db: Db) {}
 
   async send(message: OtpMessage): Promise<void> {
-    await this.db('fake_provider.otp_messages').insert({ phone: message.phone, code: message.code, body: otpText(message) });
+    await insertFakeOtpMessage(this.db, { phone: message.phone, code: message.code, body: otpText(message) });
   }
 
   /** The newest messages to `phone`, newest first. */
   async outbox(phone: string, limit = 10): Promise<SandboxOtpMessage[]> {
-    const rows = await this.db('fake_provider.otp_messages').where({ phone }).orderBy('id', 'desc').limit(limit);
+    const rows = await fakeOtpMessagesTo(this.db, phone, limit);
     return rows.map((r) => ({ phone: r.phone, code: r.code, body: r.body, sentAt: new Date(r.created_at).toISOString() }));
   }
 }

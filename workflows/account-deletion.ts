@@ -1,48 +1,15 @@
-import { condition, defineQuery, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { AccountDeletionActivities } from '../activities/account-deletion';
-import type { DeletionBlocker } from '../domain/identity';
+import {
+  accountDeletionStateQuery,
+  cancelDeletionUpdate,
+  type AccountDeletionInput,
+  type AccountDeletionPhase,
+  type AccountDeletionState,
+  type CancelDeletion,
+} from '../contracts/account-deletion';
+import { rejection } from '../domain/rejection';
 import { FlowStatus } from './search-attributes';
-
-/** One deletion flow per user: starting it again while it runs finds the running one. */
-export const accountDeletionWorkflowId = (userId: string) => `account-deletion-${userId}`;
-
-export interface AccountDeletionInput {
-  userId: string;
-  /** Who asked: the user, or the support agent acting for them. */
-  requestedBy: string;
-  /** The end of the grace period (30 days after the request by default), ISO 8601. */
-  eraseAfter: string;
-  /** While money is still owed or held at the end of the grace period, how often to look again. */
-  recheckSeconds: number;
-}
-
-/**
- * grace → (blocked ⇄ checking) → erasing → erased, or cancelled from grace or blocked (the user
- * logged in, withdrew the request, or support cancelled it).
- */
-export type AccountDeletionPhase = 'grace' | 'blocked' | 'erasing' | 'erased' | 'cancelled';
-
-export interface AccountDeletionState {
-  userId: string;
-  phase: AccountDeletionPhase;
-  requestedBy: string;
-  requestedAt: string;
-  eraseAfter: string;
-  /** Why erasure waits, when phase is `blocked`. */
-  blockers: DeletionBlocker[];
-  cancelledBy: string | null;
-  cancelReason: string | null;
-  erasedAt: string | null;
-}
-
-export interface CancelDeletion {
-  by: string;
-  reason?: string;
-}
-
-/** Accepted during grace or while blocked; refused once erasure started (it cannot be undone). */
-export const cancelDeletionUpdate = defineUpdate<AccountDeletionState, [CancelDeletion]>('cancel');
-export const accountDeletionStateQuery = defineQuery<AccountDeletionState>('state');
 
 const act = proxyActivities<AccountDeletionActivities>({
   startToCloseTimeout: '30s',
@@ -82,8 +49,11 @@ export async function accountDeletionWorkflow(input: AccountDeletionInput): Prom
     },
     {
       validator: (_decision: CancelDeletion) => {
+        // Erasure cannot be undone: from `erasing` on, the answer is no (the API's 409).
         if (state.phase !== 'grace' && state.phase !== 'blocked')
-          throw new Error(`the deletion is ${state.phase}; it can no longer be cancelled`);
+          throw rejection('conflict', 'deletion_in_progress', 'The account is being erased; it can no longer be cancelled', {
+            phase: state.phase,
+          });
       },
     },
   );

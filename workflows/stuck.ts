@@ -102,99 +102,128 @@ export class StepAbandoned extends Error {
 
 export const isAbandoned = (err: unknown): err is StepAbandoned => (err as { stepAbandoned?: boolean } | null)?.stepAbandoned === true;
 
-/** Call once, at the start of the workflow function (it registers the signals and the query). */
-export function flowControl(options: FlowOptions) {
-  const parked: StuckStep[] = [];
-  let retries = 0;
-  let abandons = 0;
-  let lastDecision: StepDecision = {};
+/**
+ * What one flow has parked and what support decided so far. The support signals only count
+ * decisions here; each parked step (see `park`) waits until the count it cares about moves.
+ */
+class StuckSteps {
+  readonly parked: StuckStep[] = [];
+  retries = 0;
+  abandons = 0;
+  lastDecision: StepDecision = {};
   /** The FlowStatus to show once nothing is stuck any more. */
-  let resumeStatus: string | null = null;
-  let summary: string | null = null;
-  const show = options.show ?? ((status: string) => upsertSearchAttributes([{ key: FlowStatus, value: status }]));
+  resumeStatus: string | null = null;
+  summary: string | null = null;
+  readonly show: (status: string) => void;
 
-  setHandler(retryStepSignal, (d) => {
-    if (parked.length === 0) return log.info('retryStep ignored: nothing is stuck');
-    lastDecision = d ?? {};
-    retries++;
-  });
-  setHandler(abandonStepSignal, (d) => {
-    if (!parked.some((p) => p.abandon !== null)) return log.info('abandonStep ignored: nothing abandonable is stuck');
-    lastDecision = d ?? {};
-    abandons++;
-  });
-  setHandler(stuckQuery, () => parked[0] ?? null);
+  constructor(readonly options: FlowOptions) {
+    this.show = options.show ?? ((status: string) => upsertSearchAttributes([{ key: FlowStatus, value: status }]));
+    setHandler(retryStepSignal, (d) => {
+      if (!this.retry(d ?? {})) log.info('retryStep ignored: nothing is stuck');
+    });
+    setHandler(abandonStepSignal, (d) => {
+      if (!this.parked.some((p) => p.abandon !== null)) return log.info('abandonStep ignored: nothing abandonable is stuck');
+      this.lastDecision = d ?? {};
+      this.abandons++;
+    });
+    setHandler(stuckQuery, () => this.parked[0] ?? null);
+  }
 
-  const mirror = () => {
-    if (!options.state) return;
-    options.state.stuckStep = parked[0]?.step ?? null;
-    options.state.stuckReason = parked[0]?.reason ?? null;
-  };
-  const writeMemo = (text: string) => {
-    if (patched(SUMMARY_PATCH)) upsertMemo({ summary: text });
-  };
-  const safely = async (what: string, run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (err) {
-      log.warn(`flow alert not ${what}`, { error: String(err) });
-    }
-  };
+  retry(decision: StepDecision): boolean {
+    if (this.parked.length === 0) return false;
+    this.lastDecision = decision;
+    this.retries++;
+    return true;
+  }
 
-  async function park<T>(name: string, failure: StepFailure, o: StepOptions<T>): Promise<'retry' | 'abandon'> {
-    const stuck: StuckStep = {
-      step: name,
-      reason: failure.message,
-      code: failure.code,
-      since: new Date().toISOString(),
-      abandon: o.abandon?.meaning ?? null,
-    };
-    const first = parked.length === 0;
-    if (first) resumeStatus = workflowInfo().typedSearchAttributes.get(FlowStatus) ?? null;
-    parked.push(stuck);
-    mirror();
-    await o.onPark?.(stuck);
-    const alerting = patched(ALERT_PATCH);
-    const { workflowId } = workflowInfo();
-    if (alerting) {
-      await safely('raised', () =>
-        alerts.raiseFlowAlert({ workflowId, flowType: options.flowType, step: name, reason: stuck.reason, code: stuck.code }),
+  add(stuck: StuckStep): void {
+    if (this.parked.length === 0) this.resumeStatus = workflowInfo().typedSearchAttributes.get(FlowStatus) ?? null;
+    this.parked.push(stuck);
+    this.mirror();
+  }
+
+  remove(stuck: StuckStep): void {
+    this.parked.splice(this.parked.indexOf(stuck), 1);
+    this.mirror();
+  }
+
+  /** The flow's own state says what is stuck, too (its `state` query). */
+  private mirror(): void {
+    const { state } = this.options;
+    if (!state) return;
+    state.stuckStep = this.parked[0]?.step ?? null;
+    state.stuckReason = this.parked[0]?.reason ?? null;
+  }
+}
+
+const writeMemo = (text: string) => {
+  if (patched(SUMMARY_PATCH)) upsertMemo({ summary: text });
+};
+
+/** The alert is bookkeeping: a broken alert table must not stop the park or the resume. */
+async function safely(what: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    log.warn(`flow alert not ${what}`, { error: String(err) });
+  }
+}
+
+/** Parks the flow on a failed step until support (or the flow itself) decides; says which decision. */
+async function park<T>(steps: StuckSteps, name: string, failure: StepFailure, o: StepOptions<T>): Promise<'retry' | 'abandon'> {
+  const stuck: StuckStep = {
+    step: name,
+    reason: failure.message,
+    code: failure.code,
+    since: new Date().toISOString(),
+    abandon: o.abandon?.meaning ?? null,
+  };
+  const first = steps.parked.length === 0;
+  steps.add(stuck);
+  await o.onPark?.(stuck);
+  const alerting = patched(ALERT_PATCH);
+  const { workflowId } = workflowInfo();
+  if (alerting) {
+    await safely('raised', () =>
+      alerts.raiseFlowAlert({ workflowId, flowType: steps.options.flowType, step: name, reason: stuck.reason, code: stuck.code }),
+    );
+  }
+  if (first) steps.show('stuck');
+  if (alerting) writeMemo(`Stuck on step ${name}: ${stuck.reason}${stuck.code ? ` (${stuck.code})` : ''}`);
+  log.warn('flow parked as stuck', { step: name, reason: stuck.reason, code: stuck.code });
+
+  const [r0, a0] = [steps.retries, steps.abandons];
+  const decidedElsewhere = () => o.decided?.() === true;
+  try {
+    await condition(() => steps.retries !== r0 || (stuck.abandon !== null && steps.abandons !== a0) || decidedElsewhere());
+  } catch (err) {
+    // The workflow itself was cancelled (ops, from the UI): the flow moves on to its own
+    // cancellation handling, and the alert must not stay open behind it.
+    steps.remove(stuck);
+    if (alerting && isCancellation(err)) {
+      await CancellationScope.nonCancellable(() =>
+        safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution: 'cancelled' })),
       );
     }
-    if (first) show('stuck');
-    if (alerting) writeMemo(`Stuck on step ${name}: ${stuck.reason}${stuck.code ? ` (${stuck.code})` : ''}`);
-    log.warn('flow parked as stuck', { step: name, reason: stuck.reason, code: stuck.code });
-
-    const [r0, a0] = [retries, abandons];
-    const decidedElsewhere = () => o.decided?.() === true;
-    try {
-      await condition(() => retries !== r0 || (stuck.abandon !== null && abandons !== a0) || decidedElsewhere());
-    } catch (err) {
-      // The workflow itself was cancelled (ops, from the UI): the flow moves on to its own
-      // cancellation handling, and the alert must not stay open behind it.
-      parked.splice(parked.indexOf(stuck), 1);
-      mirror();
-      if (alerting && isCancellation(err)) {
-        await CancellationScope.nonCancellable(() =>
-          safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution: 'cancelled' })),
-        );
-      }
-      throw err;
-    }
-    const decision = decidedElsewhere() || (stuck.abandon !== null && abandons !== a0) ? 'abandon' : 'retry';
-    const resolution = decision === 'retry' ? 'retried' : decidedElsewhere() ? 'decided' : 'abandoned';
-    log.info('stuck step decided', { step: name, resolution, by: lastDecision.by, reason: lastDecision.reason });
-
-    parked.splice(parked.indexOf(stuck), 1);
-    mirror();
-    if (alerting) await safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution }));
-    o.onResume?.(decision);
-    if (alerting && parked.length === 0) {
-      if (resumeStatus !== null) show(resumeStatus);
-      writeMemo(summary ?? `Step ${name} ${resolution} by support`);
-    }
-    return decision;
+    throw err;
   }
+  const decision = decidedElsewhere() || (stuck.abandon !== null && steps.abandons !== a0) ? 'abandon' : 'retry';
+  const resolution = decision === 'retry' ? 'retried' : decidedElsewhere() ? 'decided' : 'abandoned';
+  log.info('stuck step decided', { step: name, resolution, by: steps.lastDecision.by, reason: steps.lastDecision.reason });
+
+  steps.remove(stuck);
+  if (alerting) await safely('resolved', () => alerts.resolveFlowAlert({ workflowId, step: name, resolution }));
+  o.onResume?.(decision);
+  if (alerting && steps.parked.length === 0) {
+    if (steps.resumeStatus !== null) steps.show(steps.resumeStatus);
+    writeMemo(steps.summary ?? `Step ${name} ${resolution} by support`);
+  }
+  return decision;
+}
+
+/** Call once, at the start of the workflow function (it registers the signals and the query). */
+export function flowControl(options: FlowOptions) {
+  const steps = new StuckSteps(options);
 
   return {
     /** Runs a step; parks the flow on a failure no retry can fix (see the file's comment). */
@@ -206,8 +235,8 @@ export function flowControl(options: FlowOptions) {
         } catch (err) {
           const failure = stepFailure(err);
           if (!failure || !(o.parkOn ?? isUnfixable)(failure)) throw err;
-          if ((await park(name, failure, o)) === 'retry') continue;
-          return o.abandon!.run(lastDecision, name);
+          if ((await park(steps, name, failure, o)) === 'retry') continue;
+          return o.abandon!.run(steps.lastDecision, name);
         }
       }
     },
@@ -217,9 +246,9 @@ export function flowControl(options: FlowOptions) {
      * memo. While a step is stuck, FlowStatus stays `stuck` and this one is shown after.
      */
     status(value: string, text?: string, extra: SearchAttributeUpdatePair[] = []): void {
-      if (text !== undefined) summary = text;
-      if (parked.length > 0) {
-        resumeStatus = value;
+      if (text !== undefined) steps.summary = text;
+      if (steps.parked.length > 0) {
+        steps.resumeStatus = value;
         if (extra.length > 0) upsertSearchAttributes(extra);
         return;
       }
@@ -246,20 +275,17 @@ export function flowControl(options: FlowOptions) {
 
     /** Only the memo summary (for flows that keep FlowStatus themselves, like checkout). */
     summary(text: string): void {
-      summary = text;
-      if (parked.length === 0) writeMemo(text);
+      steps.summary = text;
+      if (steps.parked.length === 0) writeMemo(text);
     },
 
     /** For flows that also offer retry as an update (checkout's API path). */
     retry(decision: StepDecision = {}): boolean {
-      if (parked.length === 0) return false;
-      lastDecision = decision;
-      retries++;
-      return true;
+      return steps.retry(decision);
     },
 
     get stuck(): StuckStep | null {
-      return parked[0] ?? null;
+      return steps.parked[0] ?? null;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/client';
 import { clearDeletionRequest, deletionBlockers, findUser, markDeletionRequested, recordAuthEvent } from '../../db/identity';
 import type { DeletionBlocker } from '../../domain/identity';
 import {
@@ -7,7 +7,8 @@ import {
   cancelDeletionUpdate,
   type AccountDeletionInput,
   type AccountDeletionState,
-} from '../../workflows/account-deletion';
+} from '../../contracts/account-deletion';
+import { accountDeletionWorkflow } from '../../workflows/account-deletion';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
@@ -81,7 +82,7 @@ export async function requestDeletion(deps: ApiDeps, userId: string, requestedBy
       ...origin,
       details: { eraseAfter: input.eraseAfter },
     });
-    await deps.temporal.workflow.start('accountDeletionWorkflow', {
+    await deps.temporal.workflow.start(accountDeletionWorkflow, {
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowId: accountDeletionWorkflowId(userId),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
@@ -107,11 +108,10 @@ export async function cancelDeletion(deps: ApiDeps, userId: string, by: string, 
   const user = await liveUser(deps, userId);
   if (!user.deletion_requested_at) throw new ApiError(404, 'no_deletion_pending', 'No deletion of this account is pending');
   const workflowId = accountDeletionWorkflowId(userId);
+  // Once erasure has started the update is rejected (`deletion_in_progress`, 409 through the error handler).
   try {
     await deps.temporal.workflow.getHandle(workflowId).executeUpdate(cancelDeletionUpdate, { args: [{ by, reason }] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError)
-      throw new ApiError(409, 'deletion_in_progress', 'The account is being erased; it can no longer be cancelled');
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   // The workflow clears it too; doing it here makes the answer and the next read agree at once.

@@ -3,6 +3,7 @@ import type { Db, Tx } from '../../db/knex';
 import {
   bumpTokenVersion,
   createSession,
+  findUser,
   insertRefreshToken,
   liveSessions,
   lockRefreshToken,
@@ -117,7 +118,7 @@ export class Sessions {
       }
       if (new Date(row.expires_at).getTime() <= Date.now()) return { refused: 'expired' as const };
       await retireRefreshToken(trx, hash, row.session_id);
-      const user = await trx<UserRow>('users').where({ id: row.user_id }).first();
+      const user = await findUser(trx, row.user_id);
       if (!user || user.erased_at) return { refused: 'unknown' as const };
       const pair = await this.issue(trx, user, row.session_id);
       await recordAuthEvent(trx, {

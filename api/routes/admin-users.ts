@@ -9,6 +9,7 @@ import {
   liveSessions,
   recordAuthEvent,
   revokeRoles,
+  sellerExists,
   sellerIdsOf,
   unlinkSeller,
   userRoles,
@@ -160,8 +161,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Linked' }, 404: { description: 'No such user or seller' } },
     handler: async ({ principal, params, deps, req }) => {
       await liveUser(deps.db, params.userId);
-      const seller = await deps.db('sellers').where({ id: params.sellerId }).first('id');
-      if (!seller) throw new ApiError(404, 'seller_not_found', `No seller ${params.sellerId}`);
+      if (!(await sellerExists(deps.db, params.sellerId))) throw new ApiError(404, 'seller_not_found', `No seller ${params.sellerId}`);
       const roles = await changeRoles(deps, principal, params.userId, originOf(req), { linkedSeller: params.sellerId }, (trx) =>
         linkSeller(trx, params.userId, params.sellerId, principal.userId),
       );

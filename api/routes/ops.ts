@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { listFlowAlerts } from '../../db/flow-alerts';
+import { abandonStepSignal, retryStepSignal, stuckQuery, type StepDecision, type StuckStep } from '../../contracts/stuck';
+import { listFlowAlerts, listMarketAlerts } from '../../db/flow-alerts';
 import { flowTypeOf } from '../../domain/flow-ids';
-import type { StepDecision, StuckStep } from '../../contracts/stuck';
 import { ApiError } from '../errors';
 import type { ApiDeps } from '../deps';
 import type { ApiRouter } from '../router';
@@ -26,8 +26,8 @@ const FlowParams = z.strictObject({
 });
 const DecisionBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
-/** Signal names shared by every flow (workflows/stuck.ts): the same ones support sends with the CLI. */
-const SIGNALS = { retry: 'retryStep', abandon: 'abandonStep' } as const;
+/** The signals every flow answers (workflows/stuck.ts): the same ones support sends with the CLI. */
+const SIGNALS = { retry: retryStepSignal, abandon: abandonStepSignal } as const;
 
 interface AlertView {
   alertId: string;
@@ -38,21 +38,13 @@ interface AlertView {
 }
 
 async function marketAlerts(deps: ApiDeps, open: boolean, limit: number): Promise<AlertView[]> {
-  const rows = await deps
-    .db('market_alerts as a')
-    .join('markets as m', 'm.id', 'a.market_id')
-    .modify((q) => {
-      if (open) q.where('m.status', 'closed');
-    })
-    .orderBy('a.id', 'desc')
-    .limit(limit)
-    .select('a.id', 'a.kind', 'a.message', 'a.created_at', 'a.market_id', 'm.status as market_status', 'm.question');
-  return rows.map((r: Record<string, any>) => ({
+  const rows = await listMarketAlerts(deps.db, { open, limit });
+  return rows.map((r) => ({
     alertId: `market-${r.id}`,
     kind: r.kind,
     message: r.message,
-    raisedAt: new Date(r.created_at).toISOString(),
-    market: { marketId: r.market_id, question: r.question, status: r.market_status },
+    raisedAt: r.raisedAt.toISOString(),
+    market: { marketId: r.marketId, question: r.question, status: r.marketStatus },
   }));
 }
 
@@ -71,7 +63,7 @@ async function flowAlerts(deps: ApiDeps, open: boolean, limit: number): Promise<
 /** What the flow says it is stuck on (its `stuck` query); 404 when there is no such workflow. */
 async function stuckStepOf(deps: ApiDeps, workflowId: string): Promise<StuckStep | null> {
   try {
-    return await deps.temporal.workflow.getHandle(workflowId).query<StuckStep | null>('stuck');
+    return await deps.temporal.workflow.getHandle(workflowId).query(stuckQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `No flow ${workflowId}`, { workflowId });
     throw err;

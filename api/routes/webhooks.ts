@@ -1,11 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { claimWebhookEvent, findPaymentFlow, type PaymentFlow, type PaymentFlowKind } from '../../db/webhooks';
+import { paymentConfirmedSignal } from '../../contracts/provider-payment';
+import { claimWebhookEvent, findPaymentFlow, type PaymentFlow } from '../../db/webhooks';
 import { WEBHOOK_SIGNATURE_HEADER, webhookHmac } from '../../infra/payment-provider';
-import { checkoutPaymentConfirmedSignal } from '../../workflows/checkout';
-import { subscriptionPaymentConfirmedSignal } from '../../workflows/subscription-messages';
-import { paymentConfirmedSignal } from '../../workflows/topup';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import type { ApiRouter } from '../router';
@@ -22,12 +20,6 @@ const ProviderEvent = z.object({
   amount: z.number().int().min(1).max(MAX_PROVIDER_AMOUNT),
 });
 const Received = z.object({ received: z.literal(true), matched: z.boolean(), duplicate: z.boolean().optional() });
-
-const CONFIRMED_SIGNAL = {
-  topup: paymentConfirmedSignal,
-  checkout: checkoutPaymentConfirmedSignal,
-  subscription: subscriptionPaymentConfirmedSignal,
-} satisfies Record<PaymentFlowKind, unknown>;
 
 /** `t=<unix seconds>,v1=<hex>[,v1=<hex>…]` (several v1 while the provider rotates its secret). */
 function parseSignatureHeader(header: string): { timestamp: number; signatures: string[] } | null {
@@ -62,10 +54,13 @@ function verifySignature(rawBody: Buffer | undefined, header: string | undefined
   }
 }
 
-/** Tells the flow its payment went through; a flow that already finished needs nothing more. */
+/**
+ * Tells the flow its payment went through (top-up, checkout and subscription all answer the one
+ * signal); a flow that already finished needs nothing more.
+ */
 async function confirmPayment(deps: ApiDeps, flow: PaymentFlow, paymentId: string): Promise<void> {
   try {
-    await deps.temporal.workflow.getHandle(flow.workflowId).signal(CONFIRMED_SIGNAL[flow.kind], { paymentId });
+    await deps.temporal.workflow.getHandle(flow.workflowId).signal(paymentConfirmedSignal, { paymentId });
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       deps.logger.info({ workflowId: flow.workflowId, paymentId }, 'webhook for a finished flow');

@@ -1,0 +1,133 @@
+/**
+ * The books of the sandbox providers (infra/fake-payment-provider.ts, infra/fake-payout-provider.ts,
+ * infra/sandbox-otp-sender.ts), in the `fake_provider` schema so every process sees the same ones.
+ */
+import type { Queryable } from './knex';
+
+// --- payments -----------------------------------------------------------------------------------
+
+export interface FakePaymentRow {
+  id: string;
+  idempotency_key: string;
+  amount: number;
+  payment_method: string;
+  status: string;
+  settles_at: Date;
+}
+
+/** Records a payment that settles after `settleDelayMs`; a repeat of the key keeps the first one. */
+export async function insertFakePayment(
+  q: Queryable,
+  p: { id: string; idempotencyKey: string; amount: number; paymentMethod: string; settleDelayMs: number },
+): Promise<void> {
+  await q.raw(
+    `INSERT INTO fake_provider.payments (id, idempotency_key, amount, payment_method, status, settles_at)
+     VALUES (?, ?, ?, ?, 'succeeded', now() + (? || ' milliseconds')::interval)
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [p.id, p.idempotencyKey, p.amount, p.paymentMethod, p.settleDelayMs],
+  );
+}
+
+export async function fakePaymentById(q: Queryable, paymentId: string): Promise<FakePaymentRow | undefined> {
+  return q<FakePaymentRow>('fake_provider.payments').where({ id: paymentId }).first();
+}
+
+export async function fakePaymentByKey(q: Queryable, idempotencyKey: string): Promise<FakePaymentRow | undefined> {
+  return q<FakePaymentRow>('fake_provider.payments').where({ idempotency_key: idempotencyKey }).first();
+}
+
+/**
+ * Records a refund unless it would take more than `paymentAmount` in all; one refund at a time per
+ * payment (the payment's row lock). The existing id for a repeated key, null when refused.
+ */
+export async function insertFakeRefund(
+  q: Queryable,
+  r: { newId: string; idempotencyKey: string; paymentId: string; amount: number; paymentAmount: number },
+): Promise<string | null> {
+  return q.transaction(async (trx) => {
+    await trx.raw(`SELECT 1 FROM fake_provider.payments WHERE id = ? FOR UPDATE`, [r.paymentId]);
+    const existing = await trx('fake_provider.refunds').where({ idempotency_key: r.idempotencyKey }).first('id');
+    if (existing) return existing.id as string;
+    const { rows } = await trx.raw(`SELECT coalesce(sum(amount), 0)::bigint AS total FROM fake_provider.refunds WHERE payment_id = ?`, [
+      r.paymentId,
+    ]);
+    if (rows[0].total + r.amount > r.paymentAmount) return null;
+    await trx('fake_provider.refunds').insert({
+      id: r.newId,
+      idempotency_key: r.idempotencyKey,
+      payment_id: r.paymentId,
+      amount: r.amount,
+    });
+    return r.newId;
+  });
+}
+
+/** How many calls (this one included) were made with `key`: the flaky behaviours count them. */
+export async function countFakePaymentCall(q: Queryable, key: string): Promise<number> {
+  const { rows } = await q.raw(
+    `INSERT INTO fake_provider.calls (idempotency_key, count) VALUES (?, 1)
+     ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.calls.count + 1 RETURNING count`,
+    [key],
+  );
+  return rows[0].count;
+}
+
+// --- payouts ------------------------------------------------------------------------------------
+
+export interface FakePayoutRow {
+  id: string;
+  idempotency_key: string;
+  amount: number;
+  bank_account: string;
+  /** `succeeded`, or `failed:<code>`. */
+  status: string;
+  settles_at: Date;
+}
+
+/** Records a payout that reaches `status` after `delayMs`; a repeat of the key keeps the first one. */
+export async function insertFakePayout(
+  q: Queryable,
+  p: { id: string; idempotencyKey: string; amount: number; bankAccount: string; status: string; delayMs: number },
+): Promise<void> {
+  await q.raw(
+    `INSERT INTO fake_provider.payouts (id, idempotency_key, amount, bank_account, status, settles_at)
+     VALUES (?, ?, ?, ?, ?, now() + (? || ' milliseconds')::interval)
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [p.id, p.idempotencyKey, p.amount, p.bankAccount, p.status, p.delayMs],
+  );
+}
+
+export async function fakePayoutById(q: Queryable, payoutId: string): Promise<FakePayoutRow | undefined> {
+  return q<FakePayoutRow>('fake_provider.payouts').where({ id: payoutId }).first();
+}
+
+export async function fakePayoutByKey(q: Queryable, idempotencyKey: string): Promise<FakePayoutRow | undefined> {
+  return q<FakePayoutRow>('fake_provider.payouts').where({ idempotency_key: idempotencyKey }).first();
+}
+
+export async function countFakePayoutCall(q: Queryable, key: string): Promise<number> {
+  const { rows } = await q.raw(
+    `INSERT INTO fake_provider.payout_calls (idempotency_key, count) VALUES (?, 1)
+     ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.payout_calls.count + 1 RETURNING count`,
+    [key],
+  );
+  return rows[0].count;
+}
+
+// --- one-time codes -----------------------------------------------------------------------------
+
+export interface FakeOtpMessageRow {
+  phone: string;
+  code: string;
+  body: string;
+  created_at: Date;
+}
+
+export async function insertFakeOtpMessage(q: Queryable, m: { phone: string; code: string; body: string }): Promise<void> {
+  await q('fake_provider.otp_messages').insert(m);
+}
+
+/** The newest messages to `phone`, newest first. */
+export async function fakeOtpMessagesTo(q: Queryable, phone: string, limit: number): Promise<FakeOtpMessageRow[]> {
+  return q<FakeOtpMessageRow>('fake_provider.otp_messages').where({ phone }).orderBy('id', 'desc').limit(limit);
+}
