@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../app/config';
+import { markDeliveredSignal, type CheckoutState } from '../../contracts/checkout';
+import { paymentConfirmedSignal } from '../../contracts/provider-payment';
 import { accounts } from '../../domain/ledger/accounts';
 import { checkoutWorkflowId } from '../../domain/flow-ids';
 import { getBalance } from '../../db/ledger-reports';
 import { FakePaymentProvider, signWebhook, webhookEventId } from '../../infra/fake-payment-provider';
-import type { CheckoutState } from '../../workflows/checkout';
+import { checkoutWorkflow } from '../../workflows/checkout';
 import type { TopupState } from '../../workflows/topup';
 import { startTestApi, type TestApi } from '../support/api';
 import { placeOrder, seedProduct, seedSeller } from '../support/checkout';
@@ -82,7 +84,7 @@ async function history(workflowId: string) {
   return (await temporal.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
 }
 const confirmations = async (workflowId: string) =>
-  (await history(workflowId)).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'paymentConfirmed').length;
+  (await history(workflowId)).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === paymentConfirmedSignal.name).length;
 const activitiesRun = async (workflowId: string) =>
   (await history(workflowId)).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
 const topupResult = (workflowId: string) => temporal.client.workflow.getHandle(workflowId).result() as Promise<TopupState>;
@@ -232,7 +234,7 @@ test('a checkout card charge is confirmed through the webhook, found by the orde
     paymentPollMs: 60_000,
   };
   const workflowId = checkoutWorkflowId(input.orderId);
-  const handle = await temporal.client.workflow.start('checkoutWorkflow', { taskQueue: worker.taskQueue, workflowId, args: [input] });
+  const handle = await temporal.client.workflow.start(checkoutWorkflow, { taskQueue: worker.taskQueue, workflowId, args: [input] });
   const order = await eventually(async () => {
     const o = await tdb.db('orders').where({ id: input.orderId }).first();
     return o?.provider_payment_id ? o : null;
@@ -241,7 +243,7 @@ test('a checkout card charge is confirmed through the webhook, found by the orde
   const res = await deliver(succeeded(order.provider_payment_id, input.total, { workflowId: 'market-mk_elsewhere0' }));
   expect(res.body).toEqual({ received: true, matched: true, duplicate: false });
   await eventually(async () => (await tdb.db('orders').where({ id: input.orderId }).first()).status === 'confirmed');
-  await handle.signal('markDelivered', { by: sellerId });
+  await handle.signal(markDeliveredSignal, { by: sellerId });
   expect((await handle.result()) as CheckoutState).toMatchObject({ status: 'completed' });
   expect(await confirmations(workflowId)).toBe(1);
   expect(await activitiesRun(workflowId)).not.toContain('getProviderPayment');

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { accountDeletionWorkflowId, type AccountDeletionState } from '../../workflows/account-deletion';
+import { accountDeletionWorkflowId, type AccountDeletionState } from '../../contracts/account-deletion';
 import { postJournal, placeHold, releaseHold } from '../../db/ledger';
 import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';

@@ -1,3 +1,4 @@
+import { pruneIdempotencyKeysWorkflow } from '../../workflows/idempotency-keys';
 import type { TestApi } from '../support/api';
 import type { TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
@@ -38,7 +39,7 @@ test('keys past the retention are pruned in batches; a recent key still replays,
     created_at: tdb.db.raw(`now() - interval '167 hours'`),
   });
 
-  const result = await worker.client.workflow.execute('pruneIdempotencyKeysWorkflow', {
+  const result = await worker.client.workflow.execute(pruneIdempotencyKeysWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: uniqueId('prune-idempotency-keys-'),
     args: [{ retentionHours: RETENTION_HOURS }],

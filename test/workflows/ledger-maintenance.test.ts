@@ -1,7 +1,7 @@
 import { accounts, transfer } from '../../domain/ledger';
 import { postJournal } from '../../db/ledger';
 import { balanceOn } from '../../db/ledger-reports';
-import type { LedgerMaintenanceResult } from '../../workflows/ledger-maintenance';
+import { ledgerMaintenanceWorkflow } from '../../workflows/ledger-maintenance';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { uniqueId, type TestWorker } from '../support/temporal';
@@ -20,7 +20,7 @@ test('the nightly job snapshots balances and reports drift found by re-deriving 
   });
   const today = new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Kolkata' });
   const run = (id: string) =>
-    worker.client.workflow.execute<(input: { date?: string }) => Promise<LedgerMaintenanceResult>>('ledgerMaintenanceWorkflow', {
+    worker.client.workflow.execute(ledgerMaintenanceWorkflow, {
       taskQueue: worker.taskQueue,
       workflowId: id,
       args: [{ date: today }],
