@@ -16,12 +16,18 @@ import {
 } from '../../domain/flow-ids';
 import { postJournal } from '../../db/ledger';
 import { insertSubscriptionRow } from '../../db/subscriptions';
-import type { SubscriptionRecord, SubscriptionWorkflowInput } from '../../domain/subscription';
-import type { CheckoutState } from '../../workflows/checkout';
-import type { MarketState } from '../../workflows/market';
-import type { PayoutState } from '../../workflows/payout';
-import type { StuckStep } from '../../contracts/stuck';
-import type { TopupState } from '../../workflows/topup';
+import { cancelSignal, checkoutStateQuery, markDeliveredSignal } from '../../contracts/checkout';
+import { marketStateQuery } from '../../contracts/market';
+import type { PayoutState } from '../../contracts/payout';
+import { stuckQuery, type StuckStep } from '../../contracts/stuck';
+import { stateQuery as subscriptionStateQuery, type SubscriptionWorkflowInput } from '../../contracts/subscription';
+import type { SubscriptionRecord } from '../../domain/subscription';
+import { topupStateQuery } from '../../contracts/topup';
+import { checkoutWorkflow } from '../../workflows/checkout';
+import { payoutWorkflow } from '../../workflows/payout';
+import { subscriptionWorkflow } from '../../workflows/subscription';
+import { generateDeliveriesWorkflow, regionHolidayWorkflow } from '../../workflows/subscription-generation';
+import { topupWorkflow } from '../../workflows/topup';
 import { startTestApi, type TestApi } from '../support/api';
 import { balanceOf, fundWallet, placeOrder as placeCheckoutOrder, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
@@ -77,15 +83,15 @@ async function breakWrites(table: string, when: string): Promise<() => Promise<v
   };
 }
 
-const start = (type: string, workflowId: string, args: unknown[]) =>
-  worker.client.workflow.start(type, { taskQueue: worker.taskQueue, workflowId, args });
+/** The start options every flow here shares: this file's worker, and the flow's own workflow id. */
+const on = (workflowId: string) => ({ taskQueue: worker.taskQueue, workflowId });
 const flowStatus = async (h: WorkflowHandle) => (await h.describe()).searchAttributes.FlowStatus?.[0];
 const summary = async (h: WorkflowHandle) => ((await h.describe()).memo as { summary?: string } | undefined)?.summary;
 
 /** Waits until the flow is parked on `step`: FlowStatus, the shared query, the memo and the ops alert all say so. */
 async function expectStuck(h: WorkflowHandle, step: string, flowType: string): Promise<StuckStep> {
   const stuck = await eventually(async () => {
-    const s = await h.query<StuckStep | null>('stuck');
+    const s = await h.query(stuckQuery);
     return s?.step === step && (await flowStatus(h)) === 'stuck' ? s : null;
   });
   expect(stuck).toMatchObject({ step, code: '22021', reason: expect.stringContaining('invalid byte sequence') });
@@ -123,7 +129,7 @@ async function expectResolved(h: WorkflowHandle, resolution: 'retried' | 'abando
 /** After a retry that could not help: the same step is parked again (a later park, a second alert row). */
 async function parkedAgain(h: WorkflowHandle, before: StuckStep): Promise<StuckStep> {
   const again = await eventually(async () => {
-    const s = await h.query<StuckStep | null>('stuck');
+    const s = await h.query(stuckQuery);
     return s && s.since !== before.since ? s : null;
   });
   expect(again.step).toBe(before.step);
@@ -145,9 +151,9 @@ async function newTopup(amount: number) {
 test.concurrent('top-up: the credit hits bad data, parks, and credits once after the fix and a retry', async () => {
   const input = await newTopup(50_000);
   const fix = await breakWrites('topups', `NEW.id = '${input.topupId}' AND NEW.status = 'succeeded'`);
-  const h = await start('topupWorkflow', topupWorkflowId(input.topupId), [input]);
+  const h = await worker.client.workflow.start(topupWorkflow, { ...on(topupWorkflowId(input.topupId)), args: [input] });
   const first = await expectStuck(h, 'credit', 'topup');
-  expect(await h.query<TopupState>('state')).toMatchObject({
+  expect(await h.query(topupStateQuery)).toMatchObject({
     status: 'awaiting_confirmation',
     stuckStep: 'credit',
     stuckReason: expect.stringContaining('0x00'),
@@ -171,7 +177,7 @@ test.concurrent('top-up: the credit hits bad data, parks, and credits once after
 test.concurrent('top-up abandoned by support: it ends failed with nothing credited; the API refuses what it should', async () => {
   const input = await newTopup(20_000);
   const fix = await breakWrites('topups', `NEW.id = '${input.topupId}' AND NEW.status = 'succeeded'`);
-  const h = await start('topupWorkflow', topupWorkflowId(input.topupId), [input]);
+  const h = await worker.client.workflow.start(topupWorkflow, { ...on(topupWorkflowId(input.topupId)), args: [input] });
   const stuck = await expectStuck(h, 'credit', 'topup');
   expect(stuck.abandon).toMatch(/failed; nothing is credited/);
 
@@ -227,9 +233,9 @@ test.concurrent('subscription: the renewal row cannot be written; after the fix 
       dunningRetryDays: [1, 2],
     },
   };
-  const h = await start('subscriptionWorkflow', subscriptionWorkflowId(sub.id), [input]);
+  const h = await worker.client.workflow.start(subscriptionWorkflow, { ...on(subscriptionWorkflowId(sub.id)), args: [input] });
   await expectStuck(h, 'open_renewal', 'subscription');
-  expect(await h.query<{ flowStatus: string; stuckStep: string }>('state')).toMatchObject({
+  expect(await h.query(subscriptionStateQuery)).toMatchObject({
     flowStatus: 'stuck',
     stuckStep: 'open_renewal',
   });
@@ -242,7 +248,7 @@ test.concurrent('subscription: the renewal row cannot be written; after the fix 
   );
   const latest = worker.client.workflow.getHandle(h.workflowId);
   await eventually(async () => (await flowStatus(latest)) === 'active');
-  expect(await latest.query<{ periodPaid: boolean; stuckStep: string | null }>('state')).toMatchObject({
+  expect(await latest.query(subscriptionStateQuery)).toMatchObject({
     periodPaid: true,
     stuckStep: null,
   });
@@ -260,9 +266,9 @@ test.concurrent('checkout: stock cannot be reserved; after the fix and a retry t
   await fundWallet(tdb.db, buyer, 2_500);
   const input = await placeCheckoutOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }], returnWindowMs: 100 });
   const fix = await breakWrites('products', `NEW.id = '${productId}'`);
-  const h = await start('checkoutWorkflow', checkoutWorkflowId(input.orderId), [input]);
+  const h = await worker.client.workflow.start(checkoutWorkflow, { ...on(checkoutWorkflowId(input.orderId)), args: [input] });
   await expectStuck(h, 'reserve', 'checkout');
-  expect(await h.query<CheckoutState>('state')).toMatchObject({
+  expect(await h.query(checkoutStateQuery)).toMatchObject({
     status: 'stuck',
     stuckStep: 'reserve',
     stuckError: expect.stringContaining('0x00'),
@@ -271,8 +277,8 @@ test.concurrent('checkout: stock cannot be reserved; after the fix and a retry t
 
   await fix();
   await decide(h, 'retry');
-  await eventually(async () => (await h.query<CheckoutState>('state')).confirmed);
-  await h.signal('markDelivered', { by: sellerId });
+  await eventually(async () => (await h.query(checkoutStateQuery)).confirmed);
+  await h.signal(markDeliveredSignal, { by: sellerId });
   expect(await h.result()).toMatchObject({ status: 'completed', stuckStep: null });
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(2_250);
   expect(await summary(h)).toBe(`Order ${input.orderId} of ₹25.00: completed`);
@@ -287,7 +293,7 @@ test.concurrent('checkout stuck, then the workflow is cancelled from the UI: com
   await fundWallet(tdb.db, buyer, 700);
   const input = await placeCheckoutOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }] });
   const fix = await breakWrites('products', `NEW.id = '${productId}'`);
-  const h = await start('checkoutWorkflow', checkoutWorkflowId(input.orderId), [input]);
+  const h = await worker.client.workflow.start(checkoutWorkflow, { ...on(checkoutWorkflowId(input.orderId)), args: [input] });
   await expectStuck(h, 'reserve', 'checkout');
   await fix(); // the release of stock (a no-op: nothing was reserved) must be able to write
   await h.cancel();
@@ -303,17 +309,17 @@ test.concurrent('checkout cancelled with a NUL in its reason (CLI): the close pa
   const buyer = uniqueId('b_');
   await fundWallet(tdb.db, buyer, 1_000);
   const input = await placeCheckoutOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }] });
-  const h = await start('checkoutWorkflow', checkoutWorkflowId(input.orderId), [input]);
-  await eventually(async () => (await h.query<CheckoutState>('state')).confirmed);
-  await h.signal('cancel', { by: buyer, role: 'buyer', reason: 'changed my mind\u0000' });
+  const h = await worker.client.workflow.start(checkoutWorkflow, { ...on(checkoutWorkflowId(input.orderId)), args: [input] });
+  await eventually(async () => (await h.query(checkoutStateQuery)).confirmed);
+  await h.signal(cancelSignal, { by: buyer, role: 'buyer', reason: 'changed my mind\u0000' });
 
   // Postgres refuses the NUL itself (no trigger here): the refund and restock ran, the close cannot.
   const stuck = await eventually(async () => {
-    const s = await h.query<StuckStep | null>('stuck');
+    const s = await h.query(stuckQuery);
     return s?.step === 'close_order' && (await flowStatus(h)) === 'stuck' ? s : null;
   });
   expect(stuck.code).toMatch(/^22/);
-  expect(await h.query<CheckoutState>('state')).toMatchObject({ status: 'compensating', compensationsRun: ['refund', 'release_stock'] });
+  expect(await h.query(checkoutStateQuery)).toMatchObject({ status: 'compensating', compensationsRun: ['refund', 'release_stock'] });
   expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(1_000);
   // A retry cannot help (the text is the problem): it parks again.
   await decide(h, 'retry');
@@ -344,7 +350,10 @@ test.concurrent('payout: the bank paid but the books cannot record it; the money
     .db('payouts')
     .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'ok:SBIN0001', requested_by: 'test' });
   const fix = await breakWrites('payouts', `NEW.id = '${payoutId}' AND NEW.status = 'paid'`);
-  const h = await start('payoutWorkflow', payoutWorkflowId(payoutId), [{ payoutId, sellerId, pollMs: 50, maxPollMs: 400 }]);
+  const h = await worker.client.workflow.start(payoutWorkflow, {
+    ...on(payoutWorkflowId(payoutId)),
+    args: [{ payoutId, sellerId, pollMs: 50, maxPollMs: 400 }],
+  });
   const stuck = await expectStuck(h, 'finalise', 'payout');
   expect(stuck.abandon).toBeNull();
   expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(12_000);
@@ -382,7 +391,7 @@ test.concurrent('market: settlement cannot write its rows; the money waits in es
     body: { outcome: 'YES', source: 'scorer' },
   });
   await expectStuck(h, 'settle', 'market');
-  expect(await h.query<MarketState>('state')).toMatchObject({ phase: 'settling', stuckStep: 'settle' });
+  expect(await h.query(marketStateQuery)).toMatchObject({ phase: 'settling', stuckStep: 'settle' });
   expect(await balanceOf(tdb.db, accounts.marketEscrow(marketId))).toBe(2_000);
   expect((await resolving).status).toBe(200);
 
@@ -454,9 +463,10 @@ test.concurrent('holiday: the skips cannot be inserted; after the fix and a retr
     });
   }
   const fix = await breakWrites('subscription_exceptions', `NEW.subscription_id IN ('${ids.join("','")}')`);
-  const h = await start('regionHolidayWorkflow', holidayWorkflowId(region, date), [
-    { region, date, createdBy: 'admin:test', createdAt: new Date().toISOString() },
-  ]);
+  const h = await worker.client.workflow.start(regionHolidayWorkflow, {
+    ...on(holidayWorkflowId(region, date)),
+    args: [{ region, date, createdBy: 'admin:test', createdAt: new Date().toISOString() }],
+  });
   await expectStuck(h, 'add_skips', 'holiday');
   expect(await tdb.db('subscription_exceptions').whereIn('subscription_id', ids)).toEqual([]);
 
@@ -477,9 +487,10 @@ test.concurrent('holiday: the skips cannot be inserted; after the fix and a retr
 test.concurrent('nightly generation: a batch cannot insert its deliveries; after the fix and a retry the night is complete', async () => {
   const date = '2026-08-20';
   const fix = await breakWrites('deliveries', `NEW.delivery_date = '${date}'::date`);
-  const h = await start('generateDeliveriesWorkflow', generationWorkflowId('Asia/Kolkata', date), [
-    { timezone: 'Asia/Kolkata', date, batchSize: 1_000 },
-  ]);
+  const h = await worker.client.workflow.start(generateDeliveriesWorkflow, {
+    ...on(generationWorkflowId('Asia/Kolkata', date)),
+    args: [{ timezone: 'Asia/Kolkata', date, batchSize: 1_000 }],
+  });
   await expectStuck(h, 'generate_batch', 'generation');
   await fix();
   await decide(h, 'retry');
