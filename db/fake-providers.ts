@@ -63,14 +63,16 @@ export async function insertFakeRefund(
 }
 
 /** How many calls (this one included) were made with `key`: the flaky behaviours count them. */
-export async function countFakePaymentCall(q: Queryable, key: string): Promise<number> {
+async function countCall(q: Queryable, table: 'calls' | 'payout_calls', key: string): Promise<number> {
   const { rows } = await q.raw(
-    `INSERT INTO fake_provider.calls (idempotency_key, count) VALUES (?, 1)
-     ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.calls.count + 1 RETURNING count`,
+    `INSERT INTO fake_provider.${table} (idempotency_key, count) VALUES (?, 1)
+     ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.${table}.count + 1 RETURNING count`,
     [key],
   );
   return rows[0].count;
 }
+
+export const countFakePaymentCall = (q: Queryable, key: string) => countCall(q, 'calls', key);
 
 // --- payouts ------------------------------------------------------------------------------------
 
@@ -105,14 +107,7 @@ export async function fakePayoutByKey(q: Queryable, idempotencyKey: string): Pro
   return q<FakePayoutRow>('fake_provider.payouts').where({ idempotency_key: idempotencyKey }).first();
 }
 
-export async function countFakePayoutCall(q: Queryable, key: string): Promise<number> {
-  const { rows } = await q.raw(
-    `INSERT INTO fake_provider.payout_calls (idempotency_key, count) VALUES (?, 1)
-     ON CONFLICT (idempotency_key) DO UPDATE SET count = fake_provider.payout_calls.count + 1 RETURNING count`,
-    [key],
-  );
-  return rows[0].count;
-}
+export const countFakePayoutCall = (q: Queryable, key: string) => countCall(q, 'payout_calls', key);
 
 // --- one-time codes -----------------------------------------------------------------------------
 
