@@ -5,19 +5,7 @@ import { FEED_DEPTH, marketUserChannel, marketWakeChannel, viewFromSnapshot, typ
 import type { PubSub } from '../infra/pubsub';
 import type { ActivityDeps } from './deps';
 import { ConflatingFeed } from './market-feed';
-
-export interface EngineInput {
-  marketId: string;
-  /** Commands per batch (one transaction each). */
-  batchSize?: number;
-  /** How long to sleep when idle if no wake-up arrives; the engine never relies on the wake-up. */
-  idlePollMs?: number;
-}
-
-export interface EngineResult {
-  epoch: number;
-  processed: number;
-}
+import type { EngineInput, EngineResult } from '../contracts/market';
 
 const DEFAULT_BATCH = 1000;
 const DEFAULT_IDLE_POLL_MS = 25;

@@ -10,6 +10,8 @@ import {
   refundBatch,
   settleBatch,
 } from '../db/market-lifecycle';
+import { bumpFeedVersion } from '../db/market-engine-store';
+import type { MarketOutcome, ResolveMarket } from '../contracts/market';
 import { marketFeedChannel, marketView, type FeedMessage } from '../domain/market/feed';
 import type { ActivityDeps } from './deps';
 
@@ -29,14 +31,10 @@ export function createMarketActivities({ db, pubsub, logger }: ActivityDeps) {
     /** Cancels what is left in the book once the engine has drained, and tells watchers the book is empty. */
     async cancelLiveOrders(marketId: string): Promise<number> {
       const cancelled = await cancelLiveOrders(db, marketId);
-      const { rows } = await db.raw(
-        `UPDATE market_engines SET version = version + 1 WHERE market_id = ? RETURNING version, last_price, volume`,
-        [marketId],
-      );
-      const e = rows[0];
+      const e = await bumpFeedVersion(db, marketId);
       const message: FeedMessage = {
         type: 'market',
-        view: marketView(marketId, e.version, [], [], e.last_price, e.volume),
+        view: marketView(marketId, e.version, [], [], e.lastPrice, e.volume),
         trades: [],
         publishedAt: Date.now(),
       };
@@ -44,12 +42,12 @@ export function createMarketActivities({ db, pubsub, logger }: ActivityDeps) {
       return cancelled;
     },
 
-    async recordResolution(req: { marketId: string; outcome: 'YES' | 'NO'; source: string }): Promise<void> {
+    async recordResolution(req: ResolveMarket & { marketId: string }): Promise<void> {
       await recordResolution(db, req.marketId, req.outcome, req.source);
     },
 
     /** Pays winners in batches; a repeat (or a retry after a crash) pays nobody twice. */
-    async settleMarket(req: { marketId: string; outcome: 'YES' | 'NO' }): Promise<number> {
+    async settleMarket(req: { marketId: string; outcome: MarketOutcome }): Promise<number> {
       let users = 0;
       for (;;) {
         Context.current().heartbeat(users);

@@ -32,6 +32,19 @@ export async function claimEngine(db: Db, marketId: string): Promise<EngineClaim
   return { epoch: r.epoch, lastBookSeq: r.last_book_seq, version: r.version, lastPrice: r.last_price, volume: r.volume, feeBps: r.fee_bps };
 }
 
+/**
+ * Bumps the feed version without an engine batch (the close cancelled what rested), so watchers
+ * take the empty book that follows as newer than anything the engine published.
+ */
+export async function bumpFeedVersion(db: Db, marketId: string): Promise<{ version: number; lastPrice: number | null; volume: number }> {
+  const { rows } = await db.raw(
+    `UPDATE market_engines SET version = version + 1 WHERE market_id = ? RETURNING version, last_price, volume`,
+    [marketId],
+  );
+  const e = rows[0];
+  return { version: e.version, lastPrice: e.last_price, volume: e.volume };
+}
+
 export async function marketStatus(db: Db, marketId: string): Promise<string> {
   const row = await db('markets').where({ id: marketId }).first('status');
   return row.status;

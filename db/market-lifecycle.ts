@@ -1,5 +1,6 @@
 import { accounts } from '../domain/ledger/accounts';
 import { transfer, type JournalEntry } from '../domain/ledger/journal';
+import { marketKeys, type MarketOutcome } from '../contracts/market';
 import { PAYOUT } from '../domain/market';
 import { getBalance } from './ledger-reports';
 import { postJournals } from './ledger';
@@ -119,7 +120,7 @@ export async function cancelLiveOrders(db: Db, marketId: string): Promise<number
   });
 }
 
-export async function recordResolution(db: Db, marketId: string, outcome: 'YES' | 'NO', source: string): Promise<void> {
+export async function recordResolution(db: Db, marketId: string, outcome: MarketOutcome, source: string): Promise<void> {
   await db('markets')
     .where({ id: marketId, status: 'closed' })
     .update({ status: 'resolved', outcome, resolution_source: source, resolved_at: db.fn.now(), updated_at: db.fn.now() });
@@ -129,7 +130,7 @@ export async function recordResolution(db: Db, marketId: string, outcome: 'YES' 
  * Pays one batch of holders: 1000 per winning contract, once per (market, user) — the settlement
  * row and the journal key both say so. Returns how many users this batch settled (0 = done).
  */
-export async function settleBatch(db: Db, marketId: string, outcome: 'YES' | 'NO', limit: number): Promise<number> {
+export async function settleBatch(db: Db, marketId: string, outcome: MarketOutcome, limit: number): Promise<number> {
   return db.transaction(async (trx) => {
     const { rows } = await trx.raw(
       `SELECT p.user_id, coalesce(sum(p.quantity) FILTER (WHERE p.side = ?), 0)::bigint AS win
@@ -148,7 +149,7 @@ export async function settleBatch(db: Db, marketId: string, outcome: 'YES' | 'NO
     const journals: JournalEntry[] = inserted.rows
       .filter((r: any) => r.amount > 0)
       .map((r: any) => ({
-        idempotencyKey: `mkt-${marketId}:settle:${r.user_id}`,
+        idempotencyKey: marketKeys.settle(marketId, r.user_id),
         reason: 'market_payout',
         refType: 'market',
         refId: marketId,
@@ -179,7 +180,7 @@ export async function fundVoidRefunds(db: Db, marketId: string): Promise<number>
     if (topUp > 0) {
       await postJournals(trx, [
         {
-          idempotencyKey: `mkt-${marketId}:void:fund`,
+          idempotencyKey: marketKeys.voidFunding(marketId),
           reason: 'market_void_funding',
           refType: 'market',
           refId: marketId,
@@ -213,7 +214,7 @@ export async function refundBatch(db: Db, marketId: string, limit: number): Prom
       inserted.rows
         .filter((r: any) => r.amount > 0)
         .map((r: any) => ({
-          idempotencyKey: `mkt-${marketId}:refund:${r.user_id}`,
+          idempotencyKey: marketKeys.refund(marketId, r.user_id),
           reason: 'market_void_refund',
           refType: 'market',
           refId: marketId,

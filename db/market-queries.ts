@@ -19,6 +19,11 @@ export async function getMarket(q: Queryable, marketId: string): Promise<MarketR
   return q('markets').where({ id: marketId }).first();
 }
 
+export async function marketFeeBps(q: Queryable, marketId: string): Promise<number | null> {
+  const row = await q('markets').where({ id: marketId }).first('fee_bps');
+  return row ? row.fee_bps : null;
+}
+
 export async function listMarkets(q: Queryable, status: string | undefined, limit: number): Promise<MarketRow[]> {
   return q('markets')
     .modify((b) => {

@@ -1,36 +1,12 @@
-import {
-  ApplicationFailure,
-  condition,
-  defineQuery,
-  defineSignal,
-  proxyActivities,
-  setHandler,
-  ActivityFailure,
-} from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setHandler, ActivityFailure } from '@temporalio/workflow';
 import type { TopupActivities } from '../activities/topup';
 import { formatRupees } from '../domain/money';
+import { topupStateQuery, type TopupInput, type TopupState, type TopupStatus } from '../contracts/topup';
+import { awaitProviderPayment, listenForPaymentConfirmations } from './provider-payment';
 import { flowControl, isAbandoned } from './stuck';
-import type { StuckFields } from '../contracts/stuck';
 
-export interface TopupInput {
-  topupId: string;
-  userId: string;
-  amount: number;
-  paymentMethod: string;
-}
-
-export type TopupStatus = 'pending' | 'awaiting_confirmation' | 'succeeded' | 'declined' | 'failed';
-
-export interface TopupState extends StuckFields {
-  topupId: string;
-  status: TopupStatus;
-  paymentId: string | null;
-  failureCode: string | null;
-}
-
-/** Sent by the provider webhook endpoint when the PSP reports the payment succeeded. */
-export const paymentConfirmedSignal = defineSignal<[{ paymentId: string }]>('paymentConfirmed');
-export const topupStateQuery = defineQuery<TopupState>('state');
+/** Kept for callers that still import the types from here; the contract (contracts/topup.ts) owns them. */
+export type { TopupInput, TopupState, TopupStatus } from '../contracts/topup';
 
 const provider = proxyActivities<TopupActivities>({
   startToCloseTimeout: '15s',
@@ -43,8 +19,9 @@ const provider = proxyActivities<TopupActivities>({
   },
 });
 
-const FIRST_POLL = 2_000;
-const MAX_POLL = 10 * 60_000;
+// Poll the provider 2 s after the charge when no webhook came, doubling up to every 10 minutes.
+const FIRST_POLL_MS = 2_000;
+const MAX_POLL_MS = 10 * 60_000;
 
 /**
  * A wallet top-up: charge the payment method, wait for the provider's confirmation (webhook, with
@@ -59,11 +36,8 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
     stuckStep: null,
     stuckReason: null,
   };
-  let confirmedPaymentId: string | null = null;
   setHandler(topupStateQuery, () => state);
-  setHandler(paymentConfirmedSignal, ({ paymentId }) => {
-    confirmedPaymentId = paymentId;
-  });
+  const confirmed = listenForPaymentConfirmations();
   const flow = flowControl({ flowType: 'topup', state });
   const summary = (status: TopupStatus, failureCode: string | null) =>
     `Top-up ${input.topupId} of ${formatRupees(input.amount)}: ${status.replace('_', ' ')}${failureCode ? ` (${failureCode})` : ''}`;
@@ -102,16 +76,15 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
     await settle('awaiting_confirmation');
 
     // 2. Wait for confirmation: the webhook usually wins; polling covers a lost webhook.
-    let pollEvery = FIRST_POLL;
-    for (;;) {
-      if (await condition(() => confirmedPaymentId === state.paymentId, pollEvery)) break;
-      const payment = await flow.step('confirm', () => provider.getTopupPayment(state.paymentId!), ends);
-      if (payment.status === 'succeeded') break;
-      if (payment.status === 'failed') {
-        await settle('failed', 'payment_failed', 'The provider reported the payment failed');
-        return state;
-      }
-      pollEvery = Math.min(pollEvery * 2, MAX_POLL);
+    const outcome = await awaitProviderPayment({
+      confirmed: () => confirmed(state.paymentId),
+      poll: async () => (await flow.step('confirm', () => provider.getTopupPayment(state.paymentId!), ends)).status,
+      firstPollMs: FIRST_POLL_MS,
+      maxPollMs: MAX_POLL_MS,
+    });
+    if (outcome === 'failed') {
+      await settle('failed', 'payment_failed', 'The provider reported the payment failed');
+      return state;
     }
 
     // 3. Credit the wallet: keyed by the top-up, so a retried or repeated credit moves nothing.

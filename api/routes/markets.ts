@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
+import {
+  FINISHED_MARKET_STATUSES,
+  MARKET_STATUSES,
+  TRADING_PHASES,
+  closeMarketUpdate,
+  marketStateQuery,
+  marketWorkflowId,
+  resolveMarketUpdate,
+  voidMarketUpdate,
+  type MarketInput,
+  type MarketState,
+  type MarketStatus,
+} from '../../contracts/market';
 import { boundedInstant } from '../instants';
 import { insertMarket, scheduleClose } from '../../db/market-lifecycle';
 import { marketIntake, requestCancel } from '../../db/market-intake';
@@ -10,18 +23,18 @@ import {
   getMarket,
   getOrder,
   listMarkets,
+  marketFeeBps as readMarketFeeBps,
   listUserOrders,
   orderView,
   userPositions,
   type MarketRow,
 } from '../../db/market-queries';
 import type { Capability } from '../../domain/capabilities';
-import { marketWorkflowId } from '../../domain/flow-ids';
 import { DEFAULT_SLIPPAGE_BPS, MAX_PRICE, MIN_PRICE, TICK } from '../../domain/market';
 import { maxBuyCost } from '../../domain/market/costs';
 import { marketWakeChannel } from '../../domain/market/feed';
+import { marketWorkflow } from '../../workflows/market';
 import { FlowStatus, MarketId } from '../../workflows/search-attributes';
-import type { MarketInput, MarketState } from '../../workflows/market';
 import { assertOwnerOr } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
@@ -78,13 +91,16 @@ const CloseBody = z.strictObject({ at: boundedInstant().optional() });
 const ResolveBody = z.strictObject({ outcome: z.enum(['YES', 'NO']), source: z.string().trim().min(3).max(300) });
 const VoidBody = z.strictObject({ reason: z.string().trim().min(3).max(300) });
 const ListQuery = z.strictObject({
-  status: z.enum(['scheduled', 'open', 'closed', 'resolved', 'settled', 'voided']).optional(),
+  status: z.enum(MARKET_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 const MineQuery = z.strictObject({
   userId: z.string().min(1).max(128).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+
+/** The admin's lifecycle actions: each is a route `/v1/markets/:marketId/<action>` and an update of the market's workflow. */
+type LifecycleAction = 'close' | 'resolve' | 'void';
 
 const Accepted = z.object({ orderId: z.string(), seq: z.number(), status: z.literal('accepted'), replayed: z.boolean() });
 
@@ -110,11 +126,11 @@ const feeCache = new Map<string, number>();
 async function marketFeeBps(deps: ApiDeps, marketId: string): Promise<number | null> {
   const cached = feeCache.get(marketId);
   if (cached !== undefined) return cached;
-  const row = await deps.db('markets').where({ id: marketId }).first('fee_bps');
-  if (!row) return null;
+  const feeBps = await readMarketFeeBps(deps.db, marketId);
+  if (feeBps === null) return null;
   if (feeCache.size > 10_000) feeCache.clear();
-  feeCache.set(marketId, row.fee_bps);
-  return row.fee_bps;
+  feeCache.set(marketId, feeBps);
+  return feeBps;
 }
 
 const INTAKE_ERRORS: Record<string, [number, string]> = {
@@ -125,15 +141,15 @@ const INTAKE_ERRORS: Record<string, [number, string]> = {
   insufficient_position: [409, 'you do not hold enough unlocked contracts to sell'],
 };
 
-/** Runs a lifecycle update on the market workflow; a refused transition is a 409 with the reason. */
-async function updateMarket(deps: ApiDeps, marketId: string, name: 'close' | 'resolve' | 'void', arg: unknown): Promise<MarketState> {
+/**
+ * Runs a lifecycle update on the market workflow. A transition the market's phase refuses is a
+ * rejection from the workflow's validator, answered by the API's error handler (409 with its code).
+ */
+async function updateMarket<A>(deps: ApiDeps, marketId: string, update: UpdateDefinition<MarketState, [A]>, arg: A): Promise<MarketState> {
   const handle = deps.temporal.workflow.getHandle(marketWorkflowId(marketId));
   try {
-    return await handle.executeUpdate<MarketState, [unknown]>(name, { args: [arg] });
+    return await handle.executeUpdate(update, { args: [arg] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      throw new ApiError(409, err.cause.type ?? 'conflict', err.cause.message);
-    }
     // It finished between our read and the update.
     if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'market_finished', 'market has already finished');
     throw err;
@@ -170,7 +186,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
           disputeWindowSeconds: body.disputeWindowSeconds,
           resolutionDeadlineSeconds: body.resolutionDeadlineSeconds,
         };
-        await deps.temporal.workflow.start('marketWorkflow', {
+        await deps.temporal.workflow.start(marketWorkflow, {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId: marketWorkflowId(marketId),
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
@@ -342,7 +358,12 @@ export function registerMarketRoutes(api: ApiRouter): void {
     },
   });
 
-  const lifecycle = (name: 'close' | 'resolve' | 'void', summary: string, body: z.ZodType) =>
+  const lifecycle = <S extends z.ZodType>(
+    name: LifecycleAction,
+    update: UpdateDefinition<MarketState, [z.output<S>]>,
+    summary: string,
+    body: S,
+  ) =>
     api.route({
       method: 'post',
       path: `/v1/markets/:marketId/${name}`,
@@ -350,7 +371,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
       tag: 'markets',
       capability: 'market:admin',
       params: MarketParams,
-      body: body as typeof CloseBody,
+      body,
       idempotent: true,
       responses: {
         200: {
@@ -366,32 +387,31 @@ export function registerMarketRoutes(api: ApiRouter): void {
         const finished = finishedOutcome(market, name, payload);
         if (finished) return finished;
         if (name === 'close') assertCloseTime(market, (payload as z.infer<typeof CloseBody>).at);
-        let state = await updateMarket(deps, params.marketId, name, payload);
+        let state = await updateMarket(deps, params.marketId, update, payload);
         await audit(`market.${name}`, { type: 'market', id: params.marketId }, payload as Record<string, unknown>);
-        if (name === 'close' && OPEN_PHASES.includes(state.phase)) await scheduleClose(deps.db, params.marketId, new Date(state.closesAt));
+        if (name === 'close' && TRADING_PHASES.includes(state.phase))
+          await scheduleClose(deps.db, params.marketId, new Date(state.closesAt));
         if (name === 'void') state = await awaitVoided(deps, params.marketId, state);
         return { status: 200, body: await marketAfter(deps, params.marketId, state) };
       },
     });
-  lifecycle('close', 'Close trading now, or move the close earlier with `at` (admin)', CloseBody);
-  lifecycle('resolve', 'Record the outcome and its source (admin); pays out after the dispute window', ResolveBody);
-  lifecycle('void', 'Abandon the market (admin): every user is refunded their net cost', VoidBody);
+  lifecycle('close', closeMarketUpdate, 'Close trading now, or move the close earlier with `at` (admin)', CloseBody);
+  lifecycle('resolve', resolveMarketUpdate, 'Record the outcome and its source (admin); pays out after the dispute window', ResolveBody);
+  lifecycle('void', voidMarketUpdate, 'Abandon the market (admin): every user is refunded their net cost', VoidBody);
 }
 
 /**
  * A finished market's workflow is gone; repeating the request that finished it is answered with
  * the recorded result (nothing happens again), anything else is a conflict.
  */
-function finishedOutcome(market: MarketRow, name: 'close' | 'resolve' | 'void', payload: unknown) {
-  if (market.status !== 'settled' && market.status !== 'voided') return null;
+function finishedOutcome(market: MarketRow, name: LifecycleAction, payload: unknown) {
+  if (!FINISHED_MARKET_STATUSES.includes(market.status as MarketStatus)) return null;
   const same =
     (name === 'resolve' && market.status === 'settled' && market.outcome === (payload as { outcome: string }).outcome) ||
     (name === 'void' && market.status === 'voided');
   if (!same) throw new ApiError(409, 'market_finished', `market is already ${market.status}`);
   return { status: 200, body: { ...marketView(market), phase: market.status } };
 }
-
-const OPEN_PHASES: readonly string[] = ['scheduled', 'open'];
 
 /**
  * A close `at` a future instant only ever moves the close earlier, and not to before the market
@@ -422,12 +442,12 @@ function assertCloseTime(market: MarketRow, at: string | undefined): void {
  * is paid: wait for the workflow to finish (bounded), else answer with how far it has got.
  */
 async function awaitVoided(deps: ApiDeps, marketId: string, accepted: MarketState): Promise<MarketState> {
-  const handle = deps.temporal.workflow.getHandle(marketWorkflowId(marketId));
+  const handle = deps.temporal.workflow.getHandle<typeof marketWorkflow>(marketWorkflowId(marketId));
   try {
-    return await deps.temporal.workflow.withDeadline(Date.now() + VOID_WAIT_MS, () => handle.result() as Promise<MarketState>);
+    return await deps.temporal.workflow.withDeadline(Date.now() + VOID_WAIT_MS, () => handle.result());
   } catch {
     // Still refunding (the deadline passed), or the result could not be read: report the phase now.
-    return handle.query<MarketState>('state').catch(() => accepted);
+    return handle.query(marketStateQuery).catch(() => accepted);
   }
 }
 

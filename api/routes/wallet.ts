@@ -1,13 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
+import { topupWorkflowId } from '../../contracts/topup';
 import { accounts } from '../../domain/ledger/accounts';
-import { topupWorkflowId } from '../../domain/flow-ids';
 import { getBalance, listEntries } from '../../db/ledger-reports';
+import { getTopup, insertTopup, newTopupId, type TopupRow } from '../../db/topups';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
+import { topupWorkflow } from '../../workflows/topup';
 import { assertOwnerOr } from '../auth';
 import { notFound } from '../errors';
 import type { ApiRouter } from '../router';
+import { paymentMethodSchema } from '../schemas';
 
 const MAX_TOPUP_PAISE = 10_000_000; // ₹1,00,000 per top-up
 
@@ -18,7 +20,7 @@ const LedgerQuery = UserQuery.extend({
 });
 const TopupBody = z.strictObject({
   amount: z.number().int().min(100).max(MAX_TOPUP_PAISE).describe('paise, ₹1 to ₹1,00,000'),
-  paymentMethod: z.string().regex(/^pm_[a-z0-9_]{1,40}$/, 'must be a payment-method token such as pm_ok'),
+  paymentMethod: paymentMethodSchema,
 });
 const TopupParams = z.strictObject({ topupId: z.string().regex(/^tu_[a-z0-9]{8,40}$/) });
 
@@ -39,7 +41,7 @@ const TopupView = z.object({
   failureMessage: z.string().nullable(),
 });
 
-function topupView(row: Record<string, any>) {
+function topupView(row: TopupRow) {
   return {
     topupId: row.id,
     workflowId: topupWorkflowId(row.id),
@@ -95,17 +97,15 @@ export function registerWalletRoutes(api: ApiRouter): void {
     rateLimit: 'money',
     responses: { 202: { description: 'Accepted; follow it with GET /v1/wallet/topups/{topupId}', schema: TopupView } },
     handler: async ({ principal, body, deps }) => {
-      const topupId = `tu_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+      const topup = { id: newTopupId(), userId: principal.userId, amount: body.amount, paymentMethod: body.paymentMethod };
       // Row and workflow start together: if the start fails the row is rolled back.
       const row = await deps.db.transaction(async (trx) => {
-        const [inserted] = await trx('topups')
-          .insert({ id: topupId, user_id: principal.userId, amount: body.amount, payment_method: body.paymentMethod, status: 'pending' })
-          .returning('*');
-        await deps.temporal.workflow.start('topupWorkflow', {
+        const inserted = await insertTopup(trx, topup);
+        await deps.temporal.workflow.start(topupWorkflow, {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-          workflowId: topupWorkflowId(topupId),
+          workflowId: topupWorkflowId(topup.id),
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [{ topupId, userId: principal.userId, amount: body.amount, paymentMethod: body.paymentMethod }],
+          args: [{ topupId: topup.id, userId: topup.userId, amount: topup.amount, paymentMethod: topup.paymentMethod }],
           typedSearchAttributes: [
             { key: CustomerId, value: principal.userId },
             { key: FlowStatus, value: 'pending' },
@@ -126,7 +126,7 @@ export function registerWalletRoutes(api: ApiRouter): void {
     params: TopupParams,
     responses: { 200: { description: 'The top-up', schema: TopupView } },
     handler: async ({ principal, params, deps }) => {
-      const row = await deps.db('topups').where({ id: params.topupId }).first();
+      const row = await getTopup(deps.db, params.topupId);
       if (!row) throw notFound('top-up');
       assertOwnerOr(principal, row.user_id, 'wallet:read:any');
       return { status: 200, body: topupView(row) };

@@ -1,9 +1,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createMarketActivities } from '../../activities/markets';
-import { marketWorkflowId } from '../../domain/flow-ids';
+import { marketStateQuery, marketWorkflowId } from '../../contracts/market';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
-import type { MarketState } from '../../workflows/market';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
 import {
@@ -48,7 +47,7 @@ async function traders(n: number, funds = 100_000) {
   );
 }
 
-const state = (marketId: string) => worker.client.workflow.getHandle(marketWorkflowId(marketId)).query<MarketState>('state');
+const state = (marketId: string) => worker.client.workflow.getHandle(marketWorkflowId(marketId)).query(marketStateQuery);
 
 test('a market trades, closes, resolves and pays each winner exactly once', async () => {
   const [a, b, c] = await traders(3);

@@ -1,7 +1,7 @@
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
-import { topupWorkflowId } from '../../domain/flow-ids';
-import type { TopupInput, TopupState } from '../../workflows/topup';
+import { paymentConfirmedSignal, topupStateQuery, topupWorkflowId, type TopupInput, type TopupState } from '../../contracts/topup';
+import { topupWorkflow } from '../../workflows/topup';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
@@ -23,7 +23,7 @@ async function createTopup(userId: string, amount: number, paymentMethod: string
 }
 
 async function runTopup(input: TopupInput, taskQueue = worker.taskQueue): Promise<TopupState> {
-  return worker.client.workflow.execute('topupWorkflow', { taskQueue, workflowId: topupWorkflowId(input.topupId), args: [input] });
+  return worker.client.workflow.execute(topupWorkflow, { taskQueue, workflowId: topupWorkflowId(input.topupId), args: [input] });
 }
 
 const wallet = (userId: string) => getBalance(tdb.db, accounts.userWallet(userId));
@@ -74,16 +74,16 @@ test('pm_timeout (no webhook) is confirmed by polling', async () => {
 
 test('the paymentConfirmed signal (webhook) confirms without waiting for the poll', async () => {
   const input = await createTopup(uniqueId('u'), 7_000, 'pm_timeout');
-  const handle = await worker.client.workflow.start('topupWorkflow', {
+  const handle = await worker.client.workflow.start(topupWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: topupWorkflowId(input.topupId),
     args: [input],
   });
   const state = await eventually(async () => {
-    const s = await handle.query<TopupState>('state');
+    const s = await handle.query(topupStateQuery);
     return s.status === 'awaiting_confirmation' ? s : null;
   });
-  await handle.signal('paymentConfirmed', { paymentId: state.paymentId });
+  await handle.signal(paymentConfirmedSignal, { paymentId: state.paymentId! });
   expect((await handle.result()).status).toBe('succeeded');
   // Confirmed by the signal alone: the provider was never polled.
   const history = await handle.fetchHistory();
@@ -96,7 +96,7 @@ test('a worker killed between charge and credit: the next worker credits exactly
   const taskQueue = `${worker.taskQueue}-kill`;
   const doomed = await spawnWorkerProcess({ databaseUrl: tdb.url, taskQueue });
   const input = await createTopup(uniqueId('u'), 12_345, 'pm_timeout');
-  const handle = await worker.client.workflow.start('topupWorkflow', {
+  const handle = await worker.client.workflow.start(topupWorkflow, {
     taskQueue,
     workflowId: topupWorkflowId(input.topupId),
     args: [input],

@@ -1,0 +1,104 @@
+/**
+ * The opinion-trading market's contract: `market-<marketId>` runs one binary market from creation
+ * to its last payout — scheduled → open → closed → resolved (after a dispute window) → settled, or
+ * voided with every holder refunded. The API, activities, tests and benches use these definitions;
+ * the names below are written nowhere else.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { fillJournalKey } from '../domain/market/batch';
+import type { StuckFields } from './stuck';
+
+export const marketWorkflowId = (marketId: string) => `market-${marketId}`;
+
+/** Journal idempotency keys: each fill, each holder's payout or refund, and the void's funding, once. */
+export const marketKeys = {
+  fill: fillJournalKey,
+  settle: (marketId: string, userId: string) => `mkt-${marketId}:settle:${userId}`,
+  voidFunding: (marketId: string) => `mkt-${marketId}:void:fund`,
+  refund: (marketId: string, userId: string) => `mkt-${marketId}:refund:${userId}`,
+};
+
+export type MarketOutcome = 'YES' | 'NO';
+
+export interface MarketInput {
+  marketId: string;
+  /** ISO instants. */
+  opensAt: string;
+  closesAt: string;
+  /** After a resolution, how long a void (dispute upheld) may still be raised before paying out. */
+  disputeWindowSeconds: number;
+  /** How long a closed market may wait for its result before ops are alerted. */
+  resolutionDeadlineSeconds: number;
+  engine?: { batchSize?: number; idlePollMs?: number };
+}
+
+/** The `markets` row's status (what the API lists and filters on). */
+export const MARKET_STATUSES = ['scheduled', 'open', 'closed', 'resolved', 'settled', 'voided'] as const;
+export type MarketStatus = (typeof MARKET_STATUSES)[number];
+/** A market in one of these has finished: its workflow is gone and nothing about it changes again. */
+export const FINISHED_MARKET_STATUSES: readonly MarketStatus[] = ['settled', 'voided'];
+
+/** The workflow's phase, finer than the row's status; also its FlowStatus. */
+export const MARKET_PHASES = [
+  'scheduled',
+  'open',
+  'closing',
+  'closed',
+  'resolution_overdue',
+  'resolved',
+  'settling',
+  'settled',
+  'voiding',
+  'voided',
+] as const;
+export type MarketPhase = (typeof MARKET_PHASES)[number];
+/** Phases in which a `close` may still stop trading (or move its close earlier). */
+export const TRADING_PHASES: readonly MarketPhase[] = ['scheduled', 'open'];
+/** Phases in which a `resolve` is awaited. */
+export const AWAITING_RESULT_PHASES: readonly MarketPhase[] = ['closed', 'resolution_overdue'];
+/** Phases past which a `void` is too late: holders have been (or are being) paid. */
+export const PAYING_OUT_PHASES: readonly MarketPhase[] = ['settling', 'settled'];
+
+/** What the matching engine activity is started with. */
+export interface EngineInput {
+  marketId: string;
+  /** Commands per batch (one transaction each). */
+  batchSize?: number;
+  /** How long to sleep when idle if no wake-up arrives; the engine never relies on the wake-up. */
+  idlePollMs?: number;
+}
+
+export interface EngineResult {
+  epoch: number;
+  processed: number;
+}
+
+export interface MarketState extends StuckFields {
+  marketId: string;
+  phase: MarketPhase;
+  closesAt: string;
+  outcome: MarketOutcome | null;
+  source: string | null;
+  voidReason: string | null;
+  engine: EngineResult | null;
+  cancelledAtClose: number;
+  usersPaid: number;
+}
+
+export interface CloseMarket {
+  /** An instant: past (or absent) = close now; future = move the close earlier. */
+  at?: string;
+}
+export interface ResolveMarket {
+  outcome: MarketOutcome;
+  source: string;
+}
+export interface VoidMarket {
+  reason: string;
+}
+
+/** Lifecycle actions (admin, through the API): each answers with the market's state once it took effect. */
+export const closeMarketUpdate = defineUpdate<MarketState, [CloseMarket]>('close');
+export const resolveMarketUpdate = defineUpdate<MarketState, [ResolveMarket]>('resolve');
+export const voidMarketUpdate = defineUpdate<MarketState, [VoidMarket]>('void');
+export const marketStateQuery = defineQuery<MarketState>('state');
