@@ -1,4 +1,10 @@
-import type { ScheduleException } from '../domain/schedule';
+/**
+ * The subscriptions row and the catalog it is priced from. The row is the API's read model: the
+ * subscription's workflow owns the subscription and writes the row's live columns
+ * (writeSubscriptionProjection) after every change.
+ */
+import type { SubscriptionProjection } from '../contracts/subscription';
+import type { Recurrence, ScheduleSubscription } from '../domain/schedule';
 import type { SubscriptionRecord } from '../domain/subscription';
 import type { Queryable } from './knex';
 
@@ -28,7 +34,33 @@ export async function insertSubscriptionRow(q: Queryable, sub: SubscriptionRecor
   });
 }
 
-export async function loadSubscriptionRow(q: Queryable, id: string): Promise<Record<string, any> | undefined> {
+/** The stored row, dates as text. */
+export interface SubscriptionRow {
+  id: string;
+  customer_id: string;
+  product_id: string;
+  quantity: number;
+  price_per_period: number | string;
+  unit_price: number | string | null;
+  unit: string | null;
+  deliveries_per_period: number | null;
+  recurrence: Recurrence;
+  start_date: string;
+  end_date: string | null;
+  timezone: string;
+  region: string;
+  status: 'active' | 'cancelled';
+  cancelled_from: string | null;
+  payment_method: string;
+  paused_days_credited: number;
+  next_renewal_date: string | null;
+  paid_through: string | null;
+  billing_state: string;
+  billing_reason: string | null;
+  created_at: Date;
+}
+
+export async function loadSubscriptionRow(q: Queryable, id: string): Promise<SubscriptionRow | undefined> {
   const { rows } = await q.raw(
     `SELECT id, customer_id, product_id, quantity, price_per_period, unit_price, unit, deliveries_per_period, recurrence,
             start_date::text AS start_date, end_date::text AS end_date, timezone, region, status, cancelled_from::text AS cancelled_from,
@@ -40,17 +72,42 @@ export async function loadSubscriptionRow(q: Queryable, id: string): Promise<Rec
   return rows[0];
 }
 
-export async function loadSubscriptionExceptions(q: Queryable, id: string): Promise<ScheduleException[]> {
-  const { rows } = await q.raw(
-    `SELECT id, type, from_date::text AS "from", to_date::text AS "to", quantity, reason, created_by AS "createdBy",
-            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt", ended_at::text AS "endedAt"
-       FROM subscription_exceptions WHERE subscription_id = ? ORDER BY created_at, id`,
-    [id],
-  );
-  return rows.map((r: Record<string, any>) => {
-    const { quantity, ...rest } = r;
-    return quantity == null ? rest : { ...rest, quantity };
-  }) as ScheduleException[];
+/** A customer's subscriptions, newest first (at most `limit`). */
+export async function listCustomerSubscriptions(q: Queryable, customerId: string, limit = 100): Promise<SubscriptionRow[]> {
+  const ids: string[] = await q('subscriptions').where({ customer_id: customerId }).orderBy('created_at', 'desc').limit(limit).pluck('id');
+  const rows = await Promise.all(ids.map((id) => loadSubscriptionRow(q, id)));
+  return rows.filter((r): r is SubscriptionRow => r !== undefined);
+}
+
+/** What the schedule rules need of a row: the same mapping for the API and nightly generation. */
+export function scheduleOfRow(
+  row: Pick<SubscriptionRow, 'id' | 'start_date' | 'end_date' | 'recurrence' | 'quantity' | 'timezone' | 'status' | 'cancelled_from'>,
+): ScheduleSubscription {
+  return {
+    id: row.id,
+    startDate: row.start_date,
+    endDate: row.end_date,
+    recurrence: row.recurrence,
+    quantity: row.quantity,
+    timezone: row.timezone,
+    status: row.status,
+    cancelledFrom: row.cancelled_from,
+  };
+}
+
+/** The one writer of the row's live columns: the workflow's state, projected (contracts/subscription.ts). */
+export async function writeSubscriptionProjection(q: Queryable, subscriptionId: string, p: SubscriptionProjection): Promise<void> {
+  await q('subscriptions').where({ id: subscriptionId }).update({
+    status: p.status,
+    cancelled_from: p.cancelledFrom,
+    payment_method: p.paymentMethod,
+    billing_state: p.billingState,
+    billing_reason: p.billingReason,
+    next_renewal_date: p.nextRenewalDate,
+    paid_through: p.paidThrough,
+    paused_days_credited: p.pausedDaysCredited,
+    updated_at: q.fn.now(),
+  });
 }
 
 export interface CatalogProduct {
@@ -64,7 +121,17 @@ export interface CatalogProduct {
   active: boolean;
 }
 
-function catalogProduct(r: Record<string, any>): CatalogProduct {
+interface ProductRow {
+  id: string;
+  seller_id: string;
+  name: string;
+  price: number | string;
+  unit: string | null;
+  subscribable: boolean;
+  active: boolean;
+}
+
+function catalogProduct(r: ProductRow): CatalogProduct {
   return {
     productId: r.id,
     sellerId: r.seller_id,
@@ -94,73 +161,4 @@ export async function insertSubscribableProduct(
     .insert({ id: p.productId, seller_id: p.sellerId, name: p.name, price: p.unitPrice, unit: p.unit, stock: p.stock, subscribable: true })
     .returning(['id', 'seller_id', 'name', 'price', 'unit', 'subscribable', 'active']);
   return catalogProduct(row);
-}
-
-/**
- * Notes the provider payment an unpaid renewal is waiting for, so the provider's webhook finds the
- * renewal (db/webhooks.ts#findPaymentFlow) before it settles. A paid renewal keeps the payment that paid it.
- */
-export async function recordRenewalPayment(q: Queryable, r: { subscriptionId: string; period: number; paymentId: string }): Promise<void> {
-  await q('subscription_renewals')
-    .where({ subscription_id: r.subscriptionId, period: r.period })
-    .whereNot({ status: 'paid' })
-    .update({ provider_payment_id: r.paymentId, updated_at: q.fn.now() });
-}
-
-export interface RenewalRow {
-  period: number;
-  periodStart: string;
-  /** Last day of the period: the day before the next one starts, or paid-through for the current one. */
-  periodEnd: string | null;
-  amount: number;
-  status: string;
-  attempts: number;
-  paidVia: 'wallet' | 'provider' | null;
-  /** The provider's payment id when the period was paid through the payment method. */
-  paymentId: string | null;
-  journalId: number | null;
-  paidAt: string | null;
-  lastError: string | null;
-  nextRetryAt: string | null;
-  refundedAmount: number;
-}
-
-/** A subscription's renewals, newest period first; `beforePeriod` pages back. */
-export async function listRenewals(
-  q: Queryable,
-  subscriptionId: string,
-  opts: { beforePeriod?: number; limit: number },
-): Promise<RenewalRow[]> {
-  const { rows } = await q.raw(
-    `SELECT * FROM (
-       SELECT r.period, r.period_start::text AS period_start,
-              COALESCE((lead(r.period_start) OVER (ORDER BY r.period) - 1)::text,
-                       CASE WHEN r.status = 'paid' THEN s.paid_through::text END) AS period_end,
-              r.amount, r.status, r.attempts, r.paid_via, r.provider_payment_id, r.journal_id, j.created_at AS paid_at,
-              r.last_error, r.next_retry_at, r.refunded_amount
-         FROM subscription_renewals r
-         JOIN subscriptions s ON s.id = r.subscription_id
-         LEFT JOIN journal j ON j.id = r.journal_id
-        WHERE r.subscription_id = ?
-     ) t
-     WHERE ?::int IS NULL OR t.period < ?::int
-     ORDER BY t.period DESC
-     LIMIT ?`,
-    [subscriptionId, opts.beforePeriod ?? null, opts.beforePeriod ?? null, opts.limit],
-  );
-  return rows.map((r: Record<string, any>) => ({
-    period: r.period,
-    periodStart: r.period_start,
-    periodEnd: r.period_end,
-    amount: Number(r.amount),
-    status: r.status,
-    attempts: r.attempts,
-    paidVia: r.paid_via,
-    paymentId: r.paid_via === 'provider' ? r.provider_payment_id : null,
-    journalId: r.journal_id === null ? null : Number(r.journal_id),
-    paidAt: r.paid_at ? new Date(r.paid_at).toISOString() : null,
-    lastError: r.last_error,
-    nextRetryAt: r.next_retry_at ? new Date(r.next_retry_at).toISOString() : null,
-    refundedAmount: Number(r.refunded_amount),
-  }));
 }

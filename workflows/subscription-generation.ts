@@ -1,6 +1,13 @@
-import { continueAsNew, defineQuery, proxyActivities, setHandler, upsertMemo } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setHandler, upsertMemo } from '@temporalio/workflow';
 import type { SubscriptionGenerationActivities } from '../activities/subscription-generation';
-import { addDays, localDateOf, DEFAULT_TIMEZONE } from '../domain/schedule';
+import {
+  generationProgressQuery,
+  type GenerateDeliveriesInput,
+  type GenerationProgress,
+  type RegionHolidayInput,
+  type RegionHolidayResult,
+} from '../contracts/delivery-generation';
+import { DEFAULT_REASON, addDays, localDateOf, DEFAULT_TIMEZONE } from '../domain/schedule';
 import { flowControl, isAbandoned } from './stuck';
 
 const gen = proxyActivities<SubscriptionGenerationActivities>({
@@ -9,29 +16,7 @@ const gen = proxyActivities<SubscriptionGenerationActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
-export interface GenerationProgress {
-  date: string;
-  timezone: string;
-  batches: number;
-  subscriptions: number;
-  deliveries: number;
-  /** Rows actually inserted (0 on a re-run of the same night). */
-  inserted: number;
-  afterId: string;
-  done: boolean;
-}
-
-export interface GenerateDeliveriesInput {
-  /** Timezone whose subscriptions this run covers (one schedule per timezone, at its cutoff). */
-  timezone?: string;
-  /** Defaults to tomorrow in `timezone` when the run starts. */
-  date?: string;
-  batchSize?: number;
-  /** Carried across continue-as-new. */
-  progress?: GenerationProgress;
-}
-
-export const generationProgressQuery = defineQuery<GenerationProgress>('progress');
+export type { GenerateDeliveriesInput, GenerationProgress, RegionHolidayInput } from '../contracts/delivery-generation';
 
 const BATCHES_PER_RUN = 200;
 
@@ -100,20 +85,12 @@ export async function generateDeliveriesWorkflow(input: GenerateDeliveriesInput 
   return progress;
 }
 
-export interface RegionHolidayInput {
-  region: string;
-  date: string;
-  reason?: string;
-  createdBy: string;
-  createdAt: string;
-}
-
 /**
  * `holiday-<region>-<date>`: one call adds a holiday skip to every active subscription of the
  * region (a single set-based insert), then tells their workflows in pages. A step stuck on bad data
  * parks it (`stuck`); abandoning ends the holiday with what was applied (FlowStatus `abandoned`).
  */
-export async function regionHolidayWorkflow(input: RegionHolidayInput): Promise<{ added: number; signalled: number }> {
+export async function regionHolidayWorkflow(input: RegionHolidayInput): Promise<RegionHolidayResult> {
   const flow = flowControl({ flowType: 'holiday' });
   const applied = { added: 0, signalled: 0 };
   const summary = (what: string) =>
@@ -124,7 +101,7 @@ export async function regionHolidayWorkflow(input: RegionHolidayInput): Promise<
     const holiday = {
       region: input.region,
       date: input.date,
-      reason: input.reason ?? 'holiday',
+      reason: input.reason ?? DEFAULT_REASON.holiday,
       createdBy: input.createdBy,
       createdAt: input.createdAt,
     };

@@ -1,8 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { holidayWorkflowId, subscriptionWorkflowId } from '../../domain/flow-ids';
+import { holidayWorkflowId } from '../../contracts/delivery-generation';
+import {
+  INITIAL_FLOW_STATUS,
+  cancelUpdate,
+  changeQuantityUpdate,
+  deliverExtraUpdate,
+  pauseUpdate,
+  paymentMethodUpdate,
+  resumeUpdate,
+  skipUpdate,
+  stateQuery,
+  subscriptionWorkflowId,
+  type SubscriptionFlowView,
+  type SubscriptionWorkflowInput,
+} from '../../contracts/subscription';
+import { rejection } from '../../domain/rejection';
+import { DEFAULT_TIMEZONE } from '../../domain/rules';
 import {
   CHANGE_REASONS,
   HOLIDAY_REASONS,
@@ -27,7 +44,6 @@ import {
   type ExceptionRequest,
   type LocalDate,
   type Recurrence,
-  type ScheduleSubscription,
 } from '../../domain/schedule';
 import {
   DEFAULT_SUBSCRIPTION_SETTINGS,
@@ -35,26 +51,31 @@ import {
   pricingProblems,
   quotePlan,
   type SubscriptionRecord,
-  type SubscriptionStateView,
 } from '../../domain/subscription';
 import { isUniqueViolation } from '../../db/errors';
+import { findDelivery } from '../../db/subscription-deliveries';
+import { loadSubscriptionExceptions } from '../../db/subscription-exceptions';
+import { listRenewals } from '../../db/subscription-renewals';
 import {
   findCatalogProduct,
   insertSubscribableProduct,
   insertSubscriptionRow,
-  listRenewals,
-  loadSubscriptionExceptions,
+  listCustomerSubscriptions,
   loadSubscriptionRow,
+  scheduleOfRow,
   sellerExists,
+  type SubscriptionRow,
 } from '../../db/subscriptions';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
+import { subscriptionWorkflow } from '../../workflows/subscription';
+import { regionHolidayWorkflow } from '../../workflows/subscription-generation';
+import { paymentMethodSchema } from '../schemas';
 import { assertOwnerOr, isStaff } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter, RouteContext } from '../router';
 
 /** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
 const DATE = z.string().refine(isValidLocalDate, 'must be a date YYYY-MM-DD');
-const PAYMENT_METHOD = z.string().regex(/^pm_[a-z0-9_]{1,40}$/, 'must be a payment-method token such as pm_ok');
 const QTY = z.number().int().min(1).max(MAX_DELIVERY_QUANTITY);
 const ChangeReason = { reason: z.enum(CHANGE_REASONS).optional() };
 const CatalogId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
@@ -83,12 +104,12 @@ const CreateBody = z.strictObject({
   recurrence: RecurrenceSchema,
   startDate: DATE.describe(`from the earliest changeable date to ${MAX_DAYS_AHEAD} days ahead`),
   endDate: DATE.optional(),
-  timezone: z.string().min(1).max(64).default('Asia/Kolkata'),
+  timezone: z.string().min(1).max(64).default(DEFAULT_TIMEZONE),
   region: z
     .string()
     .regex(/^[a-z0-9_-]{1,32}$/)
     .default('default'),
-  paymentMethod: PAYMENT_METHOD,
+  paymentMethod: paymentMethodSchema,
 });
 const IdParams = z.strictObject({ subscriptionId: z.string().regex(/^sub_[a-z0-9]{8,40}$/) });
 const ListQuery = z.strictObject({ customerId: z.string().min(1).max(128).optional() });
@@ -98,7 +119,7 @@ const SkipBody = z.strictObject({ from: DATE, to: DATE, reason: z.enum(SKIP_REAS
 const ExtraBody = z.strictObject({ date: DATE, quantity: QTY, ...ChangeReason });
 const QuantityBody = z.strictObject({ from: DATE, to: DATE, quantity: QTY, ...ChangeReason });
 const CancelBody = z.strictObject({ from: DATE.optional(), reason: z.string().min(1).max(40).optional().describe('a note for support') });
-const PaymentMethodBody = z.strictObject({ paymentMethod: PAYMENT_METHOD });
+const PaymentMethodBody = z.strictObject({ paymentMethod: paymentMethodSchema });
 const RangeQuery = z.strictObject({ from: DATE, to: DATE });
 const ExplainQuery = z.strictObject({ date: DATE });
 const RenewalsQuery = z.strictObject({
@@ -121,21 +142,8 @@ const ProductBody = z.strictObject({
 
 const MAX_RANGE_DAYS = 366;
 
-function scheduleOf(row: Record<string, any>): ScheduleSubscription {
-  return {
-    id: row.id,
-    startDate: row.start_date,
-    endDate: row.end_date,
-    recurrence: row.recurrence,
-    quantity: row.quantity,
-    timezone: row.timezone,
-    status: row.status,
-    cancelledFrom: row.cancelled_from,
-  };
-}
-
 /** How the charge per period was computed; null for subscriptions priced by the client before the catalog. */
-function pricingView(row: Record<string, any>) {
+function pricingView(row: SubscriptionRow) {
   if (row.unit_price == null) return null;
   return {
     unitPrice: Number(row.unit_price),
@@ -146,7 +154,7 @@ function pricingView(row: Record<string, any>) {
   };
 }
 
-function view(row: Record<string, any>) {
+function view(row: SubscriptionRow) {
   return {
     subscriptionId: row.id,
     workflowId: subscriptionWorkflowId(row.id),
@@ -193,7 +201,9 @@ function actor(ctx: RouteContext<unknown, unknown, unknown>, customerId: string)
 function assertReadable(...dates: LocalDate[]): void {
   const bad = dates.filter((d) => !isSupportedLocalDate(d));
   if (bad.length)
-    throw new ApiError(422, 'date_out_of_range', `Dates must lie between ${MIN_SUPPORTED_DATE} and ${MAX_SUPPORTED_DATE}`, { dates: bad });
+    throw rejection('invalid', 'date_out_of_range', `Dates must lie between ${MIN_SUPPORTED_DATE} and ${MAX_SUPPORTED_DATE}`, {
+      dates: bad,
+    });
 }
 
 /**
@@ -201,7 +211,7 @@ function assertReadable(...dates: LocalDate[]): void {
  * MAX_DAYS_AHEAD ahead and — with `life` — within the subscription's start and end. The workflow
  * checks again against its own state (cancelled, nothing to resume…) and stays the authority.
  */
-function assertChangeDates(row: Record<string, any>, req: ExceptionRequest, life: { start: boolean }): void {
+function assertChangeDates(row: SubscriptionRow, req: ExceptionRequest, life: { start: boolean }): void {
   const nowMs = Date.now();
   const codes = validateExceptionRequest(req, {
     today: localDateOf(nowMs, row.timezone),
@@ -211,43 +221,42 @@ function assertChangeDates(row: Record<string, any>, req: ExceptionRequest, life
     startDate: life.start ? row.start_date : null,
     endDate: row.end_date,
   });
-  if (codes.length) throw new ApiError(422, codes[0], `The request was rejected: ${codes.join(', ')}`, { codes });
+  if (codes.length) throw rejection('invalid', codes[0], `The request was rejected: ${codes.join(', ')}`, { codes });
 }
 
-/** Sends a validated update; the workflow's validator is the authority on dates (cutoff, past, order). */
-async function sendUpdate<T>(
+/**
+ * Sends a validated update; the workflow's validator is the authority on dates (cutoff, past, order)
+ * and its rejection is answered as such by the API's error handler.
+ */
+async function sendUpdate<T, A>(
   ctx: RouteContext<unknown, unknown, { subscriptionId: string }>,
-  row: Record<string, any>,
-  name: string,
-  arg: unknown,
+  row: SubscriptionRow,
+  update: UpdateDefinition<T, [A]>,
+  arg: A,
   auditAction: string,
 ): Promise<T> {
   try {
-    const result = await ctx.deps.temporal.workflow.getHandle(subscriptionWorkflowId(row.id)).executeUpdate(name, { args: [arg] });
+    const result = await ctx.deps.temporal.workflow.getHandle(subscriptionWorkflowId(row.id)).executeUpdate(update, { args: [arg] });
     await ctx.audit(auditAction, { type: 'subscription', id: row.id }, { request: arg as Record<string, unknown> });
-    return result as T;
+    return result;
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const cause = err.cause as { message?: string; details?: [{ codes?: string[] }] } | undefined;
-      const codes = cause?.details?.[0]?.codes ?? ['rejected'];
-      throw new ApiError(422, codes[0], cause?.message ?? 'The request was rejected', { codes });
-    }
-    if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'subscription_not_running', 'The subscription is no longer running');
+    if (err instanceof WorkflowNotFoundError)
+      throw rejection('conflict', 'subscription_not_running', 'The subscription is no longer running');
     throw err;
   }
 }
 
-function assertNotCancelled(row: Record<string, any>): void {
+function assertNotCancelled(row: SubscriptionRow): void {
   if (row.status === 'cancelled')
-    throw new ApiError(409, 'subscription_cancelled', `The subscription is cancelled from ${row.cancelled_from}`);
+    throw rejection('conflict', 'subscription_cancelled', `The subscription is cancelled from ${row.cancelled_from}`);
 }
 
 /** The catalog product a subscription is for: it must exist, be subscribable and on sale. */
 async function subscribableProduct(ctx: RouteContext<unknown, unknown, unknown>, productId: string) {
   const product = await findCatalogProduct(ctx.deps.db, productId);
-  if (!product) throw new ApiError(422, 'product_not_found', `No product ${productId} in the catalog`, { productId });
+  if (!product) throw rejection('invalid', 'product_not_found', `No product ${productId} in the catalog`, { productId });
   if (!product.subscribable || !product.active || product.unit === null) {
-    throw new ApiError(422, 'product_not_subscribable', `Product ${productId} cannot be subscribed to`, {
+    throw rejection('invalid', 'product_not_subscribable', `Product ${productId} cannot be subscribed to`, {
       productId,
       subscribable: product.subscribable,
       active: product.active,
@@ -281,14 +290,14 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const today = localDateOf(nowMs, body.timezone);
       const earliest = earliestChangeableDate(nowMs, body.timezone, DEFAULT_SUBSCRIPTION_SETTINGS.cutoff);
       if (body.startDate < earliest)
-        throw new ApiError(422, 'start_too_soon', `The first delivery can be on ${earliest} at the earliest`, { earliest });
+        throw rejection('invalid', 'start_too_soon', `The first delivery can be on ${earliest} at the earliest`, { earliest });
       if (daysAhead(today, body.startDate) > MAX_DAYS_AHEAD) {
         const latest = addDays(today, MAX_DAYS_AHEAD);
-        throw new ApiError(422, 'start_too_far', `The first delivery can be on ${latest} at the latest`, { latest });
+        throw rejection('invalid', 'start_too_far', `The first delivery can be on ${latest} at the latest`, { latest });
       }
       if (body.endDate && daysAhead(today, body.endDate) > MAX_END_DAYS_AHEAD) {
         const latest = addDays(today, MAX_END_DAYS_AHEAD);
-        throw new ApiError(422, 'end_too_far', `The end date can be ${latest} at the latest`, { latest });
+        throw rejection('invalid', 'end_too_far', `The end date can be ${latest} at the latest`, { latest });
       }
 
       const product = await subscribableProduct(ctx, body.productId);
@@ -302,7 +311,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       // The API starts the workflow with the default settings, so it bills by their period.
       const pricing = quotePlan(plan, product.price, DEFAULT_SUBSCRIPTION_SETTINGS.billingPeriod);
       const unpriceable = pricingProblems(pricing);
-      if (unpriceable.length) throw new ApiError(422, unpriceable[0], 'This plan cannot be priced', { problems: unpriceable, pricing });
+      if (unpriceable.length) throw rejection('invalid', unpriceable[0], 'This plan cannot be priced', { problems: unpriceable, pricing });
 
       const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
       const sub: SubscriptionRecord = {
@@ -317,14 +326,15 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       };
       await deps.db.transaction(async (trx) => {
         await insertSubscriptionRow(trx, sub, { unit: product.unit, deliveriesPerPeriod: pricing.deliveriesPerPeriod });
-        await deps.temporal.workflow.start('subscriptionWorkflow', {
+        const input: SubscriptionWorkflowInput = { subscription: sub };
+        await deps.temporal.workflow.start(subscriptionWorkflow, {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId: subscriptionWorkflowId(id),
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [{ subscription: sub }],
+          args: [input],
           typedSearchAttributes: [
             { key: CustomerId, value: sub.customerId },
-            { key: FlowStatus, value: 'active' },
+            { key: FlowStatus, value: INITIAL_FLOW_STATUS },
           ],
         });
       });
@@ -343,9 +353,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     handler: async ({ principal, query, deps }) => {
       const customerId = query.customerId ?? principal.userId;
       assertOwnerOr(principal, customerId, 'subscription:manage:any');
-      const ids = await deps.db('subscriptions').where({ customer_id: customerId }).orderBy('created_at', 'desc').limit(100).pluck('id');
-      const rows = await Promise.all(ids.map((id: string) => loadSubscriptionRow(deps.db, id)));
-      return { status: 200, body: { subscriptions: rows.filter(Boolean).map((r) => view(r!)) } };
+      const rows = await listCustomerSubscriptions(deps.db, customerId);
+      return { status: 200, body: { subscriptions: rows.map(view) } };
     },
   });
 
@@ -359,14 +368,14 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'The subscription' } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
-      let workflow: SubscriptionStateView | null = null;
+      // The row is the workflow's projection; the workflow's own view is shown beside it, never merged.
+      let workflow: SubscriptionFlowView | null = null;
       try {
-        workflow = await ctx.deps.temporal.workflow.getHandle(subscriptionWorkflowId(row.id)).query<SubscriptionStateView>('state');
+        workflow = await ctx.deps.temporal.workflow.getHandle(subscriptionWorkflowId(row.id)).query(stateQuery);
       } catch {
         workflow = null; // finished or not reachable: Postgres still answers
       }
-      const live = workflow ? { nextRenewalDate: workflow.nextRenewalDate } : {};
-      return { status: 200, body: { ...view(row), ...live, exceptions: await loadSubscriptionExceptions(ctx.deps.db, row.id), workflow } };
+      return { status: 200, body: { ...view(row), exceptions: await loadSubscriptionExceptions(ctx.deps.db, row.id), workflow } };
     },
   });
 
@@ -386,13 +395,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
       assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: ctx.body.to }, { start: true });
-      const body = await sendUpdate(
-        ctx,
-        row,
-        'requestPause',
-        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
-        'subscription.pause',
-      );
+      const body = await sendUpdate(ctx, row, pauseUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.pause');
       return { status: 200, body };
     },
   });
@@ -410,13 +413,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
       if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
-      const body = await sendUpdate(
-        ctx,
-        row,
-        'requestResume',
-        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
-        'subscription.resume',
-      );
+      const body = await sendUpdate(ctx, row, resumeUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.resume');
       return { status: 200, body };
     },
   });
@@ -434,7 +431,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const row = await owned(ctx, 'subscription:manage:any');
       assertNotCancelled(row);
       assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: ctx.body.to }, { start: true });
-      const body = await sendUpdate(ctx, row, 'requestSkip', { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.skip');
+      const body = await sendUpdate(ctx, row, skipUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.skip');
       return { status: 200, body };
     },
   });
@@ -459,7 +456,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const body = await sendUpdate(
         ctx,
         row,
-        'requestDeliverExtra',
+        deliverExtraUpdate,
         { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
         'subscription.deliver_extra',
       );
@@ -487,7 +484,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const body = await sendUpdate(
         ctx,
         row,
-        'requestChangeQuantity',
+        changeQuantityUpdate,
         { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
         'subscription.change_quantity',
       );
@@ -509,13 +506,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       assertNotCancelled(row);
       // Cancelling before the first delivery is fine: only the horizon and the end date bound it.
       if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
-      const body = await sendUpdate(
-        ctx,
-        row,
-        'requestCancel',
-        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
-        'subscription.cancel',
-      );
+      const body = await sendUpdate(ctx, row, cancelUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.cancel');
       return { status: 200, body };
     },
   });
@@ -535,7 +526,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const body = await sendUpdate(
         ctx,
         row,
-        'requestPaymentMethodUpdate',
+        paymentMethodUpdate,
         { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
         'subscription.payment_method',
       );
@@ -558,7 +549,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       if (daysBetween(from, to) >= MAX_RANGE_DAYS) throw new ApiError(400, 'range_too_long', `At most ${MAX_RANGE_DAYS} days per request`);
       assertReadable(from, to);
       const row = await owned(ctx, 'subscription:manage:any');
-      const list = deliveriesBetween(scheduleOf(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), from, to);
+      const list = deliveriesBetween(scheduleOfRow(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), from, to);
       return {
         status: 200,
         body: {
@@ -583,11 +574,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     handler: async (ctx) => {
       assertReadable(ctx.query.date);
       const row = await owned(ctx, 'subscription:explain:any');
-      const d = wouldDeliver(scheduleOf(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), ctx.query.date);
-      const delivery = await ctx.deps.db.raw(
-        `SELECT quantity, status FROM deliveries WHERE subscription_id = ? AND delivery_date = ?::date`,
-        [row.id, ctx.query.date],
-      );
+      const d = wouldDeliver(scheduleOfRow(row), await loadSubscriptionExceptions(ctx.deps.db, row.id), ctx.query.date);
+      const delivery = await findDelivery(ctx.deps.db, row.id, ctx.query.date);
       if (ctx.principal.userId !== row.customer_id)
         await ctx.audit('subscription.explain', { type: 'subscription', id: row.id }, { date: ctx.query.date });
       return {
@@ -600,7 +588,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
           reason: d.reason,
           decidedBy: d.decidedBy.kind === 'rule' ? { kind: 'rule' } : { kind: 'exception', exception: d.decidedBy.exception },
           explanation: d.explanation,
-          generatedDelivery: delivery.rows[0] ?? null,
+          generatedDelivery: delivery,
         },
       };
     },
@@ -633,7 +621,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' }, 422: { description: 'Unknown seller' } },
     handler: async ({ body, deps, audit }) => {
       if (!(await sellerExists(deps.db, body.sellerId)))
-        throw new ApiError(422, 'seller_not_found', `Seller ${body.sellerId} is not registered`, { sellerId: body.sellerId });
+        throw rejection('invalid', 'seller_not_found', `Seller ${body.sellerId} is not registered`, { sellerId: body.sellerId });
       try {
         const product = await insertSubscribableProduct(deps.db, body);
         await audit(
@@ -643,7 +631,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
         );
         return { status: 201, body: product };
       } catch (err) {
-        if (isUniqueViolation(err)) throw new ApiError(409, 'product_exists', `Product ${body.productId} already exists`);
+        if (isUniqueViolation(err)) throw rejection('conflict', 'product_exists', `Product ${body.productId} already exists`);
         throw err;
       }
     },
@@ -659,15 +647,15 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     idempotent: true,
     responses: { 202: { description: 'Accepted; the holiday workflow adds and announces the skips' } },
     handler: async ({ principal, body, deps, audit }) => {
-      const today = localDateOf(Date.now(), 'Asia/Kolkata');
+      const today = localDateOf(Date.now(), DEFAULT_TIMEZONE);
       if (body.date <= addDays(today, 1))
-        throw new ApiError(422, 'starts_in_past', `A holiday must be after tomorrow (${addDays(today, 1)}): those orders are locked`);
+        throw rejection('invalid', 'starts_in_past', `A holiday must be after tomorrow (${addDays(today, 1)}): those orders are locked`);
       if (daysAhead(today, body.date) > MAX_DAYS_AHEAD) {
         const latest = addDays(today, MAX_DAYS_AHEAD);
-        throw new ApiError(422, 'too_far_ahead', `A holiday can be on ${latest} at the latest`, { latest });
+        throw rejection('invalid', 'too_far_ahead', `A holiday can be on ${latest} at the latest`, { latest });
       }
       const workflowId = holidayWorkflowId(body.region, body.date);
-      const handle = await deps.temporal.workflow.start('regionHolidayWorkflow', {
+      const handle = await deps.temporal.workflow.start(regionHolidayWorkflow, {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         workflowId,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -1,7 +1,8 @@
 /**
- * Types shared by the subscription workflow, its activities and the API. Pure: no side effects.
+ * The subscription's domain types: the record, its settings, billing and dunning state. Pure: no
+ * side effects. The workflow's input, state view and messages are its contract (contracts/subscription.ts).
  */
-import type { LocalDate, Recurrence, ScheduleException } from '../schedule';
+import { DEFAULT_CUTOFF, type LocalDate, type Recurrence, type ScheduleException } from '../schedule';
 
 export interface SubscriptionRecord {
   id: string;
@@ -51,7 +52,7 @@ export interface SubscriptionSettings {
 export const DEFAULT_SUBSCRIPTION_SETTINGS: SubscriptionSettings = {
   billingPeriod: { unit: 'month', count: 1 },
   dunningRetryDays: [1, 3, 5, 7],
-  cutoff: '22:00',
+  cutoff: DEFAULT_CUTOFF,
   renewalTime: '00:00',
   pauseReminderDays: 90,
   dayMs: 86_400_000,
@@ -100,84 +101,4 @@ export interface SubscriptionCarriedState {
   runs: number;
 }
 
-export interface SubscriptionWorkflowInput {
-  subscription: SubscriptionRecord;
-  settings?: Partial<SubscriptionSettings>;
-  carried?: SubscriptionCarriedState;
-}
-
 export type SubscriptionFlowStatus = 'active' | 'paused' | 'retrying_payment' | 'payment_failed' | 'cancelled' | 'ended';
-
-export interface SubscriptionStateView {
-  subscriptionId: string;
-  customerId: string;
-  flowStatus: SubscriptionFlowStatus;
-  /** Why it is in that state, in words support can read out. */
-  why: string;
-  today: LocalDate;
-  earliestChangeableDate: LocalDate;
-  quantity: number;
-  paymentMethod: string;
-  cancelledFrom: LocalDate | null;
-  period: number;
-  periodStart: LocalDate | null;
-  periodPaid: boolean;
-  nextPeriodStart: LocalDate;
-  nextRenewalDate: LocalDate | null;
-  creditedDaysTotal: number;
-  billing: BillingState;
-  billingReason: string | null;
-  dunning: DunningState | null;
-  exceptions: ScheduleException[];
-  /** The last signal that was ignored as invalid, for support. */
-  lastRejected: { request: string; codes: string[]; at: string } | null;
-  runs: number;
-}
-
-/** Requests (signals and updates share them). `createdBy` defaults to the customer. */
-export interface PauseRequest {
-  from: LocalDate;
-  /** Last paused day (inclusive); null = until resumed. */
-  to: LocalDate | null;
-  reason?: string;
-  createdBy?: string;
-}
-export interface ResumeRequest {
-  /** First delivery day again; default the earliest changeable date. */
-  from?: LocalDate;
-  createdBy?: string;
-}
-export interface SkipRequest {
-  from: LocalDate;
-  to: LocalDate;
-  reason?: string;
-  createdBy?: string;
-}
-export interface ExtraRequest {
-  date: LocalDate;
-  quantity: number;
-  reason?: string;
-  createdBy?: string;
-}
-export interface QuantityRequest {
-  from: LocalDate;
-  /** Last day (inclusive) of the change. */
-  to: LocalDate;
-  quantity: number;
-  reason?: string;
-  createdBy?: string;
-}
-export interface CancelRequest {
-  /** First day without delivery; default the earliest changeable date. */
-  from?: LocalDate;
-  reason?: string;
-  createdBy?: string;
-}
-export interface PaymentMethodRequest {
-  paymentMethod: string;
-  createdBy?: string;
-}
-
-export interface ExceptionAccepted {
-  exceptionId: string;
-}

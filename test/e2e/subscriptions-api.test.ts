@@ -1,7 +1,7 @@
 import { addDays, addMonthsClamped, daysBetween, localDateOf } from '../../domain/schedule';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
-import type { RenewalRow } from '../../db/subscriptions';
+import type { RenewalRow } from '../../db/subscription-renewals';
 import type { TestApi } from '../support/api';
 import { seedSubscribableProduct, type SeededProduct } from '../support/catalog';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';

@@ -1,7 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 import { seedSubscriptions } from '../../bench/subscription-seed';
-import type { GenerationProgress } from '../../workflows/subscription-generation';
+import type { GenerationProgress } from '../../contracts/delivery-generation';
+import { generateDeliveriesWorkflow } from '../../workflows/subscription-generation';
 import { wouldDeliver } from '../../domain/schedule';
 
 let tdb: TestDatabase;
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 async function generate(): Promise<GenerationProgress> {
-  return worker.client.workflow.execute('generateDeliveriesWorkflow', {
+  return worker.client.workflow.execute(generateDeliveriesWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: uniqueId('generate-deliveries-'),
     args: [{ timezone: 'Asia/Kolkata', date: DATE, batchSize: 700 }],

@@ -1,5 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadConfig } from '../../app/config';
+import { pauseUpdate, paymentMethodUpdate } from '../../contracts/subscription';
+import { paymentConfirmedSignal } from '../../contracts/provider-payment';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
 import { FakePaymentProvider, signWebhook, webhookEventId } from '../../infra/fake-payment-provider';
@@ -36,7 +38,7 @@ test.concurrent('renewals charge the wallet each period; vacation days move the 
   const h = await startSubscription(worker, sub);
   try {
     // Period 1 (Aug 2–4) is charged at once; one vacation day (Aug 3) in it moves period 2 to Aug 6.
-    await h.executeUpdate('requestPause', { args: [{ from: '2026-08-03', to: '2026-08-03', reason: 'vacation' }] });
+    await h.executeUpdate(pauseUpdate, { args: [{ from: '2026-08-03', to: '2026-08-03', reason: 'vacation' }] });
     await eventually(async () => (await renewals(tdb.db, sub.id)).length >= 2, 20_000);
     const rows = await renewals(tdb.db, sub.id);
     expect(rows[0]).toMatchObject({ period: 1, period_start: '2026-08-02', status: 'paid', paid_via: 'wallet' });
@@ -67,7 +69,7 @@ test.concurrent('a pause spanning the renewal date: the renewal waits until the 
   try {
     // Period 1 = Aug 2–4 (3 deliveries). Vacation Aug 3–6 spans the nominal renewal (Aug 5): the customer
     // got Aug 2, then Aug 7 and 8 → period 2 starts Aug 9, with 4 days credited.
-    await h.executeUpdate('requestPause', { args: [{ from: '2026-08-03', to: '2026-08-06', reason: 'vacation' }] });
+    await h.executeUpdate(pauseUpdate, { args: [{ from: '2026-08-03', to: '2026-08-06', reason: 'vacation' }] });
     expect((await state(h)).nextPeriodStart).toBe('2026-08-09');
     await eventually(async () => (await renewals(tdb.db, sub.id))[1]?.status === 'paid', 25_000);
     expect((await renewals(tdb.db, sub.id))[1].period_start).toBe('2026-08-09');
@@ -107,11 +109,11 @@ test.concurrent('dunning: declined renewals retry on schedule, then a payment_fa
     expect((await tdb.db('subscriptions').where({ id: sub.id }).first()).status).toBe('active');
 
     // A bad token is rejected by the validator and changes nothing.
-    await expect(h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'visa 4111' }] })).rejects.toBeInstanceOf(
+    await expect(h.executeUpdate(paymentMethodUpdate, { args: [{ paymentMethod: 'visa 4111' }] })).rejects.toBeInstanceOf(
       WorkflowUpdateFailedError,
     );
 
-    const res = (await h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'pm_ok' }] })) as { retried: boolean };
+    const res = (await h.executeUpdate(paymentMethodUpdate, { args: [{ paymentMethod: 'pm_ok' }] })) as { retried: boolean };
     expect(res.retried).toBe(true);
     await eventually(async () => (await renewals(tdb.db, sub.id))[0].status === 'paid');
     const r = (await renewals(tdb.db, sub.id))[0];
@@ -143,12 +145,12 @@ test.concurrent('a pause during dunning stays when the payment succeeds; no paym
   const h = await startSubscription(worker, sub, testSettings({ dunningRetryDays: [1, 2], dayMs: 2_000 }));
   try {
     await eventually(async () => (await state(h)).flowStatus === 'retrying_payment');
-    const { exceptionId } = (await h.executeUpdate('requestPause', {
+    const { exceptionId } = (await h.executeUpdate(pauseUpdate, {
       args: [{ from: '2026-08-04', to: '2026-08-05', reason: 'vacation' }],
     })) as { exceptionId: string };
     // The customer tops up the wallet; the card update triggers an immediate retry, which now uses the wallet.
     await fundWallet(tdb.db, sub.customerId, PRICE);
-    await h.executeUpdate('requestPaymentMethodUpdate', { args: [{ paymentMethod: 'pm_ok' }] });
+    await h.executeUpdate(paymentMethodUpdate, { args: [{ paymentMethod: 'pm_ok' }] });
     await eventually(async () => (await renewals(tdb.db, sub.id))[0].status === 'paid');
     // The renewal row is paid by the charge activity a moment before the workflow clears its dunning.
     await eventually(async () => (await state(h)).dunning === null);
@@ -230,7 +232,7 @@ test.concurrent("a renewal charged through the provider is found by the provider
       runs.map(
         async (r) =>
           ((await r.fetchHistory()).events ?? []).filter(
-            (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'paymentConfirmed',
+            (e) => e.workflowExecutionSignaledEventAttributes?.signalName === paymentConfirmedSignal.name,
           ).length,
       ),
     );

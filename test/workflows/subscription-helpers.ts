@@ -4,10 +4,18 @@ import { transfer } from '../../domain/ledger/journal';
 import { postJournal } from '../../db/ledger';
 import type { Db } from '../../db/knex';
 import { insertSubscriptionRow } from '../../db/subscriptions';
-import { subscriptionWorkflowId } from '../../domain/flow-ids';
-import { quotePlan, type SubscriptionRecord, type SubscriptionSettings, type SubscriptionWorkflowInput } from '../../domain/subscription';
+import {
+  INITIAL_FLOW_STATUS,
+  stateQuery,
+  subscriptionWorkflowId,
+  type SubscriptionRecord,
+  type SubscriptionSettings,
+  type SubscriptionWorkflowInput,
+} from '../../contracts/subscription';
+import { readRejection } from '../../domain/rejection';
+import { quotePlan } from '../../domain/subscription';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
-import type { SubscriptionFlowView } from '../../workflows/subscription-messages';
+import { subscriptionWorkflow } from '../../workflows/subscription';
 import { uniqueId, type TestWorker } from '../support/temporal';
 
 /** Subscription clock for tests: it reads 2026-08-01 00:00:01 IST when the workflow starts; one day = `dayMs` real ms. */
@@ -63,18 +71,21 @@ export async function startSubscription(
   taskQueue = worker.taskQueue,
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const input: SubscriptionWorkflowInput = { subscription: sub, settings };
-  return worker.client.workflow.start('subscriptionWorkflow', {
+  return worker.client.workflow.start(subscriptionWorkflow, {
     taskQueue,
     workflowId: subscriptionWorkflowId(sub.id),
     args: [input],
     typedSearchAttributes: [
       { key: CustomerId, value: sub.customerId },
-      { key: FlowStatus, value: 'active' },
+      { key: FlowStatus, value: INITIAL_FLOW_STATUS },
     ],
   });
 }
 
-export const state = (h: WorkflowHandle) => h.query<SubscriptionFlowView>('state');
+export const state = (h: WorkflowHandle) => h.query(stateQuery);
+
+/** The codes of a subscription's rejection (an update's validator refusing a request). */
+export const rejectionCodes = (err: unknown): string[] => (readRejection(err)?.details.codes as string[] | undefined) ?? [];
 
 export async function renewals(db: Db, subscriptionId: string) {
   const rows = await db.raw(

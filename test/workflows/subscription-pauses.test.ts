@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
@@ -8,7 +9,24 @@ import { startTestSystem, stopTestSystem } from '../support/system';
 import { testEnv } from '../support/env';
 import { eventually, type TestWorker } from '../support/temporal';
 import {
+  cancelSignal,
+  cancelUpdate,
+  changeQuantitySignal,
+  changeQuantityUpdate,
+  deliverExtraSignal,
+  deliverExtraUpdate,
+  exceptionAddedSignal,
+  nextDeliveriesQuery,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  skipSignal,
+  skipUpdate,
+} from '../../contracts/subscription';
+import {
   PRICE,
+  rejectionCodes,
   fundWallet,
   testSettings,
   insertSubscription,
@@ -33,7 +51,7 @@ async function updateError(p: Promise<unknown>): Promise<string[]> {
     await p;
   } catch (err) {
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    return ((err as WorkflowUpdateFailedError).cause as { details?: [{ codes: string[] }] })?.details?.[0]?.codes ?? [];
+    return rejectionCodes(err);
   }
   throw new Error('update was accepted');
 }
@@ -46,31 +64,23 @@ test.concurrent('pause and early resume: the pause ends sooner, the customer is 
   try {
     // Bad requests are rejected by the validator and write nothing.
     // A past range is also before the subscription's start (Aug 2): the past is named first.
-    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-07-20', to: '2026-07-25' }] }))).toEqual([
+    expect(await updateError(h.executeUpdate(pauseUpdate, { args: [{ from: '2026-07-20', to: '2026-07-25' }] }))).toEqual([
       'range_in_past',
       'before_subscription_start',
     ]);
-    expect(await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-06', to: '2026-08-04' }] }))).toContain(
+    expect(await updateError(h.executeUpdate(pauseUpdate, { args: [{ from: '2026-08-06', to: '2026-08-04' }] }))).toContain(
       'to_before_from',
     );
-    expect(await updateError(h.executeUpdate('requestResume', { args: [{}] }))).toEqual(['nothing_to_resume']);
+    expect(await updateError(h.executeUpdate(resumeUpdate, { args: [{}] }))).toEqual(['nothing_to_resume']);
     expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
 
-    const { exceptionId } = (await h.executeUpdate('requestPause', {
+    const { exceptionId } = (await h.executeUpdate(pauseUpdate, {
       args: [{ from: '2026-08-03', to: '2026-08-08', reason: 'vacation' }],
     })) as { exceptionId: string };
-    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual([
-      '2026-08-02',
-      '2026-08-09',
-      '2026-08-10',
-    ]);
-    const resumed = (await h.executeUpdate('requestResume', { args: [{ from: '2026-08-05' }] })) as { ended: string[] };
+    expect((await h.query(nextDeliveriesQuery, 3, '2026-08-02')).map((d) => d.date)).toEqual(['2026-08-02', '2026-08-09', '2026-08-10']);
+    const resumed = (await h.executeUpdate(resumeUpdate, { args: [{ from: '2026-08-05' }] })) as { ended: string[] };
     expect(resumed.ended).toEqual([exceptionId]);
-    expect((await h.query<{ date: string }[], [number, string]>('nextDeliveries', 3, '2026-08-02')).map((d) => d.date)).toEqual([
-      '2026-08-02',
-      '2026-08-05',
-      '2026-08-06',
-    ]);
+    expect((await h.query(nextDeliveriesQuery, 3, '2026-08-02')).map((d) => d.date)).toEqual(['2026-08-02', '2026-08-05', '2026-08-06']);
     const row = await tdb.db.raw(`SELECT ended_at::text AS e FROM subscription_exceptions WHERE subscription_id = ? AND id = ?`, [
       sub.id,
       exceptionId,
@@ -102,10 +112,10 @@ test.concurrent('cancel during a pause: the workflow ends, nothing more is charg
   await fundWallet(tdb.db, sub.customerId, PRICE * 3);
   const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
   recorded.push(h);
-  await h.executeUpdate('requestPause', { args: [{ from: '2026-08-03', to: '2026-08-10', reason: 'vacation' }] });
-  await h.signal('deliverExtra', { date: '2026-08-04', quantity: 2 });
+  await h.executeUpdate(pauseUpdate, { args: [{ from: '2026-08-03', to: '2026-08-10', reason: 'vacation' }] });
+  await h.signal(deliverExtraSignal, { date: '2026-08-04', quantity: 2 });
   await eventually(async () => (await state(h)).flowStatus === 'paused', 10_000);
-  const cancelled = (await h.executeUpdate('requestCancel', { args: [{ reason: 'moving out' }] })) as { cancelledFrom: string };
+  const cancelled = (await h.executeUpdate(cancelUpdate, { args: [{ reason: 'moving out' }] })) as { cancelledFrom: string };
   const result = (await h.result()) as { flowStatus: string; cancelledFrom: string };
   expect(result.flowStatus).toBe('cancelled');
   expect(result.cancelledFrom).toBe(cancelled.cancelledFrom);
@@ -123,9 +133,9 @@ test.concurrent('signals from the CLI/UI are validated too: an invalid one chang
   const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
   recorded.push(h);
   try {
-    await h.signal('pause', { from: '2026-07-01', to: '2026-07-02', reason: 'vacation', createdBy: 'support:asha' });
-    await h.signal('skip', { from: '2026-08-05', to: '2026-08-05', createdBy: 'support:asha' });
-    await h.signal('changeQuantity', { from: '2026-08-06', to: '2026-08-07', quantity: 3 });
+    await h.signal(pauseSignal, { from: '2026-07-01', to: '2026-07-02', reason: 'vacation', createdBy: 'support:asha' });
+    await h.signal(skipSignal, { from: '2026-08-05', to: '2026-08-05', createdBy: 'support:asha' });
+    await h.signal(changeQuantitySignal, { from: '2026-08-06', to: '2026-08-07', quantity: 3 });
     const s = await eventually(async () => {
       const v = await state(h);
       return v.exceptions.length === 2 ? v : null;
@@ -135,7 +145,7 @@ test.concurrent('signals from the CLI/UI are validated too: an invalid one chang
       ['skip', 'special_request', 'support:asha'],
       ['change_quantity', 'special_request', `customer:${sub.customerId}`],
     ]);
-    const next = await h.query<{ date: string; quantity: number }[], [number, string]>('nextDeliveries', 6, '2026-08-02');
+    const next = await h.query(nextDeliveriesQuery, 6, '2026-08-02');
     expect(next.map((d) => [d.date, d.quantity])).toEqual([
       ['2026-08-02', 1],
       ['2026-08-03', 1],
@@ -155,28 +165,28 @@ test.concurrent('far dates sent as signals (CLI) are rejections support can see,
   await fundWallet(tdb.db, sub.customerId, PRICE);
   const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
   try {
-    const far: [string, unknown][] = [
-      ['pause', { from: '9999-12-31', to: null, reason: 'vacation' }],
-      ['skip', { from: '2026-08-05', to: '9999-12-31' }],
-      ['deliverExtra', { date: '9999-12-31', quantity: 1 }],
-      ['changeQuantity', { from: '2026-08-05', to: '2100-12-31', quantity: 2 }],
-      ['resume', { from: '9999-12-31' }],
-      ['cancel', { from: '9999-12-31' }],
+    const far: [AnySignal, unknown][] = [
+      [pauseSignal, { from: '9999-12-31', to: null, reason: 'vacation' }],
+      [skipSignal, { from: '2026-08-05', to: '9999-12-31' }],
+      [deliverExtraSignal, { date: '9999-12-31', quantity: 1 }],
+      [changeQuantitySignal, { from: '2026-08-05', to: '2100-12-31', quantity: 2 }],
+      [resumeSignal, { from: '9999-12-31' }],
+      [cancelSignal, { from: '9999-12-31' }],
     ];
-    for (const [name, arg] of far) {
-      await h.signal(name, arg);
+    for (const [signal, arg] of far) {
+      await send(h, signal, arg);
       const s = await eventually(async () => {
         const v = await state(h);
-        return v.lastRejected?.request === name ? v : null;
+        return v.lastRejected?.request === signal.name ? v : null;
       });
       expect(s.lastRejected?.codes).toEqual(['too_far_ahead']);
     }
     expect(
-      await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-05', to: '2027-08-12', reason: 'vacation' }] })),
+      await updateError(h.executeUpdate(pauseUpdate, { args: [{ from: '2026-08-05', to: '2027-08-12', reason: 'vacation' }] })),
     ).toEqual(['too_far_ahead']);
     // Nothing was recorded, and the flow still takes a good request and is not cancelled.
     expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
-    const ok = (await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-06', to: '2026-08-06' }] })) as { exceptionId: string };
+    const ok = (await h.executeUpdate(skipUpdate, { args: [{ from: '2026-08-06', to: '2026-08-06' }] })) as { exceptionId: string };
     expect(ok.exceptionId).toBe('E1');
     expect((await state(h)).cancelledFrom).toBeNull();
     const history = await h.fetchHistory();
@@ -188,12 +198,16 @@ test.concurrent('far dates sent as signals (CLI) are rejections support can see,
   await expectLedgerInvariants(tdb.db);
 });
 
-/** Sends `name` as a signal (the CLI's way) and returns the rejection support then sees. */
-async function rejectedSignal(h: WorkflowHandle, name: string, arg: unknown) {
-  await h.signal(name, arg);
+/** Any of the subscription's signals: the tests send them payloads of their choosing (valid or not). */
+type AnySignal = Pick<SignalDefinition, 'name'>;
+const send = (h: WorkflowHandle, signal: AnySignal, arg: unknown) => h.signal(signal as unknown as SignalDefinition<[unknown]>, arg);
+
+/** Sends a signal (the CLI's way) and returns the rejection support then sees. */
+async function rejectedSignal(h: WorkflowHandle, signal: AnySignal, arg: unknown) {
+  await send(h, signal, arg);
   const s = await eventually(async () => {
     const v = await state(h);
-    return v.lastRejected?.request === name && v.lastRejected.at !== seen.get(h.workflowId) ? v : null;
+    return v.lastRejected?.request === signal.name && v.lastRejected.at !== seen.get(h.workflowId) ? v : null;
   });
   seen.set(h.workflowId, s.lastRejected!.at);
   return s.lastRejected!.codes;
@@ -213,31 +227,31 @@ test.concurrent(
     const h = await startSubscription(worker, sub, testSettings({ dayMs: 5_000 }));
     try {
       expect(
-        await rejectedSignal(h, 'pause', { from: '2026-08-05', to: '2026-08-06', reason: 'vacation', createdBy: 'support:asha' }),
+        await rejectedSignal(h, pauseSignal, { from: '2026-08-05', to: '2026-08-06', reason: 'vacation', createdBy: 'support:asha' }),
       ).toEqual(['before_subscription_start']);
-      expect(await rejectedSignal(h, 'deliverExtra', { date: '2026-08-21', quantity: 1 })).toEqual(['after_subscription_end']);
-      expect(await rejectedSignal(h, 'changeQuantity', { from: '2026-08-12', to: '2026-08-13', quantity: 2, reason: 'vacation' })).toEqual([
-        'invalid_reason',
-      ]);
-      expect(await updateError(h.executeUpdate('requestSkip', { args: [{ from: '2026-08-18', to: '2026-08-25' }] }))).toEqual([
+      expect(await rejectedSignal(h, deliverExtraSignal, { date: '2026-08-21', quantity: 1 })).toEqual(['after_subscription_end']);
+      expect(
+        await rejectedSignal(h, changeQuantitySignal, { from: '2026-08-12', to: '2026-08-13', quantity: 2, reason: 'vacation' }),
+      ).toEqual(['invalid_reason']);
+      expect(await updateError(h.executeUpdate(skipUpdate, { args: [{ from: '2026-08-18', to: '2026-08-25' }] }))).toEqual([
         'after_subscription_end',
       ]);
       expect(
-        await updateError(h.executeUpdate('requestChangeQuantity', { args: [{ from: '2026-08-05', to: '2026-08-12', quantity: 2 }] })),
+        await updateError(h.executeUpdate(changeQuantityUpdate, { args: [{ from: '2026-08-05', to: '2026-08-12', quantity: 2 }] })),
       ).toEqual(['before_subscription_start']);
       expect(
-        await updateError(h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'holiday' }] })),
+        await updateError(h.executeUpdate(deliverExtraUpdate, { args: [{ date: '2026-08-11', quantity: 1, reason: 'holiday' }] })),
       ).toEqual(['invalid_reason']);
       expect(
-        await updateError(h.executeUpdate('requestPause', { args: [{ from: '2026-08-12', to: null, reason: 'payment_failure' }] })),
+        await updateError(h.executeUpdate(pauseUpdate, { args: [{ from: '2026-08-12', to: null, reason: 'payment_failure' }] })),
       ).toEqual(['invalid_reason']);
       expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id })).toEqual([]);
 
       // The same lists accept what the API accepts.
-      await h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-11', quantity: 1, reason: 'special_request' }] });
-      await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-12', to: '2026-08-12', reason: 'holiday' }] });
+      await h.executeUpdate(deliverExtraUpdate, { args: [{ date: '2026-08-11', quantity: 1, reason: 'special_request' }] });
+      await h.executeUpdate(skipUpdate, { args: [{ from: '2026-08-12', to: '2026-08-12', reason: 'holiday' }] });
       // Cancelling before the first delivery is allowed: only the end bounds a cancel.
-      const cancelled = (await h.executeUpdate('requestCancel', { args: [{ from: '2026-08-05' }] })) as { cancelledFrom: string };
+      const cancelled = (await h.executeUpdate(cancelUpdate, { args: [{ from: '2026-08-05' }] })) as { cancelledFrom: string };
       expect(cancelled.cancelledFrom).toBe('2026-08-05');
       expect(await h.result()).toMatchObject({ flowStatus: 'cancelled', cancelledFrom: '2026-08-05' });
       expect(await failedTasks(h)).toEqual([]);
@@ -264,23 +278,22 @@ test.concurrent(
       createdAt: '2026-08-01T00:00:00.000Z',
     });
     try {
-      expect(await rejectedSignal(h, 'exceptionAdded', holiday('9999-12-31'))).toEqual(['too_far_ahead']);
-      expect(await rejectedSignal(h, 'exceptionAdded', holiday('1900-01-01'))).toEqual(['date_out_of_range']);
-      expect(await rejectedSignal(h, 'exceptionAdded', holiday('2026-02-30'))).toEqual(['invalid_from', 'invalid_to']);
-      expect(await rejectedSignal(h, 'exceptionAdded', { ...holiday('2026-08-06'), to: '2026-08-05' })).toEqual(['to_before_from']);
+      expect(await rejectedSignal(h, exceptionAddedSignal, holiday('9999-12-31'))).toEqual(['too_far_ahead']);
+      expect(await rejectedSignal(h, exceptionAddedSignal, holiday('1900-01-01'))).toEqual(['date_out_of_range']);
+      expect(await rejectedSignal(h, exceptionAddedSignal, holiday('2026-02-30'))).toEqual(['invalid_from', 'invalid_to']);
+      expect(await rejectedSignal(h, exceptionAddedSignal, { ...holiday('2026-08-06'), to: '2026-08-05' })).toEqual(['to_before_from']);
       // A real holiday still lands, and the flow answers and takes changes as before.
-      await h.signal('exceptionAdded', holiday('2026-08-05'));
+      await send(h, exceptionAddedSignal, holiday('2026-08-05'));
       const s = await eventually(async () => {
         const v = await state(h);
         return v.exceptions.length === 1 ? v : null;
       });
       expect(s.exceptions[0]).toMatchObject({ id: 'H-2026-08-05', from: '2026-08-05' });
       expect(['active', 'paused']).toContain(s.flowStatus);
-      const next = await h.query<{ date: string }[], [number, string]>('nextDeliveries', 4, '2026-08-03');
+      const next = await h.query(nextDeliveriesQuery, 4, '2026-08-03');
       expect(next.map((d) => d.date)).toEqual(['2026-08-03', '2026-08-04', '2026-08-06', '2026-08-07']);
       expect(
-        ((await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-07', to: '2026-08-07' }] })) as { exceptionId: string })
-          .exceptionId,
+        ((await h.executeUpdate(skipUpdate, { args: [{ from: '2026-08-07', to: '2026-08-07' }] })) as { exceptionId: string }).exceptionId,
       ).toBe('E1');
       expect(await failedTasks(h)).toEqual([]);
     } finally {

@@ -2,7 +2,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { addDays, localDateOf } from '../../domain/schedule';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
-import type { SubscriptionRunInput } from '../../workflows/subscription';
+import {
+  changeQuantityUpdate,
+  deliverExtraSignal,
+  deliverExtraUpdate,
+  skipUpdate,
+  type SubscriptionWorkflowInput,
+} from '../../contracts/subscription';
 import type { TestApi } from '../support/api';
 import { seedSubscribableProduct } from '../support/catalog';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
@@ -47,7 +53,7 @@ test.concurrent('a quantity change raises the next renewal, not the period alrea
     await eventually(async () => (await renewals(tdb.db, sub.id))[0]?.status === 'paid');
     // Quantity 3 from Aug 4 to Aug 6: period 1 now delivers 1+1+3 = 5 units, 2 more than it was
     // charged for; period 2 delivers 3+3+1 = 7. Renewal 2 = (7 + 2) × UNIT_PRICE.
-    await h.executeUpdate('requestChangeQuantity', { args: [{ from: '2026-08-04', to: '2026-08-06', quantity: 3 }] });
+    await h.executeUpdate(changeQuantityUpdate, { args: [{ from: '2026-08-04', to: '2026-08-06', quantity: 3 }] });
     expect((await renewals(tdb.db, sub.id))[0]).toMatchObject({ period: 1, amount: PRICE, status: 'paid' });
     expect((await state(h)).periodAmount).toBe(PRICE);
 
@@ -79,8 +85,8 @@ test.concurrent('an extra in the paid period is billed with the next renewal; on
   const h = await startSubscription(worker, sub, settings());
   try {
     await eventually(async () => (await renewals(tdb.db, sub.id))[0]?.status === 'paid');
-    await h.executeUpdate('requestDeliverExtra', { args: [{ date: '2026-08-04', quantity: 2 }] });
-    await h.signal('deliverExtra', { date: '2026-08-06', quantity: 1, reason: 'special_request' });
+    await h.executeUpdate(deliverExtraUpdate, { args: [{ date: '2026-08-04', quantity: 2 }] });
+    await h.signal(deliverExtraSignal, { date: '2026-08-06', quantity: 1, reason: 'special_request' });
     await eventually(async () => (await state(h)).exceptions.length === 2);
     expect((await renewals(tdb.db, sub.id))[0].amount).toBe(PRICE);
 
@@ -106,7 +112,7 @@ test.concurrent('a skipped period costs nothing: no renewal row, no charge, and 
     await eventually(async () => (await renewals(tdb.db, sub.id))[0]?.status === 'paid');
     // Skipping Aug 4–7 (not a vacation: no credit days): period 1 delivers 2 of its 3 charged units,
     // period 2 delivers none. Renewal 2 = max(0, 0 − 1) = 0: nothing is charged and the credit ends there.
-    await h.executeUpdate('requestSkip', { args: [{ from: '2026-08-04', to: '2026-08-07' }] });
+    await h.executeUpdate(skipUpdate, { args: [{ from: '2026-08-04', to: '2026-08-07' }] });
     const skipped = await eventually(async () => {
       const s = await state(h);
       return s.period === 2 && s.periodPaid ? s : null;
@@ -143,7 +149,7 @@ test('the API starts the workflow with the catalog unit price it priced the subs
   try {
     const history = await h.fetchHistory();
     const started = history.events![0].workflowExecutionStartedEventAttributes!;
-    const input = defaultPayloadConverter.fromPayload<SubscriptionRunInput>(started.input!.payloads![0]);
+    const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started.input!.payloads![0]);
     expect(input.subscription).toMatchObject({ unitPrice: 2_700, quantity: 2, pricePerPeriod: res.body.pricePerPeriod });
     // The first period is charged at the quote: nothing changed since it was made.
     await eventually(async () => (await renewals(tdb.db, res.body.subscriptionId))[0]?.status === 'paid');
