@@ -1,100 +1,56 @@
+/**
+ * The checkout saga's steps and compensations, and the refund after settlement. Every one is safe to
+ * run twice (keyed journals, status changes that only move forward, stock moves recorded once); all
+ * table access goes through db/orders.ts. A business "no" is a rejection (domain/rejection.ts), on
+ * which the saga compensates at once; anything else is retried or parks the order as stuck.
+ */
 import { ApplicationFailure } from '@temporalio/activity';
 import { accounts } from '../domain/ledger/accounts';
 import { transfer, type LedgerLine } from '../domain/ledger/journal';
-import { refundClawback, settlementSplit, type OrderStatus } from '../domain/checkout';
-import { checkoutWorkflowId } from '../domain/flow-ids';
+import { refundClawback, settlementSplit, TERMINAL_ORDER_STATUSES, type OrderStatus } from '../domain/checkout';
+import { rejection } from '../domain/rejection';
+import { checkoutKeys, checkoutWorkflowId } from '../contracts/checkout';
 import { postJournal } from '../db/ledger';
 import { getBalance } from '../db/ledger-reports';
 import { InsufficientFundsError } from '../db/errors';
 import type { Queryable, Tx } from '../db/knex';
-import type { ProviderPayment } from '../infra/payment-provider';
+import {
+  accountBalance,
+  addRefunded,
+  consumeReservation,
+  findOrder,
+  hasReservation,
+  journalCreditAmount,
+  journalIdByKey,
+  linesWithProducts,
+  lockOrderStatus,
+  markOrderRefund,
+  recordOrderEvent,
+  releaseReservedStock,
+  reserveLines,
+  writeOrderStatus,
+  type OrderEvent,
+  type OrderRow,
+} from '../db/orders';
+import type { PaymentProvider, ProviderPayment } from '../infra/payment-provider';
 import type { ActivityDeps } from './deps';
 import { businessFailures } from './failures';
 
-/** Journal keys of the checkout flow: flow + step, so every ledger write is applied at most once. */
-export const checkoutKeys = {
-  charge: (orderId: string) => `checkout-${orderId}:charge`,
-  providerCharge: (orderId: string) => `checkout-${orderId}:provider-charge`,
-  refund: (orderId: string) => `checkout-${orderId}:refund`,
-  settle: (orderId: string) => `checkout-${orderId}:settle`,
-  refundAfterSettlement: (refundId: string) => `order-refund-${refundId}`,
-};
-
-export async function recordEvent(
-  q: Queryable,
-  orderId: string,
-  key: string,
-  type: string,
-  details: Record<string, unknown> = {},
-  actor = 'system',
-): Promise<void> {
-  await q.raw(
-    `INSERT INTO order_events (order_id, key, type, actor, details) VALUES (?, ?, ?, ?, ?::jsonb) ON CONFLICT (order_id, key) DO NOTHING`,
-    [orderId, key, type, actor, JSON.stringify(details)],
-  );
-}
-
-const CLOSED = ['completed', 'cancelled', 'returned', 'refunded'];
-
-/**
- * Moves the order's status forward, never back: a closed order stays closed, and a compensating one
- * only closes. So a late step (a retry that outlived its worker) can never reopen a cancelled order.
- */
-async function setStatus(q: Queryable, orderId: string, status: OrderStatus, extra: Record<string, unknown> = {}): Promise<void> {
-  const terminal = CLOSED.includes(status);
-  await q('orders')
-    .where({ id: orderId })
-    .whereNotIn('status', CLOSED)
-    .modify((b) => {
-      if (!terminal) b.whereNot('status', 'compensating');
-    })
-    .update({ status, ...extra, updated_at: q.fn.now() });
-}
-
-/** The status change and its timeline entry in ONE statement (atomic, one round trip). */
-async function statusWithEvent(
-  q: Queryable,
-  orderId: string,
-  status: OrderStatus,
-  event: { key: string; type: string; details?: Record<string, unknown>; actor?: string },
-  extra: { failure_code?: string | null; failure_message?: string | null } = {},
-): Promise<void> {
-  const terminal = CLOSED.includes(status);
-  const setFailure = 'failure_code' in extra;
-  await q.raw(
-    `WITH u AS (
-       UPDATE orders SET status = ?, updated_at = now(),
-         failure_code = CASE WHEN ? THEN ? ELSE failure_code END,
-         failure_message = CASE WHEN ? THEN ? ELSE failure_message END
-       WHERE id = ? AND status <> ALL(?::text[]) AND (? OR status <> 'compensating')
-       RETURNING id
-     )
-     INSERT INTO order_events (order_id, key, type, actor, details) VALUES (?, ?, ?, ?, ?::jsonb) ON CONFLICT (order_id, key) DO NOTHING`,
-    [
-      status,
-      setFailure,
-      extra.failure_code ?? null,
-      setFailure,
-      extra.failure_message ?? null,
-      orderId,
-      CLOSED,
-      terminal,
-      orderId,
-      event.key,
-      event.type,
-      event.actor ?? 'system',
-      JSON.stringify(event.details ?? {}),
-    ],
-  );
-}
+const orderNotFound = (orderId: string) => rejection('not_found', 'order_not_found', `order ${orderId} not found`, { orderId });
 
 /** Steps that move stock or money refuse once the saga has started compensating (checked under the row lock). */
 async function assertOpen(q: Queryable, orderId: string): Promise<void> {
-  const row = await q('orders').where({ id: orderId }).forUpdate().first('status');
-  if (!row) throw nonRetryable('OrderNotFound', `order ${orderId} not found`);
-  if (row.status === 'compensating' || CLOSED.includes(row.status)) {
-    throw nonRetryable('OrderClosed', `order ${orderId} is ${row.status}`);
+  const status = await lockOrderStatus(q, orderId);
+  if (status === null) throw orderNotFound(orderId);
+  if (status === 'compensating' || TERMINAL_ORDER_STATUSES.includes(status as OrderStatus)) {
+    throw rejection('conflict', 'order_closed', `order ${orderId} is ${status}`, { orderId, status });
   }
+}
+
+async function loadOrder(q: Queryable, orderId: string, lock = false): Promise<OrderRow> {
+  const order = await findOrder(q, orderId, { lock });
+  if (!order) throw orderNotFound(orderId);
+  return order;
 }
 
 /**
@@ -108,10 +64,7 @@ async function postOrderCharge(
   amount: number,
   meta: { actor?: string; metadata: Record<string, unknown> },
 ) {
-  const done = await trx('journal')
-    .where({ idempotency_key: checkoutKeys.charge(orderId) })
-    .first('id');
-  if (!done) await assertOpen(trx, orderId);
+  if ((await journalIdByKey(trx, checkoutKeys.charge(orderId))) === null) await assertOpen(trx, orderId);
   await postJournal(trx, {
     idempotencyKey: checkoutKeys.charge(orderId),
     reason: 'order_charge',
@@ -122,102 +75,69 @@ async function postOrderCharge(
   });
 }
 
-function nonRetryable(type: string, message: string, details?: Record<string, unknown>): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, type, details ?? {});
+/** Step 1: the lines still match the catalog (products for sale, same seller, same price). */
+async function validateOrder(db: Queryable, req: { orderId: string }): Promise<void> {
+  const lines = await linesWithProducts(db, req.orderId);
+  if (lines.length === 0) throw rejection('invalid', 'empty_cart', 'the order has no lines');
+  for (const l of lines) {
+    const product = { productId: l.product_id };
+    if (!l.active) throw rejection('conflict', 'product_inactive', `product ${l.product_id} is no longer for sale`, product);
+    if (l.seller_id !== l.order_seller) throw rejection('invalid', 'mixed_sellers', `product ${l.product_id} is another seller's`, product);
+    if (l.price !== l.unit_price)
+      throw rejection('conflict', 'price_changed', `the price of ${l.product_id} changed to ${l.price}`, product);
+  }
+  await writeOrderStatus(db, req.orderId, 'validating', { event: { key: 'validated', type: 'validated' } });
 }
 
-async function loadOrder(q: Queryable, orderId: string, lock = false) {
-  const b = q('orders').where({ id: orderId });
-  const order = await (lock ? b.forUpdate() : b).first();
-  if (!order) throw nonRetryable('OrderNotFound', `order ${orderId} not found`);
-  return order;
-}
-
-export function createCheckoutActivities({ db, payments }: ActivityDeps) {
+function stockActivities(db: ActivityDeps['db']) {
   return {
-    /** Step 1: the lines still match the catalog (products for sale, same seller, same price). */
-    async validateOrder(req: { orderId: string }): Promise<void> {
-      const { rows: lines } = await db.raw(
-        `SELECT l.product_id, l.unit_price, p.price, p.active, p.seller_id, o.seller_id AS order_seller
-         FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id WHERE o.id = ?`,
-        [req.orderId],
-      );
-      if (lines.length === 0) throw nonRetryable('CartInvalid', 'the order has no lines', { code: 'empty_cart' });
-      for (const l of lines) {
-        if (!l.active) throw nonRetryable('CartInvalid', `product ${l.product_id} is no longer for sale`, { code: 'product_inactive' });
-        if (l.seller_id !== l.order_seller)
-          throw nonRetryable('CartInvalid', `product ${l.product_id} is another seller's`, { code: 'mixed_sellers' });
-        if (l.price !== l.unit_price) {
-          throw nonRetryable('CartInvalid', `the price of ${l.product_id} changed to ${l.price}`, { code: 'price_changed' });
-        }
-      }
-      await statusWithEvent(db, req.orderId, 'validating', { key: 'validated', type: 'validated' });
-    },
-
     /**
-     * Step 2: takes the stock with one conditional UPDATE per line (`stock >= q`), in product order so
-     * two orders never deadlock; all lines or none. Repeating it for a reserved order changes nothing.
+     * Step 2: takes the stock of every line (see db/orders.ts#reserveLines); all lines or none.
+     * Repeating it for a reserved order changes nothing.
      */
     async reserveStock(req: { orderId: string }): Promise<{ reserved: boolean }> {
       return db.transaction(async (trx) => {
         await assertOpen(trx, req.orderId).catch(async (err) => {
           // Already reserved (a retry) is success even if the order has moved on since.
-          if (await trx('reservations').where({ order_id: req.orderId }).first()) return;
+          if (await hasReservation(trx, req.orderId)) return;
           throw err;
         });
-        const existing = await trx('reservations').where({ order_id: req.orderId }).first();
-        if (existing) return { reserved: true };
-        const lines = await trx('order_lines').where({ order_id: req.orderId }).orderBy('product_id').select('product_id', 'quantity');
-        for (const line of lines) {
-          const updated = await trx.raw(
-            `UPDATE products SET stock = stock - ?, updated_at = now() WHERE id = ? AND stock >= ? RETURNING stock`,
-            [line.quantity, line.product_id, line.quantity],
-          );
-          if (updated.rows.length === 0) {
-            // Throwing rolls back the lines already taken in this transaction.
-            throw nonRetryable('OutOfStock', `not enough stock of ${line.product_id}`, { productId: line.product_id });
-          }
-        }
-        await trx('reservations').insert(
-          lines.map((l: { product_id: string; quantity: number }) => ({
-            order_id: req.orderId,
-            product_id: l.product_id,
-            quantity: l.quantity,
-            status: 'held',
-          })),
-        );
-        await statusWithEvent(trx, req.orderId, 'reserving', {
-          key: 'stock_reserved',
-          type: 'stock_reserved',
-          details: { lines: lines.length },
+        if (await hasReservation(trx, req.orderId)) return { reserved: true };
+        const { short, lines } = await reserveLines(trx, req.orderId);
+        // Throwing rolls back the lines already taken in this transaction.
+        if (short !== null) throw rejection('conflict', 'out_of_stock', `not enough stock of ${short}`, { productId: short });
+        await writeOrderStatus(trx, req.orderId, 'reserving', {
+          event: { key: 'stock_reserved', type: 'stock_reserved', details: { lines } },
         });
         return { reserved: true };
       });
     },
 
-    /**
-     * Compensation of step 2: gives the held stock back (or, for a return, the delivered stock).
-     * Only rows that change status restock, so repeating it — or running it when nothing was
-     * reserved — does nothing.
-     */
+    /** Compensation of step 2: gives the held stock back (or, for a return, the delivered stock); a no-op when nothing is held. */
     async releaseReservation(req: { orderId: string; returned: boolean }): Promise<{ released: number }> {
       return db.transaction(async (trx) => {
-        const { rows } = await trx.raw(
-          `UPDATE reservations SET status = CASE WHEN status = 'held' THEN 'released' ELSE 'returned' END, updated_at = now()
-           WHERE order_id = ? AND (status = 'held' OR (? AND status = 'consumed'))
-           RETURNING product_id, quantity`,
-          [req.orderId, req.returned],
-        );
-        for (const r of [...rows].sort((a: { product_id: string }, b: { product_id: string }) => (a.product_id < b.product_id ? -1 : 1))) {
-          await trx.raw(`UPDATE products SET stock = stock + ?, updated_at = now() WHERE id = ?`, [r.quantity, r.product_id]);
+        const released = await releaseReservedStock(trx, req.orderId, req.returned);
+        if (released > 0) {
+          const type = req.returned ? 'stock_returned' : 'stock_released';
+          await recordOrderEvent(trx, req.orderId, { key: 'stock_released', type, details: { lines: released } });
         }
-        if (rows.length > 0) {
-          await recordEvent(trx, req.orderId, 'stock_released', req.returned ? 'stock_returned' : 'stock_released', { lines: rows.length });
-        }
-        return { released: rows.length };
+        return { released };
       });
     },
 
+    /** Delivery: the reserved stock is now the buyer's (a return gives it back). */
+    async recordDelivered(req: { orderId: string; actor: string }): Promise<void> {
+      await db.transaction(async (trx) => {
+        await consumeReservation(trx, req.orderId);
+        await writeOrderStatus(trx, req.orderId, 'delivered');
+        await recordOrderEvent(trx, req.orderId, { key: 'delivered', type: 'delivered', actor: req.actor });
+      });
+    },
+  };
+}
+
+function chargeActivities(db: ActivityDeps['db'], payments: PaymentProvider) {
+  return {
     /**
      * Step 3a: the buyer's wallet pays into the order's escrow. An overdraft is an answer, not an
      * error: the workflow then charges the payment method instead.
@@ -229,12 +149,10 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
             actor: `user:${req.buyerId}`,
             metadata: { source: 'wallet' },
           });
-          await trx.raw(
-            `WITH u AS (UPDATE orders SET status = 'charging', funding_source = 'wallet', updated_at = now()
-                        WHERE id = ? AND status NOT IN ('compensating', 'completed', 'cancelled', 'returned', 'refunded') RETURNING id)
-             INSERT INTO order_events (order_id, key, type, details) VALUES (?, 'charged', 'charged', ?::jsonb) ON CONFLICT (order_id, key) DO NOTHING`,
-            [req.orderId, req.orderId, JSON.stringify({ source: 'wallet', amount: req.amount })],
-          );
+          await writeOrderStatus(trx, req.orderId, 'charging', {
+            set: { funding_source: 'wallet' },
+            event: { key: 'charged', type: 'charged', details: { source: 'wallet', amount: req.amount } },
+          });
         });
         return { charged: true };
       } catch (err) {
@@ -254,8 +172,12 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
         }),
       );
       await db.transaction(async (trx) => {
-        await setStatus(trx, req.orderId, 'charging', { provider_payment_id: payment.id, funding_source: 'provider' });
-        await recordEvent(trx, req.orderId, 'provider_charge', 'provider_charge_created', { paymentId: payment.id });
+        await writeOrderStatus(trx, req.orderId, 'charging', { set: { provider_payment_id: payment.id, funding_source: 'provider' } });
+        await recordOrderEvent(trx, req.orderId, {
+          key: 'provider_charge',
+          type: 'provider_charge_created',
+          details: { paymentId: payment.id },
+        });
       });
       return payment;
     },
@@ -270,7 +192,8 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
         await postOrderCharge(trx, req.orderId, accounts.externalPsp, req.amount, {
           metadata: { source: 'provider', paymentId: req.paymentId },
         });
-        await recordEvent(trx, req.orderId, 'charged', 'charged', { source: 'provider', amount: req.amount, paymentId: req.paymentId });
+        const details = { source: 'provider', amount: req.amount, paymentId: req.paymentId };
+        await recordOrderEvent(trx, req.orderId, { key: 'charged', type: 'charged', details });
       });
     },
 
@@ -287,31 +210,23 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
     }): Promise<{ refunded: number }> {
       const order = await loadOrder(db, req.orderId);
       const key = checkoutKeys.refund(req.orderId);
-      let journal = await db('journal').where({ idempotency_key: key }).first('id');
-      let amount = 0;
-      const charged = await db('journal')
-        .where({ idempotency_key: checkoutKeys.charge(req.orderId) })
-        .first('id');
-      if (!journal && !charged && req.paymentId) {
+      let journal = await journalIdByKey(db, key);
+      const charged = await journalIdByKey(db, checkoutKeys.charge(req.orderId));
+      if (journal === null && charged === null && req.paymentId) {
         // The card was charged but the money never reached escrow (the step was abandoned while
         // stuck): the ledger never took it in, so only the provider refund is owed.
         const payment = await payments.getPayment(req.paymentId);
         if (payment.status === 'succeeded') {
           await payments.refundPayment({ idempotencyKey: key, paymentId: req.paymentId, amount: payment.amount });
-          await recordEvent(db, req.orderId, 'provider_charge_voided', 'provider_charge_voided', {
-            paymentId: req.paymentId,
-            amount: payment.amount,
-          });
+          const details = { paymentId: req.paymentId, amount: payment.amount };
+          await recordOrderEvent(db, req.orderId, { key: 'provider_charge_voided', type: 'provider_charge_voided', details });
         }
         return { refunded: 0 };
       }
-      if (!journal) {
+      if (journal === null) {
         await db.transaction(async (trx) => {
           const escrow = accounts.orderEscrow(req.orderId);
-          const locked = await trx.raw(`SELECT coalesce(sum(balance), 0)::bigint AS balance FROM account_balances WHERE account_id = ?`, [
-            escrow,
-          ]);
-          const balance: number = locked.rows[0]?.balance ?? 0;
+          const balance = await accountBalance(trx, escrow);
           if (balance <= 0) return;
           const to = order.funding_source === 'provider' ? accounts.externalPsp : accounts.userWallet(req.buyerId);
           const posted = await postJournal(trx, {
@@ -323,23 +238,118 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
             lines: transfer(escrow, to, balance),
           });
           if (posted.applied) {
-            await trx.raw(`UPDATE orders SET refunded = refunded + ?, updated_at = now() WHERE id = ?`, [balance, req.orderId]);
-            await recordEvent(trx, req.orderId, 'refunded', 'refunded', { amount: balance, to: order.funding_source, reason: req.reason });
+            await addRefunded(trx, req.orderId, balance);
+            const details = { amount: balance, to: order.funding_source, reason: req.reason };
+            await recordOrderEvent(trx, req.orderId, { key: 'refunded', type: 'refunded', details });
           }
         });
-        journal = await db('journal').where({ idempotency_key: key }).first('id');
+        journal = await journalIdByKey(db, key);
       }
-      if (journal) {
-        const line = await db('journal_lines').where({ journal_id: journal.id }).where('amount', '>', 0).first('amount');
-        amount = line?.amount ?? 0;
-        if (order.funding_source === 'provider' && order.provider_payment_id) {
-          await payments.refundPayment({ idempotencyKey: key, paymentId: order.provider_payment_id, amount });
-        }
+      if (journal === null) return { refunded: 0 };
+      const amount = await journalCreditAmount(db, journal);
+      if (order.funding_source === 'provider' && order.provider_payment_id) {
+        await payments.refundPayment({ idempotencyKey: key, paymentId: order.provider_payment_id, amount });
       }
       return { refunded: amount };
     },
+  };
+}
 
-    /** Generic status change + timeline entry (stuck, compensating, dispatched…). */
+/**
+ * The last step: the escrow is split in ONE journal into the seller's payable, platform revenue
+ * and the referrer's wallet (see domain/checkout/split.ts for the rounding). Idempotent on the key.
+ */
+async function settleOrder(trx: Tx, orderId: string): Promise<{ sellerNet: number; platform: number; referral: number }> {
+  const order = await loadOrder(trx, orderId, true);
+  const split = settlementSplit(order.total, order.commission_bps, order.referrer_id ? order.referral_bps : 0);
+  const key = checkoutKeys.settle(orderId);
+  if ((await journalIdByKey(trx, key)) === null) {
+    await assertOpen(trx, orderId);
+    const escrow = accounts.orderEscrow(orderId);
+    const bal = await getBalance(trx, escrow);
+    if (bal.balance !== order.total) {
+      // Not a business answer: the books disagree with the order, which parks the saga for a human.
+      throw ApplicationFailure.nonRetryable(`escrow holds ${bal.balance}, the order totals ${order.total}`, 'EscrowMismatch');
+    }
+    const lines: LedgerLine[] = [
+      { account: escrow, amount: -order.total },
+      { account: accounts.sellerPayable(order.seller_id), amount: split.sellerNet },
+      { account: accounts.platformRevenue, amount: split.platform },
+    ];
+    if (order.referrer_id) lines.push({ account: accounts.userWallet(order.referrer_id), amount: split.referral });
+    await postJournal(trx, {
+      idempotencyKey: key,
+      reason: 'order_settlement',
+      refType: 'order',
+      refId: orderId,
+      metadata: { ...split, commissionBps: order.commission_bps, referralBps: order.referral_bps, referrerId: order.referrer_id },
+      lines: lines.filter((l) => l.amount !== 0),
+    });
+  }
+  await writeOrderStatus(trx, orderId, 'completed', {
+    set: { commission: split.grossCommission, referral: split.referral, seller_net: split.sellerNet },
+  });
+  const details = { sellerNet: split.sellerNet, commission: split.platform, referral: split.referral };
+  await recordOrderEvent(trx, orderId, { key: 'settled', type: 'settled', details });
+  return { sellerNet: split.sellerNet, platform: split.platform, referral: split.referral };
+}
+
+/**
+ * The ledger side of a refund after settlement, under the order's row lock (so concurrent refunds
+ * can't exceed the total): claws back per domain/checkout/split.ts (the seller's payable may go
+ * negative; commission reversed; referral absorbed by the platform). Returns the order, or why the
+ * refund is refused.
+ */
+async function clawBack(trx: Tx, req: { refundId: string; orderId: string; amount: number }): Promise<OrderRow | { rejected: string }> {
+  const key = checkoutKeys.refundAfterSettlement(req.refundId);
+  const o = await loadOrder(trx, req.orderId, true);
+  if ((await journalIdByKey(trx, key)) !== null) return o;
+  if (o.status !== 'completed') {
+    throw rejection('conflict', 'not_settled', `order ${req.orderId} is ${o.status}, not settled`, {
+      orderId: req.orderId,
+      status: o.status,
+    });
+  }
+  const split = settlementSplit(o.total, o.commission_bps, o.referrer_id ? o.referral_bps : 0);
+  let claw;
+  try {
+    claw = refundClawback(split, o.commission_bps, o.refunded, req.amount);
+  } catch (err) {
+    return { rejected: (err as Error).message };
+  }
+  const to = o.funding_source === 'provider' ? accounts.externalPsp : accounts.userWallet(o.buyer_id);
+  const lines: LedgerLine[] = [
+    { account: accounts.sellerPayable(o.seller_id), amount: -claw.fromSeller },
+    { account: accounts.platformRevenue, amount: -claw.fromRevenue },
+    { account: accounts.platformReferralExpense, amount: -claw.fromReferralExpense },
+    { account: to, amount: claw.amount },
+  ];
+  await postJournal(trx, {
+    idempotencyKey: key,
+    reason: 'order_refund',
+    refType: 'order',
+    refId: req.orderId,
+    metadata: { ...claw, refundId: req.refundId, afterSettlement: true },
+    lines: lines.filter((l) => l.amount !== 0),
+  });
+  await addRefunded(trx, req.orderId, req.amount);
+  await markOrderRefund(trx, req.refundId, { status: 'succeeded' });
+  const event: OrderEvent = {
+    key: `refund:${req.refundId}`,
+    type: 'refunded_after_settlement',
+    details: { ...claw, refundId: req.refundId },
+  };
+  await recordOrderEvent(trx, req.orderId, event);
+  return o;
+}
+
+export function createCheckoutActivities({ db, payments }: ActivityDeps) {
+  return {
+    validateOrder: (req: { orderId: string }) => validateOrder(db, req),
+    ...stockActivities(db),
+    ...chargeActivities(db, payments),
+
+    /** Generic status change + timeline entry (stuck, compensating, confirmed, dispatched, closed…). */
     async recordOrderStatus(req: {
       orderId: string;
       status: OrderStatus;
@@ -350,121 +360,27 @@ export function createCheckoutActivities({ db, payments }: ActivityDeps) {
       failureCode?: string | null;
       failureMessage?: string | null;
     }): Promise<void> {
-      const extra: { failure_code?: string | null; failure_message?: string | null } = {};
-      if (req.failureCode !== undefined) {
-        extra.failure_code = req.failureCode;
-        extra.failure_message = req.failureMessage ?? null;
-      }
-      await statusWithEvent(
-        db,
-        req.orderId,
-        req.status,
-        { key: req.eventKey, type: req.event, details: req.details, actor: req.actor },
-        extra,
-      );
-    },
-
-    /** Delivery: the reserved stock is now the buyer's (a return gives it back). */
-    async recordDelivered(req: { orderId: string; actor: string }): Promise<void> {
-      await db.transaction(async (trx) => {
-        await trx('reservations').where({ order_id: req.orderId, status: 'held' }).update({ status: 'consumed', updated_at: trx.fn.now() });
-        await setStatus(trx, req.orderId, 'delivered');
-        await recordEvent(trx, req.orderId, 'delivered', 'delivered', {}, req.actor);
+      const set =
+        req.failureCode !== undefined ? { failure_code: req.failureCode, failure_message: req.failureMessage ?? null } : undefined;
+      await writeOrderStatus(db, req.orderId, req.status, {
+        set,
+        event: { key: req.eventKey, type: req.event, details: req.details, actor: req.actor },
       });
     },
 
-    /**
-     * The last step: the escrow is split in ONE journal into the seller's payable, platform revenue
-     * and the referrer's wallet (see domain/checkout/split.ts for the rounding). Idempotent on the key.
-     */
     async settleOrder(req: { orderId: string }): Promise<{ sellerNet: number; platform: number; referral: number }> {
-      return db.transaction(async (trx: Tx) => {
-        const order = await loadOrder(trx, req.orderId, true);
-        const split = settlementSplit(order.total, order.commission_bps, order.referrer_id ? order.referral_bps : 0);
-        const key = checkoutKeys.settle(req.orderId);
-        const already = await trx('journal').where({ idempotency_key: key }).first('id');
-        if (!already) {
-          await assertOpen(trx, req.orderId);
-          const escrow = accounts.orderEscrow(req.orderId);
-          const bal = await getBalance(trx, escrow);
-          if (bal.balance !== order.total) {
-            throw nonRetryable('EscrowMismatch', `escrow holds ${bal.balance}, the order totals ${order.total}`);
-          }
-          const lines: LedgerLine[] = [
-            { account: escrow, amount: -order.total },
-            { account: accounts.sellerPayable(order.seller_id), amount: split.sellerNet },
-            { account: accounts.platformRevenue, amount: split.platform },
-          ];
-          if (order.referrer_id) lines.push({ account: accounts.userWallet(order.referrer_id), amount: split.referral });
-          await postJournal(trx, {
-            idempotencyKey: key,
-            reason: 'order_settlement',
-            refType: 'order',
-            refId: req.orderId,
-            metadata: { ...split, commissionBps: order.commission_bps, referralBps: order.referral_bps, referrerId: order.referrer_id },
-            lines: lines.filter((l) => l.amount !== 0),
-          });
-        }
-        await setStatus(trx, req.orderId, 'completed', {
-          commission: split.grossCommission,
-          referral: split.referral,
-          seller_net: split.sellerNet,
-        });
-        await recordEvent(trx, req.orderId, 'settled', 'settled', {
-          sellerNet: split.sellerNet,
-          commission: split.platform,
-          referral: split.referral,
-        });
-        return { sellerNet: split.sellerNet, platform: split.platform, referral: split.referral };
-      });
+      return db.transaction((trx: Tx) => settleOrder(trx, req.orderId));
     },
 
-    /**
-     * A refund after settlement: claws back per the policy in domain/checkout/split.ts (seller payable
-     * may go negative; commission reversed; referral absorbed by the platform). Ledger first (under the
-     * order's row lock, so concurrent refunds can't exceed the total), then the provider refund.
-     */
+    /** A refund after settlement: the ledger claw-back first (see clawBack), then the provider refund. */
     async refundAfterSettlement(req: { refundId: string; orderId: string; amount: number }): Promise<{ refunded: number }> {
-      const key = checkoutKeys.refundAfterSettlement(req.refundId);
-      const order = await db.transaction(async (trx) => {
-        const o = await loadOrder(trx, req.orderId, true);
-        const done = await trx('journal').where({ idempotency_key: key }).first('id');
-        if (done) return o;
-        if (o.status !== 'completed') throw nonRetryable('NotSettled', `order ${req.orderId} is ${o.status}, not settled`);
-        const split = settlementSplit(o.total, o.commission_bps, o.referrer_id ? o.referral_bps : 0);
-        let claw;
-        try {
-          claw = refundClawback(split, o.commission_bps, o.refunded, req.amount);
-        } catch (err) {
-          return { rejected: (err as Error).message };
-        }
-        const to = o.funding_source === 'provider' ? accounts.externalPsp : accounts.userWallet(o.buyer_id);
-        const lines: LedgerLine[] = [
-          { account: accounts.sellerPayable(o.seller_id), amount: -claw.fromSeller },
-          { account: accounts.platformRevenue, amount: -claw.fromRevenue },
-          { account: accounts.platformReferralExpense, amount: -claw.fromReferralExpense },
-          { account: to, amount: claw.amount },
-        ];
-        await postJournal(trx, {
-          idempotencyKey: key,
-          reason: 'order_refund',
-          refType: 'order',
-          refId: req.orderId,
-          metadata: { ...claw, refundId: req.refundId, afterSettlement: true },
-          lines: lines.filter((l) => l.amount !== 0),
-        });
-        await trx.raw(`UPDATE orders SET refunded = refunded + ?, updated_at = now() WHERE id = ?`, [req.amount, req.orderId]);
-        await trx('order_refunds').where({ id: req.refundId }).update({ status: 'succeeded', updated_at: trx.fn.now() });
-        await recordEvent(trx, req.orderId, `refund:${req.refundId}`, 'refunded_after_settlement', { ...claw, refundId: req.refundId });
-        return o;
-      });
+      const order = await db.transaction((trx) => clawBack(trx, req));
       if ('rejected' in order) {
-        await db('order_refunds')
-          .where({ id: req.refundId })
-          .update({ status: 'rejected', failure_message: order.rejected, updated_at: db.fn.now() });
-        throw nonRetryable('RefundTooLarge', order.rejected);
+        await markOrderRefund(db, req.refundId, { status: 'rejected', message: order.rejected });
+        throw rejection('invalid', 'refund_too_large', order.rejected, { refundId: req.refundId });
       }
       if (order.funding_source === 'provider' && order.provider_payment_id) {
+        const key = checkoutKeys.refundAfterSettlement(req.refundId);
         await payments.refundPayment({ idempotencyKey: key, paymentId: order.provider_payment_id, amount: req.amount });
       }
       return { refunded: req.amount };

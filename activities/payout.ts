@@ -1,22 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import { payoutWorkflowId } from '../domain/flow-ids';
+import { payoutKeys, payoutWorkflowId, type PayoutInput } from '../contracts/payout';
+import { payoutWorkflow } from '../workflows/payout';
 import { FlowStatus, SellerId } from '../workflows/search-attributes';
-import { randomUUID } from 'node:crypto';
 import { accounts } from '../domain/ledger/accounts';
 import { transfer } from '../domain/ledger/journal';
 import { postJournal } from '../db/ledger';
+import { createPayout, findPayout, lockPayableBalance, pendingPayouts, sellersToPay, updatePayout } from '../db/payouts';
 import type { PayoutProvider, ProviderPayout } from '../infra/payout-provider';
 import type { ActivityDeps } from './deps';
-
-export const payoutKeys = {
-  provider: (payoutId: string) => `payout-${payoutId}`,
-  reserve: (payoutId: string) => `payout-${payoutId}:reserve`,
-  finalise: (payoutId: string) => `payout-${payoutId}:finalise`,
-  giveBack: (payoutId: string) => `payout-${payoutId}:return`,
-};
-
-export const newPayoutId = () => `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
 
 export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) {
   const bank = (): PayoutProvider => {
@@ -31,23 +23,19 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
      */
     async reservePayout(req: { payoutId: string }): Promise<{ amount: number; bankAccount: string; sellerId: string }> {
       return db.transaction(async (trx) => {
-        const payout = await trx('payouts').where({ id: req.payoutId }).forUpdate().first();
+        const payout = await findPayout(trx, req.payoutId, { lock: true });
         if (!payout) throw ApplicationFailure.nonRetryable(`payout ${req.payoutId} not found`, 'PayoutNotFound');
         if (payout.status !== 'pending') {
           return { amount: payout.amount ?? 0, bankAccount: payout.bank_account_ref, sellerId: payout.seller_id };
         }
         const payable = accounts.sellerPayable(payout.seller_id);
-        const locked = await trx.raw(`SELECT balance FROM account_balances WHERE account_id = ? AND shard = 0 FOR UPDATE`, [payable]);
-        const balance: number = locked.rows[0]?.balance ?? 0;
+        const balance = await lockPayableBalance(trx, payable);
         if (balance <= 0) {
-          await trx('payouts')
-            .where({ id: req.payoutId })
-            .update({
-              status: 'skipped',
-              failure_code: 'nothing_to_pay',
-              failure_message: `payable is ${balance} paise`,
-              updated_at: trx.fn.now(),
-            });
+          await updatePayout(trx, req.payoutId, {
+            status: 'skipped',
+            failure_code: 'nothing_to_pay',
+            failure_message: `payable is ${balance} paise`,
+          });
           return { amount: 0, bankAccount: payout.bank_account_ref, sellerId: payout.seller_id };
         }
         await postJournal(trx, {
@@ -57,7 +45,7 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
           refId: req.payoutId,
           lines: transfer(payable, accounts.sellerPayoutInFlight(payout.seller_id), balance),
         });
-        await trx('payouts').where({ id: req.payoutId }).update({ status: 'in_flight', amount: balance, updated_at: trx.fn.now() });
+        await updatePayout(trx, req.payoutId, { status: 'in_flight', amount: balance });
         return { amount: balance, bankAccount: payout.bank_account_ref, sellerId: payout.seller_id };
       });
     },
@@ -72,20 +60,18 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
         amount: req.amount,
         bankAccount: req.bankAccount,
       });
-      await db('payouts')
-        .where({ id: req.payoutId })
-        .update({ provider_payout_id: result.id, provider_state: result.status, updated_at: db.fn.now() });
+      await updatePayout(db, req.payoutId, { provider_payout_id: result.id, provider_state: result.status });
       return result;
     },
 
     async getPayout(req: { payoutId: string; providerPayoutId: string }): Promise<ProviderPayout> {
       const result = await bank().getPayout(req.providerPayoutId);
-      await db('payouts').where({ id: req.payoutId }).update({ provider_state: result.status, updated_at: db.fn.now() });
+      await updatePayout(db, req.payoutId, { provider_state: result.status });
       return result;
     },
 
     async recordPayoutState(req: { payoutId: string; providerState: string }): Promise<void> {
-      await db('payouts').where({ id: req.payoutId }).update({ provider_state: req.providerState, updated_at: db.fn.now() });
+      await updatePayout(db, req.payoutId, { provider_state: req.providerState });
     },
 
     /** The bank confirmed: the money has left us (in flight → external:bank). */
@@ -99,7 +85,7 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
           metadata: { providerPayoutId: req.providerPayoutId },
           lines: transfer(accounts.sellerPayoutInFlight(req.sellerId), accounts.externalBank, req.amount),
         });
-        await trx('payouts').where({ id: req.payoutId }).update({ status: 'paid', provider_state: 'succeeded', updated_at: trx.fn.now() });
+        await updatePayout(trx, req.payoutId, { status: 'paid', provider_state: 'succeeded' });
       });
     },
 
@@ -114,42 +100,34 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
           metadata: { failureCode: req.failureCode },
           lines: transfer(accounts.sellerPayoutInFlight(req.sellerId), accounts.sellerPayable(req.sellerId), req.amount),
         });
-        await trx('payouts').where({ id: req.payoutId }).update({
+        await updatePayout(trx, req.payoutId, {
           status: 'failed',
           provider_state: 'failed',
           failure_code: req.failureCode,
           failure_message: req.message,
-          updated_at: trx.fn.now(),
         });
       });
     },
 
     /**
-     * The weekly sweep: one pending payout row for each seller with a positive payable and no payout
-     * already active (the partial unique index makes a concurrent manual request and the sweep safe).
+     * The weekly sweep: a payout for each seller with a positive payable and none under way, made by
+     * the same createPayout as a seller's own request (a concurrent request and the sweep are safe).
      */
     async createSweepPayouts(req: { limit: number; requestedBy: string }): Promise<Array<{ payoutId: string; sellerId: string }>> {
-      const { rows } = await db.raw(
-        `SELECT s.id, s.bank_account_ref FROM sellers s
-         JOIN account_balances b ON b.account_id = 'seller:' || s.id || ':payable' AND b.balance > 0
-         WHERE NOT EXISTS (SELECT 1 FROM payouts p WHERE p.seller_id = s.id AND p.status IN ('pending', 'in_flight'))
-         ORDER BY s.id LIMIT ?`,
-        [req.limit],
-      );
       const created: Array<{ payoutId: string; sellerId: string }> = [];
-      for (const r of rows) {
-        const payoutId = newPayoutId();
-        const inserted = await db.raw(
-          `INSERT INTO payouts (id, seller_id, status, bank_account_ref, requested_by) VALUES (?, ?, 'pending', ?, ?)
-           ON CONFLICT (seller_id) WHERE status IN ('pending', 'in_flight') DO NOTHING RETURNING id`,
-          [payoutId, r.id, r.bank_account_ref, req.requestedBy],
-        );
-        if (inserted.rows.length) created.push({ payoutId, sellerId: r.id });
+      for (const seller of await sellersToPay(db, req.limit)) {
+        const { payout, created: isNew } = await createPayout(db, {
+          sellerId: seller.id,
+          bankAccountRef: seller.bank_account_ref,
+          requestedBy: req.requestedBy,
+        });
+        if (isNew) created.push({ payoutId: payout.id, sellerId: seller.id });
       }
       // Pending payouts whose workflow may never have started (an API that died between the insert
       // and the start) are picked up too; starting an already-running payout is a no-op.
-      const pending = await db('payouts').where({ status: 'pending' }).orderBy('created_at').limit(req.limit).select('id', 'seller_id');
-      for (const p of pending) if (!created.some((c) => c.payoutId === p.id)) created.push({ payoutId: p.id, sellerId: p.seller_id });
+      for (const p of await pendingPayouts(db, req.limit)) {
+        if (!created.some((c) => c.payoutId === p.id)) created.push({ payoutId: p.id, sellerId: p.seller_id });
+      }
       return created;
     },
 
@@ -160,11 +138,11 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
       let started = 0;
       for (const p of req.payouts) {
         try {
-          await temporal.workflow.start('payoutWorkflow', {
+          await temporal.workflow.start(payoutWorkflow, {
             taskQueue,
             workflowId: payoutWorkflowId(p.payoutId),
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            args: [{ payoutId: p.payoutId, sellerId: p.sellerId }],
+            args: [{ payoutId: p.payoutId, sellerId: p.sellerId } satisfies PayoutInput],
             typedSearchAttributes: [
               { key: SellerId, value: p.sellerId },
               { key: FlowStatus, value: 'pending' },

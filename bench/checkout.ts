@@ -7,7 +7,7 @@
  * Starts its own Temporal dev server (free port), a fresh migrated database (dropped at the end), one
  * in-process worker and the real HTTP API. Each round runs the two loads one after the other with the
  * same number of closed-loop clients:
- *   - empty:    client.workflow.execute('noopWorkflow')  (start → complete)
+ *   - empty:    client.workflow.execute(noopWorkflow)  (start → complete)
  *   - checkout: POST /v1/checkout?wait=true with an Idempotency-Key → 201 once stock is reserved and the
  *               buyer's wallet money is in the order's escrow (validate, reserve, charge, confirm). The
  *               API answers through an update-with-start that returns when the saga confirms.
@@ -30,6 +30,7 @@ import { FakePayoutProvider } from '../infra/fake-payout-provider';
 import { InMemoryPubSub } from '../infra/pubsub';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
+import { noopWorkflow } from '../workflows/noop';
 import { createBenchDatabase } from './support/database';
 import { closedLoop, median, percentile, round } from './support/stats';
 
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     const body = JSON.stringify({ lines: [{ productId, quantity: 1, unitPrice: 4_999 }] });
 
     const empty = async () => {
-      await client.workflow.execute('noopWorkflow', { taskQueue, workflowId: `noop-${randomUUID()}`, args: [] });
+      await client.workflow.execute(noopWorkflow, { taskQueue, workflowId: `noop-${randomUUID()}`, args: [] });
     };
     const checkout = async (c: number) => {
       const res = await fetch(`${http.url}/v1/checkout?wait=true`, {

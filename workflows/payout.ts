@@ -2,8 +2,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineSignal,
   proxyActivities,
   setHandler,
   sleep,
@@ -14,31 +12,18 @@ import type { ProviderPayout } from '../infra/payout-provider';
 import { formatRupees } from '../domain/money';
 import { FlowStatus, SellerId } from './search-attributes';
 import { flowControl } from './stuck';
-import type { StuckFields } from '../contracts/stuck';
+import {
+  SWEEP_REQUESTER,
+  payoutPollNowSignal,
+  payoutStateQuery,
+  type PayoutFlowStatus,
+  type PayoutInput,
+  type PayoutState,
+  type PayoutSweepInput,
+  type PayoutSweepResult,
+} from '../contracts/payout';
 
-export interface PayoutInput {
-  payoutId: string;
-  sellerId: string;
-  /** First poll interval while the bank says pending or cannot be reached (doubles, capped). */
-  pollMs?: number;
-  maxPollMs?: number;
-}
-
-export type PayoutFlowStatus = 'pending' | 'in_flight' | 'unknown' | 'awaiting_bank' | 'paid' | 'failed' | 'skipped';
-
-export interface PayoutState extends StuckFields {
-  payoutId: string;
-  status: PayoutFlowStatus;
-  amount: number;
-  providerPayoutId: string | null;
-  /** How many times the bank call was retried with the SAME key while the outcome was unknown. */
-  unknownRetries: number;
-  failureCode: string | null;
-}
-
-export const payoutStateQuery = defineQuery<PayoutState>('state');
-/** Support: poll the bank now instead of waiting for the next poll. */
-export const payoutPollNowSignal = defineSignal('pollNow');
+export type { PayoutFlowStatus, PayoutInput, PayoutState } from '../contracts/payout';
 
 const bank = proxyActivities<PayoutActivities>({
   startToCloseTimeout: '20s',
@@ -161,8 +146,8 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutState> {
 }
 
 /** The weekly schedule's job: a payout for every seller with a positive payable and none active. */
-export async function payoutSweepWorkflow(input: { limit?: number } = {}): Promise<{ started: number }> {
-  const payouts = await books.createSweepPayouts({ limit: input.limit ?? 1_000, requestedBy: 'schedule:weekly-payouts' });
+export async function payoutSweepWorkflow(input: PayoutSweepInput = {}): Promise<PayoutSweepResult> {
+  const payouts = await books.createSweepPayouts({ limit: input.limit ?? 1_000, requestedBy: SWEEP_REQUESTER });
   if (payouts.length === 0) return { started: 0 };
   const started = await books.startPayoutWorkflows({ payouts });
   return { started };

@@ -3,21 +3,48 @@ import {
   WithStartWorkflowOperation,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
 import { z } from 'zod';
 import { CartError, priceCart, type CatalogEntry } from '../../domain/checkout/pricing';
-import { isTerminal, orderRefundWorkflowId } from '../../domain/checkout/status';
-import { checkoutWorkflowId } from '../../domain/flow-ids';
 import { can } from '../../domain/capabilities';
+import { rejection } from '../../domain/rejection';
+import {
+  awaitConfirmationUpdate,
+  cancelUpdate,
+  checkoutStateQuery,
+  checkoutWorkflowId,
+  isTerminal,
+  markDeliveredUpdate,
+  markDispatchedUpdate,
+  orderRefundWorkflowId,
+  refundUpdate,
+  requestReturnUpdate,
+  retryStepUpdate,
+  type CheckoutActionInput,
+  type CheckoutInput,
+  type CheckoutState,
+  type OrderRefundInput,
+} from '../../contracts/checkout';
 import type { Queryable } from '../../db/knex';
+import { cartCatalog } from '../../db/checkout';
+import {
+  insertOrder,
+  insertOrderRefund,
+  listOrders,
+  orderAccess,
+  orderDetails,
+  orderStatusOf,
+  findOrder,
+  type OrderRow,
+} from '../../db/orders';
 import { CustomerId, FlowStatus, OrderId, SellerId } from '../../workflows/search-attributes';
-import type { CheckoutInput, CheckoutState } from '../../workflows/checkout';
+import { checkoutWorkflow, orderRefundWorkflow } from '../../workflows/checkout';
 import { assertOwnerOr, type Principal } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
+import { paymentMethodSchema } from '../schemas';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 const OrderParams = z.strictObject({ orderId: z.string().regex(/^ord_[a-f0-9]{24}$/, 'not an order id') });
@@ -34,11 +61,7 @@ const CheckoutBody = z.strictObject({
     )
     .min(1)
     .max(50),
-  paymentMethod: z
-    .string()
-    .regex(/^pm_[a-z0-9_]{1,40}$/, 'must be a payment-method token such as pm_ok')
-    .optional()
-    .describe('charged when the wallet is short; without it the wallet must cover the order'),
+  paymentMethod: paymentMethodSchema.optional().describe('charged when the wallet is short; without it the wallet must cover the order'),
 });
 const CheckoutQuery = z.strictObject({
   wait: z.enum(['true', 'false']).optional().describe('true: answer once the order is confirmed or has failed (at most 10 s)'),
@@ -62,8 +85,6 @@ function orderIdFor(userId: string, idempotencyKey: string): string {
   // Derived from the caller's Idempotency-Key: a retry after a lost answer finds the same order.
   return `ord_${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
 }
-
-type OrderRow = Record<string, any>;
 
 /**
  * The return window opens when the delivery is recorded and lasts the order's `return_window_ms`;
@@ -106,17 +127,16 @@ function orderBody(order: OrderRow, lines: OrderRow[], events: OrderRow[]) {
 
 /** Full views of these orders (in their given order): two queries for their lines and timelines, however many. */
 async function orderViews(q: Queryable, orders: OrderRow[]) {
-  const ids = orders.map((o) => o.id);
-  const [lines, events] = await Promise.all([
-    q('order_lines').whereIn('order_id', ids).orderBy(['order_id', 'line_no']),
-    q('order_events').whereIn('order_id', ids).orderBy('id'),
-  ]);
+  const { lines, events } = await orderDetails(
+    q,
+    orders.map((o) => o.id),
+  );
   const of = (rows: OrderRow[], id: string) => rows.filter((r) => r.order_id === id);
   return orders.map((o) => orderBody(o, of(lines, o.id), of(events, o.id)));
 }
 
 async function orderView(q: Queryable, orderId: string) {
-  const order = await q('orders').where({ id: orderId }).first();
+  const order = await findOrder(q, orderId);
   if (!order) return null;
   return (await orderViews(q, [order]))[0];
 }
@@ -130,45 +150,52 @@ async function orderView(q: Queryable, orderId: string) {
 async function orderAfterAction(q: Queryable, orderId: string, done: (status: string) => boolean) {
   const deadline = Date.now() + ACTION_WAIT_MS;
   for (;;) {
-    const row = await q('orders').where({ id: orderId }).first('status');
-    if (done(row.status) || Date.now() >= deadline) break;
+    const status = await orderStatusOf(q, orderId);
+    if (done(status ?? '') || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return orderView(q, orderId);
 }
 
-/** When each action's effect shows in the order's status. */
-const ACTION_DONE: Record<string, (status: string) => boolean> = {
-  dispatchOrder: (status) => status !== 'confirmed',
-  deliverOrder: (status) => status !== 'confirmed' && status !== 'dispatched',
-  cancelOrder: isTerminal,
-  returnOrder: isTerminal,
-  refundOrder: isTerminal,
-  retryStuckStep: (status) => status !== 'stuck',
-};
+type ActionUpdate = typeof cancelUpdate;
+
+/** Each action's update, and when its effect shows in the order's status. */
+const ACTIONS = {
+  cancel: { update: cancelUpdate, done: isTerminal },
+  return: { update: requestReturnUpdate, done: isTerminal },
+  refund: { update: refundUpdate, done: isTerminal },
+  dispatch: { update: markDispatchedUpdate, done: (status: string) => status !== 'confirmed' },
+  deliver: { update: markDeliveredUpdate, done: (status: string) => status !== 'confirmed' && status !== 'dispatched' },
+  retry: { update: retryStepUpdate, done: (status: string) => status !== 'stuck' },
+} satisfies Record<string, { update: ActionUpdate; done: (status: string) => boolean }>;
 
 /** The buyer, the order's seller, and staff may see an order; everyone else gets a 404. */
 async function loadVisibleOrder(q: Queryable, principal: Principal, orderId: string) {
-  const order = await q('orders').where({ id: orderId }).first('id', 'buyer_id', 'seller_id', 'status', 'total', 'refunded');
+  const order = await orderAccess(q, orderId);
   if (!order) throw notFound('order');
   const staff = can(principal.roles, 'order:read:any');
   if (!staff && principal.userId !== order.buyer_id && principal.userId !== order.seller_id) throw notFound('order');
-  return order as { id: string; buyer_id: string; seller_id: string; status: string; total: number; refunded: number };
+  return order;
 }
 
-/** Sends an update to the order's saga; a rejected action is a 409 with the saga's reason. */
-async function sagaAction(temporal: Client, orderId: string, update: string, arg: unknown): Promise<CheckoutState> {
+/**
+ * Sends an action to the order's saga and answers with the order once the action shows. A refused
+ * action is the saga's own rejection (409 `action_rejected`, answered by the error handler); a saga
+ * that has finished cannot take one (409 `order_closed`).
+ */
+async function sagaAction(
+  deps: { temporal: Client; db: Queryable },
+  orderId: string,
+  action: keyof typeof ACTIONS,
+  arg: CheckoutActionInput,
+) {
   try {
-    return await temporal.workflow.getHandle(checkoutWorkflowId(orderId)).executeUpdate<CheckoutState, [unknown]>(update, { args: [arg] });
+    await deps.temporal.workflow.getHandle(checkoutWorkflowId(orderId)).executeUpdate(ACTIONS[action].update, { args: [arg] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new ApiError(409, 'action_rejected', err.cause?.message ?? err.message);
-    }
-    if (err instanceof WorkflowNotFoundError || /completed|not found/i.test(String((err as Error)?.message))) {
-      throw new ApiError(409, 'order_closed', 'The order is no longer in progress');
-    }
+    if (err instanceof WorkflowNotFoundError) throw rejection('conflict', 'order_closed', 'The order is no longer in progress');
     throw err;
   }
+  return orderAfterAction(deps.db, orderId, ACTIONS[action].done);
 }
 
 export function registerCheckoutRoutes(api: ApiRouter): void {
@@ -191,16 +218,9 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     handler: async ({ principal, body, query, deps, req }) => {
       const orderId = orderIdFor(principal.userId, req.get('Idempotency-Key')!);
       const productIds = body.lines.map((l) => l.productId);
-      // One read: the products with their seller's commission, and the buyer's referrer if any.
-      const rows = await deps.db.raw(
-        `SELECT p.id, p.seller_id, p.price, p.active, s.commission_bps, r.referrer_id, r.rate_bps
-         FROM products p LEFT JOIN sellers s ON s.id = p.seller_id
-         LEFT JOIN referrals r ON r.buyer_id = ?
-         WHERE p.id = ANY(?::text[])`,
-        [principal.userId, productIds],
-      );
+      const rows = await cartCatalog(deps.db, principal.userId, productIds);
       const catalog = new Map<string, CatalogEntry>(
-        rows.rows.map((r: any) => [r.id, { productId: r.id, sellerId: r.seller_id, price: r.price, active: r.active }]),
+        rows.map((r) => [r.id, { productId: r.id, sellerId: r.seller_id, price: r.price, active: r.active }]),
       );
       let cart;
       try {
@@ -209,7 +229,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         if (err instanceof CartError) throw new ApiError(err.code === 'price_changed' ? 409 : 422, err.code, err.message, err.details);
         throw err;
       }
-      const first = rows.rows[0];
+      const first = rows[0];
       if (first.commission_bps === null) throw new ApiError(422, 'unknown_seller', 'The seller of these products is not registered');
       const input: CheckoutInput = {
         orderId,
@@ -220,38 +240,20 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         deliveryDeadlineMs: deps.config.CHECKOUT_DELIVERY_DEADLINE_SECONDS * 1000,
         returnWindowMs: deps.config.CHECKOUT_RETURN_WINDOW_SECONDS * 1000,
       };
-      // The order, its lines and the first timeline entry in one atomic statement; a repeat of the
-      // same request (same derived id) inserts nothing.
-      await deps.db.raw(
-        `WITH o AS (
-           INSERT INTO orders (id, buyer_id, seller_id, status, total, payment_method, commission_bps, referrer_id, referral_bps,
-                               delivery_deadline_ms, return_window_ms)
-           VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id
-         ), l AS (
-           INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price, amount)
-           SELECT o.id, t.n, t.p, t.q, t.u, t.a FROM o, unnest(?::int[], ?::text[], ?::int[], ?::bigint[], ?::bigint[]) AS t(n, p, q, u, a)
-         )
-         INSERT INTO order_events (order_id, key, type, actor, details) SELECT o.id, 'placed', 'placed', ?, ?::jsonb FROM o`,
-        [
-          orderId,
-          principal.userId,
-          cart.sellerId,
-          cart.total,
-          input.paymentMethod,
-          first.commission_bps,
-          first.referrer_id ?? null,
-          first.rate_bps ?? 0,
-          input.deliveryDeadlineMs,
-          input.returnWindowMs,
-          cart.lines.map((l) => l.lineNo),
-          cart.lines.map((l) => l.productId),
-          cart.lines.map((l) => l.quantity),
-          cart.lines.map((l) => l.unitPrice),
-          cart.lines.map((l) => l.amount),
-          principal.userId,
-          JSON.stringify({ total: cart.total }),
-        ],
-      );
+      // A repeat of the same request (same derived id) inserts nothing.
+      await insertOrder(deps.db, {
+        id: orderId,
+        buyerId: principal.userId,
+        sellerId: cart.sellerId,
+        total: cart.total,
+        paymentMethod: input.paymentMethod,
+        commissionBps: first.commission_bps,
+        referrerId: first.referrer_id ?? null,
+        referralBps: first.rate_bps ?? 0,
+        deliveryDeadlineMs: input.deliveryDeadlineMs,
+        returnWindowMs: input.returnWindowMs,
+        lines: cart.lines,
+      });
 
       const start = {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
@@ -271,16 +273,15 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         let state: CheckoutState;
         try {
           state = await deps.temporal.workflow.withDeadline(Date.now() + ORDER_WAIT_MS, () =>
-            deps.temporal.workflow.executeUpdateWithStart<any, CheckoutState, [{ timeoutMs: number }]>('awaitConfirmation', {
+            deps.temporal.workflow.executeUpdateWithStart(awaitConfirmationUpdate, {
               args: [{ timeoutMs: 0 }],
-              startWorkflowOperation: new WithStartWorkflowOperation('checkoutWorkflow', start),
+              startWorkflowOperation: new WithStartWorkflowOperation(checkoutWorkflow, start),
             }),
           );
         } catch (err) {
-          if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) && !/deadline|cancel/i.test(String((err as Error)?.message)))
-            throw err;
+          if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
           // Slow saga: make sure it runs (idempotent) and answer 202.
-          await deps.temporal.workflow.start('checkoutWorkflow', start);
+          await deps.temporal.workflow.start(checkoutWorkflow, start);
           return { status: 202, body: await orderView(deps.db, orderId) };
         }
         if (state.confirmed && !isTerminal(state.status)) {
@@ -312,7 +313,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         }
         return { status: 202, body: view };
       }
-      await deps.temporal.workflow.start('checkoutWorkflow', start);
+      await deps.temporal.workflow.start(checkoutWorkflow, start);
       return { status: 202, body: await orderView(deps.db, orderId) };
     },
   });
@@ -327,20 +328,12 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Orders, each as GET /v1/orders/{orderId} shows it' } },
     handler: async ({ principal, query, deps }) => {
       for (const id of [query.buyerId, query.sellerId]) if (id !== undefined) assertOwnerOr(principal, id, 'order:read:any');
-      const rows = await deps
-        .db('orders')
-        .modify((b) => {
-          if (query.buyerId !== undefined) b.where({ buyer_id: query.buyerId });
-          if (query.sellerId !== undefined) b.where({ seller_id: query.sellerId });
-          if (query.buyerId === undefined && query.sellerId === undefined) {
-            b.where((w) => w.where({ buyer_id: principal.userId }).orWhere({ seller_id: principal.userId }));
-          }
-        })
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .limit(query.limit);
+      const rows = await listOrders(deps.db, {
+        buyerId: query.buyerId,
+        sellerId: query.sellerId,
+        userId: principal.userId,
+        limit: query.limit,
+      });
       return { status: 200, body: { orders: await orderViews(deps.db, rows) } };
     },
   });
@@ -359,7 +352,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       if (!can(principal.roles, 'order:read:any')) return { status: 200, body: view };
       let saga: CheckoutState | null = null;
       try {
-        saga = await deps.temporal.workflow.getHandle(checkoutWorkflowId(params.orderId)).query<CheckoutState>('state');
+        saga = await deps.temporal.workflow.getHandle(checkoutWorkflowId(params.orderId)).query(checkoutStateQuery);
       } catch {
         saga = null; // the flow's history is gone or no worker answered: the database view still stands
       }
@@ -383,13 +376,13 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       const staff = can(principal.roles, 'order:manage:any');
       if (!staff && order.buyer_id !== principal.userId) throw notFound('order');
-      await sagaAction(deps.temporal, params.orderId, 'cancelOrder', {
+      const after = await sagaAction(deps, params.orderId, 'cancel', {
         by: principal.userId,
         role: staff ? 'support' : 'buyer',
         reason: body.reason,
       });
       await audit('order.cancel', { type: 'order', id: params.orderId }, { reason: body.reason });
-      return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE.cancelOrder)), accepted: true } };
+      return { status: 202, body: { ...after, accepted: true } };
     },
   });
 
@@ -408,14 +401,14 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     handler: async ({ principal, params, body, deps }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       if (order.buyer_id !== principal.userId) throw notFound('order');
-      await sagaAction(deps.temporal, params.orderId, 'returnOrder', { by: principal.userId, role: 'buyer', reason: body.reason });
-      return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE.returnOrder)), accepted: true } };
+      const after = await sagaAction(deps, params.orderId, 'return', { by: principal.userId, role: 'buyer', reason: body.reason });
+      return { status: 202, body: { ...after, accepted: true } };
     },
   });
 
-  for (const [action, update, summary] of [
-    ['dispatch', 'dispatchOrder', 'The seller dispatched the order (the buyer can no longer cancel)'],
-    ['delivered', 'deliverOrder', 'The order was delivered (starts the return window)'],
+  for (const [action, sagaActionName, summary] of [
+    ['dispatch', 'dispatch', 'The seller dispatched the order (the buyer can no longer cancel)'],
+    ['delivered', 'deliver', 'The order was delivered (starts the return window)'],
   ] as const) {
     api.route({
       method: 'post',
@@ -432,9 +425,9 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         const order = await loadVisibleOrder(deps.db, principal, params.orderId);
         const staff = can(principal.roles, 'order:manage:any');
         if (!staff && order.seller_id !== principal.userId) throw notFound('order');
-        await sagaAction(deps.temporal, params.orderId, update, { by: principal.userId, role: staff ? 'support' : 'seller' });
+        const after = await sagaAction(deps, params.orderId, sagaActionName, { by: principal.userId, role: staff ? 'support' : 'seller' });
         await audit(`order.${action}`, { type: 'order', id: params.orderId });
-        return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE[update])), accepted: true } };
+        return { status: 202, body: { ...after, accepted: true } };
       },
     });
   }
@@ -457,9 +450,8 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         if (body.amount !== undefined && body.amount !== order.total) {
           throw new ApiError(422, 'partial_refund_before_settlement', 'Before settlement an order is refunded in full; omit amount');
         }
-        await sagaAction(deps.temporal, params.orderId, 'refundOrder', { by: principal.userId, role: 'support', reason: body.reason });
+        const view = await sagaAction(deps, params.orderId, 'refund', { by: principal.userId, role: 'support', reason: body.reason });
         await audit('order.refund', { type: 'order', id: params.orderId }, { reason: body.reason, phase: 'before_settlement' });
-        const view = await orderAfterAction(deps.db, params.orderId, ACTION_DONE.refundOrder);
         return { status: 202, body: { ...view, phase: 'before_settlement', amount: order.total } };
       }
       const refundable = order.total - order.refunded;
@@ -471,15 +463,18 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         .update(`${principal.userId}\u0000${req.get('Idempotency-Key')}`)
         .digest('hex')
         .slice(0, 24)}`;
-      await deps.db.raw(
-        `INSERT INTO order_refunds (id, order_id, amount, status, reason, requested_by) VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING`,
-        [refundId, params.orderId, amount, body.reason, principal.userId],
-      );
-      await deps.temporal.workflow.start('orderRefundWorkflow', {
+      await insertOrderRefund(deps.db, {
+        id: refundId,
+        orderId: params.orderId,
+        amount,
+        reason: body.reason,
+        requestedBy: principal.userId,
+      });
+      await deps.temporal.workflow.start(orderRefundWorkflow, {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         workflowId: orderRefundWorkflowId(refundId),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        args: [{ refundId, orderId: params.orderId, amount }],
+        args: [{ refundId, orderId: params.orderId, amount } satisfies OrderRefundInput],
         typedSearchAttributes: [
           { key: OrderId, value: params.orderId },
           { key: CustomerId, value: order.buyer_id },
@@ -510,9 +505,9 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     responses: { 202: { description: 'Retrying' }, 409: { description: 'Nothing is stuck' } },
     handler: async ({ principal, params, body, deps, audit }) => {
       await loadVisibleOrder(deps.db, principal, params.orderId);
-      await sagaAction(deps.temporal, params.orderId, 'retryStuckStep', { by: principal.userId, role: 'support', reason: body.reason });
+      const after = await sagaAction(deps, params.orderId, 'retry', { by: principal.userId, role: 'support', reason: body.reason });
       await audit('order.retry_step', { type: 'order', id: params.orderId }, { reason: body.reason });
-      return { status: 202, body: { ...(await orderAfterAction(deps.db, params.orderId, ACTION_DONE.retryStuckStep)), accepted: true } };
+      return { status: 202, body: { ...after, accepted: true } };
     },
   });
 }

@@ -1,10 +1,21 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { accounts } from '../../domain/ledger/accounts';
-import { payoutWorkflowId } from '../../domain/flow-ids';
+import { payoutWorkflowId, type PayoutInput } from '../../contracts/payout';
 import { getBalance } from '../../db/ledger-reports';
 import { isUniqueViolation } from '../../db/errors';
-import { newPayoutId } from '../../activities/payout';
+import {
+  findProduct,
+  findSeller,
+  insertProduct,
+  insertReferral,
+  insertSeller,
+  sellerProducts,
+  updateProduct,
+  type ProductRow,
+} from '../../db/checkout';
+import { activePayout, createPayout, findPayout, sellerPayouts, type PayoutRow } from '../../db/payouts';
+import { payoutWorkflow } from '../../workflows/payout';
 import { FlowStatus, SellerId } from '../../workflows/search-attributes';
 import { assertOwnerOr } from '../auth';
 import { ApiError, notFound } from '../errors';
@@ -44,11 +55,11 @@ const ProductPatch = z
     'send at least one of price, addStock, active',
   );
 
-function productView(r: any) {
+function productView(r: ProductRow) {
   return { productId: r.id, sellerId: r.seller_id, name: r.name, price: r.price, stock: r.stock, active: r.active };
 }
 
-function payoutView(r: any) {
+function payoutView(r: PayoutRow) {
   return {
     payoutId: r.id,
     workflowId: payoutWorkflowId(r.id),
@@ -73,9 +84,12 @@ export function registerSellerRoutes(api: ApiRouter): void {
     responses: { 201: { description: 'Registered' }, 409: { description: 'Already registered' } },
     handler: async ({ body, deps, audit }) => {
       try {
-        await deps
-          .db('sellers')
-          .insert({ id: body.sellerId, name: body.name, commission_bps: body.commissionBps, bank_account_ref: body.bankAccountRef });
+        await insertSeller(deps.db, {
+          id: body.sellerId,
+          name: body.name,
+          commissionBps: body.commissionBps,
+          bankAccountRef: body.bankAccountRef,
+        });
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, 'seller_exists', `Seller ${body.sellerId} is already registered`);
         throw err;
@@ -96,7 +110,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     handler: async ({ body, deps, audit }) => {
       if (body.buyerId === body.referrerId) throw new ApiError(422, 'self_referral', 'A buyer cannot refer themselves');
       try {
-        await deps.db('referrals').insert({ buyer_id: body.buyerId, referrer_id: body.referrerId, rate_bps: body.rateBps });
+        await insertReferral(deps.db, body);
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, 'already_referred', `Buyer ${body.buyerId} already has a referrer`);
         throw err;
@@ -117,13 +131,16 @@ export function registerSellerRoutes(api: ApiRouter): void {
     responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' } },
     handler: async ({ principal, params, body, deps }) => {
       assertOwnerOr(principal, params.sellerId, 'seller:admin');
-      const seller = await deps.db('sellers').where({ id: params.sellerId }).first('id');
+      const seller = await findSeller(deps.db, params.sellerId);
       if (!seller) throw notFound('seller');
       try {
-        const [row] = await deps
-          .db('products')
-          .insert({ id: body.productId, seller_id: params.sellerId, name: body.name, price: body.price, stock: body.stock })
-          .returning('*');
+        const row = await insertProduct(deps.db, {
+          id: body.productId,
+          sellerId: params.sellerId,
+          name: body.name,
+          price: body.price,
+          stock: body.stock,
+        });
         return { status: 201, body: productView(row) };
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, 'product_exists', `Product ${body.productId} already exists`);
@@ -142,7 +159,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Products' } },
     handler: async ({ principal, params, deps }) => {
       if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
-      const rows = await deps.db('products').where({ seller_id: params.sellerId }).orderBy('id');
+      const rows = await sellerProducts(deps.db, params.sellerId);
       return { status: 200, body: { products: rows.map(productView) } };
     },
   });
@@ -157,17 +174,12 @@ export function registerSellerRoutes(api: ApiRouter): void {
     body: ProductPatch,
     responses: { 200: { description: 'Updated' }, 409: { description: 'Stock would go below zero' } },
     handler: async ({ principal, params, body, deps }) => {
-      const product = await deps.db('products').where({ id: params.productId }).first();
+      const product = await findProduct(deps.db, params.productId);
       if (!product) throw notFound('product');
       assertOwnerOr(principal, product.seller_id, 'seller:admin');
-      // Relative stock change in one conditional UPDATE, so it never races a reservation.
-      const { rows } = await deps.db.raw(
-        `UPDATE products SET price = coalesce(?, price), stock = stock + ?, active = coalesce(?, active), updated_at = now()
-         WHERE id = ? AND stock + ? >= 0 RETURNING *`,
-        [body.price ?? null, body.addStock ?? 0, body.active ?? null, params.productId, body.addStock ?? 0],
-      );
-      if (rows.length === 0) throw new ApiError(409, 'stock_below_zero', 'Not that much stock left to remove');
-      return { status: 200, body: productView(rows[0]) };
+      const updated = await updateProduct(deps.db, params.productId, body);
+      if (!updated) throw new ApiError(409, 'stock_below_zero', 'Not that much stock left to remove');
+      return { status: 200, body: productView(updated) };
     },
   });
 
@@ -208,39 +220,28 @@ export function registerSellerRoutes(api: ApiRouter): void {
     },
     handler: async ({ principal, params, deps, audit }) => {
       if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'payout:manage:any');
-      const seller = await deps.db('sellers').where({ id: params.sellerId }).first();
+      const seller = await findSeller(deps.db, params.sellerId);
       if (!seller) throw notFound('seller');
       // Checked before the payable: a payout under way has already emptied it.
-      const active = await deps.db('payouts').where({ seller_id: params.sellerId }).whereIn('status', ['pending', 'in_flight']).first('id');
-      if (active) throw payoutInProgress();
+      if (await activePayout(deps.db, params.sellerId)) throw payoutInProgress();
       const payable = await getBalance(deps.db, accounts.sellerPayable(params.sellerId));
       if (payable.balance <= 0) {
         throw new ApiError(422, 'nothing_to_pay', `The payable balance is ${payable.balance} paise; nothing to pay out`, {
           payable: payable.balance,
         });
       }
-      const payoutId = newPayoutId();
-      let row;
-      try {
-        [row] = await deps
-          .db('payouts')
-          .insert({
-            id: payoutId,
-            seller_id: params.sellerId,
-            status: 'pending',
-            bank_account_ref: seller.bank_account_ref,
-            requested_by: principal.userId,
-          })
-          .returning('*');
-      } catch (err) {
-        if (isUniqueViolation(err)) throw payoutInProgress(); // a concurrent request won the race
-        throw err;
-      }
-      await deps.temporal.workflow.start('payoutWorkflow', {
+      const { payout: row, created } = await createPayout(deps.db, {
+        sellerId: params.sellerId,
+        bankAccountRef: seller.bank_account_ref,
+        requestedBy: principal.userId,
+      });
+      if (!created) throw payoutInProgress(); // a concurrent request (or the weekly sweep) won the race
+      const payoutId: string = row.id;
+      await deps.temporal.workflow.start(payoutWorkflow, {
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         workflowId: payoutWorkflowId(payoutId),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        args: [{ payoutId, sellerId: params.sellerId }],
+        args: [{ payoutId, sellerId: params.sellerId } satisfies PayoutInput],
         typedSearchAttributes: [
           { key: SellerId, value: params.sellerId },
           { key: FlowStatus, value: 'pending' },
@@ -261,7 +262,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     responses: { 200: { description: 'Payouts' } },
     handler: async ({ principal, params, deps }) => {
       if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
-      const rows = await deps.db('payouts').where({ seller_id: params.sellerId }).orderBy('created_at', 'desc').limit(100);
+      const rows = await sellerPayouts(deps.db, params.sellerId);
       return { status: 200, body: { payouts: rows.map(payoutView) } };
     },
   });
@@ -275,7 +276,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     params: PayoutParams,
     responses: { 200: { description: 'The payout' } },
     handler: async ({ principal, params, deps }) => {
-      const row = await deps.db('payouts').where({ id: params.payoutId }).first();
+      const row = await findPayout(deps.db, params.payoutId);
       if (!row) throw notFound('payout');
       if (principal.userId !== row.seller_id) assertOwnerOr(principal, row.seller_id, 'order:read:any');
       return { status: 200, body: payoutView(row) };

@@ -36,7 +36,3 @@ export const DEFAULT_RETURN_WINDOW_MS = 7 * 24 * 3600 * 1000;
 export const DEFAULT_DELIVERY_DEADLINE_MS = 14 * 24 * 3600 * 1000;
 
 export const PAYOUT_BEHAVIOURS = ['ok', 'fails', 'flaky', 'pending-then-ok', 'pending-then-fails'] as const;
-
-/** Workflow ids of the checkout flow's companions (the checkout and payout ids live in domain/flow-ids). */
-export const orderRefundWorkflowId = (refundId: string) => `refund-${refundId}`;
-export const payoutSweepWorkflowId = (runKey: string) => `payout-sweep-${runKey}`;

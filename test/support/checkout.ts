@@ -4,8 +4,7 @@ import { transfer } from '../../domain/ledger/journal';
 import { postJournal } from '../../db/ledger';
 import { getBalance } from '../../db/ledger-reports';
 import type { Db } from '../../db/knex';
-import { isTerminal } from '../../domain/checkout/status';
-import type { CheckoutInput } from '../../workflows/checkout';
+import { isTerminal, type CheckoutInput } from '../../contracts/checkout';
 import { uniqueId } from './temporal';
 
 /** Fixtures and money checks for the checkout → settlement → payout tests. */

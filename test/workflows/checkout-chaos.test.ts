@@ -1,6 +1,6 @@
 import { accounts } from '../../domain/ledger/accounts';
-import { checkoutWorkflowId } from '../../domain/flow-ids';
-import type { CheckoutInput, CheckoutState } from '../../workflows/checkout';
+import { cancelSignal, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
+import { checkoutWorkflow, type CheckoutInput, type CheckoutState } from '../../workflows/checkout';
 import { balanceOf, expectOrdersBalanced, fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { connectClient, uniqueId } from '../support/temporal';
@@ -64,7 +64,7 @@ test('200 concurrent checkouts while workers are SIGKILLed at random points: eac
     const t0 = performance.now();
     const handles = await Promise.all(
       inputs.map((input) =>
-        client.workflow.start('checkoutWorkflow', { taskQueue, workflowId: checkoutWorkflowId(input.orderId), args: [input] }),
+        client.workflow.start(checkoutWorkflow, { taskQueue, workflowId: checkoutWorkflowId(input.orderId), args: [input] }),
       ),
     );
     const results = Promise.all(handles.map((h) => h.result() as Promise<CheckoutState>));
@@ -82,8 +82,8 @@ test('200 concurrent checkouts while workers are SIGKILLed at random points: eac
             .map(async (id) => {
               signalled.add(id);
               const h = client.workflow.getHandle(checkoutWorkflowId(id));
-              if (cancellers.has(id)) await h.signal('cancel', { by: 'buyer', role: 'buyer' }).catch(() => undefined);
-              else await h.signal('markDelivered', { by: sellerId }).catch(() => undefined);
+              if (cancellers.has(id)) await h.signal(cancelSignal, { by: 'buyer', role: 'buyer' }).catch(() => undefined);
+              else await h.signal(markDeliveredSignal, { by: sellerId }).catch(() => undefined);
             }),
         );
         await sleep(150);

@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities';
 import { accounts } from '../../domain/ledger/accounts';
-import { checkoutWorkflowId } from '../../domain/flow-ids';
+import { cancelSignal, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
 import { FakePaymentProvider } from '../../infra/fake-payment-provider';
 import { FakePayoutProvider } from '../../infra/fake-payout-provider';
 import { InMemoryPubSub } from '../../infra/pubsub';
-import type { CheckoutInput, CheckoutState } from '../../workflows/checkout';
+import { checkoutWorkflow, type CheckoutInput, type CheckoutState } from '../../workflows/checkout';
 import { startTestApi, type TestApi } from '../support/api';
 import { balanceOf, expectOrdersBalanced, fundWallet, orderMoney, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
@@ -63,7 +63,7 @@ const handle = (orderId: string) => worker.client.workflow.getHandle(checkoutWor
 const result = (orderId: string) => handle(orderId).result() as Promise<CheckoutState>;
 
 async function startSaga(input: CheckoutInput) {
-  return worker.client.workflow.start('checkoutWorkflow', {
+  return worker.client.workflow.start(checkoutWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: checkoutWorkflowId(input.orderId),
     args: [input],
@@ -167,7 +167,7 @@ describe('happy path', () => {
         .where({ idempotency_key: `checkout-${res.body.orderId}:provider-charge` })
         .count(),
     ).toEqual([{ count: 1 }]);
-    await handle(res.body.orderId).signal('markDelivered', { by: sellerId });
+    await handle(res.body.orderId).signal(markDeliveredSignal, { by: sellerId });
     expect((await result(res.body.orderId)).status).toBe('completed');
   });
 
@@ -318,7 +318,7 @@ describe('each compensation path', () => {
     const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 3 }], returnWindowMs: 60_000 });
     await startSaga(input);
     await waitForStatus(input.orderId, 'confirmed');
-    await handle(input.orderId).signal('markDelivered', { by: sellerId });
+    await handle(input.orderId).signal(markDeliveredSignal, { by: sellerId });
     await waitForStatus(input.orderId, 'delivered');
     expect(await stock(productId)).toBe(2);
     const ret = await api.request('POST', `/v1/orders/${input.orderId}/return`, {
@@ -370,7 +370,7 @@ describe('each compensation path', () => {
     const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }], returnWindowMs: 100 });
     await startSaga(input);
     await waitForStatus(input.orderId, 'confirmed');
-    await handle(input.orderId).signal('markDelivered', { by: sellerId });
+    await handle(input.orderId).signal(markDeliveredSignal, { by: sellerId });
     await waitForStatus(input.orderId, 'stuck');
     expect(await balanceOf(tdb.db, accounts.orderEscrow(input.orderId))).toBe(10_000);
     expect((await api.request('POST', `/v1/orders/${input.orderId}/retry`, { token: api.token(buyer), body: {} })).status).toBe(403);
@@ -417,7 +417,7 @@ describe('refunds', () => {
     };
     await startSaga(input);
     await waitForStatus(input.orderId, 'confirmed');
-    await handle(input.orderId).signal('markDelivered', { by: sellerId });
+    await handle(input.orderId).signal(markDeliveredSignal, { by: sellerId });
     expect((await result(input.orderId)).status).toBe('completed');
     return { sellerId, productId, buyer, referrer, orderId: input.orderId };
   }
@@ -430,7 +430,7 @@ describe('refunds', () => {
     const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }], returnWindowMs: 60_000 });
     await startSaga(input);
     await waitForStatus(input.orderId, 'confirmed');
-    await handle(input.orderId).signal('markDelivered', { by: sellerId });
+    await handle(input.orderId).signal(markDeliveredSignal, { by: sellerId });
     await waitForStatus(input.orderId, 'delivered');
     const partial = await api.request('POST', `/v1/orders/${input.orderId}/refund`, {
       token: support(),
@@ -651,7 +651,7 @@ describe('the stock race', () => {
     expect(charged.filter((c) => c === 0)).toHaveLength(10);
     expect(charged.filter((c) => c === 1_000)).toHaveLength(90);
     // Wind the winners down so the file ends with every order terminal.
-    await Promise.all(winners.map((id) => handle(id).signal('cancel', { by: 'ops', role: 'support' })));
+    await Promise.all(winners.map((id) => handle(id).signal(cancelSignal, { by: 'ops', role: 'support' })));
     await Promise.all(winners.map((id) => result(id)));
     expect(await stock(productId)).toBe(10);
   });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
-import { payoutWorkflowId } from '../../domain/flow-ids';
+import { payoutStateQuery, payoutWorkflowId } from '../../contracts/payout';
 import { postJournal } from '../../db/ledger';
 import { FakePayoutProvider } from '../../infra/fake-payout-provider';
 import { PayoutProviderUnavailableError } from '../../infra/payout-provider';
-import type { PayoutState } from '../../workflows/payout';
+import { payoutSweepWorkflow, payoutWorkflow, type PayoutState } from '../../workflows/payout';
 import type { TestApi } from '../support/api';
 import { balanceOf, seedSeller } from '../support/checkout';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
@@ -48,7 +48,7 @@ async function payoutFor(sellerId: string, bank: string, amount: number, pollMs 
   await tdb.db('sellers').where({ id: sellerId_ }).update({ bank_account_ref: bank });
   const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
   await tdb.db('payouts').insert({ id: payoutId, seller_id: sellerId_, status: 'pending', bank_account_ref: bank, requested_by: 'test' });
-  const handle = await worker.client.workflow.start('payoutWorkflow', {
+  const handle = await worker.client.workflow.start(payoutWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: payoutWorkflowId(payoutId),
     args: [{ payoutId, sellerId: sellerId_, pollMs, maxPollMs: 400 }],
@@ -101,7 +101,7 @@ test('flaky (accepted, then timeouts): retried with the SAME key while unknown, 
 test('pending-then-ok: while pending the money stays in flight; finalised when the bank confirms', async () => {
   const sellerId = await seedSeller(tdb.db);
   const { handle } = await payoutFor(sellerId, 'pending-then-ok', 9_000);
-  await eventually(async () => (await handle.query<PayoutState>('state')).status === 'awaiting_bank');
+  await eventually(async () => (await handle.query(payoutStateQuery)).status === 'awaiting_bank');
   expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(9_000);
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
   const desc = await handle.describe();
@@ -114,7 +114,7 @@ test('pending-then-ok: while pending the money stays in flight; finalised when t
 test('pending-then-fails: never released while pending; back to payable when the bank rejects', async () => {
   const sellerId = await seedSeller(tdb.db);
   const { handle, payoutId } = await payoutFor(sellerId, 'pending-then-fails', 4_200);
-  await eventually(async () => (await handle.query<PayoutState>('state')).status === 'awaiting_bank');
+  await eventually(async () => (await handle.query(payoutStateQuery)).status === 'awaiting_bank');
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
   expect((await handle.result()).status).toBe('failed');
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(4_200);
@@ -136,7 +136,7 @@ test('a non-positive payable is not paid out; a second request while one is acti
   });
   const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
   await tdb.db('payouts').insert({ id: payoutId, seller_id: owes, status: 'pending', bank_account_ref: 'ok', requested_by: 'test' });
-  const skipped: PayoutState = await worker.client.workflow.execute('payoutWorkflow', {
+  const skipped: PayoutState = await worker.client.workflow.execute(payoutWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: payoutWorkflowId(payoutId),
     args: [{ payoutId, sellerId: owes }],
@@ -157,7 +157,7 @@ test('the weekly sweep pays every seller with a positive payable, once', async (
   const payees = await Promise.all([seedSeller(tdb.db), seedSeller(tdb.db)]);
   for (const s of payees) await credit(s, 2_000);
   const nobody = await seedSeller(tdb.db);
-  const result = await worker.client.workflow.execute('payoutSweepWorkflow', {
+  const result = await worker.client.workflow.execute(payoutSweepWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: uniqueId('payout-sweep-'),
     args: [{}],
@@ -169,7 +169,7 @@ test('the weekly sweep pays every seller with a positive payable, once', async (
   }
   expect(await tdb.db('payouts').where({ seller_id: nobody }).count()).toEqual([{ count: 0 }]);
   // Running it again finds nothing more to pay for them.
-  await worker.client.workflow.execute('payoutSweepWorkflow', {
+  await worker.client.workflow.execute(payoutSweepWorkflow, {
     taskQueue: worker.taskQueue,
     workflowId: uniqueId('payout-sweep-'),
     args: [{}],
@@ -199,12 +199,12 @@ test('an outage longer than the retries: status unknown, money held in flight, s
     await credit(sellerId, 6_000);
     const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
     await tdb.db('payouts').insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'ok', requested_by: 'test' });
-    const handle = await w.client.workflow.start('payoutWorkflow', {
+    const handle = await w.client.workflow.start(payoutWorkflow, {
       taskQueue: w.taskQueue,
       workflowId: payoutWorkflowId(payoutId),
       args: [{ payoutId, sellerId, pollMs: 100, maxPollMs: 200 }],
     });
-    await eventually(async () => (await handle.query<PayoutState>('state')).status === 'unknown');
+    await eventually(async () => (await handle.query(payoutStateQuery)).status === 'unknown');
     expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(6_000);
     // The workflow shows 'unknown' a moment before its next activity records it on the row.
     await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).provider_state === 'unknown');

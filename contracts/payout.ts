@@ -1,0 +1,56 @@
+/**
+ * The seller payout flow's contract: `payout-<payoutId>` (one payout to the bank) and the weekly
+ * `payout-sweep-<runKey>`. The API, activities, tests and benches use these definitions.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { StuckFields } from './stuck';
+
+export const payoutWorkflowId = (payoutId: string) => `payout-${payoutId}`;
+export const payoutSweepWorkflowId = (runKey: string) => `payout-sweep-${runKey}`;
+
+/** Who asks for the weekly sweep's payouts (the payouts row's `requested_by`). */
+export const SWEEP_REQUESTER = 'schedule:weekly-payouts';
+
+/** Ledger and bank keys: ONE bank key for the payout's whole life, one journal key per step. */
+export const payoutKeys = {
+  provider: (payoutId: string) => `payout-${payoutId}`,
+  reserve: (payoutId: string) => `payout-${payoutId}:reserve`,
+  finalise: (payoutId: string) => `payout-${payoutId}:finalise`,
+  giveBack: (payoutId: string) => `payout-${payoutId}:return`,
+};
+
+export interface PayoutInput {
+  payoutId: string;
+  sellerId: string;
+  /** First poll interval while the bank says pending or cannot be reached (doubles, capped). */
+  pollMs?: number;
+  maxPollMs?: number;
+}
+
+export const PAYOUT_FLOW_STATUSES = ['pending', 'in_flight', 'unknown', 'awaiting_bank', 'paid', 'failed', 'skipped'] as const;
+export type PayoutFlowStatus = (typeof PAYOUT_FLOW_STATUSES)[number];
+
+/** The payout row's statuses that count as "a payout is under way" (at most one per seller). */
+export const ACTIVE_PAYOUT_STATUSES = ['pending', 'in_flight'] as const;
+
+export interface PayoutState extends StuckFields {
+  payoutId: string;
+  status: PayoutFlowStatus;
+  amount: number;
+  providerPayoutId: string | null;
+  /** How many times the bank call was retried with the SAME key while the outcome was unknown. */
+  unknownRetries: number;
+  failureCode: string | null;
+}
+
+export interface PayoutSweepInput {
+  limit?: number;
+}
+
+export interface PayoutSweepResult {
+  started: number;
+}
+
+export const payoutStateQuery = defineQuery<PayoutState>('state');
+/** Support: poll the bank now instead of waiting for the next poll. */
+export const payoutPollNowSignal = defineSignal('pollNow');
