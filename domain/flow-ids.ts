@@ -12,7 +12,17 @@ export const generationWorkflowId = (timezone: string, date: string) => `generat
 /** `Asia/Kolkata` → `asia-kolkata`, as in the nightly Schedule's id. */
 export const timezoneSlug = (timezone: string) => timezone.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
-export const FLOW_TYPES = ['topup', 'subscription', 'checkout', 'refund', 'payout', 'market', 'holiday', 'generation'] as const;
+export const FLOW_TYPES = [
+  'topup',
+  'subscription',
+  'checkout',
+  'refund',
+  'payout',
+  'market',
+  'holiday',
+  'generation',
+  'account-deletion',
+] as const;
 export type FlowType = (typeof FLOW_TYPES)[number];
 
 /**

@@ -10,6 +10,7 @@ import {
 } from '../contracts/account-deletion';
 import { rejection } from '../domain/rejection';
 import { FlowStatus } from './search-attributes';
+import { flowControl } from './stuck';
 
 const act = proxyActivities<AccountDeletionActivities>({
   startToCloseTimeout: '30s',
@@ -39,6 +40,8 @@ export async function accountDeletionWorkflow(input: AccountDeletionInput): Prom
     upsertSearchAttributes([{ key: FlowStatus, value: phase }]);
   };
   setHandler(accountDeletionStateQuery, () => state);
+  // Erasing on data no retry can fix parks the flow for support (GET /v1/ops/alerts) instead of failing it.
+  const flow = flowControl({ flowType: 'account-deletion' });
   setHandler(
     cancelDeletionUpdate,
     (decision) => {
@@ -75,7 +78,7 @@ export async function accountDeletionWorkflow(input: AccountDeletionInput): Prom
     // The blockers are checked again in the erasing transaction itself: money that appeared
     // during the grace period (an order placed with a still-valid token) keeps the account.
     show('erasing');
-    const result = await act.eraseAccount({ userId: input.userId });
+    const result = await flow.step('erase', () => act.eraseAccount({ userId: input.userId }));
     if (result.erased) {
       state.erasedAt = result.erasedAt;
       state.blockers = [];

@@ -21,7 +21,7 @@ const FlowParams = z.strictObject({
     .max(120)
     .refine(
       (id) => flowTypeOf(id) !== null,
-      'not the workflow id of a Mandi flow (topup-…, subscription-…, checkout-…, payout-…, market-…, holiday-…, generation-…)',
+      'not the workflow id of a Mandi flow (topup-…, subscription-…, checkout-…, payout-…, market-…, holiday-…, generation-…, account-deletion-…)',
     ),
 });
 const DecisionBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
