@@ -6,6 +6,7 @@ import { generateDeliveriesWorkflow } from '../workflows/subscription-generation
 import { pruneIdempotencyKeysWorkflow } from '../workflows/idempotency-keys';
 import { ledgerMaintenanceWorkflow } from '../workflows/ledger-maintenance';
 import { payoutSweepWorkflow } from '../workflows/payout';
+import { IDEMPOTENCY_KEY_PRUNE_SCHEDULE_ID, LEDGER_MAINTENANCE_SCHEDULE_ID } from '../contracts/maintenance';
 import type { Config } from './config';
 
 interface ScheduleDefinition {
@@ -20,7 +21,7 @@ interface ScheduleDefinition {
 export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
   return [
     {
-      scheduleId: 'ledger-daily-maintenance',
+      scheduleId: LEDGER_MAINTENANCE_SCHEDULE_ID,
       workflowType: ledgerMaintenanceWorkflow,
       cron: '5 0 * * *',
       timezone: DEFAULT_TIMEZONE,
@@ -28,7 +29,7 @@ export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
     },
     {
       // Stored Idempotency-Keys past their retention, so the table holds days, not years.
-      scheduleId: 'idempotency-keys-daily-prune',
+      scheduleId: IDEMPOTENCY_KEY_PRUNE_SCHEDULE_ID,
       workflowType: pruneIdempotencyKeysWorkflow,
       cron: '30 3 * * *',
       timezone: DEFAULT_TIMEZONE,
