@@ -20,7 +20,8 @@ function ex(type: ScheduleException['type'], from: string, to: string | null, ov
 const dates = (ds: { date: string }[]) => ds.map((d) => d.date);
 const mwf: Recurrence = { kind: 'days_of_week', days: [1, 3, 5] }; // 2026-08-10 is a Monday
 
-describe('nextDeliveries', () => {
+// Titled by the function itself (the same word is also the workflow's query name, written once in its contract).
+describe(nextDeliveries.name, () => {
   test.each([
     ['daily', sub(), [], '2026-08-10', 3, ['2026-08-10', '2026-08-11', '2026-08-12']],
     ['fromDate before start', sub(), [], '2026-07-01', 2, ['2026-08-01', '2026-08-02']],
