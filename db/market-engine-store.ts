@@ -4,6 +4,7 @@ import type { BatchResult, LiveOrder, OrderState, PendingCommand } from '../doma
 import type { Action, Side, TimeInForce } from '../domain/market';
 import { InsufficientFundsError, isCheckViolation } from './errors';
 import type { Db } from './knex';
+import type { MarketOrderRow } from './market-queries';
 
 /** Another engine instance has taken over this market (its epoch is newer): stop at once. */
 export class StaleEngineError extends Error {
@@ -50,7 +51,7 @@ export async function marketStatus(db: Db, marketId: string): Promise<string> {
   return row.status;
 }
 
-function toLive(r: Record<string, any>): LiveOrder {
+function toLive(r: MarketOrderRow): LiveOrder {
   return {
     orderId: r.id,
     userId: r.user_id,
@@ -94,7 +95,7 @@ const PENDING_COLUMNS = [
   'hold_remaining',
 ];
 
-function toPending(r: Record<string, any>): PendingCommand {
+function toPending(r: MarketOrderRow): PendingCommand {
   return {
     orderId: r.id,
     userId: r.user_id,
@@ -203,7 +204,7 @@ export async function commitBatch(db: Db, marketId: string, epoch: number, batch
   };
   try {
     const { rows } = await db.raw(`SELECT commit_market_batch(?::jsonb, ?::int) AS r`, [JSON.stringify(payload), nextLimit]);
-    const r = rows[0].r as { version: number; next: Array<Record<string, any>> };
+    const r = rows[0].r as { version: number; next: MarketOrderRow[] };
     return { version: r.version, next: r.next.map(toPending) };
   } catch (err) {
     if ((err as { code?: string }).code === 'MK010') throw new StaleEngineError(`engine epoch ${epoch} of market ${marketId} is stale`);

@@ -5,6 +5,7 @@ import { PAYOUT } from '../domain/market';
 import { getBalance } from './ledger-reports';
 import { postJournals } from './ledger';
 import type { Db, Queryable } from './knex';
+import type { MarketRow } from './market-queries';
 
 export interface NewMarket {
   id: string;
@@ -17,7 +18,7 @@ export interface NewMarket {
   createdBy: string;
 }
 
-export async function insertMarket(q: Queryable, m: NewMarket): Promise<Record<string, any>> {
+export async function insertMarket(q: Queryable, m: NewMarket): Promise<MarketRow> {
   const [row] = await q('markets')
     .insert({
       id: m.id,
@@ -67,22 +68,34 @@ export async function scheduleClose(db: Db, marketId: string, at: Date): Promise
   );
 }
 
+/** What cancelling a live order needs to know of it. */
+interface LiveOrderLock {
+  id: string;
+  user_id: string;
+  side: string;
+  action: string;
+  quantity: number;
+  filled_qty: number;
+  hold_id: number | null;
+  hold_remaining: number;
+}
+
 /** After the engine has drained: every order still live is cancelled, its hold or contract lock released. */
 export async function cancelLiveOrders(db: Db, marketId: string): Promise<number> {
   return db.transaction(async (trx) => {
-    const rows = await trx('market_orders')
+    const rows: LiveOrderLock[] = await trx('market_orders')
       .where({ market_id: marketId })
       .whereIn('status', ['open', 'accepted'])
       .orderBy('id')
       .forUpdate()
       .select('id', 'user_id', 'side', 'action', 'quantity', 'filled_qty', 'hold_id', 'hold_remaining');
     if (rows.length === 0) return 0;
-    const holds = rows.filter((r: any) => r.hold_id !== null && r.hold_remaining > 0);
+    const holds = rows.filter((r): r is LiveOrderLock & { hold_id: number } => r.hold_id !== null && r.hold_remaining > 0);
     if (holds.length > 0) {
       await trx.raw(
         `UPDATE holds h SET remaining = h.remaining - d.amount, status = CASE WHEN h.remaining = d.amount THEN 'closed' ELSE 'open' END
          FROM unnest(?::bigint[], ?::bigint[]) AS d(id, amount) WHERE h.id = d.id AND h.status = 'open'`,
-        [holds.map((r: any) => r.hold_id), holds.map((r: any) => r.hold_remaining)],
+        [holds.map((r) => r.hold_id), holds.map((r) => r.hold_remaining)],
       );
       const perAccount = new Map<string, number>();
       for (const r of holds)
@@ -95,7 +108,7 @@ export async function cancelLiveOrders(db: Db, marketId: string): Promise<number
       );
     }
     const sells = new Map<string, { userId: string; side: string; qty: number }>();
-    for (const r of rows.filter((x: any) => x.action === 'SELL')) {
+    for (const r of rows.filter((x) => x.action === 'SELL')) {
       const key = `${r.user_id}\u0000${r.side}`;
       const s = sells.get(key) ?? { userId: r.user_id, side: r.side, qty: 0 };
       s.qty += r.quantity - r.filled_qty;
@@ -114,7 +127,7 @@ export async function cancelLiveOrders(db: Db, marketId: string): Promise<number
       `UPDATE market_orders SET status = 'cancelled', cancelled_qty = quantity - filled_qty, remaining = 0, hold_remaining = 0,
          engine_pending = false, reject_reason = coalesce(reject_reason, 'market_closed'), updated_at = now()
        WHERE id = ANY(?::text[])`,
-      [rows.map((r: any) => r.id)],
+      [rows.map((r) => r.id)],
     );
     return rows.length;
   });
@@ -126,13 +139,19 @@ export async function recordResolution(db: Db, marketId: string, outcome: Market
     .update({ status: 'resolved', outcome, resolution_source: source, resolved_at: db.fn.now(), updated_at: db.fn.now() });
 }
 
+/** A settlement row just written: the holder and what they are paid. */
+interface Settled {
+  user_id: string;
+  amount: number;
+}
+
 /**
  * Pays one batch of holders: 1000 per winning contract, once per (market, user) — the settlement
  * row and the journal key both say so. Returns how many users this batch settled (0 = done).
  */
 export async function settleBatch(db: Db, marketId: string, outcome: MarketOutcome, limit: number): Promise<number> {
   return db.transaction(async (trx) => {
-    const { rows } = await trx.raw(
+    const { rows } = await trx.raw<{ rows: Array<{ user_id: string; win: number }> }>(
       `SELECT p.user_id, coalesce(sum(p.quantity) FILTER (WHERE p.side = ?), 0)::bigint AS win
        FROM market_positions p
        WHERE p.market_id = ? AND NOT EXISTS (SELECT 1 FROM market_settlements s WHERE s.market_id = p.market_id AND s.user_id = p.user_id)
@@ -140,15 +159,15 @@ export async function settleBatch(db: Db, marketId: string, outcome: MarketOutco
       [outcome, marketId, limit],
     );
     if (rows.length === 0) return 0;
-    const inserted = await trx.raw(
+    const inserted = await trx.raw<{ rows: Settled[] }>(
       `INSERT INTO market_settlements (market_id, user_id, kind, contracts, amount)
        SELECT ?, d.user_id, 'payout', d.win, d.win * ${PAYOUT} FROM unnest(?::text[], ?::bigint[]) AS d(user_id, win)
        ON CONFLICT (market_id, user_id) DO NOTHING RETURNING user_id, amount`,
-      [marketId, rows.map((r: any) => r.user_id), rows.map((r: any) => r.win)],
+      [marketId, rows.map((r) => r.user_id), rows.map((r) => r.win)],
     );
     const journals: JournalEntry[] = inserted.rows
-      .filter((r: any) => r.amount > 0)
-      .map((r: any) => ({
+      .filter((r) => r.amount > 0)
+      .map((r) => ({
         idempotencyKey: marketKeys.settle(marketId, r.user_id),
         reason: 'market_payout',
         refType: 'market',
@@ -195,7 +214,7 @@ export async function fundVoidRefunds(db: Db, marketId: string): Promise<number>
 
 export async function refundBatch(db: Db, marketId: string, limit: number): Promise<number> {
   return db.transaction(async (trx) => {
-    const { rows } = await trx.raw(
+    const { rows } = await trx.raw<{ rows: Array<{ user_id: string; refund: number }> }>(
       `SELECT p.user_id, greatest(sum(p.cost), 0)::bigint AS refund
        FROM market_positions p
        WHERE p.market_id = ? AND NOT EXISTS (SELECT 1 FROM market_settlements s WHERE s.market_id = p.market_id AND s.user_id = p.user_id)
@@ -203,17 +222,17 @@ export async function refundBatch(db: Db, marketId: string, limit: number): Prom
       [marketId, limit],
     );
     if (rows.length === 0) return 0;
-    const inserted = await trx.raw(
+    const inserted = await trx.raw<{ rows: Settled[] }>(
       `INSERT INTO market_settlements (market_id, user_id, kind, amount)
        SELECT ?, d.user_id, 'refund', d.refund FROM unnest(?::text[], ?::bigint[]) AS d(user_id, refund)
        ON CONFLICT (market_id, user_id) DO NOTHING RETURNING user_id, amount`,
-      [marketId, rows.map((r: any) => r.user_id), rows.map((r: any) => r.refund)],
+      [marketId, rows.map((r) => r.user_id), rows.map((r) => r.refund)],
     );
     await postJournals(
       trx,
       inserted.rows
-        .filter((r: any) => r.amount > 0)
-        .map((r: any) => ({
+        .filter((r) => r.amount > 0)
+        .map((r) => ({
           idempotencyKey: marketKeys.refund(marketId, r.user_id),
           reason: 'market_void_refund',
           refType: 'market',

@@ -2,6 +2,9 @@ import { marketView, type MarketView } from '../domain/market/feed';
 import { PAYOUT } from '../domain/market';
 import type { Queryable } from './knex';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a market_orders row as Postgres returns it; its readers name the columns they use
+export type MarketOrderRow = Record<string, any>;
+
 export interface MarketRow {
   id: string;
   question: string;
@@ -56,7 +59,7 @@ export async function committedView(q: Queryable, marketId: string): Promise<Mar
   return marketView(marketId, r.version, r.bids, r.asks, r.last_price, r.volume);
 }
 
-export function orderView(r: Record<string, any>) {
+export function orderView(r: MarketOrderRow) {
   return {
     orderId: r.id,
     marketId: r.market_id,
@@ -89,7 +92,7 @@ export async function listUserOrders(q: Queryable, marketId: string, userId: str
   return rows.map(orderView);
 }
 
-export async function getOrder(q: Queryable, orderId: string) {
+export async function getOrder(q: Queryable, orderId: string): Promise<MarketOrderRow | undefined> {
   return q('market_orders').where({ id: orderId }).first();
 }
 
