@@ -276,3 +276,10 @@ test('a market that has not opened yet can be voided (and cannot have its close 
   });
   expect(Date.parse(voided.body.closedAt)).toBeLessThan(Date.parse(created.opensAt));
 });
+
+test("a transition the market's phase refuses is a 409 with the workflow's code", async () => {
+  const marketId = await openMarket();
+  const early = await lifecycle(api, admin, marketId, 'resolve', { outcome: 'YES', source: 'too early' });
+  expect([early.status, early.body.error.code]).toEqual([409, 'market_not_closed']);
+  expect((await lifecycle(api, admin, marketId, 'void', { reason: 'test over' })).body.status).toBe('voided');
+});
