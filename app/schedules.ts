@@ -1,11 +1,11 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { DEFAULT_CUTOFF, DEFAULT_TIMEZONE } from '../domain/rules';
-import { timezoneSlug } from '../domain/flow-ids';
 import { generateDeliveriesWorkflow } from '../workflows/subscription-generation';
 import { pruneIdempotencyKeysWorkflow } from '../workflows/idempotency-keys';
 import { ledgerMaintenanceWorkflow } from '../workflows/ledger-maintenance';
 import { payoutSweepWorkflow } from '../workflows/payout';
+import { nightlyGenerationScheduleId } from '../contracts/delivery-generation';
 import { IDEMPOTENCY_KEY_PRUNE_SCHEDULE_ID, LEDGER_MAINTENANCE_SCHEDULE_ID } from '../contracts/maintenance';
 import type { Config } from './config';
 
@@ -45,7 +45,7 @@ export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
     },
     // Nightly order generation at the cutoff (local time): tomorrow's deliveries, one schedule per timezone served.
     {
-      scheduleId: `subscriptions-nightly-orders-${timezoneSlug(DEFAULT_TIMEZONE)}`,
+      scheduleId: nightlyGenerationScheduleId(DEFAULT_TIMEZONE),
       workflowType: generateDeliveriesWorkflow,
       cron: cronAt(DEFAULT_CUTOFF),
       timezone: DEFAULT_TIMEZONE,

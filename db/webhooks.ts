@@ -1,4 +1,6 @@
-import { checkoutWorkflowId, subscriptionWorkflowId, topupWorkflowId } from '../domain/flow-ids';
+import { checkoutWorkflowId } from '../contracts/checkout';
+import { subscriptionWorkflowId } from '../contracts/subscription';
+import { topupWorkflowId } from '../contracts/topup';
 import type { Queryable } from './knex';
 
 export type PaymentFlowKind = 'topup' | 'checkout' | 'subscription';

@@ -1,17 +1,7 @@
-/** Workflow IDs are readable business keys; starting one twice never starts a second flow. */
-export const topupWorkflowId = (topupId: string) => `topup-${topupId}`;
-export const subscriptionWorkflowId = (subscriptionId: string) => `subscription-${subscriptionId}`;
-export const checkoutWorkflowId = (orderId: string) => `checkout-${orderId}`;
-export const payoutWorkflowId = (payoutId: string) => `payout-${payoutId}`;
-export const marketWorkflowId = (marketId: string) => `market-${marketId}`;
-/** A regional holiday: one per region and date. */
-export const holidayWorkflowId = (region: string, date: string) => `holiday-${region}-${date}`;
-/** A nightly order generation run started by hand (the Schedule names its own runs, see below). */
-export const generationWorkflowId = (timezone: string, date: string) => `generation-${timezoneSlug(timezone)}-${date}`;
-
-/** `Asia/Kolkata` → `asia-kolkata`, as in the nightly Schedule's id. */
-export const timezoneSlug = (timezone: string) => timezone.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-
+/**
+ * Which kinds of flow exist and what their workflow ids look like, for the support endpoints that
+ * take any flow's id. Each flow's id helper lives in its contract (contracts/<flow>.ts).
+ */
 export const FLOW_TYPES = [
   'topup',
   'subscription',

@@ -4,7 +4,7 @@ import { loadConfig } from '../../app/config';
 import { markDeliveredSignal, type CheckoutState } from '../../contracts/checkout';
 import { paymentConfirmedSignal } from '../../contracts/provider-payment';
 import { accounts } from '../../domain/ledger/accounts';
-import { checkoutWorkflowId } from '../../domain/flow-ids';
+import { checkoutWorkflowId } from '../../contracts/checkout';
 import { getBalance } from '../../db/ledger-reports';
 import { FakePaymentProvider, signWebhook, webhookEventId } from '../../infra/fake-payment-provider';
 import { checkoutWorkflow } from '../../workflows/checkout';

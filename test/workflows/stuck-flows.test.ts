@@ -6,14 +6,11 @@ import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
-import {
-  checkoutWorkflowId,
-  generationWorkflowId,
-  holidayWorkflowId,
-  payoutWorkflowId,
-  subscriptionWorkflowId,
-  topupWorkflowId,
-} from '../../domain/flow-ids';
+import { checkoutWorkflowId } from '../../contracts/checkout';
+import { generationWorkflowId, holidayWorkflowId } from '../../contracts/delivery-generation';
+import { payoutWorkflowId } from '../../contracts/payout';
+import { subscriptionWorkflowId } from '../../contracts/subscription';
+import { topupWorkflowId } from '../../contracts/topup';
 import { postJournal } from '../../db/ledger';
 import { insertSubscriptionRow } from '../../db/subscriptions';
 import { cancelSignal, checkoutStateQuery, markDeliveredSignal } from '../../contracts/checkout';
