@@ -48,24 +48,12 @@ export function createMarketActivities({ db, pubsub, logger }: ActivityDeps) {
 
     /** Pays winners in batches; a repeat (or a retry after a crash) pays nobody twice. */
     async settleMarket(req: { marketId: string; outcome: MarketOutcome }): Promise<number> {
-      let users = 0;
-      for (;;) {
-        Context.current().heartbeat(users);
-        const n = await settleBatch(db, req.marketId, req.outcome, SETTLE_BATCH);
-        if (n === 0) return users;
-        users += n;
-      }
+      return inBatches(() => settleBatch(db, req.marketId, req.outcome, SETTLE_BATCH));
     },
 
     async refundMarket(marketId: string): Promise<number> {
       await fundVoidRefunds(db, marketId);
-      let users = 0;
-      for (;;) {
-        Context.current().heartbeat(users);
-        const n = await refundBatch(db, marketId, SETTLE_BATCH);
-        if (n === 0) return users;
-        users += n;
-      }
+      return inBatches(() => refundBatch(db, marketId, SETTLE_BATCH));
     },
 
     /** Returns what is left in the escrow (0 unless something is badly wrong, which is logged). */
@@ -81,6 +69,17 @@ export function createMarketActivities({ db, pubsub, logger }: ActivityDeps) {
       if (raised) logger.error({ marketId: req.marketId, kind: req.kind }, req.message);
     },
   };
+}
+
+/** Runs batches until one settles nobody, heartbeating the users settled so far; returns their count. */
+async function inBatches(batch: () => Promise<number>): Promise<number> {
+  let users = 0;
+  for (;;) {
+    Context.current().heartbeat(users);
+    const n = await batch();
+    if (n === 0) return users;
+    users += n;
+  }
 }
 
 export type MarketActivities = ReturnType<typeof createMarketActivities>;

@@ -139,45 +139,62 @@ export async function recordResolution(db: Db, marketId: string, outcome: Market
     .update({ status: 'resolved', outcome, resolution_source: source, resolved_at: db.fn.now(), updated_at: db.fn.now() });
 }
 
-/** A settlement row just written: the holder and what they are paid. */
-interface Settled {
-  user_id: string;
-  amount: number;
+/** What a holder not yet settled is owed, as SQL over their market_positions rows `p` (constant text). */
+interface Owed {
+  contracts: string;
+  amount: string;
+  bindings: string[];
 }
 
 /**
- * Pays one batch of holders: 1000 per winning contract, once per (market, user) — the settlement
- * row and the journal key both say so. Returns how many users this batch settled (0 = done).
+ * Pays one batch of the holders not yet settled: a settlement row once per (market, user) and a
+ * journal keyed per user for each new row with money, in one transaction. Returns how many users
+ * this batch settled (0 = done).
  */
-export async function settleBatch(db: Db, marketId: string, outcome: MarketOutcome, limit: number): Promise<number> {
+async function payHolders(
+  db: Db,
+  marketId: string,
+  kind: 'payout' | 'refund',
+  owed: Owed,
+  limit: number,
+  journal: (userId: string, amount: number) => JournalEntry,
+): Promise<number> {
   return db.transaction(async (trx) => {
-    const { rows } = await trx.raw<{ rows: Array<{ user_id: string; win: number }> }>(
-      `SELECT p.user_id, coalesce(sum(p.quantity) FILTER (WHERE p.side = ?), 0)::bigint AS win
+    const { rows } = await trx.raw<{ rows: Array<{ user_id: string; contracts: number; amount: number }> }>(
+      `SELECT p.user_id, (${owed.contracts})::bigint AS contracts, (${owed.amount})::bigint AS amount
        FROM market_positions p
        WHERE p.market_id = ? AND NOT EXISTS (SELECT 1 FROM market_settlements s WHERE s.market_id = p.market_id AND s.user_id = p.user_id)
        GROUP BY p.user_id ORDER BY p.user_id LIMIT ?`,
-      [outcome, marketId, limit],
+      [...owed.bindings, marketId, limit],
     );
     if (rows.length === 0) return 0;
-    const inserted = await trx.raw<{ rows: Settled[] }>(
+    const inserted = await trx.raw<{ rows: Array<{ user_id: string; amount: number }> }>(
       `INSERT INTO market_settlements (market_id, user_id, kind, contracts, amount)
-       SELECT ?, d.user_id, 'payout', d.win, d.win * ${PAYOUT} FROM unnest(?::text[], ?::bigint[]) AS d(user_id, win)
+       SELECT ?, d.user_id, ?, d.contracts, d.amount FROM unnest(?::text[], ?::bigint[], ?::bigint[]) AS d(user_id, contracts, amount)
        ON CONFLICT (market_id, user_id) DO NOTHING RETURNING user_id, amount`,
-      [marketId, rows.map((r) => r.user_id), rows.map((r) => r.win)],
+      [marketId, kind, rows.map((r) => r.user_id), rows.map((r) => r.contracts), rows.map((r) => r.amount)],
     );
-    const journals: JournalEntry[] = inserted.rows
-      .filter((r) => r.amount > 0)
-      .map((r) => ({
-        idempotencyKey: marketKeys.settle(marketId, r.user_id),
-        reason: 'market_payout',
-        refType: 'market',
-        refId: marketId,
-        metadata: { outcome },
-        lines: transfer(accounts.marketEscrow(marketId), accounts.userWallet(r.user_id), r.amount),
-      }));
-    await postJournals(trx, journals);
+    await postJournals(
+      trx,
+      inserted.rows.filter((r) => r.amount > 0).map((r) => journal(r.user_id, r.amount)),
+    );
     return rows.length;
   });
+}
+
+const WINNING_CONTRACTS = 'coalesce(sum(p.quantity) FILTER (WHERE p.side = ?), 0)';
+
+/** Pays one batch of holders 1000 per winning contract, once per (market, user); 0 = done. */
+export async function settleBatch(db: Db, marketId: string, outcome: MarketOutcome, limit: number): Promise<number> {
+  const owed = { contracts: WINNING_CONTRACTS, amount: `${WINNING_CONTRACTS} * ${PAYOUT}`, bindings: [outcome, outcome] };
+  return payHolders(db, marketId, 'payout', owed, limit, (userId, amount) => ({
+    idempotencyKey: marketKeys.settle(marketId, userId),
+    reason: 'market_payout',
+    refType: 'market',
+    refId: marketId,
+    metadata: { outcome },
+    lines: transfer(accounts.marketEscrow(marketId), accounts.userWallet(userId), amount),
+  }));
 }
 
 /**
@@ -212,36 +229,16 @@ export async function fundVoidRefunds(db: Db, marketId: string): Promise<number>
   });
 }
 
+/** Refunds one batch of holders their net cost (when positive), once per (market, user); 0 = done. */
 export async function refundBatch(db: Db, marketId: string, limit: number): Promise<number> {
-  return db.transaction(async (trx) => {
-    const { rows } = await trx.raw<{ rows: Array<{ user_id: string; refund: number }> }>(
-      `SELECT p.user_id, greatest(sum(p.cost), 0)::bigint AS refund
-       FROM market_positions p
-       WHERE p.market_id = ? AND NOT EXISTS (SELECT 1 FROM market_settlements s WHERE s.market_id = p.market_id AND s.user_id = p.user_id)
-       GROUP BY p.user_id ORDER BY p.user_id LIMIT ?`,
-      [marketId, limit],
-    );
-    if (rows.length === 0) return 0;
-    const inserted = await trx.raw<{ rows: Settled[] }>(
-      `INSERT INTO market_settlements (market_id, user_id, kind, amount)
-       SELECT ?, d.user_id, 'refund', d.refund FROM unnest(?::text[], ?::bigint[]) AS d(user_id, refund)
-       ON CONFLICT (market_id, user_id) DO NOTHING RETURNING user_id, amount`,
-      [marketId, rows.map((r) => r.user_id), rows.map((r) => r.refund)],
-    );
-    await postJournals(
-      trx,
-      inserted.rows
-        .filter((r) => r.amount > 0)
-        .map((r) => ({
-          idempotencyKey: marketKeys.refund(marketId, r.user_id),
-          reason: 'market_void_refund',
-          refType: 'market',
-          refId: marketId,
-          lines: transfer(accounts.marketEscrow(marketId), accounts.userWallet(r.user_id), r.amount),
-        })),
-    );
-    return rows.length;
-  });
+  const owed = { contracts: '0', amount: 'greatest(sum(p.cost), 0)', bindings: [] };
+  return payHolders(db, marketId, 'refund', owed, limit, (userId, amount) => ({
+    idempotencyKey: marketKeys.refund(marketId, userId),
+    reason: 'market_void_refund',
+    refType: 'market',
+    refId: marketId,
+    lines: transfer(accounts.marketEscrow(marketId), accounts.userWallet(userId), amount),
+  }));
 }
 
 /** Marks the market finished once its escrow is empty (it must be, after payouts or refunds). */
