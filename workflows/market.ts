@@ -2,9 +2,6 @@ import type { MarketInput, MarketState } from '../contracts/market';
 import { MarketEntity } from './market/entity';
 import { MarketProcess } from './market/process';
 
-/** Kept for callers that still import the types from here; the contract (contracts/market.ts) owns them. */
-export type { MarketInput, MarketPhase, MarketState } from '../contracts/market';
-
 /**
  * One binary market from creation to its last payout:
  * scheduled → open (at opensAt) → trading → closed (at closesAt, or earlier on `close`) →
