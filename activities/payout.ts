@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import { payoutKeys, payoutWorkflowId, type PayoutInput } from '../contracts/payout';
-import { payoutWorkflow } from '../workflows/payout';
+import { PAYOUT_WORKFLOW_TYPE, payoutKeys, payoutWorkflowId, type PayoutInput } from '../contracts/payout';
+import type { payoutWorkflow } from '../workflows/payout';
 import { FlowStatus, SellerId } from '../workflows/search-attributes';
 import { accounts } from '../domain/ledger/accounts';
 import { transfer } from '../domain/ledger/journal';
@@ -138,7 +138,7 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
       let started = 0;
       for (const p of req.payouts) {
         try {
-          await temporal.workflow.start(payoutWorkflow, {
+          await temporal.workflow.start<typeof payoutWorkflow>(PAYOUT_WORKFLOW_TYPE, {
             taskQueue,
             workflowId: payoutWorkflowId(p.payoutId),
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -6,6 +6,11 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { StuckFields } from './stuck';
 
 export const payoutWorkflowId = (payoutId: string) => `payout-${payoutId}`;
+/**
+ * The payout workflow's type, for the weekly sweep's activity, which starts payouts but may not
+ * import workflow code (activities never do); the API starts it by its function.
+ */
+export const PAYOUT_WORKFLOW_TYPE = 'payoutWorkflow';
 export const payoutSweepWorkflowId = (runKey: string) => `payout-sweep-${runKey}`;
 
 /** Who asks for the weekly sweep's payouts (the payouts row's `requested_by`). */

@@ -19,9 +19,6 @@ import { CheckoutOrder } from './checkout/order';
 import { createSaga } from './checkout/saga';
 
 export { orderRefundWorkflow } from './checkout/refund';
-export type { CheckoutActionInput, CheckoutInput, CheckoutState, OrderRefundInput } from '../contracts/checkout';
-/** @deprecated the webhook's signal is contracts/provider-payment.ts#paymentConfirmedSignal (same name). */
-export { paymentConfirmedSignal as checkoutPaymentConfirmedSignal } from '../contracts/provider-payment';
 
 export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutState> {
   const order = new CheckoutOrder(input);

@@ -23,8 +23,6 @@ import {
   type PayoutSweepResult,
 } from '../contracts/payout';
 
-export type { PayoutFlowStatus, PayoutInput, PayoutState } from '../contracts/payout';
-
 const bank = proxyActivities<PayoutActivities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3 },

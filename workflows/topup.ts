@@ -6,7 +6,6 @@ import { awaitProviderPayment, listenForPaymentConfirmations } from './provider-
 import { flowControl, isAbandoned } from './stuck';
 
 /** Kept for callers that still import the types from here; the contract (contracts/topup.ts) owns them. */
-export type { TopupInput, TopupState, TopupStatus } from '../contracts/topup';
 
 const provider = proxyActivities<TopupActivities>({
   startToCloseTimeout: '15s',

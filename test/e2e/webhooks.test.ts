@@ -8,7 +8,7 @@ import { checkoutWorkflowId } from '../../contracts/checkout';
 import { getBalance } from '../../db/ledger-reports';
 import { FakePaymentProvider, signWebhook, webhookEventId } from '../../infra/fake-payment-provider';
 import { checkoutWorkflow } from '../../workflows/checkout';
-import type { TopupState } from '../../workflows/topup';
+import type { TopupState } from '../../contracts/topup';
 import { startTestApi, type TestApi } from '../support/api';
 import { placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';

@@ -1,6 +1,7 @@
 import { accounts } from '../../domain/ledger/accounts';
 import { cancelSignal, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
-import { checkoutWorkflow, type CheckoutInput, type CheckoutState } from '../../workflows/checkout';
+import type { CheckoutInput, CheckoutState } from '../../contracts/checkout';
+import { checkoutWorkflow } from '../../workflows/checkout';
 import { balanceOf, expectOrdersBalanced, fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { connectClient, uniqueId } from '../support/temporal';

@@ -5,7 +5,8 @@ import { cancelSignal, checkoutWorkflowId, markDeliveredSignal } from '../../con
 import { FakePaymentProvider } from '../../infra/fake-payment-provider';
 import { FakePayoutProvider } from '../../infra/fake-payout-provider';
 import { InMemoryPubSub } from '../../infra/pubsub';
-import { checkoutWorkflow, type CheckoutInput, type CheckoutState } from '../../workflows/checkout';
+import type { CheckoutInput, CheckoutState } from '../../contracts/checkout';
+import { checkoutWorkflow } from '../../workflows/checkout';
 import { startTestApi, type TestApi } from '../support/api';
 import { balanceOf, expectOrdersBalanced, fundWallet, orderMoney, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';

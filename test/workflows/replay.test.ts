@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { PAYOUT_WORKFLOW_TYPE } from '../../contracts/payout';
 import * as workflows from '../../workflows';
 import { testEnv } from '../support/env';
 
@@ -37,6 +38,10 @@ test('every recorded workflow type is covered', () => {
   for (const type of expected) expect(types).toContain(type);
   // A subscription that continued as new, so the carried state is replayed too.
   expect(histories.some((h) => h.name.includes('subscriptionworkflow.continued_as_new'))).toBe(true);
+});
+
+test('a workflow type a contract names for callers that may not import workflow code is the function it means', () => {
+  expect(PAYOUT_WORKFLOW_TYPE).toBe(workflows.payoutWorkflow.name);
 });
 
 test.each(histories.map((h) => [h.name, h] as const))('%s replays on the current code', async (_name, h) => {
