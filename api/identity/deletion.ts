@@ -1,4 +1,4 @@
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { clearDeletionRequest, deletionBlockers, findUser, markDeletionRequested, recordAuthEvent } from '../../db/identity';
 import type { DeletionBlocker } from '../../domain/identity';
 import {
@@ -13,6 +13,7 @@ import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import type { Origin } from './sessions';
+import { startFlow } from '../flow-start';
 
 export interface DeletionView {
   userId: string;
@@ -82,10 +83,8 @@ export async function requestDeletion(deps: ApiDeps, userId: string, requestedBy
       ...origin,
       details: { eraseAfter: input.eraseAfter },
     });
-    await deps.temporal.workflow.start(accountDeletionWorkflow, {
-      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    await startFlow(deps, accountDeletionWorkflow, {
       workflowId: accountDeletionWorkflowId(userId),
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       args: [input],
       typedSearchAttributes: [
         { key: CustomerId, value: userId },

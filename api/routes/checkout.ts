@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   WithStartWorkflowOperation,
-  WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
@@ -28,6 +27,7 @@ import {
   type OrderRefundInput,
 } from '../../contracts/checkout';
 import type { Queryable } from '../../db/knex';
+import { flowStartOptions, startFlow } from '../flow-start';
 import { cartCatalog } from '../../db/checkout';
 import {
   insertOrder,
@@ -255,18 +255,16 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         lines: cart.lines,
       });
 
-      const start = {
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      const start = flowStartOptions(deps, checkoutWorkflow, {
         workflowId: checkoutWorkflowId(orderId),
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        args: [input] as [CheckoutInput],
+        args: [input],
         typedSearchAttributes: [
           { key: OrderId, value: orderId },
           { key: CustomerId, value: principal.userId },
           { key: SellerId, value: cart.sellerId },
           { key: FlowStatus, value: 'pending' },
         ],
-      };
+      });
       if (query.wait === 'true') {
         // One round trip starts the saga and waits for it to confirm (or fail, or get stuck); the
         // wait is bounded on our side, so the saga needs no timer of its own for it.
@@ -470,10 +468,8 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         reason: body.reason,
         requestedBy: principal.userId,
       });
-      await deps.temporal.workflow.start(orderRefundWorkflow, {
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      await startFlow(deps, orderRefundWorkflow, {
         workflowId: orderRefundWorkflowId(refundId),
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         args: [{ refundId, orderId: params.orderId, amount } satisfies OrderRefundInput],
         typedSearchAttributes: [
           { key: OrderId, value: params.orderId },

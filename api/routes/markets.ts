@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import {
@@ -39,6 +39,7 @@ import { assertOwnerOr } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
+import { startFlow } from '../flow-start';
 
 const MAX_ORDER_QTY = 100_000;
 const DEFAULT_FEE_BPS = 200;
@@ -186,10 +187,8 @@ export function registerMarketRoutes(api: ApiRouter): void {
           disputeWindowSeconds: body.disputeWindowSeconds,
           resolutionDeadlineSeconds: body.resolutionDeadlineSeconds,
         };
-        await deps.temporal.workflow.start(marketWorkflow, {
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        await startFlow(deps, marketWorkflow, {
           workflowId: marketWorkflowId(marketId),
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           args: [input],
           typedSearchAttributes: [
             { key: MarketId, value: marketId },

@@ -1,4 +1,3 @@
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { accounts } from '../../domain/ledger/accounts';
 import { payoutWorkflowId, type PayoutInput } from '../../contracts/payout';
@@ -20,6 +19,7 @@ import { FlowStatus, SellerId } from '../../workflows/search-attributes';
 import { assertOwnerOr } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
+import { startFlow } from '../flow-start';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 const SellerParams = z.strictObject({ sellerId: Id });
@@ -237,10 +237,8 @@ export function registerSellerRoutes(api: ApiRouter): void {
       });
       if (!created) throw payoutInProgress(); // a concurrent request (or the weekly sweep) won the race
       const payoutId: string = row.id;
-      await deps.temporal.workflow.start(payoutWorkflow, {
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      await startFlow(deps, payoutWorkflow, {
         workflowId: payoutWorkflowId(payoutId),
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         args: [{ payoutId, sellerId: params.sellerId } satisfies PayoutInput],
         typedSearchAttributes: [
           { key: SellerId, value: params.sellerId },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
@@ -73,6 +73,7 @@ import { paymentMethodSchema } from '../schemas';
 import { assertOwnerOr, isStaff } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter, RouteContext } from '../router';
+import { startFlow } from '../flow-start';
 
 /** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
 const DATE = z.string().refine(isValidLocalDate, 'must be a date YYYY-MM-DD');
@@ -327,10 +328,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       await deps.db.transaction(async (trx) => {
         await insertSubscriptionRow(trx, sub, { unit: product.unit, deliveriesPerPeriod: pricing.deliveriesPerPeriod });
         const input: SubscriptionWorkflowInput = { subscription: sub };
-        await deps.temporal.workflow.start(subscriptionWorkflow, {
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        await startFlow(deps, subscriptionWorkflow, {
           workflowId: subscriptionWorkflowId(id),
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           args: [input],
           typedSearchAttributes: [
             { key: CustomerId, value: sub.customerId },
@@ -655,10 +654,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
         throw rejection('invalid', 'too_far_ahead', `A holiday can be on ${latest} at the latest`, { latest });
       }
       const workflowId = holidayWorkflowId(body.region, body.date);
-      const handle = await deps.temporal.workflow.start(regionHolidayWorkflow, {
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      const handle = await startFlow(deps, regionHolidayWorkflow, {
         workflowId,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         args: [
           {
             region: body.region,

@@ -1,4 +1,3 @@
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { topupWorkflowId } from '../../contracts/topup';
 import { accounts } from '../../domain/ledger/accounts';
@@ -10,6 +9,7 @@ import { assertOwnerOr } from '../auth';
 import { notFound } from '../errors';
 import type { ApiRouter } from '../router';
 import { paymentMethodSchema } from '../schemas';
+import { startFlow } from '../flow-start';
 
 const MAX_TOPUP_PAISE = 10_000_000; // ₹1,00,000 per top-up
 
@@ -101,10 +101,8 @@ export function registerWalletRoutes(api: ApiRouter): void {
       // Row and workflow start together: if the start fails the row is rolled back.
       const row = await deps.db.transaction(async (trx) => {
         const inserted = await insertTopup(trx, topup);
-        await deps.temporal.workflow.start(topupWorkflow, {
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        await startFlow(deps, topupWorkflow, {
           workflowId: topupWorkflowId(topup.id),
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           args: [{ topupId: topup.id, userId: topup.userId, amount: topup.amount, paymentMethod: topup.paymentMethod }],
           typedSearchAttributes: [
             { key: CustomerId, value: principal.userId },
