@@ -72,7 +72,7 @@ import { regionHolidayWorkflow } from '../../workflows/subscription-generation';
 import { paymentMethodSchema } from '../schemas';
 import { assertOwnerOr, isStaff } from '../auth';
 import { ApiError, notFound } from '../errors';
-import type { ApiRouter, RouteContext } from '../router';
+import type { ApiRouter, RouteContext, RouteResult } from '../router';
 import { startFlow } from '../flow-start';
 
 /** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
@@ -252,6 +252,25 @@ function assertNotCancelled(row: SubscriptionRow): void {
     throw rejection('conflict', 'subscription_cancelled', `The subscription is cancelled from ${row.cancelled_from}`);
 }
 
+/**
+ * One change to a subscription: the caller may act on it, it is not cancelled, `checkDates` (the
+ * domain's date rules for this change, when it has dates) passes, and the workflow takes the update
+ * recording who asked.
+ */
+async function changeSubscription<B extends Omit<A, 'createdBy'>, A extends { createdBy?: string }, T>(
+  ctx: RouteContext<B, unknown, { subscriptionId: string }>,
+  update: UpdateDefinition<T, [A]>,
+  auditAction: string,
+  checkDates?: (row: SubscriptionRow, body: B) => void,
+): Promise<RouteResult> {
+  const row = await owned(ctx, 'subscription:manage:any');
+  assertNotCancelled(row);
+  checkDates?.(row, ctx.body);
+  // B holds every field of A but createdBy (the constraint above), so this is an A.
+  const request = { ...ctx.body, createdBy: actor(ctx, row.customer_id) } as unknown as A;
+  return { status: 200, body: await sendUpdate(ctx, row, update, request, auditAction) };
+}
+
 /** The catalog product a subscription is for: it must exist, be subscribable and on sale. */
 async function subscribableProduct(ctx: RouteContext<unknown, unknown, unknown>, productId: string) {
   const product = await findCatalogProduct(ctx.deps.db, productId);
@@ -390,13 +409,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       200: { description: 'Accepted: the exception id' },
       422: { description: 'Rejected (past, after cutoff, end before start…)' },
     },
-    handler: async (ctx) => {
-      const row = await owned(ctx, 'subscription:manage:any');
-      assertNotCancelled(row);
-      assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: ctx.body.to }, { start: true });
-      const body = await sendUpdate(ctx, row, pauseUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.pause');
-      return { status: 200, body };
-    },
+    handler: (ctx) =>
+      changeSubscription(ctx, pauseUpdate, 'subscription.pause', (row, b) =>
+        assertChangeDates(row, { type: 'skip', from: b.from, to: b.to }, { start: true }),
+      ),
   });
 
   api.route({
@@ -408,13 +424,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: ResumeBody,
     responses: { 200: { description: 'The pauses that were ended' } },
-    handler: async (ctx) => {
-      const row = await owned(ctx, 'subscription:manage:any');
-      assertNotCancelled(row);
-      if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
-      const body = await sendUpdate(ctx, row, resumeUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.resume');
-      return { status: 200, body };
-    },
+    handler: (ctx) =>
+      changeSubscription(ctx, resumeUpdate, 'subscription.resume', (row, b) => {
+        if (b.from !== undefined) assertChangeDates(row, { type: 'skip', from: b.from, to: null }, { start: false });
+      }),
   });
 
   api.route({
@@ -426,13 +439,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: SkipBody,
     responses: { 200: { description: 'Accepted: the exception id' } },
-    handler: async (ctx) => {
-      const row = await owned(ctx, 'subscription:manage:any');
-      assertNotCancelled(row);
-      assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: ctx.body.to }, { start: true });
-      const body = await sendUpdate(ctx, row, skipUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.skip');
-      return { status: 200, body };
-    },
+    handler: (ctx) =>
+      changeSubscription(ctx, skipUpdate, 'subscription.skip', (row, b) =>
+        assertChangeDates(row, { type: 'skip', from: b.from, to: b.to }, { start: true }),
+      ),
   });
 
   api.route({
@@ -444,23 +454,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: ExtraBody,
     responses: { 200: { description: 'Accepted: the exception id' } },
-    handler: async (ctx) => {
-      const row = await owned(ctx, 'subscription:manage:any');
-      assertNotCancelled(row);
-      assertChangeDates(
-        row,
-        { type: 'deliver_extra', from: ctx.body.date, to: ctx.body.date, quantity: ctx.body.quantity },
-        { start: true },
-      );
-      const body = await sendUpdate(
-        ctx,
-        row,
-        deliverExtraUpdate,
-        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
-        'subscription.deliver_extra',
-      );
-      return { status: 200, body };
-    },
+    handler: (ctx) =>
+      changeSubscription(ctx, deliverExtraUpdate, 'subscription.deliver_extra', (row, b) =>
+        assertChangeDates(row, { type: 'deliver_extra', from: b.date, to: b.date, quantity: b.quantity }, { start: true }),
+      ),
   });
 
   api.route({
@@ -472,23 +469,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: QuantityBody,
     responses: { 200: { description: 'Accepted: the exception id' } },
-    handler: async (ctx) => {
-      const row = await owned(ctx, 'subscription:manage:any');
-      assertNotCancelled(row);
-      assertChangeDates(
-        row,
-        { type: 'change_quantity', from: ctx.body.from, to: ctx.body.to, quantity: ctx.body.quantity },
-        { start: true },
-      );
-      const body = await sendUpdate(
-        ctx,
-        row,
-        changeQuantityUpdate,
-        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
-        'subscription.change_quantity',
-      );
-      return { status: 200, body };
-    },
+    handler: (ctx) =>
+      changeSubscription(ctx, changeQuantityUpdate, 'subscription.change_quantity', (row, b) =>
+        assertChangeDates(row, { type: 'change_quantity', from: b.from, to: b.to, quantity: b.quantity }, { start: true }),
+      ),
   });
 
   api.route({
@@ -500,14 +484,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: CancelBody,
     responses: { 200: { description: 'Cancelled from the given date' } },
-    handler: async (ctx) => {
-      const row = await owned(ctx, 'subscription:manage:any');
-      assertNotCancelled(row);
-      // Cancelling before the first delivery is fine: only the horizon and the end date bound it.
-      if (ctx.body.from !== undefined) assertChangeDates(row, { type: 'skip', from: ctx.body.from, to: null }, { start: false });
-      const body = await sendUpdate(ctx, row, cancelUpdate, { ...ctx.body, createdBy: actor(ctx, row.customer_id) }, 'subscription.cancel');
-      return { status: 200, body };
-    },
+    // Cancelling before the first delivery is fine: only the horizon and the end date bound it.
+    handler: (ctx) =>
+      changeSubscription(ctx, cancelUpdate, 'subscription.cancel', (row, b) => {
+        if (b.from !== undefined) assertChangeDates(row, { type: 'skip', from: b.from, to: null }, { start: false });
+      }),
   });
 
   api.route({
@@ -519,18 +500,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: PaymentMethodBody,
     responses: { 200: { description: 'Updated; `retried` tells whether a failed renewal was retried' } },
-    handler: async (ctx) => {
-      const row = await owned(ctx, 'subscription:manage:any');
-      assertNotCancelled(row);
-      const body = await sendUpdate(
-        ctx,
-        row,
-        paymentMethodUpdate,
-        { ...ctx.body, createdBy: actor(ctx, row.customer_id) },
-        'subscription.payment_method',
-      );
-      return { status: 200, body };
-    },
+    handler: (ctx) => changeSubscription(ctx, paymentMethodUpdate, 'subscription.payment_method'),
   });
 
   api.route({
