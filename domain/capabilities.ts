@@ -36,41 +36,27 @@ export const CAPABILITIES = [
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
+/** Support: any customer's wallet, subscriptions and orders, the ops views, and any account. */
+const SUPPORT: readonly Capability[] = [
+  'wallet:read:any',
+  'subscription:manage:any',
+  'subscription:explain:any',
+  'order:read:any',
+  'order:manage:any',
+  'market:read',
+  'ops:read',
+  'flow:retry',
+  'account:manage',
+  'account:read:any',
+  'account:manage:any',
+];
+
 const GRANTS: Record<Role, readonly Capability[]> = {
   customer: ['wallet:read', 'wallet:topup', 'subscription:manage', 'order:checkout', 'market:trade', 'market:read', 'account:manage'],
   seller: ['wallet:read', 'seller:manage', 'market:read', 'account:manage'],
-  support: [
-    'wallet:read:any',
-    'subscription:manage:any',
-    'subscription:explain:any',
-    'order:read:any',
-    'order:manage:any',
-    'market:read',
-    'ops:read',
-    'flow:retry',
-    'account:manage',
-    'account:read:any',
-    'account:manage:any',
-  ],
-  admin: [
-    'subscription:admin',
-    'wallet:read:any',
-    'subscription:manage:any',
-    'subscription:explain:any',
-    'order:read:any',
-    'order:manage:any',
-    'payout:manage:any',
-    'seller:admin',
-    'market:read',
-    'market:admin',
-    'ledger:admin',
-    'ops:read',
-    'flow:retry',
-    'account:manage',
-    'account:read:any',
-    'account:manage:any',
-    'account:admin',
-  ],
+  support: SUPPORT,
+  // Everything support may do, and the administration of the catalog, payouts, sellers, markets, ledger and roles.
+  admin: [...SUPPORT, 'subscription:admin', 'payout:manage:any', 'seller:admin', 'market:admin', 'ledger:admin', 'account:admin'],
 };
 
 export function capabilitiesOf(roles: readonly Role[]): Set<Capability> {
