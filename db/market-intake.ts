@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './knex';
-import type { Action, Side, TimeInForce } from '../domain/market';
+import type { StoredOrderTerms } from '../domain/market';
 
-export interface OrderRequest {
+export interface OrderRequest extends StoredOrderTerms {
   marketId: string;
   userId: string;
   clientOrderId: string;
-  side: Side;
-  action: Action;
-  price: number;
-  quantity: number;
-  tif: TimeInForce;
-  seenPrice: number | null;
-  slippageBps: number;
   /** Funds to hold for a BUY (its maximum cost); ignored for a SELL. */
   holdAmount: number;
 }

@@ -3,7 +3,7 @@ import type { JournalEntry, LedgerLine } from '../ledger/journal';
 import { PAYOUT } from './constants';
 import { tradeFee } from './fees';
 import { OrderBook } from './order-book';
-import type { Action, Fill, Side, TimeInForce } from './types';
+import type { Action, Fill, Side, StoredOrderTerms } from './types';
 
 /**
  * The engine's pure core: feeds a batch of queued commands (new orders and cancel requests) to the
@@ -16,16 +16,9 @@ import type { Action, Fill, Side, TimeInForce } from './types';
 export type OrderState = 'accepted' | 'open' | 'filled' | 'cancelled' | 'expired' | 'rejected';
 
 /** A queued command: a pending order row. */
-export interface PendingCommand {
+export interface PendingCommand extends StoredOrderTerms {
   orderId: string;
   userId: string;
-  side: Side;
-  action: Action;
-  price: number;
-  quantity: number;
-  tif: TimeInForce;
-  seenPrice: number | null;
-  slippageBps: number;
   pendingSeq: number;
   /** Status as stored: 'accepted' = the engine has never seen it. */
   status: OrderState;

@@ -23,15 +23,25 @@ export type RejectReason =
 
 export type CancelRejectReason = 'unknown_order' | 'not_owner';
 
-export interface NewOrder {
-  orderId: string;
-  userId: string;
+/** What an order asks for, whoever holds it (the book, the engine's queue, the intake). */
+export interface OrderTerms {
   side: Side;
   action: Action;
   /** Limit price in the order's own side terms (a NO order's price is a NO price). */
   price: number;
   quantity: number;
   tif: TimeInForce;
+}
+
+/** The terms as stored with an order row: the slippage guard always explicit (seenPrice null: none). */
+export interface StoredOrderTerms extends OrderTerms {
+  seenPrice: number | null;
+  slippageBps: number;
+}
+
+export interface NewOrder extends OrderTerms {
+  orderId: string;
+  userId: string;
   /** Price the user saw, in the order's own side terms. Enables slippage protection. */
   seenPrice?: number;
   /** Slippage tolerance in bps, default 500 (5%). Only used with `seenPrice`. */
@@ -65,8 +75,8 @@ export interface Fill {
   makerRemaining: number;
 }
 
-/** A resting order of the same user cancelled by self-trade prevention. */
-export interface SelfTradeCancel {
+/** A resting order taken out of the book, by self-trade prevention or by its owner's cancel. */
+export interface RemovedOrder {
   orderId: string;
   userId: string;
   side: Side;
@@ -76,6 +86,9 @@ export interface SelfTradeCancel {
   cancelledQty: number;
   seq: number;
 }
+
+/** A resting order of the same user cancelled by self-trade prevention. */
+export type SelfTradeCancel = RemovedOrder;
 
 /** A resting order as persisted / restored. `price` is in the order's own side terms. */
 export interface RestingOrder {
@@ -127,15 +140,8 @@ export interface SubmitRejected {
 
 export type SubmitResult = SubmitAccepted | SubmitRejected;
 
-export interface CancelAccepted {
+export interface CancelAccepted extends RemovedOrder {
   ok: true;
-  orderId: string;
-  userId: string;
-  side: Side;
-  action: Action;
-  price: number;
-  cancelledQty: number;
-  seq: number;
 }
 
 export interface CancelRejected {
