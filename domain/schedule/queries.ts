@@ -3,7 +3,7 @@
  */
 import type { Decision, LocalDate, ScheduleException, ScheduleSubscription } from './types';
 import { toEpochDay } from './local-date';
-import { compileSchedule } from './decide';
+import { compileSchedule, type CompiledSchedule } from './decide';
 
 /** nextDeliveries never looks further than this many days past `fromDate` (≈ 3 years). */
 export const NEXT_DELIVERIES_HORIZON_DAYS = 3 * 366;
@@ -21,16 +21,8 @@ export function nextDeliveries(
   n: number,
 ): Decision[] {
   const from = toEpochDay(fromDate);
-  const out: Decision[] = [];
-  if (!(n > 0)) return out;
-  const s = compileSchedule(sub, exceptions);
-  const first = Math.max(from, s.firstDay);
-  const last = Math.min(from + NEXT_DELIVERIES_HORIZON_DAYS - 1, s.lastDay);
-  for (let day = first; day <= last && out.length < n; day++) {
-    const d = s.decideDay(day);
-    if (d.deliver) out.push(d);
-  }
-  return out;
+  if (!(n > 0)) return [];
+  return deliveringDays(compileSchedule(sub, exceptions), from, from + NEXT_DELIVERIES_HORIZON_DAYS - 1, n);
 }
 
 /** Every delivering Decision with from ≤ date ≤ to (inclusive), in date order; [] when to < from. */
@@ -41,10 +33,14 @@ export function deliveriesBetween(
   to: LocalDate,
 ): Decision[] {
   const s = compileSchedule(sub, exceptions);
-  const first = Math.max(toEpochDay(from), s.firstDay);
-  const last = Math.min(toEpochDay(to), s.lastDay);
+  return deliveringDays(s, toEpochDay(from), toEpochDay(to));
+}
+
+/** The delivering Decisions of the epoch days first..last inside the subscription's window, the first `limit` of them. */
+function deliveringDays(s: CompiledSchedule, first: number, last: number, limit = Infinity): Decision[] {
   const out: Decision[] = [];
-  for (let day = first; day <= last; day++) {
+  const end = Math.min(last, s.lastDay);
+  for (let day = Math.max(first, s.firstDay); day <= end && out.length < limit; day++) {
     const d = s.decideDay(day);
     if (d.deliver) out.push(d);
   }
