@@ -40,6 +40,7 @@ import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
 import { startFlow } from '../flow-start';
+import { subjectOf } from '../subject';
 
 const MAX_ORDER_QTY = 100_000;
 const DEFAULT_FEE_BPS = 200;
@@ -311,8 +312,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     query: MineQuery,
     responses: { 200: { description: 'Orders, newest first' } },
     handler: async ({ params, query, principal, deps }) => {
-      const userId = query.userId ?? principal.userId;
-      assertOwnerOr(principal, userId, READ_ANY_TRADER);
+      const userId = subjectOf(principal, query.userId, READ_ANY_TRADER);
       if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
       return {
         status: 200,
@@ -349,8 +349,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     query: MineQuery,
     responses: { 200: { description: 'Positions and P&L' } },
     handler: async ({ params, query, principal, deps }) => {
-      const userId = query.userId ?? principal.userId;
-      assertOwnerOr(principal, userId, READ_ANY_TRADER);
+      const userId = subjectOf(principal, query.userId, READ_ANY_TRADER);
       const positions = await userPositions(deps.db, params.marketId, userId);
       if (!positions) throw notFound('market');
       return { status: 200, body: positions };

@@ -74,6 +74,7 @@ import { assertOwnerOr, isStaff } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter, RouteContext, RouteResult } from '../router';
 import { startFlow } from '../flow-start';
+import { subjectOf } from '../subject';
 
 /** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
 const DATE = z.string().refine(isValidLocalDate, 'must be a date YYYY-MM-DD');
@@ -369,8 +370,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     query: ListQuery,
     responses: { 200: { description: 'Subscriptions, newest first' } },
     handler: async ({ principal, query, deps }) => {
-      const customerId = query.customerId ?? principal.userId;
-      assertOwnerOr(principal, customerId, 'subscription:manage:any');
+      const customerId = subjectOf(principal, query.customerId, 'subscription:manage:any');
       const rows = await listCustomerSubscriptions(deps.db, customerId);
       return { status: 200, body: { subscriptions: rows.map(view) } };
     },

@@ -10,6 +10,7 @@ import { notFound } from '../errors';
 import type { ApiRouter } from '../router';
 import { paymentMethodSchema } from '../schemas';
 import { startFlow } from '../flow-start';
+import { subjectOf } from '../subject';
 
 const MAX_TOPUP_PAISE = 10_000_000; // ₹1,00,000 per top-up
 
@@ -63,8 +64,7 @@ export function registerWalletRoutes(api: ApiRouter): void {
     query: UserQuery,
     responses: { 200: { description: 'Balance, held and available, in paise', schema: WalletView } },
     handler: async ({ principal, query, deps }) => {
-      const userId = query.userId ?? principal.userId;
-      assertOwnerOr(principal, userId, 'wallet:read:any');
+      const userId = subjectOf(principal, query.userId, 'wallet:read:any');
       const b = await getBalance(deps.db, accounts.userWallet(userId));
       return { status: 200, body: { userId, currency: 'INR', balance: b.balance, held: b.held, available: b.available } };
     },
@@ -79,8 +79,7 @@ export function registerWalletRoutes(api: ApiRouter): void {
     query: LedgerQuery,
     responses: { 200: { description: 'A page of ledger entries' } },
     handler: async ({ principal, query, deps }) => {
-      const userId = query.userId ?? principal.userId;
-      assertOwnerOr(principal, userId, 'wallet:read:any');
+      const userId = subjectOf(principal, query.userId, 'wallet:read:any');
       const page = await listEntries(deps.db, accounts.userWallet(userId), { limit: query.limit, before: query.before });
       return { status: 200, body: page };
     },
