@@ -22,9 +22,6 @@ import pino from 'pino';
 import { loadConfig } from '../app/config';
 import { signToken } from '../api/auth';
 import { startHttpServer } from '../api/server';
-import { postJournals } from '../db/ledger';
-import { accounts } from '../domain/ledger/accounts';
-import { transfer } from '../domain/ledger/journal';
 import { FakePaymentProvider } from '../infra/fake-payment-provider';
 import { FakePayoutProvider } from '../infra/fake-payout-provider';
 import { InMemoryPubSub } from '../infra/pubsub';
@@ -32,6 +29,7 @@ import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
 import { noopWorkflow } from '../workflows/noop';
 import { createBenchDatabase } from './support/database';
+import { fundWallets } from './support/wallets';
 import { closedLoop, median, percentile, round } from './support/stats';
 
 function arg(name: string, def: number): number {
@@ -86,16 +84,7 @@ async function main(): Promise<void> {
     const productId = `bench_product_${process.pid}`;
     await db('products').insert({ id: productId, seller_id: sellerId, name: 'Bench item', price: 4_999, stock: 1_000_000 });
     const buyers = Array.from({ length: CLIENTS }, (_, i) => `bench_buyer_${i}`);
-    await db.transaction((trx) =>
-      postJournals(
-        trx,
-        buyers.map((b) => ({
-          idempotencyKey: `bench-fund-${b}`,
-          reason: 'topup',
-          lines: transfer(accounts.externalPsp, accounts.userWallet(b), 1_000_000_000),
-        })),
-      ),
-    );
+    await fundWallets(db, buyers);
     const tokens = buyers.map((b) => signToken(config.JWT_SECRET, { userId: b, roles: ['customer'] }));
     const body = JSON.stringify({ lines: [{ productId, quantity: 1, unitPrice: 4_999 }] });
 

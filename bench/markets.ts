@@ -29,22 +29,19 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import knex from 'knex';
 import pino from 'pino';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { loadConfig } from '../app/config';
 import { signToken } from '../api/auth';
-import { accounts } from '../domain/ledger/accounts';
-import { transfer } from '../domain/ledger/journal';
-import { postJournals } from '../db/ledger';
-import { createDb, migrateLatest, type Db } from '../db/knex';
+import type { Db } from '../db/knex';
 import { FakePaymentProvider } from '../infra/fake-payment-provider';
 import { RedisPubSub } from '../infra/pubsub';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
+import { createBenchDatabase } from './support/database';
+import { fundWallets } from './support/wallets';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const USERS = 200;
 
@@ -108,15 +105,13 @@ async function main(): Promise<void> {
   const concurrency = arg('concurrency', 256);
   const pacedRate = arg('paced-rate', 1000);
   const cleanups: Array<() => Promise<void> | void> = [];
-  const name = `mandi_bench_markets_${process.pid}`;
-  const admin = knex({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${name}`;
-  const db = createDb(dbUrl.toString(), 20);
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // The dev server starts while the scratch database is created and migrated.
+  const devStarting = freePort().then((port) => startDevServer({ port, headless: true }));
+  const bench = await createBenchDatabase('markets', 20);
+  const db = bench.db;
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const [dev] = await Promise.all([startDevServer({ port: await freePort(), headless: true }), migrateLatest(db)]);
+    const dev = await devStarting;
     cleanups.push(() => dev.stop());
     const taskQueue = `bench-markets-${process.pid}`;
     const pubsub = new RedisPubSub(REDIS_URL);
@@ -143,7 +138,7 @@ async function main(): Promise<void> {
       await nativeConn.close();
     });
     const api = await startApiProcess({
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: bench.url,
       REDIS_URL,
       TEMPORAL_ADDRESS: dev.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
@@ -156,16 +151,7 @@ async function main(): Promise<void> {
     const secret = loadConfig({ NODE_ENV: 'test' }).JWT_SECRET;
     const users = Array.from({ length: USERS }, (_, i) => `bench_u${i}`);
     const tokens = users.map((u) => signToken(secret, { userId: u, roles: ['customer'] }));
-    await db.transaction((trx) =>
-      postJournals(
-        trx,
-        users.map((u) => ({
-          idempotencyKey: `bench-fund-${u}`,
-          reason: 'topup',
-          lines: transfer(accounts.externalPsp, accounts.userWallet(u), 1_000_000_000),
-        })),
-      ),
-    );
+    await fundWallets(db, users);
     const adminToken = signToken(secret, { userId: 'bench_admin', roles: ['admin'] });
     let networkErrors = 0;
     const errorCodes: Record<string, number> = {};
@@ -362,9 +348,7 @@ async function main(): Promise<void> {
         // best effort
       }
     }
-    await db.destroy();
-    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.destroy();
+    await bench.drop();
   }
 }
 

@@ -4,13 +4,11 @@
  * the same batch activity the nightly workflow runs; plus wouldDeliver evaluations per second.
  * Creates, migrates and drops its own database on 127.0.0.1:5432. Prints one JSON line.
  */
-import knex from 'knex';
-import { createDb, migrateLatest } from '../db/knex';
 import { generateDeliveriesBatch } from '../activities/subscription-generation';
 import { addDays, localDateOf, wouldDeliver, type ScheduleException, type ScheduleSubscription } from '../domain/schedule';
+import { createBenchDatabase } from './support/database';
 import { seedSubscriptions } from './subscription-seed';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BATCH = 5_000;
 
 function arg(name: string, fallback: number): number {
@@ -64,14 +62,9 @@ function wouldDeliverPerSec(): number {
 
 async function main(): Promise<void> {
   const n = arg('subscriptions', 100_000);
-  const name = `mandi_bench_subs_${process.pid}`;
-  const admin = knex({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const db = createDb(url.toString(), 4);
+  const bench = await createBenchDatabase('subs', 4);
+  const db = bench.db;
   try {
-    await migrateLatest(db);
     const date = addDays(localDateOf(Date.now(), 'Asia/Kolkata'), 1);
     await seedSubscriptions(db, n, { date });
 
@@ -99,9 +92,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    await db.destroy();
-    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.destroy();
+    await bench.drop();
   }
 }
 
