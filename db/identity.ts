@@ -63,6 +63,11 @@ export async function sellerIdsOf(q: Queryable, userId: string): Promise<string[
   return q('seller_users').where({ user_id: userId }).orderBy('seller_id').pluck('seller_id');
 }
 
+/** Whether an admin linked this user to this seller. */
+export async function isLinkedToSeller(q: Queryable, userId: string, sellerId: string): Promise<boolean> {
+  return (await q('seller_users').where({ user_id: userId, seller_id: sellerId }).first('seller_id')) !== undefined;
+}
+
 /**
  * The user who holds `phone` now, created on first login. Locked for the rest of the
  * transaction, so two logins of a new number create one user.

@@ -16,7 +16,7 @@ import {
 import { activePayout, createPayout, findPayout, sellerPayouts, type PayoutRow } from '../../db/payouts';
 import { payoutWorkflow } from '../../workflows/payout';
 import { FlowStatus, SellerId } from '../../workflows/search-attributes';
-import { assertOwnerOr } from '../auth';
+import { assertActsForSeller } from '../seller-access';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
 import { startFlow } from '../flow-start';
@@ -130,7 +130,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     body: ProductBody,
     responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' } },
     handler: async ({ principal, params, body, deps }) => {
-      assertOwnerOr(principal, params.sellerId, 'seller:admin');
+      await assertActsForSeller(deps.db, principal, params.sellerId, 'seller:admin');
       const seller = await findSeller(deps.db, params.sellerId);
       if (!seller) throw notFound('seller');
       try {
@@ -158,7 +158,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     params: SellerParams,
     responses: { 200: { description: 'Products' } },
     handler: async ({ principal, params, deps }) => {
-      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
+      await assertActsForSeller(deps.db, principal, params.sellerId, 'order:read:any');
       const rows = await sellerProducts(deps.db, params.sellerId);
       return { status: 200, body: { products: rows.map(productView) } };
     },
@@ -176,7 +176,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     handler: async ({ principal, params, body, deps }) => {
       const product = await findProduct(deps.db, params.productId);
       if (!product) throw notFound('product');
-      assertOwnerOr(principal, product.seller_id, 'seller:admin');
+      await assertActsForSeller(deps.db, principal, product.seller_id, 'seller:admin');
       const updated = await updateProduct(deps.db, params.productId, body);
       if (!updated) throw new ApiError(409, 'stock_below_zero', 'Not that much stock left to remove');
       return { status: 200, body: productView(updated) };
@@ -192,7 +192,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     params: SellerParams,
     responses: { 200: { description: 'Balances in paise' } },
     handler: async ({ principal, params, deps }) => {
-      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
+      await assertActsForSeller(deps.db, principal, params.sellerId, 'order:read:any');
       const [payable, inFlight] = await Promise.all([
         getBalance(deps.db, accounts.sellerPayable(params.sellerId)),
         getBalance(deps.db, accounts.sellerPayoutInFlight(params.sellerId)),
@@ -219,7 +219,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
       422: { description: 'Nothing to pay out (payable is zero or negative)' },
     },
     handler: async ({ principal, params, deps, audit }) => {
-      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'payout:manage:any');
+      await assertActsForSeller(deps.db, principal, params.sellerId, 'payout:manage:any');
       const seller = await findSeller(deps.db, params.sellerId);
       if (!seller) throw notFound('seller');
       // Checked before the payable: a payout under way has already emptied it.
@@ -259,7 +259,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     params: SellerParams,
     responses: { 200: { description: 'Payouts' } },
     handler: async ({ principal, params, deps }) => {
-      if (principal.userId !== params.sellerId) assertOwnerOr(principal, params.sellerId, 'order:read:any');
+      await assertActsForSeller(deps.db, principal, params.sellerId, 'order:read:any');
       const rows = await sellerPayouts(deps.db, params.sellerId);
       return { status: 200, body: { payouts: rows.map(payoutView) } };
     },
@@ -276,7 +276,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     handler: async ({ principal, params, deps }) => {
       const row = await findPayout(deps.db, params.payoutId);
       if (!row) throw notFound('payout');
-      if (principal.userId !== row.seller_id) assertOwnerOr(principal, row.seller_id, 'order:read:any');
+      await assertActsForSeller(deps.db, principal, row.seller_id, 'order:read:any');
       return { status: 200, body: payoutView(row) };
     },
   });

@@ -191,6 +191,43 @@ test('a user linked to a seller gets the seller role', async () => {
   expect((await api.request('POST', '/v1/auth/refresh', { body: { refreshToken } })).body.user.roles).toEqual(['customer', 'seller']);
 });
 
+test('a linked user acts for their seller and only theirs; an unlinked login is told the seller does not exist', async () => {
+  const admin = api.devToken('ops_admin', ['admin']);
+  const createSeller = async () => {
+    const sellerId = `s_${randomUUID().slice(0, 8)}`;
+    const body = { sellerId, name: 'Dairy', commissionBps: 1000, bankAccountRef: 'bank_ok' };
+    expect((await api.request('POST', '/v1/sellers', { token: admin, body })).status).toBe(201);
+    return sellerId;
+  };
+  const [mine, theirs] = [await createSeller(), await createSeller()];
+  const owner = await api.login(randomPhone());
+  expect((await api.request('PUT', `/v1/admin/users/${owner.user.userId}/sellers/${mine}`, { token: admin })).status).toBe(200);
+  // The link bumps the token version: the next access token carries the seller role.
+  const { accessToken } = (await api.request('POST', '/v1/auth/refresh', { body: { refreshToken: owner.refreshToken } })).body;
+
+  const listed = await api.request('POST', `/v1/sellers/${mine}/products`, {
+    token: accessToken,
+    body: { productId: `p_${randomUUID().slice(0, 8)}`, name: 'Milk 1L', price: 6_000, stock: 10 },
+  });
+  expect(listed.status).toBe(201);
+  expect((await api.request('GET', `/v1/sellers/${mine}/balance`, { token: accessToken })).status).toBe(200);
+
+  for (const [method, path] of [
+    ['GET', `/v1/sellers/${theirs}/balance`],
+    ['GET', `/v1/sellers/${theirs}/products`],
+    ['GET', `/v1/sellers/${theirs}/payouts`],
+  ] as const) {
+    const refused = await api.request(method, path, { token: accessToken });
+    expect([path, refused.status, refused.body.error.code]).toEqual([path, 404, 'not_found']);
+  }
+  const stranger = await api.request('POST', `/v1/sellers/${theirs}/products`, {
+    token: accessToken,
+    body: { productId: `p_${randomUUID().slice(0, 8)}`, name: 'Curd', price: 4_000, stock: 5 },
+  });
+  expect([stranger.status, stranger.body.error.code]).toEqual([404, 'not_found']);
+  expect(await tdb.db('products').where({ seller_id: theirs })).toEqual([]);
+});
+
 test('the OTP answer never says whether a number has an account', async () => {
   const known = randomPhone();
   await api.login(known);
