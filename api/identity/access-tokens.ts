@@ -1,5 +1,5 @@
-// jose stays on 5.x (security fixes still ship there): 6.x is ESM-only, which jest's CommonJS module
-// runtime cannot load; move with the tests to ESM.
+// jose stays on 5.x: 6.x is ESM-only, which jest's CommonJS module runtime cannot load (tried:
+// "Jest encountered an unexpected token"); move to 6.x with the tests to ESM.
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
