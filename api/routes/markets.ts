@@ -247,7 +247,13 @@ export function registerMarketRoutes(api: ApiRouter): void {
     params: MarketParams,
     body: OrderBody,
     rateLimit: 'orders',
-    responses: { 202: { description: 'Accepted; follow it on the WebSocket or GET the order', schema: Accepted } },
+    responses: {
+      202: { description: 'Accepted; follow it on the WebSocket or GET the order', schema: Accepted },
+      409: {
+        description:
+          'Not accepted: the market is not open, the clientOrderId was used for another order, or the wallet or position is short',
+      },
+    },
     handler: async ({ params, body, principal, deps }) => {
       const feeBps = await marketFeeBps(deps, params.marketId);
       if (feeBps === null) throw notFound('market');

@@ -109,7 +109,10 @@ export function registerMeRoutes(api: ApiRouter): void {
     summary: 'Whether my account is to be deleted, and when',
     tag: 'account',
     capability: 'account:manage',
-    responses: { 200: { description: 'The deletion state', schema: DeletionView } },
+    responses: {
+      200: { description: 'The deletion state', schema: DeletionView },
+      404: { description: 'The token names no Mandi account (a dev token)' },
+    },
     handler: async ({ principal, deps }) => ({ status: 200, body: await deletionStatus(deps, principal.userId) }),
   });
 

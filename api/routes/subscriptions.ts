@@ -407,7 +407,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     body: PauseBody,
     responses: {
       200: { description: 'Accepted: the exception id' },
-      422: { description: 'Rejected (past, after cutoff, end before start…)' },
+      409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
+      422: { description: 'Rejected (past, after cutoff, end before start…): `details.codes`' },
     },
     handler: (ctx) =>
       changeSubscription(ctx, pauseUpdate, 'subscription.pause', (row, b) =>
@@ -423,7 +424,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     body: ResumeBody,
-    responses: { 200: { description: 'The pauses that were ended' } },
+    responses: {
+      200: { description: 'The pauses that were ended' },
+      409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
+      422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
+    },
     handler: (ctx) =>
       changeSubscription(ctx, resumeUpdate, 'subscription.resume', (row, b) => {
         if (b.from !== undefined) assertChangeDates(row, { type: 'skip', from: b.from, to: null }, { start: false });
@@ -438,7 +443,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     body: SkipBody,
-    responses: { 200: { description: 'Accepted: the exception id' } },
+    responses: {
+      200: { description: 'Accepted: the exception id' },
+      409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
+      422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
+    },
     handler: (ctx) =>
       changeSubscription(ctx, skipUpdate, 'subscription.skip', (row, b) =>
         assertChangeDates(row, { type: 'skip', from: b.from, to: b.to }, { start: true }),
@@ -453,7 +462,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     body: ExtraBody,
-    responses: { 200: { description: 'Accepted: the exception id' } },
+    responses: {
+      200: { description: 'Accepted: the exception id' },
+      409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
+      422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
+    },
     handler: (ctx) =>
       changeSubscription(ctx, deliverExtraUpdate, 'subscription.deliver_extra', (row, b) =>
         assertChangeDates(row, { type: 'deliver_extra', from: b.date, to: b.date, quantity: b.quantity }, { start: true }),
@@ -468,7 +481,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     body: QuantityBody,
-    responses: { 200: { description: 'Accepted: the exception id' } },
+    responses: {
+      200: { description: 'Accepted: the exception id' },
+      409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
+      422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
+    },
     handler: (ctx) =>
       changeSubscription(ctx, changeQuantityUpdate, 'subscription.change_quantity', (row, b) =>
         assertChangeDates(row, { type: 'change_quantity', from: b.from, to: b.to, quantity: b.quantity }, { start: true }),
@@ -483,7 +500,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     body: CancelBody,
-    responses: { 200: { description: 'Cancelled from the given date' } },
+    responses: {
+      200: { description: 'Cancelled from the given date' },
+      409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
+      422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
+    },
     // Cancelling before the first delivery is fine: only the horizon and the end date bound it.
     handler: (ctx) =>
       changeSubscription(ctx, cancelUpdate, 'subscription.cancel', (row, b) => {
@@ -499,7 +520,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     body: PaymentMethodBody,
-    responses: { 200: { description: 'Updated; `retried` tells whether a failed renewal was retried' } },
+    responses: {
+      200: { description: 'Updated; `retried` tells whether a failed renewal was retried' },
+      409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
+      422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
+    },
     handler: (ctx) => changeSubscription(ctx, paymentMethodUpdate, 'subscription.payment_method'),
   });
 
@@ -511,7 +536,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     query: RangeQuery,
-    responses: { 200: { description: 'Delivery dates with quantities and reasons' } },
+    responses: {
+      200: { description: 'Delivery dates with quantities and reasons' },
+      422: { description: 'A date outside the supported calendar (`date_out_of_range`)' },
+    },
     handler: async (ctx) => {
       const { from, to } = ctx.query;
       if (to < from) throw new ApiError(400, 'to_before_from', '`to` is before `from`');
@@ -539,7 +567,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:explain:any'],
     params: IdParams,
     query: ExplainQuery,
-    responses: { 200: { description: 'The decision and its provenance' } },
+    responses: {
+      200: { description: 'The decision and its provenance' },
+      422: { description: 'A date outside the supported calendar (`date_out_of_range`)' },
+    },
     handler: async (ctx) => {
       assertReadable(ctx.query.date);
       const row = await owned(ctx, 'subscription:explain:any');

@@ -5,6 +5,7 @@ import { startHttpServer } from '../../api/server';
 import type { Db } from '../../db/knex';
 import type { Role } from '../../domain/capabilities';
 import { InMemoryPubSub, type PubSub } from '../../infra/pubsub';
+import { contractChecker } from './contract';
 import { testLogger } from './temporal';
 
 export interface TestApi {
@@ -47,6 +48,8 @@ export async function startTestApi(options: {
     '127.0.0.1',
   );
   const token = (userId: string, roles: Role[] = ['customer']) => signToken(config.JWT_SECRET, { userId, roles });
+  // Every answer any end-to-end test receives is held to the OpenAPI document.
+  const contract = contractChecker();
   return {
     url: server.url,
     metricsUrl: server.metricsUrl,
@@ -68,7 +71,10 @@ export async function startTestApi(options: {
       } catch {
         // not JSON (e.g. /metrics)
       }
-      return { status: res.status, body: parsed, headers: res.headers };
+      const answer = { status: res.status, body: parsed, headers: res.headers };
+      const problem = contract.problem(method, path, answer);
+      if (problem) throw new Error(`The answer breaks the API contract: ${problem}`);
+      return answer;
     },
     close: server.close,
   };
