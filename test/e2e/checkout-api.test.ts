@@ -1,7 +1,9 @@
+import type { MandiClient } from '../../clients/ts';
 import { startTestApi, type TestApi } from '../support/api';
 import { balanceOf, expectOrdersBalanced, fundWallet, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
+import { answer } from '../support/typed-client';
 import { accounts } from '../../domain/ledger/accounts';
 
 /** Order answers over HTTP: each action answers with the order after it, and every order says when it settles. */
@@ -42,39 +44,46 @@ async function shop(price = 2_000, units = 3) {
   const productId = await seedProduct(tdb.db, sellerId, price, 10);
   const buyer = uniqueId('b_');
   await fundWallet(tdb.db, buyer, price * units);
-  return { sellerId, productId, buyer, price, sellerToken: api.token(sellerId, ['seller']), buyerToken: api.token(buyer) };
+  return {
+    sellerId,
+    productId,
+    buyer,
+    price,
+    asSeller: api.client(api.token(sellerId, ['seller'])),
+    asBuyer: api.client(api.token(buyer)),
+  };
 }
 
 async function confirmedOrder(s: Awaited<ReturnType<typeof shop>>): Promise<string> {
-  const res = await api.request('POST', '/v1/checkout?wait=true', {
-    token: s.buyerToken,
-    idempotencyKey: uniqueId('co-'),
-    body: { lines: [{ productId: s.productId, quantity: 1, unitPrice: s.price }] },
-  });
+  const res = await answer(
+    s.asBuyer.POST('/v1/checkout', {
+      params: { query: { wait: 'true' }, header: { 'Idempotency-Key': uniqueId('co-') } },
+      body: { lines: [{ productId: s.productId, quantity: 1, unitPrice: s.price }] },
+    }),
+  );
   expect(res.status).toBe(201);
   expect(res.body).toMatchObject({ status: 'confirmed', deliveredAt: null, returnWindowEndsAt: null, settlesAt: null });
   return res.body.orderId;
 }
 
-const act = (orderId: string, action: string, token: string, body: unknown = {}) =>
-  api.request('POST', `/v1/orders/${orderId}/${action}`, { token, body });
-const getOrder = async (orderId: string, token: string) => (await api.request('GET', `/v1/orders/${orderId}`, { token })).body;
+const onOrder = (orderId: string) => ({ params: { path: { orderId } } });
+const getOrder = async (orderId: string, as: MandiClient) => (await answer(as.GET('/v1/orders/{orderId}', onOrder(orderId)))).body;
 
 test('delivered answers with the delivered order, which says when its return window ends and when it settles', async () => {
   const s = await shop();
   const orderId = await confirmedOrder(s);
-  expect(await getOrder(orderId, s.buyerToken)).toMatchObject({
+  expect(await getOrder(orderId, s.asBuyer)).toMatchObject({
     status: 'confirmed',
     deliveredAt: null,
     returnWindowEndsAt: null,
     settlesAt: null,
   });
 
-  const dispatched = await act(orderId, 'dispatch', s.sellerToken);
+  const dispatched = await answer(s.asSeller.POST('/v1/orders/{orderId}/dispatch', onOrder(orderId)));
   expect(dispatched.status).toBe(202);
   expect(dispatched.body).toMatchObject({ orderId, status: 'dispatched', accepted: true, settlesAt: null });
 
-  const delivered = await act(orderId, 'delivered', s.sellerToken);
+  const delivered = await answer(s.asSeller.POST('/v1/orders/{orderId}/delivered', onOrder(orderId)));
   expect(delivered.status).toBe(202);
   expect(delivered.body).toMatchObject({ orderId, status: 'delivered', accepted: true });
   const { deliveredAt, returnWindowEndsAt, settlesAt } = delivered.body;
@@ -83,20 +92,20 @@ test('delivered answers with the delivered order, which says when its return win
   expect(delivered.body.timeline.map((e: { type: string }) => e.type)).toContain('delivered');
 
   // The same on GET, for the buyer and the seller, and in the lists.
-  expect(await getOrder(orderId, s.buyerToken)).toMatchObject({ status: 'delivered', deliveredAt, returnWindowEndsAt, settlesAt });
-  for (const [token, query] of [
-    [s.buyerToken, ''],
-    [s.sellerToken, ''],
-    [s.sellerToken, `?sellerId=${s.sellerId}`],
-  ]) {
-    const list = await api.request('GET', `/v1/orders${query}`, { token });
+  expect(await getOrder(orderId, s.asBuyer)).toMatchObject({ status: 'delivered', deliveredAt, returnWindowEndsAt, settlesAt });
+  for (const [as, query] of [
+    [s.asBuyer, {}],
+    [s.asSeller, {}],
+    [s.asSeller, { sellerId: s.sellerId }],
+  ] as const) {
+    const list = await answer(as.GET('/v1/orders', { params: { query } }));
     expect(list.status).toBe(200);
     expect(list.body.orders).toEqual([expect.objectContaining({ orderId, status: 'delivered', returnWindowEndsAt, settlesAt })]);
   }
 
   // When the window closes it settles; settlesAt then is when it did.
   const settled = await eventually(async () => {
-    const o = await getOrder(orderId, s.buyerToken);
+    const o = await getOrder(orderId, s.asBuyer);
     return o.status === 'completed' ? o : null;
   }, 30_000);
   expect(settled.returnWindowEndsAt).toBe(returnWindowEndsAt);
@@ -109,7 +118,9 @@ test('delivered answers with the delivered order, which says when its return win
 test('cancel and return answer with the order once their compensations have run; neither order will settle', async () => {
   const s = await shop(1_500, 2);
   const cancelledId = await confirmedOrder(s);
-  const cancelled = await act(cancelledId, 'cancel', s.buyerToken, { reason: 'ordered twice' });
+  const cancelled = await answer(
+    s.asBuyer.POST('/v1/orders/{orderId}/cancel', { ...onOrder(cancelledId), body: { reason: 'ordered twice' } }),
+  );
   expect(cancelled.status).toBe(202);
   expect(cancelled.body).toMatchObject({
     orderId: cancelledId,
@@ -121,9 +132,9 @@ test('cancel and return answer with the order once their compensations have run;
   });
 
   const returnedId = await confirmedOrder(s);
-  const delivered = await act(returnedId, 'delivered', s.sellerToken);
+  const delivered = await answer(s.asSeller.POST('/v1/orders/{orderId}/delivered', onOrder(returnedId)));
   expect(delivered.body.status).toBe('delivered');
-  const returned = await act(returnedId, 'return', s.buyerToken, { reason: 'wrong size' });
+  const returned = await answer(s.asBuyer.POST('/v1/orders/{orderId}/return', { ...onOrder(returnedId), body: { reason: 'wrong size' } }));
   expect(returned.status).toBe(202);
   // Delivered, so its window had an end; returned inside it, so it will never settle.
   expect(returned.body).toMatchObject({
@@ -135,8 +146,8 @@ test('cancel and return answer with the order once their compensations have run;
   expect(await balanceOf(tdb.db, accounts.userWallet(s.buyer))).toBe(3_000);
 
   // Acting on a closed order is refused and changes nothing.
-  expect((await act(returnedId, 'delivered', s.sellerToken)).status).toBe(409);
-  expect((await getOrder(returnedId, s.buyerToken)).status).toBe('returned');
+  expect((await answer(s.asSeller.POST('/v1/orders/{orderId}/delivered', onOrder(returnedId)))).status).toBe(409);
+  expect((await getOrder(returnedId, s.asBuyer)).status).toBe('returned');
 });
 
 test("order lists: your own orders, or staff reading anyone's; nobody else's", async () => {
@@ -144,7 +155,7 @@ test("order lists: your own orders, or staff reading anyone's; nobody else's", a
   const [first, second] = [await confirmedOrder(s), await confirmedOrder(s)];
   const other = uniqueId('b_');
 
-  const mine = await api.request('GET', '/v1/orders', { token: s.buyerToken });
+  const mine = await answer(s.asBuyer.GET('/v1/orders'));
   expect(mine.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([second, first]);
   expect(mine.body.orders[0]).toMatchObject({
     buyerId: s.buyer,
@@ -153,22 +164,28 @@ test("order lists: your own orders, or staff reading anyone's; nobody else's", a
     lines: [{ quantity: 1 }],
     settlesAt: null,
   });
-  expect((await api.request('GET', '/v1/orders?limit=1', { token: s.buyerToken })).body.orders).toHaveLength(1);
-  expect((await api.request('GET', '/v1/orders', { token: api.token(other) })).body.orders).toEqual([]);
+  expect((await answer(s.asBuyer.GET('/v1/orders', { params: { query: { limit: 1 } } }))).body.orders).toHaveLength(1);
+  expect((await answer(api.client(api.token(other)).GET('/v1/orders'))).body.orders).toEqual([]);
 
-  for (const [token, query] of [
-    [api.token(other), `buyerId=${s.buyer}`],
-    [api.token(uniqueId('s_'), ['seller']), `sellerId=${s.sellerId}`],
-  ]) {
-    const res = await api.request('GET', `/v1/orders?${query}`, { token });
+  for (const [as, query] of [
+    [api.client(api.token(other)), { buyerId: s.buyer }],
+    [api.client(api.token(uniqueId('s_'), ['seller'])), { sellerId: s.sellerId }],
+  ] as const) {
+    const res = await answer(as.GET('/v1/orders', { params: { query } }));
     expect([res.status, res.body.error.code]).toEqual([404, 'not_found']);
   }
-  const staff = await api.request('GET', `/v1/orders?buyerId=${s.buyer}`, { token: api.token(uniqueId('agent_'), ['support']) });
-  expect(staff.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([second, first]);
+  const staff = api.client(api.token(uniqueId('agent_'), ['support']));
+  const anyBuyers = await answer(staff.GET('/v1/orders', { params: { query: { buyerId: s.buyer } } }));
+  expect(anyBuyers.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([second, first]);
 
-  for (const query of ['limit=0', 'limit=101', 'status=confirmed']) {
-    const res = await api.request('GET', `/v1/orders?${query}`, { token: s.buyerToken });
-    expect([query, res.status, res.body.error.code]).toEqual([query, 400, 'validation_failed']);
+  for (const limit of [0, 101]) {
+    const res = await answer(s.asBuyer.GET('/v1/orders', { params: { query: { limit } } }));
+    expect([limit, res.status, res.body.error.code]).toEqual([limit, 400, 'validation_failed']);
   }
-  for (const id of [first, second]) expect((await act(id, 'cancel', s.buyerToken)).body.status).toBe('cancelled');
+  // Raw: a query parameter the document does not have, which the typed client cannot send.
+  const unknownFilter = await api.request('GET', '/v1/orders?status=confirmed', { token: api.token(s.buyer) });
+  expect([unknownFilter.status, unknownFilter.body.error.code]).toEqual([400, 'validation_failed']);
+  for (const id of [first, second]) {
+    expect((await answer(s.asBuyer.POST('/v1/orders/{orderId}/cancel', onOrder(id)))).body.status).toBe('cancelled');
+  }
 });

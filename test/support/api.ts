@@ -2,11 +2,13 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../app/config';
 import { signToken } from '../../api/auth';
 import { startHttpServer } from '../../api/server';
+import type { MandiClient } from '../../clients/ts';
 import type { Db } from '../../db/knex';
 import type { Role } from '../../domain/capabilities';
 import { InMemoryPubSub, type PubSub } from '../../infra/pubsub';
 import { contractChecker } from './contract';
 import { testLogger } from './temporal';
+import { contractClient, expectHeldToContract, parseBody } from './typed-client';
 
 export interface TestApi {
   url: string;
@@ -14,6 +16,15 @@ export interface TestApi {
   metricsUrl: string | null;
   secret: string;
   token(userId: string, roles?: Role[]): string;
+  /**
+   * The typed client (clients/ts) acting with `token`, or anonymously: how tests call the API, so
+   * that a changed route breaks their compile. Read its answers with `answer()` (./typed-client).
+   */
+  client(token?: string): MandiClient;
+  /**
+   * A request the typed client cannot express (malformed JSON, raw bytes, wrong types or unknown
+   * fields on purpose, paths outside the document): say at the call why it is sent raw.
+   */
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   close(): Promise<void>;
 }
@@ -55,6 +66,7 @@ export async function startTestApi(options: {
     metricsUrl: server.metricsUrl,
     secret: config.JWT_SECRET,
     token,
+    client: (bearer) => contractClient({ baseUrl: server.url, contract, token: bearer }),
     request: async (method, path, opts = {}) => {
       const headers: Record<string, string> = { ...opts.headers };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -64,16 +76,8 @@ export async function startTestApi(options: {
       else if (opts.body !== undefined) body = JSON.stringify(opts.body);
       if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
       const res = await fetch(`${server.url}${path}`, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        // not JSON (e.g. /metrics)
-      }
-      const answer = { status: res.status, body: parsed, headers: res.headers };
-      const problem = contract.problem(method, path, answer);
-      if (problem) throw new Error(`The answer breaks the API contract: ${problem}`);
+      const answer = { status: res.status, body: parseBody(await res.text()), headers: res.headers };
+      expectHeldToContract(contract, method, path, answer);
       return answer;
     },
     close: server.close,
