@@ -4,6 +4,7 @@ import type { TestApi } from '../support/api';
 import type { TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { uniqueId } from '../support/temporal';
+import { answer } from '../support/typed-client';
 
 let tdb: TestDatabase;
 let api: TestApi;
@@ -33,9 +34,9 @@ test('ops see alerts for markets still awaiting a result, newest first; all of t
   const settled = await marketWithAlert('settled');
   const older = await marketWithAlert('closed');
   const newer = await marketWithAlert('closed');
-  const support = api.token('agent', ['support']);
+  const support = api.client(api.token('agent', ['support']));
 
-  const open = await api.request('GET', '/v1/ops/alerts', { token: support });
+  const open = await answer(support.GET('/v1/ops/alerts'));
   expect(open.status).toBe(200);
   const markets = (alerts: Array<{ market?: { marketId: string } }>) => alerts.filter((a) => a.market).map((a) => a.market!.marketId);
   expect(markets(open.body.alerts)).toEqual([newer, older]);
@@ -44,7 +45,7 @@ test('ops see alerts for markets still awaiting a result, newest first; all of t
     market: { status: 'closed', question: 'Six in the 18th over?' },
   });
 
-  const all = await api.request('GET', '/v1/ops/alerts?open=false', { token: support });
+  const all = await answer(support.GET('/v1/ops/alerts', { params: { query: { open: 'false' } } }));
   expect(markets(all.body.alerts)).toEqual([newer, older, settled]);
 });
 
@@ -69,9 +70,9 @@ test('stuck flows of every type share the listing with market alerts, newest fir
   expect(
     await raiseFlowAlert(tdb.db, { workflowId: holiday, flowType: 'holiday', step: 'add_skips', reason: 'again', code: '22P05' }),
   ).toBe(false);
-  const support = api.token('agent', ['support']);
+  const support = api.client(api.token('agent', ['support']));
 
-  const open = await api.request('GET', '/v1/ops/alerts', { token: support });
+  const open = await answer(support.GET('/v1/ops/alerts'));
   const mine = open.body.alerts.filter(
     (a: { flow?: { workflowId: string }; market?: { marketId: string } }) =>
       [topup, holiday].includes(a.flow?.workflowId ?? '') || a.market?.marketId === marketId,
@@ -90,19 +91,20 @@ test('stuck flows of every type share the listing with market alerts, newest fir
   expect(mine[2].alertId).toMatch(/^market-\d+$/);
 
   expect(await resolveFlowAlert(tdb.db, holiday, 'add_skips', 'retried')).toBe(1);
-  const stillOpen = await api.request('GET', '/v1/ops/alerts', { token: support });
+  const stillOpen = await answer(support.GET('/v1/ops/alerts'));
   expect(stillOpen.body.alerts.some((a: { flow?: { workflowId: string } }) => a.flow?.workflowId === holiday)).toBe(false);
-  const all = await api.request('GET', '/v1/ops/alerts?open=false', { token: support });
+  const all = await answer(support.GET('/v1/ops/alerts', { params: { query: { open: 'false' } } }));
   expect(all.body.alerts.find((a: { flow?: { workflowId: string } }) => a.flow?.workflowId === holiday)).toMatchObject({
     flow: { resolution: 'retried' },
     resolvedAt: expect.any(String),
   });
-  const one = await api.request('GET', '/v1/ops/alerts?limit=1', { token: support });
+  const one = await answer(support.GET('/v1/ops/alerts', { params: { query: { limit: 1 } } }));
   expect(one.body.alerts).toHaveLength(1);
 });
 
 test('support endpoints take only our flow ids, and only staff with the flow capability', async () => {
-  const support = api.token('agent', ['support']);
+  const support = api.client(api.token('agent', ['support']));
+  const onFlow = (workflowId: string) => ({ params: { path: { workflowId } }, body: {} });
   for (const id of [
     'ledger-daily-maintenance',
     'topup-TU_X',
@@ -111,27 +113,28 @@ test('support endpoints take only our flow ids, and only staff with the flow cap
     'holiday-blr-2026-9-1',
     `topup-${'a'.repeat(200)}`,
   ]) {
-    const res = await api.request('POST', `/v1/ops/flows/${encodeURIComponent(id)}/retry`, { token: support, body: {} });
+    const res = await answer(support.POST('/v1/ops/flows/{workflowId}/retry', onFlow(id)));
     expect([id, res.status, res.body.error.code]).toEqual([id, 400, 'validation_failed']);
   }
-  expect((await api.request('POST', `/v1/ops/flows/topup-${uniqueId('tu_')}/retry`, { token: api.token('cust'), body: {} })).status).toBe(
-    403,
-  );
-  expect(
-    (await api.request('POST', `/v1/ops/flows/topup-${uniqueId('tu_')}/abandon`, { token: api.token('seller', ['seller']), body: {} }))
-      .status,
-  ).toBe(403);
-  const missing = await api.request('POST', `/v1/ops/flows/payout-po_${'0'.repeat(24)}/retry`, {
-    token: api.token('boss', ['admin']),
-    body: {},
-  });
+  const customer = api.client(api.token('cust'));
+  expect((await answer(customer.POST('/v1/ops/flows/{workflowId}/retry', onFlow(`topup-${uniqueId('tu_')}`)))).status).toBe(403);
+  const seller = api.client(api.token('seller', ['seller']));
+  expect((await answer(seller.POST('/v1/ops/flows/{workflowId}/abandon', onFlow(`topup-${uniqueId('tu_')}`)))).status).toBe(403);
+  const admin = api.client(api.token('boss', ['admin']));
+  const missing = await answer(admin.POST('/v1/ops/flows/{workflowId}/retry', onFlow(`payout-po_${'0'.repeat(24)}`)));
   expect([missing.status, missing.body.error.code]).toEqual([404, 'not_found']);
 });
 
 test('a raised alert is raised once; customers cannot read alerts; bad filters are a 400', async () => {
   const id = await marketWithAlert('closed');
   expect(await raiseMarketAlert(tdb.db, id, 'resolution_overdue', 'again')).toBe(false);
-  expect((await api.request('GET', '/v1/ops/alerts', { token: api.token('cust') })).status).toBe(403);
-  const bad = await api.request('GET', '/v1/ops/alerts?open=maybe', { token: api.token('ops', ['admin']) });
+  expect((await answer(api.client(api.token('cust')).GET('/v1/ops/alerts'))).status).toBe(403);
+  const admin = api.client(api.token('ops', ['admin']));
+  const bad = await answer(
+    admin.GET('/v1/ops/alerts', {
+      // @ts-expect-error open is 'true' or 'false' on purpose: anything else must be refused
+      params: { query: { open: 'maybe' } },
+    }),
+  );
   expect([bad.status, bad.body.error.code]).toEqual([400, 'validation_failed']);
 });
