@@ -2,10 +2,11 @@ import { accounts } from '../../domain/ledger/accounts';
 import { ROLES, can, type Capability, type Role } from '../../domain/capabilities';
 import { getBalance } from '../../db/ledger-reports';
 import { signWebhook, webhookEventId } from '../../infra/fake-payment-provider';
-import { startTestApi, type TestApi } from '../support/api';
+import { startTestApi, type TestApi, type TestResponse } from '../support/api';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, uniqueId, type TestWorker } from '../support/temporal';
+import { answer } from '../support/typed-client';
 
 let tdb: TestDatabase;
 let worker: TestWorker;
@@ -18,13 +19,14 @@ const topupCount = async () => Number((await tdb.db('topups').count({ n: '*' }))
 
 describe('health, metrics, OpenAPI', () => {
   test('/healthz and /readyz answer when everything is up', async () => {
-    expect((await api.request('GET', '/healthz')).status).toBe(200);
-    const ready = await api.request('GET', '/readyz');
+    expect((await answer(api.client().GET('/healthz'))).status).toBe(200);
+    const ready = await answer(api.client().GET('/readyz'));
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toEqual({ postgres: 'up', temporal: 'up', redis: 'up' });
   });
 
   test('/metrics is not public: without METRICS_TOKEN it is not on the API port at all', async () => {
+    // Raw: /metrics is not one of the document's paths.
     expect((await api.request('GET', '/metrics')).status).toBe(404);
   });
 
@@ -36,7 +38,8 @@ describe('health, metrics, OpenAPI', () => {
       taskQueue: worker.taskQueue,
       env: { METRICS_TOKEN: token },
     });
-    await withToken.request('GET', '/v1/wallet', { token: withToken.token('m1') });
+    await answer(withToken.client(withToken.token('m1')).GET('/v1/wallet'));
+    // Raw: /metrics is not one of the document's paths.
     const res = await withToken.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
     await withToken.close();
     expect(res.status).toBe(200);
@@ -45,6 +48,7 @@ describe('health, metrics, OpenAPI', () => {
   });
 
   test('/openapi.json documents the routes from their zod schemas', async () => {
+    // Raw: the document does not list itself.
     const res = await api.request('GET', '/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
@@ -54,22 +58,23 @@ describe('health, metrics, OpenAPI', () => {
   });
 
   test('every response carries a request id, echoed when the client sends one', async () => {
-    const res = await api.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-123' } });
+    const res = await answer(api.client().GET('/healthz', { headers: { 'x-request-id': 'trace-123' } }));
     expect(res.headers.get('x-request-id')).toBe('trace-123');
   });
 });
 
 describe('authentication and capabilities', () => {
   test('no token, a bad token or an expired token is a 401 with a JSON error', async () => {
-    expect((await api.request('GET', '/v1/wallet')).body.error.code).toBe('unauthenticated');
-    expect((await api.request('GET', '/v1/wallet', { token: 'not.a.jwt' })).body.error.code).toBe('invalid_token');
+    expect((await answer(api.client().GET('/v1/wallet'))).body.error.code).toBe('unauthenticated');
+    expect((await answer(api.client('not.a.jwt').GET('/v1/wallet'))).body.error.code).toBe('invalid_token');
     const { signToken } = await import('../../api/auth');
     const expired = signToken(api.secret, { userId: 'u', roles: ['customer'] }, -10);
-    const res = await api.request('GET', '/v1/wallet', { token: expired });
+    const res = await answer(api.client(expired).GET('/v1/wallet'));
     expect([res.status, res.body.error.code]).toEqual([401, 'token_expired']);
   });
 
   test('each role against each endpoint: capabilities decide, never a 500', async () => {
+    // Raw, here and in the loop: the document does not list itself, and the paths come from it at run time.
     const doc = (await api.request('GET', '/openapi.json')).body;
     const operations: Array<{ method: string; path: string; capability: Capability | Capability[] }> = [];
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
@@ -95,19 +100,38 @@ describe('authentication and capabilities', () => {
   });
 
   test("a customer cannot read another customer's wallet; support can", async () => {
-    const other = api.request('GET', '/v1/wallet?userId=someone-else', { token: api.token('nosy') });
-    expect((await other).status).toBe(404);
-    const support = await api.request('GET', '/v1/wallet?userId=someone-else', { token: api.token('agent', ['support']) });
+    const someoneElses = { params: { query: { userId: 'someone-else' } } };
+    expect((await answer(api.client(api.token('nosy')).GET('/v1/wallet', someoneElses))).status).toBe(404);
+    const support = await answer(api.client(api.token('agent', ['support'])).GET('/v1/wallet', someoneElses));
     expect(support.status).toBe(200);
   });
 });
 
 describe('bad input gets a 4xx JSON error and writes nothing', () => {
-  const cases: Array<[string, { rawBody?: string; body?: unknown; headers?: Record<string, string> }, number, string]> = [
+  async function refusedWritingNothing(send: () => Promise<TestResponse>, status: number, code: string) {
+    const before = await topupCount();
+    const res = await send();
+    expect([res.status, res.body?.error?.code]).toEqual([status, code]);
+    expect(await topupCount()).toBe(before);
+  }
+
+  const topupOf = (amount: number) => () =>
+    answer(
+      api.client(api.token('bad-input')).POST('/v1/wallet/topups', {
+        params: { header: { 'Idempotency-Key': uniqueId('idem-') } },
+        body: { amount, paymentMethod: 'pm_ok' },
+      }),
+    );
+  test.each([
+    ['fractional paise', 100.5],
+    ['negative amount', -100],
+  ])('%s', (_name, amount) => refusedWritingNothing(topupOf(amount), 400, 'validation_failed'));
+
+  // Raw: what no typed call can carry — bytes that are not JSON, or not an object; types and
+  // fields the document does not have; a body over the limit; another content type.
+  const raw: Array<[string, { rawBody?: string; body?: unknown; headers?: Record<string, string> }, number, string]> = [
     ['malformed JSON', { rawBody: '{"amount": 100,' }, 400, 'malformed_json'],
     ['wrong type', { body: { amount: '100', paymentMethod: 'pm_ok' } }, 400, 'validation_failed'],
-    ['fractional paise', { body: { amount: 100.5, paymentMethod: 'pm_ok' } }, 400, 'validation_failed'],
-    ['negative amount', { body: { amount: -100, paymentMethod: 'pm_ok' } }, 400, 'validation_failed'],
     ['unknown field', { body: { amount: 100, paymentMethod: 'pm_ok', bonus: 5 } }, 400, 'validation_failed'],
     ['missing field', { body: { amount: 100 } }, 400, 'validation_failed'],
     ['array body', { rawBody: '[1,2]' }, 400, 'validation_failed'],
@@ -121,57 +145,63 @@ describe('bad input gets a 4xx JSON error and writes nothing', () => {
     // An empty body has no type to refuse: it is judged by the schema like a missing body.
     ['empty body of another type', { rawBody: '', headers: { 'content-type': 'text/plain' } }, 400, 'validation_failed'],
   ];
-  test.each(cases)('%s', async (_name, opts, status, code) => {
-    const before = await topupCount();
-    const res = await api.request('POST', '/v1/wallet/topups', {
-      token: api.token('bad-input'),
-      idempotencyKey: uniqueId('idem-'),
-      ...opts,
-    });
-    expect([res.status, res.body?.error?.code]).toEqual([status, code]);
-    expect(await topupCount()).toBe(before);
-  });
+  test.each(raw)('%s', (_name, opts, status, code) =>
+    refusedWritingNothing(
+      () => api.request('POST', '/v1/wallet/topups', { token: api.token('bad-input'), idempotencyKey: uniqueId('idem-'), ...opts }),
+      status,
+      code,
+    ),
+  );
 
   test('a money POST without an Idempotency-Key is refused', async () => {
-    const res = await api.request('POST', '/v1/wallet/topups', {
-      token: api.token('no-key'),
-      body: { amount: 100, paymentMethod: 'pm_ok' },
-    });
+    const res = await answer(
+      api.client(api.token('no-key')).POST(
+        '/v1/wallet/topups',
+        // @ts-expect-error the required Idempotency-Key header is left out on purpose
+        { body: { amount: 100, paymentMethod: 'pm_ok' } },
+      ),
+    );
     expect([res.status, res.body.error.code]).toEqual([400, 'idempotency_key_required']);
   });
 
   test('an unknown route is a JSON 404', async () => {
+    // Raw: a path the document does not have.
     const res = await api.request('GET', '/v1/nothing-here', { token: api.token('x') });
     expect([res.status, res.body.error.code]).toEqual([404, 'route_not_found']);
   });
 
   test('bad query parameters are a 400', async () => {
-    const res = await api.request('GET', '/v1/wallet/ledger?limit=abc', { token: api.token('q') });
+    const res = await answer(
+      api.client(api.token('q')).GET('/v1/wallet/ledger', {
+        // @ts-expect-error limit is a number; a word is sent on purpose
+        params: { query: { limit: 'abc' } },
+      }),
+    );
     expect([res.status, res.body.error.code]).toEqual([400, 'validation_failed']);
   });
 });
 
 describe('idempotency', () => {
   test('a repeat returns the first response; another body with the same key is a 422', async () => {
-    const token = api.token(uniqueId('idem'));
-    const key = uniqueId('key-');
+    const mandi = api.client(api.token(uniqueId('idem')));
+    const params = { header: { 'Idempotency-Key': uniqueId('key-') } };
     const body = { amount: 1_000, paymentMethod: 'pm_ok' };
-    const first = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body });
-    const again = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body });
+    const first = await answer(mandi.POST('/v1/wallet/topups', { params, body }));
+    const again = await answer(mandi.POST('/v1/wallet/topups', { params, body }));
     expect(first.status).toBe(202);
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    const other = await api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { ...body, amount: 2_000 } });
+    const other = await answer(mandi.POST('/v1/wallet/topups', { params, body: { ...body, amount: 2_000 } }));
     expect([other.status, other.body.error.code]).toEqual([422, 'idempotency_key_reused']);
   });
 
   test('ten concurrent requests with one key produce one top-up and one credit', async () => {
     const user = uniqueId('conc');
-    const token = api.token(user);
-    const key = uniqueId('key-');
+    const mandi = api.client(api.token(user));
+    const params = { header: { 'Idempotency-Key': uniqueId('key-') } };
     const responses = await Promise.all(
       Array.from({ length: 10 }, () =>
-        api.request('POST', '/v1/wallet/topups', { token, idempotencyKey: key, body: { amount: 3_000, paymentMethod: 'pm_ok' } }),
+        answer(mandi.POST('/v1/wallet/topups', { params, body: { amount: 3_000, paymentMethod: 'pm_ok' } })),
       ),
     );
     const ids = new Set(responses.map((r) => r.body.topupId));
@@ -190,63 +220,65 @@ describe('top-ups over HTTP', () => {
     ['pm_declined', 'declined', 0],
   ])('%s ends %s', async (paymentMethod, status, credited) => {
     const user = uniqueId('http');
-    const token = api.token(user);
-    const res = await api.request('POST', '/v1/wallet/topups', {
-      token,
-      idempotencyKey: uniqueId('k-'),
-      body: { amount: 5_000, paymentMethod },
-    });
+    const mandi = api.client(api.token(user));
+    const res = await answer(
+      mandi.POST('/v1/wallet/topups', {
+        params: { header: { 'Idempotency-Key': uniqueId('k-') } },
+        body: { amount: 5_000, paymentMethod },
+      }),
+    );
     expect(res.status).toBe(202);
     const done = await eventually(async () => {
-      const s = await api.request('GET', `/v1/wallet/topups/${res.body.topupId}`, { token });
+      const s = await answer(mandi.GET('/v1/wallet/topups/{topupId}', { params: { path: { topupId: res.body.topupId } } }));
       return ['succeeded', 'declined', 'failed'].includes(s.body.status) ? s.body : null;
     });
     expect(done.status).toBe(status);
-    const wallet = await api.request('GET', '/v1/wallet', { token });
+    const wallet = await answer(mandi.GET('/v1/wallet'));
     expect(wallet.body).toMatchObject({ balance: credited, available: credited });
-    const ledger = await api.request('GET', '/v1/wallet/ledger', { token });
+    const ledger = await answer(mandi.GET('/v1/wallet/ledger'));
     expect(ledger.body.entries.map((e: { amount: number }) => e.amount)).toEqual(credited ? [credited] : []);
     await expectLedgerInvariants(tdb.db);
   });
 
   test('another customer cannot see my top-up', async () => {
-    const res = await api.request('POST', '/v1/wallet/topups', {
-      token: api.token('owner'),
-      idempotencyKey: uniqueId('k-'),
-      body: { amount: 100, paymentMethod: 'pm_ok' },
-    });
-    const peek = await api.request('GET', `/v1/wallet/topups/${res.body.topupId}`, { token: api.token('stranger') });
+    const res = await answer(
+      api.client(api.token('owner')).POST('/v1/wallet/topups', {
+        params: { header: { 'Idempotency-Key': uniqueId('k-') } },
+        body: { amount: 100, paymentMethod: 'pm_ok' },
+      }),
+    );
+    const stranger = api.client(api.token('stranger'));
+    const peek = await answer(stranger.GET('/v1/wallet/topups/{topupId}', { params: { path: { topupId: res.body.topupId } } }));
     expect(peek.status).toBe(404);
   });
 
   test('the provider webhook signals the flow; a bad signature is refused', async () => {
     const user = uniqueId('hook');
-    const token = api.token(user);
-    const res = await api.request('POST', '/v1/wallet/topups', {
-      token,
-      idempotencyKey: uniqueId('k-'),
-      body: { amount: 800, paymentMethod: 'pm_timeout' },
-    });
+    const res = await answer(
+      api.client(api.token(user)).POST('/v1/wallet/topups', {
+        params: { header: { 'Idempotency-Key': uniqueId('k-') } },
+        body: { amount: 800, paymentMethod: 'pm_timeout' },
+      }),
+    );
     const topup = await eventually(async () => {
       const row = await tdb.db('topups').where({ id: res.body.topupId }).first();
       return row.status === 'awaiting_confirmation' ? row : null;
     });
     const event = {
       id: webhookEventId(topup.provider_payment_id, 'payment.succeeded'),
-      type: 'payment.succeeded',
+      type: 'payment.succeeded' as const,
       paymentId: topup.provider_payment_id,
       amount: 800,
     };
     const raw = JSON.stringify(event);
-    const forged = await api.request('POST', '/v1/webhooks/psp', {
-      rawBody: raw,
-      headers: { 'x-provider-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'f'.repeat(64)}` },
-    });
+    // The signature covers the exact bytes sent (these); the document does not declare its header.
+    const deliver = (signature: string) =>
+      answer(
+        api.client().POST('/v1/webhooks/psp', { body: event, bodySerializer: () => raw, headers: { 'x-provider-signature': signature } }),
+      );
+    const forged = await deliver(`t=${Math.floor(Date.now() / 1000)},v1=${'f'.repeat(64)}`);
     expect([forged.status, forged.body.error.code]).toEqual([401, 'invalid_signature']);
-    const signed = await api.request('POST', '/v1/webhooks/psp', {
-      rawBody: raw,
-      headers: { 'x-provider-signature': signWebhook(raw, 'mandi-dev-webhook-secret') },
-    });
+    const signed = await deliver(signWebhook(raw, 'mandi-dev-webhook-secret'));
     expect(signed.status).toBe(200);
     await eventually(async () => (await getBalance(tdb.db, accounts.userWallet(user))).balance === 800, 1_500);
     await expectLedgerInvariants(tdb.db);
@@ -260,7 +292,7 @@ describe('readiness when a dependency is down', () => {
     deadRedis.client.on('error', () => {});
     const degraded = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, pubsub: deadRedis });
     try {
-      const res = await degraded.request('GET', '/readyz');
+      const res = await answer(degraded.client().GET('/readyz'));
       expect(res.status).toBe(503);
       expect(res.body.error.details.down).toEqual(['redis']);
     } finally {
