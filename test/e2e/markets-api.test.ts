@@ -1,3 +1,4 @@
+import type { operations } from '../../clients/ts';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
 import {
@@ -13,6 +14,7 @@ import {
   type Trader,
 } from '../support/markets';
 import { startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
+import { answer } from '../support/typed-client';
 
 /** The markets API as support, admins and customers see it: who may read what, and answers that tell the truth. */
 
@@ -37,6 +39,7 @@ afterEach(async () => {
 });
 
 const FUNDS = 100_000;
+type NewOrder = operations['placeMarketOrder']['requestBody']['content']['application/json'];
 
 async function openMarket(): Promise<string> {
   const marketId = await createMarket(api, admin, { opensInMs: 200 });
@@ -45,7 +48,9 @@ async function openMarket(): Promise<string> {
 }
 
 const positionsOf = async (token: string, marketId: string, userId?: string) =>
-  api.request('GET', `/v1/markets/${marketId}/positions${userId ? `?userId=${userId}` : ''}`, { token });
+  answer(api.client(token).GET('/v1/markets/{marketId}/positions', { params: { path: { marketId }, query: { userId } } }));
+const getMarket = async (marketId: string) =>
+  (await answer(api.client(admin).GET('/v1/markets/{marketId}', { params: { path: { marketId } } }))).body;
 
 /** P&L is what the market did to the wallet: once it has paid out, P&L equals the wallet's change. */
 async function expectPnlIsWalletChange(t: Trader, marketId: string) {
@@ -60,12 +65,14 @@ test("support and admins read anyone's market orders and positions; a customer o
   const aOrder = await placeAccepted(api, tdb.db, a.token, marketId, { side: 'YES', action: 'BUY', price: 600, quantity: 3 });
   await placeAccepted(api, tdb.db, b.token, marketId, { side: 'NO', action: 'BUY', price: 400, quantity: 3 });
 
+  const ordersOf = (marketId: string, userId?: string) => ({ params: { path: { marketId }, query: { userId } } });
+  const theOrder = { params: { path: { marketId, orderId: aOrder } } };
   for (const staff of [api.token(uniqueId('agent'), ['support']), admin]) {
-    const orders = await api.request('GET', `/v1/markets/${marketId}/orders?userId=${a.id}`, { token: staff });
+    const orders = await answer(api.client(staff).GET('/v1/markets/{marketId}/orders', ordersOf(marketId, a.id)));
     expect(orders.status).toBe(200);
     expect(orders.body).toMatchObject({ marketId, userId: a.id });
     expect(orders.body.orders).toEqual([expect.objectContaining({ orderId: aOrder, userId: a.id, status: 'filled', filledQty: 3 })]);
-    const one = await api.request('GET', `/v1/markets/${marketId}/orders/${aOrder}`, { token: staff });
+    const one = await answer(api.client(staff).GET('/v1/markets/{marketId}/orders/{orderId}', theOrder));
     expect(one.status).toBe(200);
     expect(one.body).toMatchObject({ orderId: aOrder, userId: a.id });
     const positions = await positionsOf(staff, marketId, a.id);
@@ -74,17 +81,19 @@ test("support and admins read anyone's market orders and positions; a customer o
   }
 
   // A customer sees their own, with or without their own id; someone else's does not exist for them.
-  expect((await api.request('GET', `/v1/markets/${marketId}/orders`, { token: a.token })).body.orders).toHaveLength(1);
+  expect((await answer(api.client(a.token).GET('/v1/markets/{marketId}/orders', ordersOf(marketId)))).body.orders).toHaveLength(1);
   expect((await positionsOf(a.token, marketId, a.id)).body.positions).toEqual([expect.objectContaining({ side: 'YES', quantity: 3 })]);
   const seller = api.token(uniqueId('seller'), ['seller']);
   for (const token of [b.token, seller]) {
-    for (const path of [
-      `/v1/markets/${marketId}/orders?userId=${a.id}`,
-      `/v1/markets/${marketId}/positions?userId=${a.id}`,
-      `/v1/markets/${marketId}/orders/${aOrder}`,
-    ]) {
-      const res = await api.request('GET', path, { token });
-      expect([path, res.status, res.body.error?.code]).toEqual([path, 404, 'not_found']);
+    const mandi = api.client(token);
+    const reads = {
+      orders: () => answer(mandi.GET('/v1/markets/{marketId}/orders', ordersOf(marketId, a.id))),
+      positions: () => positionsOf(token, marketId, a.id),
+      order: () => answer(mandi.GET('/v1/markets/{marketId}/orders/{orderId}', theOrder)),
+    };
+    for (const [read, send] of Object.entries(reads)) {
+      const res = await send();
+      expect([read, res.status, res.body.error?.code]).toEqual([read, 404, 'not_found']);
     }
   }
 
@@ -92,8 +101,8 @@ test("support and admins read anyone's market orders and positions; a customer o
   const support = api.token(uniqueId('agent'), ['support']);
   expect((await placeOrder(api, support, marketId, { side: 'YES', action: 'BUY', price: 500, quantity: 1 })).status).toBe(403);
   expect((await positionsOf(support, 'mk_doesnotexist00', a.id)).status).toBe(404);
-  expect((await api.request('GET', `/v1/markets/mk_doesnotexist00/orders?userId=${a.id}`, { token: support })).status).toBe(404);
-  const tooLong = await api.request('GET', `/v1/markets/${marketId}/orders?userId=${'x'.repeat(129)}`, { token: support });
+  expect((await answer(api.client(support).GET('/v1/markets/{marketId}/orders', ordersOf('mk_doesnotexist00', a.id)))).status).toBe(404);
+  const tooLong = await answer(api.client(support).GET('/v1/markets/{marketId}/orders', ordersOf(marketId, 'x'.repeat(129))));
   expect([tooLong.status, tooLong.body.error.code]).toEqual([400, 'validation_failed']);
 
   expect((await lifecycle(api, admin, marketId, 'void', { reason: 'test over' })).body.status).toBe('voided');
@@ -181,8 +190,9 @@ test("a voided market answers with the voided market, and its positions are valu
 test('a clientOrderId is unique per user and market; reusing it for another order is a 409 naming that order', async () => {
   const [m1, m2] = [await openMarket(), await openMarket()];
   const [a] = await traders(tdb.db, api, 1, FUNDS);
-  const order = { clientOrderId: 'a-1', side: 'YES', action: 'BUY', price: 500, quantity: 2 };
-  const post = (marketId: string, body: unknown) => api.request('POST', `/v1/markets/${marketId}/orders`, { token: a.token, body });
+  const order: NewOrder = { clientOrderId: 'a-1', side: 'YES', action: 'BUY', price: 500, quantity: 2 };
+  const post = (marketId: string, body: NewOrder) =>
+    answer(api.client(a.token).POST('/v1/markets/{marketId}/orders', { params: { path: { marketId } }, body }));
 
   const first = await post(m1, order);
   const inOtherMarket = await post(m2, order);
@@ -217,13 +227,13 @@ test('a clientOrderId is unique per user and market; reusing it for another orde
 test('close answers with the market after it: a moved close shows the new closesAt, closing now shows it closed', async () => {
   const marketId = await createMarket(api, admin, { opensInMs: 200, closesInMs: 120_000 });
   await waitForStatus(tdb.db, marketId, 'open');
-  const before = (await api.request('GET', `/v1/markets/${marketId}`, { token: admin })).body;
+  const before = await getMarket(marketId);
 
   const at = new Date(Date.now() + 4_000).toISOString();
   const moved = await lifecycle(api, admin, marketId, 'close', { at });
   expect(moved.status).toBe(200);
   expect(moved.body).toMatchObject({ marketId, status: 'open', phase: 'open', closesAt: at, closedAt: null });
-  expect((await api.request('GET', `/v1/markets/${marketId}`, { token: admin })).body).toMatchObject({ closesAt: at, status: 'open' });
+  expect(await getMarket(marketId)).toMatchObject({ closesAt: at, status: 'open' });
 
   // Only earlier, never before the opening: anything else is refused and changes nothing.
   for (const bad of [new Date(Date.parse(at) + 60_000).toISOString(), before.closesAt]) {
@@ -231,11 +241,11 @@ test('close answers with the market after it: a moved close shows the new closes
     expect([res.status, res.body.error.code]).toEqual([422, 'invalid_close_time']);
     expect(res.body.error.details).toMatchObject({ closesAt: at });
   }
-  expect((await api.request('GET', `/v1/markets/${marketId}`, { token: admin })).body.closesAt).toBe(at);
+  expect((await getMarket(marketId)).closesAt).toBe(at);
 
   // The moved close happens when it said.
   await waitForStatus(tdb.db, marketId, 'closed', 20_000);
-  const closed = (await api.request('GET', `/v1/markets/${marketId}`, { token: admin })).body;
+  const closed = await getMarket(marketId);
   expect(Date.parse(closed.closedAt)).toBeGreaterThanOrEqual(Date.parse(at) - 50);
   expect(Date.parse(closed.closesAt)).toBeLessThanOrEqual(Date.parse(at));
 
@@ -259,7 +269,7 @@ test('close answers with the market after it: a moved close shows the new closes
 
 test('a market that has not opened yet can be voided (and cannot have its close moved before its opening)', async () => {
   const marketId = await createMarket(api, admin, { opensInMs: 60_000, closesInMs: 120_000 });
-  const created = (await api.request('GET', `/v1/markets/${marketId}`, { token: admin })).body;
+  const created = await getMarket(marketId);
   expect(created.status).toBe('scheduled');
   const early = await lifecycle(api, admin, marketId, 'close', { at: new Date(Date.now() + 30_000).toISOString() });
   expect([early.status, early.body.error.code]).toEqual([422, 'invalid_close_time']);
