@@ -7,6 +7,7 @@ import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '.
 import { testEnv } from '../support/env';
 import { createMarket, expectEscrowMatchesPairs, fundWallet, placeOrder, waitForEngineIdle, waitForStatus } from '../support/markets';
 import { startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
+import { answer } from '../support/typed-client';
 import { WsTestClient } from '../support/ws-client';
 
 let tdb: TestDatabase;
@@ -117,7 +118,7 @@ test('a burst is conflated to at most 10 updates a second, ending on the committ
     );
   }
   await waitForEngineIdle(tdb.db, marketId);
-  const committed = (await apiA.request('GET', `/v1/markets/${marketId}`, { token: admin })).body.book;
+  const committed = (await answer(apiA.client(admin).GET('/v1/markets/{marketId}', { params: { path: { marketId } } }))).body.book;
   const last = await watcher.waitFor((m) => m.type === 'update' && m.view.version === committed.version);
   expect(last.view).toEqual(committed);
   const updates = watcher.messages.filter((m) => m.type === 'update');
@@ -245,14 +246,12 @@ test('the watcher exits 0 on Ctrl-C, and 1 with a clear message for a market tha
   expect(await watching.exited).toEqual({ code: 0, signal: null });
   expect(watching.stderr()).toBe('');
 
-  expect(
-    (
-      await apiA.request('POST', `/v1/markets/${marketId}/void`, {
-        token: admin,
-        idempotencyKey: uniqueId('v-'),
-        body: { reason: 'test over' },
-      })
-    ).status,
-  ).toBe(200);
+  const voided = await answer(
+    apiA.client(admin).POST('/v1/markets/{marketId}/void', {
+      params: { path: { marketId }, header: { 'Idempotency-Key': uniqueId('v-') } },
+      body: { reason: 'test over' },
+    }),
+  );
+  expect(voided.status).toBe(200);
   await expectLedgerInvariants(tdb.db);
 });
