@@ -9,6 +9,7 @@ import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '.
 import { testEnv } from '../support/env';
 import { createMarket, expectEscrowMatchesPairs, fundWallet, placeOrder, waitForEngineIdle, waitForStatus } from '../support/markets';
 import { startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
+import { answer } from '../support/typed-client';
 
 let tdb: TestDatabase;
 let worker: TestWorker;
@@ -22,6 +23,7 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) buses.push(new RedisPubSub(testEnv.redisUrl));
   worker = await startTestWorker({ db: tdb.db, pubsub: buses[0] });
   api = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, pubsub: buses[1] });
+  // Raw: the AsyncAPI document is not one of the OpenAPI document's paths.
   doc = (await api.request('GET', '/asyncapi.json')).body;
 });
 afterAll(async () => {
@@ -151,7 +153,11 @@ test('every frame of a real trading session is one of the document’s messages,
   await makerSocket.waitFor((f) => f.type === 'orders' && f.fills.some((x: any) => x.role === 'maker'));
   await placeOrder(api, api.token(taker), marketId, { side: 'NO', action: 'BUY', price: 450, quantity: 10, tif: 'FOK' });
   await takerSocket.waitFor((f) => f.type === 'orders' && f.orders.some((o: any) => o.status === 'rejected'));
-  const cancel = await api.request('POST', `/v1/markets/${marketId}/orders/${resting.body.orderId}/cancel`, { token: api.token(maker) });
+  const cancel = await answer(
+    api.client(api.token(maker)).POST('/v1/markets/{marketId}/orders/{orderId}/cancel', {
+      params: { path: { marketId, orderId: resting.body.orderId } },
+    }),
+  );
   expect(cancel.status).toBe(202);
   await makerSocket.waitFor((f) => f.type === 'orders' && f.orders.some((o: any) => o.status === 'cancelled'));
   await watcher.waitFor((f) => f.type === 'update' && f.view.bids.length === 0 && f.view.volume === 3);
