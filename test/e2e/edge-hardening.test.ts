@@ -7,6 +7,7 @@ import { InMemoryPubSub } from '../../infra/pubsub';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestWorker, type TestWorker } from '../support/temporal';
+import { answer } from '../support/typed-client';
 import { WsTestClient } from '../support/ws-client';
 
 /**
@@ -62,6 +63,13 @@ function rawRequest(
 
 describe('one text rule for everything a request carries', () => {
   const token = () => api.token('text-user');
+  const topup = (key: string, paymentMethod: string) =>
+    answer(
+      api.client(token()).POST('/v1/wallet/topups', {
+        params: { header: { 'Idempotency-Key': key } },
+        body: { amount: 1000, paymentMethod },
+      }),
+    );
 
   test.each([
     ['NUL', 'x\u0000y'],
@@ -72,33 +80,31 @@ describe('one text rule for everything a request carries', () => {
     ['lone low surrogate', 'x\udc00y'],
   ])('%s in a body string is a 400 invalid_text and writes nothing', async (_name, bad) => {
     const before = await topupCount();
-    const res = await api.request('POST', '/v1/wallet/topups', {
-      token: token(),
-      idempotencyKey: `text-${Math.random().toString(36).slice(2)}`,
-      body: { amount: 1000, paymentMethod: bad },
-    });
+    const res = await topup(`text-${Math.random().toString(36).slice(2)}`, bad);
     expect([res.status, res.body.error.code]).toEqual([400, 'invalid_text']);
     expect(res.body.error.details).toMatchObject({ path: 'body.paymentMethod' });
     expect(await topupCount()).toBe(before);
   });
 
   test('tab and newline stay allowed in free text; a string over the global bound does not', async () => {
-    const ok = await api.request('POST', '/v1/wallet/topups', {
-      token: token(),
-      idempotencyKey: 'text-too-long-0001',
-      body: { amount: 1000, paymentMethod: 'y'.repeat(5000) },
-    });
+    const ok = await topup('text-too-long-0001', 'y'.repeat(5000));
     expect([ok.status, ok.body.error.code, ok.body.error.details.problem]).toEqual([400, 'invalid_text', 'too_long']);
   });
 
   test('NUL in a query string or a path parameter is a 400, not a 500', async () => {
-    const query = await api.request('GET', '/v1/wallet/ledger?limit=%00', { token: token() });
+    const query = await answer(
+      api.client(token()).GET('/v1/wallet/ledger', {
+        // @ts-expect-error limit is a number; a NUL is sent on purpose
+        params: { query: { limit: '\u0000' } },
+      }),
+    );
     expect([query.status, query.body.error.code]).toEqual([400, 'invalid_text']);
-    const path = await api.request('GET', '/v1/wallet/topups/tu_%00', { token: token() });
+    const path = await answer(api.client(token()).GET('/v1/wallet/topups/{topupId}', { params: { path: { topupId: 'tu_\u0000' } } }));
     expect([path.status, path.body.error.code]).toEqual([400, 'invalid_text']);
   });
 
   test('a badly percent-encoded query value is a 400, not silently read as U+FFFD', async () => {
+    // Raw: bytes that do not decode, and a repeated parameter, are URLs the typed client does not write.
     const res = await api.request('GET', '/v1/wallet?userId=fuzz%ED%A0%80', { token: api.token('admin-q', ['admin']) });
     expect([res.status, res.body.error.code]).toEqual([400, 'malformed_url']);
     const fine = await api.request('GET', '/v1/wallet/ledger?limit=5&limit=6', { token: token() });
@@ -106,11 +112,13 @@ describe('one text rule for everything a request carries', () => {
   });
 
   test('the probes refuse unknown query parameters like every route', async () => {
+    // Raw: a query parameter the document does not have.
     const res = await api.request('GET', '/healthz?x=1');
     expect([res.status, res.body.error.code]).toEqual([400, 'validation_failed']);
   });
 
   test('NUL in an object key is refused too', async () => {
+    // Raw: a field the document does not have.
     const res = await api.request('POST', '/v1/wallet/topups', {
       token: token(),
       idempotencyKey: 'text-key-nul-0001',
@@ -139,6 +147,7 @@ describe('one text rule for everything a request carries', () => {
 
 describe('framework failures are JSON 4xx', () => {
   test('bad percent-encoding in a path, even without a token', async () => {
+    // Raw: the typed client encodes what it sends.
     const res = await api.request('GET', '/v1/wallet/topups/%');
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual({ code: 'malformed_url', message: expect.any(String), details: {} });
@@ -146,6 +155,7 @@ describe('framework failures are JSON 4xx', () => {
 
   test.each(['gzip', 'br', 'deflate'])('Content-Encoding: %s on a body that is not is a 400, on the webhook too', async (encoding) => {
     for (const path of ['/v1/wallet/topups', '/v1/webhooks/psp']) {
+      // Raw: a header that lies about the body.
       const res = await api.request('POST', path, {
         token: api.token('enc-user'),
         idempotencyKey: `enc-${encoding}-${path.length}`,
@@ -196,9 +206,15 @@ describe('framework failures are JSON 4xx', () => {
   });
 
   test('every error carries details, an object', async () => {
+    // Raw: a path the document does not have.
     const res = await api.request('GET', '/v1/nowhere');
     expect(res.body.error.details).toEqual({});
-    const invalid = await api.request('GET', '/v1/wallet/ledger?limit=abc', { token: api.token('d-user') });
+    const invalid = await answer(
+      api.client(api.token('d-user')).GET('/v1/wallet/ledger', {
+        // @ts-expect-error limit is a number; a word is sent on purpose
+        params: { query: { limit: 'abc' } },
+      }),
+    );
     expect(invalid.status).toBe(400);
     expect(Array.isArray(invalid.body.error.details.issues)).toBe(true);
   });
@@ -206,16 +222,18 @@ describe('framework failures are JSON 4xx', () => {
 
 describe('exposure', () => {
   test('a request id is echoed only when short and safe; otherwise replaced', async () => {
-    const safe = await api.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-abc.123:x' } });
+    const health = (requestId: string) => answer(api.client().GET('/healthz', { headers: { 'x-request-id': requestId } }));
+    const safe = await health('trace-abc.123:x');
     expect(safe.headers.get('x-request-id')).toBe('trace-abc.123:x');
-    const long = await api.request('GET', '/healthz', { headers: { 'x-request-id': 'r'.repeat(6000) } });
+    const long = await health('r'.repeat(6000));
     expect(long.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const odd = await api.request('GET', '/healthz', { headers: { 'x-request-id': 'a b<script>' } });
+    const odd = await health('a b<script>');
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   test('/metrics needs the metrics token', async () => {
-    await api.request('GET', '/v1/wallet', { token: api.token('metrics-user') });
+    await answer(api.client(api.token('metrics-user')).GET('/v1/wallet'));
+    // Raw: /metrics is not one of the document's paths.
     expect((await api.request('GET', '/metrics')).status).toBe(401);
     expect((await api.request('GET', '/metrics', { headers: { authorization: 'Bearer wrong-token-wrong-token-xx' } })).status).toBe(401);
     const ok = await api.request('GET', '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -226,6 +244,7 @@ describe('exposure', () => {
   test('without a token, /metrics is not on the public port at all but on METRICS_PORT', async () => {
     const other = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, env: { METRICS_PORT: '0' } });
     try {
+      // Raw: /metrics is not one of the document's paths.
       expect((await other.request('GET', '/metrics')).status).toBe(404);
       const scraped = await fetch(other.metricsUrl!);
       expect(scraped.status).toBe(200);
@@ -244,8 +263,9 @@ describe('exposure', () => {
     });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i++) statuses.push((await limited.request('GET', '/healthz')).status);
+      for (let i = 0; i < 7; i++) statuses.push((await answer(limited.client().GET('/healthz'))).status);
       expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+      // Raw: an empty event, unsigned, which only the limit gets to refuse.
       const refused = await limited.request('POST', '/v1/webhooks/psp', { rawBody: '{}' });
       expect([refused.status, refused.body.error.code]).toEqual([429, 'rate_limited']);
     } finally {
@@ -257,7 +277,7 @@ describe('exposure', () => {
 describe('tokens', () => {
   test('a token without exp is refused', async () => {
     const unexpiring = jwt.sign({ roles: ['customer'] }, api.secret, { algorithm: 'HS256', subject: 'no-exp' });
-    const res = await api.request('GET', '/v1/wallet', { token: unexpiring });
+    const res = await answer(api.client(unexpiring).GET('/v1/wallet'));
     expect([res.status, res.body.error.code]).toEqual([401, 'invalid_token']);
   });
 
