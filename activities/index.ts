@@ -11,6 +11,7 @@ import { createMarketEngineActivities } from './market-engine';
 import { createSubscriptionActivities } from './subscriptions';
 import { createSubscriptionGenerationActivities } from './subscription-generation';
 import { createAccountDeletionActivities } from './account-deletion';
+import { createAuctionActivities } from './auctions';
 
 /**
  * Every activity the Mandi worker registers, bound to its dependencies. All of them go through one
@@ -30,5 +31,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createSubscriptionActivities(deps),
     ...createSubscriptionGenerationActivities(deps),
     ...createAccountDeletionActivities(deps),
+    ...createAuctionActivities(deps),
   });
 }

@@ -16,6 +16,10 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   subscriptions:
     'Recurring deliveries (daily milk and the like): a recurrence plus dated exceptions — pauses, skips, extra deliveries, quantity ' +
     'changes — billed per period, with “why is there no delivery on this day?” answered by `explain`.',
+  auctions:
+    'Live auctions during sellers’ shows: lots with a starting, reserve and buy-now price; funded bids (your funds are held while ' +
+    'you lead), proxy bids, a soft close that extends the end for late bids, and the winner’s order run by the checkout saga. ' +
+    'Prices on every screen arrive over the WebSocket described in /asyncapi.json.',
   webhooks: 'Called by the payment provider, not by apps: signed events that tell a flow its payment settled.',
   ops: 'What operations must act on (support and admin): alerts, and stuck flows to retry or abandon.',
   auth: 'Log in with a one-time code sent to a phone, rotate refresh tokens, see and end sessions.',

@@ -70,6 +70,28 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'post /v1/admin/products': 'createSubscribableProduct',
   'post /v1/admin/subscriptions/holidays': 'declareRegionHoliday',
 
+  // auctions
+  'post /v1/shows': 'createShow',
+  'get /v1/shows/:showId': 'getShow',
+  'post /v1/shows/:showId/start': 'startShow',
+  'post /v1/shows/:showId/pause': 'pauseShow',
+  'post /v1/shows/:showId/resume': 'resumeShow',
+  'post /v1/shows/:showId/end': 'endShow',
+  'post /v1/shows/:showId/lots/:lotId/start': 'startShowLot',
+  'post /v1/auctions': 'createLot',
+  'get /v1/auctions/:lotId': 'getLot',
+  'get /v1/auctions/:lotId/bids': 'listLotBids',
+  'post /v1/auctions/:lotId/bids': 'placeBid',
+  'post /v1/auctions/:lotId/buy-now': 'buyLotNow',
+  'post /v1/auctions/:lotId/cancel': 'cancelLot',
+  'post /v1/auctions/:lotId/second-chance': 'offerSecondChance',
+  'get /v1/auctions/:lotId/state': 'getLotState',
+  'post /v1/auctions/offers/:offerId/accept': 'acceptSecondChanceOffer',
+  'post /v1/auctions/offers/:offerId/decline': 'declineSecondChanceOffer',
+  'get /v1/me/bids': 'listMyBids',
+  'get /v1/me/wins': 'listMyWins',
+  'get /v1/me/offers': 'listMyOffers',
+
   // auth
   'post /v1/auth/otp': 'sendLoginCode',
   'post /v1/auth/otp/verify': 'verifyLoginCode',

@@ -1,3 +1,4 @@
+import { DEFAULT_INCREMENTS, parseIncrementTable } from '../domain/auction';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../contracts/task-queue';
 
@@ -49,6 +50,28 @@ const ConfigSchema = z
       .int()
       .min(1)
       .default(14 * 24 * 3600),
+
+    // Auctions: the marketplace's bid increments (JSON rows {below, step} in paise, last below:null),
+    // the default soft-close window, and the second chance's windows (seller to offer, bidder to accept).
+    AUCTION_INCREMENTS: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined) return DEFAULT_INCREMENTS;
+        try {
+          return parseIncrementTable(JSON.parse(raw));
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `must be a JSON increment table: ${(err as Error).message}` });
+          return z.NEVER;
+        }
+      }),
+    AUCTION_SOFT_CLOSE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+    AUCTION_SECOND_CHANCE_WINDOW_SECONDS: z.coerce.number().int().min(10).default(600),
+    AUCTION_SECOND_CHANCE_OFFER_WINDOW_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .default(24 * 3600),
 
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     // Every request, authenticated or not, counts against its client address (per API instance).

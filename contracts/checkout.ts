@@ -43,6 +43,12 @@ export interface CheckoutInput {
   returnWindowMs: number;
   /** First provider poll interval (doubles); tests use a few ms. */
   paymentPollMs?: number;
+  /**
+   * The order of an auction's winner (the lot's id): its price was set by the bidding, its stock
+   * reserved and its money captured into escrow when the lot was sold (db/auction-lots.ts#sellLot),
+   * so the saga starts at confirmation.
+   */
+  auctionLotId?: string;
 }
 
 export type CheckoutAbortKind = 'cancel' | 'return' | 'refund';

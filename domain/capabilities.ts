@@ -23,6 +23,12 @@ export const CAPABILITIES = [
   'market:trade',
   'market:read',
   'market:admin',
+  /** Watch shows and lots. */
+  'auction:read',
+  /** Bid, buy now, answer a second-chance offer. */
+  'auction:bid',
+  /** Staff: run any seller's shows and lots (start, pause, end, cancel, second chance). */
+  'auction:manage:any',
   'ledger:admin',
   'ops:read',
   /** Retry or abandon the step a flow is stuck on (any flow type). */
@@ -44,6 +50,8 @@ const SUPPORT: readonly Capability[] = [
   'order:read:any',
   'order:manage:any',
   'market:read',
+  'auction:read',
+  'auction:manage:any',
   'ops:read',
   'flow:retry',
   'account:manage',
@@ -52,8 +60,18 @@ const SUPPORT: readonly Capability[] = [
 ];
 
 const GRANTS: Record<Role, readonly Capability[]> = {
-  customer: ['wallet:read', 'wallet:topup', 'subscription:manage', 'order:checkout', 'market:trade', 'market:read', 'account:manage'],
-  seller: ['wallet:read', 'seller:manage', 'market:read', 'account:manage'],
+  customer: [
+    'wallet:read',
+    'wallet:topup',
+    'subscription:manage',
+    'order:checkout',
+    'market:trade',
+    'market:read',
+    'auction:read',
+    'auction:bid',
+    'account:manage',
+  ],
+  seller: ['wallet:read', 'seller:manage', 'market:read', 'auction:read', 'account:manage'],
   support: SUPPORT,
   // Everything support may do, and the administration of the catalog, payouts, sellers, markets, ledger and roles.
   admin: [...SUPPORT, 'subscription:admin', 'payout:manage:any', 'seller:admin', 'market:admin', 'ledger:admin', 'account:admin'],

@@ -12,6 +12,8 @@ export const FLOW_TYPES = [
   'holiday',
   'generation',
   'account-deletion',
+  'auction',
+  'show',
 ] as const;
 export type FlowType = (typeof FLOW_TYPES)[number];
 
@@ -27,6 +29,8 @@ const FLOW_ID_FORMS: Array<[FlowType, RegExp]> = [
   ['refund', /^refund-rf_[a-f0-9]{24}$/],
   ['payout', /^payout-po_[a-f0-9]{24}$/],
   ['market', /^market-mk_[a-z0-9]{8,40}$/],
+  ['auction', /^auction-lot_[a-z0-9]{8,40}$/],
+  ['show', /^show-show_[a-z0-9]{8,40}$/],
   ['holiday', /^holiday-[a-z0-9_-]{1,32}-\d{4}-\d{2}-\d{2}$/],
   // Runs started by the nightly Schedule get `<scheduleId>-<scheduled instant>`.
   [

@@ -68,12 +68,18 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   const settle = saga.step('settle', 'settling', () => remote.settleOrder({ orderId }));
 
   try {
-    await validate();
-    order.checkAbort();
-    await reserve();
-    order.checkAbort();
-    await charge();
-    order.checkAbort();
+    if (input.auctionLotId === undefined) {
+      await validate();
+      order.checkAbort();
+      await reserve();
+      order.checkAbort();
+      await charge();
+      order.checkAbort();
+    } else {
+      // Sold at auction: priced, reserved and paid into escrow already; the compensations above
+      // still give the money and stock back if the order is cancelled.
+      state.fundingSource = 'wallet';
+    }
     await confirm();
     state.confirmed = true;
     order.setStatus('confirmed');

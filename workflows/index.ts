@@ -9,3 +9,4 @@ export * from './market';
 export * from './subscription';
 export * from './subscription-generation';
 export * from './account-deletion';
+export * from './auction';

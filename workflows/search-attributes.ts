@@ -5,6 +5,8 @@ export const CustomerId = defineSearchAttributeKey('CustomerId', SearchAttribute
 export const SellerId = defineSearchAttributeKey('SellerId', SearchAttributeType.KEYWORD);
 export const MarketId = defineSearchAttributeKey('MarketId', SearchAttributeType.KEYWORD);
 export const OrderId = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
+/** A lot's id on its own workflow, and on the checkout of the order its sale created. */
+export const AuctionId = defineSearchAttributeKey('AuctionId', SearchAttributeType.KEYWORD);
 export const FlowStatus = defineSearchAttributeKey('FlowStatus', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [CustomerId, SellerId, MarketId, OrderId, FlowStatus] as const;
+export const SEARCH_ATTRIBUTES = [CustomerId, SellerId, MarketId, OrderId, AuctionId, FlowStatus] as const;

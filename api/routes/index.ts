@@ -9,6 +9,7 @@ import { registerOpsRoutes } from './ops';
 import { registerAuthRoutes } from './auth';
 import { registerMeRoutes } from './me';
 import { registerAdminUserRoutes } from './admin-users';
+import { registerAuctionRoutes } from './auctions';
 
 /** Every flow's routes. One module per flow. */
 export function registerRoutes(api: ApiRouter): void {
@@ -22,4 +23,5 @@ export function registerRoutes(api: ApiRouter): void {
   registerAuthRoutes(api);
   registerMeRoutes(api);
   registerAdminUserRoutes(api);
+  registerAuctionRoutes(api);
 }

@@ -2,8 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import type http from 'node:http';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { z } from 'zod';
-import { committedView, getMarket } from '../../db/market-queries';
-import { marketFeedChannel, marketUserChannel, type FeedMessage } from '../../domain/market/feed';
+import { marketUserChannel } from '../../domain/market/feed';
+import { TOPICS, topicKey, type Subscription, type Topic } from './topics';
 import { verifyClaims, type Principal } from '../auth';
 import { describeTextViolation, findTextViolation } from '../../domain/text';
 import { can } from '../../domain/capabilities';
@@ -12,11 +12,30 @@ import { ApiError } from '../errors';
 
 export const MARKET_WS_PATH = '/v1/ws';
 
-const ClientMessage = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('subscribe'), market: z.string().regex(/^mk_[a-z0-9]{8,40}$/) }),
-  z.strictObject({ op: z.literal('unsubscribe'), market: z.string().max(64) }),
+const exactlyOne = (m: { market?: string; lot?: string; show?: string }) =>
+  [m.market, m.lot, m.show].filter((x) => x !== undefined).length === 1;
+/** subscribe/unsubscribe name exactly one of a market, a lot or a show. */
+const Named = <T extends z.ZodType<string>>(op: 'subscribe' | 'unsubscribe', market: T, lot: T, show: T) =>
+  z.strictObject({ op: z.literal(op), market: market.optional(), lot: lot.optional(), show: show.optional() }).refine(exactlyOne);
+const Loose = z.string().max(64);
+const ClientMessage = z.union([
+  Named(
+    'subscribe',
+    z.string().regex(/^mk_[a-z0-9]{8,40}$/),
+    z.string().regex(/^lot_[a-z0-9]{8,40}$/),
+    z.string().regex(/^show_[a-z0-9]{8,40}$/),
+  ),
+  Named('unsubscribe', Loose, Loose, Loose),
   z.strictObject({ op: z.literal('auth'), token: z.string().min(10).max(4096) }),
 ]);
+const BAD_MESSAGE = 'expected {op:"subscribe"|"unsubscribe", market|lot|show} or {op:"auth", token}';
+
+/** The topic a subscribe/unsubscribe frame names. */
+function topicOf(m: { market?: string; lot?: string; show?: string }): Topic {
+  if (m.market !== undefined) return { kind: 'market', id: m.market };
+  if (m.lot !== undefined) return { kind: 'lot', id: m.lot };
+  return { kind: 'show', id: m.show! };
+}
 
 /** A client sending more than this many frames in a second is disconnected (close code 1008). */
 const MAX_FRAMES_PER_SECOND = 50;
@@ -27,17 +46,9 @@ const MAX_SOCKETS_PER_ADDRESS = 1000;
 /** Past this much unsent data a slow watcher skips intermediate market states (it gets the next one). */
 const SLOW_CLIENT_BYTES = 1 << 20;
 
-interface Subscription {
-  /** Per-subscription message number: 1 for the snapshot, then +1 per update — no gaps. */
-  seq: number;
-  /** Newest market version this watcher has; anything older is never sent. */
-  version: number;
-  ready: boolean;
-  buffered: FeedMessage | null;
-}
-
 class Connection {
-  readonly markets = new Map<string, Subscription>();
+  /** By topic key (`market:<id>`, `lot:<id>`, `show:<id>`). */
+  readonly subscriptions = new Map<string, Subscription>();
   principal: Principal | null = null;
   userSeq = 0;
   unsubscribeUser: (() => Promise<void>) | null = null;
@@ -70,17 +81,17 @@ class Connection {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
-  deliver(marketId: string, sub: Subscription, m: FeedMessage): void {
-    if (m.view.version <= sub.version) return; // stale: the watcher already has something newer
-    if (this.ws.bufferedAmount > SLOW_CLIENT_BYTES) return;
-    sub.version = m.view.version;
-    this.send({ type: 'update', market: marketId, seq: ++sub.seq, view: m.view, trades: m.trades, publishedAt: m.publishedAt });
+  deliver(sub: Subscription, message: unknown): void {
+    if (this.ws.bufferedAmount > SLOW_CLIENT_BYTES) return; // a slow watcher gets the next, whole, view
+    const frame = TOPICS[sub.topic.kind].deliver(sub, message);
+    if (frame) this.send({ ...frame, seq: ++sub.seq });
   }
 }
 
 /**
- * Live market data over WebSocket on the API's own HTTP server. Every API instance subscribes to
- * the pub/sub feed of the markets its clients watch, so any instance can serve any market:
+ * Live market and auction data over WebSocket on the API's own HTTP server (topics: ./topics.ts).
+ * Every API instance subscribes to the pub/sub feed of the markets, lots and shows its clients
+ * watch, so any instance can serve any of them. For a market:
  * subscribe → a snapshot of the committed book, then conflated updates (≤ 10/s, newer versions
  * only, gap-free seq). With a JWT (`?token=` or an `auth` message) the client also receives its
  * own order and fill events.
@@ -89,55 +100,63 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
   const wss = new WebSocketServer({ server, path: MARKET_WS_PATH, maxPayload: 16 * 1024 });
   const watchers = new Map<string, { conns: Set<Connection>; unsubscribe: Promise<() => Promise<void>> }>();
 
-  const watch = async (marketId: string, conn: Connection) => {
-    let entry = watchers.get(marketId);
+  // One pub/sub subscription per channel per instance, shared by every connection watching it.
+  const watch = async (sub: Subscription, conn: Connection) => {
+    const channel = TOPICS[sub.topic.kind].channel(sub.topic.id);
+    const key = topicKey(sub.topic);
+    let entry = watchers.get(channel);
     if (!entry) {
       const conns = new Set<Connection>();
-      const unsubscribe = deps.pubsub.subscribe(marketFeedChannel(marketId), (raw) => {
-        const m = raw as FeedMessage;
+      const unsubscribe = deps.pubsub.subscribe(channel, (message) => {
         for (const c of conns) {
-          const sub = c.markets.get(marketId);
-          if (!sub) continue;
-          if (sub.ready) c.deliver(marketId, sub, m);
-          else if (!sub.buffered || sub.buffered.view.version < m.view.version) sub.buffered = m;
+          const s = c.subscriptions.get(key);
+          if (!s) continue;
+          if (s.ready) c.deliver(s, message);
+          else s.buffered.push(message);
         }
       });
       entry = { conns, unsubscribe };
-      watchers.set(marketId, entry);
+      watchers.set(channel, entry);
     }
     entry.conns.add(conn);
     await entry.unsubscribe;
   };
 
-  const unwatch = async (marketId: string, conn: Connection) => {
-    const entry = watchers.get(marketId);
+  const unwatch = async (topic: Topic, conn: Connection) => {
+    const channel = TOPICS[topic.kind].channel(topic.id);
+    const entry = watchers.get(channel);
     if (!entry) return;
     entry.conns.delete(conn);
     if (entry.conns.size === 0) {
-      watchers.delete(marketId);
+      watchers.delete(channel);
       await (
         await entry.unsubscribe
       )();
     }
   };
 
-  const subscribeMarket = async (conn: Connection, marketId: string) => {
-    if (conn.markets.has(marketId)) return;
-    const market = await getMarket(deps.db, marketId);
-    if (!market) {
-      conn.send({ type: 'error', code: 'market_not_found', market: marketId, message: 'market not found' });
+  const subscribe = async (conn: Connection, topic: Topic) => {
+    const key = topicKey(topic);
+    if (conn.subscriptions.has(key)) return;
+    const sub: Subscription = { topic, seq: 0, versions: new Map(), ready: false, buffered: [] };
+    conn.subscriptions.set(key, sub);
+    // Listen first, then read the snapshot: anything published meanwhile is newer or already in it.
+    await watch(sub, conn);
+    const snapshot = await TOPICS[topic.kind].snapshot(deps, sub);
+    if ('error' in snapshot) {
+      conn.subscriptions.delete(key);
+      await unwatch(topic, conn);
+      conn.send(snapshot.error);
       return;
     }
-    const sub: Subscription = { seq: 0, version: -1, ready: false, buffered: null };
-    conn.markets.set(marketId, sub);
-    // Listen first, then read the snapshot: anything published meanwhile is newer or already in it.
-    await watch(marketId, conn);
-    const view = await committedView(deps.db, marketId);
-    sub.version = view.version;
-    conn.send({ type: 'snapshot', market: marketId, seq: ++sub.seq, status: market.status, view });
+    conn.send({ ...snapshot.frame, seq: ++sub.seq });
     sub.ready = true;
-    if (sub.buffered) conn.deliver(marketId, sub, sub.buffered);
-    sub.buffered = null;
+    for (const m of sub.buffered.splice(0)) conn.deliver(sub, m);
+  };
+
+  const unsubscribe = async (conn: Connection, topic: Topic) => {
+    conn.subscriptions.delete(topicKey(topic));
+    await unwatch(topic, conn);
   };
 
   const authenticate = async (conn: Connection, token: string) => {
@@ -223,22 +242,18 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
         }
         parsed = ClientMessage.parse(frame);
       } catch {
-        conn.send({ type: 'error', code: 'bad_message', message: 'expected {op:"subscribe"|"unsubscribe", market} or {op:"auth", token}' });
+        conn.send({ type: 'error', code: 'bad_message', message: BAD_MESSAGE });
         return;
       }
-      if (parsed.op === 'subscribe') enqueue(() => subscribeMarket(conn, parsed.market));
-      else if (parsed.op === 'unsubscribe')
-        enqueue(async () => {
-          conn.markets.delete(parsed.market);
-          await unwatch(parsed.market, conn);
-        });
-      else enqueue(() => authenticate(conn, parsed.token));
+      if (parsed.op === 'subscribe') enqueue(() => subscribe(conn, topicOf(parsed)));
+      else if (parsed.op === 'unsubscribe') enqueue(() => unsubscribe(conn, topicOf(parsed)));
+      else if ('token' in parsed) enqueue(() => authenticate(conn, parsed.token));
     });
     ws.on('close', () => {
       connections.delete(conn);
       enqueue(async () => {
-        for (const marketId of [...conn.markets.keys()]) await unwatch(marketId, conn);
-        conn.markets.clear();
+        for (const sub of [...conn.subscriptions.values()]) await unwatch(sub.topic, conn);
+        conn.subscriptions.clear();
         await conn.dropPrincipal();
       });
     });
