@@ -1,9 +1,17 @@
 import type { Middleware } from 'openapi-fetch';
-import { createMandiClient, type MandiClient } from '../../clients/ts';
+import { createMandiClient, type MandiClient, type operations } from '../../clients/ts';
 import type { TestResponse } from './api';
 import type { ContractAnswer, contractChecker } from './contract';
 
 export type ContractChecker = ReturnType<typeof contractChecker>;
+
+/** The JSON body an operation takes, as the document declares it: `RequestBody<'placeMarketOrder'>`. */
+export type RequestBody<Op extends keyof operations> =
+  NonNullable<operations[Op]['requestBody']> extends {
+    content: { 'application/json': infer Body };
+  }
+    ? Body
+    : never;
 
 /** An answer's body as a test reads it: parsed when it is JSON, the text otherwise (e.g. /metrics), null when empty. */
 export function parseBody(text: string): unknown {
