@@ -1,4 +1,3 @@
-import type { operations } from '../../clients/ts';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
 import {
@@ -14,7 +13,7 @@ import {
   type Trader,
 } from '../support/markets';
 import { startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
-import { answer } from '../support/typed-client';
+import { answer, type RequestBody } from '../support/typed-client';
 
 /** The markets API as support, admins and customers see it: who may read what, and answers that tell the truth. */
 
@@ -39,7 +38,7 @@ afterEach(async () => {
 });
 
 const FUNDS = 100_000;
-type NewOrder = operations['placeMarketOrder']['requestBody']['content']['application/json'];
+type NewOrder = RequestBody<'placeMarketOrder'>;
 
 async function openMarket(): Promise<string> {
   const marketId = await createMarket(api, admin, { opensInMs: 200 });
