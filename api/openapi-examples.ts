@@ -116,6 +116,23 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
   changeUserRoles: { request: { grant: ['support'] } },
   cancelUserDeletion: { request: { reason: 'The customer called to keep the account' } },
 
+  // auctions
+  createShow: { request: { sellerId: 'seller_asha', title: 'Friday silk sarees' } },
+  createLot: {
+    request: {
+      sellerId: 'seller_asha',
+      productId: 'saree-silk-01',
+      showId: 'show_0a1b2c3d4e5f60718293',
+      startingPrice: 50_000,
+      reservePrice: 70_000,
+      buyNowPrice: 150_000,
+      durationSeconds: 60,
+      softCloseSeconds: 10,
+    },
+  },
+  placeBid: { request: { amount: 72_000, maxAmount: 80_000, clientBidId: 'b-7f3a' } },
+  buyLotNow: { request: { clientBidId: 'bn-19c2' } },
+
   // ops
   retryFlowStep: { request: { reason: 'The payment provider is reachable again' } },
   abandonFlowStep: { request: { reason: 'Refunded by hand at the bank' } },

@@ -135,6 +135,32 @@ export async function createFixtures(api: TestApi, db: Db, operations: Operation
     202,
   );
 
+  // A show with one lot not yet presented: its routes reach real resources, and nothing opens for bids.
+  const show = expectStatus(
+    'show',
+    await api.request('POST', '/v1/shows', {
+      token: as('seller'),
+      idempotencyKey: key(),
+      body: body('POST /v1/shows', { sellerId: users.seller, title: 'Fixture show' }),
+    }),
+    201,
+  );
+  const lot = expectStatus(
+    'lot',
+    await api.request('POST', '/v1/auctions', {
+      token: as('seller'),
+      idempotencyKey: key(),
+      body: body('POST /v1/auctions', {
+        sellerId: users.seller,
+        productId,
+        showId: show.showId,
+        startingPrice: 1_000,
+        durationSeconds: 60,
+      }),
+    }),
+    201,
+  );
+
   return {
     users,
     productId,
@@ -146,5 +172,7 @@ export async function createFixtures(api: TestApi, db: Db, operations: Operation
     marketId,
     marketOrderId: marketOrder.orderId,
     workflowId: order.workflowId,
+    showId: show.showId,
+    lotId: lot.lotId,
   };
 }

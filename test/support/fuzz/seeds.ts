@@ -15,6 +15,8 @@ export interface Fixtures {
   subscriptionId: string;
   marketId: string;
   marketOrderId: string;
+  showId: string;
+  lotId: string;
   /** A running flow (the order's saga), for the ops routes that act on any flow. */
   workflowId: string;
 }
@@ -44,6 +46,8 @@ function pathValue(op: Operation, name: string, f: Fixtures): string {
     marketId: f.marketId,
     subscriptionId: f.subscriptionId,
     workflowId: f.workflowId,
+    showId: f.showId,
+    lotId: f.lotId,
   };
   if (known[name]) return known[name];
   const schema = op.pathParams.find((p) => p.name === name)!.schema;
@@ -74,6 +78,10 @@ function bodySeed(op: Operation, f: Fixtures): Record<string, unknown> {
     'POST /v1/auth/otp/verify': { phone: FUZZ_PHONE, code: '000000' },
     'PUT /v1/me/phone': { phone: FUZZ_PHONE, code: '000000' },
     'POST /v1/admin/users/{userId}/roles': { grant: ['support'] },
+    'POST /v1/shows': { sellerId: f.users.seller },
+    'POST /v1/auctions': { sellerId: f.users.seller, productId: f.productId, showId: f.showId, startingPrice: 1_000 },
+    'POST /v1/auctions/{lotId}/bids': { clientBidId: 'fzbFZN', amount: 1_000 },
+    'POST /v1/auctions/{lotId}/buy-now': { clientBidId: 'fznFZN' },
   };
   return seeds[op.key] ?? {};
 }
