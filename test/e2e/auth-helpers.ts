@@ -4,12 +4,15 @@ import type Redis from 'ioredis';
 import { loadConfig, type Config } from '../../app/config';
 import { signToken } from '../../api/auth';
 import { startHttpServer } from '../../api/server';
+import type { MandiClient } from '../../clients/ts';
 import type { Db } from '../../db/knex';
 import type { Role } from '../../domain/capabilities';
 import { parseMobileNumber } from '../../domain/identity';
 import { InMemoryPubSub } from '../../infra/pubsub';
 import type { TestResponse } from '../support/api';
+import { contractChecker } from '../support/contract';
 import { testLogger } from '../support/temporal';
+import { answer, contractClient, parseBody } from '../support/typed-client';
 
 /**
  * The real API for identity tests: like test/support/api.ts, plus Redis (OTP codes, revocations)
@@ -22,6 +25,12 @@ export interface AuthApi {
   /** The address requests come from unless a request names another. */
   ip: string;
   devToken(userId: string, roles?: Role[]): string;
+  /** The typed client acting with `token` (or anonymously), from this API's address or `ip`; every answer held to the document. */
+  client(token?: string, options?: { ip?: string }): MandiClient;
+  /**
+   * A request the typed client cannot express (fields or types the document does not have), or
+   * whose answer the document does not describe yet: not held to the document. Say at the call why.
+   */
   request(
     method: string,
     path: string,
@@ -62,8 +71,12 @@ export async function startAuthApi(options: {
     '127.0.0.1',
   );
   const ip = randomIp();
+  const headersFrom = (address: string) => ({ 'x-forwarded-for': address, 'user-agent': 'mandi-tests/1.0' });
+  const contract = contractChecker();
+  const client: AuthApi['client'] = (token, opts = {}) =>
+    contractClient({ baseUrl: server.url, contract, token, headers: headersFrom(opts.ip ?? ip) });
   const request: AuthApi['request'] = async (method, path, opts = {}) => {
-    const headers: Record<string, string> = { 'x-forwarded-for': opts.ip ?? ip, 'user-agent': 'mandi-tests/1.0', ...opts.headers };
+    const headers: Record<string, string> = { ...headersFrom(opts.ip ?? ip), ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -71,18 +84,19 @@ export async function startAuthApi(options: {
       headers['content-type'] = 'application/json';
     }
     const res = await fetch(`${server.url}${path}`, { method, headers, body });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+    return { status: res.status, body: parseBody(await res.text()), headers: res.headers };
   };
   const login: AuthApi['login'] = async (phone, opts = {}) => {
-    const sent = await request('POST', '/v1/auth/otp', { body: { phone }, ip: opts.ip });
+    const anonymous = client(undefined, { ip: opts.ip });
+    const sent = await answer(anonymous.POST('/v1/auth/otp', { body: { phone } }));
     if (sent.status !== 202) throw new Error(`OTP request failed: ${sent.status} ${JSON.stringify(sent.body)}`);
-    const outbox = await request('GET', `/v1/dev/otp-outbox?phone=${encodeURIComponent(phone)}`);
+    const outbox = await answer(client().GET('/v1/dev/otp-outbox', { params: { query: { phone } } }));
     const code = outbox.body.messages[0].code;
-    const verified = await request('POST', '/v1/auth/otp/verify', {
-      body: { phone, code, termsVersion: config.AUTH_TERMS_VERSION, ...(opts.device ? { device: opts.device } : {}) },
-      ip: opts.ip,
-    });
+    const verified = await answer(
+      anonymous.POST('/v1/auth/otp/verify', {
+        body: { phone, code, termsVersion: config.AUTH_TERMS_VERSION, ...(opts.device ? { device: opts.device } : {}) },
+      }),
+    );
     if (verified.status !== 200) throw new Error(`login failed: ${verified.status} ${JSON.stringify(verified.body)}`);
     return verified.body;
   };
@@ -91,6 +105,7 @@ export async function startAuthApi(options: {
     config,
     ip,
     devToken: (userId, roles = ['customer']) => signToken(config.JWT_SECRET, { userId, roles }),
+    client,
     request,
     login,
     close: server.close,
