@@ -1,6 +1,10 @@
 import { MARKET_WS_PATH } from '../ws/gateway';
 import * as payloads from './payloads';
 import { apiContact, type DocumentOptions } from '../openapi';
+import { exampleLot } from '../views/auctions';
+
+const lotId = exampleLot.lotId;
+const showId = exampleLot.showId!;
 
 export interface AsyncApiOptions extends DocumentOptions {
   /** config.PUBLIC_URL: the socket is on the same host, over wss when that is https. */
@@ -105,6 +109,46 @@ const MESSAGES = {
       seq: 1,
     },
   },
+  subscribeLot: { payload: payloads.SubscribeLotOp, summary: 'Watch an auction lot', example: { op: 'subscribe', lot: lotId } },
+  subscribeShow: {
+    payload: payloads.SubscribeShowOp,
+    summary: 'Watch a live show and all its lots',
+    example: { op: 'subscribe', show: showId },
+  },
+  unsubscribeLot: { payload: payloads.UnsubscribeLotOp, summary: 'Stop watching a lot', example: { op: 'unsubscribe', lot: lotId } },
+  unsubscribeShow: { payload: payloads.UnsubscribeShowOp, summary: 'Stop watching a show', example: { op: 'unsubscribe', show: showId } },
+  lotSnapshot: {
+    payload: payloads.LotSnapshot,
+    summary: 'The lot when a subscription starts (seq 1)',
+    example: { type: 'snapshot', lot: lotId, seq: 1, view: exampleLot },
+  },
+  lotUpdate: {
+    payload: payloads.LotUpdate,
+    summary: 'The lot after a bid, an extension, the close or the sale',
+    example: {
+      type: 'update',
+      lot: lotId,
+      seq: 2,
+      event: 'extended',
+      view: { ...exampleLot, price: 74_000, bidCount: 10, nextMinimum: 76_000, endsAt: '2026-12-02T18:30:18.000Z', version: 13 },
+      publishedAt: 1_764_700_208_000,
+    },
+  },
+  showSnapshot: {
+    payload: payloads.ShowSnapshot,
+    summary: 'The show and its lots when a subscription starts (seq 1)',
+    example: { type: 'snapshot', show: showId, seq: 1, status: 'live', lots: [exampleLot] },
+  },
+  showUpdate: {
+    payload: payloads.ShowUpdate,
+    summary: 'A lot of the show changed, or the show went live, paused or ended',
+    example: { type: 'update', show: showId, seq: 2, event: 'show', status: 'paused', publishedAt: 1_764_700_300_000 },
+  },
+  auctionEvent: {
+    payload: payloads.BidderEvent,
+    summary: 'Your own bids: winning, outbid, hold released, won, a second-chance offer',
+    example: { type: 'auction.outbid', lotId, price: 74_000, nextMinimum: 76_000, seq: 4 },
+  },
   error: {
     payload: payloads.ErrorFrame,
     summary: 'A refused frame, or the end of private delivery',
@@ -130,10 +174,11 @@ function servers(options: AsyncApiOptions) {
   };
 }
 
-const DESCRIPTION = `Live market data and your own order events, on the API's host at \`${MARKET_WS_PATH}\`. Every frame is one JSON object.
+const DESCRIPTION = `Live market and auction data and your own order and bid events, on the API's host at \`${MARKET_WS_PATH}\`. Every frame is one JSON object.
 
 - Send \`{"op":"subscribe","market":"mk_…"}\`: you get a \`snapshot\` (seq 1), then \`update\`s (seq 2, 3, … per subscription, no gaps; at most 10 a second; a view never older than one you have). On a gap, resubscribe.
-- Authenticate with \`?token=<JWT>\` on the URL or \`{"op":"auth","token":"…"}\`: you get \`authenticated\` (with \`expiresAt\`), then \`orders\` events of your own orders and fills with a per-connection seq. When the token expires you get an \`error\` with code \`token_expired\`; send a fresh token to continue.
+- Send \`{"op":"subscribe","lot":"lot_…"}\` (or \`"show":"show_…"\` for every lot of a live show): a \`snapshot\`, then an \`update\` after every accepted bid, extension, close and sale, each with the whole lot view (price, leader pseudonym, bid count, end, next minimum) and a \`version\`; seq is gap-free per subscription, and a view older than one you have is never sent. On a gap, resubscribe.
+- Authenticate with \`?token=<JWT>\` on the URL or \`{"op":"auth","token":"…"}\`: you get \`authenticated\` (with \`expiresAt\`), then \`orders\` events of your own orders and fills and \`auction.*\` events of your own bids, with one per-connection seq. When the token expires you get an \`error\` with code \`token_expired\`; send a fresh token to continue.
 - A refused frame is answered with an \`error\` frame; the socket stays open. More than 50 frames a second closes it (code 1008); too many sockets from one address are refused (1013). Unanswered pings close it after 30 s.`;
 
 /** The AsyncAPI 3.0 document of the market WebSocket, served at /asyncapi.json. */
@@ -154,7 +199,7 @@ export function asyncApiDocument(options: AsyncApiOptions) {
   return {
     asyncapi: '3.0.0',
     info: {
-      title: 'Mandi market WebSocket',
+      title: 'Mandi market and auction WebSocket',
       version: '1.0.0',
       description: DESCRIPTION,
       license: { name: 'Proprietary' },
@@ -216,6 +261,31 @@ export function asyncApiDocument(options: AsyncApiOptions) {
         channel: { $ref: '#/channels/ws' },
         summary: 'The authenticated user’s orders changed or filled',
         messages: [ref('orders')],
+      },
+      subscribeAuction: {
+        action: 'receive',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'A client subscribes to an auction lot or a live show',
+        messages: [ref('subscribeLot'), ref('subscribeShow')],
+        reply: { channel: { $ref: '#/channels/ws' }, messages: [ref('lotSnapshot'), ref('showSnapshot'), ref('error')] },
+      },
+      unsubscribeAuction: {
+        action: 'receive',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'A client stops watching a lot or a show',
+        messages: [ref('unsubscribeLot'), ref('unsubscribeShow')],
+      },
+      sendAuctionUpdate: {
+        action: 'send',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'A watched lot or show changed',
+        messages: [ref('lotUpdate'), ref('showUpdate')],
+      },
+      sendAuctionEvents: {
+        action: 'send',
+        channel: { $ref: '#/channels/ws' },
+        summary: 'The authenticated user’s bids changed: winning, outbid, hold released, won, second chance',
+        messages: [ref('auctionEvent')],
       },
       sendError: {
         action: 'send',

@@ -109,6 +109,8 @@ export const ERROR_CODES = [
   'bad_message',
   'invalid_text',
   'market_not_found',
+  'lot_not_found',
+  'show_not_found',
   'invalid_token',
   'token_expired',
   'token_revoked',
@@ -132,6 +134,8 @@ export const ErrorFrame = {
     },
     message: { type: 'string' },
     market: { type: 'string', description: 'the market the error is about (market_not_found)' },
+    lot: { type: 'string', description: 'the lot the error is about (lot_not_found)' },
+    show: { type: 'string', description: 'the show the error is about (show_not_found)' },
   },
   required: ['type', 'code', 'message'],
   additionalProperties: false,
@@ -179,3 +183,112 @@ export const OrderEvents = strict(
   },
   'Your own orders and fills of one engine batch (authenticated connections only)',
 );
+
+// ---- auctions (api/ws/topics.ts, domain/auction-view.ts)
+
+const LotId = { type: 'string', pattern: '^lot_[a-z0-9]{8,40}$', examples: ['lot_5f1c2a9b7d3e4f60a1b2'] } as const;
+const ShowId = { type: 'string', pattern: '^show_[a-z0-9]{8,40}$', examples: ['show_0a1b2c3d4e5f60718293'] } as const;
+const Paise = { type: 'integer', minimum: 0, description: 'paise' } as const;
+const PaiseOrNull = { anyOf: [Paise, { type: 'null' }] } as const;
+const LOT_EVENTS = ['opened', 'bid', 'extended', 'closed', 'sold', 'unsold', 'cancelled', 'second_chance'] as const;
+
+export const LotView = strict(
+  {
+    lotId: LotId,
+    showId: { anyOf: [ShowId, { type: 'null' }] },
+    sellerId: { type: 'string' },
+    productId: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'string', enum: ['scheduled', 'open', 'closed', 'sold', 'unsold', 'cancelled'] },
+    startingPrice: Paise,
+    buyNowPrice: { ...PaiseOrNull, description: 'null once buy-now is no longer available' },
+    reserveMet: { type: ['boolean', 'null'], description: 'whether the (secret) reserve has been reached; null: no reserve' },
+    price: { ...PaiseOrNull, description: 'the current price; null before the first bid' },
+    leader: { type: ['string', 'null'], description: 'the leading bidder under a pseudonym stable within this lot' },
+    bidCount: { type: 'integer', minimum: 0 },
+    nextMinimum: { ...PaiseOrNull, description: 'the smallest next bid; null while the lot takes no bids' },
+    endsAt: { type: ['string', 'null'], format: 'date-time', description: 'moves later when a bid lands in the last seconds' },
+    suddenDeath: { type: 'boolean' },
+    version: { type: 'integer', minimum: 0, description: 'rises with every change; a lower one is older' },
+  },
+  'A lot as every watcher sees it',
+);
+
+const LotEvent = { type: 'string', enum: [...LOT_EVENTS], description: 'what changed: the view is the lot after it' } as const;
+const UpdateSeq = {
+  type: 'integer',
+  minimum: 2,
+  description: 'the previous message of this subscription + 1: a gap means a lost message, so resubscribe',
+} as const;
+
+export const SubscribeLotOp = strict({ op: { const: 'subscribe' }, lot: LotId }, 'Watch a lot: a snapshot, then its updates');
+export const SubscribeShowOp = strict(
+  { op: { const: 'subscribe' }, show: ShowId },
+  'Watch a show: its lots, then every change to any of them',
+);
+export const UnsubscribeLotOp = strict({ op: { const: 'unsubscribe' }, lot: { type: 'string', maxLength: 64 } }, 'Stop watching a lot');
+export const UnsubscribeShowOp = strict({ op: { const: 'unsubscribe' }, show: { type: 'string', maxLength: 64 } }, 'Stop watching a show');
+
+export const LotSnapshot = strict(
+  { type: { const: 'snapshot' }, lot: LotId, seq: { const: 1 }, view: LotView },
+  'The lot when the subscription starts',
+);
+export const LotUpdate = strict(
+  {
+    type: { const: 'update' },
+    lot: LotId,
+    seq: UpdateSeq,
+    event: LotEvent,
+    view: LotView,
+    publishedAt: { type: 'integer', description: 'when the change was published, ms since the epoch' },
+  },
+  'A newer view of the lot: after each accepted bid, extension, close and sale (never an older view than one you have)',
+);
+export const ShowSnapshot = strict(
+  {
+    type: { const: 'snapshot' },
+    show: ShowId,
+    seq: { const: 1 },
+    status: { type: 'string', enum: ['scheduled', 'live', 'paused', 'ended'] },
+    lots: { type: 'array', items: LotView, description: 'in the order they are presented' },
+  },
+  'The show and its lots when the subscription starts',
+);
+export const ShowUpdate = {
+  type: 'object',
+  description: 'A lot of the show changed (event + view), or the show itself did (event `show` + status)',
+  oneOf: [
+    strict({ type: { const: 'update' }, show: ShowId, seq: UpdateSeq, event: LotEvent, view: LotView, publishedAt: { type: 'integer' } }),
+    strict({
+      type: { const: 'update' },
+      show: ShowId,
+      seq: UpdateSeq,
+      event: { const: 'show' },
+      status: { type: 'string', enum: ['scheduled', 'live', 'paused', 'ended'] },
+      publishedAt: { type: 'integer' },
+    }),
+  ],
+} as const;
+
+const BidderSeq = { ...Seq, description: 'per connection, shared with `orders` events: 1, 2, 3… with no gaps while authenticated' };
+export const BidderEvent = {
+  type: 'object',
+  description:
+    'Your own auction events (authenticated connections only): auction.winning (you lead), auction.outbid (someone passed your maximum), ' +
+    'auction.hold_released (the funds held for your bid are available again), auction.won (the lot is yours: your order follows), ' +
+    'auction.second_chance (an offer at your own highest bid, to accept before expiresAt).',
+  oneOf: [
+    strict({ type: { const: 'auction.winning' }, lotId: LotId, price: Paise, maxAmount: Paise, seq: BidderSeq }),
+    strict({ type: { const: 'auction.outbid' }, lotId: LotId, price: Paise, nextMinimum: PaiseOrNull, seq: BidderSeq }),
+    strict({ type: { const: 'auction.hold_released' }, lotId: LotId, amount: Paise, seq: BidderSeq }),
+    strict({ type: { const: 'auction.won' }, lotId: LotId, price: Paise, orderId: { type: 'string' }, seq: BidderSeq }),
+    strict({
+      type: { const: 'auction.second_chance' },
+      lotId: LotId,
+      offerId: { type: 'integer', minimum: 1 },
+      amount: Paise,
+      expiresAt: { type: 'string', format: 'date-time' },
+      seq: BidderSeq,
+    }),
+  ],
+} as const;

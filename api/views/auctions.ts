@@ -4,7 +4,7 @@ import { LOT_PHASES, LOT_STATUSES, SHOW_STATUSES } from '../../contracts/auction
 import type { LotView } from '../../domain/auction-view';
 import type { OfferRow, ShowRow, StoredBid } from '../../db/auction-lots';
 
-const exampleLot: LotView = {
+export const exampleLot: LotView = {
   lotId: 'lot_5f1c2a9b7d3e4f60a1b2',
   showId: 'show_0a1b2c3d4e5f60718293',
   sellerId: 'seller_asha',
