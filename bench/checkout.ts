@@ -8,9 +8,10 @@
  * in-process worker and the real HTTP API. Each round runs the two loads one after the other with the
  * same number of closed-loop clients:
  *   - empty:    client.workflow.execute(noopWorkflow)  (start → complete)
- *   - checkout: POST /v1/checkout?wait=true with an Idempotency-Key → 201 once stock is reserved and the
- *               buyer's wallet money is in the order's escrow (validate, reserve, charge, confirm). The
- *               API answers through an update-with-start that returns when the saga confirms.
+ *   - checkout: POST /v1/checkout?wait=true with an Idempotency-Key, through the typed client (clients/ts)
+ *               → 201 once stock is reserved and the buyer's wallet money is in the order's escrow
+ *               (validate, reserve, charge, confirm). The API answers through an update-with-start that
+ *               returns when the saga confirms.
  * Reports medians over rounds of each rate, their ratio, and the checkout latency percentiles.
  * Prints exactly one JSON line:
  *   {"bench":"checkout","sagasPerSec":…,"emptyWorkflowsPerSec":…,"ratio":…,"p50ms":…,"p99ms":…}
@@ -22,6 +23,7 @@ import pino from 'pino';
 import { loadConfig } from '../app/config';
 import { signToken } from '../api/auth';
 import { startHttpServer } from '../api/server';
+import { createMandiClient } from '../clients/ts';
 import { FakePaymentProvider } from '../infra/fake-payment-provider';
 import { FakePayoutProvider } from '../infra/fake-payout-provider';
 import { InMemoryPubSub } from '../infra/pubsub';
@@ -85,20 +87,20 @@ async function main(): Promise<void> {
     await db('products').insert({ id: productId, seller_id: sellerId, name: 'Bench item', price: 4_999, stock: 1_000_000 });
     const buyers = Array.from({ length: CLIENTS }, (_, i) => `bench_buyer_${i}`);
     await fundWallets(db, buyers);
-    const tokens = buyers.map((b) => signToken(config.JWT_SECRET, { userId: b, roles: ['customer'] }));
-    const body = JSON.stringify({ lines: [{ productId, quantity: 1, unitPrice: 4_999 }] });
+    const clients = buyers.map((b) =>
+      createMandiClient({ baseUrl: http.url, token: signToken(config.JWT_SECRET, { userId: b, roles: ['customer'] }) }),
+    );
+    const lines = [{ productId, quantity: 1, unitPrice: 4_999 }];
 
     const empty = async () => {
       await client.workflow.execute(noopWorkflow, { taskQueue, workflowId: `noop-${randomUUID()}`, args: [] });
     };
     const checkout = async (c: number) => {
-      const res = await fetch(`${http.url}/v1/checkout?wait=true`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[c]}`, 'idempotency-key': `bench-${randomUUID()}` },
-        body,
+      const { response, error } = await clients[c].POST('/v1/checkout', {
+        params: { query: { wait: 'true' }, header: { 'Idempotency-Key': `bench-${randomUUID()}` } },
+        body: { lines },
       });
-      if (res.status !== 201) throw new Error(`checkout answered ${res.status}: ${await res.text()}`);
-      await res.arrayBuffer();
+      if (response.status !== 201) throw new Error(`checkout answered ${response.status}: ${JSON.stringify(error)}`);
     };
 
     // Warm-up: bundle caches, connection pools, JIT.
