@@ -1,4 +1,5 @@
 import type { TestApi } from './api';
+import { answer } from './typed-client';
 import { uniqueId } from './temporal';
 
 export interface SeededProduct {
@@ -15,16 +16,16 @@ export interface SeededProduct {
 export async function seedSubscribableProduct(api: TestApi, over: Partial<Omit<SeededProduct, 'sellerId'>> = {}): Promise<SeededProduct> {
   const admin = api.token(uniqueId('admin-'), ['admin']);
   const sellerId = uniqueId('dairy-');
-  const seller = await api.request('POST', '/v1/sellers', {
-    token: admin,
-    body: { sellerId, name: 'Nandini Dairy', commissionBps: 1000, bankAccountRef: 'HDFC-000123' },
-  });
+  const seller = await answer(
+    api
+      .client(admin)
+      .POST('/v1/sellers', { body: { sellerId, name: 'Nandini Dairy', commissionBps: 1000, bankAccountRef: 'HDFC-000123' } }),
+  );
   if (seller.status !== 201) throw new Error(`seeding seller: ${seller.status} ${JSON.stringify(seller.body)}`);
   const product = { productId: over.productId ?? uniqueId('milk-'), unitPrice: over.unitPrice ?? 3_000, unit: over.unit ?? '500 ml' };
-  const res = await api.request('POST', '/v1/admin/products', {
-    token: admin,
-    body: { ...product, sellerId, name: `Toned milk ${product.unit}` },
-  });
+  const res = await answer(
+    api.client(admin).POST('/v1/admin/products', { body: { ...product, sellerId, name: `Toned milk ${product.unit}` } }),
+  );
   if (res.status !== 201) throw new Error(`seeding product: ${res.status} ${JSON.stringify(res.body)}`);
   return { ...product, sellerId };
 }

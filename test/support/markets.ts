@@ -4,6 +4,7 @@ import { postJournal } from '../../db/ledger';
 import { getBalance } from '../../db/ledger-reports';
 import type { Db } from '../../db/knex';
 import type { TestApi } from './api';
+import { answer, type RequestBody } from './typed-client';
 import { eventually, uniqueId } from './temporal';
 
 /** Credits a user's wallet as a completed top-up would. */
@@ -28,18 +29,19 @@ export interface MarketOptions {
 
 export async function createMarket(api: TestApi, admin: string, o: MarketOptions = {}): Promise<string> {
   const now = Date.now();
-  const res = await api.request('POST', '/v1/markets', {
-    token: admin,
-    idempotencyKey: uniqueId('create-'),
-    body: {
-      question: 'Will the next over have a six?',
-      opensAt: new Date(now + (o.opensInMs ?? 500)).toISOString(),
-      closesAt: new Date(now + (o.closesInMs ?? 60_000)).toISOString(),
-      feeBps: o.feeBps ?? 200,
-      disputeWindowSeconds: o.disputeWindowSeconds ?? 0,
-      resolutionDeadlineSeconds: o.resolutionDeadlineSeconds ?? 3600,
-    },
-  });
+  const res = await answer(
+    api.client(admin).POST('/v1/markets', {
+      params: { header: { 'Idempotency-Key': uniqueId('create-') } },
+      body: {
+        question: 'Will the next over have a six?',
+        opensAt: new Date(now + (o.opensInMs ?? 500)).toISOString(),
+        closesAt: new Date(now + (o.closesInMs ?? 60_000)).toISOString(),
+        feeBps: o.feeBps ?? 200,
+        disputeWindowSeconds: o.disputeWindowSeconds ?? 0,
+        resolutionDeadlineSeconds: o.resolutionDeadlineSeconds ?? 3600,
+      },
+    }),
+  );
   if (res.status !== 201) throw new Error(`create market: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.marketId;
 }
@@ -58,7 +60,11 @@ export interface OrderArgs {
 }
 
 export async function placeOrder(api: TestApi, token: string, marketId: string, o: OrderArgs) {
-  return api.request('POST', `/v1/markets/${marketId}/orders`, { token, body: { clientOrderId: uniqueId('c'), ...o } });
+  return answer(
+    api
+      .client(token)
+      .POST('/v1/markets/{marketId}/orders', { params: { path: { marketId } }, body: { clientOrderId: uniqueId('c'), ...o } }),
+  );
 }
 
 /** Waits until the engine has consumed every queued command of the market. */
@@ -111,7 +117,21 @@ export async function placeAccepted(api: TestApi, db: Db, token: string, marketI
   return res.body.orderId;
 }
 
+type LifecycleBodies = { close: RequestBody<'closeMarket'>; resolve: RequestBody<'resolveMarket'>; void: RequestBody<'voidMarket'> };
+
 /** POST to a market's lifecycle route (close, resolve, void) as the given admin. */
-export async function lifecycle(api: TestApi, admin: string, marketId: string, action: 'close' | 'resolve' | 'void', body: unknown = {}) {
-  return api.request('POST', `/v1/markets/${marketId}/${action}`, { token: admin, idempotencyKey: uniqueId(`${action}-`), body });
+export async function lifecycle<A extends keyof LifecycleBodies>(
+  api: TestApi,
+  admin: string,
+  marketId: string,
+  action: A,
+  body?: LifecycleBodies[A],
+) {
+  const mandi = api.client(admin);
+  const params = { path: { marketId }, header: { 'Idempotency-Key': uniqueId(`${action}-`) } };
+  if (action === 'close')
+    return answer(mandi.POST('/v1/markets/{marketId}/close', { params, body: (body ?? {}) as LifecycleBodies['close'] }));
+  if (action === 'resolve')
+    return answer(mandi.POST('/v1/markets/{marketId}/resolve', { params, body: body as LifecycleBodies['resolve'] }));
+  return answer(mandi.POST('/v1/markets/{marketId}/void', { params, body: body as LifecycleBodies['void'] }));
 }
