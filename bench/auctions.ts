@@ -1,0 +1,333 @@
+/**
+ * Live-auction benchmark: the running system — Temporal dev server, a fresh Postgres database,
+ * Redis, the worker (the lot's workflow owns its clock) in this process and the API in a child
+ * process — with one hot lot, 200 funded bidders and 500 WebSocket watchers subscribed to it.
+ *
+ *   npm run bench:auctions -- [--paced-seconds=15] [--warmup-seconds=2] [--paced-rate=200]
+ *                             [--seconds=3] [--rounds=3]
+ *
+ * Every bidder bids the lot's next minimum as it last saw it (its own last answer) and, refused
+ * with bid_too_low, tries again at the minimum the refusal names (bench/support/lot-bidders.ts).
+ * Phase 1 (latency): bids paced at --paced-rate accepted bids a second, each by the next idle
+ * bidder, for --paced-seconds after --warmup-seconds of the same (not counted; its slowest is
+ * warmupLatencyMaxMs). Latency, per accepted bid: from its 2xx to the moment the last of the 500
+ * watchers had an update showing it (its version, or a newer one); an update that arrives before
+ * the 2xx counts as 0 ms.
+ * Phase 2 (throughput), unpaced: all 200 bidders bid as fast as they are answered, for --rounds
+ * rounds of --seconds, alternated with rounds of plain one-row INSERT transactions from as many
+ * connections as the API's pool on the same database (as bench/ledger.ts does); bidsPerSec and
+ * rawInsertTxPerSec are the medians over rounds. Only accepted bids count; refusals are reported.
+ *
+ * The lot lasts an hour and bids rise by ₹1 whatever the price, so it neither closes nor runs
+ * past the largest bid the API takes during the run.
+ *
+ * Prints one JSON line: {"bench":"auctions","bidsPerSec":…,"bidLatencyP50ms":…,"bidLatencyP99ms":…,
+ * "watchers":500,"rawInsertTxPerSec":…,"ratio":…, …diagnostics}. The diagnostics include the cores
+ * the API process, this process, the database's backends and the whole (shared) machine used in
+ * each phase, and what the database's busy connections were doing (sampled pg_stat_activity).
+ * BENCH_API_NODE_ARGS passes flags to the API process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ *
+ * HTTP goes over a bare undici pool, not the typed client: the auction routes are not in
+ * clients/ts/schema.d.ts yet.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import pino from 'pino';
+import { Pool } from 'undici';
+import { loadConfig } from '../app/config';
+import { signToken } from '../api/auth';
+import { FakePaymentProvider } from '../infra/fake-payment-provider';
+import { RedisPubSub } from '../infra/pubsub';
+import { freePort, startDevServer } from '../scripts/temporal-dev-server';
+import { createMandiWorker } from '../workers/mandi-worker';
+import { startApiProcess } from './support/api-process';
+import { createBenchDatabase } from './support/database';
+import { LotBidder, rejectedCount, type BidOutcome, type BidTally } from './support/lot-bidders';
+import { watchLot, type LotWatchers } from './support/lot-watchers';
+import { samplePgWaits } from './support/pg-waits';
+import { startCpuMeter, type CpuShares } from './support/process-cpu';
+import { closedLoop, median, percentile, round } from './support/stats';
+import { fundWallets } from './support/wallets';
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BIDDERS = 200;
+const WATCHERS = 500;
+/** The API process's Postgres pool; the raw INSERT baseline uses as many connections. */
+const API_POOL = 40;
+const STARTING_PRICE = 100;
+
+function arg(name: string, fallback: number): number {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? Number(hit.slice(name.length + 3)) : fallback;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ms = (n: number) => round(n, 1);
+
+/** Waits until every watcher has seen each accepted bid's version (or `timeoutMs` passed); returns the latencies and how many never arrived. */
+async function latenciesOf(watchers: LotWatchers, outcomes: BidOutcome[], timeoutMs = 5_000) {
+  const accepted = outcomes.filter((o) => o.accepted);
+  const deadline = performance.now() + timeoutMs;
+  while (accepted.some((o) => watchers.seenByAllAt(o.version) === undefined) && performance.now() < deadline) await sleep(20);
+  const latencies: number[] = [];
+  let undelivered = 0;
+  for (const o of accepted) {
+    const seen = watchers.seenByAllAt(o.version);
+    if (seen === undefined) undelivered++;
+    else latencies.push(Math.max(0, seen - o.acceptedAt));
+  }
+  return { latencies, undelivered, roundTrips: accepted.map((o) => o.roundTripMs) };
+}
+
+/** Bids at `rate` accepted bids a second: each tick the next idle bidder bids until accepted. */
+async function pacedBids(bidders: LotBidder[], rate: number, durationMs: number): Promise<BidOutcome[]> {
+  const outcomes: BidOutcome[] = [];
+  const busy = new Set<number>();
+  const inflight = new Set<Promise<void>>();
+  const end = performance.now() + durationMs;
+  let next = performance.now();
+  let turn = 0;
+  while (performance.now() < end) {
+    next += 1000 / rate;
+    for (let tries = 0; tries < bidders.length && busy.has(turn % bidders.length); tries++) turn++;
+    const b = turn++ % bidders.length;
+    if (!busy.has(b)) {
+      busy.add(b);
+      const p: Promise<void> = bidders[b]
+        .bidUntilAccepted()
+        .then((o) => void outcomes.push(o))
+        .finally(() => {
+          busy.delete(b);
+          inflight.delete(p);
+        });
+      inflight.add(p);
+    }
+    const wait = next - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  await Promise.all(inflight);
+  return outcomes;
+}
+
+/** Every bidder bids as fast as it is answered; returns the accepted bids and the round's length. */
+async function unpacedBids(bidders: LotBidder[], durationMs: number): Promise<{ outcomes: BidOutcome[]; seconds: number }> {
+  const outcomes: BidOutcome[] = [];
+  const started = performance.now();
+  const end = started + durationMs;
+  await Promise.all(
+    bidders.map(async (b) => {
+      while (performance.now() < end) {
+        const r = await b.bidOnce();
+        if (typeof r === 'object') outcomes.push(r);
+        // Refused for something other than the price (it already leads at its maximum): it waits a moment.
+        else if (r === 'refused') await sleep(5);
+      }
+    }),
+  );
+  return { outcomes, seconds: (performance.now() - started) / 1000 };
+}
+
+const averageOf = <T extends Record<string, number>>(rows: T[]): Record<string, number> => {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(keys.map((k) => [k, round(rows.reduce((s, r) => s + (r[k] ?? 0), 0) / rows.length)]));
+};
+
+async function main(): Promise<void> {
+  const pacedSeconds = arg('paced-seconds', 15);
+  const warmupSeconds = arg('warmup-seconds', 2);
+  const pacedRate = arg('paced-rate', 200);
+  const roundSeconds = arg('seconds', 3);
+  const rounds = arg('rounds', 3);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // The dev server starts while the scratch database is created and migrated.
+  const devStarting = freePort().then((port) => startDevServer({ port, headless: true }));
+  // This process's pool serves the worker and the raw INSERT baseline (API_POOL clients at once).
+  const bench = await createBenchDatabase('auctions', API_POOL + 4);
+  const db = bench.db;
+  try {
+    const dev = await devStarting;
+    cleanups.push(() => dev.stop());
+    const taskQueue = `bench-auctions-${process.pid}`;
+    const pubsub = new RedisPubSub(REDIS_URL);
+    cleanups.push(() => pubsub.close());
+    const clientConn = await Connection.connect({ address: dev.address });
+    cleanups.push(() => clientConn.close());
+    const nativeConn = await NativeConnection.connect({ address: dev.address });
+    const worker = await createMandiWorker({
+      connection: nativeConn,
+      namespace: 'default',
+      taskQueue,
+      deps: {
+        db,
+        pubsub,
+        payments: new FakePaymentProvider(db),
+        logger: pino({ level: 'silent' }),
+        temporal: new Client({ connection: clientConn }),
+      },
+    });
+    const running = worker.run();
+    cleanups.push(async () => {
+      worker.shutdown();
+      await running;
+      await nativeConn.close();
+    });
+    const api = await startApiProcess(path.resolve(__dirname, 'auctions-api-process.ts'), {
+      DATABASE_URL: bench.url,
+      REDIS_URL,
+      TEMPORAL_ADDRESS: dev.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      BENCH_API_POOL: String(API_POOL),
+      // 200 bidders on one address: neither the per-user nor the per-address limit may shape the load.
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_PER_IP_PER_MINUTE: '100000000',
+      // ₹1 steps at every price: tens of thousands of bids stay far below the largest bid accepted.
+      AUCTION_INCREMENTS: JSON.stringify([{ below: null, step: 100 }]),
+    });
+    cleanups.push(() => api.kill());
+    const pool = new Pool(api.url, { connections: BIDDERS + 8 });
+    cleanups.push(() => pool.close());
+
+    // The seller's lot: one product, an hour long.
+    const secret = loadConfig({ NODE_ENV: 'test' }).JWT_SECRET;
+    const sellerId = `bench_seller_${process.pid}`;
+    await db('sellers').insert({ id: sellerId, name: 'Bench seller', commission_bps: 1000, bank_account_ref: 'ok' });
+    const productId = `bench_product_${process.pid}`;
+    await db('products').insert({ id: productId, seller_id: sellerId, name: 'Bench lot', price: 10_000, stock: 10 });
+    const created = await pool.request({
+      path: '/v1/auctions',
+      method: 'POST',
+      headers: {
+        // A development token naming the seller acts for it.
+        authorization: `Bearer ${signToken(secret, { userId: sellerId, roles: ['seller'] })}`,
+        'content-type': 'application/json',
+        'idempotency-key': `bench-lot-${process.pid}`,
+      },
+      body: JSON.stringify({
+        sellerId,
+        productId,
+        startingPrice: STARTING_PRICE,
+        durationSeconds: 3600,
+        startsAt: new Date(Date.now() + 300).toISOString(),
+      }),
+    });
+    const lot = (await created.body.json()) as any;
+    if (created.statusCode !== 201) throw new Error(`create lot answered ${created.statusCode}: ${JSON.stringify(lot)}`);
+    const lotId: string = lot.lotId;
+    for (let t = performance.now(); (await db('auction_lots').where({ id: lotId }).first('status')).status !== 'open'; await sleep(50))
+      if (performance.now() - t > 30_000) throw new Error(`lot ${lotId} did not open`);
+
+    const bidderIds = Array.from({ length: BIDDERS }, (_, i) => `bench_bidder${i}`);
+    await fundWallets(db, bidderIds);
+    const tally: BidTally = { accepted: 0, rejected: {} };
+    const bidPath = `/v1/auctions/${lotId}/bids`;
+    const bidders = bidderIds.map(
+      (id, i) => new LotBidder(pool, bidPath, signToken(secret, { userId: id, roles: ['customer'] }), `k${i}`, STARTING_PRICE, tally),
+    );
+    const watchers = await watchLot(`${api.url.replace(/^http/, 'ws')}/v1/ws`, lotId, WATCHERS);
+    cleanups.push(() => watchers.close());
+    console.error(`lot ${lotId} open, ${WATCHERS} watchers subscribed`);
+
+    // Phase 1: paced bids — a warm-up (JIT, pools, plans; not counted), then the measured run.
+    const warmup = await latenciesOf(watchers, await pacedBids(bidders, pacedRate, warmupSeconds * 1000));
+    const pacedBefore = { accepted: tally.accepted, rejected: rejectedCount(tally) };
+    const pacedCpu = await startCpuMeter(db, api.pid);
+    const pacedWaits = samplePgWaits(db);
+    const pacedOutcomes = await pacedBids(bidders, pacedRate, pacedSeconds * 1000);
+    const pacedShares = await pacedCpu();
+    const pacedPg = await pacedWaits();
+    const pacedAccepted = tally.accepted - pacedBefore.accepted;
+    const pacedRejected = rejectedCount(tally) - pacedBefore.rejected;
+    const paced = await latenciesOf(watchers, pacedOutcomes);
+    console.error(
+      `paced: ${pacedAccepted} accepted, ${pacedRejected} refused; cpu ${JSON.stringify(pacedShares)}; pg ${JSON.stringify(pacedPg)}`,
+    );
+
+    // Phase 2: unpaced bids, alternated with the raw INSERT baseline round by round.
+    await db.raw(`CREATE TABLE bench_raw (id bigserial PRIMARY KEY, v bigint NOT NULL)`);
+    const rawOp = async (_c: number, i: number) => {
+      await db.raw('INSERT INTO bench_raw (v) VALUES (?)', [i]);
+    };
+    await closedLoop(API_POOL, 1, rawOp); // warm-up
+    const unpacedBefore = { accepted: tally.accepted, rejected: rejectedCount(tally) };
+    const rawRates: number[] = [];
+    const bidRates: number[] = [];
+    const unpacedOutcomes: BidOutcome[] = [];
+    const unpacedShares: CpuShares[] = [];
+    const unpacedPg: Array<Record<string, number>> = [];
+    for (let r = 0; r < rounds; r++) {
+      rawRates.push((await closedLoop(API_POOL, roundSeconds, rawOp)).perSec);
+      const cpu = await startCpuMeter(db, api.pid);
+      const waits = samplePgWaits(db);
+      const { outcomes, seconds } = await unpacedBids(bidders, roundSeconds * 1000);
+      unpacedShares.push(await cpu());
+      unpacedPg.push(await waits());
+      bidRates.push(outcomes.length / seconds);
+      unpacedOutcomes.push(...outcomes);
+      console.error(
+        `round ${r + 1}: raw ${Math.round(rawRates[r])} tx/s, bids ${Math.round(bidRates[r])}/s; cpu ${JSON.stringify(unpacedShares[r])}`,
+      );
+    }
+    const unpacedRejected = rejectedCount(tally) - unpacedBefore.rejected;
+    const unpaced = await latenciesOf(watchers, unpacedOutcomes);
+
+    // The lot must still be open, and hold exactly the bids the bidders were told were accepted.
+    const row = await db('auction_lots').where({ id: lotId }).first('status', 'bid_count', 'price');
+    if (row.status !== 'open') throw new Error(`lot ${lotId} is ${row.status}: it closed during the run`);
+    if (row.bid_count !== tally.accepted) throw new Error(`lot ${lotId} has ${row.bid_count} bids, bidders were told ${tally.accepted}`);
+
+    const bidsPerSec = median(bidRates);
+    const rawInsertTxPerSec = median(rawRates);
+    console.log(
+      JSON.stringify({
+        bench: 'auctions',
+        bidsPerSec: Math.round(bidsPerSec),
+        bidLatencyP50ms: ms(percentile(paced.latencies, 50)),
+        bidLatencyP99ms: ms(percentile(paced.latencies, 99)),
+        watchers: WATCHERS,
+        rawInsertTxPerSec: Math.round(rawInsertTxPerSec),
+        ratio: round(bidsPerSec / rawInsertTxPerSec, 3),
+        bidders: BIDDERS,
+        pacedBidsPerSec: Math.round(pacedAccepted / pacedSeconds),
+        pacedBids: paced.latencies.length,
+        pacedRejected,
+        bidLatencyMaxMs: ms(Math.max(...paced.latencies)),
+        pacedRoundTripP50ms: ms(percentile(paced.roundTrips, 50)),
+        pacedRoundTripP99ms: ms(percentile(paced.roundTrips, 99)),
+        undelivered: paced.undelivered + unpaced.undelivered,
+        lostWatchers: watchers.lost(),
+        warmupLatencyMaxMs: ms(Math.max(...warmup.latencies)),
+        unpacedRejected,
+        rejectedByCode: tally.rejected,
+        unpacedLatencyP50ms: ms(percentile(unpaced.latencies, 50)),
+        unpacedLatencyP99ms: ms(percentile(unpaced.latencies, 99)),
+        unpacedRoundTripP50ms: ms(percentile(unpaced.roundTrips, 50)),
+        unpacedRoundTripP99ms: ms(percentile(unpaced.roundTrips, 99)),
+        cores: { paced: pacedShares, unpaced: averageOf(unpacedShares as unknown as Array<Record<string, number>>) },
+        pgBusy: { paced: pacedPg, unpaced: averageOf(unpacedPg) },
+        apiPool: API_POOL,
+        rounds,
+        roundSeconds,
+        finalPrice: Number(row.price),
+      }),
+    );
+  } finally {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch {
+        // best effort
+      }
+    }
+    await bench.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
