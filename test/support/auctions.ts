@@ -1,4 +1,6 @@
+import { termsOf, type LotRow, type StoredBid } from '../../db/auction-lots';
 import type { Db } from '../../db/knex';
+import { sealedOutcome } from '../../domain/auction';
 import { accounts } from '../../domain/ledger/accounts';
 import type { TestApi } from './api';
 import { fundWallet, seedProduct, seedSeller } from './checkout';
@@ -95,4 +97,104 @@ export async function heldFor(db: Db, userId: string): Promise<number> {
     .where({ account_id: accounts.userWallet(userId), shard: 0 })
     .first('held');
   return row ? Number(row.held) : 0;
+}
+
+// --- concurrency, recovery and second-chance checks --------------------------------------------------
+
+/** The lot's row as stored (times as Dates, money as numbers). */
+export async function lotRow(db: Db, lotId: string): Promise<LotRow> {
+  const row = await db('auction_lots').where({ id: lotId }).first();
+  if (!row) throw new Error(`lot ${lotId} not found`);
+  return row;
+}
+
+/**
+ * What the funds held on a lot's behalf look like at one instant: one statement, so the holds, the
+ * bidders' `held` balances and the lot's leader are read from the same snapshot.
+ */
+export interface HeldSnapshot {
+  openHolds: number;
+  openRemaining: number;
+  heldByBidders: number;
+  leaderMax: number | null;
+}
+
+export async function heldSnapshot(db: Db, lotId: string, bidderIds: string[]): Promise<HeldSnapshot> {
+  const { rows } = await db.raw(
+    `SELECT (SELECT count(*) FROM holds WHERE ref_type = 'auction_lot' AND ref_id = ? AND status = 'open') AS open_holds,
+            (SELECT coalesce(sum(remaining), 0) FROM holds WHERE ref_type = 'auction_lot' AND ref_id = ? AND status = 'open') AS open_remaining,
+            (SELECT coalesce(sum(held), 0) FROM account_balances WHERE account_id = ANY(?)) AS held_by_bidders,
+            (SELECT (book -> 'leader' ->> 'maxAmount')::bigint FROM auction_lots WHERE id = ?) AS leader_max`,
+    [lotId, lotId, bidderIds.map((id) => accounts.userWallet(id)), lotId],
+  );
+  const r = rows[0];
+  return {
+    openHolds: Number(r.open_holds),
+    openRemaining: Number(r.open_remaining),
+    heldByBidders: Number(r.held_by_bidders),
+    leaderMax: r.leader_max === null ? null : Number(r.leader_max),
+  };
+}
+
+/** Samples `heldSnapshot` until `stop()` is called; returns every sample taken. */
+export function sampleHeld(db: Db, lotId: string, bidderIds: string[], everyMs = 5): { stop(): Promise<HeldSnapshot[]> } {
+  const samples: HeldSnapshot[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      samples.push(await heldSnapshot(db, lotId, bidderIds));
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+/** The lot's accepted bids, oldest first. */
+export async function acceptedBids(db: Db, lotId: string): Promise<StoredBid[]> {
+  return db('auction_bids').where({ lot_id: lotId }).orderBy('seq');
+}
+
+/**
+ * Who the rules say wins, from the bids the lot accepted: the sealed second-price reference
+ * (domain/auction/sealed.ts) over every bidder's accepted bids, each bid's envelope dated by its seq.
+ */
+export async function sealedWinner(db: Db, lotId: string): Promise<{ winnerId: string | null; price: number | null }> {
+  const bids = await acceptedBids(db, lotId);
+  return sealedOutcome(
+    termsOf(await lotRow(db, lotId)),
+    bids.map((b) => ({ bidderId: b.bidder_id, amount: b.amount, maxAmount: b.max_amount, since: b.seq })),
+  );
+}
+
+/** The journals that charged an order (the winner's hold captured into its escrow). */
+export async function chargeJournals(db: Db, orderId: string): Promise<Array<{ id: number; idempotency_key: string }>> {
+  return db('journal').where({ ref_type: 'order', ref_id: orderId, reason: 'order_charge' }).select('id', 'idempotency_key');
+}
+
+export async function waitForOrderStatus(db: Db, orderId: string, status: string, timeoutMs = 20_000): Promise<void> {
+  await eventually(async () => (await db('orders').where({ id: orderId }).first('status'))?.status === status, timeoutMs, 50);
+}
+
+/** The lot's workflow state as its seller sees it (GET /v1/auctions/:lotId/state). */
+export async function lotPhase(api: TestApi, seller: AuctionSeller, lotId: string) {
+  const res = await api.request('GET', `/v1/auctions/${lotId}/state`, { token: seller.token });
+  if (res.status !== 200) throw new Error(`lot state: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { phase: string; offer: { offerId: number; amount: number; expiresAt: string } | null };
+}
+
+export async function waitForPhase(api: TestApi, seller: AuctionSeller, lotId: string, phase: string, timeoutMs = 20_000) {
+  return eventually(
+    async () => {
+      const state = await lotPhase(api, seller, lotId);
+      return state.phase === phase ? state : null;
+    },
+    timeoutMs,
+    50,
+  );
 }
