@@ -4,7 +4,7 @@
  * process — with one hot lot, 200 funded bidders and 500 WebSocket watchers subscribed to it.
  *
  *   npm run bench:auctions -- [--paced-seconds=15] [--warmup-seconds=2] [--paced-rate=200]
- *                             [--seconds=3] [--rounds=3]
+ *                             [--sequential-seconds=4] [--seconds=3] [--rounds=3]
  *
  * Every bidder bids the lot's next minimum as it last saw it (its own last answer) and, refused
  * with bid_too_low, tries again at the minimum the refusal names (bench/support/lot-bidders.ts).
@@ -13,6 +13,9 @@
  * warmupLatencyMaxMs). Latency, per accepted bid: from its 2xx to the moment the last of the 500
  * watchers had an update showing it (its version, or a newer one); an update that arrives before
  * the 2xx counts as 0 ms.
+ * Diagnostic (`oneAtATime`): for --sequential-seconds, one bid at a time, each bidder told the
+ * minimum the previous answer gave — no race for the lot's row lock, so this is the speed of the bid
+ * path and of the fan-out to 500 watchers on their own.
  * Phase 2 (throughput), unpaced: all 200 bidders bid as fast as they are answered, for --rounds
  * rounds of --seconds, alternated with rounds of plain one-row INSERT transactions from as many
  * connections as the API's pool on the same database (as bench/ledger.ts does); bidsPerSec and
@@ -53,8 +56,12 @@ import { fundWallets } from './support/wallets';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BIDDERS = 200;
 const WATCHERS = 500;
-/** The API process's Postgres pool; the raw INSERT baseline uses as many connections. */
-const API_POOL = 40;
+/**
+ * The API process's Postgres pool; the raw INSERT baseline uses as many connections. Bids on one
+ * lot queue on its row lock, so more connections would only add waiters — and the shared
+ * Postgres allows 100 connections for everyone's tests and benches together.
+ */
+const API_POOL = 20;
 const STARTING_PRICE = 100;
 
 function arg(name: string, fallback: number): number {
@@ -110,6 +117,24 @@ async function pacedBids(bidders: LotBidder[], rate: number, durationMs: number)
   return outcomes;
 }
 
+/**
+ * One bid at a time, each by the next bidder told the minimum the last answer gave: no two bids
+ * race, so this is the bid path's and the fan-out's own speed, without the lock queue.
+ */
+async function sequentialBids(bidders: LotBidder[], durationMs: number): Promise<{ outcomes: BidOutcome[]; seconds: number }> {
+  const outcomes: BidOutcome[] = [];
+  const started = performance.now();
+  let minimum = bidders[0].lastSeenMinimum;
+  for (let i = 0; performance.now() < started + durationMs; i++) {
+    const b = bidders[i % bidders.length];
+    b.sees(minimum);
+    const r = await b.bidOnce();
+    if (typeof r === 'object') outcomes.push(r);
+    minimum = b.lastSeenMinimum;
+  }
+  return { outcomes, seconds: (performance.now() - started) / 1000 };
+}
+
 /** Every bidder bids as fast as it is answered; returns the accepted bids and the round's length. */
 async function unpacedBids(bidders: LotBidder[], durationMs: number): Promise<{ outcomes: BidOutcome[]; seconds: number }> {
   const outcomes: BidOutcome[] = [];
@@ -139,12 +164,13 @@ async function main(): Promise<void> {
   const pacedRate = arg('paced-rate', 200);
   const roundSeconds = arg('seconds', 3);
   const rounds = arg('rounds', 3);
+  const sequentialSeconds = arg('sequential-seconds', 4);
   const cleanups: Array<() => Promise<void> | void> = [];
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   // The dev server starts while the scratch database is created and migrated.
   const devStarting = freePort().then((port) => startDevServer({ port, headless: true }));
   // This process's pool serves the worker and the raw INSERT baseline (API_POOL clients at once).
-  const bench = await createBenchDatabase('auctions', API_POOL + 4);
+  const bench = await createBenchDatabase('auctions', API_POOL + 2);
   const db = bench.db;
   try {
     const dev = await devStarting;
@@ -231,11 +257,13 @@ async function main(): Promise<void> {
 
     // Phase 1: paced bids — a warm-up (JIT, pools, plans; not counted), then the measured run.
     const warmup = await latenciesOf(watchers, await pacedBids(bidders, pacedRate, warmupSeconds * 1000));
-    const pacedBefore = { accepted: tally.accepted, rejected: rejectedCount(tally) };
+    const pacedBefore = { accepted: tally.accepted, rejected: rejectedCount(tally), byCode: { ...tally.rejected } };
     const pacedCpu = await startCpuMeter(db, api.pid);
     const pacedWaits = samplePgWaits(db);
+    const pacedFrames0 = watchers.frames();
     const pacedOutcomes = await pacedBids(bidders, pacedRate, pacedSeconds * 1000);
     const pacedShares = await pacedCpu();
+    const pacedFramesPerSec = (watchers.frames() - pacedFrames0) / pacedSeconds;
     const pacedPg = await pacedWaits();
     const pacedAccepted = tally.accepted - pacedBefore.accepted;
     const pacedRejected = rejectedCount(tally) - pacedBefore.rejected;
@@ -243,6 +271,17 @@ async function main(): Promise<void> {
     console.error(
       `paced: ${pacedAccepted} accepted, ${pacedRejected} refused; cpu ${JSON.stringify(pacedShares)}; pg ${JSON.stringify(pacedPg)}`,
     );
+
+    // Diagnostic: the same lot bid on one bid at a time (no lock queue), for the bid path's own speed and fan-out.
+    const highest = bidders.reduce((m, b) => Math.max(m, b.lastSeenMinimum), 0);
+    bidders[0].sees(highest);
+    const seqCpu = await startCpuMeter(db, api.pid);
+    const seqFrames0 = watchers.frames();
+    const seqRun = await sequentialBids(bidders, sequentialSeconds * 1000);
+    const seqShares = await seqCpu();
+    const seqFramesPerSec = (watchers.frames() - seqFrames0) / seqRun.seconds;
+    const sequential = await latenciesOf(watchers, seqRun.outcomes);
+    console.error(`one at a time: ${Math.round(seqRun.outcomes.length / seqRun.seconds)} bids/s; cpu ${JSON.stringify(seqShares)}`);
 
     // Phase 2: unpaced bids, alternated with the raw INSERT baseline round by round.
     await db.raw(`CREATE TABLE bench_raw (id bigserial PRIMARY KEY, v bigint NOT NULL)`);
@@ -289,17 +328,30 @@ async function main(): Promise<void> {
         rawInsertTxPerSec: Math.round(rawInsertTxPerSec),
         ratio: round(bidsPerSec / rawInsertTxPerSec, 3),
         bidders: BIDDERS,
+        pacedRate,
         pacedBidsPerSec: Math.round(pacedAccepted / pacedSeconds),
+        pacedFramesPerSec: Math.round(pacedFramesPerSec),
         pacedBids: paced.latencies.length,
         pacedRejected,
+        pacedAttemptsPerAcceptedBid: round((pacedAccepted + pacedRejected) / Math.max(1, pacedAccepted), 1),
         bidLatencyMaxMs: ms(Math.max(...paced.latencies)),
         pacedRoundTripP50ms: ms(percentile(paced.roundTrips, 50)),
         pacedRoundTripP99ms: ms(percentile(paced.roundTrips, 99)),
         undelivered: paced.undelivered + unpaced.undelivered,
         lostWatchers: watchers.lost(),
         warmupLatencyMaxMs: ms(Math.max(...warmup.latencies)),
-        unpacedRejected,
+        rejected: unpacedRejected,
+        unpacedAttemptsPerAcceptedBid: round((unpacedOutcomes.length + unpacedRejected) / Math.max(1, unpacedOutcomes.length), 1),
         rejectedByCode: tally.rejected,
+        oneAtATime: {
+          bidsPerSec: Math.round(seqRun.outcomes.length / seqRun.seconds),
+          latencyP50ms: ms(percentile(sequential.latencies, 50)),
+          latencyP99ms: ms(percentile(sequential.latencies, 99)),
+          roundTripP50ms: ms(percentile(sequential.roundTrips, 50)),
+          roundTripP99ms: ms(percentile(sequential.roundTrips, 99)),
+          framesPerSec: Math.round(seqFramesPerSec),
+          cores: seqShares,
+        },
         unpacedLatencyP50ms: ms(percentile(unpaced.latencies, 50)),
         unpacedLatencyP99ms: ms(percentile(unpaced.latencies, 99)),
         unpacedRoundTripP50ms: ms(percentile(unpaced.roundTrips, 50)),

@@ -40,6 +40,16 @@ export class LotBidder {
     this.nextMinimum = startingPrice;
   }
 
+  /** The lot's next minimum as this bidder last saw it. */
+  get lastSeenMinimum(): number {
+    return this.nextMinimum;
+  }
+
+  /** Tells the bidder the lot's current minimum (as if it had just looked at the lot). */
+  sees(nextMinimum: number): void {
+    this.nextMinimum = nextMinimum;
+  }
+
   /** One request: accepted, too low (try again with the minimum it named), or refused otherwise. */
   async bidOnce(attempts = 1): Promise<BidOutcome | 'too_low' | 'refused'> {
     const sentAt = performance.now();

@@ -12,6 +12,8 @@ export interface LotWatchers {
   seenBy(version: number): number;
   /** Watchers that closed or failed after subscribing. */
   lost(): number;
+  /** Frames received so far, by all watchers together. */
+  frames(): number;
   close(): void;
 }
 
@@ -34,6 +36,7 @@ export async function watchLot(wsUrl: string, lotId: string, watchers: number, c
   const latestAt: number[] = [];
   const sockets: WebSocket[] = [];
   let lost = 0;
+  let frames = 0;
   let closing = false;
 
   const open = (): Promise<void> =>
@@ -43,6 +46,7 @@ export async function watchLot(wsUrl: string, lotId: string, watchers: number, c
       let last = -1;
       ws.on('message', (data: Buffer) => {
         const at = performance.now();
+        frames++;
         const v = versionIn(data);
         if (v === null) {
           if (last < 0) reject(new Error(`watcher got ${data.toString()} instead of the lot's snapshot`));
@@ -72,6 +76,7 @@ export async function watchLot(wsUrl: string, lotId: string, watchers: number, c
     seenByAllAt: (version) => ((count[version] ?? 0) >= watchers ? latestAt[version] : undefined),
     seenBy: (version) => count[version] ?? 0,
     lost: () => lost,
+    frames: () => frames,
     close: () => {
       closing = true;
       for (const ws of sockets) ws.terminate();
