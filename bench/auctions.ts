@@ -326,7 +326,8 @@ async function main(): Promise<void> {
         bidLatencyP99ms: ms(percentile(paced.latencies, 99)),
         watchers: WATCHERS,
         rawInsertTxPerSec: Math.round(rawInsertTxPerSec),
-        ratio: round(bidsPerSec / rawInsertTxPerSec, 3),
+        // Four places: far below target the ratio would otherwise print as 0.
+        ratio: round(bidsPerSec / rawInsertTxPerSec, 4),
         bidders: BIDDERS,
         pacedRate,
         pacedBidsPerSec: Math.round(pacedAccepted / pacedSeconds),
