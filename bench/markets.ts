@@ -1,10 +1,16 @@
 /**
  * Markets benchmark: the running system — Temporal dev server, a fresh Postgres database, Redis,
  * the worker (market workflow + engine) in this process and the API in a child process — with
- * many concurrent HTTP clients placing orders on one market and a WebSocket watcher.
+ * many concurrent HTTP clients placing orders on one market (or spread over --markets open
+ * markets) and a WebSocket watcher.
  *
- *   npx tsx bench/markets.ts [--seconds=8] [--concurrency=256] [--paced-rate=1000]
- *                            [--latency-seconds=20] [--warmup-seconds=2]
+ *   npm run bench:markets -- [--seconds=8] [--concurrency=256] [--paced-rate=1000]
+ *                            [--latency-seconds=20] [--warmup-seconds=2] [--markets=1] [--raw-seconds=3]
+ *
+ * With --markets N (N > 1) every order goes to one of N open markets, each with its own engine,
+ * and a YES and the NO that crosses it go to the same market; the probes and the WebSocket watcher
+ * stay on the first market, so the latency is one market's while the others are busy, and
+ * ordersPerSec is the aggregate over all of them.
  *
  * Phase 1 (latency), paced at 1,000 orders/s for --latency-seconds (about 85 probes per 10 s, so
  * p99 is not just the slowest one), after --warmup-seconds of the same traffic whose latencies are
@@ -25,7 +31,6 @@
  * the 202 to publication, delivery from publication to the socket) and the sorted latencies;
  * BENCH_API_NODE_ARGS passes flags to the API process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
@@ -40,11 +45,15 @@ import { FakePaymentProvider } from '../infra/fake-payment-provider';
 import { RedisPubSub } from '../infra/pubsub';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
+import { startApiProcess } from './support/api-process';
 import { createBenchDatabase } from './support/database';
+import { closedLoop } from './support/stats';
 import { fundWallets } from './support/wallets';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const USERS = 200;
+/** This process's Postgres pool: the worker's engines and the raw INSERT baseline. */
+const BENCH_POOL = 20;
 
 // The orders are the load itself, so they go over a bare undici pool rather than the typed
 // client: measured on loopback, a pool round trip costs about 65 µs of client CPU, and the typed
@@ -54,57 +63,32 @@ const USERS = 200;
 const ORDERS_PATH = '/v1/markets/{marketId}/orders' satisfies keyof paths;
 type NewOrder = Omit<paths[typeof ORDERS_PATH]['post']['requestBody']['content']['application/json'], 'clientOrderId'>;
 
+/** `--name=value` or `--name value`. */
 function arg(name: string, fallback: number): number {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? Number(hit.slice(name.length + 3)) : fallback;
+  const argv = process.argv;
+  const joined = argv.find((a) => a.startsWith(`--${name}=`));
+  if (joined) return Number(joined.slice(name.length + 3));
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 && at + 1 < argv.length ? Number(argv[at + 1]) : fallback;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
-async function startApiProcess(env: Record<string, string>): Promise<{ url: string; kill(): Promise<void> }> {
-  // Node itself (not the tsx wrapper), so killing the child really stops the API.
-  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.resolve(__dirname, 'markets-api-process.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`API did not start: ${stderr}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /api-ready (\S+)/.exec(d.toString());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`API exited with ${code}: ${stderr}`)));
-  });
-  let stopping = false;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      if (!stopping) console.error(`API process exited (${code ?? signal}): ${stderr}`);
-      resolve();
-    }),
-  );
-  return {
-    url,
-    // SIGTERM first so a profiled API can write its profile; SIGKILL if it lingers.
-    kill: async () => {
-      stopping = true;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+/** Orders the engines of these markets have matched and committed, all together. */
+async function engineProcessed(db: Db, marketIds: readonly string[]): Promise<number> {
+  const [{ total }] = await db('market_engines').whereIn('market_id', marketIds).sum({ total: 'processed' });
+  return Number(total ?? 0);
 }
 
-async function engineProcessed(db: Db, marketId: string): Promise<number> {
-  return (await db('market_engines').where({ market_id: marketId }).first('processed')).processed;
+/** Waits until every market's engine has claimed it (epoch ≥ 1). */
+async function enginesRunning(db: Db, marketIds: readonly string[]): Promise<void> {
+  for (;;) {
+    const [{ n }] = await db('market_engines').whereIn('market_id', marketIds).where('epoch', '>=', 1).count({ n: '*' });
+    if (Number(n) === marketIds.length) return;
+    await sleep(50);
+  }
 }
 
 async function main(): Promise<void> {
@@ -113,11 +97,13 @@ async function main(): Promise<void> {
   const warmupSeconds = arg('warmup-seconds', 2);
   const concurrency = arg('concurrency', 256);
   const pacedRate = arg('paced-rate', 1000);
+  const marketCount = arg('markets', 1);
+  const rawSeconds = arg('raw-seconds', 3);
   const cleanups: Array<() => Promise<void> | void> = [];
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   // The dev server starts while the scratch database is created and migrated.
   const devStarting = freePort().then((port) => startDevServer({ port, headless: true }));
-  const bench = await createBenchDatabase('markets', 20);
+  const bench = await createBenchDatabase('markets', BENCH_POOL);
   const db = bench.db;
   try {
     const dev = await devStarting;
@@ -146,7 +132,7 @@ async function main(): Promise<void> {
       await running;
       await nativeConn.close();
     });
-    const api = await startApiProcess({
+    const api = await startApiProcess(path.resolve(__dirname, 'markets-api-process.ts'), {
       DATABASE_URL: bench.url,
       REDIS_URL,
       TEMPORAL_ADDRESS: dev.address,
@@ -187,23 +173,26 @@ async function main(): Promise<void> {
       });
       return { status: res.statusCode, body: (await res.body.json()) as any };
     };
-    const created = await createMandiClient({ baseUrl: api.url, token: adminToken }).POST('/v1/markets', {
-      params: { header: { 'Idempotency-Key': `bench-create-${process.pid}` } },
-      body: {
-        question: 'Will the next over have a six?',
-        opensAt: new Date(Date.now() + 300).toISOString(),
-        closesAt: new Date(Date.now() + 3_600_000).toISOString(),
-        feeBps: 200,
-      },
-    });
-    if (created.response.status !== 201)
-      throw new Error(`create market answered ${created.response.status}: ${JSON.stringify(created.error)}`);
-    const marketId = (created.data as { marketId: string }).marketId;
-    for (;;) {
-      const e = await db('market_engines').where({ market_id: marketId }).first('epoch');
-      if (e?.epoch >= 1) break;
-      await sleep(50);
-    }
+    const admin = createMandiClient({ baseUrl: api.url, token: adminToken });
+    const createMarket = async (i: number) => {
+      const created = await admin.POST('/v1/markets', {
+        params: { header: { 'Idempotency-Key': `bench-create-${process.pid}-${i}` } },
+        body: {
+          question: `Will the next over have a six? (${i})`,
+          opensAt: new Date(Date.now() + 300).toISOString(),
+          closesAt: new Date(Date.now() + 3_600_000).toISOString(),
+          feeBps: 200,
+        },
+      });
+      if (created.response.status !== 201)
+        throw new Error(`create market answered ${created.response.status}: ${JSON.stringify(created.error)}`);
+      return (created.data as { marketId: string }).marketId;
+    };
+    const marketIds: string[] = [];
+    for (let i = 0; i < marketCount; i += 10)
+      marketIds.push(...(await Promise.all(Array.from({ length: Math.min(10, marketCount - i) }, (_, j) => createMarket(i + j)))));
+    await enginesRunning(db, marketIds);
+    const marketId = marketIds[0];
 
     // The watcher.
     type Update = { at: number; view: any; publishedAt: number };
@@ -233,8 +222,11 @@ async function main(): Promise<void> {
       });
 
     let seq = 0;
-    const ordersPath = ORDERS_PATH.replace('{marketId}', encodeURIComponent(marketId));
-    const place = (user: number, order: NewOrder) => post(ordersPath, tokens[user], { clientOrderId: `b${seq++}`, ...order });
+    const ordersPaths = marketIds.map((id) => ORDERS_PATH.replace('{marketId}', encodeURIComponent(id)));
+    const place = (user: number, order: NewOrder, market = 0) =>
+      post(ordersPaths[market], tokens[user], { clientOrderId: `b${seq++}`, ...order });
+    // Consecutive pairs (a YES and the NO after it) share a market, so every market gets both sides.
+    const marketOf = (k: number) => Math.floor(k / 2) % marketCount;
 
     // Phase 1: paced background flow plus price-moving probes — first a warm-up (JIT, pools,
     // prepared statements; reported apart, not counted), then the measured run.
@@ -268,12 +260,11 @@ async function main(): Promise<void> {
         while (performance.now() < end) {
           next += interval;
           const bid = i % 2 === 0;
-          const p = place(2 + (i % (USERS - 2)), {
-            side: bid ? 'YES' : 'NO',
-            action: 'BUY',
-            price: 100 + 50 * (i % 7),
-            quantity: 1 + (i % 3),
-          });
+          const p = place(
+            2 + (i % (USERS - 2)),
+            { side: bid ? 'YES' : 'NO', action: 'BUY', price: 100 + 50 * (i % 7), quantity: 1 + (i % 3) },
+            marketOf(i),
+          );
           i++;
           inflight.add(p);
           void p.finally(() => inflight.delete(p));
@@ -295,8 +286,16 @@ async function main(): Promise<void> {
     const warmup = await pacedRun(warmupSeconds * 1000);
     const { orders: pacedOrders, latencies } = await pacedRun(latencySeconds * 1000);
 
+    // The baseline: plain one-row INSERT transactions from as many clients, on the same database.
+    await db.raw(`CREATE TABLE bench_raw (id bigserial PRIMARY KEY, v bigint NOT NULL)`);
+    const rawOp = async (_c: number, i: number) => {
+      await db.raw('INSERT INTO bench_raw (v) VALUES (?)', [i]);
+    };
+    await closedLoop(concurrency, 1, rawOp); // warm-up
+    const rawRates = [(await closedLoop(concurrency, rawSeconds, rawOp)).perSec];
+
     // Phase 2: unpaced crossing mix from many clients.
-    const before = await engineProcessed(db, marketId);
+    const before = await engineProcessed(db, marketIds);
     let accepted = 0;
     const roundTrips: number[] = [];
     let rejected = 0;
@@ -308,13 +307,11 @@ async function main(): Promise<void> {
         while (performance.now() < tEnd) {
           const side = k % 2 === 0 ? 'YES' : 'NO';
           const sentAt = performance.now();
-          const res = await place(2 + (k % (USERS - 2)), {
-            side,
-            action: 'BUY',
-            price: 400 + 50 * (k % 5),
-            quantity: 1 + (k % 4),
-            tif: k % 5 === 0 ? 'IOC' : 'GTC',
-          });
+          const res = await place(
+            2 + (k % (USERS - 2)),
+            { side, action: 'BUY', price: 400 + 50 * (k % 5), quantity: 1 + (k % 4), tif: k % 5 === 0 ? 'IOC' : 'GTC' },
+            marketOf(k),
+          );
           roundTrips.push(performance.now() - sentAt);
           if (res.status === 202) accepted++;
           else rejected++;
@@ -324,15 +321,22 @@ async function main(): Promise<void> {
     );
     const sent = performance.now();
     roundTrips.sort((x, y) => x - y);
-    while ((await engineProcessed(db, marketId)) < before + accepted) await sleep(20);
+    while ((await engineProcessed(db, marketIds)) < before + accepted) await sleep(20);
     const matched = performance.now();
+    rawRates.push((await closedLoop(concurrency, rawSeconds, rawOp)).perSec);
 
     if (process.env.BENCH_DEBUG) console.error(latencies.map((l) => l.toFixed(1)).join(' '));
+    const ordersPerSec = accepted / ((matched - tStart) / 1000);
+    const rawInsertTxPerSec = (rawRates[0] + rawRates[1]) / 2;
     const out = {
       bench: 'markets',
-      ordersPerSec: Math.round(accepted / ((matched - tStart) / 1000)),
+      ordersPerSec: Math.round(ordersPerSec),
       priceLatencyP50ms: Math.round(pct(latencies, 50) * 10) / 10,
       priceLatencyP99ms: Math.round(pct(latencies, 99) * 10) / 10,
+      rawInsertTxPerSec: Math.round(rawInsertTxPerSec),
+      ratio: Math.round((ordersPerSec / rawInsertTxPerSec) * 1e4) / 1e4,
+      markets: marketCount,
+      rawInsertRounds: rawRates.map(Math.round),
       acceptedPerSec: Math.round(accepted / ((sent - tStart) / 1000)),
       // The order's round trip at that load: the queueing a client sees when the system is saturated.
       acceptP50ms: Math.round(pct(roundTrips, 50) * 10) / 10,
