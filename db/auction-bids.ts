@@ -1,23 +1,31 @@
 /**
- * The bid, the auction's hot path: one transaction under the lot's row lock reads the lot, the
- * bidder's available funds and any earlier answer to the same client bid id; the rules decide
- * (domain/auction); one statement then records the bid, releases the outbid leader's hold, places
- * the new leader's, adjusts both balances' `held` and moves the lot (price, leader, end, version).
- * So a bid is durable — with its funds held — before it is acknowledged, and no bid is accepted
- * after the close, which takes the same lock (db/auction-lots.ts#attemptClose).
+ * Bids, the auction's hot path: the bids that arrived together for one lot (api/auction-intake.ts)
+ * are decided and recorded in ONE transaction under the lot's row lock. It reads the lot, the
+ * bidders' available funds and any earlier answers to the same client bid ids; the rules decide
+ * each bid in arrival order against the book as the previous ones left it (domain/auction); one
+ * statement then records the accepted bids, replaces the leader's hold (only the leader's funds
+ * are held: the outbid leader's hold is released, the new leader's placed) and moves the lot
+ * (price, leader, end, version). So every bid is durable — its funds checked, the lead's held —
+ * before it is acknowledged, and no bid is accepted after the close, which takes the same lock
+ * (db/auction-lots.ts#attemptClose). One transaction for many bids is what lets a hot lot take
+ * bids at the rate its bidders send them: each transaction holds the lock for a few round trips.
  */
-import { decideBid, decideBuyNow, type AuctionBook, type HoldChange } from '../domain/auction';
+import { type ApplicationFailure } from '@temporalio/common';
+import { decideBid, decideBuyNow, type AuctionBook } from '../domain/auction';
 import { accounts } from '../domain/ledger';
 import { rejection } from '../domain/rejection';
 import { auctionKeys } from '../contracts/auction';
 import { isCheckViolation } from './errors';
 import { termsOf, type LotRow, type StoredBid } from './auction-lots';
+import type { Knex } from 'knex';
 import type { Db, Tx } from './knex';
 
 export interface BidRequest {
   lotId: string;
   bidderId: string;
   clientBidId: string;
+  kind: 'bid' | 'buy_now';
+  /** For a buy-now: ignored (the lot's buy-now price). */
   amount: number;
   maxAmount?: number;
 }
@@ -25,65 +33,147 @@ export interface BidRequest {
 export interface BidAccepted {
   replayed: boolean;
   bid: StoredBid;
+  /** The lot after the whole batch committed. */
   row: LotRow;
-  /** Who lost the lead to this bid (their hold was released), if anyone. */
-  outbid: { bidderId: string; released: number } | null;
+  /** Who this bid took the lead from, if anyone. */
+  outbid: string | null;
   extended: boolean;
+}
+
+/** One answer per request, in order: accepted (or replayed), or the rejection to throw. */
+export type BidAnswer = { ok: BidAccepted } | { refused: ApplicationFailure };
+
+export interface BatchResult {
+  answers: BidAnswer[];
+  /** The lot after the batch, when anything was accepted. */
+  row: LotRow | null;
+  /** Holds actually released by the batch (the previous leader's, when replaced). */
+  released: Array<{ bidderId: string; amount: number }>;
 }
 
 interface LockedLot extends LotRow {
   now_ms: string;
-  available: string | null;
-  existing: StoredBid | null;
 }
 
-/** The lot under its row lock, the database clock, the bidder's available funds and an earlier bid with this id. */
-async function lockForBid(trx: Tx, req: { lotId: string; bidderId: string; clientBidId: string }): Promise<LockedLot> {
+async function lockLot(trx: Tx, lotId: string): Promise<LockedLot | undefined> {
   const { rows } = await trx.raw(
-    `SELECT l.*, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms,
-       (SELECT sum(balance) - sum(held) FROM account_balances WHERE account_id = ?) AS available,
-       (SELECT row_to_json(b) FROM auction_bids b WHERE b.lot_id = l.id AND b.bidder_id = ? AND b.client_bid_id = ?) AS existing
-     FROM auction_lots l WHERE l.id = ? FOR UPDATE OF l`,
-    [accounts.userWallet(req.bidderId), req.bidderId, req.clientBidId, req.lotId],
+    `SELECT l.*, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms FROM auction_lots l WHERE l.id = ? FOR UPDATE`,
+    [lotId],
   );
-  if (rows.length === 0) throw rejection('not_found', 'lot_not_found', `lot ${req.lotId} not found`);
   return rows[0];
 }
 
-/** Reading an answer again: the same client bid id names the bid it was first sent with. */
-function replay(lot: LockedLot, req: BidRequest): BidAccepted {
-  const bid = lot.existing!;
-  if (bid.amount !== req.amount || bid.max_amount !== (req.maxAmount ?? req.amount))
-    throw rejection('conflict', 'client_bid_id_reused', 'this clientBidId was already used for another bid', { bidId: bid.id });
-  return {
-    replayed: true,
-    bid: { ...bid, placed_at: new Date(bid.placed_at), ends_at_after: new Date(bid.ends_at_after) },
-    row: lot,
-    outbid: null,
-    extended: false,
-  };
+/** Each bidder's available funds (balance less held, over the wallet's shards). */
+async function availableFunds(trx: Tx, bidderIds: string[]): Promise<Map<string, number>> {
+  const { rows } = await trx.raw(
+    `SELECT account_id, sum(balance) - sum(held) AS available FROM account_balances WHERE account_id = ANY(?::text[]) GROUP BY account_id`,
+    [bidderIds.map(accounts.userWallet)],
+  );
+  return new Map(rows.map((r: { account_id: string; available: string }) => [r.account_id, Number(r.available)]));
 }
 
-function refuseUnlessOpen(lot: LotRow): void {
-  if (lot.status === 'scheduled') throw rejection('conflict', 'lot_not_open', 'the lot has not opened yet');
-  if (lot.status !== 'open') throw rejection('conflict', 'lot_closed', `the lot is ${lot.status}`, { status: lot.status });
+async function earlierBids(trx: Tx, lotId: string, reqs: BidRequest[]): Promise<Map<string, StoredBid>> {
+  const { rows } = await trx.raw(
+    `SELECT b.* FROM auction_bids b JOIN unnest(?::text[], ?::text[]) AS r(bidder, cid) ON b.bidder_id = r.bidder AND b.client_bid_id = r.cid
+     WHERE b.lot_id = ?`,
+    [reqs.map((r) => r.bidderId), reqs.map((r) => r.clientBidId), lotId],
+  );
+  return new Map(rows.map((b: StoredBid) => [idOf(b.bidder_id, b.client_bid_id), b]));
 }
 
-/** What the bidder must have available: their new maximum, less what is already held for them on this lot. */
-function refuseUnlessFunded(lot: LockedLot, bidderId: string, maximum: number): void {
-  const alreadyHeld = lot.book?.leader?.bidderId === bidderId ? lot.book.leader.maxAmount : 0;
-  const available = lot.available === null ? 0 : Number(lot.available);
-  if (available + alreadyHeld < maximum)
-    throw rejection('conflict', 'insufficient_funds', 'the wallet cannot cover this bid', {
-      required: maximum,
-      available: available + alreadyHeld,
+const idOf = (bidderId: string, clientBidId: string) => `${bidderId}\u0000${clientBidId}`;
+
+/** The bid a repeated client bid id names; the same id for a different bid is refused. */
+function replayOf(bid: StoredBid, req: BidRequest): BidAnswer | null {
+  const same =
+    req.kind === 'buy_now' ? bid.kind === 'buy_now' : bid.amount === req.amount && bid.max_amount === (req.maxAmount ?? req.amount);
+  if (!same)
+    return {
+      refused: rejection('conflict', 'client_bid_id_reused', 'this clientBidId was already used for another bid', { bidId: bid.id }),
+    };
+  return null;
+}
+
+function refusalFor(lot: LotRow, book: AuctionBook): ApplicationFailure | null {
+  if (lot.status === 'scheduled') return rejection('conflict', 'lot_not_open', 'the lot has not opened yet');
+  if (lot.status !== 'open' || book.status !== 'open')
+    return rejection('conflict', 'lot_closed', `the lot is ${lot.status === 'open' ? 'closed' : lot.status}`, {
+      status: lot.status === 'open' ? 'closed' : lot.status,
     });
+  return null;
 }
 
-const BID_WRITE = `
-  WITH bid AS (
+interface Accepted {
+  index: number;
+  req: BidRequest;
+  amount: number;
+  maxAmount: number;
+  book: AuctionBook;
+  outbid: string | null;
+  extended: boolean;
+}
+
+/**
+ * Decides a batch against the locked lot: each request in order, each accepted one moving the
+ * in-memory book. Funds: a bidder must be able to cover their new maximum, counting what is held
+ * for them now (a leader raising their own bid only needs the difference).
+ */
+function decideBatch(lot: LockedLot, reqs: BidRequest[], funds: Map<string, number>, earlier: Map<string, StoredBid>) {
+  const terms = termsOf(lot);
+  const at = Number(lot.now_ms);
+  const heldNow = lot.book?.leader ? { bidderId: lot.book.leader.bidderId, amount: lot.book.leader.maxAmount } : null;
+  let book = lot.book!;
+  const answers: Array<BidAnswer | { accepted: number } | { replayOf: StoredBid } | { sameAs: number }> = [];
+  const accepted: Accepted[] = [];
+  const inBatch = new Map<string, number>();
+  reqs.forEach((req, index) => {
+    const key = idOf(req.bidderId, req.clientBidId);
+    const before = earlier.get(key);
+    if (before) {
+      answers.push(replayOf(before, req) ?? { replayOf: before });
+      return;
+    }
+    const twin = inBatch.get(key);
+    if (twin !== undefined) {
+      answers.push({ sameAs: twin });
+      return;
+    }
+    const closed = refusalFor(lot, book);
+    if (closed) return void answers.push({ refused: closed });
+    const decision =
+      req.kind === 'buy_now'
+        ? decideBuyNow(terms, book, { bidderId: req.bidderId, at })
+        : decideBid(terms, book, { bidderId: req.bidderId, amount: req.amount, maxAmount: req.maxAmount, at });
+    if (!decision.accepted) {
+      const kind = decision.code === 'max_below_amount' || decision.code === 'invalid_amount' ? 'invalid' : 'conflict';
+      return void answers.push({ refused: rejection(kind, decision.code, decision.message, decision.details) });
+    }
+    const amount = req.kind === 'buy_now' ? lot.buy_now_price! : req.amount;
+    const maxAmount = req.kind === 'buy_now' ? amount : (req.maxAmount ?? req.amount);
+    const covered = (funds.get(accounts.userWallet(req.bidderId)) ?? 0) + (heldNow?.bidderId === req.bidderId ? heldNow.amount : 0);
+    if (covered < maxAmount)
+      return void answers.push({
+        refused: rejection('conflict', 'insufficient_funds', 'the wallet cannot cover this bid', {
+          required: maxAmount,
+          available: covered,
+        }),
+      });
+    const outbid = book.leader && book.leader.bidderId !== decision.book.leader?.bidderId ? book.leader.bidderId : null;
+    const extended = 'extendedTo' in decision && decision.extendedTo !== null;
+    book = decision.book;
+    inBatch.set(key, index);
+    accepted.push({ index, req, amount, maxAmount, book, outbid, extended });
+    answers.push({ accepted: accepted.length - 1 });
+  });
+  return { answers, accepted, book, heldNow };
+}
+
+const BATCH_WRITE = `
+  WITH bids AS (
     INSERT INTO auction_bids (lot_id, bidder_id, client_bid_id, kind, amount, max_amount, seq, price_after, leader_after, ends_at_after)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, to_timestamp(?::double precision / 1000))
+    SELECT ?, b.bidder, b.cid, b.kind, b.amount, b.max_amount, b.seq, b.price, b.leader, to_timestamp(b.ends_at::double precision / 1000)
+    FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::int[], ?::bigint[], ?::text[], ?::bigint[])
+      AS b(bidder, cid, kind, amount, max_amount, seq, price, leader, ends_at)
     RETURNING *
   ), released AS (
     UPDATE holds h SET remaining = 0, status = 'closed'
@@ -108,64 +198,62 @@ const BID_WRITE = `
       version = version + 1
     WHERE id = ? RETURNING *
   )
-  SELECT (SELECT row_to_json(bid) FROM bid) AS bid, (SELECT row_to_json(lot) FROM lot) AS lot,
-         (SELECT coalesce(sum(amount), 0) FROM released) AS released, (SELECT count(*) FROM placed) AS placed`;
+  SELECT (SELECT json_agg(bids ORDER BY seq) FROM bids) AS bids, (SELECT row_to_json(lot) FROM lot) AS lot,
+         (SELECT json_agg(released) FROM released) AS released, (SELECT count(*) FROM placed) AS placed`;
 
-/** Records an accepted decision; `kind` says whether it was a bid or a buy-now. */
-async function writeBid(
+/** Records the accepted bids of a batch; the leader's hold is replaced only if the lead or its maximum changed. */
+async function writeBatch(
   trx: Tx,
   lot: LockedLot,
-  req: { bidderId: string; clientBidId: string; amount: number; maxAmount: number; kind: 'bid' | 'buy_now' },
+  accepted: Accepted[],
   book: AuctionBook,
-  holds: HoldChange,
-): Promise<{ bid: StoredBid; row: LotRow; released: number }> {
-  const oldLeader = lot.book?.leader?.bidderId ?? null;
-  for (const r of holds.release)
-    if (r !== oldLeader) throw new RangeError(`hold change releases ${r}, who is not the leader of lot ${lot.id}`);
-  const releaseHoldId = holds.release.length > 0 ? lot.leader_hold_id : null;
-  const place = holds.place;
-  const placeAmount = place?.amount ?? 0;
-  const placeAccount = place ? accounts.userWallet(place.bidderId) : null;
-  try {
-    const { rows } = await trx.raw(BID_WRITE, [
-      lot.id,
-      req.bidderId,
-      req.clientBidId,
-      req.kind,
-      req.amount,
-      req.maxAmount,
-      book.seq,
-      book.price,
-      book.leader!.bidderId,
-      book.endsAt,
-      releaseHoldId,
-      placeAccount,
-      placeAmount,
-      placeAmount,
-      auctionKeys.bidHold(lot.id, book.seq),
-      lot.id,
-      placeAmount,
-      JSON.stringify(book),
-      book.price,
-      book.leader?.bidderId ?? null,
-      book.bidCount,
-      book.status,
-      book.endsAt,
-      book.status,
-      place !== null || releaseHoldId !== null,
-      lot.id,
-    ]);
-    const r = rows[0];
-    if (place && Number(r.placed) !== 1) throw new RangeError(`hold for ${place.bidderId} on lot ${lot.id} was not placed`);
-    return { bid: parseBid(r.bid), row: parseLot(r.lot), released: Number(r.released) };
-  } catch (err) {
-    if (isCheckViolation(err, 'no_overdraft'))
-      throw rejection('conflict', 'insufficient_funds', 'the wallet cannot cover this bid', { required: placeAmount });
-    throw err;
-  }
+  heldNow: { bidderId: string; amount: number } | null,
+) {
+  const leader = book.leader!;
+  const holdChanges = !heldNow || heldNow.bidderId !== leader.bidderId || heldNow.amount !== leader.maxAmount;
+  const releaseHoldId = holdChanges && heldNow ? lot.leader_hold_id : null;
+  const placeAmount = holdChanges ? leader.maxAmount : 0;
+  const col = <T>(f: (a: Accepted) => T) => accepted.map(f);
+  const bindings = [
+    lot.id,
+    col((a) => a.req.bidderId),
+    col((a) => a.req.clientBidId),
+    col((a) => a.req.kind),
+    col((a) => a.amount),
+    col((a) => a.maxAmount),
+    col((a) => a.book.seq),
+    col((a) => a.book.price),
+    col((a) => a.book.leader!.bidderId),
+    col((a) => a.book.endsAt),
+    releaseHoldId,
+    accounts.userWallet(leader.bidderId),
+    placeAmount,
+    placeAmount,
+    auctionKeys.bidHold(lot.id, book.seq),
+    lot.id,
+    placeAmount,
+    JSON.stringify(book),
+    book.price,
+    leader.bidderId,
+    book.bidCount,
+    book.status,
+    book.endsAt,
+    book.status,
+    holdChanges,
+    lot.id,
+  ];
+  // knex's binding type does not describe arrays holding nulls, which node-postgres sends as SQL arrays.
+  const { rows } = await trx.raw(BATCH_WRITE, bindings as unknown as Knex.RawBinding[]);
+  const r = rows[0];
+  if (holdChanges && Number(r.placed) !== 1) throw new RangeError(`hold for ${leader.bidderId} on lot ${lot.id} was not placed`);
+  const released = ((r.released ?? []) as Array<{ account_id: string; amount: number }>).map((x) => ({
+    bidderId: x.account_id.replace(/^user:/, '').replace(/:wallet$/, ''),
+    amount: Number(x.amount),
+  }));
+  return { bids: (r.bids as StoredBid[]).map(parseBid), row: parseLot(r.lot), released };
 }
 
-// row_to_json gives ISO strings and plain numbers; bring them back to what the pool would return.
+// row_to_json gives ISO strings; bring them back to what the pool would return.
 const parseBid = (b: StoredBid): StoredBid => ({ ...b, placed_at: new Date(b.placed_at), ends_at_after: new Date(b.ends_at_after) });
 const parseLot = (l: LotRow): LotRow => ({
   ...l,
@@ -176,53 +264,56 @@ const parseLot = (l: LotRow): LotRow => ({
   created_at: new Date(l.created_at),
 });
 
-/** A bid (or a proxy bid with `maxAmount`): accepted and durable with its funds held, or a rejection. */
-export async function placeBid(db: Db, req: BidRequest): Promise<BidAccepted> {
-  return db.transaction(async (trx) => {
-    const lot = await lockForBid(trx, req);
-    if (lot.existing) return replay(lot, req);
-    refuseUnlessOpen(lot);
-    const decision = decideBid(termsOf(lot), lot.book!, {
-      bidderId: req.bidderId,
-      amount: req.amount,
-      maxAmount: req.maxAmount,
-      at: Number(lot.now_ms),
+/**
+ * Decides and records a batch of bids (and buy-nows) on one lot in one transaction. A batch whose
+ * write fails on the overdraft check (a wallet spent elsewhere between the read and the write) is
+ * rolled back whole; the caller retries its bids one by one, where that check answers only the bid
+ * it concerns.
+ */
+export async function recordBids(db: Db, lotId: string, reqs: BidRequest[]): Promise<BatchResult> {
+  try {
+    return await db.transaction(async (trx) => {
+      const lot = await lockLot(trx, lotId);
+      if (!lot)
+        return {
+          answers: reqs.map(() => ({ refused: rejection('not_found', 'lot_not_found', `lot ${lotId} not found`) })),
+          row: null,
+          released: [],
+        };
+      if (!lot.book)
+        return { answers: reqs.map(() => ({ refused: refusalFor(lot, { status: 'closed' } as AuctionBook)! })), row: null, released: [] };
+      const [funds, earlier] = await Promise.all([
+        availableFunds(trx, [...new Set(reqs.map((r) => r.bidderId))]),
+        earlierBids(trx, lotId, reqs),
+      ]);
+      const decided = decideBatch(lot, reqs, funds, earlier);
+      const written = decided.accepted.length > 0 ? await writeBatch(trx, lot, decided.accepted, decided.book, decided.heldNow) : null;
+      const row = written?.row ?? lot;
+      const answers = decided.answers.map((a): BidAnswer => {
+        if ('accepted' in a) {
+          const acc = decided.accepted[a.accepted];
+          return { ok: { replayed: false, bid: written!.bids[a.accepted], row, outbid: acc.outbid, extended: acc.extended } };
+        }
+        if ('replayOf' in a) return { ok: { replayed: true, bid: parseBid(a.replayOf), row, outbid: null, extended: false } };
+        if ('sameAs' in a) {
+          const first = decided.accepted.findIndex((x) => x.index === a.sameAs);
+          return { ok: { replayed: true, bid: written!.bids[first], row, outbid: null, extended: false } };
+        }
+        return a;
+      });
+      return { answers, row: written?.row ?? null, released: written?.released ?? [] };
     });
-    if (!decision.accepted)
-      throw rejection(
-        decision.code === 'max_below_amount' || decision.code === 'invalid_amount' ? 'invalid' : 'conflict',
-        decision.code,
-        decision.message,
-        decision.details,
-      );
-    const maxAmount = req.maxAmount ?? req.amount;
-    refuseUnlessFunded(lot, req.bidderId, maxAmount);
-    const written = await writeBid(trx, lot, { ...req, maxAmount, kind: 'bid' }, decision.book, decision.holds);
-    return {
-      replayed: false,
-      bid: written.bid,
-      row: written.row,
-      outbid: decision.outbid ? { bidderId: decision.outbid, released: written.released } : null,
-      extended: decision.extendedTo !== null,
-    };
-  });
-}
-
-/** Buy-now: while no bid has reached the reserve, ends the lot at once at the buy-now price. */
-export async function buyNow(db: Db, req: { lotId: string; bidderId: string; clientBidId: string }): Promise<BidAccepted> {
-  return db.transaction(async (trx) => {
-    const lot = await lockForBid(trx, req);
-    const price = lot.buy_now_price ?? 0;
-    if (lot.existing) return replay(lot, { ...req, amount: lot.existing.amount, maxAmount: lot.existing.max_amount });
-    refuseUnlessOpen(lot);
-    const decision = decideBuyNow(termsOf(lot), lot.book!, { bidderId: req.bidderId, at: Number(lot.now_ms) });
-    if (!decision.accepted) throw rejection('conflict', decision.code, decision.message, decision.details);
-    refuseUnlessFunded(lot, req.bidderId, price);
-    const written = await writeBid(trx, lot, { ...req, amount: price, maxAmount: price, kind: 'buy_now' }, decision.book, decision.holds);
-    const outbid =
-      lot.book?.leader && lot.book.leader.bidderId !== req.bidderId
-        ? { bidderId: lot.book.leader.bidderId, released: written.released }
-        : null;
-    return { replayed: false, bid: written.bid, row: written.row, outbid, extended: false };
-  });
+  } catch (err) {
+    if (!isCheckViolation(err, 'no_overdraft')) throw err;
+    if (reqs.length === 1)
+      return {
+        answers: [{ refused: rejection('conflict', 'insufficient_funds', 'the wallet cannot cover this bid') }],
+        row: null,
+        released: [],
+      };
+    const one = [];
+    for (const req of reqs) one.push(await recordBids(db, lotId, [req]));
+    const last = [...one].reverse().find((r) => r.row !== null);
+    return { answers: one.map((r) => r.answers[0]), row: last?.row ?? null, released: one.flatMap((r) => r.released) };
+  }
 }

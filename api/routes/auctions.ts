@@ -23,7 +23,8 @@ import {
   type ShowActionInput,
   type ShowState,
 } from '../../contracts/auction';
-import { buyNow, placeBid, type BidAccepted } from '../../db/auction-bids';
+import type { BidAccepted } from '../../db/auction-bids';
+import { createAuctionIntake, type AuctionIntake } from '../auction-intake';
 import {
   answerOffer,
   bidsOfBidder,
@@ -42,7 +43,7 @@ import {
   type LotRow,
 } from '../../db/auction-lots';
 import { findProduct, findSeller } from '../../db/checkout';
-import { bidderAlias, type BidderEvent } from '../../domain/auction-view';
+import { bidderAlias } from '../../domain/auction-view';
 import { publishLotChange } from '../../infra/auction-feed';
 import { auctionLotWorkflow, auctionShowWorkflow } from '../../workflows/auction';
 import { AuctionId, FlowStatus, SellerId } from '../../workflows/search-attributes';
@@ -162,39 +163,18 @@ async function refuseSellerBidding(deps: ApiDeps, principal: Principal, lot: { s
     throw new ApiError(409, 'seller_cannot_bid', 'a seller cannot bid on their own lot');
 }
 
-/** After the bid committed: every watcher sees the lot, the bidder and the one outbid hear about it. */
-async function announceBid(deps: ApiDeps, placed: BidAccepted): Promise<void> {
-  if (placed.replayed) return;
-  const view = viewOfLot(placed.row);
-  const events: Array<{ userId: string; event: BidderEvent }> = [];
-  const { bid } = placed;
-  if (bid.leader_after === bid.bidder_id)
-    events.push({
-      userId: bid.bidder_id,
-      event: { type: 'auction.winning', lotId: bid.lot_id, price: bid.price_after, maxAmount: bid.max_amount },
-    });
-  else
-    events.push({
-      userId: bid.bidder_id,
-      event: { type: 'auction.outbid', lotId: bid.lot_id, price: bid.price_after, nextMinimum: view.nextMinimum },
-    });
-  if (placed.outbid) {
-    events.push({
-      userId: placed.outbid.bidderId,
-      event: { type: 'auction.outbid', lotId: bid.lot_id, price: bid.price_after, nextMinimum: view.nextMinimum },
-    });
-    if (placed.outbid.released > 0)
-      events.push({
-        userId: placed.outbid.bidderId,
-        event: { type: 'auction.hold_released', lotId: bid.lot_id, amount: placed.outbid.released },
-      });
-  }
-  const event = bid.kind === 'buy_now' ? 'closed' : placed.extended ? 'extended' : 'bid';
-  // The bid is durable whatever happens here; a watcher that misses this re-reads the lot.
-  await publishLotChange(deps.pubsub, view, event, events).catch((err) =>
-    deps.logger.warn({ err, lotId: bid.lot_id }, 'lot feed publish failed'),
-  );
-}
+// One intake per API instance (its own pub/sub), shared by its requests.
+const intakes = new WeakMap<object, AuctionIntake>();
+const intakeOf = (deps: ApiDeps) => {
+  let intake = intakes.get(deps.pubsub);
+  if (!intake) intakes.set(deps.pubsub, (intake = createAuctionIntake(deps)));
+  return intake;
+};
+
+const bidAnswer = (placed: BidAccepted) => ({
+  status: placed.replayed ? 200 : 201,
+  body: { bid: bidBody(placed.bid), lot: viewOfLot(placed.row), replayed: placed.replayed },
+});
 
 export function registerAuctionRoutes(api: ApiRouter): void {
   // --- shows ---------------------------------------------------------------------------------------
@@ -423,12 +403,7 @@ export function registerAuctionRoutes(api: ApiRouter): void {
       if (principal.roles.includes('seller')) {
         await refuseSellerBidding(deps, principal, await lotOr404(deps, params.lotId));
       }
-      const placed = await placeBid(deps.db, { lotId: params.lotId, bidderId: principal.userId, ...body });
-      await announceBid(deps, placed);
-      return {
-        status: placed.replayed ? 200 : 201,
-        body: { bid: bidBody(placed.bid), lot: viewOfLot(placed.row), replayed: placed.replayed },
-      };
+      return bidAnswer(await intakeOf(deps).place({ lotId: params.lotId, bidderId: principal.userId, kind: 'bid', ...body }));
     },
   });
 
@@ -448,13 +423,9 @@ export function registerAuctionRoutes(api: ApiRouter): void {
     },
     handler: async ({ principal, params, body, deps }) => {
       await refuseSellerBidding(deps, principal, await lotOr404(deps, params.lotId));
-      const placed = await buyNow(deps.db, { lotId: params.lotId, bidderId: principal.userId, clientBidId: body.clientBidId });
-      await announceBid(deps, placed);
+      const placed = await intakeOf(deps).place({ lotId: params.lotId, bidderId: principal.userId, kind: 'buy_now', amount: 0, ...body });
       await nudgeLot(deps, params.lotId);
-      return {
-        status: placed.replayed ? 200 : 201,
-        body: { bid: bidBody(placed.bid), lot: viewOfLot(placed.row), replayed: placed.replayed },
-      };
+      return bidAnswer(placed);
     },
   });
 

@@ -81,11 +81,48 @@ class Connection {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
-  deliver(sub: Subscription, message: unknown): void {
+  /**
+   * Sends a published message to one subscription, if it is news to it. `texts` caches the frame's
+   * JSON across the subscribers of one send-out: the frames differ only in `seq`, appended last.
+   */
+  deliver(sub: Subscription, message: unknown, texts?: Map<unknown, string>): void {
     if (this.ws.bufferedAmount > SLOW_CLIENT_BYTES) return; // a slow watcher gets the next, whole, view
     const frame = TOPICS[sub.topic.kind].deliver(sub, message);
-    if (frame) this.send({ ...frame, seq: ++sub.seq });
+    if (!frame) return;
+    if (this.ws.readyState !== WebSocket.OPEN) return void ++sub.seq;
+    let text = texts?.get(message);
+    if (text === undefined) {
+      text = JSON.stringify(frame);
+      texts?.set(message, text);
+    }
+    this.ws.send(`${text.slice(0, -1)},"seq":${++sub.seq}}`);
   }
+}
+
+/**
+ * At most one send-out per `gapMs` per channel, with the newest message of each key (a lot) since
+ * the last: on a hot lot watchers get the latest whole view at most every gapMs instead of one
+ * frame per bid, which is what lets one instance keep hundreds of watchers current. The first
+ * message after a quiet spell goes out at once.
+ */
+function conflated(rule: { gapMs: number; key: (message: unknown) => string }, sendOut: (messages: unknown[]) => void) {
+  const pending = new Map<string, unknown>();
+  let lastSentAt = -Infinity;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    timer = null;
+    lastSentAt = Date.now();
+    const messages = [...pending.values()];
+    pending.clear();
+    sendOut(messages);
+  };
+  return (message: unknown) => {
+    pending.set(rule.key(message), message);
+    if (timer) return;
+    const wait = lastSentAt + rule.gapMs - Date.now();
+    if (wait <= 0) flush();
+    else timer = setTimeout(flush, wait);
+  };
 }
 
 /**
@@ -107,14 +144,19 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
     let entry = watchers.get(channel);
     if (!entry) {
       const conns = new Set<Connection>();
-      const unsubscribe = deps.pubsub.subscribe(channel, (message) => {
-        for (const c of conns) {
-          const s = c.subscriptions.get(key);
-          if (!s) continue;
-          if (s.ready) c.deliver(s, message);
-          else s.buffered.push(message);
+      const sendOut = (messages: unknown[]) => {
+        for (const message of messages) {
+          const texts = new Map<unknown, string>();
+          for (const c of conns) {
+            const s = c.subscriptions.get(key);
+            if (!s) continue;
+            if (s.ready) c.deliver(s, message, texts);
+            else s.buffered.push(message);
+          }
         }
-      });
+      };
+      const spec = TOPICS[sub.topic.kind];
+      const unsubscribe = deps.pubsub.subscribe(channel, spec.conflate ? conflated(spec.conflate, sendOut) : (m) => sendOut([m]));
       entry = { conns, unsubscribe };
       watchers.set(channel, entry);
     }

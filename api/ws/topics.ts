@@ -39,7 +39,12 @@ export interface TopicSpec {
   /** The snapshot frame (without seq), or an error frame when the topic does not exist. */
   snapshot(deps: ApiDeps, sub: Subscription): Promise<{ frame: Record<string, unknown> } | { error: Record<string, unknown> }>;
   deliver: Deliver;
+  /** Published messages to merge per key within `gapMs` (the newest wins); none: each is sent. */
+  conflate?: { gapMs: number; key: (message: unknown) => string };
 }
+
+/** A hot lot's watchers get its newest view at most this often (markets are conflated by their engine). */
+export const LOT_FEED_GAP_MS = 20;
 
 /** Accepts a view if it is newer than what the subscriber has for `key`. */
 function newer(sub: Subscription, key: string, version: number): boolean {
@@ -83,6 +88,7 @@ export const TOPICS: Record<TopicKind, TopicSpec> = {
       if (!newer(sub, m.view.lotId, m.view.version)) return null;
       return { type: 'update', lot: sub.topic.id, ...lotUpdate(m) };
     },
+    conflate: { gapMs: LOT_FEED_GAP_MS, key: () => 'lot' },
   },
 
   show: {
@@ -106,5 +112,7 @@ export const TOPICS: Record<TopicKind, TopicSpec> = {
       if (!newer(sub, m.view.lotId, m.view.version)) return null;
       return { type: 'update', show: sub.topic.id, ...lotUpdate(m) };
     },
+    // Per lot of the show; the show's own status changes are never merged with a lot's.
+    conflate: { gapMs: LOT_FEED_GAP_MS, key: (m) => (m as LotFeedMessage).view?.lotId ?? 'show' },
   },
 };
