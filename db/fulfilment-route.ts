@@ -41,9 +41,17 @@ export async function loadRouteSheet(q: Queryable, areaId: string, date: string)
             s.product_id, p.name AS product_name, COALESCE(s.unit, p.unit) AS unit,
             a.id AS address_id, a.line, a.notes, a.sequence
        FROM subscriptions s
-       JOIN deliveries d ON d.subscription_id = s.id AND d.delivery_date = ?::date
-       LEFT JOIN subscription_addresses sa ON sa.subscription_id = s.id
-       LEFT JOIN delivery_addresses a ON a.id = sa.address_id
+       -- Key lookups per subscription of the area (the day holds every area's deliveries, an area a few hundred);
+       -- LIMIT keeps the planner from flattening them into scans of whole tables.
+       CROSS JOIN LATERAL (
+         SELECT subscription_id, quantity, status, failure_reason, outcome_at, revision
+           FROM deliveries WHERE subscription_id = s.id AND delivery_date = ?::date LIMIT 1
+       ) d
+       LEFT JOIN LATERAL (
+         SELECT a.id, a.line, a.notes, a.sequence
+           FROM subscription_addresses sa JOIN delivery_addresses a ON a.id = sa.address_id
+          WHERE sa.subscription_id = s.id LIMIT 1
+       ) a ON true
        LEFT JOIN products p ON p.id = s.product_id
       WHERE s.region = ?
       ORDER BY a.sequence ASC NULLS LAST, a.id ASC NULLS LAST, s.id ASC`,
