@@ -1,84 +1,112 @@
-import { Context } from '@temporalio/activity';
-import { claimEngine, commitBatch, loadOpenOrders, marketStatus, readPending } from '../db/market-engine-store';
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { ENGINE_RUNNING_STATUSES, type EngineInput, type EngineResult, type MarketStatus } from '../contracts/market';
+import { claimEngine, commitBatch, loadOpenOrders, readPending, watchMarkets } from '../db/market-engine-store';
+import type { Db } from '../db/knex';
 import { MarketMatcher, type BatchResult, type PendingCommand } from '../domain/market/batch';
 import { FEED_DEPTH, marketUserChannel, marketWakeChannel, viewFromSnapshot, type TradeView } from '../domain/market/feed';
 import type { PubSub } from '../infra/pubsub';
 import type { ActivityDeps } from './deps';
 import { ConflatingFeed } from './market-feed';
-import type { EngineInput, EngineResult } from '../contracts/market';
 
 const DEFAULT_BATCH = 1000;
-const DEFAULT_IDLE_POLL_MS = 25;
+/** The fallback look at Postgres for engines that got no wake-up: never more often than this. */
+export const MIN_FALLBACK_POLL_MS = 1000;
+
+export interface MarketEngineOptions {
+  /**
+   * How often this process's engines look at Postgres for orders whose wake-up was lost (one
+   * statement for all of them); at least MIN_FALLBACK_POLL_MS. A lost wake-up delays an order by
+   * at most this long.
+   */
+  fallbackPollMs?: number;
+}
 
 /**
  * The market's single-threaded matching engine, as a long-running heartbeating activity.
  * Start: bump the epoch (fencing out any older instance), rebuild the book from the open orders.
- * Loop: read queued commands in order, match in memory, commit everything for the batch in one
- * transaction with the epoch check, then publish. Stops when the market is no longer open and the
- * queue is empty (drained), or when cancelled (after the batch in hand). If the worker dies, the
- * heartbeat times out and Temporal runs it again elsewhere, which resumes from the database.
+ * It may start before the market opens (status scheduled) and then waits, book rebuilt, for the
+ * first order. Loop: read queued commands in order, match in memory, commit everything for the
+ * batch in one transaction with the epoch check, then publish.
+ *
+ * Idle, an engine costs Postgres nothing of its own: it reads only when woken — by the API's
+ * wake-up on Redis after each accepted order, or by this process's shared watch (EngineWatch),
+ * which looks at every market it runs in one statement a second and wakes the engines with queued
+ * commands. The accepted orders in Postgres stay the truth; the wake-up only makes them fast.
+ * Heartbeats go to Temporal on a timer, not through the database.
+ *
+ * Stops when the market is no longer trading and the queue is empty (drained), or when the
+ * workflow cancels it (after draining). On any other cancellation (worker shutting down, heartbeat
+ * timed out) it fails after the batch in hand, so Temporal runs it again elsewhere, which resumes
+ * from the database.
  */
-export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDeps) {
+export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDeps, options: MarketEngineOptions = {}) {
+  const watch = new EngineWatch(db, Math.max(MIN_FALLBACK_POLL_MS, options.fallbackPollMs ?? MIN_FALLBACK_POLL_MS), (err) =>
+    logger.warn({ err }, 'market engine watch failed'),
+  );
   return {
     async runMarketEngine(input: EngineInput): Promise<EngineResult> {
       const ctx = Context.current();
       const { marketId } = input;
       const batchSize = input.batchSize ?? DEFAULT_BATCH;
-      const idlePollMs = input.idlePollMs ?? DEFAULT_IDLE_POLL_MS;
 
       const claim = await claimEngine(db, marketId);
       const matcher = new MarketMatcher(marketId, claim.feeBps);
       matcher.restore(await loadOpenOrders(db, marketId), claim.lastBookSeq);
+      warmUpMatcher();
       const log = logger.child({ marketId, epoch: claim.epoch });
       log.info({ openOrders: matcher.openOrderCount, attempt: ctx.info.attempt }, 'market engine started');
 
       let lastPrice = claim.lastPrice;
       let volume = claim.volume;
       let processed = 0;
-      let cancelled = false;
+      // Something may be queued: read before waiting. Set at start, by a wake-up, by the watch
+      // seeing queued commands — also while a read or commit is in flight, so no wake-up is lost:
+      // the order it announces may have committed just after that read.
+      let readWanted = true;
+      // The watch saw the market stopped trading with nothing queued: intake is closed (it locks
+      // the market row), so nothing will ever be queued again.
+      let drained = false;
+      let cancelReason: string | null = null;
       let wake: () => void = () => {};
-      // Set by a wake-up that arrives while a read or commit is in flight, so it is not lost: the
-      // order it announces may have committed just after that read.
-      let woken = false;
       const feed = new ConflatingFeed(pubsub, marketId, (err) => log.warn({ err }, 'feed publish failed'));
       const unsubscribe = await pubsub.subscribe(marketWakeChannel(marketId), () => {
-        woken = true;
+        readWanted = true;
         wake();
       });
-      ctx.cancelled.catch(() => {
-        cancelled = true;
+      const unwatch = watch.add(marketId, ({ status, pending }) => {
+        if (pending) readWanted = true;
+        else if (!ENGINE_RUNNING_STATUSES.includes(status)) drained = true;
+        if (pending || drained) wake();
+      });
+      ctx.cancelled.catch((err: unknown) => {
+        cancelReason = err instanceof CancelledFailure ? err.message : 'CANCELLED';
+        readWanted = true;
         wake();
       });
+      const heartbeat = () => ctx.heartbeat({ epoch: claim.epoch, processed });
+      heartbeat();
+      const heartbeats = setInterval(heartbeat, heartbeatEveryMs(ctx.info.heartbeatTimeoutMs));
       // Publish the restored book so watchers converge after a restart.
       feed.offer(viewFromSnapshot(matcher.book.snapshot(FEED_DEPTH), claim.version, lastPrice, volume), []);
 
       try {
-        let commands: PendingCommand[] | null = null;
+        let commands: PendingCommand[] = [];
         for (;;) {
-          ctx.heartbeat({ epoch: claim.epoch, processed });
-          if (commands === null || commands.length === 0) {
-            woken = false;
+          if (cancelReason !== null && cancelReason !== 'CANCELLED') throw new CancelledFailure(cancelReason);
+          if (commands.length === 0 && readWanted) {
+            readWanted = false;
             commands = await readPending(db, marketId, batchSize);
           }
           if (commands.length === 0) {
-            if (cancelled) break;
-            // Drained: the market stopped taking orders and everything accepted before has been matched.
-            if ((await marketStatus(db, marketId)) !== 'open' && (await readPending(db, marketId, 1)).length === 0) break;
-            if (woken) continue;
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, idlePollMs);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
+            if (readWanted) continue;
+            if (cancelReason !== null || drained) break;
+            await new Promise<void>((resolve) => (wake = resolve));
             wake = () => {};
             continue;
           }
           const batch = matcher.process(commands);
           // A failure here leaves the in-memory book ahead of the database: fail the attempt and
           // let the retry rebuild from the committed state.
-          woken = false;
           const committed = await commitBatch(db, marketId, claim.epoch, batch, batchSize);
           processed += commands.length;
           commands = committed.next;
@@ -88,6 +116,8 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
           publishUserEvents(pubsub, marketId, committed.version, batch).catch((err) => log.warn({ err }, 'user event publish failed'));
         }
       } finally {
+        clearInterval(heartbeats);
+        unwatch();
         feed.close();
         await unsubscribe();
       }
@@ -95,6 +125,104 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
       return { epoch: claim.epoch, processed };
     },
   };
+}
+
+/**
+ * Heartbeats often enough for the timeout (the SDK sends at most one every 0.8 × timeout and
+ * holds the rest), and no more: an idle engine's only work is this timer.
+ */
+function heartbeatEveryMs(heartbeatTimeoutMs: number | undefined): number {
+  return heartbeatTimeoutMs ? Math.max(250, Math.floor(heartbeatTimeoutMs / 2)) : 10_000;
+}
+
+export interface MarketReading {
+  status: MarketStatus;
+  /** Commands are queued for the engine. */
+  pending: boolean;
+}
+
+/**
+ * The fallback for lost wake-ups, shared by every engine of one worker process: one statement
+ * every `intervalMs` over all the markets they run (its status and whether anything is queued, in
+ * one snapshot), whatever their number — so a hundred idle markets cost one transaction a second,
+ * not a hundred. It runs only while an engine is registered, and never overlaps itself.
+ */
+export class EngineWatch {
+  private readonly listeners = new Map<string, Set<(reading: MarketReading) => void>>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly intervalMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Calls `listener` with each reading of the market; returns the function that stops it. */
+  add(marketId: string, listener: (reading: MarketReading) => void): () => void {
+    let set = this.listeners.get(marketId);
+    if (!set) this.listeners.set(marketId, (set = new Set()));
+    set.add(listener);
+    this.schedule();
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(marketId) === set) this.listeners.delete(marketId);
+      if (this.listeners.size === 0 && this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+    };
+  }
+
+  private schedule(): void {
+    if (this.timer || this.listeners.size === 0) return;
+    this.timer = setTimeout(() => void this.poll(), this.intervalMs);
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const readings = await watchMarkets(this.db, [...this.listeners.keys()]);
+      for (const r of readings) for (const listener of this.listeners.get(r.marketId) ?? []) listener(r);
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      this.timer = null;
+      this.schedule();
+    }
+  }
+}
+
+let matcherWarm = false;
+/**
+ * Runs the matching code once over a scratch book, so the first real order of the process's
+ * first market is matched by optimised code, as the thousandth is. Touches nothing outside.
+ */
+function warmUpMatcher(): void {
+  if (matcherWarm) return;
+  matcherWarm = true;
+  const scratch = new MarketMatcher('warm-up', 200);
+  for (let b = 0; b < 20; b++) {
+    scratch.process(
+      Array.from({ length: 50 }, (_, j): PendingCommand => {
+        const i = b * 50 + j;
+        return {
+          orderId: `w${i}`,
+          userId: `w${i % 7}`,
+          side: i % 2 === 0 ? 'YES' : 'NO',
+          action: 'BUY',
+          price: 350 + 50 * (i % 7),
+          quantity: 1 + (i % 5),
+          tif: i % 9 === 0 ? 'IOC' : 'GTC',
+          seenPrice: null,
+          slippageBps: 500,
+          pendingSeq: i + 1,
+          status: 'accepted',
+          cancelRequested: false,
+          holdId: i + 1,
+          holdRemaining: 1_000_000,
+        };
+      }),
+    );
+  }
 }
 
 function tradesOf(batch: BatchResult): TradeView[] {

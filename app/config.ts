@@ -73,6 +73,12 @@ const ConfigSchema = z
       .min(10)
       .default(24 * 3600),
 
+    // Market engines (workers/mandi-worker.ts): how many one worker process runs at once, on their
+    // own slot budget; and how often its engines look at Postgres for an order whose wake-up was
+    // lost (one statement for all of them; at least once a second, never faster).
+    MARKET_ENGINE_SLOTS: z.coerce.number().int().min(1).max(10_000).default(500),
+    MARKET_ENGINE_FALLBACK_POLL_MS: z.coerce.number().int().min(1000).max(60_000).default(1000),
+
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     // Every request, authenticated or not, counts against its client address (per API instance).
     RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(6000),

@@ -29,7 +29,7 @@ export interface MarketInput {
   disputeWindowSeconds: number;
   /** How long a closed market may wait for its result before ops are alerted. */
   resolutionDeadlineSeconds: number;
-  engine?: { batchSize?: number; idlePollMs?: number };
+  engine?: { batchSize?: number };
 }
 
 /** The `markets` row's status (what the API lists and filters on). */
@@ -59,13 +59,24 @@ export const AWAITING_RESULT_PHASES: readonly MarketPhase[] = ['closed', 'resolu
 /** Phases past which a `void` is too late: holders have been (or are being) paid. */
 export const PAYING_OUT_PHASES: readonly MarketPhase[] = ['settling', 'settled'];
 
+/** Market statuses in which the engine keeps running: warming up before the open, then trading. */
+export const ENGINE_RUNNING_STATUSES: readonly MarketStatus[] = ['scheduled', 'open'];
+
+/**
+ * The task queue market engines run on, beside the workflow's own: each engine holds its activity
+ * slot for the whole trading window, so engines get a worker (and a slot budget) of their own
+ * and never take a slot another flow's steps need (workers/mandi-worker.ts).
+ */
+export const marketEngineTaskQueue = (taskQueue: string) => `${taskQueue}-market-engines`;
+
+/** How long before opensAt a market's engine starts (claims the market, rebuilds the book, warms up). */
+export const ENGINE_WARM_START_MS = 10_000;
+
 /** What the matching engine activity is started with. */
 export interface EngineInput {
   marketId: string;
   /** Commands per batch (one transaction each). */
   batchSize?: number;
-  /** How long to sleep when idle if no wake-up arrives; the engine never relies on the wake-up. */
-  idlePollMs?: number;
 }
 
 export interface EngineResult {

@@ -2,6 +2,7 @@ import { accountPolicy, shardFor } from '../domain/ledger/accounts';
 import { validateJournal } from '../domain/ledger/journal';
 import type { BatchResult, LiveOrder, OrderState, PendingCommand } from '../domain/market/batch';
 import type { Action, Side, TimeInForce } from '../domain/market';
+import type { MarketStatus } from '../contracts/market';
 import { InsufficientFundsError, isCheckViolation } from './errors';
 import type { Db } from './knex';
 import type { MarketOrderRow } from './market-queries';
@@ -46,9 +47,28 @@ export async function bumpFeedVersion(db: Db, marketId: string): Promise<{ versi
   return { version: e.version, lastPrice: e.last_price, volume: e.volume };
 }
 
-export async function marketStatus(db: Db, marketId: string): Promise<string> {
-  const row = await db('markets').where({ id: marketId }).first('status');
-  return row.status;
+export interface MarketWatchRow {
+  marketId: string;
+  status: MarketStatus;
+  /** Commands are queued for the engine (a new order or a cancel request). */
+  pending: boolean;
+}
+
+/**
+ * Each market's status and whether its engine has anything queued, for many markets in one
+ * statement — one snapshot, so "stopped trading and nothing queued" read together is final:
+ * intake holds the market row while it inserts, and a close waits for it.
+ */
+export async function watchMarkets(db: Db, marketIds: readonly string[]): Promise<MarketWatchRow[]> {
+  if (marketIds.length === 0) return [];
+  const rows = await db('markets as m')
+    .whereIn('m.id', marketIds)
+    .select('m.id', 'm.status', db.raw('EXISTS (SELECT 1 FROM market_orders o WHERE o.market_id = m.id AND o.engine_pending) AS pending'));
+  return rows.map((r: { id: string; status: MarketStatus; pending: boolean }) => ({
+    marketId: r.id,
+    status: r.status,
+    pending: r.pending,
+  }));
 }
 
 function toLive(r: MarketOrderRow): LiveOrder {

@@ -2,14 +2,23 @@
  * The business steps of a market, in the order marketWorkflow (workflows/market.ts) takes them.
  * Each step runs through flowControl, so one that retrying cannot fix parks the market for support.
  */
-import { condition } from '@temporalio/workflow';
-import type { MarketInput, MarketPhase, MarketState } from '../../contracts/market';
+import { condition, patched } from '@temporalio/workflow';
+import { ENGINE_WARM_START_MS, type EngineResult, type MarketInput, type MarketPhase, type MarketState } from '../../contracts/market';
 import { flowControl, type FlowControl, type StepOptions } from '../stuck';
-import { engine, steps } from './proxies';
+import { engine, engineOnItsOwnQueue, steps } from './proxies';
 import type { MarketEntity } from './entity';
+
+/**
+ * Markets started from here on run their engine on the engines' own task queue and start it
+ * ENGINE_WARM_START_MS before the open; histories recorded before replay the old commands (the
+ * engine on the workflow's queue, started once the market is open).
+ */
+const ENGINE_WARM_START = 'market-engine-warm-start';
 
 export class MarketProcess {
   private readonly flow: FlowControl;
+  /** The engine activity, once started (before the open, or at it for markets started earlier). */
+  private engineRun: Promise<EngineResult> | null = null;
 
   constructor(
     private readonly input: MarketInput,
@@ -22,10 +31,21 @@ export class MarketProcess {
     return this.market.state;
   }
 
-  /** Waits for the opening bell (or a close/void before it ever opens); true when trading opened. */
+  /**
+   * Waits for the opening bell (or a close/void before it ever opens); true when trading opened.
+   * The engine starts shortly before, so its book is rebuilt and its caches warm when the first
+   * order arrives.
+   */
   async open(): Promise<boolean> {
     const { marketId, opensAt } = this.input;
-    await condition(() => this.market.stopRequested, Math.max(0, Date.parse(opensAt) - Date.now()));
+    const stopped = () => this.market.stopRequested;
+    if (patched(ENGINE_WARM_START)) {
+      const warmStartAt = Date.parse(opensAt) - ENGINE_WARM_START_MS;
+      if (warmStartAt > Date.now()) await condition(stopped, warmStartAt - Date.now());
+      if (this.market.stopRequested) return false;
+      this.engineRun = this.runEngine(engineOnItsOwnQueue());
+    }
+    await condition(stopped, Math.max(0, Date.parse(opensAt) - Date.now()));
     if (this.market.stopRequested) return false;
     const opened = await this.flow.step('open', () => steps.openMarket(marketId).then(() => true), this.voidInstead(false));
     if (opened) this.enter('open');
@@ -37,7 +57,7 @@ export class MarketProcess {
    * intake and lets the engine drain what was accepted.
    */
   async tradeUntilClosed(): Promise<void> {
-    const running = this.flow.step('engine', () => engine.runMarketEngine({ marketId: this.input.marketId, ...this.input.engine }));
+    const running = this.engineRun ?? this.runEngine(engine);
     for (;;) {
       this.market.scheduleChanged = false;
       await condition(() => this.market.stopRequested || this.market.scheduleChanged, Math.max(0, this.market.closeAt - Date.now()));
@@ -48,9 +68,17 @@ export class MarketProcess {
     this.state.engine = await running;
   }
 
-  /** A market closed or voided before it opened: it never traded, only its row is closed. */
+  /**
+   * A market closed or voided before it opened: it never traded, only its row is closed (and an
+   * engine already warming up sees that and stops).
+   */
   async closeUntraded(): Promise<void> {
     await this.flow.step('close', () => steps.closeMarket(this.input.marketId));
+    if (this.engineRun) this.state.engine = await this.engineRun;
+  }
+
+  private runEngine(proxy: typeof engine): Promise<EngineResult> {
+    return this.flow.step('engine', () => proxy.runMarketEngine({ marketId: this.input.marketId, ...this.input.engine }));
   }
 
   /** Cancels what still rests in the book once the engine has drained. */
