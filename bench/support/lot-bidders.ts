@@ -21,9 +21,11 @@ export interface BidTally {
 export const rejectedCount = (t: BidTally) => Object.values(t.rejected).reduce((s, n) => s + n, 0);
 
 /**
- * A funded bidder on one lot. It always bids the lot's next minimum as it last saw it — from its
- * own last answer: the lot's `nextMinimum` after an accepted bid, `details.nextMinimum` after a
- * bid_too_low — and on bid_too_low tries again with the new minimum.
+ * A funded bidder on one lot. It bids the lot's next minimum as it last saw it — from its own last
+ * answer: the lot's `nextMinimum` after an accepted bid, `details.nextMinimum` after a bid_too_low
+ * — plus a random jump of 0 to `jumpSteps` − 1 increments, and on bid_too_low tries again from the
+ * new minimum. Bidders in a duel outbid each other by different amounts; if all of them bid the
+ * very same minimum, at most one bid per round trip can be accepted whatever the server does.
  */
 export class LotBidder {
   private nextMinimum: number;
@@ -36,6 +38,8 @@ export class LotBidder {
     private readonly tag: string,
     startingPrice: number,
     private readonly tally: BidTally,
+    private readonly jumpSteps = 1,
+    private readonly increment = 100,
   ) {
     this.nextMinimum = startingPrice;
   }
@@ -60,7 +64,10 @@ export class LotBidder {
         path: this.path,
         method: 'POST',
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ amount: this.nextMinimum, clientBidId: `${this.tag}-${this.seq++}` }),
+        body: JSON.stringify({
+          amount: this.nextMinimum + this.increment * Math.floor(Math.random() * this.jumpSteps),
+          clientBidId: `${this.tag}-${this.seq++}`,
+        }),
       });
       status = res.statusCode;
       body = await res.body.json();
