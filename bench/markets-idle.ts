@@ -3,11 +3,13 @@
  * Postgres database, Redis, the worker (market workflows and their engines) in this process and
  * the API in a child process — with --markets markets open and no orders.
  *
- *   npm run bench:markets-idle -- [--markets=100] [--seconds=10] [--settle-seconds=3]
+ *   npm run bench:markets-idle -- [--markets=100] [--seconds=10] [--settle-seconds=11]
  *
  * First --seconds with no market at all (what the system costs anyway), then the markets are
- * created through the API, opened, and each engine has claimed its market; after
- * --settle-seconds (start-up writes reach the statistics) --seconds more are measured.
+ * created through the API, opened, and each engine has claimed its market, and --seconds more are
+ * measured after --settle-seconds: a Postgres backend that reported its counts less than a second
+ * ago holds the next ones until it has been idle 10 s, so the start-up's commits must reach the
+ * statistics before the window opens.
  * Postgres transactions: pg_stat_database.xact_commit of the bench's own database (the two reads
  * of it are counted too). Worker CPU: process.cpuUsage() of this process, which runs nothing but
  * the worker during the window, as a percentage of one core.
@@ -64,7 +66,7 @@ async function measure(db: Db, seconds: number): Promise<{ pgTxPerSec: number; c
 async function main(): Promise<void> {
   const marketCount = arg('markets', 100);
   const seconds = arg('seconds', 10);
-  const settleSeconds = arg('settle-seconds', 3);
+  const settleSeconds = arg('settle-seconds', 11);
   const cleanups: Array<() => Promise<void> | void> = [];
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const devStarting = freePort().then((port) => startDevServer({ port, headless: true }));
