@@ -34,6 +34,7 @@ import {
 import { closeDeliveryDayWorkflow } from '../../workflows/fulfilment';
 import { assertOwnerOr, type Principal } from '../auth';
 import { ApiError, notFound } from '../errors';
+import { boundedInstant } from '../instants';
 import type { ApiRouter, RouteContext } from '../router';
 
 // ---------------------------------------------------------------------------------------------
@@ -45,9 +46,8 @@ const DATE = z
   .string()
   .refine(isValidLocalDate, 'must be a date YYYY-MM-DD')
   .refine(isSupportedLocalDate, `must lie between ${MIN_SUPPORTED_DATE} and ${MAX_SUPPORTED_DATE}`);
-const Instant = z.iso
-  .datetime({ offset: true })
-  .describe('when it happened (ISO-8601 with offset), on the delivery day in the area’s time zone');
+// Bounded here like every instant the API takes; the outcome rules then hold it to the delivery's own day.
+const Instant = boundedInstant().describe('when it happened (ISO-8601 with offset), on the delivery day in the area’s time zone');
 const Note = z.string().min(1).max(500);
 const Reason = z.enum(FAILURE_REASONS);
 const DeliveryParams = z.strictObject({ deliveryId: z.string().regex(DELIVERY_ID, 'a delivery id: <subscriptionId>-<YYYY-MM-DD>') });

@@ -10,7 +10,7 @@ export function deliveryIdOf(subscriptionId: string, date: LocalDate): string {
 }
 
 /** The API's form: a subscription id as the API issues them, then the date. */
-export const DELIVERY_ID = /^sub_[a-z0-9]{8,40}-\d{4}-\d{2}-\d{2}$/;
+export const DELIVERY_ID = /^sub_[a-z0-9]{8,40}-[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 
 /** The subscription and date of a delivery id, or null when it is not one. */
 export function parseDeliveryId(id: string): { subscriptionId: string; date: LocalDate } | null {
