@@ -198,3 +198,44 @@ export async function waitForPhase(api: TestApi, seller: AuctionSeller, lotId: s
     50,
   );
 }
+
+/**
+ * The lot's bids stored at or after its close, or after its end, compared in the database at full
+ * (microsecond) precision: a JavaScript Date would round a bid placed 0.4 ms late onto the end.
+ */
+export async function bidsPlacedLate(db: Db, lotId: string): Promise<Array<{ seq: number; placed: string; ends: string; closed: string }>> {
+  const { rows } = await db.raw(
+    `SELECT b.seq, b.placed_at::text AS placed, l.ends_at::text AS ends, l.closed_at::text AS closed
+     FROM auction_bids b JOIN auction_lots l ON l.id = b.lot_id
+     WHERE b.lot_id = ? AND (b.placed_at >= l.closed_at OR b.placed_at > l.ends_at OR l.closed_at IS NULL)
+     ORDER BY b.seq`,
+    [lotId],
+  );
+  return rows;
+}
+
+/**
+ * Takes the lot's row lock in a transaction of the test's own and keeps it until `release()`, as
+ * any transaction that locks the lot without changing it does (a refused bid, a close that finds
+ * the lot still open). Bids sent meanwhile queue behind it, in the order they arrive.
+ */
+export async function holdLotLock(db: Db, lotId: string): Promise<{ release(): Promise<void> }> {
+  const trx = await db.transaction();
+  await trx.raw(`SELECT id FROM auction_lots WHERE id = ? FOR UPDATE`, [lotId]);
+  return { release: async () => void (await trx.commit()) };
+}
+
+/** Waits until `n` statements of this database are waiting for a lock on the lot (queued behind holdLotLock). */
+export async function waitForLotLockWaiters(db: Db, n: number): Promise<void> {
+  await eventually(
+    async () => {
+      const { rows } = await db.raw(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%auction_lots%'`,
+      );
+      return rows[0].n >= n;
+    },
+    5_000,
+    10,
+  );
+}

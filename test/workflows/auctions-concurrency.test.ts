@@ -1,7 +1,8 @@
 /**
  * Live auctions under load and failure, on the real dev server with real workers: many bidders at
- * once on one lot, the worker that owns a lot's clock dying before its end, and bids racing the
- * close. Each ends with the ledger and the orders balanced and nothing left held on the lot.
+ * once on one lot, the worker that owns a lot's clock dying before its end, bids racing the close,
+ * and bids that queued for the lot's lock. Each ends with the ledger and the orders balanced and
+ * nothing left held on the lot.
  */
 import { checkoutKeys } from '../../contracts/checkout';
 import { auctionOrderId } from '../../db/auction-lots';
@@ -10,16 +11,19 @@ import { startTestApi, type TestApi } from '../support/api';
 import {
   acceptedBids,
   bid,
+  bidsPlacedLate,
   chargeJournals,
   createLot,
   fundedBidders,
   heldFor,
   heldOnLot,
+  holdLotLock,
   lotRow,
   sampleHeld,
   sealedWinner,
   seedAuctionSeller,
   waitForLot,
+  waitForLotLockWaiters,
   waitForOrderStatus,
   type AuctionSeller,
   type Bidder,
@@ -248,14 +252,103 @@ test('bids racing the close: each one accepted was placed before the close and t
   const stored = await acceptedBids(tdb.db, lotId);
   const acked = fired.filter((f) => f.status === 201).map((f) => f.bidId!);
   expect(stored.map((b) => b.id).sort((x, y) => x - y)).toEqual(acked.sort((x, y) => x - y));
-  const late = stored
-    .filter((b) => !(b.placed_at.getTime() < closedAt && b.placed_at.getTime() <= endsAt))
-    .map((b) => ({ seq: b.seq, placedAt: b.placed_at.toISOString(), endsAt: opened.endsAt, closedAt: lot.closed_at!.toISOString() }));
-  expect(late).toEqual([]);
+  expect(await bidsPlacedLate(tdb.db, lotId)).toEqual([]);
   // The race was real: bids were still being accepted in the lot's last half second.
   expect(stored.some((b) => b.placed_at.getTime() >= endsAt - 500)).toBe(true);
 
   const last = stored[stored.length - 1];
   expect([lot.winner_id, lot.sold_price]).toEqual([last.leader_after, last.price_after]);
   await expectSoldCleanly(lotId, racers);
+});
+
+/**
+ * Bids queue on the lot's row lock. What a bid is judged on — the clock, the bidder's funds, an
+ * earlier answer to the same clientBidId — must be what holds once it has the lock, not what it
+ * read while it waited. The lock is held here by a transaction of the test's own that changes
+ * nothing, as a refused bid or a close that finds the lot still open does. Bids that must queue in
+ * the database side by side come through two API instances, as behind a load balancer.
+ */
+describe('a bid that waited for the lot’s lock is judged on what holds when it gets it', () => {
+  let other: TestApi;
+  beforeAll(async () => {
+    other = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, env: UNLIMITED });
+  });
+  afterAll(async () => {
+    await other?.close();
+  });
+
+  test('the clock: sent before the end, granted the lock after it, it is refused as closed', async () => {
+    const [a, b] = await fundedBidders(tdb.db, api, 2, FUNDS);
+    const lotId = await createLot(api, seller, { startingPrice: 10_000, durationSeconds: 2, suddenDeath: true });
+    const endsAt = Date.parse((await waitForLot(api, watcher, lotId, 'open')).endsAt);
+    expect((await bid(api, a, lotId, 10_000)).status).toBe(201);
+
+    await sleepUntil(endsAt - 400);
+    const lock = await holdLotLock(tdb.db, lotId);
+    const late = bid(api, b, lotId, 20_000);
+    await waitForLotLockWaiters(tdb.db, 1);
+    expect(Date.now()).toBeLessThan(endsAt);
+    await sleepUntil(endsAt + 300);
+    await lock.release();
+
+    const answer = await late;
+    const placedAfterEndMs = answer.body.bid ? Date.parse(answer.body.bid.placedAt) - endsAt : null;
+    expect({ status: answer.status, code: answer.body.error?.code, placedAfterEndMs }).toEqual({
+      status: 409,
+      code: 'lot_closed',
+      placedAfterEndMs: null,
+    });
+    await waitForLot(api, watcher, lotId, 'sold');
+    expect(await bidsPlacedLate(tdb.db, lotId)).toEqual([]);
+    const lot = await lotRow(tdb.db, lotId);
+    expect([lot.winner_id, lot.sold_price]).toEqual([a.userId, 10_000]);
+    await expectSoldCleanly(lotId, [a, b]);
+  });
+
+  test('an earlier answer: the same bid sent again while the first waits is recorded once and answered as its replay', async () => {
+    const [a] = await fundedBidders(tdb.db, api, 1, FUNDS);
+    const lotId = await createLot(api, seller, { startingPrice: 10_000, durationSeconds: 2 });
+    await waitForLot(api, watcher, lotId, 'open');
+
+    const lock = await holdLotLock(tdb.db, lotId);
+    const first = bid(api, a, lotId, 10_000, 20_000, 'retry-1');
+    await waitForLotLockWaiters(tdb.db, 1);
+    // The client timed out and sends the same bid again; the load balancer picks the other instance.
+    const retried = bid(other, a, lotId, 10_000, 20_000, 'retry-1');
+    await waitForLotLockWaiters(tdb.db, 2);
+    await lock.release();
+
+    const [one, two] = await Promise.all([first, retried]);
+    expect(one.status).toBe(201);
+    expect([two.status, two.body.error?.code ?? two.body.replayed, two.body.bid?.bidId]).toEqual([200, true, one.body.bid.bidId]);
+    expect((await acceptedBids(tdb.db, lotId)).map((b) => b.client_bid_id)).toEqual(['retry-1']);
+    expect(await heldOnLot(tdb.db, lotId)).toEqual({ [a.userId]: 20_000 });
+    await waitForLot(api, watcher, lotId, 'sold');
+    await expectSoldCleanly(lotId, [a]);
+  });
+
+  test('the funds: a leader outbid while their next bid waits has their hold back for it', async () => {
+    const [x] = await fundedBidders(tdb.db, api, 1, 100_000);
+    const [y] = await fundedBidders(tdb.db, api, 1, FUNDS);
+    const lotId = await createLot(api, seller, { startingPrice: 10_000, durationSeconds: 2 });
+    await waitForLot(api, watcher, lotId, 'open');
+    expect((await bid(api, x, lotId, 10_000, 90_000)).status).toBe(201);
+    expect(await heldFor(tdb.db, x.userId)).toBe(90_000);
+
+    const lock = await holdLotLock(tdb.db, lotId);
+    // y takes the lead at ₹920 (one step above x's ₹900), releasing x's hold; x's ₹950 comes next.
+    const outbid = bid(api, y, lotId, 91_000, 200_000);
+    await waitForLotLockWaiters(tdb.db, 1);
+    const again = bid(other, x, lotId, 95_000);
+    await waitForLotLockWaiters(tdb.db, 2);
+    await lock.release();
+
+    expect((await outbid).body).toMatchObject({ bid: { leading: true }, lot: { price: 92_000 } });
+    const answer = await again;
+    expect([answer.status, answer.body.error?.code ?? answer.body.lot?.price]).toEqual([201, 97_000]);
+    await waitForLot(api, watcher, lotId, 'sold');
+    const lot = await lotRow(tdb.db, lotId);
+    expect([lot.winner_id, lot.sold_price]).toEqual([y.userId, 97_000]);
+    await expectSoldCleanly(lotId, [x, y]);
+  });
 });
