@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { topupWorkflowId } from '../../contracts/topup';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance, listEntries } from '../../db/ledger-reports';
-import { getTopup, insertTopup, newTopupId, type TopupRow } from '../../db/topups';
+import { getTopup, insertTopup, newTopupId } from '../../db/topups';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
 import { topupWorkflow } from '../../workflows/topup';
 import { assertOwnerOr } from '../auth';
@@ -11,6 +11,7 @@ import type { ApiRouter } from '../router';
 import { paymentMethodSchema } from '../schemas';
 import { startFlow } from '../flow-start';
 import { subjectOf } from '../subject';
+import { LedgerPageSchema, TopupSchema, topupBody, WalletSchema } from '../views/wallet';
 
 const MAX_TOPUP_PAISE = 10_000_000; // ₹1,00,000 per top-up
 
@@ -25,35 +26,6 @@ const TopupBody = z.strictObject({
 });
 const TopupParams = z.strictObject({ topupId: z.string().regex(/^tu_[a-z0-9]{8,40}$/) });
 
-const WalletView = z.object({
-  userId: z.string(),
-  currency: z.literal('INR'),
-  balance: z.number(),
-  held: z.number(),
-  available: z.number(),
-});
-const TopupView = z.object({
-  topupId: z.string(),
-  workflowId: z.string(),
-  status: z.string(),
-  amount: z.number(),
-  paymentMethod: z.string(),
-  failureCode: z.string().nullable(),
-  failureMessage: z.string().nullable(),
-});
-
-function topupView(row: TopupRow) {
-  return {
-    topupId: row.id,
-    workflowId: topupWorkflowId(row.id),
-    status: row.status,
-    amount: row.amount,
-    paymentMethod: row.payment_method,
-    failureCode: row.failure_code,
-    failureMessage: row.failure_message,
-  };
-}
-
 export function registerWalletRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
@@ -62,11 +34,12 @@ export function registerWalletRoutes(api: ApiRouter): void {
     tag: 'wallet',
     capability: ['wallet:read', 'wallet:read:any'],
     query: UserQuery,
-    responses: { 200: { description: 'Balance, held and available, in paise', schema: WalletView } },
+    responses: { 200: { description: 'Balance, held and available, in paise', schema: WalletSchema } },
     handler: async ({ principal, query, deps }) => {
       const userId = subjectOf(principal, query.userId, 'wallet:read:any');
       const b = await getBalance(deps.db, accounts.userWallet(userId));
-      return { status: 200, body: { userId, currency: 'INR', balance: b.balance, held: b.held, available: b.available } };
+      const body: z.output<typeof WalletSchema> = { userId, currency: 'INR', balance: b.balance, held: b.held, available: b.available };
+      return { status: 200, body };
     },
   });
 
@@ -77,10 +50,13 @@ export function registerWalletRoutes(api: ApiRouter): void {
     tag: 'wallet',
     capability: ['wallet:read', 'wallet:read:any'],
     query: LedgerQuery,
-    responses: { 200: { description: 'A page of ledger entries' } },
+    responses: { 200: { description: 'A page of ledger entries', schema: LedgerPageSchema } },
     handler: async ({ principal, query, deps }) => {
       const userId = subjectOf(principal, query.userId, 'wallet:read:any');
-      const page = await listEntries(deps.db, accounts.userWallet(userId), { limit: query.limit, before: query.before });
+      const page: z.output<typeof LedgerPageSchema> = await listEntries(deps.db, accounts.userWallet(userId), {
+        limit: query.limit,
+        before: query.before,
+      });
       return { status: 200, body: page };
     },
   });
@@ -94,7 +70,7 @@ export function registerWalletRoutes(api: ApiRouter): void {
     body: TopupBody,
     idempotent: true,
     rateLimit: 'money',
-    responses: { 202: { description: 'Accepted; follow it with GET /v1/wallet/topups/{topupId}', schema: TopupView } },
+    responses: { 202: { description: 'Accepted; follow it with GET /v1/wallet/topups/{topupId}', schema: TopupSchema } },
     handler: async ({ principal, body, deps }) => {
       const topup = { id: newTopupId(), userId: principal.userId, amount: body.amount, paymentMethod: body.paymentMethod };
       // Row and workflow start together: if the start fails the row is rolled back.
@@ -110,7 +86,7 @@ export function registerWalletRoutes(api: ApiRouter): void {
         });
         return inserted;
       });
-      return { status: 202, body: topupView(row) };
+      return { status: 202, body: topupBody(row) };
     },
   });
 
@@ -121,12 +97,12 @@ export function registerWalletRoutes(api: ApiRouter): void {
     tag: 'wallet',
     capability: ['wallet:read', 'wallet:read:any'],
     params: TopupParams,
-    responses: { 200: { description: 'The top-up', schema: TopupView } },
+    responses: { 200: { description: 'The top-up', schema: TopupSchema } },
     handler: async ({ principal, params, deps }) => {
       const row = await getTopup(deps.db, params.topupId);
       if (!row) throw notFound('top-up');
       assertOwnerOr(principal, row.user_id, 'wallet:read:any');
-      return { status: 200, body: topupView(row) };
+      return { status: 200, body: topupBody(row) };
     },
   });
 }

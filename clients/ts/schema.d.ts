@@ -1762,6 +1762,95 @@ export interface components {
         };
         /**
          * @example {
+         *       "userId": "usr_asha",
+         *       "currency": "INR",
+         *       "balance": 50000,
+         *       "held": 5500,
+         *       "available": 44500
+         *     }
+         */
+        Wallet: {
+            userId: string;
+            /** @enum {string} */
+            currency: "INR";
+            /** @description paise */
+            balance: number;
+            /** @description paise reserved by open holds (a resting market order, a leading bid) */
+            held: number;
+            /** @description balance − held: what may be spent now */
+            available: number;
+        };
+        /**
+         * @example {
+         *       "entries": [
+         *         {
+         *           "journalId": 1042,
+         *           "amount": 50000,
+         *           "reason": "topup",
+         *           "refType": "topup",
+         *           "refId": "tu_8f14e45fceea167a5a36dedd",
+         *           "reversesJournalId": null,
+         *           "createdAt": "2027-01-05T08:30:00.000Z"
+         *         }
+         *       ],
+         *       "nextBefore": null
+         *     }
+         */
+        LedgerPage: {
+            entries: components["schemas"]["LedgerEntry"][];
+            /** @description pass as ?before= for the next page; null on the last page */
+            nextBefore: number | null;
+        };
+        /**
+         * @example {
+         *       "journalId": 1042,
+         *       "amount": 50000,
+         *       "reason": "topup",
+         *       "refType": "topup",
+         *       "refId": "tu_8f14e45fceea167a5a36dedd",
+         *       "reversesJournalId": null,
+         *       "createdAt": "2027-01-05T08:30:00.000Z"
+         *     }
+         */
+        LedgerEntry: {
+            journalId: number;
+            /** @description paise: positive into the wallet, negative out of it */
+            amount: number;
+            /** @description what the movement was for, e.g. `topup`, `order_charge`, `order_refund` */
+            reason: string;
+            /** @description the kind of thing it belongs to (`topup`, `order`…); null for none */
+            refType: string | null;
+            refId: string | null;
+            /** @description the journal this one undoes, when it is a reversal */
+            reversesJournalId: number | null;
+            /** @description ISO instant */
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "topupId": "tu_8f14e45fceea167a5a36dedd",
+         *       "workflowId": "topup-tu_8f14e45fceea167a5a36dedd",
+         *       "status": "pending",
+         *       "amount": 50000,
+         *       "paymentMethod": "pm_ok",
+         *       "failureCode": null,
+         *       "failureMessage": null
+         *     }
+         */
+        Topup: {
+            topupId: string;
+            workflowId: string;
+            /** @enum {string} */
+            status: "pending" | "awaiting_confirmation" | "succeeded" | "declined" | "failed";
+            /** @description paise */
+            amount: number;
+            paymentMethod: string;
+            /** @description why it was declined or failed; null otherwise */
+            failureCode: string | null;
+            failureMessage: string | null;
+        };
+        /**
+         * @example {
          *       "showId": "show_0a1b2c3d4e5f60718293",
          *       "sellerId": "seller_asha",
          *       "title": "Friday silk sarees",
@@ -2123,14 +2212,7 @@ export interface operations {
                      *       "available": 44500
                      *     }
                      */
-                    "application/json": {
-                        userId: string;
-                        /** @enum {string} */
-                        currency: "INR";
-                        balance: number;
-                        held: number;
-                        available: number;
-                    };
+                    "application/json": components["schemas"]["Wallet"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -2270,7 +2352,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LedgerPage"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -2436,15 +2518,7 @@ export interface operations {
                      *       "failureMessage": null
                      *     }
                      */
-                    "application/json": {
-                        topupId: string;
-                        workflowId: string;
-                        status: string;
-                        amount: number;
-                        paymentMethod: string;
-                        failureCode: string | null;
-                        failureMessage: string | null;
-                    };
+                    "application/json": components["schemas"]["Topup"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -2647,15 +2721,7 @@ export interface operations {
                      *       "failureMessage": null
                      *     }
                      */
-                    "application/json": {
-                        topupId: string;
-                        workflowId: string;
-                        status: string;
-                        amount: number;
-                        paymentMethod: string;
-                        failureCode: string | null;
-                        failureMessage: string | null;
-                    };
+                    "application/json": components["schemas"]["Topup"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
