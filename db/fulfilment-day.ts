@@ -112,6 +112,13 @@ export async function closeAreaDay(
   areaId: string,
   date: string,
 ): Promise<{ summary: DeliveryDaySummary; markedUnconfirmed: number; alertOpen: boolean }> {
+  // The day's deliveries, locked in the order reports lock them: a report in flight either commits
+  // before the summary is computed (and is counted) or waits and then finds the summary to refresh.
+  await trx.raw(
+    `SELECT 1 FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+      WHERE s.region = ? AND d.delivery_date = ?::date ORDER BY d.subscription_id FOR UPDATE OF d`,
+    [areaId, date],
+  );
   const marked = await trx.raw(
     `WITH closed AS (
        UPDATE deliveries d SET status = 'unconfirmed', outcome_source = 'system', outcome_by = 'system:day-close', revision = d.revision + 1

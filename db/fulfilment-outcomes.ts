@@ -405,6 +405,7 @@ export async function recordOutcomes(db: Db, reporter: Reporter, inputs: Outcome
       credits = await settleCredits(trx, touched, reporter);
       await storeDeliveries(trx, touched, credits);
       await storeHistory(trx, events, reporter);
+      // Its own statement, after the locks: it sees a close that committed while this call waited for them.
       await refreshClosedDays(
         trx,
         touched.map((w) => ({ areaId: w.row.region, date: w.row.delivery_date })),

@@ -425,6 +425,31 @@ describe('the end of the day', () => {
     await expectLedgerInvariants(tdb.db);
   });
 
+  test('a report racing the close is counted in the summary, whichever commits first', async () => {
+    const DAY5 = '2026-12-10';
+    const at5 = Date.parse(`${DAY5}T07:00:00+05:30`);
+    const sub = await subscribe('koramangala', 'race-1');
+    await generate(DAY5);
+    const report: OutcomeInput = { deliveryId: deliveryIdOf(sub, DAY5), outcome: 'delivered', reason: null, note: null, atMs: at5 };
+    const meera: Reporter = { userId: 'meera', source: 'staff' };
+    await assignStaff(tdb.db, 'koramangala', 'meera', 'admin:test');
+    // Reported once before the close (so the close has nothing to mark on it), then again, later, racing the close.
+    await recordOutcomes(tdb.db, meera, [{ ...report, outcome: 'failed', reason: 'refused', atMs: at5 - 3_600_000 }], at5);
+    const trx = await tdb.db.transaction();
+    const closing = await closeAreaDay(trx, 'koramangala', DAY5);
+    expect(closing.summary).toMatchObject({ failed: 1, delivered: 0, unconfirmed: closing.summary.total - 1 });
+    // The close holds the day's rows: the report waits for it...
+    let answered = false;
+    const reporting = recordOutcomes(tdb.db, meera, [report], at5 + 3_600_000).then((a) => ((answered = true), a));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    await trx.commit();
+    // ...then finds the closed day's summary and brings it up to date.
+    expect((await reporting)[0].result).toBe('applied');
+    const [stored] = await listDaySummaries(tdb.db, DAY5, ['koramangala']);
+    expect(stored).toMatchObject({ delivered: 1, failed: 0, unconfirmed: closing.summary.total - 1 });
+  });
+
   test('closing a day without deliveries stores an empty summary and raises nothing', async () => {
     const result = await tdb.db.transaction((trx) => closeAreaDay(trx, 'indiranagar', '2026-12-09'));
     expect(result.summary).toMatchObject({ total: 0, unconfirmed: 0 });
