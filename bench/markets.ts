@@ -82,10 +82,18 @@ async function engineProcessed(db: Db, marketIds: readonly string[]): Promise<nu
   return Number(total ?? 0);
 }
 
-/** Waits until every market's engine has claimed it (epoch ≥ 1). */
-async function enginesRunning(db: Db, marketIds: readonly string[]): Promise<void> {
+/**
+ * Waits until every market is open and its engine has claimed it (epoch ≥ 1). The engine claims
+ * before the open (it warms up first), so the claim alone does not mean orders are taken.
+ */
+async function openWithEngines(db: Db, marketIds: readonly string[]): Promise<void> {
   for (;;) {
-    const [{ n }] = await db('market_engines').whereIn('market_id', marketIds).where('epoch', '>=', 1).count({ n: '*' });
+    const [{ n }] = await db('markets as m')
+      .join('market_engines as e', 'e.market_id', 'm.id')
+      .whereIn('m.id', marketIds)
+      .where('m.status', 'open')
+      .where('e.epoch', '>=', 1)
+      .count({ n: '*' });
     if (Number(n) === marketIds.length) return;
     await sleep(50);
   }
@@ -191,7 +199,7 @@ async function main(): Promise<void> {
     const marketIds: string[] = [];
     for (let i = 0; i < marketCount; i += 10)
       marketIds.push(...(await Promise.all(Array.from({ length: Math.min(10, marketCount - i) }, (_, j) => createMarket(i + j)))));
-    await enginesRunning(db, marketIds);
+    await openWithEngines(db, marketIds);
     const marketId = marketIds[0];
 
     // The watcher.
@@ -275,8 +283,10 @@ async function main(): Promise<void> {
         return i;
       })();
       while (performance.now() < end - 300) {
-        await probe(latencies, 0, { side: 'YES', action: 'BUY', price: 450, quantity: 1 }, (v) => v.bestBid === 450);
+        const bid = await probe(latencies, 0, { side: 'YES', action: 'BUY', price: 450, quantity: 1 }, (v) => v.bestBid === 450);
         await sleep(100);
+        // Only a bid that rests can be traded against: without it the volume would never move.
+        if (!bid) continue;
         const target = volume + 1;
         if (await probe(latencies, 1, { side: 'NO', action: 'BUY', price: 550, quantity: 1 }, (v) => v.volume >= target)) volume = target;
         await sleep(100);
