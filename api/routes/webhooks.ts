@@ -7,6 +7,7 @@ import { WEBHOOK_SIGNATURE_HEADER, webhookHmac } from '../../infra/payment-provi
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import type { ApiRouter } from '../router';
+import { WebhookReceiptSchema, type WebhookReceipt } from '../views/webhooks';
 
 // Not strict: the provider echoes metadata and may add fields, and rejecting its events over
 // that would make it retry them forever. Nothing beyond these fields is read; in particular
@@ -19,7 +20,6 @@ const ProviderEvent = z.object({
   paymentId: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a provider payment id'),
   amount: z.number().int().min(1).max(MAX_PROVIDER_AMOUNT),
 });
-const Received = z.object({ received: z.literal(true), matched: z.boolean(), duplicate: z.boolean().optional() });
 
 /** `t=<unix seconds>,v1=<hex>[,v1=<hex>…]` (several v1 while the provider rotates its secret). */
 function parseSignatureHeader(header: string): { timestamp: number; signatures: string[] } | null {
@@ -82,7 +82,10 @@ export function registerWebhookRoutes(api: ApiRouter): void {
     capability: 'public',
     body: ProviderEvent,
     responses: {
-      200: { description: 'Received (matched: the payment is ours; duplicate: this event id was handled before)', schema: Received },
+      200: {
+        description: 'Received (matched: the payment is ours; duplicate: this event id was handled before)',
+        schema: WebhookReceiptSchema,
+      },
       401: {
         description:
           'The signature is missing or wrong (`invalid_signature`), or its timestamp is outside the tolerance (`stale_signature`)',
@@ -102,7 +105,7 @@ export function registerWebhookRoutes(api: ApiRouter): void {
       if (!flow) {
         // Not claimed: the event id stays free, should the same event come again once we know the payment.
         deps.logger.warn({ eventId: body.id, type: body.type, paymentId: body.paymentId }, 'webhook for a payment we have no record of');
-        return { status: 200, body: { received: true, matched: false } };
+        return { status: 200, body: { received: true, matched: false } satisfies WebhookReceipt };
       }
 
       // Claiming the event id and acting on it commit together: a concurrent repeat waits on the
@@ -114,7 +117,7 @@ export function registerWebhookRoutes(api: ApiRouter): void {
         if (body.type === 'payment.succeeded') await confirmPayment(deps, flow, body.paymentId);
         return true;
       });
-      return { status: 200, body: { received: true, matched: true, duplicate: !firstTime } };
+      return { status: 200, body: { received: true, matched: true, duplicate: !firstTime } satisfies WebhookReceipt };
     },
   });
 }

@@ -1851,6 +1851,26 @@ export interface components {
         };
         /**
          * @example {
+         *       "received": true,
+         *       "matched": true,
+         *       "duplicate": false
+         *     }
+         */
+        WebhookReceipt: {
+            /** @enum {boolean} */
+            received: true;
+            /** @enum {boolean} */
+            matched: false;
+        } | {
+            /** @enum {boolean} */
+            received: true;
+            /** @enum {boolean} */
+            matched: true;
+            /** @description true when this event id was handled before: nothing was done again */
+            duplicate: boolean;
+        };
+        /**
+         * @example {
          *       "showId": "show_0a1b2c3d4e5f60718293",
          *       "sellerId": "seller_asha",
          *       "title": "Friday silk sarees",
@@ -7831,12 +7851,7 @@ export interface operations {
                      *       "duplicate": false
                      *     }
                      */
-                    "application/json": {
-                        /** @enum {boolean} */
-                        received: true;
-                        matched: boolean;
-                        duplicate?: boolean;
-                    };
+                    "application/json": components["schemas"]["WebhookReceipt"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
