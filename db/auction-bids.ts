@@ -55,12 +55,16 @@ interface LockedLot extends LotRow {
   now_ms: string;
 }
 
+/**
+ * The lot under its row lock, and the database clock read AFTER the lock was granted: a clock read
+ * in the locking statement is evaluated before the wait, so a bid queued behind the lock across
+ * the end would be judged as if it had arrived in time.
+ */
 async function lockLot(trx: Tx, lotId: string): Promise<LockedLot | undefined> {
-  const { rows } = await trx.raw(
-    `SELECT l.*, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms FROM auction_lots l WHERE l.id = ? FOR UPDATE`,
-    [lotId],
-  );
-  return rows[0];
+  const { rows } = await trx.raw(`SELECT l.* FROM auction_lots l WHERE l.id = ? FOR UPDATE`, [lotId]);
+  if (rows.length === 0) return undefined;
+  const clock = await trx.raw(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms`);
+  return { ...rows[0], now_ms: clock.rows[0].now_ms };
 }
 
 /** Each bidder's available funds (balance less held, over the wallet's shards). */
@@ -170,8 +174,8 @@ function decideBatch(lot: LockedLot, reqs: BidRequest[], funds: Map<string, numb
 
 const BATCH_WRITE = `
   WITH bids AS (
-    INSERT INTO auction_bids (lot_id, bidder_id, client_bid_id, kind, amount, max_amount, seq, price_after, leader_after, ends_at_after)
-    SELECT ?, b.bidder, b.cid, b.kind, b.amount, b.max_amount, b.seq, b.price, b.leader, to_timestamp(b.ends_at::double precision / 1000)
+    INSERT INTO auction_bids (lot_id, placed_at, bidder_id, client_bid_id, kind, amount, max_amount, seq, price_after, leader_after, ends_at_after)
+    SELECT ?, to_timestamp(?::double precision / 1000), b.bidder, b.cid, b.kind, b.amount, b.max_amount, b.seq, b.price, b.leader, to_timestamp(b.ends_at::double precision / 1000)
     FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::int[], ?::bigint[], ?::text[], ?::bigint[])
       AS b(bidder, cid, kind, amount, max_amount, seq, price, leader, ends_at)
     RETURNING *
@@ -216,6 +220,8 @@ async function writeBatch(
   const col = <T>(f: (a: Accepted) => T) => accepted.map(f);
   const bindings = [
     lot.id,
+    // The instant the bids were judged at (against the end), not the later moment of the insert.
+    Number(lot.now_ms),
     col((a) => a.req.bidderId),
     col((a) => a.req.clientBidId),
     col((a) => a.req.kind),
