@@ -150,6 +150,7 @@ export interface MarketReading {
 export class EngineWatch {
   private readonly listeners = new Map<string, Set<(reading: MarketReading) => void>>();
   private timer: NodeJS.Timeout | null = null;
+  private polling = false;
 
   constructor(
     private readonly db: Db,
@@ -174,18 +175,20 @@ export class EngineWatch {
   }
 
   private schedule(): void {
-    if (this.timer || this.listeners.size === 0) return;
+    if (this.timer || this.polling || this.listeners.size === 0) return;
     this.timer = setTimeout(() => void this.poll(), this.intervalMs);
   }
 
   private async poll(): Promise<void> {
+    this.timer = null;
+    this.polling = true;
     try {
       const readings = await watchMarkets(this.db, [...this.listeners.keys()]);
       for (const r of readings) for (const listener of this.listeners.get(r.marketId) ?? []) listener(r);
     } catch (err) {
       this.onError(err);
     } finally {
-      this.timer = null;
+      this.polling = false;
       this.schedule();
     }
   }
