@@ -12,6 +12,7 @@ import { createSubscriptionActivities } from './subscriptions';
 import { createSubscriptionGenerationActivities } from './subscription-generation';
 import { createAccountDeletionActivities } from './account-deletion';
 import { createAuctionActivities } from './auctions';
+import { createFulfilmentActivities } from './fulfilment';
 
 /**
  * Every activity the Mandi worker registers, bound to its dependencies. All of them go through one
@@ -32,5 +33,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createSubscriptionGenerationActivities(deps),
     ...createAccountDeletionActivities(deps),
     ...createAuctionActivities(deps),
+    ...createFulfilmentActivities(deps),
   });
 }

@@ -133,6 +133,39 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
   placeBid: { request: { amount: 72_000, maxAmount: 80_000, clientBidId: 'b-7f3a' } },
   buyLotNow: { request: { clientBidId: 'bn-19c2' } },
 
+  // delivery (fulfilment)
+  reportDeliveryDelivered: { request: { at: '2027-01-05T06:42:00+05:30', note: 'left with the guard' } },
+  reportDeliveryFailed: { request: { reason: 'not_home', at: '2027-01-05T06:45:00+05:30', note: 'rang twice' } },
+  syncDeliveryOutcomes: {
+    request: {
+      outcomes: [
+        { deliveryId: 'sub_3f9a1c2d4e5f60718293a4b5-2027-01-05', outcome: 'delivered', at: '2027-01-05T06:42:00+05:30' },
+        {
+          deliveryId: 'sub_8e7d6c5b4a3f2e1d0c9b8a7f-2027-01-05',
+          outcome: 'failed',
+          reason: 'out_of_stock',
+          at: '2027-01-05T06:50:00+05:30',
+        },
+      ],
+      route: { area: 'indiranagar', date: '2027-01-05', version: 'v1-3c2f9a10b7d4e615' },
+    },
+  },
+  setSubscriptionDeliveryAddress: { request: { line: '12 HAL 2nd Stage, Indiranagar', notes: 'gate code 1234' } },
+  correctDeliveryOutcome: {
+    request: { outcome: 'failed', reason: 'out_of_stock', note: 'The customer called: no milk came, the depot ran out' },
+  },
+  setDeliveryAreaSequence: {
+    request: {
+      addresses: [
+        { addressId: 'adr_0a1b2c3d4e5f60718293a4b5', sequence: 1 },
+        { addressId: 'adr_5b4a3f2e1d0c9b8a7f6e5d4c', sequence: 2 },
+      ],
+    },
+  },
+  upsertDeliveryArea: {
+    request: { name: 'Indiranagar', timezone: 'Asia/Kolkata', cutoff: '12:00', creditNotHome: false, creditNoAccess: true },
+  },
+
   // ops
   retryFlowStep: { request: { reason: 'The payment provider is reachable again' } },
   abandonFlowStep: { request: { reason: 'Refunded by hand at the bank' } },

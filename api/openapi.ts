@@ -20,6 +20,10 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Live auctions during sellers’ shows: lots with a starting, reserve and buy-now price; funded bids (your funds are held while ' +
     'you lead), proxy bids, a soft close that extends the end for late bids, and the winner’s order run by the checkout saga. ' +
     'Prices on every screen arrive over the WebSocket described in /asyncapi.json.',
+  delivery:
+    'Fulfilment of subscription deliveries: delivery areas (the holiday regions) and their staff, the day’s route sheet with a ' +
+    'version token for offline phones, delivered/failed reports and batch sync (each outcome answered and applied once), ops ' +
+    'corrections, missed-delivery credits to the wallet, and the end-of-day summary per area.',
   webhooks: 'Called by the payment provider, not by apps: signed events that tell a flow its payment settled.',
   ops: 'What operations must act on (support and admin): alerts, and stuck flows to retry or abandon.',
   auth: 'Log in with a one-time code sent to a phone, rotate refresh tokens, see and end sessions.',

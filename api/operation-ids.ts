@@ -116,6 +116,20 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'get /v1/admin/users/:userId/deletion': 'getUserDeletion',
   'post /v1/admin/users/:userId/deletion/cancel': 'cancelUserDeletion',
 
+  // delivery (fulfilment)
+  'get /v1/delivery/areas': 'listDeliveryAreas',
+  'get /v1/delivery/route': 'getDeliveryRouteSheet',
+  'post /v1/delivery/deliveries/:deliveryId/delivered': 'reportDeliveryDelivered',
+  'post /v1/delivery/deliveries/:deliveryId/failed': 'reportDeliveryFailed',
+  'post /v1/delivery/sync': 'syncDeliveryOutcomes',
+  'put /v1/delivery/subscriptions/:subscriptionId/address': 'setSubscriptionDeliveryAddress',
+  'post /v1/ops/deliveries/:deliveryId/correct': 'correctDeliveryOutcome',
+  'get /v1/ops/deliveries/summary': 'getDeliveryDaySummary',
+  'put /v1/ops/delivery/areas/:areaId/sequence': 'setDeliveryAreaSequence',
+  'put /v1/admin/delivery/areas/:areaId': 'upsertDeliveryArea',
+  'put /v1/admin/delivery/areas/:areaId/staff/:userId': 'assignDeliveryStaff',
+  'delete /v1/admin/delivery/areas/:areaId/staff/:userId': 'unassignDeliveryStaff',
+
   // ops
   'get /v1/ops/alerts': 'listOpsAlerts',
   'post /v1/ops/flows/:workflowId/retry': 'retryFlowStep',

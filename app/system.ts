@@ -15,6 +15,7 @@ import type { Config } from './config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import type { Logger } from './logger';
 import { ensureSchedules } from './schedules';
+import { ensureAreaCloseSchedules } from '../api/routes/delivery';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -121,6 +122,8 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
         await running;
       });
       await ensureSchedules(temporal, config);
+      // One end-of-day Schedule per delivery area (created with the area; brought up to date here on a deploy).
+      await ensureAreaCloseSchedules(temporal, db, config.TEMPORAL_TASK_QUEUE);
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
     }
 

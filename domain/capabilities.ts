@@ -3,7 +3,7 @@
  * A customer acts only on what is theirs (handlers check ownership on top of the capability);
  * `:any` capabilities let staff act on everybody's.
  */
-export const ROLES = ['customer', 'seller', 'support', 'admin'] as const;
+export const ROLES = ['customer', 'seller', 'support', 'admin', 'delivery'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const CAPABILITIES = [
@@ -39,6 +39,12 @@ export const CAPABILITIES = [
   'account:read:any',
   'account:manage:any',
   'account:admin',
+  /** Delivery staff: the route sheets of the areas they are assigned to, and reporting outcomes there. */
+  'delivery:work',
+  /** Ops: every area's route sheet, outcome corrections (audited), the route order of addresses. */
+  'delivery:manage:any',
+  /** Admin: delivery areas (time zone, cutoff, credit policy) and which staff cover them. */
+  'delivery:admin',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -57,6 +63,7 @@ const SUPPORT: readonly Capability[] = [
   'account:manage',
   'account:read:any',
   'account:manage:any',
+  'delivery:manage:any',
 ];
 
 const GRANTS: Record<Role, readonly Capability[]> = {
@@ -73,8 +80,19 @@ const GRANTS: Record<Role, readonly Capability[]> = {
   ],
   seller: ['wallet:read', 'seller:manage', 'market:read', 'auction:read', 'account:manage'],
   support: SUPPORT,
+  // The person on the bike: their areas' route sheets and outcomes (assignment is checked per area).
+  delivery: ['delivery:work', 'account:manage'],
   // Everything support may do, and the administration of the catalog, payouts, sellers, markets, ledger and roles.
-  admin: [...SUPPORT, 'subscription:admin', 'payout:manage:any', 'seller:admin', 'market:admin', 'ledger:admin', 'account:admin'],
+  admin: [
+    ...SUPPORT,
+    'subscription:admin',
+    'payout:manage:any',
+    'seller:admin',
+    'market:admin',
+    'ledger:admin',
+    'account:admin',
+    'delivery:admin',
+  ],
 };
 
 export function capabilitiesOf(roles: readonly Role[]): Set<Capability> {

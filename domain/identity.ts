@@ -30,7 +30,7 @@ export function maskPhone(e164: string): string {
 }
 
 /** Roles an admin grants; `customer` everybody has, `seller` comes from a seller link. */
-export const GRANTABLE_ROLES = ['support', 'admin'] as const satisfies readonly Role[];
+export const GRANTABLE_ROLES = ['support', 'admin', 'delivery'] as const satisfies readonly Role[];
 export type GrantableRole = (typeof GRANTABLE_ROLES)[number];
 
 export function rolesOf(user: { granted: readonly string[]; linkedToSeller: boolean }): Role[] {

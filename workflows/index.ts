@@ -10,3 +10,4 @@ export * from './subscription';
 export * from './subscription-generation';
 export * from './account-deletion';
 export * from './auction';
+export * from './fulfilment';

@@ -10,6 +10,7 @@ import { registerAuthRoutes } from './auth';
 import { registerMeRoutes } from './me';
 import { registerAdminUserRoutes } from './admin-users';
 import { registerAuctionRoutes } from './auctions';
+import { registerDeliveryRoutes } from './delivery';
 
 /** Every flow's routes. One module per flow. */
 export function registerRoutes(api: ApiRouter): void {
@@ -24,4 +25,5 @@ export function registerRoutes(api: ApiRouter): void {
   registerMeRoutes(api);
   registerAdminUserRoutes(api);
   registerAuctionRoutes(api);
+  registerDeliveryRoutes(api);
 }

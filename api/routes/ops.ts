@@ -2,6 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { abandonStepSignal, retryStepSignal, stuckQuery, type StepDecision, type StuckStep } from '../../contracts/stuck';
 import { listFlowAlerts, listMarketAlerts } from '../../db/flow-alerts';
+import { listDeliveryAlerts } from '../../db/fulfilment-day';
 import { flowTypeOf } from '../../domain/flow-ids';
 import { ApiError } from '../errors';
 import type { ApiDeps } from '../deps';
@@ -60,6 +61,19 @@ async function flowAlerts(deps: ApiDeps, open: boolean, limit: number): Promise<
   }));
 }
 
+/** Deliveries left unconfirmed by an area's end-of-day close, and credits that need a hand. */
+async function deliveryAlerts(deps: ApiDeps, open: boolean, limit: number): Promise<AlertView[]> {
+  const rows = await listDeliveryAlerts(deps.db, { open, limit });
+  return rows.map((r) => ({
+    alertId: `delivery-${r.id}`,
+    kind: r.kind,
+    message: r.message,
+    raisedAt: r.raisedAt.toISOString(),
+    resolvedAt: r.resolvedAt?.toISOString() ?? null,
+    delivery: { areaId: r.areaId, date: r.date, deliveryId: r.subject === '' ? null : r.subject, count: r.count },
+  }));
+}
+
 /** What the flow says it is stuck on (its `stuck` query); 404 when there is no such workflow. */
 async function stuckStepOf(deps: ApiDeps, workflowId: string): Promise<StuckStep | null> {
   try {
@@ -75,15 +89,20 @@ export function registerOpsRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
     path: '/v1/ops/alerts',
-    summary: 'Operational alerts: flows stuck on a step, markets closed too long without a result (support, admin)',
+    summary:
+      'Operational alerts: flows stuck on a step, markets closed too long without a result, deliveries left unconfirmed (support, admin)',
     tag: 'ops',
     capability: 'ops:read',
     query: AlertsQuery,
     responses: { 200: { description: 'Alerts, newest first' } },
     handler: async ({ query, deps }) => {
       const open = query.open === 'true';
-      const [markets, flows] = await Promise.all([marketAlerts(deps, open, query.limit), flowAlerts(deps, open, query.limit)]);
-      const alerts = [...markets, ...flows]
+      const [markets, flows, deliveries] = await Promise.all([
+        marketAlerts(deps, open, query.limit),
+        flowAlerts(deps, open, query.limit),
+        deliveryAlerts(deps, open, query.limit),
+      ]);
+      const alerts = [...markets, ...flows, ...deliveries]
         .sort((a, b) => (a.raisedAt < b.raisedAt ? 1 : a.raisedAt > b.raisedAt ? -1 : 0))
         .slice(0, query.limit);
       return { status: 200, body: { alerts } };

@@ -75,6 +75,7 @@ import { ApiError, notFound } from '../errors';
 import type { ApiRouter, RouteContext, RouteResult } from '../router';
 import { startFlow } from '../flow-start';
 import { subjectOf } from '../subject';
+import { deliveriesWithOutcomes, explainFulfilment, subscriptionFulfilment } from './delivery';
 
 /** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
 const DATE = z.string().refine(isValidLocalDate, 'must be a date YYYY-MM-DD');
@@ -379,7 +380,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
     path: '/v1/subscriptions/:subscriptionId',
-    summary: 'A subscription, its exceptions and (while it runs) the workflow state: billing, dunning and why',
+    summary:
+      'A subscription, its exceptions, its delivery streak and credits, and (while it runs) the workflow state: billing, dunning and why',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
@@ -393,7 +395,22 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       } catch {
         workflow = null; // finished or not reachable: Postgres still answers
       }
-      return { status: 200, body: { ...view(row), exceptions: await loadSubscriptionExceptions(ctx.deps.db, row.id), workflow } };
+      const [exceptions, fulfilment] = await Promise.all([
+        loadSubscriptionExceptions(ctx.deps.db, row.id),
+        subscriptionFulfilment(ctx.deps.db, row),
+      ]);
+      return {
+        status: 200,
+        body: {
+          ...view(row),
+          exceptions,
+          // Consecutive scheduled days delivered (vacations and holidays neither break nor extend it), and missed-delivery credits.
+          streak: fulfilment.streak,
+          credits: fulfilment.credits,
+          deliveryAddress: fulfilment.address,
+          workflow,
+        },
+      };
     },
   });
 
@@ -531,13 +548,13 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
   api.route({
     method: 'get',
     path: '/v1/subscriptions/:subscriptionId/deliveries',
-    summary: 'The actual delivery dates and quantities between two dates (at most 366 days)',
+    summary: 'The delivery dates and quantities between two dates, with what happened to each: outcome and credit (at most 366 days)',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     query: RangeQuery,
     responses: {
-      200: { description: 'Delivery dates with quantities and reasons' },
+      200: { description: 'Delivery dates with quantities and reasons; recorded ones with their status, failure reason and credit' },
       422: { description: 'A date outside the supported calendar (`date_out_of_range`)' },
     },
     handler: async (ctx) => {
@@ -553,7 +570,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
           subscriptionId: row.id,
           from,
           to,
-          deliveries: list.map((d) => ({ date: d.date, quantity: d.quantity, reason: d.reason, explanation: d.explanation })),
+          deliveries: await deliveriesWithOutcomes(ctx.deps.db, row.id, list, from, to),
         },
       };
     },
@@ -589,6 +606,8 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
           decidedBy: d.decidedBy.kind === 'rule' ? { kind: 'rule' } : { kind: 'exception', exception: d.decidedBy.exception },
           explanation: d.explanation,
           generatedDelivery: delivery,
+          // What happened to that day's delivery: outcome, every report, and the credit journals (wallet refType `delivery`).
+          fulfilment: await explainFulfilment(ctx.deps.db, row.id, ctx.query.date),
         },
       };
     },

@@ -32,6 +32,7 @@ export async function createFixtures(api: TestApi, db: Db, operations: Operation
     seller: uniqueId('fzsell'),
     support: uniqueId('fzsupp'),
     admin: uniqueId('fzadm'),
+    delivery: uniqueId('fzdlv'),
   };
   const as = (role: Role) => api.token(users[role], [role]);
   const key = () => uniqueId('fixture-');

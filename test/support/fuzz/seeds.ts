@@ -30,7 +30,9 @@ export function roleFor(op: Operation): Role | null {
   if (op.capabilities === 'public') return null;
   const caps = op.capabilities;
   const namesAUser = op.queryParams.some((p) => /^(userId|customerId)$/.test(p.name));
-  const order: Role[] = namesAUser ? ['admin', 'support', 'customer', 'seller'] : ['customer', 'seller', 'support', 'admin'];
+  const order: Role[] = namesAUser
+    ? ['admin', 'support', 'customer', 'seller', 'delivery']
+    : ['customer', 'seller', 'delivery', 'support', 'admin'];
   const role = order.find((r) => caps.some((c) => can([r], c as never)));
   if (!role) throw new Error(`no role reaches ${op.key} (${caps.join(', ')})`);
   return role;
