@@ -229,6 +229,8 @@ interface CreditState {
   creditsIssued: number;
   journalId: number | null;
   amount: number;
+  /** The key of a credit posted by this call: its journal id is read back when the delivery is stored. */
+  newKey?: string;
 }
 
 /** Brings each touched delivery's credit in line with the policy; returns the credit state to store per delivery. */
@@ -275,14 +277,10 @@ async function settleCredits(trx: Tx, touched: Working[], reporter: Reporter): P
       trx,
       issues.map((i) => i.entry),
     );
-    const { rows } = await trx.raw(`SELECT id, idempotency_key FROM journal WHERE idempotency_key = ANY(?::text[])`, [
-      issues.map((i) => i.entry.idempotencyKey),
-    ]);
-    const idByKey = new Map<string, number>(rows.map((r: { id: number; idempotency_key: string }) => [r.idempotency_key, r.id]));
     for (const i of issues) {
       const credit = out.get(i.w)!;
       credit.creditsIssued += 1;
-      credit.journalId = idByKey.get(i.entry.idempotencyKey)!;
+      credit.newKey = i.entry.idempotencyKey;
       credit.amount = i.amount;
     }
   }
@@ -317,17 +315,38 @@ async function reverseCredit(trx: Tx, w: Working, credit: CreditState, actor: st
   }
 }
 
-async function storeDeliveries(trx: Tx, touched: Working[], credits: Map<Working, CreditState>): Promise<void> {
+/**
+ * Stores the deliveries' new state and their history in one statement; a credit posted by this
+ * call is linked by its key (its journal id is read back into `credits`).
+ */
+async function storeDeliveries(
+  trx: Tx,
+  touched: Working[],
+  credits: Map<Working, CreditState>,
+  events: HistoryEvent[],
+  reporter: Reporter,
+): Promise<void> {
   const col = <T>(f: (w: Working) => T) => touched.map(f);
-  await trx.raw(
-    `UPDATE deliveries d SET status = u.status, failure_reason = u.failure_reason, outcome_at = u.outcome_at, outcome_note = u.note,
-            outcome_by = u.outcome_by, outcome_source = u.source, customer_caused = u.customer_caused, revision = u.revision,
-            credits_issued = u.credits_issued, credit_journal_id = u.credit_journal_id, credited_amount = u.credited_amount
-       FROM unnest(?::text[], ?::date[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::int[],
-                   ?::int[], ?::bigint[], ?::bigint[])
-         AS u(subscription_id, delivery_date, status, failure_reason, outcome_at, note, outcome_by, source, customer_caused, revision,
-              credits_issued, credit_journal_id, credited_amount)
-      WHERE d.subscription_id = u.subscription_id AND d.delivery_date = u.delivery_date`,
+  const ev = <T>(f: (e: HistoryEvent) => T) => events.map(f);
+  const { rows } = await trx.raw(
+    `WITH stored AS (
+       UPDATE deliveries d SET status = u.status, failure_reason = u.failure_reason, outcome_at = u.outcome_at, outcome_note = u.note,
+              outcome_by = u.outcome_by, outcome_source = u.source, customer_caused = u.customer_caused, revision = u.revision,
+              credits_issued = u.credits_issued, credited_amount = u.credited_amount,
+              credit_journal_id = COALESCE((SELECT j.id FROM journal j WHERE j.idempotency_key = u.credit_key), u.credit_journal_id)
+         FROM unnest(?::text[], ?::date[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::boolean[],
+                     ?::int[], ?::int[], ?::bigint[], ?::bigint[], ?::text[])
+           AS u(subscription_id, delivery_date, status, failure_reason, outcome_at, note, outcome_by, source, customer_caused, revision,
+                credits_issued, credit_journal_id, credited_amount, credit_key)
+        WHERE d.subscription_id = u.subscription_id AND d.delivery_date = u.delivery_date
+        RETURNING d.subscription_id, d.delivery_date::text AS delivery_date, d.credit_journal_id
+     ), history AS (
+       INSERT INTO delivery_outcomes
+         (subscription_id, delivery_date, revision, status, failure_reason, note, occurred_at, result, source, reported_by)
+       SELECT h.*, ?, ?
+         FROM unnest(?::text[], ?::date[], ?::int[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[]) AS h
+     )
+     SELECT * FROM stored`,
     <Knex.RawBinding[]>[
       col((w) => w.row.subscription_id),
       col((w) => w.row.delivery_date),
@@ -342,31 +361,26 @@ async function storeDeliveries(trx: Tx, touched: Working[], credits: Map<Working
       col((w) => credits.get(w)!.creditsIssued),
       col((w) => credits.get(w)!.journalId),
       col((w) => credits.get(w)!.amount),
-    ],
-  );
-}
-
-async function storeHistory(trx: Tx, events: HistoryEvent[], reporter: Reporter): Promise<void> {
-  if (events.length === 0) return;
-  const col = <T>(f: (e: HistoryEvent) => T) => events.map(f);
-  await trx.raw(
-    `INSERT INTO delivery_outcomes
-       (subscription_id, delivery_date, revision, status, failure_reason, note, occurred_at, result, source, reported_by)
-     SELECT u.*, ?, ?
-       FROM unnest(?::text[], ?::date[], ?::int[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[]) AS u`,
-    <Knex.RawBinding[]>[
+      col((w) => credits.get(w)!.newKey ?? null),
       reporter.source,
       reporter.userId,
-      col((e) => e.subscriptionId),
-      col((e) => e.date),
-      col((e) => e.revision),
-      col((e) => e.status),
-      col((e) => e.reason),
-      col((e) => e.note),
-      col((e) => new Date(e.atMs).toISOString()),
-      col((e) => e.result),
+      ev((e) => e.subscriptionId),
+      ev((e) => e.date),
+      ev((e) => e.revision),
+      ev((e) => e.status),
+      ev((e) => e.reason),
+      ev((e) => e.note),
+      ev((e) => new Date(e.atMs).toISOString()),
+      ev((e) => e.result),
     ],
   );
+  const journalIds = new Map<string, number | null>(
+    rows.map((r: { subscription_id: string; delivery_date: string; credit_journal_id: number | null }) => [
+      key(r.subscription_id, r.delivery_date),
+      r.credit_journal_id,
+    ]),
+  );
+  for (const w of touched) credits.get(w)!.journalId = journalIds.get(key(w.row.subscription_id, w.row.delivery_date)) ?? null;
 }
 
 function viewOf(w: Working, credit: CreditState | undefined): DeliveryOutcomeView {
@@ -403,8 +417,7 @@ export async function recordOutcomes(db: Db, reporter: Reporter, inputs: Outcome
     let credits = new Map<Working, CreditState>();
     if (touched.length > 0) {
       credits = await settleCredits(trx, touched, reporter);
-      await storeDeliveries(trx, touched, credits);
-      await storeHistory(trx, events, reporter);
+      await storeDeliveries(trx, touched, credits, events, reporter);
       // Its own statement, after the locks: it sees a close that committed while this call waited for them.
       await refreshClosedDays(
         trx,
