@@ -45,6 +45,17 @@ import { assertOwnerOr, type Principal } from '../auth';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
 import { paymentMethodSchema } from '../schemas';
+import {
+  ConfirmedOrderSchema,
+  OrderActionAcceptedSchema,
+  OrderDetailSchema,
+  OrderListSchema,
+  OrderRefundSchema,
+  OrderSchema,
+  orderBody,
+  type OrderRefund,
+  type OrderView,
+} from '../views/checkout';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 const OrderParams = z.strictObject({ orderId: z.string().regex(/^ord_[a-f0-9]{24}$/, 'not an order id') });
@@ -86,47 +97,8 @@ function orderIdFor(userId: string, idempotencyKey: string): string {
   return `ord_${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
 }
 
-/**
- * The return window opens when the delivery is recorded and lasts the order's `return_window_ms`;
- * the saga settles when it closes. So both instants are known from delivery on: `settlesAt` is the
- * settlement itself once it happened, the window's end while the order waits for it, and null for
- * an order that will not settle (cancelled, returned, refunded, or stuck until support acts).
- */
-function orderTimes(order: OrderRow, events: OrderRow[]) {
-  const at = (type: string) => events.find((e) => e.type === type)?.created_at as Date | undefined;
-  const delivered = at('delivered');
-  const settled = at('settled');
-  const windowEnds = delivered ? new Date(new Date(delivered).getTime() + Number(order.return_window_ms)) : null;
-  const settles = settled ? new Date(settled) : ['delivered', 'settling'].includes(order.status) ? windowEnds : null;
-  return {
-    deliveredAt: delivered ? new Date(delivered).toISOString() : null,
-    returnWindowEndsAt: windowEnds?.toISOString() ?? null,
-    settlesAt: settles?.toISOString() ?? null,
-  };
-}
-
-function orderBody(order: OrderRow, lines: OrderRow[], events: OrderRow[]) {
-  return {
-    orderId: order.id,
-    workflowId: checkoutWorkflowId(order.id),
-    buyerId: order.buyer_id,
-    sellerId: order.seller_id,
-    status: order.status,
-    total: order.total,
-    refunded: order.refunded,
-    fundingSource: order.funding_source,
-    settlement: order.seller_net === null ? null : { sellerNet: order.seller_net, commission: order.commission, referral: order.referral },
-    failureCode: order.failure_code,
-    failureMessage: order.failure_message,
-    ...orderTimes(order, events),
-    lines: lines.map((l) => ({ productId: l.product_id, quantity: l.quantity, unitPrice: l.unit_price, amount: l.amount })),
-    timeline: events.map((e) => ({ type: e.type, actor: e.actor, details: e.details, at: new Date(e.created_at).toISOString() })),
-    createdAt: new Date(order.created_at).toISOString(),
-  };
-}
-
 /** Full views of these orders (in their given order): two queries for their lines and timelines, however many. */
-async function orderViews(q: Queryable, orders: OrderRow[]) {
+async function orderViews(q: Queryable, orders: OrderRow[]): Promise<OrderView[]> {
   const { lines, events } = await orderDetails(
     q,
     orders.map((o) => o.id),
@@ -135,9 +107,10 @@ async function orderViews(q: Queryable, orders: OrderRow[]) {
   return orders.map((o) => orderBody(o, of(lines, o.id), of(events, o.id)));
 }
 
-async function orderView(q: Queryable, orderId: string) {
+async function orderView(q: Queryable, orderId: string): Promise<OrderView> {
   const order = await findOrder(q, orderId);
-  if (!order) return null;
+  // Only ever asked for an order that was just placed or just found: gone means erased meanwhile.
+  if (!order) throw notFound('order');
   return (await orderViews(q, [order]))[0];
 }
 
@@ -210,8 +183,8 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     idempotent: true,
     rateLimit: 'orders',
     responses: {
-      201: { description: 'Confirmed: stock reserved and the money in escrow (with ?wait=true)' },
-      202: { description: 'Accepted; follow it with GET /v1/orders/{orderId}' },
+      201: { description: 'Confirmed: stock reserved and the money in escrow (with ?wait=true)', schema: ConfirmedOrderSchema },
+      202: { description: 'Accepted; follow it with GET /v1/orders/{orderId}', schema: OrderSchema },
       409: { description: 'The saga failed (out_of_stock, payment_declined, insufficient_funds…) or a price changed' },
       422: { description: 'The cart is invalid' },
     },
@@ -299,7 +272,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
               returnWindowEndsAt: null,
               settlesAt: null,
               lines: cart.lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPrice: l.unitPrice, amount: l.amount })),
-            },
+            } satisfies z.output<typeof ConfirmedOrderSchema>,
           };
         }
         const view = await orderView(deps.db, orderId);
@@ -323,7 +296,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     tag: 'checkout',
     capability: ['order:checkout', 'seller:manage', 'order:read:any'],
     query: ListQuery,
-    responses: { 200: { description: 'Orders, each as GET /v1/orders/{orderId} shows it' } },
+    responses: { 200: { description: 'Orders, each as GET /v1/orders/{orderId} shows it (without the saga)', schema: OrderListSchema } },
     handler: async ({ principal, query, deps }) => {
       for (const id of [query.buyerId, query.sellerId]) if (id !== undefined) assertOwnerOr(principal, id, 'order:read:any');
       const rows = await listOrders(deps.db, {
@@ -332,7 +305,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         userId: principal.userId,
         limit: query.limit,
       });
-      return { status: 200, body: { orders: await orderViews(deps.db, rows) } };
+      return { status: 200, body: { orders: await orderViews(deps.db, rows) } satisfies z.output<typeof OrderListSchema> };
     },
   });
 
@@ -343,7 +316,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     tag: 'checkout',
     capability: ['order:checkout', 'seller:manage', 'order:read:any'],
     params: OrderParams,
-    responses: { 200: { description: 'The order' } },
+    responses: { 200: { description: 'The order; staff also get the saga state', schema: OrderDetailSchema } },
     handler: async ({ principal, params, deps }) => {
       await loadVisibleOrder(deps.db, principal, params.orderId);
       const view = await orderView(deps.db, params.orderId);
@@ -354,7 +327,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       } catch {
         saga = null; // the flow's history is gone or no worker answered: the database view still stands
       }
-      return { status: 200, body: { ...view, saga } };
+      return { status: 200, body: { ...view, saga } satisfies z.output<typeof OrderDetailSchema> };
     },
   });
 
@@ -367,7 +340,10 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     params: OrderParams,
     body: Reason,
     responses: {
-      202: { description: 'Accepted: the order once its compensations have run (or as far as they got in 5 s)' },
+      202: {
+        description: 'Accepted: the order once its compensations have run (or as far as they got in 5 s)',
+        schema: OrderActionAcceptedSchema,
+      },
       409: { description: 'Too late to cancel' },
     },
     handler: async ({ principal, params, body, deps, audit }) => {
@@ -380,7 +356,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         reason: body.reason,
       });
       await audit('order.cancel', { type: 'order', id: params.orderId }, { reason: body.reason });
-      return { status: 202, body: { ...after, accepted: true } };
+      return { status: 202, body: { ...after, accepted: true } satisfies z.output<typeof OrderActionAcceptedSchema> };
     },
   });
 
@@ -393,14 +369,17 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     params: OrderParams,
     body: Reason,
     responses: {
-      202: { description: 'Accepted: the order once refunded and restocked (or as far as it got in 5 s)' },
+      202: {
+        description: 'Accepted: the order once refunded and restocked (or as far as it got in 5 s)',
+        schema: OrderActionAcceptedSchema,
+      },
       409: { description: 'Not delivered, or the window has closed' },
     },
     handler: async ({ principal, params, body, deps }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       if (order.buyer_id !== principal.userId) throw notFound('order');
       const after = await sagaAction(deps, params.orderId, 'return', { by: principal.userId, role: 'buyer', reason: body.reason });
-      return { status: 202, body: { ...after, accepted: true } };
+      return { status: 202, body: { ...after, accepted: true } satisfies z.output<typeof OrderActionAcceptedSchema> };
     },
   });
 
@@ -416,7 +395,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       capability: ['seller:manage', 'order:manage:any'],
       params: OrderParams,
       responses: {
-        202: { description: 'Accepted: the order with the action recorded (or as it is after 5 s)' },
+        202: { description: 'Accepted: the order with the action recorded (or as it is after 5 s)', schema: OrderActionAcceptedSchema },
         409: { description: 'Not allowed in the current state' },
       },
       handler: async ({ principal, params, deps, audit }) => {
@@ -425,7 +404,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         if (!staff && order.seller_id !== principal.userId) throw notFound('order');
         const after = await sagaAction(deps, params.orderId, sagaActionName, { by: principal.userId, role: staff ? 'support' : 'seller' });
         await audit(`order.${action}`, { type: 'order', id: params.orderId });
-        return { status: 202, body: { ...after, accepted: true } };
+        return { status: 202, body: { ...after, accepted: true } satisfies z.output<typeof OrderActionAcceptedSchema> };
       },
     });
   }
@@ -440,7 +419,14 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     body: RefundBody,
     idempotent: true,
     rateLimit: 'money',
-    responses: { 202: { description: 'Accepted' }, 409: { description: 'Nothing left to refund' }, 422: { description: 'Bad amount' } },
+    responses: {
+      202: {
+        description: 'Accepted: before settlement the order as the saga refunded it, after settlement the refund flow started',
+        schema: OrderRefundSchema,
+      },
+      409: { description: 'Nothing left to refund' },
+      422: { description: 'Bad amount' },
+    },
     handler: async ({ principal, params, body, deps, audit, req }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       if (order.status !== 'completed') {
@@ -450,7 +436,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         }
         const view = await sagaAction(deps, params.orderId, 'refund', { by: principal.userId, role: 'support', reason: body.reason });
         await audit('order.refund', { type: 'order', id: params.orderId }, { reason: body.reason, phase: 'before_settlement' });
-        return { status: 202, body: { ...view, phase: 'before_settlement', amount: order.total } };
+        return { status: 202, body: { ...view, phase: 'before_settlement', amount: order.total } satisfies OrderRefund };
       }
       const refundable = order.total - order.refunded;
       const amount = body.amount ?? refundable;
@@ -485,7 +471,13 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       );
       return {
         status: 202,
-        body: { orderId: params.orderId, phase: 'after_settlement', refundId, amount, workflowId: orderRefundWorkflowId(refundId) },
+        body: {
+          orderId: params.orderId,
+          phase: 'after_settlement',
+          refundId,
+          amount,
+          workflowId: orderRefundWorkflowId(refundId),
+        } satisfies OrderRefund,
       };
     },
   });
@@ -498,12 +490,15 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     capability: 'order:manage:any',
     params: OrderParams,
     body: Reason,
-    responses: { 202: { description: 'Retrying' }, 409: { description: 'Nothing is stuck' } },
+    responses: {
+      202: { description: 'Retrying: the order once it has moved on (or as it is after 5 s)', schema: OrderActionAcceptedSchema },
+      409: { description: 'Nothing is stuck' },
+    },
     handler: async ({ principal, params, body, deps, audit }) => {
       await loadVisibleOrder(deps.db, principal, params.orderId);
       const after = await sagaAction(deps, params.orderId, 'retry', { by: principal.userId, role: 'support', reason: body.reason });
       await audit('order.retry_step', { type: 'order', id: params.orderId }, { reason: body.reason });
-      return { status: 202, body: { ...after, accepted: true } };
+      return { status: 202, body: { ...after, accepted: true } satisfies z.output<typeof OrderActionAcceptedSchema> };
     },
   });
 }

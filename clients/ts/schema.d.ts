@@ -2074,6 +2074,496 @@ export interface components {
             failureMessage: string | null;
         };
         /**
+         * @description The order at confirmation; GET /v1/orders/{orderId} adds the settlement, failure, timeline and createdAt.
+         * @example {
+         *       "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "workflowId": "checkout-ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "buyerId": "usr_asha",
+         *       "sellerId": "dairy-fresh",
+         *       "status": "confirmed",
+         *       "total": 13600,
+         *       "refunded": 0,
+         *       "fundingSource": "wallet",
+         *       "deliveredAt": null,
+         *       "returnWindowEndsAt": null,
+         *       "settlesAt": null,
+         *       "lines": [
+         *         {
+         *           "productId": "milk-1l",
+         *           "quantity": 2,
+         *           "unitPrice": 6800,
+         *           "amount": 13600
+         *         }
+         *       ]
+         *     }
+         */
+        ConfirmedOrder: {
+            orderId: string;
+            /** @description the checkout saga, for support in the Temporal UI */
+            workflowId: string;
+            buyerId: string;
+            sellerId: string;
+            /** @description paise */
+            total: number;
+            /**
+             * @description what paid the escrow; null until the charge step has run
+             * @enum {string|null}
+             */
+            fundingSource: "wallet" | "provider" | null;
+            deliveredAt: null;
+            returnWindowEndsAt: null;
+            settlesAt: null;
+            lines: components["schemas"]["OrderLine"][];
+            /** @enum {string} */
+            status: "confirmed";
+            /** @enum {number} */
+            refunded: 0;
+        };
+        /**
+         * @example {
+         *       "productId": "milk-1l",
+         *       "quantity": 2,
+         *       "unitPrice": 6800,
+         *       "amount": 13600
+         *     }
+         */
+        OrderLine: {
+            productId: string;
+            quantity: number;
+            /** @description paise, as priced from the catalog at checkout */
+            unitPrice: number;
+            /** @description quantity × unitPrice, paise */
+            amount: number;
+        };
+        /**
+         * @example {
+         *       "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "workflowId": "checkout-ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "buyerId": "usr_asha",
+         *       "sellerId": "dairy-fresh",
+         *       "status": "delivered",
+         *       "total": 13600,
+         *       "refunded": 0,
+         *       "fundingSource": "wallet",
+         *       "settlement": null,
+         *       "failureCode": null,
+         *       "failureMessage": null,
+         *       "deliveredAt": "2027-01-06T07:10:00.000Z",
+         *       "returnWindowEndsAt": "2027-01-13T07:10:00.000Z",
+         *       "settlesAt": "2027-01-13T07:10:00.000Z",
+         *       "lines": [
+         *         {
+         *           "productId": "milk-1l",
+         *           "quantity": 2,
+         *           "unitPrice": 6800,
+         *           "amount": 13600
+         *         }
+         *       ],
+         *       "timeline": [
+         *         {
+         *           "type": "placed",
+         *           "actor": "usr_asha",
+         *           "details": {},
+         *           "at": "2027-01-05T08:30:00.000Z"
+         *         }
+         *       ],
+         *       "createdAt": "2027-01-05T08:30:00.000Z"
+         *     }
+         */
+        Order: {
+            orderId: string;
+            /** @description the checkout saga, for support in the Temporal UI */
+            workflowId: string;
+            buyerId: string;
+            sellerId: string;
+            /** @enum {string} */
+            status: "pending" | "validating" | "reserving" | "charging" | "confirmed" | "dispatched" | "delivered" | "settling" | "completed" | "compensating" | "cancelled" | "returned" | "refunded" | "stuck";
+            /** @description paise */
+            total: number;
+            /** @description paise refunded so far */
+            refunded: number;
+            /**
+             * @description what paid the escrow; null until the charge step has run
+             * @enum {string|null}
+             */
+            fundingSource: "wallet" | "provider" | null;
+            /** @description null until the order has settled */
+            settlement: {
+                /** @description paise paid to the seller */
+                sellerNet: number;
+                /** @description paise the platform kept, before the referral */
+                commission: number;
+                /** @description paise paid to the referrer, out of the commission */
+                referral: number;
+            } | null;
+            failureCode: string | null;
+            failureMessage: string | null;
+            deliveredAt: string | null;
+            returnWindowEndsAt: string | null;
+            /** @description when it settled, or will once the return window closes; null for an order that will not settle (or is stuck) */
+            settlesAt: string | null;
+            lines: components["schemas"]["OrderLine"][];
+            /** @description oldest first */
+            timeline: components["schemas"]["OrderEvent"][];
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "type": "placed",
+         *       "actor": "usr_asha",
+         *       "details": {},
+         *       "at": "2027-01-05T08:30:00.000Z"
+         *     }
+         */
+        OrderEvent: {
+            /** @description the step, e.g. `placed`, `validated`, `stock_reserved`, `charged`, `confirmed`, `dispatched`, `delivered`, `settled` */
+            type: string;
+            /** @description who caused it: a user id, `seller`, or `system` */
+            actor: string;
+            /** @description open: what the step recorded (amounts, ids); `{}` when nothing */
+            details: {
+                [key: string]: unknown;
+            };
+            /** @description ISO instant */
+            at: string;
+        };
+        /**
+         * @example {
+         *       "orders": [
+         *         {
+         *           "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *           "workflowId": "checkout-ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *           "buyerId": "usr_asha",
+         *           "sellerId": "dairy-fresh",
+         *           "status": "delivered",
+         *           "total": 13600,
+         *           "refunded": 0,
+         *           "fundingSource": "wallet",
+         *           "settlement": null,
+         *           "failureCode": null,
+         *           "failureMessage": null,
+         *           "deliveredAt": "2027-01-06T07:10:00.000Z",
+         *           "returnWindowEndsAt": "2027-01-13T07:10:00.000Z",
+         *           "settlesAt": "2027-01-13T07:10:00.000Z",
+         *           "lines": [
+         *             {
+         *               "productId": "milk-1l",
+         *               "quantity": 2,
+         *               "unitPrice": 6800,
+         *               "amount": 13600
+         *             }
+         *           ],
+         *           "timeline": [
+         *             {
+         *               "type": "placed",
+         *               "actor": "usr_asha",
+         *               "details": {},
+         *               "at": "2027-01-05T08:30:00.000Z"
+         *             }
+         *           ],
+         *           "createdAt": "2027-01-05T08:30:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        OrderList: {
+            /** @description newest first */
+            orders: components["schemas"]["Order"][];
+        };
+        /**
+         * @example {
+         *       "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "workflowId": "checkout-ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "buyerId": "usr_asha",
+         *       "sellerId": "dairy-fresh",
+         *       "status": "delivered",
+         *       "total": 13600,
+         *       "refunded": 0,
+         *       "fundingSource": "wallet",
+         *       "settlement": null,
+         *       "failureCode": null,
+         *       "failureMessage": null,
+         *       "deliveredAt": "2027-01-06T07:10:00.000Z",
+         *       "returnWindowEndsAt": "2027-01-13T07:10:00.000Z",
+         *       "settlesAt": "2027-01-13T07:10:00.000Z",
+         *       "lines": [
+         *         {
+         *           "productId": "milk-1l",
+         *           "quantity": 2,
+         *           "unitPrice": 6800,
+         *           "amount": 13600
+         *         }
+         *       ],
+         *       "timeline": [
+         *         {
+         *           "type": "placed",
+         *           "actor": "usr_asha",
+         *           "details": {},
+         *           "at": "2027-01-05T08:30:00.000Z"
+         *         }
+         *       ],
+         *       "createdAt": "2027-01-05T08:30:00.000Z",
+         *       "saga": {
+         *         "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *         "status": "delivered",
+         *         "step": "deliver",
+         *         "stuckStep": null,
+         *         "stuckReason": null,
+         *         "stuckError": null,
+         *         "fundingSource": "wallet",
+         *         "paymentId": null,
+         *         "confirmed": true,
+         *         "dispatched": true,
+         *         "delivered": true,
+         *         "compensationsRegistered": [
+         *           "close_order",
+         *           "release_stock",
+         *           "refund"
+         *         ],
+         *         "compensationsRun": [],
+         *         "abort": null,
+         *         "failureCode": null,
+         *         "failureMessage": null
+         *       }
+         *     }
+         */
+        OrderDetail: {
+            orderId: string;
+            /** @description the checkout saga, for support in the Temporal UI */
+            workflowId: string;
+            buyerId: string;
+            sellerId: string;
+            /** @enum {string} */
+            status: "pending" | "validating" | "reserving" | "charging" | "confirmed" | "dispatched" | "delivered" | "settling" | "completed" | "compensating" | "cancelled" | "returned" | "refunded" | "stuck";
+            /** @description paise */
+            total: number;
+            /** @description paise refunded so far */
+            refunded: number;
+            /**
+             * @description what paid the escrow; null until the charge step has run
+             * @enum {string|null}
+             */
+            fundingSource: "wallet" | "provider" | null;
+            /** @description null until the order has settled */
+            settlement: {
+                /** @description paise paid to the seller */
+                sellerNet: number;
+                /** @description paise the platform kept, before the referral */
+                commission: number;
+                /** @description paise paid to the referrer, out of the commission */
+                referral: number;
+            } | null;
+            failureCode: string | null;
+            failureMessage: string | null;
+            deliveredAt: string | null;
+            returnWindowEndsAt: string | null;
+            /** @description when it settled, or will once the return window closes; null for an order that will not settle (or is stuck) */
+            settlesAt: string | null;
+            lines: components["schemas"]["OrderLine"][];
+            /** @description oldest first */
+            timeline: components["schemas"]["OrderEvent"][];
+            createdAt: string;
+            /**
+             * @description staff only (`order:read:any`): the saga as it is now; null when its history is gone or no worker answered
+             * @example {
+             *       "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+             *       "status": "delivered",
+             *       "step": "deliver",
+             *       "stuckStep": null,
+             *       "stuckReason": null,
+             *       "stuckError": null,
+             *       "fundingSource": "wallet",
+             *       "paymentId": null,
+             *       "confirmed": true,
+             *       "dispatched": true,
+             *       "delivered": true,
+             *       "compensationsRegistered": [
+             *         "close_order",
+             *         "release_stock",
+             *         "refund"
+             *       ],
+             *       "compensationsRun": [],
+             *       "abort": null,
+             *       "failureCode": null,
+             *       "failureMessage": null
+             *     }
+             */
+            saga?: {
+                orderId: string;
+                /** @enum {string} */
+                status: "pending" | "validating" | "reserving" | "charging" | "confirmed" | "dispatched" | "delivered" | "settling" | "completed" | "compensating" | "cancelled" | "returned" | "refunded" | "stuck";
+                /** @description the step running (or stuck) now */
+                step: string | null;
+                stuckStep: string | null;
+                stuckReason: string | null;
+                /** @description the same as stuckReason (its older name) */
+                stuckError: string | null;
+                /** @enum {string|null} */
+                fundingSource: "wallet" | "provider" | null;
+                /** @description the provider payment, when the payment method was charged */
+                paymentId: string | null;
+                confirmed: boolean;
+                dispatched: boolean;
+                delivered: boolean;
+                compensationsRegistered: string[];
+                compensationsRun: string[];
+                /** @description the cancel, return or refund the saga is compensating for */
+                abort: {
+                    /** @enum {string} */
+                    kind: "cancel" | "return" | "refund";
+                    code: string;
+                    by: string;
+                } | null;
+                failureCode: string | null;
+                failureMessage: string | null;
+            } | null;
+        };
+        /**
+         * @description The saga took the action; the order as it is once the action shows in its status (or after 5 s).
+         * @example {
+         *       "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "workflowId": "checkout-ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "buyerId": "usr_asha",
+         *       "sellerId": "dairy-fresh",
+         *       "status": "cancelled",
+         *       "total": 13600,
+         *       "refunded": 0,
+         *       "fundingSource": "wallet",
+         *       "settlement": null,
+         *       "failureCode": null,
+         *       "failureMessage": null,
+         *       "deliveredAt": "2027-01-06T07:10:00.000Z",
+         *       "returnWindowEndsAt": "2027-01-13T07:10:00.000Z",
+         *       "settlesAt": "2027-01-13T07:10:00.000Z",
+         *       "lines": [
+         *         {
+         *           "productId": "milk-1l",
+         *           "quantity": 2,
+         *           "unitPrice": 6800,
+         *           "amount": 13600
+         *         }
+         *       ],
+         *       "timeline": [
+         *         {
+         *           "type": "placed",
+         *           "actor": "usr_asha",
+         *           "details": {},
+         *           "at": "2027-01-05T08:30:00.000Z"
+         *         }
+         *       ],
+         *       "createdAt": "2027-01-05T08:30:00.000Z",
+         *       "accepted": true
+         *     }
+         */
+        OrderActionAccepted: {
+            orderId: string;
+            /** @description the checkout saga, for support in the Temporal UI */
+            workflowId: string;
+            buyerId: string;
+            sellerId: string;
+            /** @enum {string} */
+            status: "pending" | "validating" | "reserving" | "charging" | "confirmed" | "dispatched" | "delivered" | "settling" | "completed" | "compensating" | "cancelled" | "returned" | "refunded" | "stuck";
+            /** @description paise */
+            total: number;
+            /** @description paise refunded so far */
+            refunded: number;
+            /**
+             * @description what paid the escrow; null until the charge step has run
+             * @enum {string|null}
+             */
+            fundingSource: "wallet" | "provider" | null;
+            /** @description null until the order has settled */
+            settlement: {
+                /** @description paise paid to the seller */
+                sellerNet: number;
+                /** @description paise the platform kept, before the referral */
+                commission: number;
+                /** @description paise paid to the referrer, out of the commission */
+                referral: number;
+            } | null;
+            failureCode: string | null;
+            failureMessage: string | null;
+            deliveredAt: string | null;
+            returnWindowEndsAt: string | null;
+            /** @description when it settled, or will once the return window closes; null for an order that will not settle (or is stuck) */
+            settlesAt: string | null;
+            lines: components["schemas"]["OrderLine"][];
+            /** @description oldest first */
+            timeline: components["schemas"]["OrderEvent"][];
+            createdAt: string;
+            /** @enum {boolean} */
+            accepted: true;
+        };
+        /**
+         * @example {
+         *       "orderId": "ord_3f2a9c1b7e4d5a6b8c9d0e1f",
+         *       "phase": "after_settlement",
+         *       "refundId": "rf_0c1d2e3f4a5b6c7d8e9f0a1b",
+         *       "amount": 6800,
+         *       "workflowId": "refund-rf_0c1d2e3f4a5b6c7d8e9f0a1b"
+         *     }
+         */
+        OrderRefund: components["schemas"]["RefundBeforeSettlement"] | components["schemas"]["RefundAfterSettlement"];
+        /** @description The saga refunds the escrow in full; the order as it is after. */
+        RefundBeforeSettlement: {
+            orderId: string;
+            /** @description the checkout saga, for support in the Temporal UI */
+            workflowId: string;
+            buyerId: string;
+            sellerId: string;
+            /** @enum {string} */
+            status: "pending" | "validating" | "reserving" | "charging" | "confirmed" | "dispatched" | "delivered" | "settling" | "completed" | "compensating" | "cancelled" | "returned" | "refunded" | "stuck";
+            /** @description paise */
+            total: number;
+            /** @description paise refunded so far */
+            refunded: number;
+            /**
+             * @description what paid the escrow; null until the charge step has run
+             * @enum {string|null}
+             */
+            fundingSource: "wallet" | "provider" | null;
+            /** @description null until the order has settled */
+            settlement: {
+                /** @description paise paid to the seller */
+                sellerNet: number;
+                /** @description paise the platform kept, before the referral */
+                commission: number;
+                /** @description paise paid to the referrer, out of the commission */
+                referral: number;
+            } | null;
+            failureCode: string | null;
+            failureMessage: string | null;
+            deliveredAt: string | null;
+            returnWindowEndsAt: string | null;
+            /** @description when it settled, or will once the return window closes; null for an order that will not settle (or is stuck) */
+            settlesAt: string | null;
+            lines: components["schemas"]["OrderLine"][];
+            /** @description oldest first */
+            timeline: components["schemas"]["OrderEvent"][];
+            createdAt: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            phase: "before_settlement";
+            /** @description paise: the whole order */
+            amount: number;
+        };
+        /** @description A refund flow was started: the seller’s share is clawed back per policy. */
+        RefundAfterSettlement: {
+            orderId: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            phase: "after_settlement";
+            refundId: string;
+            /** @description paise */
+            amount: number;
+            /** @description the refund flow; follow the order for its result */
+            workflowId: string;
+        };
+        /**
          * @example {
          *       "received": true,
          *       "matched": true,
@@ -3134,7 +3624,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ConfirmedOrder"];
                 };
             };
             /** @description Accepted; follow it with GET /v1/orders/{orderId} */
@@ -3145,7 +3635,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -3317,13 +3807,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Orders, each as GET /v1/orders/{orderId} shows it */
+            /** @description Orders, each as GET /v1/orders/{orderId} shows it (without the saga) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -3455,13 +3945,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The order */
+            /** @description The order; staff also get the saga state */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderDetail"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -3610,7 +4100,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -3804,7 +4294,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -3987,7 +4477,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -4134,7 +4624,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -4292,7 +4782,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted */
+            /** @description Accepted: before settlement the order as the saga refunded it, after settlement the refund flow started */
             202: {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
@@ -4300,7 +4790,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderRefund"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -4497,13 +4987,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Retrying */
+            /** @description Retrying: the order once it has moved on (or as it is after 5 s) */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
