@@ -115,6 +115,8 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         deps,
+        marketEngineSlots: config.MARKET_ENGINE_SLOTS,
+        marketEngineFallbackPollMs: config.MARKET_ENGINE_FALLBACK_POLL_MS,
       });
       const running = worker.run();
       stops.push(async () => {
