@@ -3,23 +3,25 @@ import { accounts } from '../../domain/ledger/accounts';
 import { payoutWorkflowId, type PayoutInput } from '../../contracts/payout';
 import { getBalance } from '../../db/ledger-reports';
 import { isUniqueViolation } from '../../db/errors';
-import {
-  findProduct,
-  findSeller,
-  insertProduct,
-  insertReferral,
-  insertSeller,
-  sellerProducts,
-  updateProduct,
-  type ProductRow,
-} from '../../db/checkout';
-import { activePayout, createPayout, findPayout, sellerPayouts, type PayoutRow } from '../../db/payouts';
+import { findProduct, findSeller, insertProduct, insertReferral, insertSeller, sellerProducts, updateProduct } from '../../db/checkout';
+import { activePayout, createPayout, findPayout, sellerPayouts } from '../../db/payouts';
 import { payoutWorkflow } from '../../workflows/payout';
 import { FlowStatus, SellerId } from '../../workflows/search-attributes';
 import { assertActsForSeller } from '../seller-access';
 import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
 import { startFlow } from '../flow-start';
+import {
+  PayoutListSchema,
+  PayoutSchema,
+  ProductListSchema,
+  ProductSchema,
+  ReferralSchema,
+  SellerBalanceSchema,
+  SellerSchema,
+  payoutBody,
+  productBody,
+} from '../views/sellers';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 const SellerParams = z.strictObject({ sellerId: Id });
@@ -55,24 +57,6 @@ const ProductPatch = z
     'send at least one of price, addStock, active',
   );
 
-function productView(r: ProductRow) {
-  return { productId: r.id, sellerId: r.seller_id, name: r.name, price: r.price, stock: r.stock, active: r.active };
-}
-
-function payoutView(r: PayoutRow) {
-  return {
-    payoutId: r.id,
-    workflowId: payoutWorkflowId(r.id),
-    sellerId: r.seller_id,
-    amount: r.amount,
-    status: r.status,
-    providerState: r.provider_state,
-    failureCode: r.failure_code,
-    failureMessage: r.failure_message,
-    createdAt: new Date(r.created_at).toISOString(),
-  };
-}
-
 export function registerSellerRoutes(api: ApiRouter): void {
   api.route({
     method: 'post',
@@ -81,7 +65,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     tag: 'sellers',
     capability: 'seller:admin',
     body: SellerBody,
-    responses: { 201: { description: 'Registered' }, 409: { description: 'Already registered' } },
+    responses: { 201: { description: 'Registered', schema: SellerSchema }, 409: { description: 'Already registered' } },
     handler: async ({ body, deps, audit }) => {
       try {
         await insertSeller(deps.db, {
@@ -95,7 +79,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
         throw err;
       }
       await audit('seller.create', { type: 'seller', id: body.sellerId }, { commissionBps: body.commissionBps });
-      return { status: 201, body: { ...body } };
+      return { status: 201, body: { ...body } satisfies z.output<typeof SellerSchema> };
     },
   });
 
@@ -106,7 +90,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     tag: 'sellers',
     capability: 'seller:admin',
     body: ReferralBody,
-    responses: { 201: { description: 'Recorded' }, 409: { description: 'The buyer already has a referrer' } },
+    responses: { 201: { description: 'Recorded', schema: ReferralSchema }, 409: { description: 'The buyer already has a referrer' } },
     handler: async ({ body, deps, audit }) => {
       if (body.buyerId === body.referrerId) throw new ApiError(422, 'self_referral', 'A buyer cannot refer themselves');
       try {
@@ -116,7 +100,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
         throw err;
       }
       await audit('referral.create', { type: 'user', id: body.buyerId }, { ...body });
-      return { status: 201, body };
+      return { status: 201, body: body satisfies z.output<typeof ReferralSchema> };
     },
   });
 
@@ -128,7 +112,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     capability: ['seller:manage', 'seller:admin'],
     params: SellerParams,
     body: ProductBody,
-    responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' } },
+    responses: { 201: { description: 'Listed', schema: ProductSchema }, 409: { description: 'Product id taken' } },
     handler: async ({ principal, params, body, deps }) => {
       await assertActsForSeller(deps.db, principal, params.sellerId, 'seller:admin');
       const seller = await findSeller(deps.db, params.sellerId);
@@ -141,7 +125,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
           price: body.price,
           stock: body.stock,
         });
-        return { status: 201, body: productView(row) };
+        return { status: 201, body: productBody(row) };
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, 'product_exists', `Product ${body.productId} already exists`);
         throw err;
@@ -156,11 +140,11 @@ export function registerSellerRoutes(api: ApiRouter): void {
     tag: 'sellers',
     capability: ['seller:manage', 'seller:admin', 'order:read:any'],
     params: SellerParams,
-    responses: { 200: { description: 'Products' } },
+    responses: { 200: { description: 'Products', schema: ProductListSchema } },
     handler: async ({ principal, params, deps }) => {
       await assertActsForSeller(deps.db, principal, params.sellerId, 'order:read:any');
       const rows = await sellerProducts(deps.db, params.sellerId);
-      return { status: 200, body: { products: rows.map(productView) } };
+      return { status: 200, body: { products: rows.map(productBody) } satisfies z.output<typeof ProductListSchema> };
     },
   });
 
@@ -172,14 +156,14 @@ export function registerSellerRoutes(api: ApiRouter): void {
     capability: ['seller:manage', 'seller:admin'],
     params: ProductParams,
     body: ProductPatch,
-    responses: { 200: { description: 'Updated' }, 409: { description: 'Stock would go below zero' } },
+    responses: { 200: { description: 'Updated', schema: ProductSchema }, 409: { description: 'Stock would go below zero' } },
     handler: async ({ principal, params, body, deps }) => {
       const product = await findProduct(deps.db, params.productId);
       if (!product) throw notFound('product');
       await assertActsForSeller(deps.db, principal, product.seller_id, 'seller:admin');
       const updated = await updateProduct(deps.db, params.productId, body);
       if (!updated) throw new ApiError(409, 'stock_below_zero', 'Not that much stock left to remove');
-      return { status: 200, body: productView(updated) };
+      return { status: 200, body: productBody(updated) };
     },
   });
 
@@ -190,7 +174,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     tag: 'sellers',
     capability: ['seller:manage', 'order:read:any', 'payout:manage:any'],
     params: SellerParams,
-    responses: { 200: { description: 'Balances in paise' } },
+    responses: { 200: { description: 'Balances in paise', schema: SellerBalanceSchema } },
     handler: async ({ principal, params, deps }) => {
       await assertActsForSeller(deps.db, principal, params.sellerId, 'order:read:any');
       const [payable, inFlight] = await Promise.all([
@@ -199,7 +183,12 @@ export function registerSellerRoutes(api: ApiRouter): void {
       ]);
       return {
         status: 200,
-        body: { sellerId: params.sellerId, currency: 'INR', payable: payable.balance, payoutInFlight: inFlight.balance },
+        body: {
+          sellerId: params.sellerId,
+          currency: 'INR',
+          payable: payable.balance,
+          payoutInFlight: inFlight.balance,
+        } satisfies z.output<typeof SellerBalanceSchema>,
       };
     },
   });
@@ -214,7 +203,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
     idempotent: true,
     rateLimit: 'money',
     responses: {
-      202: { description: 'Started; follow it with GET /v1/payouts/{payoutId}' },
+      202: { description: 'Started; follow it with GET /v1/payouts/{payoutId}', schema: PayoutSchema },
       409: { description: 'A payout is already under way' },
       422: { description: 'Nothing to pay out (payable is zero or negative)' },
     },
@@ -246,7 +235,7 @@ export function registerSellerRoutes(api: ApiRouter): void {
         ],
       });
       await audit('payout.request', { type: 'seller', id: params.sellerId }, { payoutId });
-      return { status: 202, body: payoutView(row) };
+      return { status: 202, body: payoutBody(row) };
     },
   });
 
@@ -257,11 +246,11 @@ export function registerSellerRoutes(api: ApiRouter): void {
     tag: 'sellers',
     capability: ['seller:manage', 'order:read:any', 'payout:manage:any'],
     params: SellerParams,
-    responses: { 200: { description: 'Payouts' } },
+    responses: { 200: { description: 'Payouts', schema: PayoutListSchema } },
     handler: async ({ principal, params, deps }) => {
       await assertActsForSeller(deps.db, principal, params.sellerId, 'order:read:any');
       const rows = await sellerPayouts(deps.db, params.sellerId);
-      return { status: 200, body: { payouts: rows.map(payoutView) } };
+      return { status: 200, body: { payouts: rows.map(payoutBody) } satisfies z.output<typeof PayoutListSchema> };
     },
   });
 
@@ -272,12 +261,12 @@ export function registerSellerRoutes(api: ApiRouter): void {
     tag: 'sellers',
     capability: ['seller:manage', 'order:read:any', 'payout:manage:any'],
     params: PayoutParams,
-    responses: { 200: { description: 'The payout' } },
+    responses: { 200: { description: 'The payout', schema: PayoutSchema } },
     handler: async ({ principal, params, deps }) => {
       const row = await findPayout(deps.db, params.payoutId);
       if (!row) throw notFound('payout');
       await assertActsForSeller(deps.db, principal, row.seller_id, 'order:read:any');
-      return { status: 200, body: payoutView(row) };
+      return { status: 200, body: payoutBody(row) };
     },
   });
 }

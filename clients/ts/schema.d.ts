@@ -1403,7 +1403,7 @@ export interface paths {
          * Seller: Go live
          * @description Needs `seller:manage` or `auction:manage:any`.
          */
-        post: operations["startShow"];
+        post: operations["startAuctionShow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1423,7 +1423,7 @@ export interface paths {
          * Seller: Pause (no new lots start; open ones run to their end)
          * @description Needs `seller:manage` or `auction:manage:any`.
          */
-        post: operations["pauseShow"];
+        post: operations["pauseAuctionShow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1443,7 +1443,7 @@ export interface paths {
          * Seller: Resume after a pause
          * @description Needs `seller:manage` or `auction:manage:any`.
          */
-        post: operations["resumeShow"];
+        post: operations["resumeAuctionShow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1463,7 +1463,7 @@ export interface paths {
          * Seller: End the show (lots never presented are cancelled)
          * @description Needs `seller:manage` or `auction:manage:any`.
          */
-        post: operations["endShow"];
+        post: operations["endAuctionShow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1607,7 +1607,7 @@ export interface paths {
          * Seller: after the winner's order was cancelled before dispatch, offer the lot to the next bidder at their own highest bid
          * @description Needs `seller:manage` or `auction:manage:any`.
          */
-        post: operations["offerSecondChance"];
+        post: operations["offerLotSecondChance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2562,6 +2562,138 @@ export interface components {
             amount: number;
             /** @description the refund flow; follow the order for its result */
             workflowId: string;
+        };
+        /**
+         * @description The seller as registered.
+         * @example {
+         *       "sellerId": "dairy-fresh",
+         *       "name": "Dairy Fresh",
+         *       "commissionBps": 1250,
+         *       "bankAccountRef": "HDFC-0001234567"
+         *     }
+         */
+        Seller: {
+            sellerId: string;
+            name: string;
+            /** @description platform commission in basis points (1250 = 12.5%) */
+            commissionBps: number;
+            bankAccountRef: string;
+        };
+        /**
+         * @example {
+         *       "buyerId": "usr_asha",
+         *       "referrerId": "usr_ravi",
+         *       "rateBps": 200
+         *     }
+         */
+        Referral: {
+            buyerId: string;
+            referrerId: string;
+            /** @description the referrer’s share of each settled order, basis points */
+            rateBps: number;
+        };
+        /**
+         * @example {
+         *       "productId": "milk-1l",
+         *       "sellerId": "dairy-fresh",
+         *       "name": "Toned milk, 1 l",
+         *       "price": 6800,
+         *       "stock": 500,
+         *       "active": true
+         *     }
+         */
+        Product: {
+            productId: string;
+            sellerId: string;
+            name: string;
+            /** @description paise */
+            price: number;
+            /** @description units not yet reserved by an order */
+            stock: number;
+            /** @description false: no longer sold (checkout refuses it) */
+            active: boolean;
+        };
+        /**
+         * @example {
+         *       "products": [
+         *         {
+         *           "productId": "milk-1l",
+         *           "sellerId": "dairy-fresh",
+         *           "name": "Toned milk, 1 l",
+         *           "price": 6800,
+         *           "stock": 500,
+         *           "active": true
+         *         }
+         *       ]
+         *     }
+         */
+        ProductList: {
+            products: components["schemas"]["Product"][];
+        };
+        /**
+         * @example {
+         *       "sellerId": "dairy-fresh",
+         *       "currency": "INR",
+         *       "payable": 118400,
+         *       "payoutInFlight": 0
+         *     }
+         */
+        SellerBalance: {
+            sellerId: string;
+            /** @enum {string} */
+            currency: "INR";
+            /** @description paise owed to the seller; negative after a refund clawed back more than was owed */
+            payable: number;
+            /** @description paise on their way to the bank */
+            payoutInFlight: number;
+        };
+        /**
+         * @example {
+         *       "payoutId": "po_1a2b3c4d5e6f708192a3b4c5",
+         *       "workflowId": "payout-po_1a2b3c4d5e6f708192a3b4c5",
+         *       "sellerId": "dairy-fresh",
+         *       "amount": 118400,
+         *       "status": "paid",
+         *       "providerState": "succeeded",
+         *       "failureCode": null,
+         *       "failureMessage": null,
+         *       "createdAt": "2027-01-11T03:30:00.000Z"
+         *     }
+         */
+        Payout: {
+            payoutId: string;
+            workflowId: string;
+            sellerId: string;
+            /** @description paise; null until the flow has moved the payable into flight, and for a skipped payout */
+            amount: number | null;
+            /** @enum {string} */
+            status: "pending" | "in_flight" | "paid" | "failed" | "skipped";
+            /** @description the bank’s last word on it (`pending`, `succeeded`, `failed`, `unknown`…); null before it was sent */
+            providerState: string | null;
+            failureCode: string | null;
+            failureMessage: string | null;
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "payouts": [
+         *         {
+         *           "payoutId": "po_1a2b3c4d5e6f708192a3b4c5",
+         *           "workflowId": "payout-po_1a2b3c4d5e6f708192a3b4c5",
+         *           "sellerId": "dairy-fresh",
+         *           "amount": 118400,
+         *           "status": "paid",
+         *           "providerState": "succeeded",
+         *           "failureCode": null,
+         *           "failureMessage": null,
+         *           "createdAt": "2027-01-11T03:30:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        PayoutList: {
+            /** @description newest first, at most 100 */
+            payouts: components["schemas"]["Payout"][];
         };
         /**
          * @example {
@@ -5192,7 +5324,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Seller"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -5370,7 +5502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Referral"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -5535,7 +5667,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ProductList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -5691,7 +5823,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Product"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -5889,7 +6021,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Product"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -6072,7 +6204,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SellerBalance"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -6210,7 +6342,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PayoutList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -6353,7 +6485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Payout"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -6509,7 +6641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Payout"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -15142,7 +15274,7 @@ export interface operations {
             };
         };
     };
-    startShow: {
+    startAuctionShow: {
         parameters: {
             query?: never;
             header?: never;
@@ -15289,7 +15421,7 @@ export interface operations {
             };
         };
     };
-    pauseShow: {
+    pauseAuctionShow: {
         parameters: {
             query?: never;
             header?: never;
@@ -15436,7 +15568,7 @@ export interface operations {
             };
         };
     };
-    resumeShow: {
+    resumeAuctionShow: {
         parameters: {
             query?: never;
             header?: never;
@@ -15583,7 +15715,7 @@ export interface operations {
             };
         };
     };
-    endShow: {
+    endAuctionShow: {
         parameters: {
             query?: never;
             header?: never;
@@ -16945,7 +17077,7 @@ export interface operations {
             };
         };
     };
-    offerSecondChance: {
+    offerLotSecondChance: {
         parameters: {
             query?: never;
             header?: never;
