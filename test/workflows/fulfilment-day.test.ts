@@ -2,14 +2,8 @@
  * A whole delivery day on the real dev server: nightly generation → the route sheet → the phone's
  * offline sync (half delivered, some failed for every reason, some never reported, everything sent
  * twice) → the area's end-of-day Schedule → credits and alerts exactly as the area's policy says.
- *
- * closeDeliveryDayWorkflow runs on a worker of this file's own that bundles workflows/fulfilment.ts
- * with the fulfilment activities; generation runs on the shared test worker.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { createFulfilmentActivities } from '../../activities/fulfilment';
-import { withFailureRules } from '../../activities/failures';
 import { ensureAreaCloseSchedule } from '../../api/routes/delivery';
 import { deliveryCreditKey, deliveryDayCloseScheduleId, type CloseDeliveryDayResult } from '../../contracts/fulfilment';
 import { assignStaff, upsertArea } from '../../db/fulfilment-areas';
@@ -24,12 +18,10 @@ import { DEFAULT_TIMEZONE, localDateOf } from '../../domain/schedule';
 import { closeDeliveryDayWorkflow } from '../../workflows/fulfilment';
 import { generateDeliveriesWorkflow } from '../../workflows/subscription-generation';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
-import { testEnv } from '../support/env';
-import { eventually, startTestWorker, testLogger, uniqueId, type TestWorker } from '../support/temporal';
+import { eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 
 let tdb: TestDatabase;
 let worker: TestWorker;
-let closer: { taskQueue: string; shutdown(): Promise<void> };
 
 const AREA = `wf${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const POLICY = { creditNotHome: false, creditNoAccess: true };
@@ -37,40 +29,17 @@ const UNIT_PRICE = 2_500;
 // The day's cutoff is midnight, so "the day whose cutoff passed last" is today whenever the test runs.
 const TODAY = localDateOf(Date.now(), DEFAULT_TIMEZONE);
 
-async function startCloser(): Promise<typeof closer> {
-  const connection = await NativeConnection.connect({ address: testEnv.temporalAddress });
-  const taskQueue = `fulfilment-${randomUUID()}`;
-  const w = await Worker.create({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    workflowsPath: require.resolve('../../workflows/fulfilment'),
-    activities: withFailureRules(createFulfilmentActivities({ ...worker.deps, logger: testLogger })),
-  });
-  const running = w.run();
-  return {
-    taskQueue,
-    shutdown: async () => {
-      w.shutdown();
-      await running;
-      await connection.close();
-    },
-  };
-}
-
 beforeAll(async () => {
   tdb = await createTestDatabase();
   worker = await startTestWorker({ db: tdb.db });
-  closer = await startCloser();
   await upsertArea(tdb.db, { areaId: AREA, name: 'Test area', timezone: DEFAULT_TIMEZONE, cutoff: '00:00', ...POLICY }, 'admin:test');
   await assignStaff(tdb.db, AREA, 'ravi', 'admin:test');
-}, 120_000);
+});
 afterAll(async () => {
   await worker?.client.schedule
     .getHandle(deliveryDayCloseScheduleId(AREA))
     .delete()
     .catch(() => undefined);
-  await closer?.shutdown();
   await worker?.shutdown();
   await tdb?.drop();
 });
@@ -139,7 +108,7 @@ test('a day: generation, route sheet, an offline sync sent twice, the end-of-day
   const scheduleId = await ensureAreaCloseSchedule(
     worker.client,
     { areaId: AREA, timezone: DEFAULT_TIMEZONE, cutoff: '00:00' },
-    closer.taskQueue,
+    worker.taskQueue,
   );
   const schedule = worker.client.schedule.getHandle(scheduleId);
   const described = await schedule.describe();
@@ -187,7 +156,7 @@ test('a day: generation, route sheet, an offline sync sent twice, the end-of-day
     expect.objectContaining({ kind: 'deliveries_unconfirmed', date: TODAY, count: 2 }),
   ]);
   const rerun = await worker.client.workflow.execute(closeDeliveryDayWorkflow, {
-    taskQueue: closer.taskQueue,
+    taskQueue: worker.taskQueue,
     workflowId: uniqueId('delivery-close-'),
     args: [{ areaId: AREA, date: TODAY }],
   });
@@ -199,7 +168,7 @@ test('a day: generation, route sheet, an offline sync sent twice, the end-of-day
 
 test('a close for an area that does not exist fails (its Schedule retries tomorrow) rather than park', async () => {
   const handle = await worker.client.workflow.start(closeDeliveryDayWorkflow, {
-    taskQueue: closer.taskQueue,
+    taskQueue: worker.taskQueue,
     workflowId: uniqueId('delivery-close-'),
     args: [{ areaId: 'no-such-area' }],
   });
