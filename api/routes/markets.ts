@@ -41,6 +41,20 @@ import { ApiError, notFound } from '../errors';
 import type { ApiRouter } from '../router';
 import { startFlow } from '../flow-start';
 import { subjectOf } from '../subject';
+import {
+  MarketAfterActionSchema,
+  MarketListSchema,
+  MarketOrderAcceptedSchema,
+  MarketOrderCancelSchema,
+  MarketOrderListSchema,
+  MarketOrderSchema,
+  MarketPositionsSchema,
+  MarketSchema,
+  MarketWithBookSchema,
+  marketBody,
+} from '../views/markets';
+
+type MarketAfterAction = z.output<typeof MarketAfterActionSchema>;
 
 const MAX_ORDER_QTY = 100_000;
 const DEFAULT_FEE_BPS = 200;
@@ -104,25 +118,6 @@ const MineQuery = z.strictObject({
 /** The admin's lifecycle actions: each is a route `/v1/markets/:marketId/<action>` and an update of the market's workflow. */
 type LifecycleAction = 'close' | 'resolve' | 'void';
 
-const Accepted = z.object({ orderId: z.string(), seq: z.number(), status: z.literal('accepted'), replayed: z.boolean() });
-
-function marketView(row: MarketRow) {
-  return {
-    marketId: row.id,
-    question: row.question,
-    status: row.status,
-    opensAt: new Date(row.opens_at).toISOString(),
-    closesAt: new Date(row.closes_at).toISOString(),
-    feeBps: row.fee_bps,
-    outcome: row.outcome,
-    resolutionSource: row.resolution_source,
-    voidReason: row.void_reason,
-    /** When trading actually stopped (a market closed before it opened keeps its planned closesAt). */
-    closedAt: row.closed_at ? new Date(row.closed_at as Date).toISOString() : null,
-    workflowId: marketWorkflowId(row.id),
-  };
-}
-
 /** A market's fee never changes after creation, so intake need not read it every time. */
 const feeCache = new Map<string, number>();
 async function marketFeeBps(deps: ApiDeps, marketId: string): Promise<number | null> {
@@ -167,7 +162,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     capability: 'market:admin',
     body: CreateBody,
     idempotent: true,
-    responses: { 201: { description: 'The market' } },
+    responses: { 201: { description: 'The market', schema: MarketSchema } },
     handler: async ({ body, principal, deps, audit }) => {
       const marketId = `mk_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
       const row = await deps.db.transaction(async (trx) => {
@@ -199,7 +194,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
         return inserted;
       });
       await audit('market.create', { type: 'market', id: marketId }, { question: body.question });
-      return { status: 201, body: marketView(row as MarketRow) };
+      return { status: 201, body: marketBody(row as MarketRow) };
     },
   });
 
@@ -210,16 +205,16 @@ export function registerMarketRoutes(api: ApiRouter): void {
     tag: 'markets',
     capability: 'market:read',
     query: ListQuery,
-    responses: { 200: { description: 'Markets' } },
+    responses: { 200: { description: 'Markets', schema: MarketListSchema } },
     handler: async ({ query, deps }) => {
       const rows = await listMarkets(deps.db, query.status, query.limit);
       const markets = await Promise.all(
         rows.map(async (r) => {
           const v = await committedView(deps.db, r.id);
-          return { ...marketView(r), prices: { yes: v.yes, no: v.no, lastPrice: v.lastPrice, volume: v.volume } };
+          return { ...marketBody(r), prices: { yes: v.yes, no: v.no, lastPrice: v.lastPrice, volume: v.volume } };
         }),
       );
-      return { status: 200, body: { markets } };
+      return { status: 200, body: { markets } satisfies z.output<typeof MarketListSchema> };
     },
   });
 
@@ -230,11 +225,12 @@ export function registerMarketRoutes(api: ApiRouter): void {
     tag: 'markets',
     capability: 'market:read',
     params: MarketParams,
-    responses: { 200: { description: 'The market and its book' } },
+    responses: { 200: { description: 'The market and its book', schema: MarketWithBookSchema } },
     handler: async ({ params, deps }) => {
       const row = await getMarket(deps.db, params.marketId);
       if (!row) throw notFound('market');
-      return { status: 200, body: { ...marketView(row), book: await committedView(deps.db, row.id) } };
+      const body: z.output<typeof MarketWithBookSchema> = { ...marketBody(row), book: await committedView(deps.db, row.id) };
+      return { status: 200, body };
     },
   });
 
@@ -248,7 +244,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     body: OrderBody,
     rateLimit: 'orders',
     responses: {
-      202: { description: 'Accepted; follow it on the WebSocket or GET the order', schema: Accepted },
+      202: { description: 'Accepted; follow it on the WebSocket or GET the order', schema: MarketOrderAcceptedSchema },
       409: {
         description:
           'Not accepted: the market is not open, the clientOrderId was used for another order, or the wallet or position is short',
@@ -283,7 +279,12 @@ export function registerMarketRoutes(api: ApiRouter): void {
       wake(deps, params.marketId);
       return {
         status: 202,
-        body: { orderId: placed.orderId, seq: placed.seq, status: 'accepted', replayed: placed.result === 'replayed' },
+        body: {
+          orderId: placed.orderId,
+          seq: placed.seq,
+          status: 'accepted',
+          replayed: placed.result === 'replayed',
+        } satisfies z.output<typeof MarketOrderAcceptedSchema>,
       };
     },
   });
@@ -296,7 +297,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     capability: 'market:trade',
     params: OrderParams,
     rateLimit: 'orders',
-    responses: { 202: { description: 'Cancel queued' } },
+    responses: { 202: { description: 'Cancel queued', schema: MarketOrderCancelSchema } },
     handler: async ({ params, principal, deps }) => {
       const outcome = await requestCancel(deps.db, params.marketId, params.orderId, principal.userId);
       if (outcome === 'not_found') throw notFound('order');
@@ -304,7 +305,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
         throw new ApiError(409, 'market_not_open', 'the market is not open; its orders are cancelled at close');
       if (outcome === 'already_done') throw new ApiError(409, 'order_not_open', 'the order is no longer open');
       wake(deps, params.marketId);
-      return { status: 202, body: { orderId: params.orderId, cancelRequested: true } };
+      return { status: 202, body: { orderId: params.orderId, cancelRequested: true } satisfies z.output<typeof MarketOrderCancelSchema> };
     },
   });
 
@@ -316,7 +317,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     capability: 'market:read',
     params: MarketParams,
     query: MineQuery,
-    responses: { 200: { description: 'Orders, newest first' } },
+    responses: { 200: { description: 'Orders, newest first', schema: MarketOrderListSchema } },
     handler: async ({ params, query, principal, deps }) => {
       const userId = subjectOf(principal, query.userId, READ_ANY_TRADER);
       if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
@@ -334,7 +335,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     tag: 'markets',
     capability: 'market:read',
     params: OrderParams,
-    responses: { 200: { description: 'The order' } },
+    responses: { 200: { description: 'The order', schema: MarketOrderSchema } },
     handler: async ({ params, principal, deps }) => {
       const row = await getOrder(deps.db, params.orderId);
       if (!row || row.market_id !== params.marketId) throw notFound('order');
@@ -353,7 +354,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     capability: 'market:read',
     params: MarketParams,
     query: MineQuery,
-    responses: { 200: { description: 'Positions and P&L' } },
+    responses: { 200: { description: 'Positions and P&L', schema: MarketPositionsSchema } },
     handler: async ({ params, query, principal, deps }) => {
       const userId = subjectOf(principal, query.userId, READ_ANY_TRADER);
       const positions = await userPositions(deps.db, params.marketId, userId);
@@ -381,6 +382,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
         200: {
           description:
             'The market as it is after the action (a void answers once its refunds are paid, or after 10 s with `phase: voiding`)',
+          schema: MarketAfterActionSchema,
         },
         409: { description: 'Not allowed in the market’s current phase' },
         422: { description: 'A close time that is not between opensAt and the current closesAt' },
@@ -414,7 +416,7 @@ function finishedOutcome(market: MarketRow, name: LifecycleAction, payload: unkn
     (name === 'resolve' && market.status === 'settled' && market.outcome === (payload as { outcome: string }).outcome) ||
     (name === 'void' && market.status === 'voided');
   if (!same) throw new ApiError(409, 'market_finished', `market is already ${market.status}`);
-  return { status: 200, body: { ...marketView(market), phase: market.status } };
+  return { status: 200, body: { ...marketBody(market), phase: market.status as MarketStatus } satisfies MarketAfterAction };
 }
 
 /**
@@ -456,9 +458,9 @@ async function awaitVoided(deps: ApiDeps, marketId: string, accepted: MarketStat
 }
 
 /** The market row re-read after an action, with the workflow's finer-grained phase and counts. */
-async function marketAfter(deps: ApiDeps, marketId: string, state: MarketState) {
+async function marketAfter(deps: ApiDeps, marketId: string, state: MarketState): Promise<MarketAfterAction> {
   const row = await getMarket(deps.db, marketId);
-  return { ...marketView(row!), phase: state.phase, cancelledAtClose: state.cancelledAtClose, usersPaid: state.usersPaid };
+  return { ...marketBody(row!), phase: state.phase, cancelledAtClose: state.cancelledAtClose, usersPaid: state.usersPaid };
 }
 
 /**

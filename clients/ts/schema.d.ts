@@ -2697,6 +2697,517 @@ export interface components {
         };
         /**
          * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "question": "Will India win the toss?",
+         *       "status": "open",
+         *       "opensAt": "2027-01-26T03:30:00.000Z",
+         *       "closesAt": "2027-01-26T03:55:00.000Z",
+         *       "feeBps": 200,
+         *       "outcome": null,
+         *       "resolutionSource": null,
+         *       "voidReason": null,
+         *       "closedAt": null,
+         *       "workflowId": "market-mk_4b227777d4dd1fc61c6f"
+         *     }
+         */
+        Market: {
+            marketId: string;
+            question: string;
+            /** @enum {string} */
+            status: "scheduled" | "open" | "closed" | "resolved" | "settled" | "voided";
+            opensAt: string;
+            /** @description the planned close (moved earlier by a close with `at`) */
+            closesAt: string;
+            feeBps: number;
+            /**
+             * @description once resolved
+             * @enum {string|null}
+             */
+            outcome: "YES" | "NO" | null;
+            resolutionSource: string | null;
+            voidReason: string | null;
+            /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
+            closedAt: string | null;
+            workflowId: string;
+        };
+        /**
+         * @example {
+         *       "markets": [
+         *         {
+         *           "marketId": "mk_4b227777d4dd1fc61c6f",
+         *           "question": "Will India win the toss?",
+         *           "status": "open",
+         *           "opensAt": "2027-01-26T03:30:00.000Z",
+         *           "closesAt": "2027-01-26T03:55:00.000Z",
+         *           "feeBps": 200,
+         *           "outcome": null,
+         *           "resolutionSource": null,
+         *           "voidReason": null,
+         *           "closedAt": null,
+         *           "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *           "prices": {
+         *             "yes": {
+         *               "buy": 600,
+         *               "sell": 550
+         *             },
+         *             "no": {
+         *               "buy": 450,
+         *               "sell": 400
+         *             },
+         *             "lastPrice": 550,
+         *             "volume": 140
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        MarketList: {
+            /** @description newest (latest to open) first */
+            markets: components["schemas"]["MarketWithPrices"][];
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "question": "Will India win the toss?",
+         *       "status": "open",
+         *       "opensAt": "2027-01-26T03:30:00.000Z",
+         *       "closesAt": "2027-01-26T03:55:00.000Z",
+         *       "feeBps": 200,
+         *       "outcome": null,
+         *       "resolutionSource": null,
+         *       "voidReason": null,
+         *       "closedAt": null,
+         *       "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *       "prices": {
+         *         "yes": {
+         *           "buy": 600,
+         *           "sell": 550
+         *         },
+         *         "no": {
+         *           "buy": 450,
+         *           "sell": 400
+         *         },
+         *         "lastPrice": 550,
+         *         "volume": 140
+         *       }
+         *     }
+         */
+        MarketWithPrices: {
+            marketId: string;
+            question: string;
+            /** @enum {string} */
+            status: "scheduled" | "open" | "closed" | "resolved" | "settled" | "voided";
+            opensAt: string;
+            /** @description the planned close (moved earlier by a close with `at`) */
+            closesAt: string;
+            feeBps: number;
+            /**
+             * @description once resolved
+             * @enum {string|null}
+             */
+            outcome: "YES" | "NO" | null;
+            resolutionSource: string | null;
+            voidReason: string | null;
+            /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
+            closedAt: string | null;
+            workflowId: string;
+            prices: {
+                yes: {
+                    /** @description paise per contract, 0 to 1000 */
+                    buy: number | null;
+                    /** @description paise per contract, 0 to 1000 */
+                    sell: number | null;
+                };
+                no: {
+                    /** @description paise per contract, 0 to 1000 */
+                    buy: number | null;
+                    /** @description paise per contract, 0 to 1000 */
+                    sell: number | null;
+                };
+                /** @description paise per contract, 0 to 1000 */
+                lastPrice: number | null;
+                volume: number;
+            };
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "question": "Will India win the toss?",
+         *       "status": "open",
+         *       "opensAt": "2027-01-26T03:30:00.000Z",
+         *       "closesAt": "2027-01-26T03:55:00.000Z",
+         *       "feeBps": 200,
+         *       "outcome": null,
+         *       "resolutionSource": null,
+         *       "voidReason": null,
+         *       "closedAt": null,
+         *       "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *       "book": {
+         *         "marketId": "mk_4b227777d4dd1fc61c6f",
+         *         "version": 42,
+         *         "bids": [
+         *           {
+         *             "price": 550,
+         *             "quantity": 20,
+         *             "orders": 3
+         *           }
+         *         ],
+         *         "asks": [
+         *           {
+         *             "price": 600,
+         *             "quantity": 5,
+         *             "orders": 1
+         *           }
+         *         ],
+         *         "bestBid": 550,
+         *         "bestAsk": 600,
+         *         "yes": {
+         *           "buy": 600,
+         *           "sell": 550
+         *         },
+         *         "no": {
+         *           "buy": 450,
+         *           "sell": 400
+         *         },
+         *         "lastPrice": 550,
+         *         "volume": 140
+         *       }
+         *     }
+         */
+        MarketWithBook: {
+            marketId: string;
+            question: string;
+            /** @enum {string} */
+            status: "scheduled" | "open" | "closed" | "resolved" | "settled" | "voided";
+            opensAt: string;
+            /** @description the planned close (moved earlier by a close with `at`) */
+            closesAt: string;
+            feeBps: number;
+            /**
+             * @description once resolved
+             * @enum {string|null}
+             */
+            outcome: "YES" | "NO" | null;
+            resolutionSource: string | null;
+            voidReason: string | null;
+            /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
+            closedAt: string | null;
+            workflowId: string;
+            book: components["schemas"]["MarketBook"];
+        };
+        /**
+         * @description The committed book in YES terms plus the last trade
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "version": 42,
+         *       "bids": [
+         *         {
+         *           "price": 550,
+         *           "quantity": 20,
+         *           "orders": 3
+         *         }
+         *       ],
+         *       "asks": [
+         *         {
+         *           "price": 600,
+         *           "quantity": 5,
+         *           "orders": 1
+         *         }
+         *       ],
+         *       "bestBid": 550,
+         *       "bestAsk": 600,
+         *       "yes": {
+         *         "buy": 600,
+         *         "sell": 550
+         *       },
+         *       "no": {
+         *         "buy": 450,
+         *         "sell": 400
+         *       },
+         *       "lastPrice": 550,
+         *       "volume": 140
+         *     }
+         */
+        MarketBook: {
+            marketId: string;
+            /** @description the engine batch this view reflects; a newer one supersedes it */
+            version: number;
+            /** @description YES bids (buy YES + sell NO), best (highest) first, at most 10 levels */
+            bids: {
+                /** @description paise per contract, 0 to 1000 */
+                price: number;
+                quantity: number;
+                orders: number;
+            }[];
+            /** @description YES asks (sell YES + buy NO), best (lowest) first, at most 10 levels */
+            asks: {
+                /** @description paise per contract, 0 to 1000 */
+                price: number;
+                quantity: number;
+                orders: number;
+            }[];
+            /** @description paise per contract, 0 to 1000 */
+            bestBid: number | null;
+            /** @description paise per contract, 0 to 1000 */
+            bestAsk: number | null;
+            /** @description what YES costs to buy now, and fetches when sold */
+            yes: {
+                /** @description paise per contract, 0 to 1000 */
+                buy: number | null;
+                /** @description paise per contract, 0 to 1000 */
+                sell: number | null;
+            };
+            /** @description the same for NO (1000 − the YES price) */
+            no: {
+                /** @description paise per contract, 0 to 1000 */
+                buy: number | null;
+                /** @description paise per contract, 0 to 1000 */
+                sell: number | null;
+            };
+            /** @description paise per contract, 0 to 1000 */
+            lastPrice: number | null;
+            /** @description contracts traded so far */
+            volume: number;
+        };
+        /**
+         * @example {
+         *       "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *       "seq": 42,
+         *       "status": "accepted",
+         *       "replayed": false
+         *     }
+         */
+        MarketOrderAccepted: {
+            orderId: string;
+            /** @description intake order across all markets */
+            seq: number;
+            /** @enum {string} */
+            status: "accepted";
+            /** @description true when this clientOrderId was already accepted in this market: that order */
+            replayed: boolean;
+        };
+        /**
+         * @description The engine cancels what is left at its next batch (the order may fill first)
+         * @example {
+         *       "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *       "cancelRequested": true
+         *     }
+         */
+        MarketOrderCancelRequested: {
+            orderId: string;
+            /** @enum {boolean} */
+            cancelRequested: true;
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "userId": "usr_asha",
+         *       "orders": [
+         *         {
+         *           "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *           "marketId": "mk_4b227777d4dd1fc61c6f",
+         *           "userId": "usr_asha",
+         *           "clientOrderId": "app-7f3a-0001",
+         *           "side": "YES",
+         *           "action": "BUY",
+         *           "price": 550,
+         *           "quantity": 10,
+         *           "tif": "GTC",
+         *           "seenPrice": 550,
+         *           "slippageBps": 500,
+         *           "seq": 42,
+         *           "status": "open",
+         *           "cancelRequested": false,
+         *           "restingPrice": 550,
+         *           "remaining": 6,
+         *           "filledQty": 4,
+         *           "cancelledQty": 0,
+         *           "averagePrice": 550,
+         *           "fees": 44,
+         *           "rejectReason": null,
+         *           "currentPrice": null,
+         *           "createdAt": "2027-01-26T03:31:05.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        MarketOrderList: {
+            marketId: string;
+            userId: string;
+            /** @description newest first */
+            orders: components["schemas"]["MarketOrder"][];
+        };
+        /**
+         * @example {
+         *       "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "userId": "usr_asha",
+         *       "clientOrderId": "app-7f3a-0001",
+         *       "side": "YES",
+         *       "action": "BUY",
+         *       "price": 550,
+         *       "quantity": 10,
+         *       "tif": "GTC",
+         *       "seenPrice": 550,
+         *       "slippageBps": 500,
+         *       "seq": 42,
+         *       "status": "open",
+         *       "cancelRequested": false,
+         *       "restingPrice": 550,
+         *       "remaining": 6,
+         *       "filledQty": 4,
+         *       "cancelledQty": 0,
+         *       "averagePrice": 550,
+         *       "fees": 44,
+         *       "rejectReason": null,
+         *       "currentPrice": null,
+         *       "createdAt": "2027-01-26T03:31:05.000Z"
+         *     }
+         */
+        MarketOrder: {
+            orderId: string;
+            marketId: string;
+            userId: string;
+            clientOrderId: string;
+            /** @enum {string} */
+            side: "YES" | "NO";
+            /** @enum {string} */
+            action: "BUY" | "SELL";
+            /** @description the limit, in the order’s own side terms */
+            price: number;
+            quantity: number;
+            /** @enum {string} */
+            tif: "GTC" | "IOC" | "FOK";
+            /** @description paise per contract, 0 to 1000 */
+            seenPrice: number | null;
+            slippageBps: number;
+            seq: number;
+            /** @enum {string} */
+            status: "accepted" | "open" | "filled" | "cancelled" | "expired" | "rejected";
+            cancelRequested: boolean;
+            /** @description the price it rests at in the book (own side terms); null when not resting */
+            restingPrice: number | null;
+            remaining: number;
+            filledQty: number;
+            cancelledQty: number;
+            /** @description average fill price; null before the first fill */
+            averagePrice: number | null;
+            /** @description paise */
+            fees: number;
+            /** @description why the engine refused or ended it (`slippage`, `fok_unfillable`, `market_closed`…) */
+            rejectReason: string | null;
+            /** @description for slippage and fok_unfillable: the best price on offer then (own side terms) */
+            currentPrice: number | null;
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "userId": "usr_asha",
+         *       "marketStatus": "open",
+         *       "outcome": null,
+         *       "valuation": "last_price",
+         *       "positions": [
+         *         {
+         *           "side": "YES",
+         *           "quantity": 4,
+         *           "locked": 0,
+         *           "cost": 2244,
+         *           "markPrice": 550,
+         *           "markValue": 2200
+         *         }
+         *       ],
+         *       "netCost": 2244,
+         *       "value": 2200,
+         *       "pnl": -44,
+         *       "settlement": null
+         *     }
+         */
+        MarketPositions: {
+            marketId: string;
+            userId: string;
+            /** @enum {string} */
+            marketStatus: "scheduled" | "open" | "closed" | "resolved" | "settled" | "voided";
+            /** @enum {string|null} */
+            outcome: "YES" | "NO" | null;
+            /**
+             * @description last_price while trading or awaiting the result; outcome once resolved; void_refund once voided
+             * @enum {string}
+             */
+            valuation: "last_price" | "outcome" | "void_refund";
+            positions: {
+                /** @enum {string} */
+                side: "YES" | "NO";
+                quantity: number;
+                /** @description contracts held by resting SELL orders */
+                locked: number;
+                /** @description net paise put in, fees included */
+                cost: number;
+                /** @description null with no trade yet, and once voided */
+                markPrice: number | null;
+                markValue: number | null;
+            }[];
+            netCost: number;
+            /** @description what the contracts are worth (or were paid / will be refunded); null with no price yet */
+            value: number | null;
+            pnl: number | null;
+            /** @description once paid out or refunded */
+            settlement: {
+                /** @enum {string} */
+                kind: "payout" | "refund";
+                amount: number;
+                contracts: number;
+            } | null;
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "question": "Will India win the toss?",
+         *       "status": "closed",
+         *       "opensAt": "2027-01-26T03:30:00.000Z",
+         *       "closesAt": "2027-01-26T03:55:00.000Z",
+         *       "feeBps": 200,
+         *       "outcome": null,
+         *       "resolutionSource": null,
+         *       "voidReason": null,
+         *       "closedAt": "2027-01-26T03:50:12.000Z",
+         *       "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *       "phase": "closed",
+         *       "cancelledAtClose": 4,
+         *       "usersPaid": 0
+         *     }
+         */
+        MarketAfterAction: {
+            marketId: string;
+            question: string;
+            /** @enum {string} */
+            status: "scheduled" | "open" | "closed" | "resolved" | "settled" | "voided";
+            opensAt: string;
+            /** @description the planned close (moved earlier by a close with `at`) */
+            closesAt: string;
+            feeBps: number;
+            /**
+             * @description once resolved
+             * @enum {string|null}
+             */
+            outcome: "YES" | "NO" | null;
+            resolutionSource: string | null;
+            voidReason: string | null;
+            /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
+            closedAt: string | null;
+            workflowId: string;
+            /**
+             * @description the workflow’s phase, finer than status (`voiding` while a void’s refunds are still being paid)
+             * @enum {string}
+             */
+            phase: "scheduled" | "open" | "closing" | "closed" | "resolution_overdue" | "resolved" | "settling" | "settled" | "voiding" | "voided";
+            /** @description resting orders cancelled when trading stopped; absent on a repeat of a finished one */
+            cancelledAtClose?: number;
+            /** @description holders paid or refunded so far; absent on a repeat of a finished one */
+            usersPaid?: number;
+        };
+        /**
+         * @example {
          *       "received": true,
          *       "matched": true,
          *       "duplicate": false
@@ -6780,7 +7291,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -6929,7 +7440,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Market"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -7121,7 +7632,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketWithBook"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -7262,7 +7773,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketOrderList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -7442,13 +7953,7 @@ export interface operations {
                      *       "replayed": false
                      *     }
                      */
-                    "application/json": {
-                        orderId: string;
-                        seq: number;
-                        /** @enum {string} */
-                        status: "accepted";
-                        replayed: boolean;
-                    };
+                    "application/json": components["schemas"]["MarketOrderAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -7632,7 +8137,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketOrderCancelRequested"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -7771,7 +8276,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketOrder"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -7912,7 +8417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketPositions"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -8063,7 +8568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketAfterAction"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -8274,7 +8779,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketAfterAction"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -8482,7 +8987,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MarketAfterAction"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
