@@ -18,17 +18,13 @@
  * "noMarketsPgTxPerSec":…,"noMarketsWorkerCpuPct":…, …}
  */
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import pino from 'pino';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../app/config';
 import { signToken } from '../api/auth';
 import { createMandiClient } from '../clients/ts';
 import type { Db } from '../db/knex';
-import { FakePaymentProvider } from '../infra/fake-payment-provider';
-import { RedisPubSub } from '../infra/pubsub';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
-import { createMandiWorker } from '../workers/mandi-worker';
+import { startBenchWorker } from './support/worker';
 import { startApiProcess } from './support/api-process';
 import { createBenchDatabase } from './support/database';
 import { round } from './support/stats';
@@ -76,29 +72,7 @@ async function main(): Promise<void> {
     const dev = await devStarting;
     cleanups.push(() => dev.stop());
     const taskQueue = `bench-markets-idle-${process.pid}`;
-    const pubsub = new RedisPubSub(REDIS_URL);
-    cleanups.push(() => pubsub.close());
-    const clientConn = await Connection.connect({ address: dev.address });
-    cleanups.push(() => clientConn.close());
-    const nativeConn = await NativeConnection.connect({ address: dev.address });
-    const worker = await createMandiWorker({
-      connection: nativeConn,
-      namespace: 'default',
-      taskQueue,
-      deps: {
-        db,
-        pubsub,
-        payments: new FakePaymentProvider(db),
-        logger: pino({ level: 'silent' }),
-        temporal: new Client({ connection: clientConn }),
-      },
-    });
-    const running = worker.run();
-    cleanups.push(async () => {
-      worker.shutdown();
-      await running;
-      await nativeConn.close();
-    });
+    await startBenchWorker({ db, address: dev.address, taskQueue, redisUrl: REDIS_URL, cleanups });
     const api = await startApiProcess(path.resolve(__dirname, 'markets-api-process.ts'), {
       DATABASE_URL: bench.url,
       REDIS_URL,
