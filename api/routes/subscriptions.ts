@@ -76,6 +76,21 @@ import type { ApiRouter, RouteContext, RouteResult } from '../router';
 import { startFlow } from '../flow-start';
 import { subjectOf } from '../subject';
 import { deliveriesWithOutcomes, explainFulfilment, subscriptionFulfilment } from './delivery';
+import {
+  CancelResultSchema,
+  DeliveryExplanationSchema,
+  DeliveryListSchema,
+  ExceptionAcceptedSchema,
+  HolidayAcceptedSchema,
+  PaymentMethodResultSchema,
+  RenewalListSchema,
+  ResumeResultSchema,
+  SubscribableProductSchema,
+  SubscriptionDetailSchema,
+  SubscriptionListSchema,
+  SubscriptionSchema,
+  subscriptionBody,
+} from '../views/subscriptions';
 
 /** Well-formed dates only; how far a date may reach is a 422 decided by the domain's bounds rule (handlers). */
 const DATE = z.string().refine(isValidLocalDate, 'must be a date YYYY-MM-DD');
@@ -144,43 +159,6 @@ const ProductBody = z.strictObject({
 });
 
 const MAX_RANGE_DAYS = 366;
-
-/** How the charge per period was computed; null for subscriptions priced by the client before the catalog. */
-function pricingView(row: SubscriptionRow) {
-  if (row.unit_price == null) return null;
-  return {
-    unitPrice: Number(row.unit_price),
-    unit: row.unit,
-    quantity: row.quantity,
-    deliveriesPerPeriod: row.deliveries_per_period,
-    periodCharge: Number(row.price_per_period),
-  };
-}
-
-function view(row: SubscriptionRow) {
-  return {
-    subscriptionId: row.id,
-    workflowId: subscriptionWorkflowId(row.id),
-    customerId: row.customer_id,
-    productId: row.product_id,
-    quantity: row.quantity,
-    pricePerPeriod: Number(row.price_per_period),
-    pricing: pricingView(row),
-    recurrence: row.recurrence,
-    startDate: row.start_date,
-    endDate: row.end_date,
-    timezone: row.timezone,
-    region: row.region,
-    status: row.status,
-    cancelledFrom: row.cancelled_from,
-    paymentMethod: row.payment_method,
-    billingState: row.billing_state,
-    billingReason: row.billing_reason,
-    nextRenewalDate: row.next_renewal_date,
-    paidThrough: row.paid_through,
-    pausedDaysCredited: row.paused_days_credited,
-  };
-}
 
 /** Loads the subscription and checks the caller may act on it (customers: their own only). */
 async function owned(
@@ -299,7 +277,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     idempotent: true,
     rateLimit: 'money',
     responses: {
-      201: { description: 'Created; the subscription workflow is running. `pricing` shows how the charge per period was computed' },
+      201: {
+        description: 'Created; the subscription workflow is running. `pricing` shows how the charge per period was computed',
+        schema: SubscriptionSchema,
+      },
       422: { description: 'Start too soon or too far, end too far, product unknown or not subscribable, nothing to deliver in a period' },
     },
     handler: async (ctx) => {
@@ -358,7 +339,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
           ],
         });
       });
-      return { status: 201, body: view((await loadSubscriptionRow(deps.db, id))!) };
+      return { status: 201, body: subscriptionBody((await loadSubscriptionRow(deps.db, id))!) };
     },
   });
 
@@ -369,11 +350,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
     query: ListQuery,
-    responses: { 200: { description: 'Subscriptions, newest first' } },
+    responses: { 200: { description: 'Subscriptions, newest first', schema: SubscriptionListSchema } },
     handler: async ({ principal, query, deps }) => {
       const customerId = subjectOf(principal, query.customerId, 'subscription:manage:any');
       const rows = await listCustomerSubscriptions(deps.db, customerId);
-      return { status: 200, body: { subscriptions: rows.map(view) } };
+      return { status: 200, body: { subscriptions: rows.map(subscriptionBody) } satisfies z.output<typeof SubscriptionListSchema> };
     },
   });
 
@@ -385,7 +366,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
-    responses: { 200: { description: 'The subscription' } },
+    responses: { 200: { description: 'The subscription', schema: SubscriptionDetailSchema } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
       // The row is the workflow's projection; the workflow's own view is shown beside it, never merged.
@@ -402,14 +383,14 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       return {
         status: 200,
         body: {
-          ...view(row),
+          ...subscriptionBody(row),
           exceptions,
           // Consecutive scheduled days delivered (vacations and holidays neither break nor extend it), and missed-delivery credits.
           streak: fulfilment.streak,
           credits: fulfilment.credits,
           deliveryAddress: fulfilment.address,
           workflow,
-        },
+        } satisfies z.output<typeof SubscriptionDetailSchema>,
       };
     },
   });
@@ -423,7 +404,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: PauseBody,
     responses: {
-      200: { description: 'Accepted: the exception id' },
+      200: { description: 'Accepted: the exception id', schema: ExceptionAcceptedSchema },
       409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
       422: { description: 'Rejected (past, after cutoff, end before start…): `details.codes`' },
     },
@@ -442,7 +423,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: ResumeBody,
     responses: {
-      200: { description: 'The pauses that were ended' },
+      200: { description: 'The pauses that were ended', schema: ResumeResultSchema },
       409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
       422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
     },
@@ -461,7 +442,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: SkipBody,
     responses: {
-      200: { description: 'Accepted: the exception id' },
+      200: { description: 'Accepted: the exception id', schema: ExceptionAcceptedSchema },
       409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
       422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
     },
@@ -480,7 +461,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: ExtraBody,
     responses: {
-      200: { description: 'Accepted: the exception id' },
+      200: { description: 'Accepted: the exception id', schema: ExceptionAcceptedSchema },
       409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
       422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
     },
@@ -499,7 +480,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: QuantityBody,
     responses: {
-      200: { description: 'Accepted: the exception id' },
+      200: { description: 'Accepted: the exception id', schema: ExceptionAcceptedSchema },
       409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
       422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
     },
@@ -518,7 +499,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: CancelBody,
     responses: {
-      200: { description: 'Cancelled from the given date' },
+      200: { description: 'Cancelled from the given date', schema: CancelResultSchema },
       409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
       422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
     },
@@ -538,7 +519,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     body: PaymentMethodBody,
     responses: {
-      200: { description: 'Updated; `retried` tells whether a failed renewal was retried' },
+      200: { description: 'Updated; `retried` tells whether a failed renewal was retried', schema: PaymentMethodResultSchema },
       409: { description: 'The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`)' },
       422: { description: 'Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`' },
     },
@@ -554,7 +535,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     query: RangeQuery,
     responses: {
-      200: { description: 'Delivery dates with quantities and reasons; recorded ones with their status, failure reason and credit' },
+      200: {
+        description: 'Delivery dates with quantities and reasons; recorded ones with their status, failure reason and credit',
+        schema: DeliveryListSchema,
+      },
       422: { description: 'A date outside the supported calendar (`date_out_of_range`)' },
     },
     handler: async (ctx) => {
@@ -585,7 +569,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     params: IdParams,
     query: ExplainQuery,
     responses: {
-      200: { description: 'The decision and its provenance' },
+      200: { description: 'The decision and its provenance', schema: DeliveryExplanationSchema },
       422: { description: 'A date outside the supported calendar (`date_out_of_range`)' },
     },
     handler: async (ctx) => {
@@ -622,7 +606,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: ['subscription:manage', 'subscription:manage:any'],
     params: IdParams,
     query: RenewalsQuery,
-    responses: { 200: { description: 'Renewals, newest period first; page back with beforePeriod' } },
+    responses: { 200: { description: 'Renewals, newest period first; page back with beforePeriod', schema: RenewalListSchema } },
     handler: async (ctx) => {
       const row = await owned(ctx, 'subscription:manage:any');
       const renewals = await listRenewals(ctx.deps.db, row.id, { beforePeriod: ctx.query.beforePeriod, limit: ctx.query.limit });
@@ -637,7 +621,11 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     tag: 'subscriptions',
     capability: 'subscription:admin',
     body: ProductBody,
-    responses: { 201: { description: 'Listed' }, 409: { description: 'Product id taken' }, 422: { description: 'Unknown seller' } },
+    responses: {
+      201: { description: 'Listed', schema: SubscribableProductSchema },
+      409: { description: 'Product id taken' },
+      422: { description: 'Unknown seller' },
+    },
     handler: async ({ body, deps, audit }) => {
       if (!(await sellerExists(deps.db, body.sellerId)))
         throw rejection('invalid', 'seller_not_found', `Seller ${body.sellerId} is not registered`, { sellerId: body.sellerId });
@@ -648,7 +636,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
           { type: 'product', id: body.productId },
           { sellerId: body.sellerId, unitPrice: body.unitPrice, unit: body.unit },
         );
-        return { status: 201, body: product };
+        return { status: 201, body: product satisfies z.output<typeof SubscribableProductSchema> };
       } catch (err) {
         if (isUniqueViolation(err)) throw rejection('conflict', 'product_exists', `Product ${body.productId} already exists`);
         throw err;
@@ -664,7 +652,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     capability: 'subscription:admin',
     body: HolidayBody,
     idempotent: true,
-    responses: { 202: { description: 'Accepted; the holiday workflow adds and announces the skips' } },
+    responses: { 202: { description: 'Accepted; the holiday workflow adds and announces the skips', schema: HolidayAcceptedSchema } },
     handler: async ({ principal, body, deps, audit }) => {
       const today = localDateOf(Date.now(), DEFAULT_TIMEZONE);
       if (body.date <= addDays(today, 1))
@@ -687,7 +675,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
         ],
       });
       await audit('subscription.holiday', { type: 'region', id: body.region }, { date: body.date, reason: body.reason });
-      return { status: 202, body: { workflowId: handle.workflowId, region: body.region, date: body.date } };
+      return {
+        status: 202,
+        body: { workflowId: handle.workflowId, region: body.region, date: body.date } satisfies z.output<typeof HolidayAcceptedSchema>,
+      };
     },
   });
 }

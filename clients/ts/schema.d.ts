@@ -3228,6 +3228,791 @@ export interface components {
         };
         /**
          * @example {
+         *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "workflowId": "subscription-sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "customerId": "usr_asha",
+         *       "productId": "milk-500ml",
+         *       "quantity": 2,
+         *       "pricePerPeriod": 176800,
+         *       "pricing": {
+         *         "unitPrice": 3400,
+         *         "unit": "500 ml",
+         *         "quantity": 2,
+         *         "deliveriesPerPeriod": 26,
+         *         "periodCharge": 176800
+         *       },
+         *       "recurrence": {
+         *         "kind": "days_of_week",
+         *         "days": [
+         *           1,
+         *           2,
+         *           3,
+         *           4,
+         *           5,
+         *           6
+         *         ]
+         *       },
+         *       "startDate": "2027-01-06",
+         *       "endDate": null,
+         *       "timezone": "Asia/Kolkata",
+         *       "region": "default",
+         *       "status": "active",
+         *       "cancelledFrom": null,
+         *       "paymentMethod": "pm_ok",
+         *       "billingState": "paid",
+         *       "billingReason": null,
+         *       "nextRenewalDate": "2027-02-06",
+         *       "paidThrough": "2027-02-05",
+         *       "pausedDaysCredited": 0
+         *     }
+         */
+        Subscription: {
+            subscriptionId: string;
+            workflowId: string;
+            customerId: string;
+            productId: string;
+            /** @description units per delivery */
+            quantity: number;
+            /** @description paise per billing period, as quoted */
+            pricePerPeriod: number;
+            /** @description how the charge per period was computed; null for a subscription priced before the catalog */
+            pricing: {
+                /** @description paise per unit per delivery */
+                unitPrice: number;
+                unit: string | null;
+                quantity: number;
+                deliveriesPerPeriod: number | null;
+                /** @description paise */
+                periodCharge: number;
+            } | null;
+            recurrence: components["schemas"]["Recurrence"];
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            startDate: string;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            endDate: string | null;
+            timezone: string;
+            region: string;
+            /**
+             * @description a pause is an exception, not a status (see the workflow’s flowStatus)
+             * @enum {string}
+             */
+            status: "active" | "cancelled";
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            cancelledFrom: string | null;
+            paymentMethod: string;
+            /** @enum {string} */
+            billingState: "pending" | "paid" | "retrying" | "payment_failed" | "ended";
+            billingReason: string | null;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            nextRenewalDate: string | null;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            paidThrough: string | null;
+            /** @description paused days whose deliveries the next renewals shift by */
+            pausedDaysCredited: number;
+        };
+        /**
+         * @example {
+         *       "kind": "days_of_week",
+         *       "days": [
+         *         1,
+         *         2,
+         *         3,
+         *         4,
+         *         5,
+         *         6
+         *       ]
+         *     }
+         */
+        Recurrence: {
+            /** @enum {string} */
+            kind: "daily";
+        } | {
+            /** @enum {string} */
+            kind: "every_n_days";
+            n: number;
+        } | {
+            /** @enum {string} */
+            kind: "days_of_week";
+            /** @description ISO weekdays, 1 = Monday … 7 = Sunday */
+            days: number[];
+        } | {
+            /** @enum {string} */
+            kind: "days_of_month";
+            days: (number | "last")[];
+        };
+        /**
+         * @example {
+         *       "subscriptions": [
+         *         {
+         *           "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *           "workflowId": "subscription-sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *           "customerId": "usr_asha",
+         *           "productId": "milk-500ml",
+         *           "quantity": 2,
+         *           "pricePerPeriod": 176800,
+         *           "pricing": {
+         *             "unitPrice": 3400,
+         *             "unit": "500 ml",
+         *             "quantity": 2,
+         *             "deliveriesPerPeriod": 26,
+         *             "periodCharge": 176800
+         *           },
+         *           "recurrence": {
+         *             "kind": "days_of_week",
+         *             "days": [
+         *               1,
+         *               2,
+         *               3,
+         *               4,
+         *               5,
+         *               6
+         *             ]
+         *           },
+         *           "startDate": "2027-01-06",
+         *           "endDate": null,
+         *           "timezone": "Asia/Kolkata",
+         *           "region": "default",
+         *           "status": "active",
+         *           "cancelledFrom": null,
+         *           "paymentMethod": "pm_ok",
+         *           "billingState": "paid",
+         *           "billingReason": null,
+         *           "nextRenewalDate": "2027-02-06",
+         *           "paidThrough": "2027-02-05",
+         *           "pausedDaysCredited": 0
+         *         }
+         *       ]
+         *     }
+         */
+        SubscriptionList: {
+            /** @description newest first, at most 100 */
+            subscriptions: components["schemas"]["Subscription"][];
+        };
+        /**
+         * @example {
+         *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "workflowId": "subscription-sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "customerId": "usr_asha",
+         *       "productId": "milk-500ml",
+         *       "quantity": 2,
+         *       "pricePerPeriod": 176800,
+         *       "pricing": {
+         *         "unitPrice": 3400,
+         *         "unit": "500 ml",
+         *         "quantity": 2,
+         *         "deliveriesPerPeriod": 26,
+         *         "periodCharge": 176800
+         *       },
+         *       "recurrence": {
+         *         "kind": "days_of_week",
+         *         "days": [
+         *           1,
+         *           2,
+         *           3,
+         *           4,
+         *           5,
+         *           6
+         *         ]
+         *       },
+         *       "startDate": "2027-01-06",
+         *       "endDate": null,
+         *       "timezone": "Asia/Kolkata",
+         *       "region": "default",
+         *       "status": "active",
+         *       "cancelledFrom": null,
+         *       "paymentMethod": "pm_ok",
+         *       "billingState": "paid",
+         *       "billingReason": null,
+         *       "nextRenewalDate": "2027-02-06",
+         *       "paidThrough": "2027-02-05",
+         *       "pausedDaysCredited": 0,
+         *       "exceptions": [
+         *         {
+         *           "id": "E1",
+         *           "type": "skip",
+         *           "from": "2027-02-10",
+         *           "to": "2027-02-17",
+         *           "reason": "vacation",
+         *           "createdBy": "customer:usr_asha",
+         *           "createdAt": "2027-01-20T06:12:00.000Z",
+         *           "endedAt": null
+         *         }
+         *       ],
+         *       "streak": {
+         *         "current": 12,
+         *         "longest": 40,
+         *         "since": "2026-12-25",
+         *         "lastDelivered": "2027-01-05",
+         *         "lastBreak": null
+         *       },
+         *       "credits": {
+         *         "count": 1,
+         *         "amount": 6800
+         *       },
+         *       "deliveryAddress": null,
+         *       "workflow": {
+         *         "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *         "customerId": "usr_asha",
+         *         "flowStatus": "active",
+         *         "why": "Active: the next delivery is on 2027-01-07",
+         *         "today": "2027-01-06",
+         *         "earliestChangeableDate": "2027-01-07",
+         *         "quantity": 2,
+         *         "paymentMethod": "pm_ok",
+         *         "cancelledFrom": null,
+         *         "period": 1,
+         *         "periodStart": "2027-01-06",
+         *         "periodPaid": true,
+         *         "nextPeriodStart": "2027-02-06",
+         *         "nextRenewalDate": "2027-02-06",
+         *         "creditedDaysTotal": 0,
+         *         "billing": "paid",
+         *         "billingReason": null,
+         *         "dunning": null,
+         *         "exceptions": [
+         *           {
+         *             "id": "E1",
+         *             "type": "skip",
+         *             "from": "2027-02-10",
+         *             "to": "2027-02-17",
+         *             "reason": "vacation",
+         *             "createdBy": "customer:usr_asha",
+         *             "createdAt": "2027-01-20T06:12:00.000Z",
+         *             "endedAt": null
+         *           }
+         *         ],
+         *         "lastRejected": null,
+         *         "runs": 1,
+         *         "periodAmount": 176800,
+         *         "stuckStep": null,
+         *         "stuckReason": null
+         *       }
+         *     }
+         */
+        SubscriptionDetail: {
+            subscriptionId: string;
+            workflowId: string;
+            customerId: string;
+            productId: string;
+            /** @description units per delivery */
+            quantity: number;
+            /** @description paise per billing period, as quoted */
+            pricePerPeriod: number;
+            /** @description how the charge per period was computed; null for a subscription priced before the catalog */
+            pricing: {
+                /** @description paise per unit per delivery */
+                unitPrice: number;
+                unit: string | null;
+                quantity: number;
+                deliveriesPerPeriod: number | null;
+                /** @description paise */
+                periodCharge: number;
+            } | null;
+            recurrence: components["schemas"]["Recurrence"];
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            startDate: string;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            endDate: string | null;
+            timezone: string;
+            region: string;
+            /**
+             * @description a pause is an exception, not a status (see the workflow’s flowStatus)
+             * @enum {string}
+             */
+            status: "active" | "cancelled";
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            cancelledFrom: string | null;
+            paymentMethod: string;
+            /** @enum {string} */
+            billingState: "pending" | "paid" | "retrying" | "payment_failed" | "ended";
+            billingReason: string | null;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            nextRenewalDate: string | null;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            paidThrough: string | null;
+            /** @description paused days whose deliveries the next renewals shift by */
+            pausedDaysCredited: number;
+            /** @description oldest first; never deleted, only ended */
+            exceptions: components["schemas"]["SubscriptionException"][];
+            /**
+             * @description consecutive scheduled days delivered (vacations and holidays neither break nor extend it)
+             * @example {
+             *       "current": 12,
+             *       "longest": 40,
+             *       "since": "2026-12-25",
+             *       "lastDelivered": "2027-01-05",
+             *       "lastBreak": null
+             *     }
+             */
+            streak: {
+                /** @description delivered scheduled days since the last break */
+                current: number;
+                longest: number;
+                /** @description first delivered day of the current run; null when it is 0 */
+                since: string | null;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                lastDelivered: string | null;
+                lastBreak: {
+                    /** @description YYYY-MM-DD, in the subscription’s time zone */
+                    date: string;
+                    /** @enum {string} */
+                    cause: "customer_failure" | "payment_failure";
+                } | null;
+            };
+            /** @description missed-delivery credits it carries */
+            credits: {
+                count: number;
+                /** @description paise */
+                amount: number;
+            };
+            deliveryAddress: components["schemas"]["DeliveryAddress"];
+            /**
+             * @description the workflow’s own view while it runs; null once finished or unreachable
+             * @example {
+             *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+             *       "customerId": "usr_asha",
+             *       "flowStatus": "active",
+             *       "why": "Active: the next delivery is on 2027-01-07",
+             *       "today": "2027-01-06",
+             *       "earliestChangeableDate": "2027-01-07",
+             *       "quantity": 2,
+             *       "paymentMethod": "pm_ok",
+             *       "cancelledFrom": null,
+             *       "period": 1,
+             *       "periodStart": "2027-01-06",
+             *       "periodPaid": true,
+             *       "nextPeriodStart": "2027-02-06",
+             *       "nextRenewalDate": "2027-02-06",
+             *       "creditedDaysTotal": 0,
+             *       "billing": "paid",
+             *       "billingReason": null,
+             *       "dunning": null,
+             *       "exceptions": [
+             *         {
+             *           "id": "E1",
+             *           "type": "skip",
+             *           "from": "2027-02-10",
+             *           "to": "2027-02-17",
+             *           "reason": "vacation",
+             *           "createdBy": "customer:usr_asha",
+             *           "createdAt": "2027-01-20T06:12:00.000Z",
+             *           "endedAt": null
+             *         }
+             *       ],
+             *       "lastRejected": null,
+             *       "runs": 1,
+             *       "periodAmount": 176800,
+             *       "stuckStep": null,
+             *       "stuckReason": null
+             *     }
+             */
+            workflow: {
+                subscriptionId: string;
+                customerId: string;
+                /** @enum {string} */
+                flowStatus: "active" | "paused" | "retrying_payment" | "payment_failed" | "cancelled" | "ended" | "stuck";
+                /** @description why it is in that state, in words support can read out */
+                why: string;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                today: string;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                earliestChangeableDate: string;
+                quantity: number;
+                paymentMethod: string;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                cancelledFrom: string | null;
+                /** @description the current billing period, from 1; 0 before the first renewal */
+                period: number;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                periodStart: string | null;
+                periodPaid: boolean;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                nextPeriodStart: string;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                nextRenewalDate: string | null;
+                creditedDaysTotal: number;
+                /** @enum {string} */
+                billing: "pending" | "paid" | "retrying" | "payment_failed" | "ended";
+                billingReason: string | null;
+                /** @description while a renewal is being retried */
+                dunning: {
+                    period: number;
+                    attempts: number;
+                    retriesDone: number;
+                    firstFailedAtMs: number;
+                    /** @description null when the retries are exhausted */
+                    nextRetryAtMs: number | null;
+                    lastError: string;
+                    pauseExceptionId: string | null;
+                } | null;
+                exceptions: components["schemas"]["SubscriptionException"][];
+                /** @description the last signal ignored as invalid */
+                lastRejected: {
+                    request: string;
+                    codes: string[];
+                    at: string;
+                } | null;
+                runs: number;
+                /** @description paise the current period costs; null before the first renewal */
+                periodAmount: number | null;
+                stuckStep: string | null;
+                stuckReason: string | null;
+            } | null;
+        };
+        /**
+         * @example {
+         *       "id": "E1",
+         *       "type": "skip",
+         *       "from": "2027-02-10",
+         *       "to": "2027-02-17",
+         *       "reason": "vacation",
+         *       "createdBy": "customer:usr_asha",
+         *       "createdAt": "2027-01-20T06:12:00.000Z",
+         *       "endedAt": null
+         *     }
+         */
+        SubscriptionException: {
+            /** @description E1, E2… (the workflow’s), or a holiday’s own id */
+            id: string;
+            /**
+             * @description a pause is an open-ended or dated skip
+             * @enum {string}
+             */
+            type: "skip" | "deliver_extra" | "change_quantity";
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            from: string;
+            /** @description last day (inclusive); null: open-ended (a skip only) */
+            to: string | null;
+            /** @description for deliver_extra and change_quantity */
+            quantity?: number;
+            /** @description vacation, special_request, system_pause, payment_failure, holiday (older rows may hold others) */
+            reason: string;
+            /** @description `customer:<id>`, `support:<id>`, `admin:<id>` or `system` */
+            createdBy: string;
+            createdAt: string;
+            /** @description it stops applying on and after this date (resumed early, payment succeeded) */
+            endedAt?: string | null;
+        };
+        /**
+         * @example {
+         *       "addressId": "adr_5a4b3c2d1e0f9a8b7c6d5e4f",
+         *       "areaId": "default",
+         *       "customerId": "usr_asha",
+         *       "line": "Flat 4B, Lake View, 12th Main",
+         *       "notes": "Ring twice",
+         *       "sequence": 7
+         *     }
+         */
+        DeliveryAddress: {
+            addressId: string;
+            areaId: string;
+            customerId: string;
+            line: string;
+            notes: string | null;
+            /** @description its place on the area’s route; null until ops set it */
+            sequence: number | null;
+        } | null;
+        /**
+         * @example {
+         *       "exceptionId": "E3"
+         *     }
+         */
+        SubscriptionExceptionAccepted: {
+            /** @description the exception the workflow recorded (E1, E2…) */
+            exceptionId: string;
+        };
+        /**
+         * @example {
+         *       "ended": [
+         *         "E1"
+         *       ]
+         *     }
+         */
+        SubscriptionResumed: {
+            /** @description the ids of the pauses that were ended */
+            ended: string[];
+        };
+        /**
+         * @example {
+         *       "cancelledFrom": "2027-04-01"
+         *     }
+         */
+        SubscriptionCancelled: {
+            /** @description the first day without delivery */
+            cancelledFrom: string;
+        };
+        /**
+         * @example {
+         *       "retried": false
+         *     }
+         */
+        SubscriptionPaymentMethodUpdated: {
+            /** @description a renewal in dunning was retried at once with the new method */
+            retried: boolean;
+        };
+        /**
+         * @example {
+         *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "from": "2027-01-06",
+         *       "to": "2027-01-07",
+         *       "deliveries": [
+         *         {
+         *           "date": "2027-01-06",
+         *           "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *           "quantity": 2,
+         *           "reason": "rule",
+         *           "explanation": "deliver 2: rule on Mon, Tue, Wed, Thu, Fri, Sat",
+         *           "status": "failed",
+         *           "failureReason": "no_access",
+         *           "outcomeAt": "2027-01-06T01:40:00.000Z",
+         *           "corrected": false,
+         *           "credit": {
+         *             "amount": 6800,
+         *             "journalId": 2051
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        SubscriptionDeliveries: {
+            subscriptionId: string;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            from: string;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            to: string;
+            deliveries: {
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                date: string;
+                deliveryId: string;
+                quantity: number;
+                /**
+                 * @description why the schedule delivers; null for a recorded day the schedule no longer shows
+                 * @enum {string|null}
+                 */
+                reason: "rule" | "not_in_rule" | "before_start" | "after_end" | "cancelled" | "skipped" | "extra" | "quantity_changed" | "extra_on_skipped_day" | null;
+                explanation: string;
+                /**
+                 * @description not_generated: the nightly job has not made it yet
+                 * @enum {string}
+                 */
+                status: "scheduled" | "delivered" | "failed" | "unconfirmed" | "not_generated";
+                /** @enum {string|null} */
+                failureReason: "not_home" | "refused" | "no_access" | "out_of_stock" | "other" | null;
+                outcomeAt: string | null;
+                corrected: boolean;
+                credit: {
+                    amount: number;
+                    journalId: number;
+                } | null;
+            }[];
+        };
+        /**
+         * @example {
+         *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "date": "2027-01-06",
+         *       "deliver": true,
+         *       "quantity": 2,
+         *       "reason": "rule",
+         *       "decidedBy": {
+         *         "kind": "rule"
+         *       },
+         *       "explanation": "deliver 2: rule on Mon, Tue, Wed, Thu, Fri, Sat",
+         *       "generatedDelivery": {
+         *         "quantity": 2,
+         *         "status": "failed"
+         *       },
+         *       "fulfilment": {
+         *         "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *         "date": "2027-01-06",
+         *         "quantity": 2,
+         *         "status": "failed",
+         *         "failureReason": "no_access",
+         *         "outcomeAt": "2027-01-06T01:40:00.000Z",
+         *         "source": "staff",
+         *         "corrected": false,
+         *         "customerCaused": false,
+         *         "credit": {
+         *           "amount": 6800,
+         *           "journalId": 2051
+         *         },
+         *         "history": [],
+         *         "creditJournals": []
+         *       }
+         *     }
+         */
+        SubscriptionDeliveryExplanation: {
+            subscriptionId: string;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            date: string;
+            deliver: boolean;
+            /** @description units; 0 when not delivering */
+            quantity: number;
+            /** @enum {string} */
+            reason: "rule" | "not_in_rule" | "before_start" | "after_end" | "cancelled" | "skipped" | "extra" | "quantity_changed" | "extra_on_skipped_day";
+            /** @description the recurrence rule, or the exception that overrode it */
+            decidedBy: {
+                /** @enum {string} */
+                kind: "rule";
+            } | {
+                /** @enum {string} */
+                kind: "exception";
+                exception: components["schemas"]["SubscriptionException"];
+            };
+            /** @description for people */
+            explanation: string;
+            /** @description the delivery the nightly job made for the date; null before it has */
+            generatedDelivery: {
+                quantity: number;
+                /** @enum {string} */
+                status: "scheduled" | "delivered" | "failed" | "unconfirmed";
+            } | null;
+            /** @description what happened to that delivery; null when none was made */
+            fulfilment: {
+                /** @description <subscriptionId>-<YYYY-MM-DD> */
+                deliveryId: string;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                date: string;
+                quantity: number;
+                /** @enum {string} */
+                status: "scheduled" | "delivered" | "failed" | "unconfirmed";
+                /** @enum {string|null} */
+                failureReason: "not_home" | "refused" | "no_access" | "out_of_stock" | "other" | null;
+                /** @description when the reported outcome happened; null before any report */
+                outcomeAt: string | null;
+                /**
+                 * @description who set the state: the delivery person, ops, or the end-of-day close
+                 * @enum {string|null}
+                 */
+                source: "staff" | "ops" | "system" | null;
+                /** @description ops corrected it */
+                corrected: boolean;
+                /** @description whether the failure was the customer’s (it then breaks the streak) */
+                customerCaused: boolean | null;
+                credit: components["schemas"]["DeliveryCredit"];
+                /** @description every report, oldest first */
+                history: components["schemas"]["DeliveryOutcomeReport"][];
+                /** @description credits issued and reversed, oldest first */
+                creditJournals: components["schemas"]["DeliveryCreditJournal"][];
+            } | null;
+        };
+        /** @description The missed-delivery credit a delivery carries now (wallet refType `delivery`) */
+        DeliveryCredit: {
+            /** @description paise credited to the wallet */
+            amount: number;
+            journalId: number;
+        } | null;
+        DeliveryOutcomeReport: {
+            revision: number;
+            /** @enum {string} */
+            status: "delivered" | "failed" | "unconfirmed";
+            /** @enum {string|null} */
+            failureReason: "not_home" | "refused" | "no_access" | "out_of_stock" | "other" | null;
+            note: string | null;
+            occurredAt: string | null;
+            /** @enum {string} */
+            source: "staff" | "ops" | "system";
+            reportedBy: string;
+            /**
+             * @description superseded: kept in the history, not applied (a report that happened later had already decided it)
+             * @enum {string}
+             */
+            result: "applied" | "superseded";
+            receivedAt: string;
+        };
+        DeliveryCreditJournal: {
+            journalId: number;
+            idempotencyKey: string;
+            reason: string;
+            /** @description paise into (positive) or out of (negative, a reversal) the wallet */
+            amount: number;
+            reversesJournalId: number | null;
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "renewals": [
+         *         {
+         *           "period": 1,
+         *           "periodStart": "2027-01-06",
+         *           "periodEnd": "2027-02-05",
+         *           "amount": 176800,
+         *           "status": "paid",
+         *           "attempts": 1,
+         *           "paidVia": "wallet",
+         *           "paymentId": null,
+         *           "journalId": 1990,
+         *           "paidAt": "2027-01-05T18:30:02.000Z",
+         *           "lastError": null,
+         *           "nextRetryAt": null,
+         *           "refundedAmount": 0
+         *         }
+         *       ]
+         *     }
+         */
+        SubscriptionRenewals: {
+            subscriptionId: string;
+            /** @description newest period first */
+            renewals: {
+                period: number;
+                /** @description YYYY-MM-DD, in the subscription’s time zone */
+                periodStart: string;
+                /** @description null for the current period until it is paid */
+                periodEnd: string | null;
+                /** @description paise */
+                amount: number;
+                /** @enum {string} */
+                status: "pending" | "paid" | "retrying" | "payment_failed" | "refunded";
+                attempts: number;
+                /** @enum {string|null} */
+                paidVia: "wallet" | "provider" | null;
+                /** @description the provider payment, when paid through the payment method */
+                paymentId: string | null;
+                journalId: number | null;
+                paidAt: string | null;
+                lastError: string | null;
+                nextRetryAt: string | null;
+                refundedAmount: number;
+            }[];
+        };
+        /**
+         * @example {
+         *       "productId": "milk-500ml",
+         *       "sellerId": "dairy-fresh",
+         *       "name": "Toned milk, 500 ml",
+         *       "price": 3400,
+         *       "unit": "500 ml",
+         *       "subscribable": true,
+         *       "active": true
+         *     }
+         */
+        SubscribableProduct: {
+            productId: string;
+            sellerId: string;
+            name: string;
+            /** @description paise per unit per delivery */
+            price: number;
+            /** @description what one unit is, e.g. "500 ml" */
+            unit: string | null;
+            subscribable: boolean;
+            active: boolean;
+        };
+        /**
+         * @example {
+         *       "workflowId": "holiday-default-2027-01-26",
+         *       "region": "default",
+         *       "date": "2027-01-26"
+         *     }
+         */
+        RegionHolidayAccepted: {
+            /** @description the holiday workflow: adds and announces the skips */
+            workflowId: string;
+            region: string;
+            /** @description YYYY-MM-DD, in the subscription’s time zone */
+            date: string;
+        };
+        /**
+         * @example {
          *       "showId": "show_0a1b2c3d4e5f60718293",
          *       "sellerId": "seller_asha",
          *       "title": "Friday silk sarees",
@@ -9340,7 +10125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -9534,7 +10319,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Subscription"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -9717,7 +10502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionDetail"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -9875,7 +10660,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -10078,7 +10863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionResumed"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -10286,7 +11071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -10494,7 +11279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -10703,7 +11488,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -10909,7 +11694,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionCancelled"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -11112,7 +11897,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionPaymentMethodUpdated"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -11307,7 +12092,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionDeliveries"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -11456,7 +12241,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionDeliveryExplanation"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -11607,7 +12392,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionRenewals"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -11770,7 +12555,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscribableProduct"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -11966,7 +12751,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RegionHolidayAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
