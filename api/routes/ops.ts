@@ -7,6 +7,7 @@ import { flowTypeOf } from '../../domain/flow-ids';
 import { ApiError } from '../errors';
 import type { ApiDeps } from '../deps';
 import type { ApiRouter } from '../router';
+import { AlertListSchema, StepDecisionAcceptedSchema } from '../views/ops';
 
 const AlertsQuery = z.strictObject({
   open: z
@@ -94,7 +95,7 @@ export function registerOpsRoutes(api: ApiRouter): void {
     tag: 'ops',
     capability: 'ops:read',
     query: AlertsQuery,
-    responses: { 200: { description: 'Alerts, newest first' } },
+    responses: { 200: { description: 'Alerts, newest first', schema: AlertListSchema } },
     handler: async ({ query, deps }) => {
       const open = query.open === 'true';
       const [markets, flows, deliveries] = await Promise.all([
@@ -122,7 +123,7 @@ export function registerOpsRoutes(api: ApiRouter): void {
       params: FlowParams,
       body: DecisionBody,
       responses: {
-        202: { description: 'Signalled; the flow acts on it' },
+        202: { description: 'Signalled; the flow acts on it', schema: StepDecisionAcceptedSchema },
         404: { description: 'No such flow' },
         409: { description: 'The flow is not stuck, or this step cannot be abandoned (only a retry can help)' },
       },

@@ -4013,6 +4013,124 @@ export interface components {
         };
         /**
          * @example {
+         *       "alerts": [
+         *         {
+         *           "alertId": "flow-17",
+         *           "kind": "flow_stuck",
+         *           "message": "Stuck on step payout: bank account reference rejected",
+         *           "raisedAt": "2027-01-11T03:31:00.000Z",
+         *           "resolvedAt": null,
+         *           "flow": {
+         *             "workflowId": "payout-po_1a2b3c4d5e6f708192a3b4c5",
+         *             "flowType": "payout",
+         *             "step": "payout",
+         *             "reason": "bank account reference rejected",
+         *             "code": null,
+         *             "resolution": null
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        OpsAlertList: {
+            /** @description newest first */
+            alerts: (components["schemas"]["MarketAlert"] | components["schemas"]["FlowAlert"] | components["schemas"]["DeliveryAlert"])[];
+        };
+        /** @description A market closed too long without a result; open while the market is still closed */
+        MarketAlert: {
+            /** @description `market-<n>`, `flow-<n>` or `delivery-<n>` */
+            alertId: string;
+            message: string;
+            raisedAt: string;
+            /** @description what the market flow raised, e.g. `resolution_overdue` */
+            kind: string;
+            market: {
+                marketId: string;
+                question: string;
+                /** @enum {string} */
+                status: "scheduled" | "open" | "closed" | "resolved" | "settled" | "voided";
+            };
+        };
+        /**
+         * @description A flow parked on a step no retry could fix
+         * @example {
+         *       "alertId": "flow-17",
+         *       "kind": "flow_stuck",
+         *       "message": "Stuck on step payout: bank account reference rejected",
+         *       "raisedAt": "2027-01-11T03:31:00.000Z",
+         *       "resolvedAt": null,
+         *       "flow": {
+         *         "workflowId": "payout-po_1a2b3c4d5e6f708192a3b4c5",
+         *         "flowType": "payout",
+         *         "step": "payout",
+         *         "reason": "bank account reference rejected",
+         *         "code": null,
+         *         "resolution": null
+         *       }
+         *     }
+         */
+        FlowAlert: {
+            /** @description `market-<n>`, `flow-<n>` or `delivery-<n>` */
+            alertId: string;
+            message: string;
+            raisedAt: string;
+            /** @enum {string} */
+            kind: "flow_stuck";
+            resolvedAt: string | null;
+            flow: {
+                workflowId: string;
+                /** @enum {string} */
+                flowType: "topup" | "subscription" | "checkout" | "refund" | "payout" | "market" | "holiday" | "generation" | "account-deletion" | "auction" | "show";
+                step: string;
+                reason: string;
+                /** @description Postgres SQLSTATE or JS error name of a data failure; null for other failures */
+                code: string | null;
+                /**
+                 * @description retried or abandoned by support, decided by the flow itself, or the workflow was cancelled; null while open
+                 * @enum {string|null}
+                 */
+                resolution: "retried" | "abandoned" | "decided" | "cancelled" | null;
+            };
+        };
+        /** @description Deliveries left unconfirmed by an area’s end-of-day close, or a credit that needs a hand */
+        DeliveryAlert: {
+            /** @description `market-<n>`, `flow-<n>` or `delivery-<n>` */
+            alertId: string;
+            message: string;
+            raisedAt: string;
+            /** @enum {string} */
+            kind: "deliveries_unconfirmed" | "credit_unpriced" | "credit_reversal_failed";
+            resolvedAt: string | null;
+            delivery: {
+                areaId: string;
+                date: string;
+                /** @description null for an alert about the area’s whole day */
+                deliveryId: string | null;
+                /** @description deliveries concerned (for deliveries_unconfirmed) */
+                count: number;
+            };
+        };
+        /**
+         * @example {
+         *       "workflowId": "payout-po_1a2b3c4d5e6f708192a3b4c5",
+         *       "action": "retry",
+         *       "step": "payout",
+         *       "accepted": true
+         *     }
+         */
+        StepDecisionAccepted: {
+            workflowId: string;
+            /** @enum {string} */
+            action: "retry" | "abandon";
+            /** @description the step the flow was stuck on */
+            step: string;
+            /** @description abandon only: what abandoning this step does in this flow */
+            meaning?: string;
+            /** @enum {boolean} */
+            accepted: true;
+        };
+        /**
+         * @example {
          *       "showId": "show_0a1b2c3d4e5f60718293",
          *       "sellerId": "seller_asha",
          *       "title": "Friday silk sarees",
@@ -12945,7 +13063,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OpsAlertList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -13076,7 +13194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StepDecisionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -13261,7 +13379,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StepDecisionAccepted"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
