@@ -26,6 +26,7 @@ import type { Origin } from '../identity/sessions';
 import { userView } from '../identity/sessions';
 import type { ApiRouter } from '../router';
 import { mobileNumber, originOf } from './auth';
+import { AccountDeletionSchema, SellerLinksSchema, StaffUserSchema, UserRolesSchema, UserSearchSchema } from '../views/account';
 
 const UserParams = z.strictObject({ userId: z.string().regex(USER_ID, 'not a user id (usr_…)') });
 const SellerLinkParams = UserParams.extend({ sellerId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -') });
@@ -46,7 +47,7 @@ async function liveUser(db: Db, userId: string): Promise<UserRow> {
   return user;
 }
 
-async function staffView(deps: ApiDeps, user: UserRow) {
+async function staffView(deps: ApiDeps, user: UserRow): Promise<z.output<typeof StaffUserSchema>> {
   const [roles, sellers, sessions] = await Promise.all([
     userRoles(deps.db, user.id),
     sellerIdsOf(deps.db, user.id),
@@ -100,7 +101,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'account:read:any',
     query: LookupQuery,
-    responses: { 200: { description: 'The matching users (none or one)' } },
+    responses: { 200: { description: 'The matching users (none or one)', schema: UserSearchSchema } },
     handler: async ({ query, deps, audit }) => {
       const phone = mobileNumber(deps, query.phone);
       const user = await findUserByPhone(deps.db, phone);
@@ -117,7 +118,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'account:read:any',
     params: UserParams,
-    responses: { 200: { description: 'The user' } },
+    responses: { 200: { description: 'The user', schema: StaffUserSchema } },
     handler: async ({ params, deps }) => ({ status: 200, body: await staffView(deps, await liveUser(deps.db, params.userId)) }),
   });
 
@@ -130,7 +131,10 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     capability: 'account:admin',
     params: UserParams,
     body: RolesBody,
-    responses: { 200: { description: 'The roles now' }, 409: { description: 'An admin may not revoke their own admin role' } },
+    responses: {
+      200: { description: 'The roles now', schema: UserRolesSchema },
+      409: { description: 'An admin may not revoke their own admin role' },
+    },
     handler: async ({ principal, params, body, deps, req }) => {
       await liveUser(deps.db, params.userId);
       if (params.userId === principal.userId && body.revoke?.includes('admin')) {
@@ -147,7 +151,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
           await revokeRoles(trx, params.userId, body.revoke ?? []);
         },
       );
-      return { status: 200, body: { userId: params.userId, roles } };
+      return { status: 200, body: { userId: params.userId, roles } satisfies z.output<typeof UserRolesSchema> };
     },
   });
 
@@ -158,7 +162,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'seller:admin',
     params: SellerLinkParams,
-    responses: { 200: { description: 'Linked' }, 404: { description: 'No such user or seller' } },
+    responses: { 200: { description: 'Linked', schema: SellerLinksSchema }, 404: { description: 'No such user or seller' } },
     handler: async ({ principal, params, deps, req }) => {
       await liveUser(deps.db, params.userId);
       if (!(await sellerExists(deps.db, params.sellerId))) throw new ApiError(404, 'seller_not_found', `No seller ${params.sellerId}`);
@@ -176,7 +180,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'seller:admin',
     params: SellerLinkParams,
-    responses: { 200: { description: 'Unlinked' }, 404: { description: 'No such link' } },
+    responses: { 200: { description: 'Unlinked', schema: SellerLinksSchema }, 404: { description: 'No such link' } },
     handler: async ({ principal, params, deps, req }) => {
       const roles = await changeRoles(deps, principal, params.userId, originOf(req), { unlinkedSeller: params.sellerId }, async (trx) => {
         if (!(await unlinkSeller(trx, params.userId, params.sellerId))) throw new ApiError(404, 'not_found', 'No such link');
@@ -192,7 +196,7 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'account:read:any',
     params: UserParams,
-    responses: { 200: { description: 'The deletion state' } },
+    responses: { 200: { description: 'The deletion state', schema: AccountDeletionSchema } },
     handler: async ({ params, deps }) => ({ status: 200, body: await deletionStatus(deps, params.userId) }),
   });
 
@@ -204,7 +208,11 @@ export function registerAdminUserRoutes(api: ApiRouter): void {
     capability: 'account:manage:any',
     params: UserParams,
     body: CancelBody,
-    responses: { 200: { description: 'Cancelled' }, 404: { description: 'None pending' }, 409: { description: 'Erasure has started' } },
+    responses: {
+      200: { description: 'Cancelled', schema: AccountDeletionSchema },
+      404: { description: 'None pending' },
+      409: { description: 'Erasure has started' },
+    },
     handler: async ({ principal, params, body, deps, audit }) => {
       const view = await cancelDeletion(deps, params.userId, principal.userId, body.reason);
       await audit('account.deletion_cancel', { type: 'user', id: params.userId }, { reason: body.reason });

@@ -11,6 +11,15 @@ import { REFRESH_TOKEN, type Origin } from '../identity/sessions';
 import { SandboxOtpSender } from '../../infra/sandbox-otp-sender';
 import type { Request } from 'express';
 import type { ApiRouter } from '../router';
+import {
+  LoginSchema,
+  OtpOutboxSchema,
+  OtpSentSchema,
+  SessionEndedSchema,
+  SessionListSchema,
+  SessionsEndedSchema,
+  TokenPairSchema,
+} from '../views/auth';
 
 const Phone = z.string().min(4).max(32).describe('E.164 (+919876543210); without +, an Indian number by default (AUTH_DEFAULT_COUNTRY)');
 const Device = z.string().min(1).max(200).describe('what the user will recognise in their device list, e.g. "Pixel 8"');
@@ -25,33 +34,6 @@ const VerifyBody = z.strictObject({
 const RefreshBody = z.strictObject({ refreshToken: z.string().regex(REFRESH_TOKEN, 'not a refresh token') });
 const SessionParams = z.strictObject({ sessionId: z.string().regex(SESSION_ID, 'not a session id') });
 const OutboxQuery = z.strictObject({ phone: Phone });
-
-const UserView = z.object({
-  userId: z.string(),
-  phone: z.string().nullable(),
-  roles: z.array(z.string()),
-  termsVersion: z.string().nullable(),
-  termsAcceptedAt: z.string().nullable(),
-  createdAt: z.string(),
-});
-const TokenPairView = z.object({
-  tokenType: z.literal('Bearer'),
-  accessToken: z.string(),
-  expiresIn: z.number().describe('seconds the access token lives'),
-  refreshToken: z.string().describe('one-time: each refresh returns a new one; showing a used one again ends the session'),
-  refreshExpiresAt: z.string(),
-  sessionId: z.string(),
-  user: UserView,
-});
-const SessionView = z.object({
-  sessionId: z.string(),
-  device: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  ip: z.string().nullable(),
-  createdAt: z.string(),
-  lastUsedAt: z.string(),
-  current: z.boolean(),
-});
 
 export function originOf(req: Request): Origin {
   return { ip: req.ip ?? null, userAgent: req.get('user-agent')?.slice(0, 512) ?? null };
@@ -88,7 +70,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     capability: 'public',
     body: OtpBody,
     responses: {
-      202: { description: 'Sent; verify it with POST /v1/auth/otp/verify' },
+      202: { description: 'Sent; verify it with POST /v1/auth/otp/verify', schema: OtpSentSchema },
       429: { description: 'Too many codes for this number or address (`otp_rate_limited`, `rate_limited`); details.retryAfterSeconds' },
       503: { description: 'Codes are off here, or the SMS provider failed' },
     },
@@ -119,7 +101,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
           expiresIn: otp.ttlSeconds,
           resendAfterSeconds: otp.resendBackoffSeconds,
           termsVersion: deps.config.AUTH_TERMS_VERSION,
-        },
+        } satisfies z.output<typeof OtpSentSchema>,
       };
     },
   });
@@ -133,7 +115,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     capability: 'public',
     body: VerifyBody,
     responses: {
-      200: { description: 'Logged in', schema: TokenPairView.extend({ isNewUser: z.boolean(), deletionCancelled: z.boolean() }) },
+      200: { description: 'Logged in', schema: LoginSchema },
       401: { description: 'The code is wrong, expired or used up (`invalid_code`)' },
       409: { description: 'The terms shown are not the current ones (`terms_outdated`); details.termsVersion is' },
       429: { description: 'Too many attempts from this address' },
@@ -163,7 +145,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
           deps.logger.warn({ err, userId: pair.user.userId }, 'login could not cancel the pending deletion');
         }
       }
-      return { status: 200, body: { ...pair, deletionCancelled } };
+      return { status: 200, body: { ...pair, deletionCancelled } satisfies z.output<typeof LoginSchema> };
     },
   });
 
@@ -176,7 +158,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     capability: 'public',
     body: RefreshBody,
     responses: {
-      200: { description: 'A new pair', schema: TokenPairView },
+      200: { description: 'A new pair', schema: TokenPairSchema },
       401: { description: 'Unknown, expired or reused (`invalid_refresh_token`, `refresh_token_expired`, `refresh_token_reused`)' },
     },
     handler: async ({ body, deps, req }) => ({
@@ -191,11 +173,14 @@ export function registerAuthRoutes(api: ApiRouter): void {
     summary: 'End this session: its refresh token and access tokens stop working',
     tag: 'auth',
     capability: 'account:manage',
-    responses: { 200: { description: 'Ended' }, 400: { description: 'The token has no session (a dev or external token)' } },
+    responses: {
+      200: { description: 'Ended', schema: SessionEndedSchema },
+      400: { description: 'The token has no session (a dev or external token)' },
+    },
     handler: async ({ principal, deps, req }) => {
       const sessionId = sessionOf(principal);
       await identityOf(deps).sessions.end(principal.userId, sessionId, 'logout', originOf(req), principal.roles);
-      return { status: 200, body: { sessionId, ended: true } };
+      return { status: 200, body: { sessionId, ended: true } satisfies z.output<typeof SessionEndedSchema> };
     },
   });
 
@@ -205,7 +190,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     summary: 'My live sessions (devices)',
     tag: 'auth',
     capability: 'account:manage',
-    responses: { 200: { description: 'Newest use first', schema: z.object({ sessions: z.array(SessionView) }) } },
+    responses: { 200: { description: 'Newest use first', schema: SessionListSchema } },
     handler: async ({ principal, deps }) => {
       const rows = await identityOf(deps).sessions.list(principal.userId);
       const sessions = rows.map((s) => ({
@@ -217,7 +202,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
         lastUsedAt: new Date(s.last_used_at).toISOString(),
         current: s.id === principal.sessionId,
       }));
-      return { status: 200, body: { sessions } };
+      return { status: 200, body: { sessions } satisfies z.output<typeof SessionListSchema> };
     },
   });
 
@@ -228,7 +213,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     tag: 'auth',
     capability: 'account:manage',
     params: SessionParams,
-    responses: { 200: { description: 'Ended' }, 404: { description: 'No such live session of yours' } },
+    responses: { 200: { description: 'Ended', schema: SessionEndedSchema }, 404: { description: 'No such live session of yours' } },
     handler: async ({ principal, params, deps, req }) => {
       const ended = await identityOf(deps).sessions.end(
         principal.userId,
@@ -238,7 +223,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
         principal.roles,
       );
       if (!ended) throw new ApiError(404, 'not_found', 'No such live session');
-      return { status: 200, body: { sessionId: params.sessionId, ended: true } };
+      return { status: 200, body: { sessionId: params.sessionId, ended: true } satisfies z.output<typeof SessionEndedSchema> };
     },
   });
 
@@ -248,10 +233,10 @@ export function registerAuthRoutes(api: ApiRouter): void {
     summary: 'Log out everywhere: every session ends and every access token stops working at once',
     tag: 'auth',
     capability: 'account:manage',
-    responses: { 200: { description: 'Done' } },
+    responses: { 200: { description: 'Done', schema: SessionsEndedSchema } },
     handler: async ({ principal, deps, req }) => {
       const { sessionsEnded } = await identityOf(deps).sessions.endAll(principal.userId, originOf(req), principal.roles);
-      return { status: 200, body: { sessionsEnded } };
+      return { status: 200, body: { sessionsEnded } satisfies z.output<typeof SessionsEndedSchema> };
     },
   });
 
@@ -263,7 +248,7 @@ export function registerAuthRoutes(api: ApiRouter): void {
     tag: 'auth',
     capability: 'public',
     query: OutboxQuery,
-    responses: { 200: { description: 'The newest messages' } },
+    responses: { 200: { description: 'The newest messages', schema: OtpOutboxSchema } },
     handler: async ({ query, deps, req }) => {
       const { sender } = identityOf(deps);
       if (deps.config.NODE_ENV === 'production' || !(sender instanceof SandboxOtpSender)) {

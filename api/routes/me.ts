@@ -5,19 +5,11 @@ import { cancelDeletion, deletionStatus, requestDeletion } from '../identity/del
 import { userView } from '../identity/sessions';
 import type { ApiRouter } from '../router';
 import { mobileNumber, originOf, otpOf } from './auth';
+import { AccountDeletionSchema, MyAccountSchema, PhoneChangedSchema } from '../views/account';
 
 const PhoneBody = z.strictObject({
   phone: z.string().min(4).max(32).describe('the new number'),
   code: z.string().regex(/^\d{6}$/, 'must be the 6-digit code sent to the new number (POST /v1/auth/otp)'),
-});
-
-const DeletionView = z.object({
-  userId: z.string(),
-  workflowId: z.string(),
-  status: z.enum(['none', 'grace', 'blocked', 'erasing', 'erased', 'cancelled']),
-  requestedAt: z.string().nullable(),
-  eraseAfter: z.string().nullable(),
-  blockers: z.array(z.object({ kind: z.string(), count: z.number(), ids: z.array(z.string()), amount: z.number().optional() })),
 });
 
 /** The caller's own account: profile, phone number, and deletion (DPDP). */
@@ -28,7 +20,10 @@ export function registerMeRoutes(api: ApiRouter): void {
     summary: 'My account',
     tag: 'account',
     capability: 'account:manage',
-    responses: { 200: { description: 'The account' }, 404: { description: 'The token names no Mandi account (a dev token)' } },
+    responses: {
+      200: { description: 'The account', schema: MyAccountSchema },
+      404: { description: 'The token names no Mandi account (a dev token)' },
+    },
     handler: async ({ principal, deps }) => {
       const user = await findUser(deps.db, principal.userId);
       if (!user || user.erased_at) throw new ApiError(404, 'user_not_found', 'No such account');
@@ -38,7 +33,7 @@ export function registerMeRoutes(api: ApiRouter): void {
         body: {
           ...userView(user, roles),
           deletionRequestedAt: user.deletion_requested_at ? new Date(user.deletion_requested_at).toISOString() : null,
-        },
+        } satisfies z.output<typeof MyAccountSchema>,
       };
     },
   });
@@ -51,7 +46,10 @@ export function registerMeRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'account:manage',
     body: PhoneBody,
-    responses: { 200: { description: 'Changed' }, 401: { description: 'The code is wrong or expired (`invalid_code`)' } },
+    responses: {
+      200: { description: 'Changed', schema: PhoneChangedSchema },
+      401: { description: 'The code is wrong or expired (`invalid_code`)' },
+    },
     handler: async ({ principal, body, deps, req }) => {
       const otp = otpOf(deps);
       const phone = mobileNumber(deps, body.phone);
@@ -78,7 +76,7 @@ export function registerMeRoutes(api: ApiRouter): void {
           });
         }
       });
-      return { status: 200, body: { userId: user.id, phone } };
+      return { status: 200, body: { userId: user.id, phone } satisfies z.output<typeof PhoneChangedSchema> };
     },
   });
 
@@ -94,7 +92,7 @@ export function registerMeRoutes(api: ApiRouter): void {
     capability: 'account:manage',
     idempotent: true,
     responses: {
-      202: { description: 'The grace period runs', schema: DeletionView },
+      202: { description: 'The grace period runs', schema: AccountDeletionSchema },
       409: { description: 'Money is owed or held (`deletion_blocked`); details.blockers' },
     },
     handler: async ({ principal, deps, req }) => ({
@@ -110,7 +108,7 @@ export function registerMeRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'account:manage',
     responses: {
-      200: { description: 'The deletion state', schema: DeletionView },
+      200: { description: 'The deletion state', schema: AccountDeletionSchema },
       404: { description: 'The token names no Mandi account (a dev token)' },
     },
     handler: async ({ principal, deps }) => ({ status: 200, body: await deletionStatus(deps, principal.userId) }),
@@ -123,7 +121,7 @@ export function registerMeRoutes(api: ApiRouter): void {
     tag: 'account',
     capability: 'account:manage',
     responses: {
-      200: { description: 'Cancelled', schema: DeletionView },
+      200: { description: 'Cancelled', schema: AccountDeletionSchema },
       404: { description: 'No deletion is pending' },
       409: { description: 'Erasure has started (`deletion_in_progress`)' },
     },

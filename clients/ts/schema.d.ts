@@ -4131,6 +4131,354 @@ export interface components {
         };
         /**
          * @example {
+         *       "sent": true,
+         *       "phone": "+919876543210",
+         *       "expiresIn": 300,
+         *       "resendAfterSeconds": 30,
+         *       "termsVersion": "2026-11-01"
+         *     }
+         */
+        OtpSent: {
+            /** @enum {boolean} */
+            sent: true;
+            /** @description the number as understood (E.164) */
+            phone: string;
+            /** @description seconds the code is valid */
+            expiresIn: number;
+            /** @description the wait before a second code, doubling with each further one */
+            resendAfterSeconds: number;
+            /** @description the terms to show, whose version verify takes */
+            termsVersion: string;
+        };
+        /**
+         * @example {
+         *       "tokenType": "Bearer",
+         *       "accessToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3JfbTJrNHE2czN1NXc3eTJhNGM2ZTMiLCJyb2xlcyI6WyJjdXN0b21lciJdfQ.c2lnbmF0dXJl",
+         *       "expiresIn": 900,
+         *       "refreshToken": "mrt_Q2xpZW50UmVmcmVzaFRva2",
+         *       "refreshExpiresAt": "2027-02-04T08:00:00.000Z",
+         *       "sessionId": "ses_k3m5q7s2u4w6y2a3c4e5",
+         *       "user": {
+         *         "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *         "phone": "+919876543210",
+         *         "roles": [
+         *           "customer"
+         *         ],
+         *         "termsVersion": "2026-11-01",
+         *         "termsAcceptedAt": "2027-01-05T08:00:00.000Z",
+         *         "createdAt": "2027-01-05T08:00:00.000Z"
+         *       },
+         *       "isNewUser": true,
+         *       "deletionCancelled": false
+         *     }
+         */
+        Login: {
+            /** @enum {string} */
+            tokenType: "Bearer";
+            accessToken: string;
+            /** @description seconds the access token lives */
+            expiresIn: number;
+            /** @description one-time: each refresh returns a new one; showing a used one again ends the session */
+            refreshToken: string;
+            refreshExpiresAt: string;
+            sessionId: string;
+            user: components["schemas"]["User"];
+            /** @description the account was created by this login */
+            isNewUser: boolean;
+            /** @description a pending account deletion was cancelled by logging in */
+            deletionCancelled: boolean;
+        };
+        /**
+         * @example {
+         *       "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "phone": "+919876543210",
+         *       "roles": [
+         *         "customer"
+         *       ],
+         *       "termsVersion": "2026-11-01",
+         *       "termsAcceptedAt": "2027-01-05T08:00:00.000Z",
+         *       "createdAt": "2027-01-05T08:00:00.000Z"
+         *     }
+         */
+        User: {
+            userId: string;
+            /** @description E.164; null once the number moved to another account */
+            phone: string | null;
+            /** @description customer always; seller from a seller link; support, admin, delivery as granted */
+            roles: ("customer" | "seller" | "support" | "admin" | "delivery")[];
+            termsVersion: string | null;
+            termsAcceptedAt: string | null;
+            createdAt: string;
+        };
+        /**
+         * @example {
+         *       "tokenType": "Bearer",
+         *       "accessToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c3JfbTJrNHE2czN1NXc3eTJhNGM2ZTMiLCJyb2xlcyI6WyJjdXN0b21lciJdfQ.c2lnbmF0dXJl",
+         *       "expiresIn": 900,
+         *       "refreshToken": "mrt_Q2xpZW50UmVmcmVzaFRva2",
+         *       "refreshExpiresAt": "2027-02-04T08:00:00.000Z",
+         *       "sessionId": "ses_k3m5q7s2u4w6y2a3c4e5",
+         *       "user": {
+         *         "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *         "phone": "+919876543210",
+         *         "roles": [
+         *           "customer"
+         *         ],
+         *         "termsVersion": "2026-11-01",
+         *         "termsAcceptedAt": "2027-01-05T08:00:00.000Z",
+         *         "createdAt": "2027-01-05T08:00:00.000Z"
+         *       }
+         *     }
+         */
+        TokenPair: {
+            /** @enum {string} */
+            tokenType: "Bearer";
+            accessToken: string;
+            /** @description seconds the access token lives */
+            expiresIn: number;
+            /** @description one-time: each refresh returns a new one; showing a used one again ends the session */
+            refreshToken: string;
+            refreshExpiresAt: string;
+            sessionId: string;
+            user: components["schemas"]["User"];
+        };
+        /**
+         * @example {
+         *       "sessionId": "ses_k3m5q7s2u4w6y2a3c4e5",
+         *       "ended": true
+         *     }
+         */
+        SessionEnded: {
+            sessionId: string;
+            /** @enum {boolean} */
+            ended: true;
+        };
+        /**
+         * @example {
+         *       "sessions": [
+         *         {
+         *           "sessionId": "ses_k3m5q7s2u4w6y2a3c4e5",
+         *           "device": "Pixel 8",
+         *           "userAgent": "MandiApp/3.2 (Android 15)",
+         *           "ip": "203.0.113.24",
+         *           "createdAt": "2027-01-05T08:00:00.000Z",
+         *           "lastUsedAt": "2027-01-06T07:45:00.000Z",
+         *           "current": true
+         *         }
+         *       ]
+         *     }
+         */
+        SessionList: {
+            /** @description newest use first */
+            sessions: components["schemas"]["Session"][];
+        };
+        /**
+         * @example {
+         *       "sessionId": "ses_k3m5q7s2u4w6y2a3c4e5",
+         *       "device": "Pixel 8",
+         *       "userAgent": "MandiApp/3.2 (Android 15)",
+         *       "ip": "203.0.113.24",
+         *       "createdAt": "2027-01-05T08:00:00.000Z",
+         *       "lastUsedAt": "2027-01-06T07:45:00.000Z",
+         *       "current": true
+         *     }
+         */
+        Session: {
+            sessionId: string;
+            device: string | null;
+            userAgent: string | null;
+            ip: string | null;
+            createdAt: string;
+            lastUsedAt: string;
+            /** @description the session of the token asking */
+            current: boolean;
+        };
+        /**
+         * @example {
+         *       "sessionsEnded": 3
+         *     }
+         */
+        SessionsEnded: {
+            /** @description how many live sessions were ended */
+            sessionsEnded: number;
+        };
+        /**
+         * @example {
+         *       "messages": [
+         *         {
+         *           "phone": "+919876543210",
+         *           "code": "428913",
+         *           "body": "428913 is your Mandi login code. It is valid for 5 minutes. Do not share it with anyone.",
+         *           "sentAt": "2027-01-05T07:59:40.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        SandboxOtpOutbox: {
+            /** @description newest first, at most 10 */
+            messages: {
+                phone: string;
+                code: string;
+                body: string;
+                sentAt: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "phone": "+919876543210",
+         *       "roles": [
+         *         "customer"
+         *       ],
+         *       "termsVersion": "2026-11-01",
+         *       "termsAcceptedAt": "2027-01-05T08:00:00.000Z",
+         *       "createdAt": "2027-01-05T08:00:00.000Z",
+         *       "deletionRequestedAt": null
+         *     }
+         */
+        MyAccount: {
+            userId: string;
+            /** @description E.164; null once the number moved to another account */
+            phone: string | null;
+            /** @description customer always; seller from a seller link; support, admin, delivery as granted */
+            roles: ("customer" | "seller" | "support" | "admin" | "delivery")[];
+            termsVersion: string | null;
+            termsAcceptedAt: string | null;
+            createdAt: string;
+            /** @description when a pending deletion was asked for; null when none is */
+            deletionRequestedAt: string | null;
+        };
+        /**
+         * @example {
+         *       "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "phone": "+919812345678"
+         *     }
+         */
+        PhoneChanged: {
+            userId: string;
+            /** @description the new number (E.164) */
+            phone: string;
+        };
+        /**
+         * @example {
+         *       "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "workflowId": "account-deletion-usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "status": "grace",
+         *       "requestedAt": "2027-01-05T08:00:00.000Z",
+         *       "eraseAfter": "2027-02-04T08:00:00.000Z",
+         *       "blockers": []
+         *     }
+         */
+        AccountDeletion: {
+            userId: string;
+            workflowId: string;
+            /**
+             * @description none: no deletion requested (or the last one was cancelled)
+             * @enum {string}
+             */
+            status: "none" | "grace" | "blocked" | "erasing" | "erased" | "cancelled";
+            requestedAt: string | null;
+            /** @description the end of the grace period */
+            eraseAfter: string | null;
+            /** @description what keeps erasure waiting (status blocked) */
+            blockers: {
+                /** @enum {string} */
+                kind: "open_orders" | "open_holds" | "active_subscriptions" | "pending_topups" | "open_market_positions" | "wallet_balance";
+                count: number;
+                /** @description the first few, to act on */
+                ids: string[];
+                /** @description paise, where the blocker is an amount */
+                amount?: number;
+            }[];
+        };
+        /**
+         * @example {
+         *       "users": [
+         *         {
+         *           "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *           "phone": "+919876543210",
+         *           "roles": [
+         *             "customer"
+         *           ],
+         *           "termsVersion": "2026-11-01",
+         *           "termsAcceptedAt": "2027-01-05T08:00:00.000Z",
+         *           "createdAt": "2027-01-05T08:00:00.000Z",
+         *           "sellerIds": [],
+         *           "liveSessions": 1,
+         *           "lastLoginAt": "2027-01-05T08:00:00.000Z",
+         *           "deletionRequestedAt": null
+         *         }
+         *       ]
+         *     }
+         */
+        UserSearchResult: {
+            /** @description none or one */
+            users: components["schemas"]["StaffUserView"][];
+        };
+        /**
+         * @example {
+         *       "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "phone": "+919876543210",
+         *       "roles": [
+         *         "customer"
+         *       ],
+         *       "termsVersion": "2026-11-01",
+         *       "termsAcceptedAt": "2027-01-05T08:00:00.000Z",
+         *       "createdAt": "2027-01-05T08:00:00.000Z",
+         *       "sellerIds": [],
+         *       "liveSessions": 1,
+         *       "lastLoginAt": "2027-01-05T08:00:00.000Z",
+         *       "deletionRequestedAt": null
+         *     }
+         */
+        StaffUserView: {
+            userId: string;
+            /** @description E.164; null once the number moved to another account */
+            phone: string | null;
+            /** @description customer always; seller from a seller link; support, admin, delivery as granted */
+            roles: ("customer" | "seller" | "support" | "admin" | "delivery")[];
+            termsVersion: string | null;
+            termsAcceptedAt: string | null;
+            createdAt: string;
+            /** @description the sellers the user acts for */
+            sellerIds: string[];
+            liveSessions: number;
+            lastLoginAt: string | null;
+            deletionRequestedAt: string | null;
+        };
+        /**
+         * @example {
+         *       "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "roles": [
+         *         "customer",
+         *         "support"
+         *       ]
+         *     }
+         */
+        UserRoles: {
+            userId: string;
+            /** @description the roles now */
+            roles: ("customer" | "seller" | "support" | "admin" | "delivery")[];
+        };
+        /**
+         * @example {
+         *       "userId": "usr_m2k4q6s3u5w7y2a4c6e3",
+         *       "sellerIds": [
+         *         "dairy-fresh"
+         *       ],
+         *       "roles": [
+         *         "customer",
+         *         "seller"
+         *       ]
+         *     }
+         */
+        UserSellerLinks: {
+            userId: string;
+            sellerIds: string[];
+            roles: ("customer" | "seller" | "support" | "admin" | "delivery")[];
+        };
+        /**
+         * @example {
          *       "showId": "show_0a1b2c3d4e5f60718293",
          *       "sellerId": "seller_asha",
          *       "title": "Friday silk sarees",
@@ -13563,7 +13911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OtpSent"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -13701,27 +14049,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        tokenType: "Bearer";
-                        accessToken: string;
-                        /** @description seconds the access token lives */
-                        expiresIn: number;
-                        /** @description one-time: each refresh returns a new one; showing a used one again ends the session */
-                        refreshToken: string;
-                        refreshExpiresAt: string;
-                        sessionId: string;
-                        user: {
-                            userId: string;
-                            phone: string | null;
-                            roles: string[];
-                            termsVersion: string | null;
-                            termsAcceptedAt: string | null;
-                            createdAt: string;
-                        };
-                        isNewUser: boolean;
-                        deletionCancelled: boolean;
-                    };
+                    "application/json": components["schemas"]["Login"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -13859,25 +14187,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        tokenType: "Bearer";
-                        accessToken: string;
-                        /** @description seconds the access token lives */
-                        expiresIn: number;
-                        /** @description one-time: each refresh returns a new one; showing a used one again ends the session */
-                        refreshToken: string;
-                        refreshExpiresAt: string;
-                        sessionId: string;
-                        user: {
-                            userId: string;
-                            phone: string | null;
-                            roles: string[];
-                            termsVersion: string | null;
-                            termsAcceptedAt: string | null;
-                            createdAt: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["TokenPair"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14004,7 +14314,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionEnded"];
                 };
             };
             /** @description The token has no session (a dev or external token); or: The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14105,17 +14415,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        sessions: {
-                            sessionId: string;
-                            device: string | null;
-                            userAgent: string | null;
-                            ip: string | null;
-                            createdAt: string;
-                            lastUsedAt: string;
-                            current: boolean;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["SessionList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14235,7 +14535,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionEnded"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14362,7 +14662,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionsEnded"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14483,7 +14783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SandboxOtpOutbox"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14565,7 +14865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MyAccount"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14706,7 +15006,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PhoneChanged"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14851,20 +15151,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        userId: string;
-                        workflowId: string;
-                        /** @enum {string} */
-                        status: "none" | "grace" | "blocked" | "erasing" | "erased" | "cancelled";
-                        requestedAt: string | null;
-                        eraseAfter: string | null;
-                        blockers: {
-                            kind: string;
-                            count: number;
-                            ids: string[];
-                            amount?: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["AccountDeletion"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -14996,20 +15283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        userId: string;
-                        workflowId: string;
-                        /** @enum {string} */
-                        status: "none" | "grace" | "blocked" | "erasing" | "erased" | "cancelled";
-                        requestedAt: string | null;
-                        eraseAfter: string | null;
-                        blockers: {
-                            kind: string;
-                            count: number;
-                            ids: string[];
-                            amount?: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["AccountDeletion"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -15154,20 +15428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        userId: string;
-                        workflowId: string;
-                        /** @enum {string} */
-                        status: "none" | "grace" | "blocked" | "erasing" | "erased" | "cancelled";
-                        requestedAt: string | null;
-                        eraseAfter: string | null;
-                        blockers: {
-                            kind: string;
-                            count: number;
-                            ids: string[];
-                            amount?: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["AccountDeletion"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -15305,7 +15566,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserSearchResult"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -15425,7 +15686,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StaffUserView"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -15578,7 +15839,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserRoles"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -15762,7 +16023,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserSellerLinks"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -15892,7 +16153,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserSellerLinks"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -16021,7 +16282,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AccountDeletion"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -16170,7 +16431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AccountDeletion"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
