@@ -1,6 +1,7 @@
 import { DEFAULT_INCREMENTS, parseIncrementTable } from '../domain/auction';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../contracts/task-queue';
+import { temporalConnectionIssues } from './temporal-connection';
 
 const DEV_JWT_SECRET = 'mandi-dev-secret-change-me-in-production-0123456789';
 const DEV_WEBHOOK_SECRET = 'mandi-dev-webhook-secret';
@@ -26,6 +27,15 @@ const ConfigSchema = z
     TEMPORAL_UI_URL: optionalUrl,
     TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TEMPORAL_DEV_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    // A real cluster or Temporal Cloud (app/temporal-connection.ts): mTLS with a client certificate
+    // and key (a file path or the PEM itself), a CA for a server certificate the OS does not trust,
+    // an SNI override; or a Temporal Cloud API key. Any of them turns TLS on.
+    TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+    TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+    TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS_CA: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).max(253).optional(),
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
 
     DATABASE_URL: optionalUrl,
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
@@ -154,6 +164,7 @@ const ConfigSchema = z
         if (!env[secret]) ctx.addIssue({ code: 'custom', path: [secret], message: 'is required in production' });
       }
     }
+    for (const issue of temporalConnectionIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     const idp = [env.AUTH_JWKS_URL, env.AUTH_ISSUER, env.AUTH_AUDIENCE];
     if (idp.some(Boolean) && !idp.every(Boolean)) {
       for (const name of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {

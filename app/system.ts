@@ -13,6 +13,7 @@ import { isListening, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
 import type { Config } from './config';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { temporalConnectionOptions } from './temporal-connection';
 import type { Logger } from './logger';
 import { ensureSchedules } from './schedules';
 import { ensureAreaCloseSchedules } from '../api/routes/delivery';
@@ -81,7 +82,9 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
     const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, enableAutoPipelining: true }) : undefined;
     if (redis) stops.push(async () => void redis.disconnect());
 
-    const connection = await Connection.connect({ address: temporalAddress });
+    // One set of connection options (address, TLS/mTLS, API key) for the client and the worker.
+    const temporalOptions = temporalConnectionOptions(config, temporalAddress);
+    const connection = await Connection.connect(temporalOptions);
     stops.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
@@ -96,7 +99,7 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
         logger: new DefaultLogger(config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? 'DEBUG' : 'WARN'),
         shutdownSignals: [],
       });
-      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+      const workerConnection = await NativeConnection.connect(temporalOptions);
       stops.push(() => workerConnection.close());
       const deps: ActivityDeps = {
         db,
