@@ -1,6 +1,10 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import type { Express } from 'express';
-import { declaredRoutes } from '../../api/api-documents';
+import { z } from 'zod';
+import { declaredRoutes, documentsOnlyRouter } from '../../api/api-documents';
 import { createApp } from '../../api/app';
+import { openApiDocument } from '../../api/openapi';
 import { loadConfig } from '../../app/config';
 import { signWebhook } from '../../infra/fake-payment-provider';
 import { InMemoryPubSub } from '../../infra/pubsub';
@@ -85,6 +89,120 @@ describe('every route is in the contract', () => {
       required: ['code', 'message', 'details'],
       properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
     });
+  });
+});
+
+/** The schema a `#/components/…` reference names. */
+const resolveRef = (document: any, ref: string): any =>
+  ref
+    .split('/')
+    .slice(1)
+    .reduce((o: any, k: string) => o?.[k], document);
+
+/** A schema with its references inlined, for ajv (the components are not recursive). */
+function inlined(document: any, schema: any): any {
+  if (Array.isArray(schema)) return schema.map((s) => inlined(document, s));
+  if (!schema || typeof schema !== 'object') return schema;
+  if (typeof schema.$ref === 'string') return inlined(document, resolveRef(document, schema.$ref));
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inlined(document, v)]));
+}
+
+/**
+ * Whether a schema says what is in a body: an object with properties, an array of such, or a
+ * union or intersection of them. `{}` (what an answer without a schema is documented with) and a
+ * bare `{type: object}` say nothing a generated client could type.
+ */
+function describesBody(document: any, schema: any): boolean {
+  if (!schema || typeof schema !== 'object') return false;
+  if (typeof schema.$ref === 'string') return describesBody(document, resolveRef(document, schema.$ref));
+  for (const combined of ['oneOf', 'anyOf', 'allOf'] as const) {
+    if (Array.isArray(schema[combined]))
+      return schema[combined].length > 0 && schema[combined].every((s: any) => describesBody(document, s));
+  }
+  if (schema.type === 'array') return describesBody(document, schema.items);
+  return schema.type === 'object' && Object.keys(schema.properties ?? {}).length > 0;
+}
+
+/** Every success answer with a body (all but a 204) that the document leaves untyped, as `operationId status`. */
+function untypedAnswers(document: any): string[] {
+  const untyped: string[] = [];
+  for (const ops of Object.values<any>(document.paths)) {
+    for (const op of Object.values<any>(ops)) {
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        if (!/^2\d\d$/.test(status) || status === '204') continue;
+        if (!describesBody(document, response.content?.['application/json']?.schema)) untyped.push(`${op.operationId} ${status}`);
+      }
+    }
+  }
+  return untyped;
+}
+
+describe('every answer is typed', () => {
+  test('each success answer with a body (all but a 204) declares the schema of that body', () => {
+    const successes = Object.values<any>(doc.paths).flatMap((ops) =>
+      Object.values<any>(ops).flatMap((op) => Object.keys(op.responses).filter((s) => /^2\d\d$/.test(s))),
+    );
+    expect(successes.length).toBeGreaterThan(60);
+    expect(untypedAnswers(doc)).toEqual([]);
+  });
+
+  test('a route declared without a schema for its answer, or with one that says nothing, is caught', () => {
+    const router = documentsOnlyRouter(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }));
+    const handler = async () => ({ status: 200, body: {} });
+    const common = { tag: 'wallet', capability: 'wallet:read' as const, handler };
+    router.route({ ...common, method: 'get', path: '/v1/wallet', summary: 'no schema', responses: { 200: { description: 'x' } } });
+    router.route({
+      ...common,
+      method: 'get',
+      path: '/v1/wallet/ledger',
+      summary: 'an empty object',
+      responses: { 200: { description: 'x', schema: z.object({}) } },
+    });
+    router.route({
+      ...common,
+      method: 'get',
+      path: '/v1/wallet/topups/:topupId',
+      summary: 'typed',
+      params: z.strictObject({ topupId: z.string() }),
+      responses: { 200: { description: 'x', schema: z.object({ topupId: z.string() }) } },
+    });
+    expect(untypedAnswers(openApiDocument(router.registry))).toEqual(['getWallet 200', 'listWalletLedger 200']);
+  });
+
+  test('every example in the document is accepted by the schema it illustrates', () => {
+    const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
+    const wrong: string[] = [];
+    const check = (where: string, schema: unknown, example: unknown) => {
+      const validate = ajv.compile(inlined(doc, schema));
+      if (!validate(example)) wrong.push(`${where}: ${ajv.errorsText(validate.errors)}`);
+    };
+    const components = Object.entries<any>(doc.components.schemas).filter(([, schema]) => schema.example !== undefined);
+    expect(components.length).toBeGreaterThan(40);
+    for (const [name, schema] of components) check(`#/components/schemas/${name}`, schema, schema.example);
+    for (const [path, ops] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(ops)) {
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          const content = response.content?.['application/json'];
+          if (content?.example !== undefined) check(`${method} ${path} ${status}`, content.schema, content.example);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('every typed success answer has an example: on its component, or beside it', () => {
+    const missing: string[] = [];
+    for (const ops of Object.values<any>(doc.paths)) {
+      for (const op of Object.values<any>(ops)) {
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          if (!/^2\d\d$/.test(status) || status === '204') continue;
+          const content = response.content?.['application/json'];
+          const schema = content?.schema?.$ref ? resolveRef(doc, content.schema.$ref) : content?.schema;
+          if (content?.example === undefined && schema?.example === undefined) missing.push(`${op.operationId} ${status}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
 
