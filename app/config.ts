@@ -45,6 +45,25 @@ const ConfigSchema = z
     PSP_WEBHOOK_SECRET: z.string().min(16).optional(),
     // A webhook whose signed timestamp is older (or further in the future) than this is refused.
     PSP_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+    // Money rails (infra/providers.ts): the sandbox fakes by default; Razorpay and RazorpayX when set.
+    PAYMENT_PROVIDER: z.enum(['sandbox', 'razorpay']).default('sandbox'),
+    PAYOUT_PROVIDER: z.enum(['sandbox', 'razorpayx']).default('sandbox'),
+    // Production refuses the sandbox rails unless this says the deployment is a demo on purpose.
+    ALLOW_SANDBOX_IN_PRODUCTION: z.enum(['true', 'false']).default('false'),
+    RAZORPAY_KEY_ID: z
+      .string()
+      .regex(/^rzp_(test|live)_[A-Za-z0-9]{6,40}$/, 'must be a Razorpay key id (rzp_test_… or rzp_live_…)')
+      .optional(),
+    RAZORPAY_KEY_SECRET: z.string().min(8).optional(),
+    RAZORPAY_WEBHOOK_SECRET: z.string().min(8).optional(),
+    // Tests point the SDK at a local server; production leaves it at Razorpay's.
+    RAZORPAY_API_URL: z.string().url().default('https://api.razorpay.com'),
+    RAZORPAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    // RazorpayX: the account number payouts are sent from (the business's RazorpayX current account).
+    RAZORPAYX_ACCOUNT_NUMBER: z
+      .string()
+      .regex(/^[0-9]{6,20}$/, 'must be the RazorpayX account number (digits)')
+      .optional(),
     // /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set; unset, it is served only on METRICS_PORT.
     METRICS_TOKEN: z.string().min(16).optional(),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -191,6 +210,7 @@ const ConfigSchema = z
         message: 'sandbox is not allowed in production: plug in a real OtpSender (infra/otp-sender.ts)',
       });
     }
+    for (const issue of paymentRailIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     const production = env.NODE_ENV === 'production';
     return {
       ...env,
@@ -202,6 +222,39 @@ const ConfigSchema = z
   });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+/** What the chosen payment and payout rails need: their keys, and no sandbox in production unless allowed. */
+function paymentRailIssues(env: {
+  NODE_ENV: string;
+  PAYMENT_PROVIDER: string;
+  PAYOUT_PROVIDER: string;
+  ALLOW_SANDBOX_IN_PRODUCTION: string;
+  RAZORPAY_KEY_ID?: string;
+  RAZORPAY_KEY_SECRET?: string;
+  RAZORPAY_WEBHOOK_SECRET?: string;
+  RAZORPAYX_ACCOUNT_NUMBER?: string;
+}): Array<{ path: string[]; message: string }> {
+  const issues: Array<{ path: string[]; message: string }> = [];
+  const need = (name: keyof typeof env, why: string) => {
+    if (!env[name]) issues.push({ path: [name], message: `is required with ${why}` });
+  };
+  const razorpay = env.PAYMENT_PROVIDER === 'razorpay';
+  const razorpayx = env.PAYOUT_PROVIDER === 'razorpayx';
+  if (razorpay || razorpayx) {
+    const why = razorpay ? 'PAYMENT_PROVIDER=razorpay' : 'PAYOUT_PROVIDER=razorpayx';
+    need('RAZORPAY_KEY_ID', why);
+    need('RAZORPAY_KEY_SECRET', why);
+    need('RAZORPAY_WEBHOOK_SECRET', why);
+  }
+  if (razorpayx) need('RAZORPAYX_ACCOUNT_NUMBER', 'PAYOUT_PROVIDER=razorpayx');
+  if (env.NODE_ENV === 'production' && env.ALLOW_SANDBOX_IN_PRODUCTION !== 'true') {
+    const hint = 'the sandbox takes no real money: choose a real provider, or set ALLOW_SANDBOX_IN_PRODUCTION=true for a demo';
+    if (!razorpay) issues.push({ path: ['PAYMENT_PROVIDER'], message: `sandbox is not allowed in production (${hint})` });
+    if (!razorpayx) issues.push({ path: ['PAYOUT_PROVIDER'], message: `sandbox is not allowed in production (${hint})` });
+  }
+  return issues;
+}
+
 
 export class ConfigError extends Error {}
 

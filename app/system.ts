@@ -6,8 +6,7 @@ import Redis from 'ioredis';
 import type { ActivityDeps } from '../activities/deps';
 import { startHttpServer } from '../api/server';
 import { createDb, migrateLatest } from '../db/knex';
-import { FakePaymentProvider } from '../infra/fake-payment-provider';
-import { FakePayoutProvider } from '../infra/fake-payout-provider';
+import { createMoneyRails } from '../infra/providers';
 import { createPubSub } from '../infra/pubsub';
 import { isListening, startDevServer } from '../scripts/temporal-dev-server';
 import { createMandiWorker } from '../workers/mandi-worker';
@@ -106,11 +105,7 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
         pubsub,
         logger,
         temporal,
-        payments: new FakePaymentProvider(db, {
-          webhookUrl: `${publicUrl}/v1/webhooks/psp`,
-          webhookSecret: config.PSP_WEBHOOK_SECRET,
-        }),
-        payouts: new FakePayoutProvider(db),
+        ...createMoneyRails(config, db, publicUrl),
         redis,
       };
       const worker = await createMandiWorker({

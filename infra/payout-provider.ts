@@ -16,6 +16,10 @@ export interface ProviderPayout {
   bankAccount: string;
   /** Why the bank rejected it, when `failed`. */
   failureCode?: string;
+  /** The provider's own state word (RazorpayX: queued, processing, processed, reversed…), when it has one. */
+  providerState?: string;
+  /** The bank's reference (UTR) once paid. */
+  utr?: string;
 }
 
 export interface CreatePayoutRequest {
