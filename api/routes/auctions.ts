@@ -56,11 +56,13 @@ import { assertActsForSeller, isSellerSelf } from '../seller-access';
 import type { Principal } from '../auth';
 import {
   BidAcceptedSchema,
-  BidSchema,
   LotStateSchema,
   LotViewSchema,
+  MyBidsSchema,
+  MyWinsSchema,
+  OfferListSchema,
   OfferSchema,
-  PublicBidSchema,
+  PublicBidListSchema,
   ShowSchema,
   bidBody,
   offerBody,
@@ -356,7 +358,7 @@ export function registerAuctionRoutes(api: ApiRouter): void {
     capability: 'auction:read',
     params: LotParams,
     query: BidPage,
-    responses: { 200: { description: 'A page of bids', schema: z.object({ bids: z.array(PublicBidSchema) }) } },
+    responses: { 200: { description: 'A page of bids', schema: PublicBidListSchema } },
     handler: async ({ params, query, deps }) => {
       await lotOr404(deps, params.lotId);
       const bids = await bidsOfLot(deps.db, params.lotId, query.limit, query.before);
@@ -532,7 +534,7 @@ export function registerAuctionRoutes(api: ApiRouter): void {
     tag: 'auctions',
     capability: 'auction:bid',
     query: Page,
-    responses: { 200: { description: 'My bids', schema: z.object({ bids: z.array(z.object({ bid: BidSchema, lot: LotViewSchema })) }) } },
+    responses: { 200: { description: 'My bids', schema: MyBidsSchema } },
     handler: async ({ principal, query, deps }) => {
       const bids = await bidsOfBidder(deps.db, principal.userId, query.limit);
       return { status: 200, body: { bids: bids.map((b) => ({ bid: bidBody(b), lot: viewOfLot(b.lot) })) } };
@@ -549,7 +551,7 @@ export function registerAuctionRoutes(api: ApiRouter): void {
     responses: {
       200: {
         description: 'My wins',
-        schema: z.object({ wins: z.array(z.object({ lot: LotViewSchema, price: z.number().int(), orderId: z.string() })) }),
+        schema: MyWinsSchema,
       },
     },
     handler: async ({ principal, query, deps }) => {
@@ -564,7 +566,7 @@ export function registerAuctionRoutes(api: ApiRouter): void {
     summary: 'Second-chance offers made to me',
     tag: 'auctions',
     capability: 'auction:bid',
-    responses: { 200: { description: 'My offers', schema: z.object({ offers: z.array(OfferSchema) }) } },
+    responses: { 200: { description: 'My offers', schema: OfferListSchema } },
     handler: async ({ principal, deps }) => ({ status: 200, body: { offers: (await offersOf(deps.db, principal.userId)).map(offerBody) } }),
   });
 }

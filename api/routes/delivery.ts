@@ -36,6 +36,17 @@ import { assertOwnerOr, type Principal } from '../auth';
 import { ApiError, notFound } from '../errors';
 import { boundedInstant } from '../instants';
 import type { ApiRouter, RouteContext } from '../router';
+import {
+  DaySummaryAnswerSchema,
+  DeliveryAreaListSchema,
+  DeliveryAreaSavedSchema,
+  DeliveryAreaStaffSchema,
+  OutcomeAnswerSchema,
+  RouteSheetSchema,
+  SequenceAnswerSchema,
+  SubscriptionAddressAnswerSchema,
+  SyncAnswerSchema,
+} from '../views/delivery';
 
 // ---------------------------------------------------------------------------------------------
 // Schemas
@@ -284,7 +295,7 @@ function registerStaffRoutes(api: ApiRouter): void {
     summary: 'The delivery areas the caller covers (ops: every area)',
     tag: 'delivery',
     capability: ['delivery:work', 'delivery:manage:any'],
-    responses: { 200: { description: 'Areas with their time zone, cutoff and credit policy' } },
+    responses: { 200: { description: 'Areas with their time zone, cutoff and credit policy', schema: DeliveryAreaListSchema } },
     handler: async ({ principal, deps }) => {
       const areas = await listAreas(deps.db, actsOnEveryArea(principal) ? {} : { assignedTo: principal.userId });
       return { status: 200, body: { areas } };
@@ -303,7 +314,7 @@ function registerStaffRoutes(api: ApiRouter): void {
     capability: ['delivery:work', 'delivery:manage:any'],
     query: RouteQuery,
     responses: {
-      200: { description: 'The sheet, or `unchanged: true` when `since` is still current' },
+      200: { description: 'The sheet, or `unchanged: true` when `since` is still current', schema: RouteSheetSchema },
       403: { description: 'Not assigned to the area (`not_assigned`)' },
       404: { description: 'No such area (`area_not_found`)' },
     },
@@ -331,7 +342,10 @@ function registerStaffRoutes(api: ApiRouter): void {
       body: outcome === 'delivered' ? DeliveredBody : FailedBody,
       idempotent: true,
       responses: {
-        200: { description: '`result`: applied, duplicate (already so), or superseded (a later report stands); the delivery as it is now' },
+        200: {
+          description: '`result`: applied, duplicate (already so), or superseded (a later report stands); the delivery as it is now',
+          schema: OutcomeAnswerSchema,
+        },
         404: { description: 'No such delivery on your routes (`delivery_not_found`)' },
         409: { description: 'Ops corrected this delivery (`corrected_by_ops`)' },
         422: { description: '`at` not on the delivery day (`at_outside_day`) or in the future (`at_in_future`)' },
@@ -361,7 +375,12 @@ function registerStaffRoutes(api: ApiRouter): void {
     capability: 'delivery:work',
     body: SyncBody,
     idempotent: true,
-    responses: { 200: { description: 'One result per outcome, in order; `route.changed` when the sheet the phone holds is stale' } },
+    responses: {
+      200: {
+        description: 'One result per outcome, in order; `route.changed` when the sheet the phone holds is stale',
+        schema: SyncAnswerSchema,
+      },
+    },
     handler: async ({ principal, body, deps }) => {
       const inputs = body.outcomes.map((o) => outcomeInput(o.deliveryId, o));
       const results = await recordOutcomes(deps.db, staff(principal), inputs, Date.now());
@@ -384,7 +403,7 @@ function registerStaffRoutes(api: ApiRouter): void {
     params: SubscriptionParams,
     body: AddressBody,
     responses: {
-      200: { description: 'The address, with the sequence ops set (null until they place it)' },
+      200: { description: 'The address, with the sequence ops set (null until they place it)', schema: SubscriptionAddressAnswerSchema },
       422: { description: 'The subscription’s region has no delivery area yet (`area_not_configured`)' },
     },
     handler: async (ctx) => {
@@ -421,7 +440,7 @@ function registerOpsRoutes(api: ApiRouter): void {
     body: CorrectBody,
     idempotent: true,
     responses: {
-      200: { description: '`result`: applied or duplicate; the delivery as it is now' },
+      200: { description: '`result`: applied or duplicate; the delivery as it is now', schema: OutcomeAnswerSchema },
       404: { description: 'No such delivery (`delivery_not_found`)' },
       422: { description: '`at` not on the delivery day (`at_outside_day`)' },
     },
@@ -447,7 +466,9 @@ function registerOpsRoutes(api: ApiRouter): void {
     tag: 'delivery',
     capability: 'ops:read',
     query: SummaryQuery,
-    responses: { 200: { description: 'The areas whose day has closed, their totals, and the areas not closed yet' } },
+    responses: {
+      200: { description: 'The areas whose day has closed, their totals, and the areas not closed yet', schema: DaySummaryAnswerSchema },
+    },
     handler: async ({ query, deps }) => {
       const areas = await listDaySummaries(deps.db, query.date, query.area ? [query.area] : undefined);
       const closed = new Set(areas.map((a) => a.areaId));
@@ -477,7 +498,7 @@ function registerOpsRoutes(api: ApiRouter): void {
     params: AreaParams,
     body: SequenceBody,
     responses: {
-      200: { description: 'Updated' },
+      200: { description: 'Updated', schema: SequenceAnswerSchema },
       404: { description: 'No such area' },
       422: { description: 'Addresses that are not in this area (`unknown_addresses`); nothing was changed' },
     },
@@ -504,7 +525,10 @@ function registerAdminRoutes(api: ApiRouter): void {
     capability: 'delivery:admin',
     params: AreaParams,
     body: AreaBody,
-    responses: { 200: { description: 'Changed' }, 201: { description: 'Created, with its Schedule' } },
+    responses: {
+      200: { description: 'Changed', schema: DeliveryAreaSavedSchema },
+      201: { description: 'Created, with its Schedule', schema: DeliveryAreaSavedSchema },
+    },
     handler: async (ctx) => {
       const { body, params, deps } = ctx;
       if (!isValidTimezone(body.timezone)) {
@@ -533,7 +557,7 @@ function registerAdminRoutes(api: ApiRouter): void {
       capability: 'delivery:admin',
       params: StaffParams,
       responses: {
-        200: { description: 'The area’s staff now; `changed` false when it already was so' },
+        200: { description: 'The area’s staff now; `changed` false when it already was so', schema: DeliveryAreaStaffSchema },
         404: { description: 'No such area' },
       },
       handler: async (ctx) => {

@@ -105,6 +105,15 @@ export const BidAcceptedSchema = z
   })
   .meta({ id: 'BidAccepted', example: { bid: bidExample, lot: exampleLot, replayed: false } });
 
+const publicBidExample = { seq: 9, bidder: 'Bidder 3fa92c', kind: 'bid' as const, priceAfter: 72_000, placedAt: bidExample.placedAt };
+const offerExample = {
+  offerId: 31,
+  lotId: exampleLot.lotId,
+  amount: 70_000,
+  status: 'offered' as const,
+  expiresAt: '2026-12-02T18:45:00.000Z',
+};
+
 export const PublicBidSchema = z
   .object({
     seq: z.number().int(),
@@ -113,7 +122,11 @@ export const PublicBidSchema = z
     priceAfter: z.number().int(),
     placedAt: z.string(),
   })
-  .meta({ id: 'PublicBid' });
+  .meta({ id: 'PublicBid', example: publicBidExample });
+
+export const PublicBidListSchema = z
+  .object({ bids: z.array(PublicBidSchema) })
+  .meta({ id: 'PublicBidList', example: { bids: [publicBidExample] } });
 
 export const OfferSchema = z
   .object({
@@ -123,11 +136,33 @@ export const OfferSchema = z
     status: z.enum(['offered', 'accepted', 'declined', 'expired']),
     expiresAt: z.string(),
   })
-  .meta({ id: 'SecondChanceOffer' });
+  .meta({ id: 'SecondChanceOffer', example: offerExample });
+
+export const OfferListSchema = z
+  .object({ offers: z.array(OfferSchema) })
+  .meta({ id: 'SecondChanceOfferList', example: { offers: [offerExample] } });
+
+export const MyBidsSchema = z
+  .object({ bids: z.array(z.object({ bid: BidSchema, lot: LotViewSchema })) })
+  .meta({ id: 'MyBids', example: { bids: [{ bid: bidExample, lot: exampleLot }] } });
+
+export const MyWinsSchema = z
+  .object({ wins: z.array(z.object({ lot: LotViewSchema, price: z.number().int().describe('paise'), orderId: z.string() })) })
+  .meta({
+    id: 'MyWins',
+    example: { wins: [{ lot: { ...exampleLot, status: 'sold' }, price: 72_000, orderId: 'ord_auction_lot_5f1c2a9b7d3e4f60a1b2' }] },
+  });
 
 export const LotStateSchema = z
   .object({ phase: z.enum(LOT_PHASES), lot: LotViewSchema, offer: OfferSchema.omit({ status: true, lotId: true }).nullable() })
-  .meta({ id: 'LotSecondChance' });
+  .meta({
+    id: 'LotSecondChance',
+    example: {
+      phase: 'second_chance',
+      lot: { ...exampleLot, status: 'unsold' },
+      offer: { offerId: offerExample.offerId, amount: offerExample.amount, expiresAt: offerExample.expiresAt },
+    },
+  });
 
 export const showBody = (row: ShowRow, lots: LotView[]) => ({
   showId: row.id,
