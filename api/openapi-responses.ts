@@ -116,6 +116,14 @@ export function derivedErrorStatuses(route: RouteDeclaration): Map<number, Error
       ' (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry',
     example: example('rate_limited', 'Too many requests; slow down and retry later'),
   });
+  if (route.capability !== 'public') {
+    // Only when tokens are verified by an outside identity provider (api/identity/external-idp.ts).
+    statuses.set(503, {
+      description:
+        'The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly',
+      example: example('identity_provider_unavailable', 'The identity provider could not be reached; retry shortly'),
+    });
+  }
   statuses.set(500, {
     description:
       'Something went wrong on our side (`internal_error`)' +

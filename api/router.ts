@@ -206,7 +206,10 @@ export class ApiRouter {
       responses[status] = {
         description: r.description,
         ...(spec.idempotent && !r.error ? { headers: REPLAYED_HEADER } : {}),
-        content: { 'application/json': { schema: r.schema ?? ANY_JSON, ...(example === undefined ? {} : { example }) } },
+        // A 204 has no body, so it documents no content.
+        ...(status === 204
+          ? {}
+          : { content: { 'application/json': { schema: r.schema ?? ANY_JSON, ...(example === undefined ? {} : { example }) } } }),
       };
     }
     this.operations.push({ method: spec.method, path: spec.path, operationId, statuses: [...documented.keys()], declaration: spec });

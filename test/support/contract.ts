@@ -57,6 +57,7 @@ export function contractChecker(doc: any = buildOpenApiDocument(loadConfig({ NOD
       const where = `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`;
       const documented = found.op.responses[res.status];
       if (!documented) return `${where}: status not documented by ${found.op.operationId}`;
+      if (res.status === 204) return res.body === undefined || res.body === null || res.body === '' ? null : `${where}: a 204 has a body`;
       if (!/^application\/json/.test(res.headers.get('content-type') ?? '')) return `${where}: not JSON`;
       const validate = validatorFor(`${method} ${found.template} ${res.status}`, documented.content['application/json'].schema);
       return validate(res.body) ? null : `${where}: ${ajv.errorsText(validate.errors)}`;
