@@ -83,6 +83,28 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
     },
     responses: { 200: { received: true, matched: true, duplicate: false } },
   },
+  receiveRazorpayWebhook: {
+    request: {
+      entity: 'event',
+      account_id: 'acc_BFQ7uQEaa7j2z7',
+      event: 'payment.captured',
+      contains: ['payment'],
+      payload: {
+        payment: {
+          entity: {
+            id: 'pay_DESlfW9H8K9uqM',
+            entity: 'payment',
+            amount: 50_000,
+            currency: 'INR',
+            status: 'captured',
+            order_id: 'order_DESlLckIVRkHWj',
+          },
+        },
+      },
+      created_at: 1_567_674_606,
+    },
+    responses: { 200: { received: true, matched: true, duplicate: false } },
+  },
 
   // subscriptions
   createSubscription: {

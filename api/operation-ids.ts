@@ -52,6 +52,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
 
   // webhooks
   'post /v1/webhooks/psp': 'receivePaymentWebhook',
+  'post /v1/webhooks/razorpay': 'receiveRazorpayWebhook',
 
   // subscriptions
   'post /v1/subscriptions': 'createSubscription',

@@ -4,6 +4,12 @@ import { z } from 'zod';
 import { paymentConfirmedSignal } from '../../contracts/provider-payment';
 import { claimWebhookEvent, findPaymentFlow, type PaymentFlow } from '../../db/webhooks';
 import { WEBHOOK_SIGNATURE_HEADER, webhookHmac } from '../../infra/payment-provider';
+import {
+  RAZORPAY_EVENTS,
+  RAZORPAY_EVENT_ID_HEADER,
+  RAZORPAY_SIGNATURE_HEADER,
+  verifyRazorpaySignature,
+} from '../../infra/razorpay/webhook';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import type { ApiRouter } from '../router';
@@ -72,11 +78,54 @@ async function confirmPayment(deps: ApiDeps, flow: PaymentFlow, paymentId: strin
   }
 }
 
+// Razorpay's envelope: `{ entity: 'event', event, contains, payload: { payment|order|refund: { entity } } }`.
+// Loose for the same reason as above; only the ids we route by are read.
+const RazorpayEntity = z.looseObject({ id: z.string().regex(/^[A-Za-z0-9_]{1,64}$/) });
+const RazorpayEvent = z.looseObject({
+  entity: z.literal('event'),
+  event: z.enum(RAZORPAY_EVENTS),
+  payload: z.looseObject({
+    payment: z
+      .object({
+        entity: RazorpayEntity.extend({
+          order_id: z
+            .string()
+            .regex(/^[A-Za-z0-9_]{1,64}$/)
+            .nullish(),
+        }),
+      })
+      .optional(),
+    order: z.looseObject({ entity: RazorpayEntity }).optional(),
+    refund: z.looseObject({ entity: RazorpayEntity }).optional(),
+    token: z.looseObject({ entity: RazorpayEntity }).optional(),
+    payout: z.looseObject({ entity: RazorpayEntity }).optional(),
+  }),
+});
+
+/** The id Mandi recorded for a Razorpay payment: the ORDER (infra/razorpay/payment-provider.ts). */
+const razorpayOrderId = (e: z.output<typeof RazorpayEvent>): string | null =>
+  e.payload.order?.entity.id ?? e.payload.payment?.entity.order_id ?? null;
+
+const SignatureHeaders = z.object({
+  // Declared optional so typed clients that set it through their own fetch options still compile;
+  // the handler answers 401 without it.
+  [WEBHOOK_SIGNATURE_HEADER]: z.string().optional().describe('Required. t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">'),
+});
+const RazorpayHeaders = z.object({
+  [RAZORPAY_SIGNATURE_HEADER]: z.string().optional().describe('Required. Hex HMAC-SHA256 of the raw body with the webhook secret'),
+  [RAZORPAY_EVENT_ID_HEADER]: z
+    .string()
+    .optional()
+    .describe('Required. The same on every retry of one event: repeats are answered as duplicates'),
+});
+
 /** The payment provider tells us a payment settled; we pass it on to the flow that created it. */
 export function registerWebhookRoutes(api: ApiRouter): void {
+  registerRazorpayWebhook(api);
   api.route({
     method: 'post',
     path: '/v1/webhooks/psp',
+    headers: SignatureHeaders,
     summary: `Payment provider webhook (${WEBHOOK_SIGNATURE_HEADER}: t=<unix seconds>,v1=<HMAC-SHA256 of "<t>.<body>">)`,
     tag: 'webhooks',
     capability: 'public',
@@ -115,6 +164,57 @@ export function registerWebhookRoutes(api: ApiRouter): void {
           return false;
         // A failed payment needs no signal: the flow's own poll of the provider sees it.
         if (body.type === 'payment.succeeded') await confirmPayment(deps, flow, body.paymentId);
+        return true;
+      });
+      return { status: 200, body: { received: true, matched: true, duplicate: !firstTime } satisfies WebhookReceipt };
+    },
+  });
+}
+
+/**
+ * Razorpay's webhook: verified over the raw body, deduplicated by `x-razorpay-event-id`, and routed
+ * by the order id in OUR records (never by the notes it echoes). `payment.captured` and `order.paid`
+ * confirm the waiting flow; a failure needs no signal (the flow's poll sees it); refund events are
+ * recorded once (refunds are answered synchronously, so they confirm what the flow already knows).
+ */
+function registerRazorpayWebhook(api: ApiRouter): void {
+  api.route({
+    method: 'post',
+    path: '/v1/webhooks/razorpay',
+    summary: `Razorpay webhook (${RAZORPAY_SIGNATURE_HEADER}: hex HMAC-SHA256 of the raw body; deduplicated by ${RAZORPAY_EVENT_ID_HEADER})`,
+    tag: 'webhooks',
+    capability: 'public',
+    headers: RazorpayHeaders,
+    body: RazorpayEvent,
+    responses: {
+      200: {
+        description: 'Received (matched: the payment is ours; duplicate: this event id was handled before)',
+        schema: WebhookReceiptSchema,
+      },
+      401: { description: 'The signature is missing or does not match the raw body (`invalid_signature`)' },
+      503: { description: 'The flow could not be signalled (`flow_unavailable`); nothing was recorded, so Razorpay retries' },
+    },
+    handler: async ({ body, req, deps }) => {
+      const secret = deps.config.RAZORPAY_WEBHOOK_SECRET;
+      if (!secret || !verifyRazorpaySignature(secret, (req as { rawBody?: Buffer }).rawBody, req.get(RAZORPAY_SIGNATURE_HEADER))) {
+        throw new ApiError(401, 'invalid_signature', 'Missing or wrong Razorpay webhook signature');
+      }
+      const eventId = req.get(RAZORPAY_EVENT_ID_HEADER);
+      if (!eventId || !/^[A-Za-z0-9_-]{1,64}$/.test(eventId)) {
+        throw new ApiError(400, 'invalid_event_id', `The ${RAZORPAY_EVENT_ID_HEADER} header is missing or malformed`);
+      }
+      const orderId = razorpayOrderId(body);
+      const flow = orderId ? await findPaymentFlow(deps.db, orderId) : null;
+      if (!flow || !orderId) {
+        deps.logger.warn({ eventId, type: body.event, orderId }, 'razorpay webhook for a payment we have no record of');
+        return { status: 200, body: { received: true, matched: false } satisfies WebhookReceipt };
+      }
+      const firstTime = await deps.db.transaction(async (trx) => {
+        if (
+          !(await claimWebhookEvent(trx, { eventId: `rzp:${eventId}`, type: body.event, paymentId: orderId, workflowId: flow.workflowId }))
+        )
+          return false;
+        if (body.event === 'payment.captured' || body.event === 'order.paid') await confirmPayment(deps, flow, orderId);
         return true;
       });
       return { status: 200, body: { received: true, matched: true, duplicate: !firstTime } satisfies WebhookReceipt };
