@@ -49,11 +49,58 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
+/**
+ * Stops taking requests and answers the ones already in flight: the listener closes at once (new
+ * connections are refused, so a load balancer or a retrying client goes to another instance),
+ * each response still to be sent says `Connection: close` so no keep-alive client sends another
+ * request here, and idle keep-alive connections are closed. Whatever is still running after
+ * `graceMs` is cut.
+ */
+export function trackInFlight(server: http.Server): { inFlight(): number; drain(graceMs: number): Promise<void> } {
+  const inFlight = new Set<http.ServerResponse>();
+  let draining = false;
+  let onIdle: (() => void) | null = null;
+  const lastOnThisConnection = (res: http.ServerResponse) => {
+    res.shouldKeepAlive = false;
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+  // Before the app's own listener, so the header is set before any handler writes its answer.
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    inFlight.add(res);
+    if (draining) lastOnThisConnection(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (draining) server.closeIdleConnections();
+      if (inFlight.size === 0) onIdle?.();
+    });
+  });
+  return {
+    inFlight: () => inFlight.size,
+    drain: async (graceMs) => {
+      draining = true;
+      for (const res of inFlight) lastOnThisConnection(res);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (onIdle = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
 /** The HTTP API on one port (and /metrics on its own port when METRICS_PORT is set). */
 export async function startHttpServer(deps: ApiDeps, port: number, host: string): Promise<RunningServer> {
   const metrics = createMetrics();
   const server = http.createServer(createApp(deps, metrics));
   server.on('clientError', answerClientError);
+  const requests = trackInFlight(server);
   const closeMarketGateway = attachMarketGateway(server, deps);
   const shownHost = host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host;
   const boundPort = await listen(server, port, host);
@@ -70,9 +117,10 @@ export async function startHttpServer(deps: ApiDeps, port: number, host: string)
     server,
     url: `http://${shownHost}:${boundPort}`,
     metricsUrl,
+    // Graceful: stop accepting, tell WebSocket clients to reconnect elsewhere (1012), finish the
+    // requests in flight (up to SHUTDOWN_GRACE_SECONDS), then stop serving /metrics.
     close: async () => {
-      await closeMarketGateway();
-      await closeServer(server);
+      await Promise.all([requests.drain(deps.config.SHUTDOWN_GRACE_SECONDS * 1000), closeMarketGateway()]);
       if (metricsServer) await closeServer(metricsServer);
     },
   };

@@ -37,6 +37,15 @@ const ConfigSchema = z
     TEMPORAL_TLS_SERVER_NAME: z.string().min(1).max(253).optional(),
     TEMPORAL_API_KEY: z.string().min(1).optional(),
 
+    // On SIGTERM: how long the API answers requests already in flight and the worker lets running
+    // activities finish, each, before cutting them (keep 2× this under the orchestrator's grace period).
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+    // The Postgres `npm start` runs itself when DATABASE_URL is unset (two checkouts need two ports).
+    EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5499),
+    // A workflow bundle built ahead (bundleWorkflowCode, e.g. at image build): workers start in a
+    // second instead of bundling workflows/ at every start.
+    TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+
     DATABASE_URL: optionalUrl,
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
     REDIS_URL: optionalUrl,

@@ -23,12 +23,30 @@ async function main(): Promise<void> {
   lines.push('  Stop with Ctrl-C.', '');
   console.log(lines.join('\n'));
 
+  // SIGTERM (an orchestrator, a deploy) or Ctrl-C: the API stops accepting and answers what is in
+  // flight, WebSockets are told to reconnect, the worker drains, then the dev server and embedded
+  // Postgres launched here stop. A second signal, or a drain that overruns both grace periods, stops
+  // the launched processes at once and exits.
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: stopping now');
+      system.kill();
+      process.exit(130);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    const overrun = setTimeout(
+      () => {
+        logger.error('shutdown overran its grace periods: stopping now');
+        system.kill();
+        process.exit(1);
+      },
+      (2 * config.SHUTDOWN_GRACE_SECONDS + 15) * 1000,
+    );
+    overrun.unref();
     await system.stop();
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

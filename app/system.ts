@@ -24,7 +24,10 @@ export interface RunningSystem {
   /** /metrics without a token, when METRICS_PORT is set. */
   metricsUrl: string | null;
   temporalUiUrl: string | null;
+  /** In reverse order of start: the API drains, the worker drains, then what was launched here stops. */
   stop(): Promise<void>;
+  /** No waiting (a second Ctrl-C, a stuck drain): signals the processes launched here to stop. */
+  kill(): void;
 }
 
 /**
@@ -33,6 +36,14 @@ export interface RunningSystem {
  */
 export async function startSystem(config: Config, role: Role, logger: Logger): Promise<RunningSystem> {
   const stops: Array<() => Promise<void>> = [];
+  // The dev server and the embedded Postgres outlive us unless told to stop, whatever way this
+  // process ends (a crash, process.exit from a stuck shutdown): on exit, signal them at least.
+  const launched = new Set<() => void>();
+  const kill = () => {
+    for (const fn of launched) fn();
+    launched.clear();
+  };
+  process.once('exit', kill);
   const stop = async () => {
     for (const fn of stops.reverse()) {
       try {
@@ -41,6 +52,17 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
         logger.warn({ err }, 'error while stopping');
       }
     }
+    stops.length = 0;
+    kill();
+    process.removeListener('exit', kill);
+  };
+  /** A process launched here: stopped in order by stop(), signalled by kill() if it never gets there. */
+  const launch = (graceful: () => Promise<void>, signal: () => void) => {
+    launched.add(signal);
+    stops.push(async () => {
+      await graceful();
+      launched.delete(signal);
+    });
   };
 
   try {
@@ -58,7 +80,7 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
           uiPort: config.TEMPORAL_DEV_UI_PORT,
           dbFile: path.join(config.DATA_DIR, 'temporal.db'),
         });
-        stops.push(dev.stop);
+        launch(dev.stop, () => signalGroup(dev.process.pid, 'SIGTERM'));
       }
       temporalAddress = `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
       temporalUiUrl ??= `http://localhost:${config.TEMPORAL_DEV_UI_PORT}`;
@@ -67,8 +89,8 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       logger.info('no DATABASE_URL: starting an embedded Postgres under %s', config.DATA_DIR);
-      const embedded = await startEmbeddedPostgres(config.DATA_DIR);
-      stops.push(embedded.stop);
+      const embedded = await startEmbeddedPostgres(config.DATA_DIR, config.EMBEDDED_POSTGRES_PORT);
+      launch(embedded.stop, embedded.signalStop);
       databaseUrl = embedded.url;
     }
     const db = createDb(databaseUrl, config.DATABASE_POOL_MAX);
@@ -115,6 +137,8 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
         deps,
         marketEngineSlots: config.MARKET_ENGINE_SLOTS,
         marketEngineFallbackPollMs: config.MARKET_ENGINE_FALLBACK_POLL_MS,
+        ...(config.TEMPORAL_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: path.resolve(config.TEMPORAL_WORKFLOW_BUNDLE) } } : {}),
+        tuning: { shutdownGraceTime: `${config.SHUTDOWN_GRACE_SECONDS}s` },
       });
       const running = worker.run();
       stops.push(async () => {
@@ -134,9 +158,19 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
       metricsUrl = http.metricsUrl;
     }
 
-    return { apiUrl, metricsUrl, temporalUiUrl, stop };
+    return { apiUrl, metricsUrl, temporalUiUrl, stop, kill };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** The dev server runs in its own process group (so Ctrl-C reaches us first): signal the group. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
   }
 }

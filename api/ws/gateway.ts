@@ -43,6 +43,10 @@ const MAX_FRAMES_PER_SECOND = 50;
 /** More sockets than this from one client address are refused (close code 1013, try again later). */
 const MAX_SOCKETS_PER_ADDRESS = 1000;
 
+/** The close code sent on shutdown: the service is restarting, reconnect (RFC 6455 registry). */
+export const SERVICE_RESTART = 1012;
+const CLOSE_HANDSHAKE_MS = 2000;
+
 /** Past this much unsent data a slow watcher skips intermediate market states (it gets the next one). */
 const SLOW_CLIENT_BYTES = 1 << 20;
 
@@ -312,9 +316,24 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
   }, 30_000);
   pinger.unref();
 
+  // On shutdown every client is told to reconnect (1012 "service restart": another instance serves
+  // the same topics, with a fresh snapshot); a client that does not finish the close handshake
+  // within a moment is cut.
   return async () => {
     clearInterval(pinger);
-    for (const ws of wss.clients) ws.terminate();
+    const closing = [...wss.clients].map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          const timer = setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_MS);
+          ws.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          ws.close(SERVICE_RESTART, 'service restart: reconnect');
+        }),
+    );
+    await Promise.all(closing);
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     for (const [, entry] of watchers) await (await entry.unsubscribe)();
     watchers.clear();
