@@ -634,6 +634,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/razorpay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Razorpay webhook (x-razorpay-signature: hex HMAC-SHA256 of the raw body; deduplicated by x-razorpay-event-id)
+         * @description No bearer token: the caller proves itself otherwise (see the summary).
+         */
+        post: operations["receiveRazorpayWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/psp": {
         parameters: {
             query?: never;
@@ -4566,6 +4586,31 @@ export interface components {
             /** @description rises with every change; the WebSocket sends only newer versions */
             version: number;
         };
+        /**
+         * @example {
+         *       "bids": [
+         *         {
+         *           "seq": 9,
+         *           "bidder": "Bidder 3fa92c",
+         *           "kind": "bid",
+         *           "priceAfter": 72000,
+         *           "placedAt": "2026-12-02T18:29:58.120Z"
+         *         }
+         *       ]
+         *     }
+         */
+        PublicBidList: {
+            bids: components["schemas"]["PublicBid"][];
+        };
+        /**
+         * @example {
+         *       "seq": 9,
+         *       "bidder": "Bidder 3fa92c",
+         *       "kind": "bid",
+         *       "priceAfter": 72000,
+         *       "placedAt": "2026-12-02T18:29:58.120Z"
+         *     }
+         */
         PublicBid: {
             seq: number;
             bidder: string;
@@ -4645,6 +4690,34 @@ export interface components {
             priceAfter: number;
             placedAt: string;
         };
+        /**
+         * @example {
+         *       "phase": "second_chance",
+         *       "lot": {
+         *         "lotId": "lot_5f1c2a9b7d3e4f60a1b2",
+         *         "showId": "show_0a1b2c3d4e5f60718293",
+         *         "sellerId": "seller_asha",
+         *         "productId": "saree-silk-01",
+         *         "title": "Banarasi silk saree, red",
+         *         "status": "unsold",
+         *         "startingPrice": 50000,
+         *         "buyNowPrice": null,
+         *         "reserveMet": true,
+         *         "price": 72000,
+         *         "leader": "Bidder 3fa92c",
+         *         "bidCount": 9,
+         *         "nextMinimum": 74000,
+         *         "endsAt": "2026-12-02T18:30:10.000Z",
+         *         "suddenDeath": false,
+         *         "version": 12
+         *       },
+         *       "offer": {
+         *         "offerId": 31,
+         *         "amount": 70000,
+         *         "expiresAt": "2026-12-02T18:45:00.000Z"
+         *       }
+         *     }
+         */
         LotSecondChance: {
             /** @enum {string} */
             phase: "scheduled" | "open" | "closing" | "sold" | "second_chance" | "unsold" | "cancelled" | "completed";
@@ -4655,6 +4728,15 @@ export interface components {
                 expiresAt: string;
             } | null;
         };
+        /**
+         * @example {
+         *       "offerId": 31,
+         *       "lotId": "lot_5f1c2a9b7d3e4f60a1b2",
+         *       "amount": 70000,
+         *       "status": "offered",
+         *       "expiresAt": "2026-12-02T18:45:00.000Z"
+         *     }
+         */
         SecondChanceOffer: {
             offerId: number;
             lotId: string;
@@ -4662,6 +4744,556 @@ export interface components {
             /** @enum {string} */
             status: "offered" | "accepted" | "declined" | "expired";
             expiresAt: string;
+        };
+        /**
+         * @example {
+         *       "bids": [
+         *         {
+         *           "bid": {
+         *             "bidId": 1042,
+         *             "lotId": "lot_5f1c2a9b7d3e4f60a1b2",
+         *             "clientBidId": "b-7f3a",
+         *             "kind": "bid",
+         *             "amount": 72000,
+         *             "maxAmount": 80000,
+         *             "seq": 9,
+         *             "leading": true,
+         *             "priceAfter": 72000,
+         *             "placedAt": "2026-12-02T18:29:58.120Z"
+         *           },
+         *           "lot": {
+         *             "lotId": "lot_5f1c2a9b7d3e4f60a1b2",
+         *             "showId": "show_0a1b2c3d4e5f60718293",
+         *             "sellerId": "seller_asha",
+         *             "productId": "saree-silk-01",
+         *             "title": "Banarasi silk saree, red",
+         *             "status": "open",
+         *             "startingPrice": 50000,
+         *             "buyNowPrice": null,
+         *             "reserveMet": true,
+         *             "price": 72000,
+         *             "leader": "Bidder 3fa92c",
+         *             "bidCount": 9,
+         *             "nextMinimum": 74000,
+         *             "endsAt": "2026-12-02T18:30:10.000Z",
+         *             "suddenDeath": false,
+         *             "version": 12
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        MyBids: {
+            bids: {
+                bid: components["schemas"]["Bid"];
+                lot: components["schemas"]["Lot"];
+            }[];
+        };
+        /**
+         * @example {
+         *       "wins": [
+         *         {
+         *           "lot": {
+         *             "lotId": "lot_5f1c2a9b7d3e4f60a1b2",
+         *             "showId": "show_0a1b2c3d4e5f60718293",
+         *             "sellerId": "seller_asha",
+         *             "productId": "saree-silk-01",
+         *             "title": "Banarasi silk saree, red",
+         *             "status": "sold",
+         *             "startingPrice": 50000,
+         *             "buyNowPrice": null,
+         *             "reserveMet": true,
+         *             "price": 72000,
+         *             "leader": "Bidder 3fa92c",
+         *             "bidCount": 9,
+         *             "nextMinimum": 74000,
+         *             "endsAt": "2026-12-02T18:30:10.000Z",
+         *             "suddenDeath": false,
+         *             "version": 12
+         *           },
+         *           "price": 72000,
+         *           "orderId": "ord_auction_lot_5f1c2a9b7d3e4f60a1b2"
+         *         }
+         *       ]
+         *     }
+         */
+        MyWins: {
+            wins: {
+                lot: components["schemas"]["Lot"];
+                /** @description paise */
+                price: number;
+                orderId: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "offers": [
+         *         {
+         *           "offerId": 31,
+         *           "lotId": "lot_5f1c2a9b7d3e4f60a1b2",
+         *           "amount": 70000,
+         *           "status": "offered",
+         *           "expiresAt": "2026-12-02T18:45:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        SecondChanceOfferList: {
+            offers: components["schemas"]["SecondChanceOffer"][];
+        };
+        /**
+         * @example {
+         *       "areas": [
+         *         {
+         *           "areaId": "blr-south",
+         *           "name": "Bengaluru South",
+         *           "timezone": "Asia/Kolkata",
+         *           "cutoff": "10:00",
+         *           "creditPolicy": {
+         *             "creditNotHome": false,
+         *             "creditNoAccess": true
+         *           },
+         *           "createdAt": "2026-11-01T04:30:00.000Z",
+         *           "updatedAt": "2026-11-20T04:30:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        DeliveryAreaList: {
+            areas: components["schemas"]["DeliveryArea"][];
+        };
+        /**
+         * @example {
+         *       "areaId": "blr-south",
+         *       "name": "Bengaluru South",
+         *       "timezone": "Asia/Kolkata",
+         *       "cutoff": "10:00",
+         *       "creditPolicy": {
+         *         "creditNotHome": false,
+         *         "creditNoAccess": true
+         *       },
+         *       "createdAt": "2026-11-01T04:30:00.000Z",
+         *       "updatedAt": "2026-11-20T04:30:00.000Z"
+         *     }
+         */
+        DeliveryArea: {
+            /** @description the holiday region it serves */
+            areaId: string;
+            name: string;
+            /** @description IANA time zone */
+            timezone: string;
+            /** @description local HH:mm after which the day’s unreported deliveries become unconfirmed */
+            cutoff: string;
+            /** @description which failure reasons credit the customer */
+            creditPolicy: {
+                creditNotHome: boolean;
+                creditNoAccess: boolean;
+            };
+            /** @description ISO instant */
+            createdAt: string;
+            /** @description ISO instant */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "areaId": "blr-south",
+         *       "date": "2027-01-06",
+         *       "timezone": "Asia/Kolkata",
+         *       "cutoff": "10:00",
+         *       "version": "r1-9c2f0e7a",
+         *       "unchanged": false,
+         *       "count": 1,
+         *       "deliveries": [
+         *         {
+         *           "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *           "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *           "sequence": 7,
+         *           "quantity": 2,
+         *           "product": {
+         *             "productId": "milk-500ml",
+         *             "name": "Toned milk 500 ml",
+         *             "unit": "packet"
+         *           },
+         *           "address": {
+         *             "addressId": "adr_5a4b3c2d1e0f9a8b7c6d5e4f",
+         *             "line": "Flat 4B, Lake View, 12th Main",
+         *             "notes": "Ring twice"
+         *           },
+         *           "status": "scheduled",
+         *           "failureReason": null,
+         *           "outcomeAt": null,
+         *           "revision": 0
+         *         }
+         *       ]
+         *     }
+         */
+        RouteSheet: {
+            areaId: string;
+            /** @description YYYY-MM-DD, in the area’s time zone */
+            date: string;
+            timezone: string;
+            cutoff: string;
+            /** @description covers what is to be delivered; send it back as `since` */
+            version: string;
+            /** @description true: `since` is still current, and the deliveries are left out */
+            unchanged: boolean;
+            count?: number;
+            /** @description in route order; absent when unchanged */
+            deliveries?: components["schemas"]["RouteSheetEntry"][];
+        };
+        /**
+         * @example {
+         *       "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "sequence": 7,
+         *       "quantity": 2,
+         *       "product": {
+         *         "productId": "milk-500ml",
+         *         "name": "Toned milk 500 ml",
+         *         "unit": "packet"
+         *       },
+         *       "address": {
+         *         "addressId": "adr_5a4b3c2d1e0f9a8b7c6d5e4f",
+         *         "line": "Flat 4B, Lake View, 12th Main",
+         *         "notes": "Ring twice"
+         *       },
+         *       "status": "scheduled",
+         *       "failureReason": null,
+         *       "outcomeAt": null,
+         *       "revision": 0
+         *     }
+         */
+        RouteSheetEntry: {
+            deliveryId: string;
+            subscriptionId: string;
+            /** @description its place on the route; null: not placed yet (listed last) */
+            sequence: number | null;
+            quantity: number;
+            product: {
+                productId: string;
+                name: string | null;
+                unit: string | null;
+            };
+            address: {
+                addressId: string;
+                line: string;
+                notes: string | null;
+            } | null;
+            /** @enum {string} */
+            status: "scheduled" | "delivered" | "failed" | "unconfirmed";
+            /** @enum {string|null} */
+            failureReason: "not_home" | "refused" | "no_access" | "out_of_stock" | "other" | null;
+            outcomeAt: string | null;
+            revision: number;
+        };
+        /**
+         * @example {
+         *       "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *       "result": "applied",
+         *       "delivery": {
+         *         "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *         "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *         "date": "2027-01-06",
+         *         "areaId": "blr-south",
+         *         "status": "failed",
+         *         "failureReason": "no_access",
+         *         "outcomeAt": "2027-01-06T01:40:00.000Z",
+         *         "outcomeBy": "usr_ravi",
+         *         "source": "staff",
+         *         "corrected": false,
+         *         "revision": 1,
+         *         "credit": {
+         *           "amount": 6800,
+         *           "journalId": 2051
+         *         }
+         *       }
+         *     }
+         */
+        DeliveryOutcomeAnswer: {
+            deliveryId: string;
+            /**
+             * @description rejected only inside a sync; a single report is refused with its 4xx instead
+             * @enum {string}
+             */
+            result: "applied" | "duplicate" | "superseded" | "rejected";
+            /** @description why it was rejected */
+            error?: {
+                kind: string;
+                code: string;
+                message: string;
+            };
+            /**
+             * @description the delivery after the call; absent when there is no such delivery for you
+             * @example {
+             *       "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+             *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+             *       "date": "2027-01-06",
+             *       "areaId": "blr-south",
+             *       "status": "failed",
+             *       "failureReason": "no_access",
+             *       "outcomeAt": "2027-01-06T01:40:00.000Z",
+             *       "outcomeBy": "usr_ravi",
+             *       "source": "staff",
+             *       "corrected": false,
+             *       "revision": 1,
+             *       "credit": {
+             *         "amount": 6800,
+             *         "journalId": 2051
+             *       }
+             *     }
+             */
+            delivery?: {
+                deliveryId: string;
+                subscriptionId: string;
+                /** @description YYYY-MM-DD, in the area’s time zone */
+                date: string;
+                areaId: string;
+                /** @enum {string} */
+                status: "scheduled" | "delivered" | "failed" | "unconfirmed";
+                /** @enum {string|null} */
+                failureReason: "not_home" | "refused" | "no_access" | "out_of_stock" | "other" | null;
+                outcomeAt: string | null;
+                outcomeBy: string | null;
+                /** @enum {string|null} */
+                source: "staff" | "ops" | "system" | null;
+                /** @description ops corrected it: field reports can no longer change it */
+                corrected: boolean;
+                revision: number;
+                credit: {
+                    amount: number;
+                    journalId: number;
+                } | null;
+            };
+        };
+        /**
+         * @example {
+         *       "applied": 1,
+         *       "results": [
+         *         {
+         *           "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *           "result": "applied",
+         *           "delivery": {
+         *             "deliveryId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e-2027-01-06",
+         *             "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *             "date": "2027-01-06",
+         *             "areaId": "blr-south",
+         *             "status": "failed",
+         *             "failureReason": "no_access",
+         *             "outcomeAt": "2027-01-06T01:40:00.000Z",
+         *             "outcomeBy": "usr_ravi",
+         *             "source": "staff",
+         *             "corrected": false,
+         *             "revision": 1,
+         *             "credit": {
+         *               "amount": 6800,
+         *               "journalId": 2051
+         *             }
+         *           }
+         *         }
+         *       ],
+         *       "route": {
+         *         "areaId": "blr-south",
+         *         "date": "2027-01-06",
+         *         "version": "r1-9c2f0e7a",
+         *         "changed": false
+         *       }
+         *     }
+         */
+        DeliverySyncAnswer: {
+            applied: number;
+            /** @description one per outcome sent, in order */
+            results: components["schemas"]["DeliveryOutcomeAnswer"][];
+            /** @description present when the sync named the sheet it holds: `changed` true means fetch it again */
+            route?: {
+                areaId: string;
+                /** @description YYYY-MM-DD, in the area’s time zone */
+                date: string;
+                version: string;
+                changed: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "subscriptionId": "sub_6f1d3c2b9a8e7d6c5b4a3f2e",
+         *       "address": {
+         *         "addressId": "adr_5a4b3c2d1e0f9a8b7c6d5e4f",
+         *         "areaId": "blr-south",
+         *         "customerId": "usr_asha",
+         *         "line": "Flat 4B, Lake View, 12th Main",
+         *         "notes": "Ring twice",
+         *         "sequence": null
+         *       }
+         *     }
+         */
+        SubscriptionAddressAnswer: {
+            subscriptionId: string;
+            address: components["schemas"]["DeliveryAddress"];
+        };
+        /**
+         * @example {
+         *       "date": "2027-01-06",
+         *       "areas": [
+         *         {
+         *           "areaId": "blr-south",
+         *           "date": "2027-01-06",
+         *           "total": 40,
+         *           "delivered": 38,
+         *           "failed": 1,
+         *           "failedByReason": {
+         *             "not_home": 0,
+         *             "refused": 0,
+         *             "no_access": 1,
+         *             "out_of_stock": 0,
+         *             "other": 0
+         *           },
+         *           "unconfirmed": 1,
+         *           "credits": 1,
+         *           "creditedAmount": 6800,
+         *           "scheduled": 0,
+         *           "closedAt": "2027-01-06T04:30:05.000Z",
+         *           "updatedAt": "2027-01-06T04:30:05.000Z"
+         *         }
+         *       ],
+         *       "totals": {
+         *         "total": 40,
+         *         "delivered": 38,
+         *         "failed": 1,
+         *         "failedByReason": {
+         *           "not_home": 0,
+         *           "refused": 0,
+         *           "no_access": 1,
+         *           "out_of_stock": 0,
+         *           "other": 0
+         *         },
+         *         "unconfirmed": 1,
+         *         "credits": 1,
+         *         "creditedAmount": 6800
+         *       },
+         *       "notClosed": [
+         *         "blr-north"
+         *       ]
+         *     }
+         */
+        DeliveryDaySummary: {
+            /** @description YYYY-MM-DD, in the area’s time zone */
+            date: string;
+            areas: {
+                areaId: string;
+                /** @description YYYY-MM-DD, in the area’s time zone */
+                date: string;
+                total: number;
+                delivered: number;
+                failed: number;
+                failedByReason: {
+                    not_home: number;
+                    refused: number;
+                    no_access: number;
+                    out_of_stock: number;
+                    other: number;
+                };
+                unconfirmed: number;
+                /** @description deliveries carrying a missed-delivery credit */
+                credits: number;
+                /** @description paise credited */
+                creditedAmount: number;
+                /** @description still scheduled (none once the day has closed) */
+                scheduled: number;
+                /** @description ISO instant */
+                closedAt: string;
+                /** @description ISO instant */
+                updatedAt: string;
+            }[];
+            totals: {
+                total: number;
+                delivered: number;
+                failed: number;
+                failedByReason: {
+                    not_home: number;
+                    refused: number;
+                    no_access: number;
+                    out_of_stock: number;
+                    other: number;
+                };
+                unconfirmed: number;
+                /** @description deliveries carrying a missed-delivery credit */
+                credits: number;
+                /** @description paise credited */
+                creditedAmount: number;
+            };
+            /** @description areas whose day has not closed yet */
+            notClosed: string[];
+        };
+        /**
+         * @example {
+         *       "areaId": "blr-south",
+         *       "updated": 42
+         *     }
+         */
+        DeliverySequenceAnswer: {
+            areaId: string;
+            /** @description addresses placed */
+            updated: number;
+        };
+        /**
+         * @example {
+         *       "area": {
+         *         "areaId": "blr-south",
+         *         "name": "Bengaluru South",
+         *         "timezone": "Asia/Kolkata",
+         *         "cutoff": "10:00",
+         *         "creditPolicy": {
+         *           "creditNotHome": false,
+         *           "creditNoAccess": true
+         *         },
+         *         "createdAt": "2026-11-01T04:30:00.000Z",
+         *         "updatedAt": "2026-11-20T04:30:00.000Z"
+         *       },
+         *       "scheduleId": "delivery-day-close-blr-south",
+         *       "staff": [
+         *         {
+         *           "userId": "usr_ravi",
+         *           "assignedBy": "admin:usr_meera",
+         *           "assignedAt": "2026-11-02T05:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        DeliveryAreaSaved: {
+            area: components["schemas"]["DeliveryArea"];
+            /** @description its end-of-day close Schedule */
+            scheduleId: string;
+            /** @description the delivery people assigned to the area, by user id */
+            staff: {
+                userId: string;
+                assignedBy: string;
+                /** @description ISO instant */
+                assignedAt: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "areaId": "blr-south",
+         *       "changed": true,
+         *       "staff": [
+         *         {
+         *           "userId": "usr_ravi",
+         *           "assignedBy": "admin:usr_meera",
+         *           "assignedAt": "2026-11-02T05:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        DeliveryAreaStaff: {
+            areaId: string;
+            /** @description false when it already was so */
+            changed: boolean;
+            /** @description the delivery people assigned to the area, by user id */
+            staff: {
+                userId: string;
+                assignedBy: string;
+                /** @description ISO instant */
+                assignedAt: string;
+            }[];
         };
     };
     responses: never;
@@ -4959,6 +5591,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listWalletLedger: {
@@ -5092,6 +5742,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -5319,6 +5987,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getTopup: {
@@ -5461,6 +6147,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -5684,6 +6388,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listOrders: {
@@ -5826,6 +6548,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getOrder: {
@@ -5957,6 +6697,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -6158,6 +6916,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     returnOrder: {
@@ -6352,6 +7128,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     dispatchOrder: {
@@ -6499,6 +7293,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     markOrderDelivered: {
@@ -6639,6 +7451,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -6857,6 +7687,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     retryOrderStep: {
@@ -7051,6 +7899,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     registerSeller: {
@@ -7225,6 +8091,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -7410,6 +8294,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSellerProducts: {
@@ -7541,6 +8443,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -7749,6 +8669,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     updateProduct: {
@@ -7947,6 +8885,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getSellerBalance: {
@@ -8085,6 +9041,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSellerPayouts: {
@@ -8216,6 +9190,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -8384,6 +9376,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getPayout: {
@@ -8522,6 +9532,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listMarkets: {
@@ -8636,6 +9664,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -8864,6 +9910,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getMarket: {
@@ -8995,6 +10059,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9136,6 +10218,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9368,6 +10468,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     cancelMarketOrder: {
@@ -9500,6 +10618,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9646,6 +10782,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getMarketPositions: {
@@ -9780,6 +10934,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9985,6 +11157,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -10203,6 +11393,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     voidMarket: {
@@ -10411,12 +11619,263 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receiveRazorpayWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required. Hex HMAC-SHA256 of the raw body with the webhook secret */
+                "x-razorpay-signature"?: string;
+                /** @description Required. The same on every retry of one event: repeats are answered as duplicates */
+                "x-razorpay-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "entity": "event",
+                 *       "account_id": "acc_BFQ7uQEaa7j2z7",
+                 *       "event": "payment.captured",
+                 *       "contains": [
+                 *         "payment"
+                 *       ],
+                 *       "payload": {
+                 *         "payment": {
+                 *           "entity": {
+                 *             "id": "pay_DESlfW9H8K9uqM",
+                 *             "entity": "payment",
+                 *             "amount": 50000,
+                 *             "currency": "INR",
+                 *             "status": "captured",
+                 *             "order_id": "order_DESlLckIVRkHWj"
+                 *           }
+                 *         }
+                 *       },
+                 *       "created_at": 1567674606
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    entity: "event";
+                    /** @enum {string} */
+                    event: "payment.captured" | "payment.failed" | "order.paid" | "refund.processed" | "refund.failed" | "token.paused" | "token.cancelled" | "payout.processed" | "payout.reversed" | "payout.failed" | "payout.updated";
+                    payload: {
+                        payment?: {
+                            entity: {
+                                id: string;
+                                order_id?: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                        order?: {
+                            entity: {
+                                id: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        refund?: {
+                            entity: {
+                                id: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        token?: {
+                            entity: {
+                                id: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        payout?: {
+                            entity: {
+                                id: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Received (matched: the payment is ours; duplicate: this event id was handled before) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "received": true,
+                     *       "matched": true,
+                     *       "duplicate": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signature is missing or does not match the raw body (`invalid_signature`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The flow could not be signalled (`flow_unavailable`); nothing was recorded, so Razorpay retries */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     receivePaymentWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Required. t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> */
+                "x-provider-signature"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10710,6 +12169,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createSubscription: {
@@ -10949,6 +12426,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getSubscription: {
@@ -11080,6 +12575,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -11299,6 +12812,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     resumeSubscription: {
@@ -11495,6 +13026,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -11710,6 +13259,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     addExtraDelivery: {
@@ -11911,6 +13478,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12127,6 +13712,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     cancelSubscription: {
@@ -12326,6 +13929,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12536,6 +14157,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSubscriptionDeliveries: {
@@ -12679,6 +14318,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12835,6 +14492,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSubscriptionRenewals: {
@@ -12970,6 +14645,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13169,6 +14862,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13390,6 +15101,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listOpsAlerts: {
@@ -13505,6 +15234,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13697,6 +15444,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     abandonFlowStep: {
@@ -13875,6 +15640,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -14398,6 +16181,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listSessions: {
@@ -14509,6 +16310,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -14645,6 +16464,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     endAllSessions: {
@@ -14756,6 +16593,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -14975,6 +16830,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     changeMyPhone: {
@@ -15134,6 +17007,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getAccountDeletion: {
@@ -15254,6 +17145,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -15411,6 +17320,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     cancelAccountDeletion: {
@@ -15547,6 +17474,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     findUserByPhone: {
@@ -15660,6 +17605,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -15798,6 +17761,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16003,6 +17984,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     linkUserToSeller: {
@@ -16133,6 +18132,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     unlinkUserFromSeller: {
@@ -16256,6 +18273,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16394,6 +18429,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16579,6 +18632,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16803,6 +18874,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getShow: {
@@ -16934,6 +19023,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17088,6 +19195,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     pauseAuctionShow: {
@@ -17228,6 +19353,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17382,6 +19525,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     endAuctionShow: {
@@ -17529,6 +19690,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     startShowLot: {
@@ -17661,6 +19840,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17893,6 +20090,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getLot: {
@@ -18031,6 +20246,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listLotBids: {
@@ -18053,9 +20286,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        bids: components["schemas"]["PublicBid"][];
-                    };
+                    "application/json": components["schemas"]["PublicBidList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -18167,6 +20398,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -18393,6 +20642,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     buyLotNow: {
@@ -18597,6 +20864,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     cancelLot: {
@@ -18737,6 +21022,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -18891,6 +21194,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getLotState: {
@@ -19038,6 +21359,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     acceptSecondChanceOffer: {
@@ -19169,6 +21508,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19314,6 +21671,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listMyBids: {
@@ -19333,12 +21708,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        bids: {
-                            bid: components["schemas"]["Bid"];
-                            lot: components["schemas"]["Lot"];
-                        }[];
-                    };
+                    "application/json": components["schemas"]["MyBids"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -19432,6 +21802,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19458,13 +21846,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        wins: {
-                            lot: components["schemas"]["Lot"];
-                            price: number;
-                            orderId: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["MyWins"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -19558,6 +21940,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19582,9 +21982,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        offers: components["schemas"]["SecondChanceOffer"][];
-                    };
+                    "application/json": components["schemas"]["SecondChanceOfferList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -19678,6 +22076,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19702,7 +22118,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryAreaList"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -19796,6 +22212,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19825,7 +22259,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RouteSheet"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -19926,6 +22360,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     reportDeliveryDelivered: {
@@ -19967,7 +22419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryOutcomeAnswer"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -20124,6 +22576,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20175,7 +22645,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryOutcomeAnswer"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -20332,6 +22802,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20417,7 +22905,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliverySyncAnswer"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -20590,6 +23078,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     setSubscriptionDeliveryAddress: {
@@ -20622,7 +23128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubscriptionAddressAnswer"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -20786,6 +23292,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     correctDeliveryOutcome: {
@@ -20833,7 +23357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryOutcomeAnswer"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
@@ -21006,6 +23530,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getDeliveryDaySummary: {
@@ -21026,7 +23568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryDaySummary"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -21127,6 +23669,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     setDeliveryAreaSequence: {
@@ -21169,7 +23729,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliverySequenceAnswer"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -21324,6 +23884,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     upsertDeliveryArea: {
@@ -21375,7 +23953,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryAreaSaved"];
                 };
             };
             /** @description Created, with its Schedule */
@@ -21384,7 +23962,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryAreaSaved"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -21539,6 +24117,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     assignDeliveryStaff: {
@@ -21559,7 +24155,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryAreaStaff"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -21662,6 +24258,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -21689,7 +24303,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryAreaStaff"];
                 };
             };
             /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
@@ -21792,6 +24406,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
