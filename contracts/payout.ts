@@ -22,6 +22,8 @@ export const payoutKeys = {
   reserve: (payoutId: string) => `payout-${payoutId}:reserve`,
   finalise: (payoutId: string) => `payout-${payoutId}:finalise`,
   giveBack: (payoutId: string) => `payout-${payoutId}:return`,
+  /** The bank sent a paid payout back (RazorpayX `reversed`): the money is the seller's again. */
+  reversed: (payoutId: string) => `payout-${payoutId}:reversed`,
 };
 
 export interface PayoutInput {

@@ -4,8 +4,12 @@
  * step lock. The seller route, the weekly sweep and the payout activities call these.
  */
 import { randomUUID } from 'node:crypto';
-import { ACTIVE_PAYOUT_STATUSES } from '../contracts/payout';
-import type { Queryable } from './knex';
+import { ACTIVE_PAYOUT_STATUSES, payoutKeys, payoutWorkflowId } from '../contracts/payout';
+import { accounts } from '../domain/ledger/accounts';
+import { transfer } from '../domain/ledger/journal';
+import { raiseFlowAlert } from './flow-alerts';
+import type { Queryable, Tx } from './knex';
+import { postJournal } from './ledger';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a row as Postgres returns it; its readers name the columns they use
 export type PayoutRow = Record<string, any>;
@@ -89,4 +93,37 @@ export async function sellersToPay(q: Queryable, limit: number): Promise<Array<{
 /** Pending payouts, oldest first (their workflow may never have started). */
 export async function pendingPayouts(q: Queryable, limit: number): Promise<Array<{ id: string; seller_id: string }>> {
   return q('payouts').where({ status: 'pending' }).orderBy('created_at').limit(limit).select('id', 'seller_id');
+}
+
+/**
+ * The bank returned a payout after it was paid (RazorpayX `payout.reversed`): the money comes back
+ * from external:bank to the seller's payable (keyed, so a repeated webhook moves nothing), the row
+ * keeps `paid` with provider_state `reversed`, and ops get an alert to look at the seller's bank
+ * account before the next payout. Null when the payout is not ours or was never finalised (the
+ * workflow, still waiting, reads the reversal itself and gives the money back as a failure).
+ */
+export async function reversePaidPayout(
+  trx: Tx,
+  providerPayoutId: string,
+  reason: string,
+): Promise<{ payoutId: string; applied: boolean } | null> {
+  const payout = await trx('payouts').where({ provider_payout_id: providerPayoutId }).forUpdate().first();
+  if (!payout || payout.status !== 'paid' || !payout.amount) return null;
+  const posted = await postJournal(trx, {
+    idempotencyKey: payoutKeys.reversed(payout.id),
+    reason: 'payout_reversed',
+    refType: 'payout',
+    refId: payout.id,
+    metadata: { providerPayoutId, reason },
+    lines: transfer(accounts.externalBank, accounts.sellerPayable(payout.seller_id), Number(payout.amount)),
+  });
+  await updatePayout(trx, payout.id, { provider_state: 'reversed', failure_code: 'reversed', failure_message: reason });
+  await raiseFlowAlert(trx, {
+    workflowId: payoutWorkflowId(payout.id),
+    flowType: 'payout',
+    step: 'reversed',
+    reason: `The bank reversed payout ${payout.id} after paying it (${reason}); the money is back in the seller's payable`,
+    code: 'payout_reversed',
+  });
+  return { payoutId: payout.id, applied: posted.applied };
 }

@@ -3,6 +3,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { paymentConfirmedSignal } from '../../contracts/provider-payment';
 import { claimWebhookEvent, findPaymentFlow, type PaymentFlow } from '../../db/webhooks';
+import { reversePaidPayout } from '../../db/payouts';
+import { payoutWorkflowId } from '../../contracts/payout';
 import { WEBHOOK_SIGNATURE_HEADER, webhookHmac } from '../../infra/payment-provider';
 import {
   RAZORPAY_EVENTS,
@@ -202,6 +204,21 @@ function registerRazorpayWebhook(api: ApiRouter): void {
       const eventId = req.get(RAZORPAY_EVENT_ID_HEADER);
       if (!eventId || !/^[A-Za-z0-9_-]{1,64}$/.test(eventId)) {
         throw new ApiError(400, 'invalid_event_id', `The ${RAZORPAY_EVENT_ID_HEADER} header is missing or malformed`);
+      }
+      const payoutId = body.payload.payout?.entity.id;
+      if (body.event === 'payout.reversed' && payoutId) {
+        // Money came back after a success: re-open the payable and alert ops, once per event.
+        const reversed = await deps.db.transaction(async (trx) => {
+          // Keyed journal and alert: safe to run before the claim, and nothing is written for a payout not ours.
+          const done = await reversePaidPayout(trx, payoutId, 'payout.reversed');
+          if (!done) return 'unmatched';
+          const workflowId = payoutWorkflowId(done.payoutId);
+          return (await claimWebhookEvent(trx, { eventId: `rzp:${eventId}`, type: body.event, paymentId: payoutId, workflowId }))
+            ? 'first'
+            : 'duplicate';
+        });
+        if (reversed === 'unmatched') return { status: 200, body: { received: true, matched: false } satisfies WebhookReceipt };
+        return { status: 200, body: { received: true, matched: true, duplicate: reversed === 'duplicate' } satisfies WebhookReceipt };
       }
       const orderId = razorpayOrderId(body);
       const flow = orderId ? await findPaymentFlow(deps.db, orderId) : null;

@@ -217,6 +217,46 @@ describe('RazorpayX payouts', () => {
     expect((await getBalance(tdb.db, accounts.sellerPayoutInFlight(sellerId))).balance).toBe(0);
   });
 
+  test('processed then reversed (webhook): the payable is re-opened once and ops are alerted', async () => {
+    const { payoutId, sellerId, state } = await payout('fa_reverse_001', 5_500);
+    expect(state.status).toBe('paid');
+    expect((await getBalance(tdb.db, accounts.sellerPayable(sellerId))).balance).toBe(0);
+    const providerPayoutId = (await tdb.db('payouts').where({ id: payoutId }).first()).provider_payout_id as string;
+    // RazorpayX reverses it (the fake does on the next read) and says so in a signed webhook.
+    const bank = new RazorpayXPayoutProvider({ ...keys, apiUrl: fake.url, timeoutMs: 500, accountNumber: '2323230000000000' });
+    expect(await bank.getPayout(providerPayoutId)).toMatchObject({ status: 'failed', providerState: 'reversed' });
+    const body = {
+      entity: 'event',
+      event: 'payout.reversed',
+      contains: ['payout'],
+      payload: { payout: { entity: { id: providerPayoutId, entity: 'payout', amount: 5_500, status: 'reversed' } } },
+    };
+    const raw = JSON.stringify(body);
+    const headers = {
+      'content-type': 'application/json',
+      'x-razorpay-signature': razorpaySignature(WEBHOOK_SECRET, raw),
+      'x-razorpay-event-id': uniqueId('evt_'),
+    };
+    const send = () => fetch(`${api.url}/v1/webhooks/razorpay`, { method: 'POST', headers, body: raw }).then((r) => r.json());
+    expect(await send()).toEqual({ received: true, matched: true, duplicate: false });
+    expect(await send()).toEqual({ received: true, matched: true, duplicate: true });
+    expect((await getBalance(tdb.db, accounts.sellerPayable(sellerId))).balance).toBe(5_500);
+    expect(
+      await tdb
+        .db('journal')
+        .where({ idempotency_key: `payout-${payoutId}:reversed` })
+        .count(),
+    ).toEqual([{ count: 1 }]);
+    expect(
+      await tdb
+        .db('flow_alerts')
+        .where({ workflow_id: payoutWorkflowId(payoutId), step: 'reversed' })
+        .whereNull('resolved_at')
+        .count(),
+    ).toEqual([{ count: 1 }]);
+    expect((await tdb.db('payouts').where({ id: payoutId }).first()).provider_state).toBe('reversed');
+  });
+
   test('failed: the money goes back to the payable with the reason', async () => {
     const { sellerId, state } = await payout('fa_fail_001', 2_000);
     expect(state).toMatchObject({ status: 'failed', failureCode: 'beneficiary_bank_rejected' });
