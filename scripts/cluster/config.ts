@@ -25,6 +25,8 @@ export function configValues(options: ClusterOptions, dynamicConfigFile: string)
   return {
     LOG_LEVEL: options.logLevel,
     NUM_HISTORY_SHARDS: options.numHistoryShards,
+    MAX_CONNS: options.maxConns,
+    VISIBILITY_MAX_CONNS: Math.max(1, Math.ceil(options.maxConns / 5)),
     DB_NAME: quoted(options.databaseName),
     VISIBILITY_DB_NAME: quoted(options.visibilityDatabaseName),
     DB_HOST: url.hostname,

@@ -21,6 +21,8 @@ export interface ClusterOptions {
   namespace: string;
   ports: Record<Service, ServicePorts> & { frontendHttp: number };
   numHistoryShards: number;
+  /** Postgres connections each service process may hold (the visibility store gets a fifth of it). */
+  maxConns: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -43,6 +45,7 @@ export function defaultClusterOptions(overrides: Partial<ClusterOptions> = {}): 
     namespace: 'default',
     ports: portsFromBase(7233),
     numHistoryShards: 4,
+    maxConns: 20,
     logLevel: 'warn',
     ...overrides,
   };

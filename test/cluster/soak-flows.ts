@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { signToken } from '../../api/auth';
+import { loadConfig } from '../../app/config';
+import type { Role } from '../../domain/capabilities';
+import { postJournals } from '../../db/ledger';
+import type { Db } from '../../db/knex';
+import { accounts } from '../../domain/ledger/accounts';
+import { transfer } from '../../domain/ledger/journal';
+import { addDays } from '../../domain/schedule/local-date';
+import { localDateOf } from '../../domain/schedule/timezone';
+import type { RoundRobinClient } from './soak-client';
+
+/**
+ * The flows the soak drives through the API while it breaks things, and what each one's inputs
+ * call for. Each started flow is recorded with its expectation; soak-checks.ts holds the
+ * database to it at the end.
+ */
+const SECRET = loadConfig({}).JWT_SECRET;
+export const tokenFor = (userId: string, roles: Role[] = ['customer']) => signToken(SECRET, { userId, roles });
+
+export const TOPUP_AMOUNT = 10_000;
+/** The sandbox payment methods (infra/fake-payment-provider.ts) and how a top-up with each ends. */
+export const TOPUP_BEHAVIOURS = {
+  pm_ok: 'succeeded',
+  pm_flaky_2: 'succeeded',
+  pm_timeout: 'succeeded',
+  pm_declined: 'declined',
+  pm_insufficient_funds: 'declined',
+} as const;
+
+export const CHECKOUT_FUNDS = 10_000;
+export const PRODUCT_PRICE = 2_000;
+export type CheckoutPath = 'complete' | 'return' | 'cancel';
+export const CHECKOUT_END: Record<CheckoutPath, string> = { complete: 'completed', return: 'returned', cancel: 'cancelled' };
+
+export const SUBSCRIBER_FUNDS = 500_000;
+/** Banks of the sandbox payout provider (infra/fake-payout-provider.ts): each of these ends paid. */
+export const SELLER_BANKS = ['ok:HDFC0001', 'flaky:ICIC0002', 'pending-then-ok:SBIN0003'];
+
+export interface Started {
+  topups: Array<{ userId: string; topupId: string; method: keyof typeof TOPUP_BEHAVIOURS }>;
+  checkouts: Array<{ buyerId: string; orderId: string; path: CheckoutPath; sellerId: string }>;
+  subscriptions: Array<{ userId: string; subscriptionId: string; cancelled: boolean; pricePerPeriod: number }>;
+  payouts: Array<{ sellerId: string; payoutId: string }>;
+  marketOrders: Array<{ marketId: string; userId: string; clientOrderId: string }>;
+  markets: string[];
+  /** Flows whose start or a step failed at the API in a way no retry fixed (counted as lost). */
+  failures: string[];
+}
+
+export interface Shop {
+  sellers: string[];
+  products: Map<string, string>;
+  milkProductId: string;
+}
+
+const uid = (prefix: string) => `${prefix}${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+
+async function fund(db: Db, userIds: string[], amount: number): Promise<void> {
+  await db.transaction((trx) =>
+    postJournals(
+      trx,
+      userIds.map((userId) => ({
+        idempotencyKey: `soak-fund-${userId}`,
+        reason: 'topup',
+        lines: transfer(accounts.externalPsp, accounts.userWallet(userId), amount),
+      })),
+    ),
+  );
+}
+
+/** Sellers (one per sandbox bank behaviour), a product each with deep stock, and a subscribable milk. */
+export async function seedShop(db: Db): Promise<Shop> {
+  const sellers = SELLER_BANKS.map(() => uid('soak-s-'));
+  const products = new Map<string, string>();
+  for (const [i, id] of sellers.entries()) {
+    await db('sellers').insert({ id, name: `Soak seller ${i}`, commission_bps: 1000, bank_account_ref: SELLER_BANKS[i] });
+    const productId = uid('soak-p-');
+    await db('products').insert({ id: productId, seller_id: id, name: `Soak product ${i}`, price: PRODUCT_PRICE, stock: 1_000_000 });
+    products.set(id, productId);
+  }
+  const milkProductId = uid('soak-milk-');
+  await db('products').insert({
+    id: milkProductId,
+    seller_id: sellers[0],
+    name: 'Toned milk 500 ml',
+    price: 3_000,
+    stock: 1_000_000,
+    subscribable: true,
+    unit: '500 ml',
+  });
+  return { sellers, products, milkProductId };
+}
+
+const pick = <T>(xs: readonly T[], n: number) => xs[n % xs.length];
+
+export async function topupFlow(rr: RoundRobinClient, started: Started, n: number): Promise<void> {
+  const userId = uid('soak-tu-');
+  const method = pick(Object.keys(TOPUP_BEHAVIOURS), n) as keyof typeof TOPUP_BEHAVIOURS;
+  const res = await rr.post('/v1/wallet/topups', tokenFor(userId), { amount: TOPUP_AMOUNT, paymentMethod: method });
+  if (res.status !== 202) throw new Error(`topup ${method}: ${res.status} ${JSON.stringify(res.body)}`);
+  started.topups.push({ userId, topupId: res.body.topupId, method });
+}
+
+/** Posts a saga action; a 409 after a retried request is fine when the order already shows it. */
+async function orderAction(rr: RoundRobinClient, orderId: string, action: string, token: string, body: unknown, done: string[]) {
+  const res = await rr.request('POST', `/v1/orders/${orderId}/${action}`, { token, body });
+  if (res.status === 202) return;
+  const order = await rr.get(`/v1/orders/${orderId}`, token);
+  if (!done.includes(order.body?.status))
+    throw new Error(`${action} ${orderId}: ${res.status} ${JSON.stringify(res.body)} (order ${order.body?.status})`);
+}
+
+export async function checkoutFlow(db: Db, rr: RoundRobinClient, shop: Shop, started: Started, n: number): Promise<void> {
+  const buyerId = uid('soak-b-');
+  await fund(db, [buyerId], CHECKOUT_FUNDS);
+  const sellerId = pick(shop.sellers, n);
+  const path = pick(['complete', 'complete', 'return', 'cancel'] as const, n);
+  const buyer = tokenFor(buyerId);
+  const seller = tokenFor(sellerId, ['seller']);
+  const res = await rr.request('POST', '/v1/checkout?wait=true', {
+    token: buyer,
+    idempotencyKey: randomUUID(),
+    body: { lines: [{ productId: shop.products.get(sellerId)!, quantity: 1, unitPrice: PRODUCT_PRICE }] },
+  });
+  if (res.status !== 201 && res.status !== 202) throw new Error(`checkout: ${res.status} ${JSON.stringify(res.body)}`);
+  const orderId: string = res.body.orderId;
+  started.checkouts.push({ buyerId, orderId, path, sellerId });
+  // Wait for the confirmation when the answer came before it (202).
+  for (let i = 0; i < 100; i++) {
+    const order = await rr.get(`/v1/orders/${orderId}`, buyer);
+    if (order.body?.status === 'confirmed') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (path === 'cancel') return orderAction(rr, orderId, 'cancel', buyer, { reason: 'changed my mind' }, ['cancelled', 'compensating']);
+  await orderAction(rr, orderId, 'dispatch', seller, undefined, ['dispatched', 'delivered']);
+  await orderAction(rr, orderId, 'delivered', seller, undefined, ['delivered', 'settling', 'completed', 'returned', 'compensating']);
+  if (path === 'return') await orderAction(rr, orderId, 'return', buyer, { reason: 'wrong size' }, ['returned', 'compensating']);
+}
+
+const kolkataDay = (n: number) => addDays(localDateOf(Date.now(), 'Asia/Kolkata'), n);
+
+export async function subscriptionFlow(db: Db, rr: RoundRobinClient, shop: Shop, started: Started, n: number): Promise<void> {
+  const userId = uid('soak-sub-');
+  await fund(db, [userId], SUBSCRIBER_FUNDS);
+  const token = tokenFor(userId);
+  const res = await rr.post('/v1/subscriptions', token, {
+    productId: shop.milkProductId,
+    quantity: 1,
+    recurrence: { kind: 'daily' },
+    startDate: kolkataDay(3),
+    region: 'blr',
+    paymentMethod: 'pm_ok',
+  });
+  if (res.status !== 201) throw new Error(`subscribe: ${res.status} ${JSON.stringify(res.body)}`);
+  const { subscriptionId, pricePerPeriod } = res.body;
+  const cancelled = n % 3 === 2;
+  started.subscriptions.push({ userId, subscriptionId, cancelled, pricePerPeriod });
+  const on = (action: string, body: unknown) => rr.request('POST', `/v1/subscriptions/${subscriptionId}/${action}`, { token, body });
+  const pause = await on('pause', { from: kolkataDay(5), to: kolkataDay(9), reason: 'vacation' });
+  if (pause.status !== 200) throw new Error(`pause: ${pause.status} ${JSON.stringify(pause.body)}`);
+  const resume = await on('resume', { from: kolkataDay(7) });
+  if (resume.status !== 200) throw new Error(`resume: ${resume.status} ${JSON.stringify(resume.body)}`);
+  if (cancelled) {
+    const cancel = await on('cancel', {});
+    if (cancel.status !== 200) throw new Error(`cancel: ${cancel.status} ${JSON.stringify(cancel.body)}`);
+  }
+}
+
+/** Pays a seller's payable out if there is one and no payout is under way. */
+export async function payoutRound(rr: RoundRobinClient, sellerId: string, started: Started): Promise<void> {
+  const token = tokenFor(sellerId, ['seller']);
+  const res = await rr.post(`/v1/sellers/${sellerId}/payouts`, token);
+  if (res.status === 202) started.payouts.push({ sellerId, payoutId: res.body.payoutId });
+  else if (res.status !== 409 && res.status !== 422) throw new Error(`payout: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+export const ADMIN = tokenFor('soak-admin', ['admin']);
+
+export async function createMarket(rr: RoundRobinClient, closesAt: number): Promise<string> {
+  const res = await rr.post('/v1/markets', ADMIN, {
+    question: 'Will the soak lose a flow?',
+    opensAt: new Date(Date.now() + 1000).toISOString(),
+    closesAt: new Date(closesAt).toISOString(),
+    feeBps: 0,
+    disputeWindowSeconds: 0,
+    resolutionDeadlineSeconds: 3600,
+  });
+  if (res.status !== 201) throw new Error(`create market: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.marketId;
+}
+
+export async function fundTraders(db: Db, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => uid('soak-t-'));
+  await fund(db, ids, 10_000_000);
+  return ids;
+}
+
+/** A burst of crossing orders: YES at p against NO at 1000 − p, from two different traders. */
+export async function marketBurst(rr: RoundRobinClient, marketId: string, traders: string[], started: Started, n: number): Promise<void> {
+  const price = 300 + 50 * (n % 9);
+  await Promise.all(
+    [0, 1, 2, 3].map(async (k) => {
+      const userId = pick(traders, n * 4 + k);
+      const side = k % 2 === 0 ? 'YES' : 'NO';
+      const clientOrderId = uid('c');
+      const res = await rr.request('POST', `/v1/markets/${marketId}/orders`, {
+        token: tokenFor(userId),
+        body: { clientOrderId, side, action: 'BUY', price: side === 'YES' ? price : 1000 - price, quantity: 1 + (n % 3) },
+      });
+      if (res.status === 409 && res.body?.error?.code === 'market_closed') return;
+      if (res.status !== 202 && res.status !== 200 && res.status !== 201)
+        throw new Error(`order: ${res.status} ${JSON.stringify(res.body)}`);
+      started.marketOrders.push({ marketId, userId, clientOrderId });
+    }),
+  );
+}
+
+/** Close (if the clock has not), resolve YES; retried requests are the same action again. */
+export async function settleMarket(rr: RoundRobinClient, marketId: string): Promise<void> {
+  for (const [action, body] of [
+    ['close', {}],
+    ['resolve', { outcome: 'YES', source: 'the soak decided' }],
+  ] as const) {
+    const res = await rr.post(`/v1/markets/${marketId}/${action}`, ADMIN, body);
+    if (res.status >= 300 && !(res.status === 409 && action === 'close'))
+      throw new Error(`${action} ${marketId}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}
