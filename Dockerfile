@@ -15,4 +15,5 @@ COPY . .
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 # ROLE=all (default), api or worker: scale the halves separately behind the same env.
-CMD ["sh", "-c", "exec npx tsx app/start.ts --role=${ROLE:-all}"]
+# node itself as PID 1 (tsx as a loader): SIGTERM reaches app/start.ts's graceful shutdown directly.
+CMD ["sh", "-c", "exec node --import tsx app/start.ts --role=${ROLE:-all}"]

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { configValues, renderTemplate } from '../../scripts/cluster/config';
 import { defaultClusterOptions, portsFromBase } from '../../scripts/cluster/options';
 import { sqlToolFlags } from '../../scripts/cluster/schema';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 describe('the local Temporal cluster config', () => {
   test("base 7233 is Temporal's own port layout; another base shifts the whole block", () => {
@@ -61,5 +62,13 @@ describe('the local Temporal cluster config', () => {
       '--database',
       'd',
     ]);
+  });
+});
+
+describe('the compose set-up scripts', () => {
+  test("register exactly Mandi's search attributes", () => {
+    const script = fs.readFileSync(path.resolve(__dirname, '../../scripts/cluster/compose/create-namespace.sh'), 'utf8');
+    const names = /for name in ([A-Za-z ]+); do/.exec(script)![1].trim().split(/\s+/);
+    expect(names.sort()).toEqual(SEARCH_ATTRIBUTES.map((k) => k.name).sort());
   });
 });
