@@ -1,5 +1,6 @@
 import { loadConfig } from '../../app/config';
 import { signWebhook } from '../../infra/fake-payment-provider';
+import { razorpaySignature } from '../../infra/razorpay/webhook';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestWorker, type TestWorker } from '../support/temporal';
@@ -21,7 +22,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const CONCURRENCY = 8;
 // Thousands of requests from one user and one address: the limits would answer 429 long before
 // the values were judged.
-const ENV = { RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_PER_IP_PER_MINUTE: '10000000' };
+const RAZORPAY_WEBHOOK_SECRET = 'fuzz-razorpay-webhook-secret';
+const ENV = { RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_PER_IP_PER_MINUTE: '10000000', RAZORPAY_WEBHOOK_SECRET };
 const WEBHOOK_SECRET = loadConfig({ NODE_ENV: 'test', ...ENV }).PSP_WEBHOOK_SECRET;
 
 let tdb: TestDatabase;
@@ -31,14 +33,17 @@ let fixtures: Fixtures;
 let plan: Plan;
 let result: FuzzResult;
 
-/** The caller's token, a fresh Idempotency-Key, and for a public route (the provider's webhook) a valid signature. */
+/** The caller's token, a fresh Idempotency-Key, and for a public route (a provider's webhook) a valid signature. */
 function headersFor(c: FuzzCase): Record<string, string> {
   const headers: Record<string, string> = { 'idempotency-key': `fuzz-${SEED}-${c.n}` };
   const role = roleFor(c.op);
   if (role) headers.authorization = `Bearer ${api.token(fixtures.users[role], [role])}`;
   // Signed over the exact bytes sent (HMAC takes a Buffer as well as a string), so the value, not
   // the signature, is what the webhook judges.
-  else headers['x-provider-signature'] = signWebhook((c.body ?? Buffer.alloc(0)) as unknown as string, WEBHOOK_SECRET);
+  else if (c.op.path === '/v1/webhooks/razorpay') {
+    headers['x-razorpay-signature'] = razorpaySignature(RAZORPAY_WEBHOOK_SECRET, c.body ?? Buffer.alloc(0));
+    headers['x-razorpay-event-id'] = `fuzz-${SEED}-${c.n}`;
+  } else headers['x-provider-signature'] = signWebhook((c.body ?? Buffer.alloc(0)) as unknown as string, WEBHOOK_SECRET);
   return headers;
 }
 
