@@ -264,7 +264,6 @@ function paymentRailIssues(env: {
   return issues;
 }
 
-
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
