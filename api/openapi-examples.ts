@@ -191,4 +191,5 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
   // ops
   retryFlowStep: { request: { reason: 'The payment provider is reachable again' } },
   abandonFlowStep: { request: { reason: 'Refunded by hand at the bank' } },
+  resolveReconciliationItem: { request: { reason: 'Stock table fixed; retrying the reservation' } },
 };

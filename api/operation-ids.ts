@@ -135,6 +135,9 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'get /v1/ops/alerts': 'listOpsAlerts',
   'post /v1/ops/flows/:workflowId/retry': 'retryFlowStep',
   'post /v1/ops/flows/:workflowId/abandon': 'abandonFlowStep',
+  'get /v1/ops/reconciliation': 'listReconciliationItems',
+  'post /v1/ops/reconciliation/:kind/:ref/:action': 'resolveReconciliationItem',
+  'get /v1/ops/customers': 'getCustomerOverview',
 };
 
 export const operationKey = (method: string, path: string) => `${method} ${path}`;

@@ -11,6 +11,8 @@ import { registerMeRoutes } from './me';
 import { registerAdminUserRoutes } from './admin-users';
 import { registerAuctionRoutes } from './auctions';
 import { registerDeliveryRoutes } from './delivery';
+import { registerReconciliationRoutes } from './reconciliation';
+import { registerCustomerRoutes } from './customers';
 
 /** Every flow's routes. One module per flow. */
 export function registerRoutes(api: ApiRouter): void {
@@ -26,4 +28,6 @@ export function registerRoutes(api: ApiRouter): void {
   registerAdminUserRoutes(api);
   registerAuctionRoutes(api);
   registerDeliveryRoutes(api);
+  registerReconciliationRoutes(api);
+  registerCustomerRoutes(api);
 }

@@ -85,6 +85,29 @@ async function stuckStepOf(deps: ApiDeps, workflowId: string): Promise<StuckStep
   }
 }
 
+/**
+ * Sends support's decision on the step a flow is stuck on (the flow's own `retryStep` /
+ * `abandonStep` signals): 409 when it is not stuck, or when the step cannot be abandoned.
+ * Shared by the flow routes below and the reconciliation actions (api/routes/reconciliation.ts).
+ */
+export async function decideStuckStep(
+  deps: ApiDeps,
+  workflowId: string,
+  action: 'retry' | 'abandon',
+  decision: StepDecision,
+): Promise<{ step: string; meaning: string | null }> {
+  const stuck = await stuckStepOf(deps, workflowId);
+  if (!stuck) throw new ApiError(409, 'not_stuck', `Flow ${workflowId} is not stuck on any step`, { workflowId });
+  if (action === 'abandon' && stuck.abandon === null) {
+    throw new ApiError(409, 'not_abandonable', `Step ${stuck.step} cannot be abandoned: fix the cause and retry it`, {
+      workflowId,
+      step: stuck.step,
+    });
+  }
+  await deps.temporal.workflow.getHandle(workflowId).signal(SIGNALS[action], decision);
+  return { step: stuck.step, meaning: stuck.abandon };
+}
+
 /** What operations must act on, newest first; each also shows as a FlowStatus in the Temporal UI. */
 export function registerOpsRoutes(api: ApiRouter): void {
   api.route({
@@ -128,17 +151,8 @@ export function registerOpsRoutes(api: ApiRouter): void {
         409: { description: 'The flow is not stuck, or this step cannot be abandoned (only a retry can help)' },
       },
       handler: async ({ principal, params, body, deps, audit }) => {
-        const stuck = await stuckStepOf(deps, params.workflowId);
-        if (!stuck)
-          throw new ApiError(409, 'not_stuck', `Flow ${params.workflowId} is not stuck on any step`, { workflowId: params.workflowId });
-        if (action === 'abandon' && stuck.abandon === null) {
-          throw new ApiError(409, 'not_abandonable', `Step ${stuck.step} cannot be abandoned: fix the cause and retry it`, {
-            workflowId: params.workflowId,
-            step: stuck.step,
-          });
-        }
         const decision: StepDecision = { by: principal.userId, ...(body.reason ? { reason: body.reason } : {}) };
-        await deps.temporal.workflow.getHandle(params.workflowId).signal(SIGNALS[action], decision);
+        const stuck = await decideStuckStep(deps, params.workflowId, action, decision);
         await audit(
           `flow.${action}_step`,
           { type: 'workflow', id: params.workflowId },
@@ -150,7 +164,7 @@ export function registerOpsRoutes(api: ApiRouter): void {
             workflowId: params.workflowId,
             action,
             step: stuck.step,
-            ...(action === 'abandon' ? { meaning: stuck.abandon } : {}),
+            ...(action === 'abandon' && stuck.meaning !== null ? { meaning: stuck.meaning } : {}),
             accepted: true,
           },
         };

@@ -1978,6 +1978,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ops/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything that needs a human — ledger drift, stuck checkouts and flows, unsettled payouts, dunning, overdue markets and settlements, unconfirmed top-ups — oldest first, with counts per kind (support, admin)
+         * @description Needs `ops:read`.
+         */
+        get: operations["listReconciliationItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/reconciliation/{kind}/{ref}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a reconciliation item with its kind’s action: retry/abandon a parked step, poll the bank, retry the charge, resolve/void a market (admin), re-check the ledger
+         * @description Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll; subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished and topup_unconfirmed retry (when the flow is parked). Needs `flow:retry`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
+         */
+        post: operations["resolveReconciliationItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Support: a customer’s whole story by phone or user id — wallet and ledger, subscriptions with their next deliveries and exceptions, orders with timelines, market positions and P&L, auction bids and wins, staff actions
+         * @description Needs `wallet:read:any` or `order:read:any`.
+         */
+        get: operations["getCustomerOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5293,6 +5353,351 @@ export interface components {
                 assignedBy: string;
                 /** @description ISO instant */
                 assignedAt: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "kind": "checkout_stuck",
+         *           "ref": "checkout-ord_5d41402abc4b2a76b9719d91",
+         *           "workflowId": "checkout-ord_5d41402abc4b2a76b9719d91",
+         *           "temporalUrl": "http://localhost:8233/namespaces/default/workflows/checkout-ord_5d41402abc4b2a76b9719d91",
+         *           "reason": "Stuck on step reserve: invalid byte sequence for encoding \"UTF8\": 0x00",
+         *           "since": "2027-01-11T03:31:00.000Z",
+         *           "ageSeconds": 5400,
+         *           "amount": 2500,
+         *           "customerId": "usr_asha",
+         *           "sellerId": "sel_dairy",
+         *           "actions": [
+         *             "retry",
+         *             "abandon"
+         *           ],
+         *           "details": {
+         *             "alertId": 17,
+         *             "step": "reserve",
+         *             "code": "22021",
+         *             "orderId": "ord_5d41402abc4b2a76b9719d91",
+         *             "orderStatus": "stuck"
+         *           }
+         *         }
+         *       ],
+         *       "counts": {
+         *         "ledger_drift": 0,
+         *         "checkout_stuck": 1,
+         *         "payout_unsettled": 0,
+         *         "subscription_dunning": 0,
+         *         "market_unresolved": 0,
+         *         "market_settlement_unfinished": 0,
+         *         "topup_unconfirmed": 0,
+         *         "flow_stuck": 0
+         *       },
+         *       "total": 1,
+         *       "nextCursor": null
+         *     }
+         */
+        ReconciliationPage: {
+            /** @description oldest first */
+            items: components["schemas"]["ReconciliationItem"][];
+            /** @description items per kind matching the age and amount filters */
+            counts: {
+                ledger_drift?: number;
+                checkout_stuck?: number;
+                payout_unsettled?: number;
+                subscription_dunning?: number;
+                market_unresolved?: number;
+                market_settlement_unfinished?: number;
+                topup_unconfirmed?: number;
+                flow_stuck?: number;
+            };
+            total: number;
+            /** @description pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "kind": "checkout_stuck",
+         *       "ref": "checkout-ord_5d41402abc4b2a76b9719d91",
+         *       "workflowId": "checkout-ord_5d41402abc4b2a76b9719d91",
+         *       "temporalUrl": "http://localhost:8233/namespaces/default/workflows/checkout-ord_5d41402abc4b2a76b9719d91",
+         *       "reason": "Stuck on step reserve: invalid byte sequence for encoding \"UTF8\": 0x00",
+         *       "since": "2027-01-11T03:31:00.000Z",
+         *       "ageSeconds": 5400,
+         *       "amount": 2500,
+         *       "customerId": "usr_asha",
+         *       "sellerId": "sel_dairy",
+         *       "actions": [
+         *         "retry",
+         *         "abandon"
+         *       ],
+         *       "details": {
+         *         "alertId": 17,
+         *         "step": "reserve",
+         *         "code": "22021",
+         *         "orderId": "ord_5d41402abc4b2a76b9719d91",
+         *         "orderStatus": "stuck"
+         *       }
+         *     }
+         */
+        ReconciliationItem: {
+            /** @enum {string} */
+            kind: "ledger_drift" | "checkout_stuck" | "payout_unsettled" | "subscription_dunning" | "market_unresolved" | "market_settlement_unfinished" | "topup_unconfirmed" | "flow_stuck";
+            /** @description what the item is about (a workflow, payout, subscription, market or drift finding id): the `{ref}` of its action */
+            ref: string;
+            workflowId: string | null;
+            /** @description the workflow in the Temporal Web UI, when TEMPORAL_UI_URL is set */
+            temporalUrl: string | null;
+            reason: string;
+            /** @description ISO instant it has been waiting since */
+            since: string;
+            ageSeconds: number;
+            /** @description paise involved, when known */
+            amount: number | null;
+            customerId: string | null;
+            sellerId: string | null;
+            /** @description what POST /v1/ops/reconciliation/{kind}/{ref}/{action} accepts for it */
+            actions: ("recheck" | "retry" | "abandon" | "poll" | "retry_charge" | "resolve" | "void")[];
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @example {
+         *       "kind": "checkout_stuck",
+         *       "ref": "checkout-ord_5d41402abc4b2a76b9719d91",
+         *       "action": "retry",
+         *       "accepted": true,
+         *       "workflowId": "checkout-ord_5d41402abc4b2a76b9719d91",
+         *       "result": {
+         *         "message": "retryStep",
+         *         "step": "reserve"
+         *       }
+         *     }
+         */
+        ReconciliationActionResult: {
+            /** @enum {string} */
+            kind: "ledger_drift" | "checkout_stuck" | "payout_unsettled" | "subscription_dunning" | "market_unresolved" | "market_settlement_unfinished" | "topup_unconfirmed" | "flow_stuck";
+            ref: string;
+            /** @enum {string} */
+            action: "recheck" | "retry" | "abandon" | "poll" | "retry_charge" | "resolve" | "void";
+            /** @enum {boolean} */
+            accepted: true;
+            workflowId: string | null;
+            /** @description what the flow answered (an update) or what was sent (a signal) */
+            result: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @example {
+         *       "userId": "usr_asha",
+         *       "user": {
+         *         "phone": "+919876543210",
+         *         "displayName": null,
+         *         "createdAt": "2027-01-01T09:00:00.000Z",
+         *         "lastLoginAt": "2027-01-11T08:00:00.000Z",
+         *         "deletionRequestedAt": null,
+         *         "erasedAt": null
+         *       },
+         *       "roles": [
+         *         "customer"
+         *       ],
+         *       "wallet": {
+         *         "balance": 50000,
+         *         "held": 0,
+         *         "available": 50000,
+         *         "balanceOn": null,
+         *         "entries": [
+         *           {
+         *             "journalId": 1042,
+         *             "amount": 50000,
+         *             "reason": "topup",
+         *             "refType": "topup",
+         *             "refId": "tu_8f14e45fceea167a5a36dedd",
+         *             "reversesJournalId": null,
+         *             "createdAt": "2027-01-05T08:30:00.000Z"
+         *           }
+         *         ]
+         *       },
+         *       "subscriptions": [
+         *         {
+         *           "subscriptionId": "sub_3c59dc048e8850243be8079a",
+         *           "workflowId": "subscription-sub_3c59dc048e8850243be8079a",
+         *           "productId": "milk-1l",
+         *           "quantity": 1,
+         *           "status": "active",
+         *           "billingState": "paid",
+         *           "billingReason": null,
+         *           "pricePerPeriod": 180000,
+         *           "paymentMethod": "pm_ok",
+         *           "timezone": "Asia/Kolkata",
+         *           "startDate": "2027-01-02",
+         *           "endDate": null,
+         *           "nextRenewalDate": "2027-02-02",
+         *           "nextDeliveries": [
+         *             {
+         *               "date": "2027-01-12",
+         *               "deliver": true,
+         *               "quantity": 1,
+         *               "reason": "scheduled",
+         *               "explanation": "Delivers 1: daily"
+         *             },
+         *             {
+         *               "date": "2027-01-13",
+         *               "deliver": true,
+         *               "quantity": 1,
+         *               "reason": "scheduled",
+         *               "explanation": "Delivers 1: daily"
+         *             }
+         *           ],
+         *           "exceptions": [
+         *             {
+         *               "id": "E1",
+         *               "type": "skip",
+         *               "from": "2027-01-20",
+         *               "to": "2027-01-25",
+         *               "reason": "vacation",
+         *               "createdBy": "usr_asha",
+         *               "createdAt": "2027-01-10T10:00:00.000Z"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "orders": [],
+         *       "positions": [],
+         *       "auctions": {
+         *         "bids": [],
+         *         "wins": []
+         *       },
+         *       "audit": [
+         *         {
+         *           "actor": "usr_agent",
+         *           "roles": [
+         *             "support"
+         *           ],
+         *           "action": "subscription.pause",
+         *           "targetType": "subscription",
+         *           "targetId": "sub_3c59dc048e8850243be8079a",
+         *           "details": {},
+         *           "at": "2027-01-10T10:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        CustomerOverview: {
+            userId: string;
+            /** @description null for an id that never logged in (development tokens, imported customers) */
+            user: {
+                phone: string | null;
+                displayName: string | null;
+                createdAt: string;
+                lastLoginAt: string | null;
+                deletionRequestedAt: string | null;
+                erasedAt: string | null;
+            } | null;
+            roles: string[];
+            wallet: {
+                balance: number;
+                held: number;
+                available: number;
+                balanceOn: {
+                    date: string;
+                    /** @description null: no snapshot for that date */
+                    balance: number | null;
+                } | null;
+                entries: {
+                    journalId: number;
+                    amount: number;
+                    reason: string;
+                    refType: string | null;
+                    refId: string | null;
+                    reversesJournalId: number | null;
+                    createdAt: string;
+                }[];
+            };
+            subscriptions: {
+                subscriptionId: string;
+                workflowId: string;
+                productId: string;
+                quantity: number;
+                /** @enum {string} */
+                status: "active" | "cancelled";
+                billingState: string;
+                billingReason: string | null;
+                pricePerPeriod: number;
+                paymentMethod: string;
+                timezone: string;
+                startDate: string;
+                endDate: string | null;
+                nextRenewalDate: string | null;
+                /** @description the next four delivering dates from the earliest changeable one, computed now */
+                nextDeliveries: {
+                    date: string;
+                    deliver: boolean;
+                    quantity: number;
+                    reason: string;
+                    explanation: string;
+                }[];
+                /** @description the calendar of pauses, skips, extras and quantity changes */
+                exceptions: {
+                    [key: string]: unknown;
+                }[];
+            }[];
+            orders: {
+                orderId: string;
+                workflowId: string;
+                sellerId: string;
+                status: string;
+                total: number;
+                refunded: number;
+                createdAt: string;
+                timeline: {
+                    type: string;
+                    actor: string;
+                    at: string;
+                    details: {
+                        [key: string]: unknown;
+                    };
+                }[];
+            }[];
+            /** @description per market, P&L as GET /v1/markets/{marketId}/positions reports it */
+            positions: {
+                marketId: string;
+                question: string;
+                status: string;
+                cost: number;
+                value: number | null;
+                pnl: number | null;
+                positions: {
+                    [key: string]: unknown;
+                }[];
+            }[];
+            auctions: {
+                bids: {
+                    lotId: string;
+                    title: string;
+                    amount: number;
+                    kind: string;
+                    placedAt: string;
+                    lotStatus: string;
+                }[];
+                wins: {
+                    lotId: string;
+                    title: string;
+                    price: number | null;
+                    closedAt: string | null;
+                }[];
+            };
+            audit: {
+                actor: string;
+                roles: string[];
+                action: string;
+                targetType: string;
+                targetId: string;
+                details: {
+                    [key: string]: unknown;
+                };
+                at: string;
             }[];
         };
     };
@@ -24369,6 +24774,553 @@ export interface operations {
                 };
             };
             /** @description No such area; or: Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listReconciliationItems: {
+        parameters: {
+            query?: {
+                /** @description only this kind (counts still cover every kind) */
+                kind?: "ledger_drift" | "checkout_stuck" | "payout_unsettled" | "subscription_dunning" | "market_unresolved" | "market_settlement_unfinished" | "topup_unconfirmed" | "flow_stuck";
+                /** @description only items waiting at least this long: `<n>s`, `<n>m`, `<n>h` or `<n>d` */
+                olderThan?: string;
+                /** @description paise */
+                minAmount?: number | null;
+                /** @description paise */
+                maxAmount?: number | null;
+                limit?: number;
+                /** @description `nextCursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of items, oldest first, and the counts per kind */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationPage"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resolveReconciliationItem: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                kind: "ledger_drift" | "checkout_stuck" | "payout_unsettled" | "subscription_dunning" | "market_unresolved" | "market_settlement_unfinished" | "topup_unconfirmed" | "flow_stuck";
+                /** @description the item’s `ref` (`all` for ledger_drift: the check covers every balance) */
+                ref: string;
+                action: "recheck" | "retry" | "abandon" | "poll" | "retry_charge" | "resolve" | "void";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Stock table fixed; retrying the reservation"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description why: written to the audit log and passed to the flow */
+                    reason: string;
+                    /**
+                     * @description resolve only
+                     * @enum {string}
+                     */
+                    outcome?: "YES" | "NO";
+                    /** @description resolve only: where the result comes from */
+                    source?: string;
+                    /** @description retry_charge only: charge this method (default: the one on file) */
+                    paymentMethod?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done: what the flow was sent, and what it answered */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationActionResult"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing to do: the item was resolved already (`already_resolved`), the flow is not stuck (`not_stuck`) or not running (`flow_not_running`), the step cannot be abandoned; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was used with a different request",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCustomerOverview: {
+        parameters: {
+            query?: {
+                /** @description the number the customer holds now (E.164, or national for the default country) */
+                phone?: string;
+                userId?: string;
+                /** @description also answer the wallet balance at the end of this date */
+                balanceOn?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer 360 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerOverview"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No user holds that phone number; or: Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
             404: {
                 headers: {
                     [name: string]: unknown;
