@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { documentOptions, openApiDocument } from './openapi';
 import { asyncApiDocument } from './asyncapi/document';
 import { docsRouter } from './docs';
+import { consoleRouter } from './console-static';
 import { requestLog } from './request-log';
 import { ApiRouter } from './router';
 import { registerRoutes } from './routes';
@@ -53,6 +54,7 @@ export function createApp(deps: ApiDeps, metrics: Metrics = createMetrics()): Ex
     res.json(asyncapi);
   });
   app.use(docsRouter());
+  app.use('/console', consoleRouter());
   app.use(api.router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
