@@ -32,7 +32,7 @@ export async function seedReconciliationLoad(
 ): Promise<Record<string, number>> {
   const t = opts.tag ?? 'b';
   const per = Math.max(1, Math.floor(opts.open / 8));
-  const age = (i: string) => `now() - ((${i} % 43200) + 20) * interval '1 minute'`;
+  const age = (i: string) => `now() - (((${i} * 37) % 43200) + 20) * interval '1 minute'`;
   await db.raw(
     `INSERT INTO sellers (id, name, commission_bps, bank_account_ref)
      SELECT 'sel_${t}_' || i, 'Seller ' || i, 1000, 'ok:HDFC0001' FROM generate_series(1, ?) i`,
