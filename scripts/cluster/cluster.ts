@@ -43,6 +43,18 @@ export function clusterHandle(options: ClusterOptions, tools: TemporalServerTool
   };
 }
 
+async function retrying<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Waits until a workflow runs end to end (services join the membership ring within seconds). */
 export async function waitUntilHealthy(cluster: Cluster, timeoutMs = 90_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -71,12 +83,15 @@ export async function clusterUp(options: ClusterOptions, log: (line: string) => 
   await setUpSchemas(tools, options);
   const cluster = clusterHandle(options, tools);
   for (const service of SERVICES) log(`${service}: pid ${await cluster.start(service)}`);
-  const connection = await Connection.connect({ address: cluster.address, connectTimeout: 5000 });
-  try {
-    await ensureNamespace(connection, options.namespace);
-  } finally {
-    await connection.close();
-  }
+  // The frontend may take a few seconds to serve after its port opens (longer on a loaded machine).
+  await retrying(60_000, async () => {
+    const connection = await Connection.connect({ address: cluster.address, connectTimeout: 5000 });
+    try {
+      await ensureNamespace(connection, options.namespace);
+    } finally {
+      await connection.close();
+    }
+  });
   log(`namespace ${options.namespace} with Mandi's search attributes`);
   const ms = await waitUntilHealthy(cluster);
   log(`healthy: a workflow ran end to end in ${ms} ms`);

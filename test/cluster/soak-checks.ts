@@ -1,7 +1,16 @@
 import type { Db } from '../../db/knex';
 import { getBalance, ledgerProblems } from '../../db/ledger-reports';
 import { accounts } from '../../domain/ledger/accounts';
-import { CHECKOUT_END, CHECKOUT_FUNDS, PRODUCT_PRICE, SUBSCRIBER_FUNDS, TOPUP_AMOUNT, TOPUP_BEHAVIOURS, type Started } from './soak-flows';
+import {
+  BIDDER_FUNDS,
+  CHECKOUT_END,
+  CHECKOUT_FUNDS,
+  PRODUCT_PRICE,
+  SUBSCRIBER_FUNDS,
+  TOPUP_AMOUNT,
+  TOPUP_BEHAVIOURS,
+  type Started,
+} from './soak-flows';
 
 /** What the end state says: each problem is a lost flow, a doubled effect, or broken money. */
 export interface Verdict {
@@ -55,6 +64,11 @@ export async function verify(db: Db, started: Started): Promise<Verdict> {
     if (first?.status !== 'paid') v.lost.push(`subscription ${s.subscriptionId}: first renewal ${first?.status ?? 'missing'}`);
     const pauses = await count(db('subscription_exceptions').where({ subscription_id: s.subscriptionId, reason: 'vacation' }).count());
     if (pauses > 1) v.doubled.push(`subscription ${s.subscriptionId}: ${pauses} vacation pauses for one request`);
+    const pause = await db('subscription_exceptions')
+      .where({ subscription_id: s.subscriptionId, reason: 'vacation' })
+      .first(db.raw('ended_at::text AS ended_at'));
+    if (pause?.ended_at !== s.resumeFrom)
+      v.lost.push(`subscription ${s.subscriptionId}: pause ended ${pause?.ended_at}, resumed from ${s.resumeFrom}`);
     const want = SUBSCRIBER_FUNDS - s.pricePerPeriod;
     const got = await balance(db, accounts.userWallet(s.userId));
     if (got < want) v.doubled.push(`subscription ${s.subscriptionId}: wallet ${got}, want ${want}`);
@@ -85,6 +99,32 @@ export async function verify(db: Db, started: Started): Promise<Verdict> {
       db('market_orders').where({ market_id: o.marketId, user_id: o.userId, client_order_id: o.clientOrderId }).count(),
     );
     if (rows !== 1) (rows === 0 ? v.lost : v.doubled).push(`market order ${o.clientOrderId}: ${rows} rows`);
+  }
+
+  for (const a of started.auctions) {
+    const lot = await db('auction_lots').where({ id: a.lotId }).first('status', 'order_id', 'winner_id', 'sold_price');
+    const wantStatus = a.sold ? 'sold' : 'unsold';
+    if (lot?.status !== wantStatus) v.lost.push(`lot ${a.lotId}: ${lot?.status ?? 'missing'}, want ${wantStatus}`);
+    if (!a.sold) continue;
+    const orders = await db('orders')
+      .where({ buyer_id: lot?.winner_id ?? '' })
+      .select('id', 'status');
+    if (orders.length > 1) v.doubled.push(`lot ${a.lotId}: ${orders.length} orders for its winner`);
+    const order = orders.find((o) => o.id === lot?.order_id);
+    if (order?.status !== 'completed') v.lost.push(`lot ${a.lotId}: order ${lot?.order_id} ${order?.status ?? 'missing'}`);
+    if (lot?.order_id && (await balance(db, accounts.orderEscrow(lot.order_id))) !== 0) v.money.push(`lot ${a.lotId}: escrow left`);
+    for (const bidder of a.bidders) {
+      const want = BIDDER_FUNDS - (bidder === lot?.winner_id ? Number(lot.sold_price) : 0);
+      const got = await balance(db, accounts.userWallet(bidder));
+      if (got < want) v.doubled.push(`lot ${a.lotId}: bidder ${bidder} wallet ${got}, want ${want}`);
+      else if (got !== want) v.money.push(`lot ${a.lotId}: bidder ${bidder} wallet ${got}, want ${want}`);
+      const held = await count(
+        db('holds')
+          .where({ account_id: accounts.userWallet(bidder), status: 'open' })
+          .count(),
+      );
+      if (held > 0) v.money.push(`lot ${a.lotId}: bidder ${bidder} still has ${held} open holds`);
+    }
   }
 
   v.money.push(...(await ledgerProblems(db)));

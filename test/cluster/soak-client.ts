@@ -33,6 +33,7 @@ export class RoundRobinClient {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
     const give = Date.now() + this.deadlineMs;
+    const inProgressUntil = Date.now() + 20_000;
     let lastError = '';
     for (let attempt = 0; Date.now() < give; attempt++) {
       const url = this.urls[this.next++ % this.urls.length];
@@ -52,7 +53,14 @@ export class RoundRobinClient {
           this.attempts.push({ at: Date.now(), ok: false });
         } else {
           this.attempts.push({ at: Date.now(), ok: true });
-          return { status: res.status, body: text ? JSON.parse(text) : null };
+          const body = text ? JSON.parse(text) : null;
+          // "Still being processed" means: ask again later. It stays so for good when the instance that
+          // claimed the key died mid-request (api/idempotency.ts keeps the claim): give up after a while.
+          if (res.status === 409 && body?.error?.code === 'request_in_progress' && Date.now() < inProgressUntil) {
+            await new Promise((r) => setTimeout(r, 1000));
+            continue;
+          }
+          return { status: res.status, body };
         }
       } catch (err) {
         lastError = String((err as Error).cause ?? err);

@@ -123,7 +123,8 @@ export async function startFleet(runId: string, log: (line: string) => void): Pr
       CHECKOUT_DELIVERY_DEADLINE_SECONDS: '600',
       RATE_LIMIT_PER_MINUTE: '1000000',
       RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
-      SHUTDOWN_GRACE_SECONDS: '5',
+      // Longer than the longest request (checkout?wait=true answers within 10 s), as a deploy should set it.
+      SHUTDOWN_GRACE_SECONDS: '12',
     };
     const apiPorts = [await freePort(), await freePort()];
     const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);

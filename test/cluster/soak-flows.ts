@@ -40,12 +40,20 @@ export const SELLER_BANKS = ['ok:HDFC0001', 'flaky:ICIC0002', 'pending-then-ok:S
 export interface Started {
   topups: Array<{ userId: string; topupId: string; method: keyof typeof TOPUP_BEHAVIOURS }>;
   checkouts: Array<{ buyerId: string; orderId: string; path: CheckoutPath; sellerId: string }>;
-  subscriptions: Array<{ userId: string; subscriptionId: string; cancelled: boolean; pricePerPeriod: number }>;
+  subscriptions: Array<{ userId: string; subscriptionId: string; cancelled: boolean; pricePerPeriod: number; resumeFrom: string }>;
   payouts: Array<{ sellerId: string; payoutId: string }>;
   marketOrders: Array<{ marketId: string; userId: string; clientOrderId: string }>;
+  /** `sold`: a bid was accepted, so the lot must sell (a lot no bid reached ends unsold). */
+  auctions: Array<{ lotId: string; sellerId: string; bidders: string[]; sold: boolean }>;
   markets: string[];
   /** Flows whose start or a step failed at the API in a way no retry fixed (counted as lost). */
   failures: string[];
+  /**
+   * Requests whose Idempotency-Key stayed "in progress" for good because the API instance that
+   * claimed it was killed before it stored the answer: the client never learns the outcome. The
+   * soak then finds the flow by its user (one user per flow) and still holds it to its end state.
+   */
+  stuckKeys: string[];
 }
 
 export interface Shop {
@@ -94,10 +102,24 @@ export async function seedShop(db: Db): Promise<Shop> {
 
 const pick = <T>(xs: readonly T[], n: number) => xs[n % xs.length];
 
-export async function topupFlow(rr: RoundRobinClient, started: Started, n: number): Promise<void> {
+const stuck = (res: { status: number; body: any }) => res.status === 409 && res.body?.error?.code === 'request_in_progress';
+
+/** The one row a flow's own user has in `table`, for a request whose answer was lost with its key. */
+async function recoverByUser(db: Db, started: Started, what: string, table: string, column: string, userId: string): Promise<string> {
+  const rows = await db(table)
+    .where({ [column]: userId })
+    .select('id');
+  if (rows.length !== 1) throw new Error(`${what} of ${userId}: key stuck in progress and ${rows.length} rows`);
+  started.stuckKeys.push(`${what} ${rows[0].id}`);
+  return rows[0].id;
+}
+
+export async function topupFlow(db: Db, rr: RoundRobinClient, started: Started, n: number): Promise<void> {
   const userId = uid('soak-tu-');
   const method = pick(Object.keys(TOPUP_BEHAVIOURS), n) as keyof typeof TOPUP_BEHAVIOURS;
   const res = await rr.post('/v1/wallet/topups', tokenFor(userId), { amount: TOPUP_AMOUNT, paymentMethod: method });
+  if (stuck(res))
+    return void started.topups.push({ userId, topupId: await recoverByUser(db, started, 'topup', 'topups', 'user_id', userId), method });
   if (res.status !== 202) throw new Error(`topup ${method}: ${res.status} ${JSON.stringify(res.body)}`);
   started.topups.push({ userId, topupId: res.body.topupId, method });
 }
@@ -109,6 +131,18 @@ async function orderAction(rr: RoundRobinClient, orderId: string, action: string
   const order = await rr.get(`/v1/orders/${orderId}`, token);
   if (!done.includes(order.body?.status))
     throw new Error(`${action} ${orderId}: ${res.status} ${JSON.stringify(res.body)} (order ${order.body?.status})`);
+}
+
+/** Waits until the order's saga has it confirmed (an auction's order is charged by its saga after the sale). */
+async function untilConfirmed(rr: RoundRobinClient, orderId: string, token: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    const order = await rr.get(`/v1/orders/${orderId}`, token);
+    if (order.body?.status === 'confirmed') return;
+    if (order.status === 200 && !['pending', 'validating', 'reserving', 'charging'].includes(order.body.status))
+      throw new Error(`order ${orderId} is ${order.body.status}, not confirmed`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`order ${orderId} not confirmed within 30 s`);
 }
 
 export async function checkoutFlow(db: Db, rr: RoundRobinClient, shop: Shop, started: Started, n: number): Promise<void> {
@@ -123,8 +157,13 @@ export async function checkoutFlow(db: Db, rr: RoundRobinClient, shop: Shop, sta
     idempotencyKey: randomUUID(),
     body: { lines: [{ productId: shop.products.get(sellerId)!, quantity: 1, unitPrice: PRODUCT_PRICE }] },
   });
-  if (res.status !== 201 && res.status !== 202) throw new Error(`checkout: ${res.status} ${JSON.stringify(res.body)}`);
-  const orderId: string = res.body.orderId;
+  const orderId: string = stuck(res)
+    ? await recoverByUser(db, started, 'order', 'orders', 'buyer_id', buyerId)
+    : res.status === 201 || res.status === 202
+      ? res.body.orderId
+      : (() => {
+          throw new Error(`checkout: ${res.status} ${JSON.stringify(res.body)}`);
+        })();
   started.checkouts.push({ buyerId, orderId, path, sellerId });
   // Wait for the confirmation when the answer came before it (202).
   for (let i = 0; i < 100; i++) {
@@ -152,15 +191,22 @@ export async function subscriptionFlow(db: Db, rr: RoundRobinClient, shop: Shop,
     region: 'blr',
     paymentMethod: 'pm_ok',
   });
-  if (res.status !== 201) throw new Error(`subscribe: ${res.status} ${JSON.stringify(res.body)}`);
-  const { subscriptionId, pricePerPeriod } = res.body;
+  let subscriptionId: string;
+  if (stuck(res)) subscriptionId = await recoverByUser(db, started, 'subscription', 'subscriptions', 'customer_id', userId);
+  else if (res.status === 201) subscriptionId = res.body.subscriptionId;
+  else throw new Error(`subscribe: ${res.status} ${JSON.stringify(res.body)}`);
+  const pricePerPeriod = Number((await db('subscriptions').where({ id: subscriptionId }).first('price_per_period')).price_per_period);
   const cancelled = n % 3 === 2;
-  started.subscriptions.push({ userId, subscriptionId, cancelled, pricePerPeriod });
+  const resumeFrom = kolkataDay(7);
+  started.subscriptions.push({ userId, subscriptionId, cancelled, pricePerPeriod, resumeFrom });
   const on = (action: string, body: unknown) => rr.request('POST', `/v1/subscriptions/${subscriptionId}/${action}`, { token, body });
   const pause = await on('pause', { from: kolkataDay(5), to: kolkataDay(9), reason: 'vacation' });
   if (pause.status !== 200) throw new Error(`pause: ${pause.status} ${JSON.stringify(pause.body)}`);
-  const resume = await on('resume', { from: kolkataDay(7) });
-  if (resume.status !== 200) throw new Error(`resume: ${resume.status} ${JSON.stringify(resume.body)}`);
+  const resume = await on('resume', { from: resumeFrom });
+  // Pause and resume take no Idempotency-Key: a resume retried after its instance died having applied
+  // it finds nothing left to resume. soak-checks.ts holds the pause's end date to the resume either way.
+  const resumedBefore = resume.status === 422 && resume.body?.error?.code === 'nothing_to_resume';
+  if (resume.status !== 200 && !resumedBefore) throw new Error(`resume: ${resume.status} ${JSON.stringify(resume.body)}`);
   if (cancelled) {
     const cancel = await on('cancel', {});
     if (cancel.status !== 200) throw new Error(`cancel: ${cancel.status} ${JSON.stringify(cancel.body)}`);
@@ -208,7 +254,8 @@ export async function marketBurst(rr: RoundRobinClient, marketId: string, trader
         token: tokenFor(userId),
         body: { clientOrderId, side, action: 'BUY', price: side === 'YES' ? price : 1000 - price, quantity: 1 + (n % 3) },
       });
-      if (res.status === 409 && res.body?.error?.code === 'market_closed') return;
+      // A burst whose retries outlasted the close (an instance restarting) meets a closed market.
+      if (res.status === 409 && ['market_closed', 'market_not_open'].includes(res.body?.error?.code)) return;
       if (res.status !== 202 && res.status !== 200 && res.status !== 201)
         throw new Error(`order: ${res.status} ${JSON.stringify(res.body)}`);
       started.marketOrders.push({ marketId, userId, clientOrderId });
@@ -226,4 +273,59 @@ export async function settleMarket(rr: RoundRobinClient, marketId: string): Prom
     if (res.status >= 300 && !(res.status === 409 && action === 'close'))
       throw new Error(`${action} ${marketId}: ${res.status} ${JSON.stringify(res.body)}`);
   }
+}
+
+export const BIDDER_FUNDS = 100_000;
+
+/**
+ * A lot on its own schedule: three funded bidders outbid each other (one with a proxy maximum)
+ * until it closes; the winner's hold becomes a checkout order that the seller dispatches and
+ * delivers, and settles after the return window. A bid refused as too low is part of the game.
+ */
+export async function auctionFlow(db: Db, rr: RoundRobinClient, shop: Shop, started: Started, n: number): Promise<void> {
+  const sellerId = pick(shop.sellers, n);
+  const seller = tokenFor(sellerId, ['seller']);
+  const bidders = Array.from({ length: 3 }, () => uid('soak-bid-'));
+  await fund(db, bidders, BIDDER_FUNDS);
+  const res = await rr.post('/v1/auctions', seller, {
+    sellerId,
+    productId: shop.products.get(sellerId)!,
+    startsAt: new Date(Date.now() + 500).toISOString(),
+    startingPrice: 5_000,
+    durationSeconds: 6,
+    softCloseSeconds: 2,
+  });
+  if (res.status !== 201) throw new Error(`lot: ${res.status} ${JSON.stringify(res.body)}`);
+  const lotId: string = res.body.lotId;
+  const entry = { lotId, sellerId, bidders, sold: false };
+  started.auctions.push(entry);
+  for (let round = 0, waits = 0; round < 6 && waits < 50;) {
+    const bidder = bidders[round % 3];
+    const lot = await rr.get(`/v1/auctions/${lotId}`, tokenFor(bidder));
+    if (lot.body?.status === 'scheduled') {
+      waits++;
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    if (lot.body?.status !== 'open') break;
+    round++;
+    const amount = lot.body.nextMinimum;
+    const body = round === 1 ? { amount, maxAmount: amount + 3_000, clientBidId: uid('b') } : { amount, clientBidId: uid('b') };
+    const bid = await rr.request('POST', `/v1/auctions/${lotId}/bids`, { token: tokenFor(bidder), body });
+    if (bid.status < 300) entry.sold = true;
+    else if (bid.status !== 409 && bid.status !== 422) throw new Error(`bid: ${bid.status} ${JSON.stringify(bid.body)}`);
+  }
+  // The close is the lot workflow's: wait for the sale, then take the order to delivery.
+  let orderId: string | null = null;
+  for (let i = 0; i < 150 && !orderId; i++) {
+    const lot = await db('auction_lots').where({ id: lotId }).first('status', 'order_id');
+    if (lot?.status === 'sold' && lot.order_id) orderId = lot.order_id;
+    else if (lot?.status === 'unsold')
+      return; // soak-checks.ts says whether it should have
+    else await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!orderId) throw new Error(`lot ${lotId} not sold within 30 s`);
+  await untilConfirmed(rr, orderId, seller);
+  await orderAction(rr, orderId, 'dispatch', seller, undefined, ['dispatched', 'delivered']);
+  await orderAction(rr, orderId, 'delivered', seller, undefined, ['delivered', 'settling', 'completed']);
 }

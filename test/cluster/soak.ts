@@ -7,17 +7,22 @@
  * behaviour, checkouts to settlement, returns and cancellations, subscriptions created, paused,
  * resumed and cancelled, payouts to flaky banks, two markets with bursts of crossing orders and
  * WebSocket watchers on each API instance — while, on a schedule, it SIGKILLs a worker (and starts
- * it again), SIGKILLs an API, SIGKILLs and restarts the history service, restarts matching and
- * pauses Redis. Then it lets every flow finish and holds the database to what each flow's inputs
+ * it again), SIGKILLs an API, SIGKILLs and restarts the history service, restarts matching,
+ * pauses Redis and restarts an API gracefully (SIGTERM). Then it lets every flow finish and holds the database to what each flow's inputs
  * call for (soak-checks.ts). Prints one JSON line {"bench":"cluster-soak",…}; exits 1 on any lost
  * flow, doubled effect, money problem or WebSocket gap.
  */
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { SERVICE_RESTART } from '../../api/ws/gateway';
+import { checkoutWorkflowId } from '../../contracts/checkout';
+import { subscriptionWorkflowId } from '../../contracts/subscription';
 import { verify } from './soak-checks';
 import { RoundRobinClient } from './soak-client';
 import { startFleet, type Fleet } from './soak-fleet';
 import {
+  auctionFlow,
   checkoutFlow,
   createMarket,
   fundTraders,
@@ -67,6 +72,15 @@ function faultSchedule(fleet: Fleet): Array<{ name: string; run: () => Promise<v
         await sleep(4000);
       },
     },
+    {
+      // A deploy's restart: SIGTERM, the drain (requests in flight answered, WebSockets told 1012), a clean exit.
+      name: 'sigterm-api-2',
+      run: async () => {
+        const code = await fleet.apis[1].stop();
+        if (code !== 0) throw new Error(`api 2 exited with ${code} on SIGTERM:\n${fleet.apis[1].output().slice(-2000)}`);
+        await fleet.restartApi(1);
+      },
+    },
     { name: 'sigkill-worker-2', run: async () => (await fleet.workers[1].kill(), await sleep(5000), await fleet.restartWorker(1)) },
   ];
 }
@@ -100,6 +114,39 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
   return false;
 }
 
+/** For the first few flows that went wrong: where their workflow is (status, pending activities and why). */
+async function diagnose(address: string, problems: string[]): Promise<void> {
+  const workflowIds = [
+    ...new Set(
+      problems.flatMap((p) => {
+        const sub = /\b(sub_[a-z0-9]+)/.exec(p);
+        const order = /\b(ord_[a-z0-9]+)/.exec(p);
+        return sub ? [subscriptionWorkflowId(sub[1])] : order ? [checkoutWorkflowId(order[1])] : [];
+      }),
+    ),
+  ].slice(0, 10);
+  if (workflowIds.length === 0) return;
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    for (const id of workflowIds) {
+      const d = await client.workflow
+        .getHandle(id)
+        .describe()
+        .catch((err) => ({ error: String(err) }));
+      if ('error' in d) log(`diagnose ${id}: ${d.error}`);
+      else {
+        const pending = (d.raw.pendingActivities ?? []).map(
+          (a) => `${a.activityType?.name} attempt ${a.attempt}: ${a.lastFailure?.message ?? ''}`,
+        );
+        log(`diagnose ${id}: ${d.status.name}, ${d.historyLength} events, pending [${pending.join('; ')}]`);
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 /**
  * The checks must be able to fail: told a succeeded top-up should have been declined they report it
  * lost, and a second top-up row for one request (written here, after the verdict) is a double.
@@ -114,7 +161,17 @@ async function canary(db: Fleet['db'], started: Started): Promise<boolean> {
   return claimed.lost.length === 1 && doubled.doubled.length === 1;
 }
 
-const empty = (): Started => ({ topups: [], checkouts: [], subscriptions: [], payouts: [], marketOrders: [], markets: [], failures: [] });
+const empty = (): Started => ({
+  topups: [],
+  checkouts: [],
+  subscriptions: [],
+  payouts: [],
+  marketOrders: [],
+  markets: [],
+  auctions: [],
+  failures: [],
+  stuckKeys: [],
+});
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { minutes: { type: 'string', default: '3' } } });
@@ -137,10 +194,11 @@ async function main(): Promise<number> {
 
     const tasks = new Set<Promise<void>>();
     const drivers = [
-      drive('topup', 400, endAt, started, tasks, (n) => topupFlow(rr, started, n)),
+      drive('topup', 400, endAt, started, tasks, (n) => topupFlow(db, rr, started, n)),
       drive('checkout', 700, endAt, started, tasks, (n) => checkoutFlow(db, rr, shop, started, n)),
       drive('subscription', 2000, endAt, started, tasks, (n) => subscriptionFlow(db, rr, shop, started, n)),
       ...started.markets.map((m) => drive('market', 1000, endAt - 3000, started, tasks, (n) => marketBurst(rr, m, traders, started, n))),
+      drive('auction', 4000, endAt, started, tasks, (n) => auctionFlow(db, rr, shop, started, n)),
       drive('payout', 15_000, endAt, started, tasks, (n) => payoutRound(rr, shop.sellers[n % shop.sellers.length], started)),
     ];
 
@@ -154,7 +212,7 @@ async function main(): Promise<number> {
         await sleep(Math.max(0, runStart + first + i * gap - Date.now()));
         const at = Date.now();
         log(`fault: ${fault.name}`);
-        await fault.run();
+        await fault.run().catch((err) => void started.failures.push(`fault ${fault.name}: ${String(err).slice(0, 2000)}`));
         const ended = Date.now();
         const workflowAgainMs = await until(
           'the cluster to run a workflow',
@@ -187,12 +245,31 @@ async function main(): Promise<number> {
           .whereIn('id', ids(started.topups, 'topupId'))
           .whereIn('status', ['pending', 'awaiting_confirmation'])
           .count();
+        const lots = await db('auction_lots').whereIn('id', ids(started.auctions, 'lotId')).select('status', 'order_id');
         const orders = await db('orders')
-          .whereIn('id', ids(started.checkouts, 'orderId'))
+          .whereIn('id', [...ids(started.checkouts, 'orderId'), ...lots.flatMap((l) => (l.order_id ? [l.order_id] : []))])
           .whereNotIn('status', ['completed', 'cancelled', 'returned', 'refunded'])
           .count();
         const markets = await db('markets').whereIn('id', started.markets).whereNot('status', 'settled').count();
-        return [topups, orders, markets].every((c) => Number(c[0].count) === 0);
+        const lotsOpen = lots.filter((l) => l.status !== 'sold' && l.status !== 'unsold').length;
+        const renewed = await db('subscription_renewals')
+          .whereIn('subscription_id', ids(started.subscriptions, 'subscriptionId'))
+          .where({ period: 1, status: 'paid' })
+          .count();
+        const cancelled = await db('subscriptions')
+          .whereIn(
+            'id',
+            ids(
+              started.subscriptions.filter((x) => x.cancelled),
+              'subscriptionId',
+            ),
+          )
+          .where({ status: 'cancelled' })
+          .count();
+        const subscriptionsDone =
+          Number(renewed[0].count) === started.subscriptions.length &&
+          Number(cancelled[0].count) === started.subscriptions.filter((x) => x.cancelled).length;
+        return subscriptionsDone && lotsOpen === 0 && [topups, orders, markets].every((c) => Number(c[0].count) === 0);
       },
       120_000,
     );
@@ -223,13 +300,19 @@ async function main(): Promise<number> {
       bench: 'cluster-soak',
       minutes,
       flows:
-        started.topups.length + started.checkouts.length + started.subscriptions.length + started.payouts.length + started.markets.length,
+        started.topups.length +
+        started.checkouts.length +
+        started.subscriptions.length +
+        started.payouts.length +
+        started.markets.length +
+        started.auctions.length,
       byFlow: {
         topups: started.topups.length,
         checkouts: started.checkouts.length,
         subscriptions: started.subscriptions.length,
         payouts: started.payouts.length,
         markets: started.markets.length,
+        auctions: started.auctions.length,
         marketOrders: started.marketOrders.length,
       },
       faults: faults.length,
@@ -238,15 +321,19 @@ async function main(): Promise<number> {
       moneyProblems: verdict.money.length,
       wsGaps: gaps.length,
       wsReconnects: watchers.reduce((n, w) => n + w.reconnects, 0),
+      wsServiceRestartCloses: watchers.reduce((n, w) => n + w.sessions.filter((x) => x.closeCode === SERVICE_RESTART).length, 0),
       wsFrames: watchers.reduce((n, w) => n + w.frames, 0),
       requests: { answered: rr.attempts.filter((a) => a.ok).length, refused: rr.attempts.filter((a) => !a.ok).length },
       serverErrors: rr.serverErrors.length,
+      stuckIdempotencyKeys: started.stuckKeys.length,
       checksBite,
       faultWindows: faults,
       seconds: Math.round((Date.now() - startedAt) / 1000),
     };
     for (const line of [...verdict.lost, ...verdict.doubled, ...verdict.money, ...gaps, ...rr.serverErrors].slice(0, 40))
       log(`problem: ${line}`);
+    await diagnose(fleet.cluster.address, [...verdict.lost, ...verdict.doubled]);
+    for (const line of started.stuckKeys) log(`idempotency key stuck in progress (its answer never came): ${line}`);
     console.log(JSON.stringify(result));
     return result.lost || result.doubled || result.moneyProblems || result.wsGaps || !checksBite ? 1 : 0;
   } finally {
