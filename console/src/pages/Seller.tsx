@@ -11,7 +11,7 @@ import { href } from '../route';
 import { Failure } from './Failure';
 
 /** Orders whose money is still with the platform: paid for, not yet settled to the seller. */
-const AWAITING = new Set(['confirmed', 'dispatched', 'delivered', 'return_window', 'settling', 'stuck']);
+const AWAITING = new Set(['confirmed', 'dispatched', 'delivered', 'settling', 'stuck']);
 
 export function SellerPage({ sellerId }: { sellerId: string | null }) {
   const [text, setText] = useState(sellerId ?? '');

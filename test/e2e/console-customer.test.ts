@@ -1,0 +1,76 @@
+import type { Browser } from 'playwright-core';
+import { addDays, localDateOf } from '../../domain/schedule';
+import type { TestApi } from '../support/api';
+import { seedSubscribableProduct } from '../support/catalog';
+import { expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { startTestSystem, stopTestSystem } from '../support/system';
+import { eventually, uniqueId } from '../support/temporal';
+import { confirmAction, launchBrowser, openConsole, screenshot, signInWithToken } from './console-browser';
+
+/**
+ * The Customer page in a real headless Chromium against the running system: support finds a
+ * customer, sees the next delivery dates computed live, pauses the subscription with a reason,
+ * and the next dates move past the pause; "why no delivery on D?" names the pause; the action is
+ * in the customer's audit trail.
+ */
+let tdb: TestDatabase;
+let api: TestApi;
+let browser: Browser;
+
+beforeAll(async () => {
+  ({ tdb, api } = await startTestSystem());
+  browser = await launchBrowser();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await stopTestSystem();
+});
+
+const today = localDateOf(Date.now(), 'Asia/Kolkata');
+const day = (n: number) => addDays(today, n);
+
+test('support pauses a subscription from the Customer page and the next delivery dates change', async () => {
+  const milk = await seedSubscribableProduct(api, { unitPrice: 3_000, unit: '500 ml' });
+  const customer = uniqueId('cust_');
+  const created = await api.request('POST', '/v1/subscriptions', {
+    token: api.token(customer),
+    idempotencyKey: uniqueId('idem-'),
+    body: {
+      productId: milk.productId,
+      quantity: 1,
+      recurrence: { kind: 'daily' },
+      startDate: day(3),
+      region: 'blr',
+      paymentMethod: 'pm_ok',
+    },
+  });
+  expect(created.status).toBe(201);
+  const subscriptionId: string = created.body.subscriptionId;
+  // The first renewal is charged by the workflow (the card, as the wallet is empty).
+  await eventually(async () => (await tdb.db('subscriptions').where({ id: subscriptionId }).first()).billing_state === 'paid');
+
+  const page = await openConsole(browser, api.url);
+  await signInWithToken(page, api.token(uniqueId('agent_'), ['support']));
+  await page.getByRole('link', { name: 'Customer' }).click();
+  await page.locator('input[name="customer"]').fill(customer);
+  await page.getByRole('button', { name: 'Find' }).click();
+  const next = page.getByTestId(`next-deliveries-${subscriptionId}`);
+  await next.getByText(`${day(3)}×1, ${day(4)}×1, ${day(5)}×1, ${day(6)}×1`).waitFor();
+
+  await page.getByTestId(`pause-${subscriptionId}`).click();
+  await confirmAction(page, 'Customer is travelling, asked by phone', { from: day(3), to: day(5) });
+  await next.getByText(`${day(6)}×1, ${day(7)}×1, ${day(8)}×1, ${day(9)}×1`).waitFor();
+  await page.getByText(`Paused ${day(3)} → ${day(5)}`).waitFor();
+
+  const card = page.getByTestId(`subscription-${subscriptionId}`);
+  await card.locator('input[name="explain-date"]').fill(day(4));
+  await card.getByRole('button', { name: 'Explain' }).click();
+  await page.getByTestId(`explain-${subscriptionId}`).getByText('exception E', { exact: false }).waitFor();
+  await page.getByTestId('audit').getByText('subscription.pause', { exact: false }).waitFor();
+  await screenshot(page, 'customer');
+
+  const exceptions = await tdb.db('subscription_exceptions').where({ subscription_id: subscriptionId });
+  expect(exceptions).toEqual([expect.objectContaining({ type: 'skip' })]);
+  await expectLedgerInvariants(tdb.db);
+  await page.context().close();
+});
