@@ -119,7 +119,7 @@ export async function startFleet(runId: string, log: (line: string) => void): Pr
       TEMPORAL_ADDRESS: cluster.address,
       TEMPORAL_NAMESPACE: options.namespace,
       TEMPORAL_WORKFLOW_BUNDLE: bundlePath,
-      CHECKOUT_RETURN_WINDOW_SECONDS: '5',
+      CHECKOUT_RETURN_WINDOW_SECONDS: '15',
       CHECKOUT_DELIVERY_DEADLINE_SECONDS: '600',
       RATE_LIMIT_PER_MINUTE: '1000000',
       RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',

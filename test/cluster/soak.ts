@@ -171,6 +171,7 @@ const empty = (): Started => ({
   auctions: [],
   failures: [],
   stuckKeys: [],
+  lateReturns: 0,
 });
 
 async function main(): Promise<number> {
@@ -326,6 +327,7 @@ async function main(): Promise<number> {
       requests: { answered: rr.attempts.filter((a) => a.ok).length, refused: rr.attempts.filter((a) => !a.ok).length },
       serverErrors: rr.serverErrors.length,
       stuckIdempotencyKeys: started.stuckKeys.length,
+      lateReturns: started.lateReturns,
       checksBite,
       faultWindows: faults,
       seconds: Math.round((Date.now() - startedAt) / 1000),
