@@ -14,21 +14,17 @@ async function main(): Promise<void> {
 
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const system = await startSystem(config, role, logger);
-
-  const lines = ['', 'Mandi is running.'];
-  if (system.apiUrl) lines.push(`  API:          ${system.apiUrl}  (OpenAPI: ${system.apiUrl}/openapi.json)`);
-  if (system.metricsUrl) lines.push(`  Metrics:      ${system.metricsUrl}`);
-  if (system.temporalUiUrl) lines.push(`  Temporal UI:  ${system.temporalUiUrl}`);
-  lines.push('  Stop with Ctrl-C.', '');
-  console.log(lines.join('\n'));
-
   // SIGTERM (an orchestrator, a deploy) or Ctrl-C: the API stops accepting and answers what is in
   // flight, WebSockets are told to reconnect, the worker drains, then the dev server and embedded
   // Postgres launched here stop. A second signal, or a drain that overruns both grace periods, stops
-  // the launched processes at once and exits.
+  // the launched processes at once and exits. Listening from the start: a signal that arrives while
+  // the system is still starting stops it once it is up, instead of killing this process and
+  // leaving a launched dev server behind.
+  const starting = startSystem(config, role, logger);
   let stopping = false;
   const shutdown = async (signal: string) => {
+    const system = await starting.catch(() => null);
+    if (!system) return; // start-up failed: main() reports it and exits
     if (stopping) {
       logger.warn({ signal }, 'second signal: stopping now');
       system.kill();
@@ -51,6 +47,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const system = await starting;
+  if (stopping) return;
+  const lines = ['', 'Mandi is running.'];
+  if (system.apiUrl) lines.push(`  API:          ${system.apiUrl}  (OpenAPI: ${system.apiUrl}/openapi.json)`);
+  if (system.metricsUrl) lines.push(`  Metrics:      ${system.metricsUrl}`);
+  if (system.temporalUiUrl) lines.push(`  Temporal UI:  ${system.temporalUiUrl}`);
+  lines.push('  Stop with Ctrl-C.', '');
+  console.log(lines.join('\n'));
 }
 
 main().catch((err) => {
