@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import knex from 'knex';
-import { clusterUp, type Cluster } from '../../scripts/cluster/cluster';
+import { clusterHandle, clusterUp, type Cluster } from '../../scripts/cluster/cluster';
+import { installTemporalServer } from '../../scripts/cluster/install';
 import { defaultClusterOptions, portsFromBase } from '../../scripts/cluster/options';
 import { dropDatabases } from '../../scripts/cluster/schema';
 import { isListening } from '../../scripts/cluster/services';
@@ -89,12 +90,14 @@ export async function startFleet(runId: string, log: (line: string) => void): Pr
       maxConns: 6,
     });
     const started = Date.now();
-    const cluster = await clusterUp(options, (line) => log(`cluster: ${line}`));
+    // Registered before `up`, so a cluster that fails half-way is stopped and dropped too.
+    const handle = clusterHandle(options, installTemporalServer());
     stops.push(async () => {
-      await cluster.down();
-      await dropDatabases(cluster.tools, options);
+      await handle.down();
+      await dropDatabases(handle.tools, options);
       fs.rmSync(stateDir, { recursive: true, force: true });
     });
+    const cluster = await clusterUp(options, (line) => log(`cluster: ${line}`));
     log(`cluster up in ${Date.now() - started} ms at ${cluster.address}`);
 
     const redisPort = await freePort();
