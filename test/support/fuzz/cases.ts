@@ -180,7 +180,8 @@ function bodySites(schema: Schema, path: Path, base: Record<string, unknown>, na
     }
     const props = { ...variant.properties };
     // A record (string → string) gets one entry to spoil.
-    if (typeof variant.additionalProperties === 'object') props.fuzzKey = variant.additionalProperties;
+    if (typeof variant.additionalProperties === 'object' && Object.keys(variant.additionalProperties).length > 0)
+      props.fuzzKey = variant.additionalProperties;
     for (const [prop, propSchema] of Object.entries(props)) {
       const propPath = [...path, prop];
       const withProp = getIn(b, propPath) === undefined ? setIn(b, propPath, validValue(propSchema, prop)) : b;
