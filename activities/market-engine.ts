@@ -3,7 +3,14 @@ import { ENGINE_RUNNING_STATUSES, type EngineInput, type EngineResult, type Mark
 import { claimEngine, commitBatch, loadOpenOrders, readPending, watchMarkets } from '../db/market-engine-store';
 import type { Db } from '../db/knex';
 import { MarketMatcher, type BatchResult, type PendingCommand } from '../domain/market/batch';
-import { FEED_DEPTH, marketUserChannel, marketWakeChannel, viewFromSnapshot, type TradeView } from '../domain/market/feed';
+import {
+  ENGINE_WAKE_CHECK_STATUS,
+  FEED_DEPTH,
+  marketUserChannel,
+  marketWakeChannel,
+  viewFromSnapshot,
+  type TradeView,
+} from '../domain/market/feed';
 import type { PubSub } from '../infra/pubsub';
 import type { ActivityDeps } from './deps';
 import { ConflatingFeed } from './market-feed';
@@ -26,7 +33,9 @@ export interface MarketEngineOptions {
  * Start: bump the epoch (fencing out any older instance), rebuild the book from the open orders.
  * It may start before the market opens (status scheduled) and then waits, book rebuilt, for the
  * first order. Loop: read queued commands in order, match in memory, commit everything for the
- * batch in one transaction with the epoch check, then publish.
+ * batch in one transaction with the epoch check, then publish. Good-till-date orders are expired
+ * by a timer set to the earliest expiry in the book (a batch of its own, holds released); after a
+ * restart the first batch expires whatever came due meanwhile.
  *
  * Idle, an engine costs Postgres nothing of its own: it reads only when woken — by the API's
  * wake-up on Redis after each accepted order, or by this process's shared watch (EngineWatch),
@@ -58,36 +67,62 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
 
       let lastPrice = claim.lastPrice;
       let volume = claim.volume;
+      let suspended = claim.suspended;
       let processed = 0;
       // Something may be queued: read before waiting. Set at start, by a wake-up, by the watch
       // seeing queued commands — also while a read or commit is in flight, so no wake-up is lost:
       // the order it announces may have committed just after that read.
       let readWanted = true;
+      // A good-till-date order's expiry has come (or may have, after a restart): run a batch for it.
+      let expiryDue = true;
+      let expiryTimer: NodeJS.Timeout | null = null;
       // The watch saw the market stopped trading with nothing queued: intake is closed (it locks
       // the market row), so nothing will ever be queued again.
       let drained = false;
       let cancelReason: string | null = null;
       let wake: () => void = () => {};
       const feed = new ConflatingFeed(pubsub, marketId, (err) => log.warn({ err }, 'feed publish failed'));
-      const unsubscribe = await pubsub.subscribe(marketWakeChannel(marketId), () => {
-        readWanted = true;
-        wake();
-      });
-      const unwatch = watch.add(marketId, ({ status, pending }) => {
+      const onReading = ({ status, pending }: MarketReading) => {
         if (pending) readWanted = true;
         else if (!ENGINE_RUNNING_STATUSES.includes(status)) drained = true;
         if (pending || drained) wake();
+      };
+      const unsubscribe = await pubsub.subscribe(marketWakeChannel(marketId), (message) => {
+        readWanted = true;
+        // The close asks for a look at the market now, so the engine stops at once rather than
+        // at the watch's next round.
+        if (message === ENGINE_WAKE_CHECK_STATUS)
+          watchMarkets(db, [marketId]).then(
+            (rs) => rs.forEach(onReading),
+            (err) => log.warn({ err }, 'market status read failed'),
+          );
+        wake();
       });
+      const unwatch = watch.add(marketId, onReading);
       ctx.cancelled.catch((err: unknown) => {
         cancelReason = err instanceof CancelledFailure ? err.message : 'CANCELLED';
         readWanted = true;
         wake();
       });
+      const scheduleExpiry = () => {
+        if (expiryTimer) clearTimeout(expiryTimer);
+        expiryTimer = null;
+        const next = matcher.nextExpiry();
+        if (next === null) return;
+        // Capped so a far-off expiry re-arms rather than overflowing setTimeout.
+        expiryTimer = setTimeout(
+          () => {
+            expiryDue = true;
+            wake();
+          },
+          Math.min(Math.max(0, next - Date.now()), 60_000),
+        );
+      };
       const heartbeat = () => ctx.heartbeat({ epoch: claim.epoch, processed });
       heartbeat();
       const heartbeats = setInterval(heartbeat, heartbeatEveryMs(ctx.info.heartbeatTimeoutMs));
       // Publish the restored book so watchers converge after a restart.
-      feed.offer(viewFromSnapshot(matcher.book.snapshot(FEED_DEPTH), claim.version, lastPrice, volume), []);
+      feed.offer(viewFromSnapshot(matcher.book.snapshot(FEED_DEPTH), claim.version, lastPrice, volume, suspended), []);
 
       try {
         let commands: PendingCommand[] = [];
@@ -97,25 +132,33 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
             readWanted = false;
             commands = await readPending(db, marketId, batchSize);
           }
-          if (commands.length === 0) {
+          if (commands.length === 0 && !expiryDue) {
             if (readWanted) continue;
             if (cancelReason !== null || drained) break;
             await new Promise<void>((resolve) => (wake = resolve));
             wake = () => {};
             continue;
           }
-          const batch = matcher.process(commands);
+          expiryDue = false;
+          const batch = matcher.process(commands, Date.now());
+          if (commands.length === 0 && batch.orders.length === 0) {
+            scheduleExpiry(); // the timer fired early (capped): nothing expired yet
+            continue;
+          }
           // A failure here leaves the in-memory book ahead of the database: fail the attempt and
           // let the retry rebuild from the committed state.
           const committed = await commitBatch(db, marketId, claim.epoch, batch, batchSize);
           processed += commands.length;
           commands = committed.next;
+          suspended = committed.suspended;
           if (batch.lastPrice !== null) lastPrice = batch.lastPrice;
           volume += batch.volume;
-          feed.offer(viewFromSnapshot(matcher.book.snapshot(FEED_DEPTH), committed.version, lastPrice, volume), tradesOf(batch));
+          scheduleExpiry();
+          feed.offer(viewFromSnapshot(matcher.book.snapshot(FEED_DEPTH), committed.version, lastPrice, volume, suspended), tradesOf(batch));
           publishUserEvents(pubsub, marketId, committed.version, batch).catch((err) => log.warn({ err }, 'user event publish failed'));
         }
       } finally {
+        if (expiryTimer) clearTimeout(expiryTimer);
         clearInterval(heartbeats);
         unwatch();
         feed.close();

@@ -11,14 +11,15 @@ export const DEPTH_GAP_MS = 250;
 const SLOTS_KEPT_FOR_PRICE_MOVES = 5;
 const WINDOW_MS = 1000;
 
-/** A change a trader acts on: the best bid or ask, or a trade. */
+/** A change a trader acts on: the best bid or ask, a trade, or a suspension starting or ending. */
 function movesPrice(lastSent: MarketView | null, view: MarketView): boolean {
   return (
     lastSent === null ||
     lastSent.bestBid !== view.bestBid ||
     lastSent.bestAsk !== view.bestAsk ||
     lastSent.lastPrice !== view.lastPrice ||
-    lastSent.volume !== view.volume
+    lastSent.volume !== view.volume ||
+    lastSent.suspended !== view.suspended
   );
 }
 

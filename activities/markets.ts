@@ -12,20 +12,28 @@ import {
 } from '../db/market-lifecycle';
 import { bumpFeedVersion } from '../db/market-engine-store';
 import type { MarketOutcome, ResolveMarket } from '../contracts/market';
-import { marketFeedChannel, marketView, type FeedMessage } from '../domain/market/feed';
+import { ENGINE_WAKE_CHECK_STATUS, marketFeedChannel, marketView, marketWakeChannel, type FeedMessage } from '../domain/market/feed';
+import { createMarketSuspensionActivities } from './market-suspension';
 import type { ActivityDeps } from './deps';
 
 const SETTLE_BATCH = 500;
 
 /** Lifecycle steps of a market; each is a guarded state change or keyed payment, safe to repeat. */
-export function createMarketActivities({ db, pubsub, logger }: ActivityDeps) {
+export function createMarketActivities(deps: ActivityDeps) {
+  const { db, pubsub, logger } = deps;
   return {
+    ...createMarketSuspensionActivities(deps),
     async openMarket(marketId: string): Promise<void> {
       await openMarket(db, marketId);
     },
 
+    /** Stops intake, then tells the engine to look now: it drains and stops without waiting for its watch. */
     async closeMarket(marketId: string): Promise<void> {
       await closeMarket(db, marketId);
+      await pubsub.publish(marketWakeChannel(marketId), ENGINE_WAKE_CHECK_STATUS).catch((err) => {
+        // The engine's watch sees the close within its fallback interval anyway.
+        logger.warn({ err, marketId }, 'engine wake-up after close failed');
+      });
     },
 
     /** Cancels what is left in the book once the engine has drained, and tells watchers the book is empty. */

@@ -72,6 +72,18 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
   closeMarket: { request: {} },
   resolveMarket: { request: { outcome: 'YES', source: 'Official match scorecard' } },
   voidMarket: { request: { reason: 'Match abandoned without a ball bowled' } },
+  suspendMarket: { request: { source: 'feed:ball-by-ball' } },
+  resumeMarket: { request: { delaySeconds: 3 } },
+  placeMarketOrders: {
+    request: {
+      orders: [
+        { clientOrderId: 'app-7f3a-0002', side: 'YES', action: 'BUY', price: 500, quantity: 10, postOnly: true },
+        { clientOrderId: 'app-7f3a-0003', side: 'NO', action: 'BUY', price: 400, quantity: 5, expiresAt: '2027-01-26T09:20:00+05:30' },
+      ],
+    },
+  },
+  cancelMarketOrders: { request: { orderIds: ['mo_9e107d9d372bb6826bd81d3542a419d6', 'mo_1679091c5a880faf6fb5e6087eb1b2dc'] } },
+  amendMarketOrder: { request: { quantity: 6 } },
 
   // webhooks
   receivePaymentWebhook: {

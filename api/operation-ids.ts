@@ -49,6 +49,14 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'post /v1/markets/:marketId/close': 'closeMarket',
   'post /v1/markets/:marketId/resolve': 'resolveMarket',
   'post /v1/markets/:marketId/void': 'voidMarket',
+  'post /v1/markets/:marketId/suspend': 'suspendMarket',
+  'post /v1/markets/:marketId/resume': 'resumeMarket',
+  'post /v1/markets/:marketId/orders/batch': 'placeMarketOrders',
+  'post /v1/markets/:marketId/orders/batch-cancel': 'cancelMarketOrders',
+  'post /v1/markets/:marketId/orders/cancel-all': 'cancelAllMarketOrders',
+  'post /v1/markets/orders/cancel-all': 'cancelAllMyMarketOrders',
+  'post /v1/markets/:marketId/orders/:orderId/amend': 'amendMarketOrder',
+  'get /v1/markets/:marketId/candles': 'getMarketCandles',
 
   // webhooks
   'post /v1/webhooks/psp': 'receivePaymentWebhook',

@@ -42,6 +42,7 @@ export const FINISHED_MARKET_STATUSES: readonly MarketStatus[] = ['settled', 'vo
 export const MARKET_PHASES = [
   'scheduled',
   'open',
+  'suspended',
   'closing',
   'closed',
   'resolution_overdue',
@@ -53,7 +54,7 @@ export const MARKET_PHASES = [
 ] as const;
 export type MarketPhase = (typeof MARKET_PHASES)[number];
 /** Phases in which a `close` may still stop trading (or move its close earlier). */
-export const TRADING_PHASES: readonly MarketPhase[] = ['scheduled', 'open'];
+export const TRADING_PHASES: readonly MarketPhase[] = ['scheduled', 'open', 'suspended'];
 /** Phases in which a `resolve` is awaited. */
 export const AWAITING_RESULT_PHASES: readonly MarketPhase[] = ['closed', 'resolution_overdue'];
 /** Phases past which a `void` is too late: holders have been (or are being) paid. */
@@ -94,6 +95,12 @@ export interface MarketState extends StuckFields {
   engine: EngineResult | null;
   cancelledAtClose: number;
   usersPaid: number;
+  /** In play (a `suspend` took effect and no `resume` since). */
+  suspended?: boolean;
+  /** After the last `resume`: when trading restarts (its delay). */
+  resumesAt?: string | null;
+  /** Orders the suspensions so far queued for cancelling. */
+  cancelledAtSuspension?: number;
 }
 
 export interface CloseMarket {
@@ -107,9 +114,21 @@ export interface ResolveMarket {
 export interface VoidMarket {
   reason: string;
 }
+/** In play: from an admin or an automated ball-by-ball feed. */
+export interface SuspendMarket {
+  /** Who or what asked (`admin`, `feed:<name>`), for the record. */
+  source?: string;
+}
+export interface ResumeMarket {
+  /** Seconds after the resume before trading restarts; the market's own resume delay when absent. */
+  delaySeconds?: number;
+}
 
 /** Lifecycle actions (admin, through the API): each answers with the market's state once it took effect. */
 export const closeMarketUpdate = defineUpdate<MarketState, [CloseMarket]>('close');
 export const resolveMarketUpdate = defineUpdate<MarketState, [ResolveMarket]>('resolve');
 export const voidMarketUpdate = defineUpdate<MarketState, [VoidMarket]>('void');
+/** In-play suspension: each answers once it took effect (suspended: the engine has cancelled what it had to). */
+export const suspendMarketUpdate = defineUpdate<MarketState, [SuspendMarket]>('suspend');
+export const resumeMarketUpdate = defineUpdate<MarketState, [ResumeMarket]>('resume');
 export const marketStateQuery = defineQuery<MarketState>('state');

@@ -5,7 +5,7 @@ import type { Action, Side, TimeInForce } from '../domain/market';
 import type { MarketStatus } from '../contracts/market';
 import { InsufficientFundsError, isCheckViolation } from './errors';
 import type { Db } from './knex';
-import type { MarketOrderRow } from './market-queries';
+import { SUSPENDED_SQL, type MarketOrderRow } from './market-queries';
 
 /** Another engine instance has taken over this market (its epoch is newer): stop at once. */
 export class StaleEngineError extends Error {
@@ -19,6 +19,8 @@ export interface EngineClaim {
   lastPrice: number | null;
   volume: number;
   feeBps: number;
+  /** The market is suspended (in play): views say so. */
+  suspended: boolean;
 }
 
 /** Takes over the market's engine: bumping the epoch fences out any older instance still running. */
@@ -26,12 +28,20 @@ export async function claimEngine(db: Db, marketId: string): Promise<EngineClaim
   const { rows } = await db.raw(
     `UPDATE market_engines e SET epoch = e.epoch + 1, updated_at = now()
      FROM markets m WHERE m.id = e.market_id AND e.market_id = ?
-     RETURNING e.epoch, e.last_book_seq, e.version, e.last_price, e.volume, m.fee_bps`,
+     RETURNING e.epoch, e.last_book_seq, e.version, e.last_price, e.volume, m.fee_bps, ${SUSPENDED_SQL('m')} AS suspended`,
     [marketId],
   );
   if (rows.length === 0) throw new Error(`market ${marketId} has no engine row`);
   const r = rows[0];
-  return { epoch: r.epoch, lastBookSeq: r.last_book_seq, version: r.version, lastPrice: r.last_price, volume: r.volume, feeBps: r.fee_bps };
+  return {
+    epoch: r.epoch,
+    lastBookSeq: r.last_book_seq,
+    version: r.version,
+    lastPrice: r.last_price,
+    volume: r.volume,
+    feeBps: r.fee_bps,
+    suspended: r.suspended,
+  };
 }
 
 /**
@@ -52,6 +62,7 @@ export interface MarketWatchRow {
   status: MarketStatus;
   /** Commands are queued for the engine (a new order or a cancel request). */
   pending: boolean;
+  suspended: boolean;
 }
 
 /**
@@ -63,11 +74,17 @@ export async function watchMarkets(db: Db, marketIds: readonly string[]): Promis
   if (marketIds.length === 0) return [];
   const rows = await db('markets as m')
     .whereIn('m.id', marketIds)
-    .select('m.id', 'm.status', db.raw('EXISTS (SELECT 1 FROM market_orders o WHERE o.market_id = m.id AND o.engine_pending) AS pending'));
-  return rows.map((r: { id: string; status: MarketStatus; pending: boolean }) => ({
+    .select(
+      'm.id',
+      'm.status',
+      db.raw(`${SUSPENDED_SQL('m')} AS suspended`),
+      db.raw('EXISTS (SELECT 1 FROM market_orders o WHERE o.market_id = m.id AND o.engine_pending) AS pending'),
+    );
+  return rows.map((r: { id: string; status: MarketStatus; pending: boolean; suspended: boolean }) => ({
     marketId: r.id,
     status: r.status,
     pending: r.pending,
+    suspended: r.suspended,
   }));
 }
 
@@ -90,7 +107,13 @@ function toLive(r: MarketOrderRow): LiveOrder {
     holdRemaining: r.hold_remaining,
     rejectReason: r.reject_reason,
     currentPrice: r.current_price,
+    expiresAt: instantMs(r.expires_at),
   };
+}
+
+/** A timestamptz as read by pg (a Date) or inside jsonb (an ISO string), in ms; null stays null. */
+function instantMs(v: Date | string | null | undefined): number | null {
+  return v == null ? null : new Date(v).getTime();
 }
 
 export async function loadOpenOrders(db: Db, marketId: string): Promise<LiveOrder[]> {
@@ -113,6 +136,9 @@ const PENDING_COLUMNS = [
   'cancel_requested',
   'hold_id',
   'hold_remaining',
+  'expires_at',
+  'post_only',
+  'reduce_to',
 ];
 
 function toPending(r: MarketOrderRow): PendingCommand {
@@ -131,6 +157,9 @@ function toPending(r: MarketOrderRow): PendingCommand {
     cancelRequested: r.cancel_requested,
     holdId: r.hold_id,
     holdRemaining: r.hold_remaining,
+    expiresAt: instantMs(r.expires_at),
+    postOnly: r.post_only === true,
+    reduceTo: r.reduce_to ?? null,
   };
 }
 
@@ -148,6 +177,8 @@ export interface CommitResult {
   version: number;
   /** Up to `nextLimit` queued commands, read after this batch's acks in the same transaction. */
   next: PendingCommand[];
+  /** The market is suspended as of this commit. */
+  suspended: boolean;
 }
 
 /**
@@ -224,8 +255,8 @@ export async function commitBatch(db: Db, marketId: string, epoch: number, batch
   };
   try {
     const { rows } = await db.raw(`SELECT commit_market_batch(?::jsonb, ?::int) AS r`, [JSON.stringify(payload), nextLimit]);
-    const r = rows[0].r as { version: number; next: MarketOrderRow[] };
-    return { version: r.version, next: r.next.map(toPending) };
+    const r = rows[0].r as { version: number; next: MarketOrderRow[]; suspended: boolean };
+    return { version: r.version, next: r.next.map(toPending), suspended: r.suspended === true };
   } catch (err) {
     if ((err as { code?: string }).code === 'MK010') throw new StaleEngineError(`engine epoch ${epoch} of market ${marketId} is stale`);
     if (isCheckViolation(err, 'no_overdraft'))

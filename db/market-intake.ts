@@ -11,7 +11,7 @@ export interface OrderRequest extends StoredOrderTerms {
 }
 
 export type IntakeFailure =
-  'market_not_found' | 'market_not_open' | 'client_order_id_reused' | 'insufficient_funds' | 'insufficient_position';
+  'market_not_found' | 'market_not_open' | 'market_suspended' | 'client_order_id_reused' | 'insufficient_funds' | 'insufficient_position';
 
 export type IntakeResult =
   | { result: 'accepted' | 'replayed'; orderId: string; seq: number }
@@ -50,6 +50,8 @@ export async function placeMarketOrders(db: Db, reqs: readonly OrderRequest[]): 
       seen_price: r.seenPrice,
       slippage_bps: r.slippageBps,
       hold: r.action === 'BUY' ? r.holdAmount : 0,
+      expires_at: r.expiresAt == null ? null : new Date(r.expiresAt).toISOString(),
+      post_only: r.postOnly === true,
     })),
   );
   for (let attempt = 1; ; attempt++) {

@@ -16,6 +16,10 @@ export interface NewMarket {
   disputeWindowSeconds: number;
   resolutionDeadlineSeconds: number;
   createdBy: string;
+  /** In play: whether a suspension cancels resting orders (default) or keeps them. */
+  suspendCancelsOrders?: boolean;
+  /** Seconds after a resume before trading restarts (default 0). */
+  resumeDelaySeconds?: number;
 }
 
 export async function insertMarket(q: Queryable, m: NewMarket): Promise<MarketRow> {
@@ -29,6 +33,8 @@ export async function insertMarket(q: Queryable, m: NewMarket): Promise<MarketRo
       dispute_window_seconds: m.disputeWindowSeconds,
       resolution_deadline_seconds: m.resolutionDeadlineSeconds,
       created_by: m.createdBy,
+      suspend_cancels_orders: m.suspendCancelsOrders ?? true,
+      resume_delay_seconds: m.resumeDelaySeconds ?? 0,
     })
     .returning('*');
   await q('market_engines').insert({ market_id: m.id });
@@ -76,6 +82,8 @@ interface LiveOrderLock {
   action: string;
   quantity: number;
   filled_qty: number;
+  /** What a decrease already gave up (and unlocked) while the order rested. */
+  cancelled_qty: number;
   hold_id: number | null;
   hold_remaining: number;
 }
@@ -88,7 +96,7 @@ export async function cancelLiveOrders(db: Db, marketId: string): Promise<number
       .whereIn('status', ['open', 'accepted'])
       .orderBy('id')
       .forUpdate()
-      .select('id', 'user_id', 'side', 'action', 'quantity', 'filled_qty', 'hold_id', 'hold_remaining');
+      .select('id', 'user_id', 'side', 'action', 'quantity', 'filled_qty', 'cancelled_qty', 'hold_id', 'hold_remaining');
     if (rows.length === 0) return 0;
     const holds = rows.filter((r): r is LiveOrderLock & { hold_id: number } => r.hold_id !== null && r.hold_remaining > 0);
     if (holds.length > 0) {
@@ -111,7 +119,7 @@ export async function cancelLiveOrders(db: Db, marketId: string): Promise<number
     for (const r of rows.filter((x) => x.action === 'SELL')) {
       const key = `${r.user_id}\u0000${r.side}`;
       const s = sells.get(key) ?? { userId: r.user_id, side: r.side, qty: 0 };
-      s.qty += r.quantity - r.filled_qty;
+      s.qty += r.quantity - r.filled_qty - r.cancelled_qty;
       sells.set(key, s);
     }
     const unlocks = [...sells.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);

@@ -2,6 +2,13 @@ import { marketView, type MarketView } from '../domain/market/feed';
 import { PAYOUT } from '../domain/market';
 import type { Queryable } from './knex';
 
+/**
+ * A market row `alias` is suspended: in play, or in the delay after a resume before trading
+ * restarts. The one definition of it in SQL (intake's place_market_orders tests the same).
+ */
+export const SUSPENDED_SQL = (alias: string) =>
+  `(${alias}.suspended_at IS NOT NULL OR (${alias}.resumes_at IS NOT NULL AND now() < ${alias}.resumes_at))`;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a market_orders row as Postgres returns it; its readers name the columns they use
 export type MarketOrderRow = Record<string, any>;
 
@@ -42,21 +49,22 @@ export async function listMarkets(q: Queryable, status: string | undefined, limi
  */
 export async function committedView(q: Queryable, marketId: string): Promise<MarketView> {
   const { rows } = await q.raw(
-    `WITH e AS (SELECT version, last_price, volume FROM market_engines WHERE market_id = ?),
+    `WITH e AS (SELECT e.version, e.last_price, e.volume, ${SUSPENDED_SQL('m')} AS suspended
+                FROM market_engines e JOIN markets m ON m.id = e.market_id WHERE e.market_id = ?),
      lv AS (
        SELECT (side = 'YES') = (action = 'BUY') AS is_bid,
               CASE WHEN side = 'YES' THEN book_price ELSE ${PAYOUT} - book_price END AS price,
               sum(remaining)::bigint AS quantity, count(*)::int AS orders
        FROM market_orders WHERE market_id = ? AND status = 'open' GROUP BY 1, 2
      )
-     SELECT e.version, e.last_price, e.volume,
+     SELECT e.version, e.last_price, e.volume, e.suspended,
        coalesce((SELECT json_agg(json_build_object('price', price, 'quantity', quantity, 'orders', orders) ORDER BY price DESC) FROM lv WHERE is_bid), '[]') AS bids,
        coalesce((SELECT json_agg(json_build_object('price', price, 'quantity', quantity, 'orders', orders) ORDER BY price ASC) FROM lv WHERE NOT is_bid), '[]') AS asks
      FROM e`,
     [marketId, marketId],
   );
-  const r = rows[0] ?? { version: 0, last_price: null, volume: 0, bids: [], asks: [] };
-  return marketView(marketId, r.version, r.bids, r.asks, r.last_price, r.volume);
+  const r = rows[0] ?? { version: 0, last_price: null, volume: 0, bids: [], asks: [], suspended: false };
+  return marketView(marketId, r.version, r.bids, r.asks, r.last_price, r.volume, r.suspended);
 }
 
 export function orderView(r: MarketOrderRow) {
@@ -83,6 +91,8 @@ export function orderView(r: MarketOrderRow) {
     fees: r.fees,
     rejectReason: r.reject_reason,
     currentPrice: r.current_price,
+    expiresAt: r.expires_at ? new Date(r.expires_at).toISOString() : null,
+    postOnly: r.post_only === true,
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

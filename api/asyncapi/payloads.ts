@@ -45,6 +45,10 @@ export const MarketView = strict(
     no: strict({ buy: PriceOrNull, sell: PriceOrNull }, 'the same for NO (1000 − the YES price)'),
     lastPrice: PriceOrNull,
     volume: { type: 'integer', minimum: 0, description: 'contracts traded so far' },
+    suspended: {
+      type: 'boolean',
+      description: 'in play: nothing matches and new orders are refused (market_suspended), also in the delay after a resume',
+    },
   },
   'The book in YES terms plus the last trade',
 );

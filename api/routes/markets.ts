@@ -10,6 +10,8 @@ import {
   marketStateQuery,
   marketWorkflowId,
   resolveMarketUpdate,
+  resumeMarketUpdate,
+  suspendMarketUpdate,
   voidMarketUpdate,
   type MarketInput,
   type MarketState,
@@ -17,7 +19,9 @@ import {
 } from '../../contracts/market';
 import { boundedInstant } from '../instants';
 import { insertMarket, scheduleClose } from '../../db/market-lifecycle';
-import { marketIntake, requestCancel } from '../../db/market-intake';
+import { marketIntake, requestCancel, type CancelRequestResult, type IntakeResult } from '../../db/market-intake';
+import { requestCancelAll, requestCancels, requestReduce } from '../../db/market-order-requests';
+import { CANDLE_INTERVAL_MS, lastTradedPrice, marketCandles, type CandleInterval } from '../../db/market-candles';
 import {
   committedView,
   getMarket,
@@ -53,6 +57,13 @@ import {
   MarketWithBookSchema,
   marketBody,
 } from '../views/markets';
+import {
+  MarketCancelAllSchema,
+  MarketCancelBatchSchema,
+  MarketCandlesSchema,
+  MarketOrderAmendSchema,
+  MarketOrderBatchSchema,
+} from '../views/market-orders';
 
 type MarketAfterAction = z.output<typeof MarketAfterActionSchema>;
 
@@ -88,6 +99,11 @@ const CreateBody = z
       .min(1)
       .max(30 * 86_400)
       .default(3_600),
+    suspendCancelsOrders: z
+      .boolean()
+      .default(true)
+      .describe('in play: a suspension cancels resting orders (holds released), or keeps them'),
+    resumeDelaySeconds: z.number().int().min(0).max(600).default(0).describe('after a resume, how long until trading restarts'),
   })
   .refine((b) => Date.parse(b.closesAt) > Date.parse(b.opensAt), { message: 'closesAt must be after opensAt', path: ['closesAt'] })
   .refine((b) => Date.parse(b.closesAt) > Date.now(), { message: 'closesAt must be in the future', path: ['closesAt'] });
@@ -101,7 +117,45 @@ const OrderBody = z.strictObject({
   tif: z.enum(['GTC', 'IOC', 'FOK']).default('GTC'),
   seenPrice: Price.optional().describe('the price the user saw, for slippage protection'),
   slippageBps: z.number().int().min(0).max(10_000).default(DEFAULT_SLIPPAGE_BPS),
+  expiresAt: boundedInstant().optional().describe('good-till-date (GTC only): what still rests then is expired and its hold released'),
+  postOnly: z
+    .boolean()
+    .default(false)
+    .describe('GTC only: rejected (post_only_would_take, with the price) if any of it would match on arrival'),
 });
+type OrderBodyOut = z.output<typeof OrderBody>;
+
+/** Most orders (or cancels) in one batch call. */
+const MAX_BATCH = 20;
+const BatchBody = z.strictObject({ orders: z.array(OrderBody).min(1).max(MAX_BATCH) });
+const OrderId = z.string().regex(/^mo_[a-f0-9]{32}$/);
+const BatchCancelBody = z.strictObject({ orderIds: z.array(OrderId).min(1).max(MAX_BATCH) });
+const AmendBody = z
+  .strictObject({
+    quantity: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_ORDER_QTY)
+      .optional()
+      .describe('the new total quantity (filled included); lower keeps priority'),
+    price: Price.optional().describe('a new limit: the order is cancelled and a new one placed'),
+    clientOrderId: OrderBody.shape.clientOrderId.optional().describe('the new order’s clientOrderId, needed when the amend is a replace'),
+  })
+  .refine((b) => b.quantity !== undefined || b.price !== undefined, { message: 'give quantity, price or both' });
+const SuspendBody = z.strictObject({
+  source: z.string().trim().min(3).max(100).optional().describe('who asked: an admin, or a ball-by-ball feed'),
+});
+const ResumeBody = z.strictObject({
+  delaySeconds: z.number().int().min(0).max(600).optional().describe('until trading restarts; the market’s resumeDelaySeconds when absent'),
+});
+const CandlesQuery = z.strictObject({
+  interval: z.enum(['1s', '1m', '5m']).default('1m'),
+  from: boundedInstant().optional().describe('default: 60 intervals before `to`'),
+  to: boundedInstant().optional().describe('default: now'),
+});
+/** Most candles one call answers with. */
+const MAX_CANDLES = 1_440;
 
 const CloseBody = z.strictObject({ at: boundedInstant().optional() });
 const ResolveBody = z.strictObject({ outcome: z.enum(['YES', 'NO']), source: z.string().trim().min(3).max(300) });
@@ -116,7 +170,7 @@ const MineQuery = z.strictObject({
 });
 
 /** The admin's lifecycle actions: each is a route `/v1/markets/:marketId/<action>` and an update of the market's workflow. */
-type LifecycleAction = 'close' | 'resolve' | 'void';
+type LifecycleAction = 'close' | 'resolve' | 'void' | 'suspend' | 'resume';
 
 /** A market's fee never changes after creation, so intake need not read it every time. */
 const feeCache = new Map<string, number>();
@@ -133,6 +187,7 @@ async function marketFeeBps(deps: ApiDeps, marketId: string): Promise<number | n
 const INTAKE_ERRORS: Record<string, [number, string]> = {
   market_not_found: [404, 'market not found'],
   market_not_open: [409, 'the market is not open for trading'],
+  market_suspended: [409, 'the market is suspended (a ball is in play); try again once it resumes'],
   client_order_id_reused: [409, 'this clientOrderId was already used for a different order in this market'],
   insufficient_funds: [409, 'your available balance does not cover this order'],
   insufficient_position: [409, 'you do not hold enough unlocked contracts to sell'],
@@ -175,6 +230,8 @@ export function registerMarketRoutes(api: ApiRouter): void {
           disputeWindowSeconds: body.disputeWindowSeconds,
           resolutionDeadlineSeconds: body.resolutionDeadlineSeconds,
           createdBy: principal.userId,
+          suspendCancelsOrders: body.suspendCancelsOrders,
+          resumeDelaySeconds: body.resumeDelaySeconds,
         });
         const input: MarketInput = {
           marketId,
@@ -251,40 +308,208 @@ export function registerMarketRoutes(api: ApiRouter): void {
       },
     },
     handler: async ({ params, body, principal, deps }) => {
-      const feeBps = await marketFeeBps(deps, params.marketId);
-      if (feeBps === null) throw notFound('market');
-      // Batched with the requests arriving alongside: one transaction for all, answered after it commits.
-      const placed = await marketIntake(deps.db).place({
-        marketId: params.marketId,
-        userId: principal.userId,
-        clientOrderId: body.clientOrderId,
-        side: body.side,
-        action: body.action,
-        price: body.price,
-        quantity: body.quantity,
-        tif: body.tif,
-        seenPrice: body.seenPrice ?? null,
-        slippageBps: body.slippageBps,
-        holdAmount: maxBuyCost(body.price, body.quantity, feeBps),
+      const placed = await placeOrders(deps, params.marketId, principal.userId, [body]);
+      const [one] = placed;
+      if (one.error) throw new ApiError(one.status, one.error.code, one.error.message, one.error.details);
+      return {
+        status: 202,
+        body: { orderId: one.orderId!, seq: one.seq!, status: 'accepted', replayed: one.replayed! } satisfies z.output<
+          typeof MarketOrderAcceptedSchema
+        >,
+      };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/markets/:marketId/orders/batch',
+    summary: `Place up to ${MAX_BATCH} orders at once; each has its own result`,
+    tag: 'markets',
+    capability: 'market:trade',
+    params: MarketParams,
+    body: BatchBody,
+    rateLimit: 'orders',
+    responses: { 200: { description: 'One result per order, in request order', schema: MarketOrderBatchSchema } },
+    handler: async ({ params, body, principal, deps }) => {
+      const results = await placeOrders(deps, params.marketId, principal.userId, body.orders);
+      return { status: 200, body: { marketId: params.marketId, results } satisfies z.output<typeof MarketOrderBatchSchema> };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/markets/:marketId/orders/batch-cancel',
+    summary: `Ask the engine to cancel up to ${MAX_BATCH} orders; each has its own result`,
+    tag: 'markets',
+    capability: 'market:trade',
+    params: MarketParams,
+    body: BatchCancelBody,
+    rateLimit: 'orders',
+    responses: { 200: { description: 'One result per order, in request order', schema: MarketCancelBatchSchema } },
+    handler: async ({ params, body, principal, deps }) => {
+      if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
+      const outcomes = await requestCancels(deps.db, params.marketId, body.orderIds, principal.userId);
+      if (outcomes.includes('requested')) wake(deps, params.marketId);
+      const results = body.orderIds.map((orderId, i) => {
+        const error = outcomes[i] === 'requested' ? null : cancelRefusal(outcomes[i]);
+        return { orderId, cancelRequested: error === null, error: error && { code: error.code, message: error.message } };
       });
-      if (placed.result === 'client_order_id_reused') {
-        const [status, message] = INTAKE_ERRORS[placed.result];
-        throw new ApiError(status, placed.result, message, { orderId: placed.orderId, clientOrderId: body.clientOrderId });
+      return { status: 200, body: { marketId: params.marketId, results } satisfies z.output<typeof MarketCancelBatchSchema> };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/markets/:marketId/orders/cancel-all',
+    summary: 'Ask the engine to cancel all my live orders in this market',
+    tag: 'markets',
+    capability: 'market:trade',
+    params: MarketParams,
+    rateLimit: 'orders',
+    responses: { 202: { description: 'Cancels queued', schema: MarketCancelAllSchema } },
+    handler: async ({ params, principal, deps }) => {
+      if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
+      const orders = await requestCancelAll(deps.db, principal.userId, params.marketId);
+      if (orders.length > 0) wake(deps, params.marketId);
+      return {
+        status: 202,
+        body: { marketId: params.marketId, cancelRequested: orders.length, orders } satisfies z.output<typeof MarketCancelAllSchema>,
+      };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/markets/orders/cancel-all',
+    summary: 'Ask the engines to cancel all my live orders in every open market',
+    tag: 'markets',
+    capability: 'market:trade',
+    rateLimit: 'orders',
+    responses: { 202: { description: 'Cancels queued', schema: MarketCancelAllSchema } },
+    handler: async ({ principal, deps }) => {
+      const orders = await cancelAllOrdersOf(deps, principal.userId);
+      return {
+        status: 202,
+        body: { marketId: null, cancelRequested: orders.length, orders } satisfies z.output<typeof MarketCancelAllSchema>,
+      };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/v1/markets/:marketId/orders/:orderId/amend',
+    summary:
+      'Amend an order: a lower quantity keeps its time priority; a new price or a higher quantity is a cancel plus a new order (and says so)',
+    tag: 'markets',
+    capability: 'market:trade',
+    params: OrderParams,
+    body: AmendBody,
+    rateLimit: 'orders',
+    responses: {
+      202: { description: 'Decrease queued, or the order replaced', schema: MarketOrderAmendSchema },
+      409: { description: 'The order is no longer open, or the market is not open' },
+      422: { description: 'A replace without a clientOrderId for the new order' },
+    },
+    handler: async ({ params, body, principal, deps }) => {
+      const row = await getOrder(deps.db, params.orderId);
+      if (!row || row.market_id !== params.marketId || row.user_id !== principal.userId) throw notFound('order');
+      const quantity = body.quantity ?? row.quantity;
+      const decrease = (body.price === undefined || body.price === row.price) && quantity < row.quantity;
+      if (decrease) {
+        const reduced = await requestReduce(deps.db, params.marketId, params.orderId, principal.userId, quantity);
+        if (reduced.result === 'not_a_decrease')
+          throw new ApiError(409, 'not_a_decrease', 'a decrease to at least this quantity was already asked for');
+        if (reduced.result !== 'requested') throw cancelRefusal(reduced.result);
+        wake(deps, params.marketId);
+        return {
+          status: 202,
+          body: { orderId: params.orderId, kind: 'decrease', keepsPriority: true, quantity, replacement: null } satisfies z.output<
+            typeof MarketOrderAmendSchema
+          >,
+        };
       }
-      if (placed.result !== 'accepted' && placed.result !== 'replayed') {
-        const [status, message] = INTAKE_ERRORS[placed.result];
-        throw new ApiError(status, placed.result, message);
-      }
-      // The engine polls too; the wake-up only saves it a few milliseconds.
+      if (body.price === undefined && quantity === row.quantity)
+        throw new ApiError(422, 'nothing_to_amend', 'the order already has these terms');
+      if (body.clientOrderId === undefined)
+        throw new ApiError(422, 'client_order_id_required', 'a new price or a higher quantity places a new order: give its clientOrderId');
+      const cancelled = await requestCancel(deps.db, params.marketId, params.orderId, principal.userId);
+      if (cancelled !== 'requested') throw cancelRefusal(cancelled);
       wake(deps, params.marketId);
+      const [placed] = await placeOrders(deps, params.marketId, principal.userId, [
+        {
+          clientOrderId: body.clientOrderId,
+          side: row.side,
+          action: row.action,
+          price: body.price ?? row.price,
+          quantity,
+          tif: row.tif,
+          seenPrice: row.seen_price ?? undefined,
+          slippageBps: row.slippage_bps,
+          expiresAt: row.expires_at ? new Date(row.expires_at).toISOString() : undefined,
+          postOnly: row.post_only === true,
+        },
+      ]);
+      if (placed.error)
+        throw new ApiError(
+          placed.status,
+          placed.error.code,
+          `the order was cancelled, but its replacement was refused: ${placed.error.message}`,
+          {
+            ...placed.error.details,
+            cancelledOrderId: params.orderId,
+          },
+        );
       return {
         status: 202,
         body: {
-          orderId: placed.orderId,
-          seq: placed.seq,
-          status: 'accepted',
-          replayed: placed.result === 'replayed',
-        } satisfies z.output<typeof MarketOrderAcceptedSchema>,
+          orderId: params.orderId,
+          kind: 'replace',
+          keepsPriority: false,
+          quantity,
+          replacement: { orderId: placed.orderId!, seq: placed.seq!, status: 'accepted', replayed: placed.replayed! },
+        } satisfies z.output<typeof MarketOrderAmendSchema>,
+      };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/markets/:marketId/candles',
+    summary: 'Price history: OHLCV candles of the YES price (1 s, 1 min or 5 min) and the last traded price',
+    tag: 'markets',
+    capability: 'market:read',
+    params: MarketParams,
+    query: CandlesQuery,
+    responses: {
+      200: { description: 'Candles, oldest first', schema: MarketCandlesSchema },
+      422: { description: `from is not before to, or the range spans more than ${MAX_CANDLES} intervals` },
+    },
+    handler: async ({ params, query, deps }) => {
+      if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
+      const interval = query.interval as CandleInterval;
+      const width = CANDLE_INTERVAL_MS[interval];
+      const to = query.to ? new Date(query.to) : new Date();
+      const from = query.from ? new Date(query.from) : new Date(to.getTime() - 60 * width);
+      if (from.getTime() >= to.getTime()) throw new ApiError(422, 'invalid_range', 'from must be before to');
+      if ((to.getTime() - from.getTime()) / width > MAX_CANDLES)
+        throw new ApiError(422, 'range_too_large', `at most ${MAX_CANDLES} intervals of ${interval} in one call`, {
+          interval,
+          maxCandles: MAX_CANDLES,
+        });
+      const [candles, lastPrice] = await Promise.all([
+        marketCandles(deps.db, params.marketId, interval, from, to),
+        lastTradedPrice(deps.db, params.marketId),
+      ]);
+      return {
+        status: 200,
+        body: {
+          marketId: params.marketId,
+          interval,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          lastPrice,
+          candles,
+        } satisfies z.output<typeof MarketCandlesSchema>,
       };
     },
   });
@@ -300,10 +525,7 @@ export function registerMarketRoutes(api: ApiRouter): void {
     responses: { 202: { description: 'Cancel queued', schema: MarketOrderCancelSchema } },
     handler: async ({ params, principal, deps }) => {
       const outcome = await requestCancel(deps.db, params.marketId, params.orderId, principal.userId);
-      if (outcome === 'not_found') throw notFound('order');
-      if (outcome === 'market_not_open')
-        throw new ApiError(409, 'market_not_open', 'the market is not open; its orders are cancelled at close');
-      if (outcome === 'already_done') throw new ApiError(409, 'order_not_open', 'the order is no longer open');
+      if (outcome !== 'requested') throw cancelRefusal(outcome);
       wake(deps, params.marketId);
       return { status: 202, body: { orderId: params.orderId, cancelRequested: true } satisfies z.output<typeof MarketOrderCancelSchema> };
     },
@@ -404,6 +626,14 @@ export function registerMarketRoutes(api: ApiRouter): void {
   lifecycle('close', closeMarketUpdate, 'Close trading now, or move the close earlier with `at` (admin)', CloseBody);
   lifecycle('resolve', resolveMarketUpdate, 'Record the outcome and its source (admin); pays out after the dispute window', ResolveBody);
   lifecycle('void', voidMarketUpdate, 'Abandon the market (admin): every user is refunded their net cost', VoidBody);
+  lifecycle(
+    'suspend',
+    suspendMarketUpdate,
+    'Suspend trading while a ball is in play (admin, or an automated feed with an admin token): nothing matches, new orders are ' +
+      'refused with market_suspended, resting orders are cancelled (holds released) unless the market keeps them',
+    SuspendBody,
+  );
+  lifecycle('resume', resumeMarketUpdate, 'End a suspension: trading restarts after the delay (`resumesAt`)', ResumeBody);
 }
 
 /**
@@ -486,4 +716,89 @@ function wake(deps: ApiDeps, marketId: string): void {
       wakes.delete(marketId);
       if (state.dirty) wake(deps, marketId);
     });
+}
+
+/** One order's outcome in a batch: what a single placement would have answered. */
+interface PlacedOrder {
+  index: number;
+  status: number;
+  orderId: string | null;
+  seq: number | null;
+  replayed: boolean | null;
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
+}
+
+/** An order's own type rules that a schema cannot say: a refusal, or null. */
+function orderTypeProblem(o: OrderBodyOut): PlacedOrder['error'] {
+  if ((o.postOnly || o.expiresAt !== undefined) && o.tif !== 'GTC')
+    return { code: 'invalid_order_type', message: 'post-only and good-till-date orders rest in the book: tif must be GTC' };
+  if (o.expiresAt !== undefined && Date.parse(o.expiresAt) <= Date.now())
+    return { code: 'expires_at_past', message: 'expiresAt must be in the future', details: { expiresAt: o.expiresAt } };
+  return null;
+}
+
+/**
+ * Places orders (one, or a batch) through intake's group commit, each on its own: a refusal of one
+ * — its own type rules, funds, a clientOrderId clash — is its result alone. Wakes the engine once.
+ */
+async function placeOrders(deps: ApiDeps, marketId: string, userId: string, orders: readonly OrderBodyOut[]): Promise<PlacedOrder[]> {
+  const feeBps = await marketFeeBps(deps, marketId);
+  if (feeBps === null) throw notFound('market');
+  const intake = marketIntake(deps.db);
+  const results = await Promise.all(
+    orders.map(async (o, index): Promise<PlacedOrder> => {
+      const problem = orderTypeProblem(o);
+      if (problem) return { index, status: 422, orderId: null, seq: null, replayed: null, error: problem };
+      // Batched with the requests arriving alongside: one transaction for all, answered after it commits.
+      const placed: IntakeResult = await intake.place({
+        marketId,
+        userId,
+        clientOrderId: o.clientOrderId,
+        side: o.side,
+        action: o.action,
+        price: o.price,
+        quantity: o.quantity,
+        tif: o.tif,
+        seenPrice: o.seenPrice ?? null,
+        slippageBps: o.slippageBps,
+        expiresAt: o.expiresAt === undefined ? null : Date.parse(o.expiresAt),
+        postOnly: o.postOnly,
+        holdAmount: maxBuyCost(o.price, o.quantity, feeBps),
+      });
+      if (placed.result === 'accepted' || placed.result === 'replayed')
+        return { index, status: 202, orderId: placed.orderId, seq: placed.seq, replayed: placed.result === 'replayed', error: null };
+      const [status, message] = INTAKE_ERRORS[placed.result];
+      const details = placed.result === 'client_order_id_reused' ? { orderId: placed.orderId, clientOrderId: o.clientOrderId } : undefined;
+      return {
+        index,
+        status,
+        orderId: null,
+        seq: null,
+        replayed: null,
+        error: { code: placed.result, message, ...(details ? { details } : {}) },
+      };
+    }),
+  );
+  // The wake-up is what makes the engine read at once; without it the engine would find the
+  // orders only at its watch's fallback look at Postgres, up to a second later.
+  if (results.some((r) => r.status === 202)) wake(deps, marketId);
+  return results;
+}
+
+/** A cancel (or decrease) the order or its market no longer allows, as the API answers it. */
+function cancelRefusal(outcome: Exclude<CancelRequestResult, 'requested'>): ApiError {
+  if (outcome === 'not_found') return notFound('order');
+  if (outcome === 'market_not_open')
+    return new ApiError(409, 'market_not_open', 'the market is not open; its orders are cancelled at close');
+  return new ApiError(409, 'order_not_open', 'the order is no longer open');
+}
+
+/**
+ * Queues a cancel of every live order of the user in every open market and wakes those markets'
+ * engines; the orders queued. Also what cancel-on-disconnect runs (api/ws/market-session.ts).
+ */
+export async function cancelAllOrdersOf(deps: ApiDeps, userId: string): Promise<Array<{ orderId: string; marketId: string }>> {
+  const orders = await requestCancelAll(deps.db, userId, null);
+  for (const marketId of new Set(orders.map((o) => o.marketId))) wake(deps, marketId);
+  return orders;
 }

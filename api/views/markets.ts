@@ -23,6 +23,10 @@ const marketExample = {
   voidReason: null,
   closedAt: null,
   workflowId: `market-${MARKET_ID}`,
+  suspended: false,
+  resumesAt: null,
+  suspendCancelsOrders: true,
+  resumeDelaySeconds: 3,
 };
 
 export const MarketSchema = z
@@ -38,6 +42,10 @@ export const MarketSchema = z
     voidReason: z.string().nullable(),
     closedAt: z.string().nullable().describe('when trading actually stopped (a market closed before it opened keeps its planned closesAt)'),
     workflowId: z.string(),
+    suspended: z.boolean().describe('in play: no order matches and new ones are refused with market_suspended (also until resumesAt)'),
+    resumesAt: z.string().nullable().describe('after a resume: when trading restarts'),
+    suspendCancelsOrders: z.boolean().describe('whether a suspension cancels resting orders (holds released) or keeps them'),
+    resumeDelaySeconds: z.number().int().describe('how long after a resume trading restarts, unless the resume says otherwise'),
   })
   .meta({ id: 'Market', example: marketExample });
 
@@ -54,6 +62,7 @@ const bookExample = {
   no: { buy: 450, sell: 400 },
   lastPrice: 550,
   volume: 140,
+  suspended: false,
 };
 
 export const MarketBookSchema = z
@@ -72,6 +81,7 @@ export const MarketBookSchema = z
     no: TopOfBook.describe('the same for NO (1000 − the YES price)'),
     lastPrice: Price.nullable(),
     volume: z.number().int().describe('contracts traded so far'),
+    suspended: z.boolean().describe('in play: nothing matches, new orders are refused'),
   })
   .meta({ id: 'MarketBook', description: 'The committed book in YES terms plus the last trade', example: bookExample });
 
@@ -141,6 +151,8 @@ const marketOrderExample = {
   fees: 44,
   rejectReason: null,
   currentPrice: null,
+  expiresAt: null,
+  postOnly: false,
   createdAt: '2027-01-26T03:31:05.000Z',
 };
 
@@ -166,8 +178,15 @@ export const MarketOrderSchema = z
     cancelledQty: z.number().int(),
     averagePrice: z.number().int().nullable().describe('average fill price; null before the first fill'),
     fees: z.number().int().describe('paise'),
-    rejectReason: z.string().nullable().describe('why the engine refused or ended it (`slippage`, `fok_unfillable`, `market_closed`…)'),
-    currentPrice: Price.nullable().describe('for slippage and fok_unfillable: the best price on offer then (own side terms)'),
+    rejectReason: z
+      .string()
+      .nullable()
+      .describe('why the engine refused or ended it (`slippage`, `fok_unfillable`, `post_only_would_take`, `expired`, `market_closed`…)'),
+    currentPrice: Price.nullable().describe(
+      'for slippage, fok_unfillable and post_only_would_take: the best price on offer then (own side terms)',
+    ),
+    expiresAt: z.string().nullable().describe('good-till-date: when the engine expires what still rests'),
+    postOnly: z.boolean(),
     createdAt: z.string(),
   })
   .meta({ id: 'MarketOrder', example: marketOrderExample });
@@ -232,5 +251,9 @@ export function marketBody(row: MarketRow): z.output<typeof MarketSchema> {
     voidReason: row.void_reason,
     closedAt: row.closed_at ? new Date(row.closed_at as Date).toISOString() : null,
     workflowId: marketWorkflowId(row.id),
+    suspended: row.suspended_at != null || (row.resumes_at != null && new Date(row.resumes_at as Date).getTime() > Date.now()),
+    resumesAt: row.resumes_at ? new Date(row.resumes_at as Date).toISOString() : null,
+    suspendCancelsOrders: row.suspend_cancels_orders !== false,
+    resumeDelaySeconds: (row.resume_delay_seconds as number | undefined) ?? 0,
   };
 }

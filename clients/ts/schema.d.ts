@@ -514,6 +514,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/markets/{marketId}/orders/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Place up to 20 orders at once; each has its own result
+         * @description Needs `market:trade`. Rate-limited per user (orders) as well as per address.
+         */
+        post: operations["placeMarketOrders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/markets/{marketId}/orders/batch-cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the engine to cancel up to 20 orders; each has its own result
+         * @description Needs `market:trade`. Rate-limited per user (orders) as well as per address.
+         */
+        post: operations["cancelMarketOrders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/markets/{marketId}/orders/cancel-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the engine to cancel all my live orders in this market
+         * @description Needs `market:trade`. Rate-limited per user (orders) as well as per address.
+         */
+        post: operations["cancelAllMarketOrders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/markets/orders/cancel-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the engines to cancel all my live orders in every open market
+         * @description Needs `market:trade`. Rate-limited per user (orders) as well as per address.
+         */
+        post: operations["cancelAllMyMarketOrders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/markets/{marketId}/orders/{orderId}/amend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Amend an order: a lower quantity keeps its time priority; a new price or a higher quantity is a cancel plus a new order (and says so)
+         * @description Needs `market:trade`. Rate-limited per user (orders) as well as per address.
+         */
+        post: operations["amendMarketOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/markets/{marketId}/candles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Price history: OHLCV candles of the YES price (1 s, 1 min or 5 min) and the last traded price
+         * @description Needs `market:read`.
+         */
+        get: operations["getMarketCandles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/markets/{marketId}/orders/{orderId}/cancel": {
         parameters: {
             query?: never;
@@ -628,6 +748,46 @@ export interface paths {
          * @description Needs `market:admin`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
          */
         post: operations["voidMarket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/markets/{marketId}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend trading while a ball is in play (admin, or an automated feed with an admin token): nothing matches, new orders are refused with market_suspended, resting orders are cancelled (holds released) unless the market keeps them
+         * @description Needs `market:admin`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
+         */
+        post: operations["suspendMarket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/markets/{marketId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a suspension: trading restarts after the delay (`resumesAt`)
+         * @description Needs `market:admin`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
+         */
+        post: operations["resumeMarket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2787,7 +2947,11 @@ export interface components {
          *       "resolutionSource": null,
          *       "voidReason": null,
          *       "closedAt": null,
-         *       "workflowId": "market-mk_4b227777d4dd1fc61c6f"
+         *       "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *       "suspended": false,
+         *       "resumesAt": null,
+         *       "suspendCancelsOrders": true,
+         *       "resumeDelaySeconds": 3
          *     }
          */
         Market: {
@@ -2809,6 +2973,14 @@ export interface components {
             /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
             closedAt: string | null;
             workflowId: string;
+            /** @description in play: no order matches and new ones are refused with market_suspended (also until resumesAt) */
+            suspended: boolean;
+            /** @description after a resume: when trading restarts */
+            resumesAt: string | null;
+            /** @description whether a suspension cancels resting orders (holds released) or keeps them */
+            suspendCancelsOrders: boolean;
+            /** @description how long after a resume trading restarts, unless the resume says otherwise */
+            resumeDelaySeconds: number;
         };
         /**
          * @example {
@@ -2825,6 +2997,10 @@ export interface components {
          *           "voidReason": null,
          *           "closedAt": null,
          *           "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *           "suspended": false,
+         *           "resumesAt": null,
+         *           "suspendCancelsOrders": true,
+         *           "resumeDelaySeconds": 3,
          *           "prices": {
          *             "yes": {
          *               "buy": 600,
@@ -2858,6 +3034,10 @@ export interface components {
          *       "voidReason": null,
          *       "closedAt": null,
          *       "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *       "suspended": false,
+         *       "resumesAt": null,
+         *       "suspendCancelsOrders": true,
+         *       "resumeDelaySeconds": 3,
          *       "prices": {
          *         "yes": {
          *           "buy": 600,
@@ -2891,6 +3071,14 @@ export interface components {
             /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
             closedAt: string | null;
             workflowId: string;
+            /** @description in play: no order matches and new ones are refused with market_suspended (also until resumesAt) */
+            suspended: boolean;
+            /** @description after a resume: when trading restarts */
+            resumesAt: string | null;
+            /** @description whether a suspension cancels resting orders (holds released) or keeps them */
+            suspendCancelsOrders: boolean;
+            /** @description how long after a resume trading restarts, unless the resume says otherwise */
+            resumeDelaySeconds: number;
             prices: {
                 yes: {
                     /** @description paise per contract, 0 to 1000 */
@@ -2922,6 +3110,10 @@ export interface components {
          *       "voidReason": null,
          *       "closedAt": null,
          *       "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *       "suspended": false,
+         *       "resumesAt": null,
+         *       "suspendCancelsOrders": true,
+         *       "resumeDelaySeconds": 3,
          *       "book": {
          *         "marketId": "mk_4b227777d4dd1fc61c6f",
          *         "version": 42,
@@ -2950,7 +3142,8 @@ export interface components {
          *           "sell": 400
          *         },
          *         "lastPrice": 550,
-         *         "volume": 140
+         *         "volume": 140,
+         *         "suspended": false
          *       }
          *     }
          */
@@ -2973,6 +3166,14 @@ export interface components {
             /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
             closedAt: string | null;
             workflowId: string;
+            /** @description in play: no order matches and new ones are refused with market_suspended (also until resumesAt) */
+            suspended: boolean;
+            /** @description after a resume: when trading restarts */
+            resumesAt: string | null;
+            /** @description whether a suspension cancels resting orders (holds released) or keeps them */
+            suspendCancelsOrders: boolean;
+            /** @description how long after a resume trading restarts, unless the resume says otherwise */
+            resumeDelaySeconds: number;
             book: components["schemas"]["MarketBook"];
         };
         /**
@@ -3005,7 +3206,8 @@ export interface components {
          *         "sell": 400
          *       },
          *       "lastPrice": 550,
-         *       "volume": 140
+         *       "volume": 140,
+         *       "suspended": false
          *     }
          */
         MarketBook: {
@@ -3048,6 +3250,8 @@ export interface components {
             lastPrice: number | null;
             /** @description contracts traded so far */
             volume: number;
+            /** @description in play: nothing matches, new orders are refused */
+            suspended: boolean;
         };
         /**
          * @example {
@@ -3065,6 +3269,187 @@ export interface components {
             status: "accepted";
             /** @description true when this clientOrderId was already accepted in this market: that order */
             replayed: boolean;
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "results": [
+         *         {
+         *           "index": 0,
+         *           "status": 202,
+         *           "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *           "seq": 42,
+         *           "replayed": false,
+         *           "error": null
+         *         },
+         *         {
+         *           "index": 1,
+         *           "status": 409,
+         *           "orderId": null,
+         *           "seq": null,
+         *           "replayed": null,
+         *           "error": {
+         *             "code": "insufficient_funds",
+         *             "message": "your available balance does not cover this order"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        MarketOrderBatch: {
+            marketId: string;
+            /** @description one per order, in request order; each stands alone (a refused order does not affect the others) */
+            results: {
+                /** @description position in the request */
+                index: number;
+                /** @description the HTTP status a single order would have had: 202 accepted, 4xx refused */
+                status: number;
+                orderId: string | null;
+                seq: number | null;
+                replayed: boolean | null;
+                /** @description why this one was not done; the code and message a single call would have answered with */
+                error: {
+                    code: string;
+                    message: string;
+                    details?: {
+                        [key: string]: unknown;
+                    };
+                } | null;
+            }[];
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "results": [
+         *         {
+         *           "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *           "cancelRequested": true,
+         *           "error": null
+         *         },
+         *         {
+         *           "orderId": "mo_1679091c5a880faf6fb5e6087eb1b2dc",
+         *           "cancelRequested": false,
+         *           "error": {
+         *             "code": "order_not_open",
+         *             "message": "the order is no longer open"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        MarketCancelBatch: {
+            marketId: string;
+            /** @description in request order */
+            results: {
+                orderId: string;
+                cancelRequested: boolean;
+                /** @description why this one was not done; the code and message a single call would have answered with */
+                error: {
+                    code: string;
+                    message: string;
+                    details?: {
+                        [key: string]: unknown;
+                    };
+                } | null;
+            }[];
+        };
+        /**
+         * @description The engines cancel what is left of each at their next batch (an order may fill first)
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "cancelRequested": 1,
+         *       "orders": [
+         *         {
+         *           "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *           "marketId": "mk_4b227777d4dd1fc61c6f"
+         *         }
+         *       ]
+         *     }
+         */
+        MarketCancelAll: {
+            /** @description the market, or null for every open market */
+            marketId: string | null;
+            /** @description orders queued for cancelling */
+            cancelRequested: number;
+            orders: {
+                orderId: string;
+                marketId: string;
+            }[];
+        };
+        /**
+         * @example {
+         *       "orderId": "mo_9e107d9d372bb6826bd81d3542a419d6",
+         *       "kind": "decrease",
+         *       "keepsPriority": true,
+         *       "quantity": 6,
+         *       "replacement": null
+         *     }
+         */
+        MarketOrderAmend: {
+            /** @description the order amended */
+            orderId: string;
+            /**
+             * @description decrease: the quantity went down in place; replace: a price change or an increase, done as cancel + new order
+             * @enum {string}
+             */
+            kind: "decrease" | "replace";
+            /** @description true for a decrease (it keeps its place in the queue); false for a replace (the new order queues last) */
+            keepsPriority: boolean;
+            /** @description the order’s total quantity asked for (filled included) */
+            quantity: number;
+            /** @description the new order, for a replace */
+            replacement: {
+                orderId: string;
+                seq: number;
+                /** @enum {string} */
+                status: "accepted";
+                replayed: boolean;
+            } | null;
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "interval": "1m",
+         *       "from": "2027-01-26T03:30:00.000Z",
+         *       "to": "2027-01-26T03:35:00.000Z",
+         *       "lastPrice": 600,
+         *       "candles": [
+         *         {
+         *           "start": "2027-01-26T03:31:00.000Z",
+         *           "open": 550,
+         *           "high": 600,
+         *           "low": 550,
+         *           "close": 600,
+         *           "volume": 40,
+         *           "trades": 3
+         *         }
+         *       ]
+         *     }
+         */
+        MarketCandles: {
+            marketId: string;
+            /** @enum {string} */
+            interval: "1s" | "1m" | "5m";
+            from: string;
+            to: string;
+            /** @description the last traded YES price, whenever it traded */
+            lastPrice: number | null;
+            /** @description YES prices; one per interval that saw a trade, oldest first (an interval without trades has none) */
+            candles: {
+                /** @description bucket start, aligned to the interval from the Unix epoch */
+                start: string;
+                /** @description paise per contract, 0 to 1000 */
+                open: number;
+                /** @description paise per contract, 0 to 1000 */
+                high: number;
+                /** @description paise per contract, 0 to 1000 */
+                low: number;
+                /** @description paise per contract, 0 to 1000 */
+                close: number;
+                /** @description contracts traded */
+                volume: number;
+                trades: number;
+            }[];
         };
         /**
          * @description The engine cancels what is left at its next batch (the order may fill first)
@@ -3106,6 +3491,8 @@ export interface components {
          *           "fees": 44,
          *           "rejectReason": null,
          *           "currentPrice": null,
+         *           "expiresAt": null,
+         *           "postOnly": false,
          *           "createdAt": "2027-01-26T03:31:05.000Z"
          *         }
          *       ]
@@ -3141,6 +3528,8 @@ export interface components {
          *       "fees": 44,
          *       "rejectReason": null,
          *       "currentPrice": null,
+         *       "expiresAt": null,
+         *       "postOnly": false,
          *       "createdAt": "2027-01-26T03:31:05.000Z"
          *     }
          */
@@ -3174,10 +3563,13 @@ export interface components {
             averagePrice: number | null;
             /** @description paise */
             fees: number;
-            /** @description why the engine refused or ended it (`slippage`, `fok_unfillable`, `market_closed`…) */
+            /** @description why the engine refused or ended it (`slippage`, `fok_unfillable`, `post_only_would_take`, `expired`, `market_closed`…) */
             rejectReason: string | null;
-            /** @description for slippage and fok_unfillable: the best price on offer then (own side terms) */
+            /** @description for slippage, fok_unfillable and post_only_would_take: the best price on offer then (own side terms) */
             currentPrice: number | null;
+            /** @description good-till-date: when the engine expires what still rests */
+            expiresAt: string | null;
+            postOnly: boolean;
             createdAt: string;
         };
         /**
@@ -3252,6 +3644,10 @@ export interface components {
          *       "voidReason": null,
          *       "closedAt": "2027-01-26T03:50:12.000Z",
          *       "workflowId": "market-mk_4b227777d4dd1fc61c6f",
+         *       "suspended": false,
+         *       "resumesAt": null,
+         *       "suspendCancelsOrders": true,
+         *       "resumeDelaySeconds": 3,
          *       "phase": "closed",
          *       "cancelledAtClose": 4,
          *       "usersPaid": 0
@@ -3276,11 +3672,19 @@ export interface components {
             /** @description when trading actually stopped (a market closed before it opened keeps its planned closesAt) */
             closedAt: string | null;
             workflowId: string;
+            /** @description in play: no order matches and new ones are refused with market_suspended (also until resumesAt) */
+            suspended: boolean;
+            /** @description after a resume: when trading restarts */
+            resumesAt: string | null;
+            /** @description whether a suspension cancels resting orders (holds released) or keeps them */
+            suspendCancelsOrders: boolean;
+            /** @description how long after a resume trading restarts, unless the resume says otherwise */
+            resumeDelaySeconds: number;
             /**
              * @description the workflow’s phase, finer than status (`voiding` while a void’s refunds are still being paid)
              * @enum {string}
              */
-            phase: "scheduled" | "open" | "closing" | "closed" | "resolution_overdue" | "resolved" | "settling" | "settled" | "voiding" | "voided";
+            phase: "scheduled" | "open" | "suspended" | "closing" | "closed" | "resolution_overdue" | "resolved" | "settling" | "settled" | "voiding" | "voided";
             /** @description resting orders cancelled when trading stopped; absent on a repeat of a finished one */
             cancelledAtClose?: number;
             /** @description holders paid or refunded so far; absent on a repeat of a finished one */
@@ -10130,6 +10534,16 @@ export interface operations {
                     disputeWindowSeconds?: number;
                     /** @default 3600 */
                     resolutionDeadlineSeconds?: number;
+                    /**
+                     * @description in play: a suspension cancels resting orders (holds released), or keeps them
+                     * @default true
+                     */
+                    suspendCancelsOrders?: boolean;
+                    /**
+                     * @description after a resume, how long until trading restarts
+                     * @default 0
+                     */
+                    resumeDelaySeconds?: number;
                 };
             };
         };
@@ -10691,6 +11105,16 @@ export interface operations {
                     seenPrice?: number;
                     /** @default 500 */
                     slippageBps?: number;
+                    /**
+                     * Format: date-time
+                     * @description good-till-date (GTC only): what still rests then is expired and its hold released
+                     */
+                    expiresAt?: string;
+                    /**
+                     * @description GTC only: rejected (post_only_would_take, with the price) if any of it would match on arrival
+                     * @default false
+                     */
+                    postOnly?: boolean;
                 };
             };
         };
@@ -10838,6 +11262,1150 @@ export interface operations {
                 };
             };
             /** @description Too many requests from this client address, or from this user on orders routes (per minute, shared by every API instance) (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    placeMarketOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                marketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orders": [
+                 *         {
+                 *           "clientOrderId": "app-7f3a-0002",
+                 *           "side": "YES",
+                 *           "action": "BUY",
+                 *           "price": 500,
+                 *           "quantity": 10,
+                 *           "postOnly": true
+                 *         },
+                 *         {
+                 *           "clientOrderId": "app-7f3a-0003",
+                 *           "side": "NO",
+                 *           "action": "BUY",
+                 *           "price": 400,
+                 *           "quantity": 5,
+                 *           "expiresAt": "2027-01-26T09:20:00+05:30"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    orders: {
+                        clientOrderId: string;
+                        /** @enum {string} */
+                        side: "YES" | "NO";
+                        /** @enum {string} */
+                        action: "BUY" | "SELL";
+                        /** @description paise, a multiple of 50 from 50 to 950 */
+                        price: number;
+                        quantity: number;
+                        /**
+                         * @default GTC
+                         * @enum {string}
+                         */
+                        tif?: "GTC" | "IOC" | "FOK";
+                        /** @description the price the user saw, for slippage protection */
+                        seenPrice?: number;
+                        /** @default 500 */
+                        slippageBps?: number;
+                        /**
+                         * Format: date-time
+                         * @description good-till-date (GTC only): what still rests then is expired and its hold released
+                         */
+                        expiresAt?: string;
+                        /**
+                         * @description GTC only: rejected (post_only_would_take, with the price) if any of it would match on arrival
+                         * @default false
+                         */
+                        postOnly?: boolean;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per order, in request order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketOrderBatch"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address, or from this user on orders routes (per minute, shared by every API instance) (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelMarketOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                marketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orderIds": [
+                 *         "mo_9e107d9d372bb6826bd81d3542a419d6",
+                 *         "mo_1679091c5a880faf6fb5e6087eb1b2dc"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    orderIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description One result per order, in request order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketCancelBatch"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address, or from this user on orders routes (per minute, shared by every API instance) (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelAllMarketOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                marketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancels queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketCancelAll"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address, or from this user on orders routes (per minute, shared by every API instance) (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelAllMyMarketOrders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancels queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketCancelAll"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address, or from this user on orders routes (per minute, shared by every API instance) (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    amendMarketOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                marketId: string;
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quantity": 6
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the new total quantity (filled included); lower keeps priority */
+                    quantity?: number;
+                    /** @description a new limit: the order is cancelled and a new one placed */
+                    price?: number;
+                    /** @description the new order’s clientOrderId, needed when the amend is a replace */
+                    clientOrderId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Decrease queued, or the order replaced */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketOrderAmend"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order is no longer open, or the market is not open */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A replace without a clientOrderId for the new order */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address, or from this user on orders routes (per minute, shared by every API instance) (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMarketCandles: {
+        parameters: {
+            query?: {
+                interval?: "1s" | "1m" | "5m";
+                /** @description default: 60 intervals before `to` */
+                from?: string;
+                /** @description default: now */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                marketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Candles, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketCandles"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description from is not before to, or the range spans more than 1440 intervals */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11839,6 +13407,460 @@ export interface operations {
                  */
                 "application/json": {
                     reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The market as it is after the action (a void answers once its refunds are paid, or after 10 s with `phase: voiding`) */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketAfterAction"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A close time that is not between opensAt and the current closesAt; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    suspendMarket: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                marketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "source": "feed:ball-by-ball"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description who asked: an admin, or a ball-by-ball feed */
+                    source?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The market as it is after the action (a void answers once its refunds are paid, or after 10 s with `phase: voiding`) */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketAfterAction"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A close time that is not between opensAt and the current closesAt; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resumeMarket: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key": string;
+            };
+            path: {
+                marketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "delaySeconds": 3
+                 *     }
+                 */
+                "application/json": {
+                    /** @description until trading restarts; the market’s resumeDelaySeconds when absent */
+                    delaySeconds?: number;
                 };
             };
         };

@@ -1,6 +1,7 @@
 import { accounts } from '../ledger/accounts';
 import type { JournalEntry, LedgerLine } from '../ledger/journal';
 import { PAYOUT } from './constants';
+import { maxBuyCost } from './costs';
 import { tradeFee } from './fees';
 import { OrderBook } from './order-book';
 import type { Action, Fill, Side, StoredOrderTerms } from './types';
@@ -23,9 +24,14 @@ export interface PendingCommand extends StoredOrderTerms {
   /** Status as stored: 'accepted' = the engine has never seen it. */
   status: OrderState;
   cancelRequested: boolean;
+  /** An amend asked to lower the order's total quantity to this (time priority kept). */
+  reduceTo?: number | null;
   holdId: number | null;
   holdRemaining: number;
 }
+
+/** Why the engine ended a good-till-date order that reached its expiresAt. */
+export const GTD_EXPIRED = 'expired';
 
 /** An order's full engine-side state; also what is restored for open orders after a restart. */
 export interface LiveOrder {
@@ -48,6 +54,8 @@ export interface LiveOrder {
   holdRemaining: number;
   rejectReason: string | null;
   currentPrice: number | null;
+  /** Good-till-date: expired by the engine at this instant (ms) if it still rests. */
+  expiresAt?: number | null;
 }
 
 export interface FillRow {
@@ -92,6 +100,11 @@ export class MarketMatcher {
   readonly book: OrderBook;
   /** Orders resting in the book, by id. */
   private readonly live = new Map<string, LiveOrder>();
+  /**
+   * Resting good-till-date orders and their expiry. A plain map scanned for the earliest: only the
+   * GTD orders are in it, a few per market, so a heap would buy nothing worth a dependency.
+   */
+  private readonly expiring = new Map<string, number>();
 
   constructor(
     readonly marketId: string,
@@ -116,34 +129,84 @@ export class MarketMatcher {
       lastBookSeq,
     );
     this.live.clear();
-    for (const o of open) this.live.set(o.orderId, { ...o });
+    this.expiring.clear();
+    for (const o of open) {
+      this.live.set(o.orderId, { ...o });
+      if (o.expiresAt != null) this.expiring.set(o.orderId, o.expiresAt);
+    }
+  }
+
+  /** The earliest expiry among resting good-till-date orders (ms), or null. */
+  nextExpiry(): number | null {
+    let next: number | null = null;
+    for (const t of this.expiring.values()) if (next === null || t < next) next = t;
+    return next;
   }
 
   get openOrderCount(): number {
     return this.live.size;
   }
 
-  process(commands: readonly PendingCommand[]): BatchResult {
+  /**
+   * Processes one batch. `now` (ms) is the engine's clock: good-till-date orders resting with an
+   * expiry at or before it are expired first (earliest first), and a queued one already past its
+   * expiry never enters the book. Without `now` nothing expires. The caller passes the instant, so
+   * the same inputs still give the same batch.
+   */
+  process(commands: readonly PendingCommand[], now?: number): BatchResult {
     const run = new BatchRun(this.marketId, this.feeBps);
+    if (now !== undefined) this.expire(run, now);
     for (const cmd of commands) {
       run.acks.push({ orderId: cmd.orderId, pendingSeq: cmd.pendingSeq });
       if (cmd.cancelRequested) this.cancel(run, cmd);
-      else if (cmd.status === 'accepted') this.submit(run, cmd);
+      else if (cmd.status === 'accepted') this.submit(run, cmd, now);
+      else if (cmd.reduceTo != null) this.reduce(run, cmd);
       // anything else: already handled (a duplicate wake-up); only the ack is needed
     }
     return run.result(this.book.lastSequence);
   }
 
-  private submit(run: BatchRun, cmd: PendingCommand): void {
+  private expire(run: BatchRun, now: number): void {
+    const due = [...this.expiring.entries()]
+      .filter(([, t]) => t <= now)
+      .sort(([a, ta], [b, tb]) => ta - tb || (a < b ? -1 : a > b ? 1 : 0));
+    for (const [orderId] of due) {
+      const order = this.live.get(orderId)!;
+      this.book.cancel(orderId);
+      this.forget(orderId);
+      order.rejectReason = GTD_EXPIRED;
+      run.finish(order, 'expired');
+    }
+  }
+
+  private forget(orderId: string): void {
+    this.live.delete(orderId);
+    this.expiring.delete(orderId);
+  }
+
+  private submit(run: BatchRun, cmd: PendingCommand, now: number | undefined): void {
     const taker = newLiveOrder(cmd);
+    if (cmd.expiresAt != null && now !== undefined && cmd.expiresAt <= now) {
+      taker.rejectReason = GTD_EXPIRED;
+      run.finish(taker, 'expired');
+      return;
+    }
+    // An amend that lowered the quantity before the engine ever saw the order: only that much enters.
+    const quantity = cmd.reduceTo != null ? Math.min(cmd.quantity, cmd.reduceTo) : cmd.quantity;
+    if (quantity <= 0) {
+      run.finish(taker, 'cancelled');
+      return;
+    }
+    if (quantity < cmd.quantity) run.shrink(taker, cmd.quantity - quantity);
     const res = this.book.submit({
       orderId: cmd.orderId,
       userId: cmd.userId,
       side: cmd.side,
       action: cmd.action,
       price: cmd.price,
-      quantity: cmd.quantity,
+      quantity,
       tif: cmd.tif,
+      ...(cmd.postOnly ? { postOnly: true } : {}),
       ...(cmd.seenPrice !== null ? { seenPrice: cmd.seenPrice, slippageBps: cmd.slippageBps } : {}),
     });
     if (!res.ok) {
@@ -155,7 +218,7 @@ export class MarketMatcher {
     taker.bookSeq = res.seq;
     for (const stp of res.selfTradeCancels) {
       const maker = this.live.get(stp.orderId)!;
-      this.live.delete(stp.orderId);
+      this.forget(stp.orderId);
       run.finish(maker, 'cancelled');
     }
     res.fills.forEach((fill, idx) => {
@@ -163,7 +226,7 @@ export class MarketMatcher {
       run.applyFill(res.seq, idx, fill, taker, maker);
       maker.remaining = fill.makerRemaining;
       if (fill.makerRemaining === 0) {
-        this.live.delete(maker.orderId);
+        this.forget(maker.orderId);
         run.finish(maker, 'filled');
       } else {
         run.touch(maker);
@@ -174,6 +237,8 @@ export class MarketMatcher {
       taker.bookPrice = res.resting.price;
       taker.remaining = res.restingQty;
       this.live.set(taker.orderId, taker);
+      if (cmd.expiresAt != null) this.expiring.set(taker.orderId, cmd.expiresAt);
+      if (quantity < cmd.quantity) run.releaseExcessHold(taker);
       run.touch(taker);
     } else {
       taker.remaining = 0;
@@ -181,11 +246,36 @@ export class MarketMatcher {
     }
   }
 
+  /**
+   * A decrease of a resting order to a total quantity of `reduceTo`: it keeps its place in the
+   * queue, and the part no longer wanted is released (a buy's hold down to what the rest can cost,
+   * a sell's contracts unlocked). To or below what already filled, the rest is cancelled. An order
+   * no longer resting (filled, ended) is left as it is.
+   */
+  private reduce(run: BatchRun, cmd: PendingCommand): void {
+    const order = this.live.get(cmd.orderId);
+    if (order === undefined) return;
+    const target = Math.max(0, cmd.reduceTo! - order.filledQty);
+    if (target >= order.remaining) return;
+    if (target === 0) {
+      this.book.cancel(cmd.orderId);
+      this.forget(cmd.orderId);
+      run.finish(order, 'cancelled');
+      return;
+    }
+    const r = this.book.reduce(cmd.orderId, target);
+    if (!r.ok) return;
+    order.remaining = r.remaining;
+    run.shrink(order, r.reducedBy);
+    run.releaseExcessHold(order);
+    run.touch(order);
+  }
+
   private cancel(run: BatchRun, cmd: PendingCommand): void {
     const resting = this.live.get(cmd.orderId);
     if (resting !== undefined) {
       this.book.cancel(cmd.orderId);
-      this.live.delete(cmd.orderId);
+      this.forget(cmd.orderId);
       run.finish(resting, 'cancelled');
     } else if (cmd.status === 'accepted') {
       // Cancelled before the engine ever saw it: it never enters the book.
@@ -214,6 +304,7 @@ function newLiveOrder(cmd: PendingCommand): LiveOrder {
     holdRemaining: cmd.holdRemaining,
     rejectReason: null,
     currentPrice: null,
+    expiresAt: cmd.expiresAt ?? null,
   };
 }
 
@@ -239,16 +330,30 @@ class BatchRun {
 
   /** Ends an order: whatever it did not fill is cancelled, its unused hold or lock released. */
   finish(order: LiveOrder, status: OrderState): void {
-    const unfilled = order.quantity - order.filledQty;
+    // A decrease already released its part (cancelledQty); the rest of the unfilled is still locked.
+    const stillLocked = order.quantity - order.filledQty - order.cancelledQty;
     order.status = status;
     order.remaining = 0;
-    order.cancelledQty = unfilled;
+    order.cancelledQty = order.quantity - order.filledQty;
     if (order.action === 'BUY') {
       if (order.holdRemaining > 0) this.drawHold(order, order.holdRemaining);
-    } else if (unfilled > 0) {
-      this.position(order.userId, order.side).locked -= unfilled;
+    } else if (stillLocked > 0) {
+      this.position(order.userId, order.side).locked -= stillLocked;
     }
     this.touch(order);
+  }
+
+  /** A live order gives up `qty` of its quantity (a decrease): counted as cancelled, a sell's contracts unlocked. */
+  shrink(order: LiveOrder, qty: number): void {
+    order.cancelledQty += qty;
+    if (order.action === 'SELL') this.position(order.userId, order.side).locked -= qty;
+  }
+
+  /** A resting buy keeps only the hold its open quantity can still cost at its book price; the rest is released. */
+  releaseExcessHold(order: LiveOrder): void {
+    if (order.action !== 'BUY' || order.bookPrice === null) return;
+    const excess = order.holdRemaining - maxBuyCost(order.bookPrice, order.remaining, this.feeBps);
+    if (excess > 0) this.drawHold(order, excess);
   }
 
   applyFill(bookSeq: number, idx: number, fill: Fill, taker: LiveOrder, maker: LiveOrder): void {

@@ -17,6 +17,8 @@ export interface MarketView {
   no: { buy: number | null; sell: number | null };
   lastPrice: number | null;
   volume: number;
+  /** In play: no order matches and new ones are refused (also during the delay after a resume). */
+  suspended: boolean;
 }
 
 /** Builds a view from aggregated levels (bids best-first, asks best-first). */
@@ -27,6 +29,7 @@ export function marketView(
   asks: LevelView[],
   lastPrice: number | null,
   volume: number,
+  suspended = false,
   depth = FEED_DEPTH,
 ): MarketView {
   const bestBid = bids.length > 0 ? bids[0].price : null;
@@ -42,11 +45,18 @@ export function marketView(
     no: { buy: bestBid === null ? null : PAYOUT - bestBid, sell: bestAsk === null ? null : PAYOUT - bestAsk },
     lastPrice,
     volume,
+    suspended,
   };
 }
 
-export function viewFromSnapshot(s: BookSnapshot, version: number, lastPrice: number | null, volume: number): MarketView {
-  return marketView(s.marketId, version, s.bids, s.asks, lastPrice, volume);
+export function viewFromSnapshot(
+  s: BookSnapshot,
+  version: number,
+  lastPrice: number | null,
+  volume: number,
+  suspended = false,
+): MarketView {
+  return marketView(s.marketId, version, s.bids, s.asks, lastPrice, volume, suspended);
 }
 
 /** True when watchers would see the same thing (so nothing needs sending). */
@@ -55,6 +65,7 @@ export function sameView(a: MarketView | null, b: MarketView): boolean {
   return (
     a.lastPrice === b.lastPrice &&
     a.volume === b.volume &&
+    a.suspended === b.suspended &&
     JSON.stringify(a.bids) === JSON.stringify(b.bids) &&
     JSON.stringify(a.asks) === JSON.stringify(b.asks)
   );
@@ -63,6 +74,8 @@ export function sameView(a: MarketView | null, b: MarketView): boolean {
 /** Pub/sub channels: a market's conflated feed, its engine wake-up, and one user's own order events. */
 export const marketFeedChannel = (marketId: string) => `market:${marketId}:feed`;
 export const marketWakeChannel = (marketId: string) => `market:${marketId}:wake`;
+/** A wake-up that also asks the engine to look at the market's status now (sent when it closes). */
+export const ENGINE_WAKE_CHECK_STATUS = 'status';
 export const marketUserChannel = (userId: string) => `market-user:${userId}`;
 
 export interface TradeView {

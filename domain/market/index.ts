@@ -36,6 +36,7 @@ export type {
   OrderStatus,
   OrderTerms,
   QuoteView,
+  ReduceResult,
   RejectReason,
   RemovedOrder,
   RestingOrder,

@@ -11,6 +11,7 @@ import type {
   Fill,
   LevelView,
   NewOrder,
+  ReduceResult,
   RejectReason,
   RestingOrder,
   SelfTradeCancel,
@@ -140,13 +141,17 @@ export class OrderBook {
       if (eff !== price) {
         const effIdx = toYesPrice(side, eff) / TICK - 1;
         const limIdx = toYesPrice(side, price) / TICK - 1;
-        if (this.breachesBound(isBid, effIdx, limIdx, userId, quantity)) {
+        if (cmd.postOnly !== true && this.breachesBound(isBid, effIdx, limIdx, userId, quantity)) {
           return rejected(orderId, 'slippage', this.bestOppositePrice(side, isBid), worst);
         }
         limit = eff;
       }
     }
     const limitIdx = toYesPrice(side, limit) / TICK - 1;
+    if (cmd.postOnly === true) {
+      if (tif !== 'GTC') return rejected(orderId, 'invalid_order');
+      if (this.crosses(isBid, limitIdx)) return rejected(orderId, 'post_only_would_take', this.bestOppositePrice(side, isBid));
+    }
     if (tif === 'FOK' && this.matchableQty(isBid, limitIdx, userId, quantity) < quantity) {
       return rejected(orderId, 'fok_unfillable', this.bestOppositePrice(side, isBid));
     }
@@ -210,6 +215,28 @@ export class OrderBook {
       cancelledQty,
       seq: node.seq,
     };
+  }
+
+  /**
+   * Lowers a resting order's open quantity to `remaining` in place, keeping its time priority (it
+   * stays where it is in its level's queue); 0 removes it. A `remaining` not below the current one
+   * changes nothing. Refused like a cancel for an unknown order or another user's.
+   */
+  reduce(orderId: string, remaining: number, userId?: string): ReduceResult {
+    const node = this.orders.get(orderId);
+    if (node === undefined) return { ok: false, orderId: String(orderId), reason: 'unknown_order' };
+    if (userId !== undefined && node.userId !== userId) return { ok: false, orderId, reason: 'not_owner' };
+    if (!Number.isSafeInteger(remaining) || remaining >= node.remaining)
+      return { ok: true, orderId, remaining: node.remaining, reducedBy: 0 };
+    const target = remaining < 0 ? 0 : remaining;
+    const reducedBy = node.remaining - target;
+    if (target === 0) {
+      this.removeNode(node);
+    } else {
+      node.remaining = target;
+      (node.isBid ? this.bids : this.asks)[node.index].quantity -= reducedBy;
+    }
+    return { ok: true, orderId, remaining: target, reducedBy };
   }
 
   /** A resting order by id, or null. */
@@ -343,6 +370,11 @@ export class OrderBook {
   private bestOppositePrice(side: Side, isBid: boolean): number | null {
     const yes = isBid ? this.bestAsk() : this.bestBid();
     return yes === null ? null : toYesPrice(side, yes);
+  }
+
+  /** True iff any resting order (of anyone) on the opposite side is at or better than `limitIdx`. */
+  private crosses(isBid: boolean, limitIdx: number): boolean {
+    return isBid ? this.bestAskIdx <= limitIdx : this.bestBidIdx >= 0 && this.bestBidIdx >= limitIdx;
   }
 
   /** Opposite-side quantity (excluding `userId`'s own orders) an order could take within `limitIdx`, capped at ≥ cap. */

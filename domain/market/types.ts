@@ -19,9 +19,13 @@ export type RejectReason =
   | 'invalid_seq' // seq given but not a safe integer greater than the book's last seq
   | 'duplicate_order_id' // an order with this id is resting in the book
   | 'slippage' // the book would fill part of the order worse than its worst acceptable price
-  | 'fok_unfillable'; // FOK: not enough matchable quantity within the limit
+  | 'fok_unfillable' // FOK: not enough matchable quantity within the limit
+  | 'post_only_would_take'; // post-only: the order would match a resting order (take liquidity)
 
 export type CancelRejectReason = 'unknown_order' | 'not_owner';
+
+/** What a decrease did to a resting order: its new open quantity (0 = it is gone from the book). */
+export type ReduceResult = { ok: true; orderId: string; remaining: number; reducedBy: number } | CancelRejected;
 
 /** What an order asks for, whoever holds it (the book, the engine's queue, the intake). */
 export interface OrderTerms {
@@ -37,6 +41,10 @@ export interface OrderTerms {
 export interface StoredOrderTerms extends OrderTerms {
   seenPrice: number | null;
   slippageBps: number;
+  /** Good-till-date: the instant (ms since the epoch) the engine expires what still rests. */
+  expiresAt?: number | null;
+  /** Rests only: rejected (nothing filled) if any of it would match on arrival. GTC only. */
+  postOnly?: boolean;
 }
 
 export interface NewOrder extends OrderTerms {
@@ -48,6 +56,12 @@ export interface NewOrder extends OrderTerms {
   slippageBps?: number;
   /** Time-priority sequence. If omitted the book assigns lastSeq + 1; if given it must exceed lastSeq. */
   seq?: number;
+  /**
+   * Post-only (GTC only): rejected with 'post_only_would_take' if any resting order — the user's own
+   * included, which self-trade prevention would otherwise cancel — sits at or better than its
+   * (slippage-clamped) limit; so it never fills on arrival and never removes anything from the book.
+   */
+  postOnly?: boolean;
 }
 
 /** One execution between the incoming (taker) order and one resting (maker) order. */

@@ -1,6 +1,6 @@
 /**
  * A market's carried state and the rules for the admin's lifecycle messages (`close`, `resolve`,
- * `void`): each validator refuses what the current phase does not allow, with a `conflict`
+ * `void`, and in play `suspend` / `resume`): each validator refuses what the current phase does not allow, with a `conflict`
  * rejection whose code the API answers with (409). The handlers only record the request; the
  * process (process.ts) acts on it.
  */
@@ -12,8 +12,12 @@ import {
   closeMarketUpdate,
   marketStateQuery,
   resolveMarketUpdate,
+  resumeMarketUpdate,
+  suspendMarketUpdate,
   voidMarketUpdate,
   type CloseMarket,
+  type ResumeMarket,
+  type SuspendMarket,
   type MarketInput,
   type MarketState,
   type ResolveMarket,
@@ -31,6 +35,9 @@ export class MarketEntity {
   voidRequested = false;
   /** A `close` moved closeAt earlier: the trading timer must restart. */
   scheduleChanged = false;
+  /** What the last `suspend` / `resume` asked for; the process makes the market follow. */
+  suspendWanted = false;
+  resumeDelaySeconds: number | undefined = undefined;
 
   constructor(input: MarketInput) {
     this.state = {
@@ -51,6 +58,43 @@ export class MarketEntity {
     setHandler(closeMarketUpdate, (req) => this.close(req), { validator: (req) => this.validateClose(req) });
     setHandler(resolveMarketUpdate, (req) => this.resolve(req), { validator: (req) => this.validateResolve(req) });
     setHandler(voidMarketUpdate, ({ reason }) => this.requestVoid(reason), { validator: (req) => this.validateVoid(req) });
+    setHandler(suspendMarketUpdate, (_req: SuspendMarket) => this.suspend(), {
+      validator: (_req: SuspendMarket) => this.validateSuspend(),
+    });
+    setHandler(resumeMarketUpdate, (req) => this.resume(req), { validator: (req) => this.validateResume(req) });
+  }
+
+  /** A `suspend` or `resume` is waiting for the process to apply it. */
+  get suspensionChanged(): boolean {
+    return this.suspendWanted !== (this.state.suspended === true);
+  }
+
+  private get stillTrading(): boolean {
+    return this.state.phase === 'open' || this.state.phase === 'suspended';
+  }
+
+  private async suspend(): Promise<MarketState> {
+    this.suspendWanted = true;
+    await condition(() => this.state.suspended === true || !this.stillTrading || this.stopRequested);
+    return this.state;
+  }
+
+  private validateSuspend(): void {
+    if (this.stopRequested || !this.stillTrading) throw refuse('market_not_open', `market is ${this.state.phase}`);
+  }
+
+  private async resume({ delaySeconds }: ResumeMarket): Promise<MarketState> {
+    this.suspendWanted = false;
+    this.resumeDelaySeconds = delaySeconds;
+    await condition(() => this.state.suspended !== true || !this.stillTrading || this.stopRequested);
+    return this.state;
+  }
+
+  private validateResume({ delaySeconds }: ResumeMarket): void {
+    if (delaySeconds !== undefined && (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 600))
+      throw rejection('invalid', 'invalid_delay', 'delaySeconds must be an integer from 0 to 600');
+    if (this.stopRequested || !this.stillTrading) throw refuse('market_not_open', `market is ${this.state.phase}`);
+    if (!this.suspendWanted) throw refuse('market_not_suspended', 'market is not suspended');
   }
 
   get stopRequested(): boolean {
@@ -71,7 +115,7 @@ export class MarketEntity {
     if (when <= Date.now()) {
       this.closeRequested = true;
       // Answer once trading has stopped and resting orders are cancelled, so a `resolve` may follow.
-      await condition(() => !['scheduled', 'open', 'closing'].includes(this.state.phase));
+      await condition(() => !['scheduled', 'open', 'suspended', 'closing'].includes(this.state.phase));
     } else if (when < this.closeAt) {
       this.closeAt = when;
       this.state.closesAt = new Date(when).toISOString();

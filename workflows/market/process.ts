@@ -14,6 +14,8 @@ import type { MarketEntity } from './entity';
  * engine on the workflow's queue, started once the market is open).
  */
 const ENGINE_WARM_START = 'market-engine-warm-start';
+/** `suspend` / `resume` while trading. */
+const IN_PLAY_SUSPENSION = 'market-in-play-suspension';
 
 export class MarketProcess {
   private readonly flow: FlowControl;
@@ -60,12 +62,43 @@ export class MarketProcess {
     const running = this.engineRun ?? this.runEngine(engine);
     for (;;) {
       this.market.scheduleChanged = false;
-      await condition(() => this.market.stopRequested || this.market.scheduleChanged, Math.max(0, this.market.closeAt - Date.now()));
+      await condition(
+        () => this.market.stopRequested || this.market.scheduleChanged || this.market.suspensionChanged,
+        Math.max(0, this.market.closeAt - Date.now()),
+      );
+      // Only markets that were suspended ever get here, so histories recorded before replay as they were.
+      if (!this.market.stopRequested && this.market.suspensionChanged && patched(IN_PLAY_SUSPENSION)) {
+        await this.followSuspension();
+        continue;
+      }
       if (!this.market.scheduleChanged || this.market.stopRequested) break;
     }
     this.enter('closing');
     await this.flow.step('close', () => steps.closeMarket(this.input.marketId));
     this.state.engine = await running;
+  }
+
+  /**
+   * Suspends (intake refuses, the engine cancels what it had not matched and, unless the market
+   * keeps them, what rests) or resumes (trading restarts after the delay) as the last request said.
+   */
+  private async followSuspension(): Promise<void> {
+    const { marketId } = this.input;
+    if (this.market.suspendWanted) {
+      const cancelled = await this.flow.step('suspend', () => steps.suspendMarket(marketId));
+      this.state.cancelledAtSuspension = (this.state.cancelledAtSuspension ?? 0) + cancelled;
+      this.state.suspended = true;
+      this.state.resumesAt = null;
+      this.enter('suspended');
+      return;
+    }
+    const delaySeconds = this.market.resumeDelaySeconds;
+    const resumesAt = await this.flow.step('resume', () => steps.resumeMarket({ marketId, delaySeconds }));
+    this.state.suspended = false;
+    this.state.resumesAt = resumesAt;
+    this.enter('open');
+    // Tells watchers when trading restarts; a feed update only, so a failure costs nothing else.
+    void steps.restartTrading(marketId).catch(() => undefined);
   }
 
   /**
