@@ -304,8 +304,10 @@ export function registerMarketRoutes(api: ApiRouter): void {
       202: { description: 'Accepted; follow it on the WebSocket or GET the order', schema: MarketOrderAcceptedSchema },
       409: {
         description:
-          'Not accepted: the market is not open, the clientOrderId was used for another order, or the wallet or position is short',
+          'Not accepted: the market is not open or is suspended (market_suspended), the clientOrderId was used for another order, ' +
+          'or the wallet or position is short',
       },
+      422: { description: 'Post-only or good-till-date without tif GTC, or an expiresAt already past' },
     },
     handler: async ({ params, body, principal, deps }) => {
       const placed = await placeOrders(deps, params.marketId, principal.userId, [body]);
@@ -699,7 +701,7 @@ async function marketAfter(deps: ApiDeps, marketId: string, state: MarketState):
  * followed by a wake-up sent after it, at one Redis publish per round trip instead of per order.
  */
 const wakesByPubSub = new WeakMap<object, Map<string, { dirty: boolean }>>();
-function wake(deps: ApiDeps, marketId: string): void {
+function wake(deps: Pick<ApiDeps, 'pubsub' | 'logger'>, marketId: string): void {
   let wakes = wakesByPubSub.get(deps.pubsub);
   if (!wakes) wakesByPubSub.set(deps.pubsub, (wakes = new Map()));
   const inflight = wakes.get(marketId);
@@ -797,7 +799,10 @@ function cancelRefusal(outcome: Exclude<CancelRequestResult, 'requested'>): ApiE
  * Queues a cancel of every live order of the user in every open market and wakes those markets'
  * engines; the orders queued. Also what cancel-on-disconnect runs (api/ws/market-session.ts).
  */
-export async function cancelAllOrdersOf(deps: ApiDeps, userId: string): Promise<Array<{ orderId: string; marketId: string }>> {
+export async function cancelAllOrdersOf(
+  deps: Pick<ApiDeps, 'db' | 'pubsub' | 'logger'>,
+  userId: string,
+): Promise<Array<{ orderId: string; marketId: string }>> {
   const orders = await requestCancelAll(deps.db, userId, null);
   for (const marketId of new Set(orders.map((o) => o.marketId))) wake(deps, marketId);
   return orders;

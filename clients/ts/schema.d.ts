@@ -11216,7 +11216,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not accepted: the market is not open, the clientOrderId was used for another order, or the wallet or position is short */
+            /** @description Not accepted: the market is not open or is suspended (market_suspended), the clientOrderId was used for another order, or the wallet or position is short */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11258,6 +11258,15 @@ export interface operations {
                      *       }
                      *     }
                      */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Post-only or good-till-date without tif GTC, or an expiresAt already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };

@@ -25,6 +25,8 @@ export interface MarketOptions {
   feeBps?: number;
   disputeWindowSeconds?: number;
   resolutionDeadlineSeconds?: number;
+  suspendCancelsOrders?: boolean;
+  resumeDelaySeconds?: number;
 }
 
 export async function createMarket(api: TestApi, admin: string, o: MarketOptions = {}): Promise<string> {
@@ -39,6 +41,8 @@ export async function createMarket(api: TestApi, admin: string, o: MarketOptions
         feeBps: o.feeBps ?? 200,
         disputeWindowSeconds: o.disputeWindowSeconds ?? 0,
         resolutionDeadlineSeconds: o.resolutionDeadlineSeconds ?? 3600,
+        ...(o.suspendCancelsOrders !== undefined ? { suspendCancelsOrders: o.suspendCancelsOrders } : {}),
+        ...(o.resumeDelaySeconds !== undefined ? { resumeDelaySeconds: o.resumeDelaySeconds } : {}),
       },
     }),
   );
@@ -57,6 +61,9 @@ export interface OrderArgs {
   quantity: number;
   tif?: 'GTC' | 'IOC' | 'FOK';
   seenPrice?: number;
+  expiresAt?: string;
+  postOnly?: boolean;
+  clientOrderId?: string;
 }
 
 export async function placeOrder(api: TestApi, token: string, marketId: string, o: OrderArgs) {
@@ -117,7 +124,13 @@ export async function placeAccepted(api: TestApi, db: Db, token: string, marketI
   return res.body.orderId;
 }
 
-type LifecycleBodies = { close: RequestBody<'closeMarket'>; resolve: RequestBody<'resolveMarket'>; void: RequestBody<'voidMarket'> };
+type LifecycleBodies = {
+  close: RequestBody<'closeMarket'>;
+  resolve: RequestBody<'resolveMarket'>;
+  void: RequestBody<'voidMarket'>;
+  suspend: RequestBody<'suspendMarket'>;
+  resume: RequestBody<'resumeMarket'>;
+};
 
 /** POST to a market's lifecycle route (close, resolve, void) as the given admin. */
 export async function lifecycle<A extends keyof LifecycleBodies>(
@@ -133,5 +146,20 @@ export async function lifecycle<A extends keyof LifecycleBodies>(
     return answer(mandi.POST('/v1/markets/{marketId}/close', { params, body: (body ?? {}) as LifecycleBodies['close'] }));
   if (action === 'resolve')
     return answer(mandi.POST('/v1/markets/{marketId}/resolve', { params, body: body as LifecycleBodies['resolve'] }));
+  if (action === 'suspend')
+    return answer(mandi.POST('/v1/markets/{marketId}/suspend', { params, body: (body ?? {}) as LifecycleBodies['suspend'] }));
+  if (action === 'resume')
+    return answer(mandi.POST('/v1/markets/{marketId}/resume', { params, body: (body ?? {}) as LifecycleBodies['resume'] }));
   return answer(mandi.POST('/v1/markets/{marketId}/void', { params, body: body as LifecycleBodies['void'] }));
 }
+
+/** A user's wallet holds nothing for orders any more (every hold released or spent). */
+export async function expectNothingHeld(db: Db, userId: string): Promise<void> {
+  await eventually(async () => (await wallet(db, userId)).held === 0, 10_000, 50);
+  const [{ open }] = await db('holds')
+    .where({ account_id: accounts.userWallet(userId), status: 'open' })
+    .count({ open: '*' });
+  expect(Number(open)).toBe(0);
+}
+
+export const orderRow = (db: Db, orderId: string) => db('market_orders').where({ id: orderId }).first();
