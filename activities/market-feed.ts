@@ -1,5 +1,23 @@
-import type { PubSub } from '../infra/pubsub';
-import { MAX_FEED_TRADES, marketFeedChannel, sameView, type FeedMessage, type MarketView, type TradeView } from '../domain/market/feed';
+import { publishBuffered, type PubSub } from '../infra/pubsub';
+import {
+  FEED_BUFFER_SIZE,
+  MAX_FEED_TRADES,
+  marketFeedBufferKey,
+  marketFeedChannel,
+  sameView,
+  type FeedMessage,
+  type MarketView,
+  type TradeView,
+} from '../domain/market/feed';
+
+/**
+ * Publishes a market's feed message to its watchers and, in the same step, to its bounded replay
+ * buffer (a resuming subscriber replays what it missed from there). Every feed message goes
+ * through here: the engine's, and the lifecycle steps' (close, suspend, resume).
+ */
+export function publishMarketFeed(pubsub: PubSub, marketId: string, message: FeedMessage): Promise<void> {
+  return publishBuffered(pubsub, marketFeedChannel(marketId), marketFeedBufferKey(marketId), message, FEED_BUFFER_SIZE);
+}
 
 /** At most this many feed messages in any one-second window per market. */
 export const FEED_MAX_PER_SECOND = 10;
@@ -109,6 +127,6 @@ export class ConflatingFeed {
     this.lastSent = view;
     this.sentAt.push(now);
     if (this.sentAt.length > FEED_MAX_PER_SECOND) this.sentAt.shift();
-    this.pubsub.publish(marketFeedChannel(this.marketId), message).catch(this.onError);
+    publishMarketFeed(this.pubsub, this.marketId, message).catch(this.onError);
   }
 }

@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { committedView } from '../db/market-queries';
 import { markTradingRestarted, msUntilTradingRestarts, queuedCommands, resumeMarket, suspendMarket } from '../db/market-suspension';
-import { marketFeedChannel, marketWakeChannel, type FeedMessage } from '../domain/market/feed';
+import { marketWakeChannel, type FeedMessage } from '../domain/market/feed';
+import { publishMarketFeed } from './market-feed';
 import type { ActivityDeps } from './deps';
 
 /** How often a suspension looks whether the engine has processed the cancels it queued. */
@@ -15,7 +16,7 @@ const DRAIN_POLL_MS = 50;
 export function createMarketSuspensionActivities({ db, pubsub, logger }: ActivityDeps) {
   const publishView = async (marketId: string) => {
     const message: FeedMessage = { type: 'market', view: await committedView(db, marketId), trades: [], publishedAt: Date.now() };
-    await pubsub.publish(marketFeedChannel(marketId), message);
+    await publishMarketFeed(pubsub, marketId, message);
   };
   const wakeEngine = (marketId: string) =>
     pubsub.publish(marketWakeChannel(marketId), 1).catch((err) => logger.warn({ err, marketId }, 'engine wake-up failed'));

@@ -12,7 +12,8 @@ import {
 } from '../db/market-lifecycle';
 import { bumpFeedVersion } from '../db/market-engine-store';
 import type { MarketOutcome, ResolveMarket } from '../contracts/market';
-import { ENGINE_WAKE_CHECK_STATUS, marketFeedChannel, marketView, marketWakeChannel, type FeedMessage } from '../domain/market/feed';
+import { ENGINE_WAKE_CHECK_STATUS, marketView, marketWakeChannel, type FeedMessage } from '../domain/market/feed';
+import { publishMarketFeed } from './market-feed';
 import { createMarketSuspensionActivities } from './market-suspension';
 import type { ActivityDeps } from './deps';
 
@@ -46,7 +47,7 @@ export function createMarketActivities(deps: ActivityDeps) {
         trades: [],
         publishedAt: Date.now(),
       };
-      await pubsub.publish(marketFeedChannel(marketId), message);
+      await publishMarketFeed(pubsub, marketId, message);
       return cancelled;
     },
 

@@ -105,3 +105,54 @@ export class RedisPubSub implements PubSub {
 export function createPubSub(redisUrl?: string): PubSub {
   return redisUrl ? new RedisPubSub(redisUrl) : new InMemoryPubSub();
 }
+
+/** One message of a bounded buffer: `n` counts every message ever appended to it (1, 2, …, no gaps). */
+export interface BufferedEntry {
+  n: number;
+  message: unknown;
+}
+
+/** Buffers nobody appends to for this long are dropped (Redis). */
+const BUFFER_TTL_SECONDS = 86_400;
+
+// KEYS: counter, list; ARGV: channel, message JSON, max entries, ttl. Atomic in Redis: a message is
+// both published and buffered, or neither — a buffer never silently misses a published message.
+const PUBLISH_BUFFERED = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('RPUSH', KEYS[2], '{"n":' .. n .. ',"message":' .. ARGV[2] .. '}')
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return n`;
+
+/** Without Redis, one process's buffers, per pub/sub instance. */
+const localBuffers = new WeakMap<PubSub, Map<string, { count: number; entries: BufferedEntry[] }>>();
+
+/**
+ * Publishes `message` on `channel` and appends it to the bounded buffer `buffer` (the newest `max`
+ * kept), shared by every process on the same Redis, so a reader can replay what a subscriber
+ * missed. Without Redis the buffer lives in this process (as the pub/sub itself does).
+ */
+export async function publishBuffered(pubsub: PubSub, channel: string, buffer: string, message: unknown, max: number): Promise<void> {
+  if (pubsub instanceof RedisPubSub) {
+    await pubsub.client.eval(PUBLISH_BUFFERED, 2, `${buffer}:n`, buffer, channel, JSON.stringify(message), max, BUFFER_TTL_SECONDS);
+    return;
+  }
+  let buffers = localBuffers.get(pubsub);
+  if (!buffers) localBuffers.set(pubsub, (buffers = new Map()));
+  let b = buffers.get(buffer);
+  if (!b) buffers.set(buffer, (b = { count: 0, entries: [] }));
+  b.entries.push({ n: ++b.count, message: JSON.parse(JSON.stringify(message)) });
+  if (b.entries.length > max) b.entries.splice(0, b.entries.length - max);
+  await pubsub.publish(channel, message);
+}
+
+/** The buffer's messages, oldest first. */
+export async function readBuffered(pubsub: PubSub, buffer: string): Promise<BufferedEntry[]> {
+  if (pubsub instanceof RedisPubSub) {
+    const raw = await pubsub.client.lrange(buffer, 0, -1);
+    return raw.map((r) => JSON.parse(r) as BufferedEntry);
+  }
+  return [...(localBuffers.get(pubsub)?.get(buffer)?.entries ?? [])];
+}

@@ -96,3 +96,29 @@ export interface FeedMessage {
 }
 
 export const MAX_FEED_TRADES = 50;
+
+/** The bounded per-market buffer of published feed messages a resuming subscriber replays from. */
+export const marketFeedBufferKey = (marketId: string) => `market:${marketId}:feed-buffer`;
+/** Messages kept per market: at the feed's 10 a second, the last 50 seconds at least. */
+export const FEED_BUFFER_SIZE = 500;
+
+/** What a resuming subscriber is sent: the messages it missed, or a fresh snapshot when that cannot be proven complete. */
+export type FeedResume = { kind: 'replay'; messages: FeedMessage[] } | { kind: 'snapshot'; reason: 'too_old' | 'unknown_version' };
+
+/**
+ * Decides a resume from `fromVersion` (the version of the last view the subscriber has) over the
+ * buffer's entries (oldest first; `n` numbers every message ever buffered, so a buffer that starts
+ * at n = 1 has lost nothing). The replay is every buffered message newer than `fromVersion`, in
+ * order — complete when the buffer reaches back to the subscriber's view (its oldest message is
+ * not newer than it) or has never dropped anything. Otherwise, or for a version the market never
+ * published up to, a snapshot: never a silent gap.
+ */
+export function resumeFeed(entries: ReadonlyArray<{ n: number; message: FeedMessage }>, fromVersion: number): FeedResume {
+  if (entries.length === 0) return { kind: 'snapshot', reason: 'unknown_version' };
+  const newest = entries[entries.length - 1].message.view.version;
+  if (fromVersion > newest) return { kind: 'snapshot', reason: 'unknown_version' };
+  const reachesBack = entries[0].n === 1 || entries[0].message.view.version <= fromVersion;
+  if (!reachesBack) return { kind: 'snapshot', reason: 'too_old' };
+  for (let i = 1; i < entries.length; i++) if (entries[i].n !== entries[i - 1].n + 1) return { kind: 'snapshot', reason: 'too_old' };
+  return { kind: 'replay', messages: entries.filter((e) => e.message.view.version > fromVersion).map((e) => e.message) };
+}
