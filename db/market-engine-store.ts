@@ -181,13 +181,8 @@ export interface CommitResult {
   suspended: boolean;
 }
 
-/**
- * Commits one engine batch atomically in one statement (commit_market_batch): progress (fenced by
- * the epoch), hold draw-downs, journals, fills, positions, order states and queue acks. One round
- * trip, so the wallet rows it locks are not held while this process is busy elsewhere — intake
- * queues behind those locks. Returns the new feed version and the next queued commands.
- */
-export async function commitBatch(db: Db, marketId: string, epoch: number, batch: BatchResult, nextLimit = 0): Promise<CommitResult> {
+/** What commit_market_batch takes for one batch (checked: every journal balances). */
+export function batchPayload(marketId: string, epoch: number, batch: BatchResult) {
   batch.journals.forEach(validateJournal);
   const ackSeq = new Map(batch.acks.map((a) => [a.orderId, a.pendingSeq]));
   const changed = new Set(batch.orders.map((o) => o.orderId));
@@ -253,14 +248,36 @@ export async function commitBatch(db: Db, marketId: string, epoch: number, batch
     })),
     acks: batch.acks.filter((a) => !changed.has(a.orderId)).map((a) => ({ id: a.orderId, pending_seq: a.pendingSeq })),
   };
+  return payload;
+}
+
+export type BatchPayload = ReturnType<typeof batchPayload>;
+
+/** One market's commit_market_batch answer, as the engine uses it. */
+export function commitResultOf(r: { version: number; next: MarketOrderRow[]; suspended?: boolean }): CommitResult {
+  return { version: r.version, next: r.next.map(toPending), suspended: r.suspended === true };
+}
+
+/** A commit's failure as the engine must see it: a stale epoch, an overdraft, or anything else as is. */
+export function commitFailure(err: unknown, marketId: string, epoch: number, batch: BatchResult): unknown {
+  if ((err as { code?: string }).code === 'MK010') return new StaleEngineError(`engine epoch ${epoch} of market ${marketId} is stale`);
+  if (isCheckViolation(err, 'no_overdraft'))
+    return new InsufficientFundsError(batch.journals.flatMap((j) => j.lines.filter((l) => l.amount < 0).map((l) => l.account)).join(', '));
+  return err;
+}
+
+/**
+ * Commits one engine batch atomically in one statement (commit_market_batch): progress (fenced by
+ * the epoch), hold draw-downs, journals, fills, positions, order states and queue acks. One round
+ * trip, so the wallet rows it locks are not held while this process is busy elsewhere — intake
+ * queues behind those locks. Returns the new feed version and the next queued commands.
+ */
+export async function commitBatch(db: Db, marketId: string, epoch: number, batch: BatchResult, nextLimit = 0): Promise<CommitResult> {
+  const payload = batchPayload(marketId, epoch, batch);
   try {
     const { rows } = await db.raw(`SELECT commit_market_batch(?::jsonb, ?::int) AS r`, [JSON.stringify(payload), nextLimit]);
-    const r = rows[0].r as { version: number; next: MarketOrderRow[]; suspended: boolean };
-    return { version: r.version, next: r.next.map(toPending), suspended: r.suspended === true };
+    return commitResultOf(rows[0].r);
   } catch (err) {
-    if ((err as { code?: string }).code === 'MK010') throw new StaleEngineError(`engine epoch ${epoch} of market ${marketId} is stale`);
-    if (isCheckViolation(err, 'no_overdraft'))
-      throw new InsufficientFundsError(batch.journals.flatMap((j) => j.lines.filter((l) => l.amount < 0).map((l) => l.account)).join(', '));
-    throw err;
+    throw commitFailure(err, marketId, epoch, batch);
   }
 }

@@ -24,13 +24,14 @@ export async function suspendMarket(db: Db, marketId: string): Promise<Suspensio
       [marketId],
     );
     if (rows.length === 0) return { suspended: false, cancelRequested: 0, version: 0 };
+    // The engine row before the order rows: the engine's batch commit locks them in that order too.
+    const v = await trx.raw(`UPDATE market_engines SET version = version + 1 WHERE market_id = ? RETURNING version`, [marketId]);
     const statuses = rows[0].suspend_cancels_orders ? ['accepted', 'open'] : ['accepted'];
     const cancelled = await trx.raw(
       `UPDATE market_orders SET cancel_requested = true, engine_pending = true, pending_seq = nextval('market_order_seq'), updated_at = now()
        WHERE market_id = ? AND status = ANY(?::text[]) AND NOT cancel_requested RETURNING id`,
       [marketId, statuses],
     );
-    const v = await trx.raw(`UPDATE market_engines SET version = version + 1 WHERE market_id = ? RETURNING version`, [marketId]);
     return { suspended: true, cancelRequested: cancelled.rows.length, version: v.rows[0].version };
   });
 }
