@@ -84,6 +84,8 @@ function bodySeed(op: Operation, f: Fixtures): Record<string, unknown> {
     'POST /v1/auctions': { sellerId: f.users.seller, productId: f.productId, showId: f.showId, startingPrice: 1_000 },
     'POST /v1/auctions/{lotId}/bids': { clientBidId: 'fzbFZN', amount: 1_000 },
     'POST /v1/auctions/{lotId}/buy-now': { clientBidId: 'fznFZN' },
+    // The schema asks for at least one of its optional fields.
+    'POST /v1/markets/{marketId}/orders/{orderId}/amend': { quantity: 1 },
   };
   return seeds[op.key] ?? {};
 }
@@ -96,6 +98,14 @@ function querySeed(name: string): string | undefined {
   return name === 'phone' ? FUZZ_PHONE : undefined;
 }
 
+/** Optional query values an operation needs one of (its schema refines "phone or userId"). */
+function optionalQuerySeed(op: Operation, f: Fixtures): Record<string, string> {
+  const seeds: Record<string, Record<string, string>> = {
+    'GET /v1/ops/customers': { userId: f.users.customer },
+  };
+  return seeds[op.key] ?? {};
+}
+
 export interface SeedProblem {
   op: string;
   field: string;
@@ -104,9 +114,12 @@ export interface SeedProblem {
 /** The valid request each operation's cases start from; seeds for fields the schema no longer has are dropped and reported. */
 export function baseRequest(op: Operation, f: Fixtures, problems: SeedProblem[]): BaseRequest {
   const params = Object.fromEntries(op.pathParams.map((p) => [p.name, pathValue(op, p.name, f)]));
-  const query = Object.fromEntries(
-    op.queryParams.filter((p) => p.required).map((p) => [p.name, querySeed(p.name) ?? String(validValue(p.schema, p.name))]),
-  );
+  const query = {
+    ...Object.fromEntries(
+      op.queryParams.filter((p) => p.required).map((p) => [p.name, querySeed(p.name) ?? String(validValue(p.schema, p.name))]),
+    ),
+    ...optionalQuerySeed(op, f),
+  };
   if (!op.body) return { params, query };
   const dropped: string[] = [];
   const seed = conform(bodySeed(op, f), op.body, dropped) as Record<string, unknown>;
