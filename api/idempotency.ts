@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { claimIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from '../db/idempotency';
 import type { Db } from '../db/knex';
 import { readRejection } from '../domain/rejection';
@@ -29,6 +29,15 @@ export function requestHash(method: string, path: string, body: unknown): string
     .digest('hex');
 }
 
+/** `prefix` + hex digits: of a hash of (user, key) when there is a key, random otherwise. */
+export function requestScopedId(userId: string, idempotencyKey: string | undefined, prefix: string, hexLength: number): string {
+  const hex =
+    idempotencyKey === undefined
+      ? randomUUID().replace(/-/g, '')
+      : createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex');
+  return `${prefix}${hex.slice(0, hexLength)}`;
+}
+
 export function parseIdempotencyKey(header: string | undefined): string {
   if (!header) throw new ApiError(400, 'idempotency_key_required', 'This request needs an Idempotency-Key header');
   if (!KEY_FORMAT.test(header)) {
@@ -37,19 +46,43 @@ export function parseIdempotencyKey(header: string | undefined): string {
   return header;
 }
 
+export interface IdempotentRequest {
+  userId: string;
+  key: string;
+  method: string;
+  path: string;
+  body: unknown;
+  /** How long a claim may stay unanswered before a retry presumes its instance gone and takes it over. */
+  leaseSeconds: number;
+}
+
 /**
  * Runs `handle` once per (user, key). The first request claims the key with an INSERT, so two
  * concurrent requests produce one effect; later ones get the stored response (or wait for it).
  * The same key with a different request is a 422. A 5xx frees the key so the client may retry.
+ * A claim left unanswered past its lease (the instance holding it died) is taken over by the
+ * next request with the same key and body, which runs `handle` again: the handlers key their
+ * effects (workflow ids, journal keys) on the request, so the second run finds the first's work.
  */
 export async function withIdempotency(
   db: Db,
-  claim: { userId: string; key: string; method: string; path: string; body: unknown },
+  request: IdempotentRequest,
   handle: () => Promise<StoredResponse>,
 ): Promise<StoredResponse & { replayed: boolean }> {
-  const hash = requestHash(claim.method, claim.path, claim.body);
-  if (!(await claimIdempotencyKey(db, { ...claim, requestHash: hash })))
-    return { ...(await replay(db, claim.userId, claim.key, hash)), replayed: true };
+  const claim = { ...request, requestHash: requestHash(request.method, request.path, request.body), token: randomUUID() };
+  const deadline = Date.now() + WAIT_FOR_FIRST_MS;
+  while (!(await claimIdempotencyKey(db, claim))) {
+    const row = await findIdempotencyKey(db, claim.userId, claim.key, claim.leaseSeconds);
+    // Freed between our claim and this read: claim it again.
+    if (!row) continue;
+    if (row.request_hash !== claim.requestHash) {
+      throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request');
+    }
+    if (row.status_code !== null) return { status: row.status_code, body: row.response, replayed: true };
+    if (row.claim_expired) continue;
+    if (Date.now() > deadline) throw new ApiError(409, 'request_in_progress', 'A request with this key is still being processed');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 
   let response: StoredResponse;
   try {
@@ -57,12 +90,12 @@ export async function withIdempotency(
   } catch (err) {
     const answer = clientErrorOf(err);
     if (!answer) {
-      await releaseIdempotencyKey(db, claim.userId, claim.key);
+      await releaseIdempotencyKey(db, claim.userId, claim.key, claim.token);
       throw err;
     }
     response = answer;
   }
-  await storeIdempotentResponse(db, claim.userId, claim.key, response);
+  await storeIdempotentResponse(db, claim.userId, claim.key, claim.token, response);
   return { ...response, replayed: false };
 }
 
@@ -75,18 +108,4 @@ function clientErrorOf(err: unknown): StoredResponse | null {
   if (err instanceof ApiError) return err.status < 500 ? { status: err.status, body: errorBody(err.code, err.message, err.details) } : null;
   const rejected = readRejection(err);
   return rejected ? { status: REJECTION_STATUS[rejected.kind], body: errorBody(rejected.code, rejected.message, rejected.details) } : null;
-}
-
-async function replay(db: Db, userId: string, key: string, hash: string): Promise<StoredResponse> {
-  const deadline = Date.now() + WAIT_FOR_FIRST_MS;
-  for (;;) {
-    const row = await findIdempotencyKey(db, userId, key);
-    if (!row) throw new ApiError(409, 'request_in_progress', 'The first request with this key failed; retry it');
-    if (row.request_hash !== hash) {
-      throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request');
-    }
-    if (row.status_code !== null) return { status: row.status_code, body: row.response };
-    if (Date.now() > deadline) throw new ApiError(409, 'request_in_progress', 'A request with this key is still being processed');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -28,7 +28,7 @@ export interface RouteDeclaration {
   body?: ZodType;
   query?: ZodType;
   params?: ZodType;
-  idempotent?: boolean;
+  idempotent?: true | 'optional';
   rateLimit?: 'money' | 'orders';
   responses: Record<number, { description: string; schema?: ZodType }>;
 }
@@ -63,9 +63,11 @@ export function derivedErrorStatuses(route: RouteDeclaration): Map<number, Error
     description:
       'The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), ' +
       'a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read' +
-      (route.idempotent
+      (route.idempotent === true
         ? '; or the `Idempotency-Key` header is missing or malformed (`idempotency_key_required`, `invalid_idempotency_key`)'
-        : ''),
+        : route.idempotent === 'optional'
+          ? '; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`)'
+          : ''),
     example: example('validation_failed', 'The request is invalid', {
       issues: [{ path: 'amount', message: 'Too small: expected number to be >=100', code: 'too_small' }],
     }),
@@ -88,7 +90,9 @@ export function derivedErrorStatuses(route: RouteDeclaration): Map<number, Error
   }
   if (route.idempotent) {
     statuses.set(409, {
-      description: 'The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`)',
+      description:
+        'The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. ' +
+        'A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS`',
       example: example('request_in_progress', 'A request with this key is still being processed'),
     });
   }

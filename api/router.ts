@@ -9,7 +9,7 @@ import { assertCan, authenticate, requirePrincipal, type Principal } from './aut
 import { auditStaffAction } from './audit';
 import type { ApiDeps } from './deps';
 import { ApiError, errorBody } from './errors';
-import { parseIdempotencyKey, withIdempotency } from './idempotency';
+import { parseIdempotencyKey, requestScopedId, withIdempotency } from './idempotency';
 import type { Metrics } from './metrics';
 import { OPERATION_EXAMPLES } from './openapi-examples';
 import { documentedResponses, type RouteDeclaration } from './openapi-responses';
@@ -26,6 +26,12 @@ export interface RouteContext<B, Q, P> {
   req: Request;
   /** Writes an audit row when the caller is support or admin. */
   audit(action: string, target: { type: string; id: string }, details?: Record<string, unknown>): Promise<void>;
+  /**
+   * An id for what this request creates (`prefix` + `hexLength` hex digits). With an
+   * Idempotency-Key it is derived from the caller and the key, so a retry that takes over the
+   * claim of an instance that died mid-request finds the rows and flows the first attempt made.
+   */
+  newId(prefix: string, hexLength: number): string;
 }
 
 export interface RouteResult {
@@ -53,8 +59,12 @@ export interface RouteSpec<B extends ZodType, Q extends ZodType, P extends ZodTy
    * the router does not validate them (Idempotency-Key is added for idempotent routes).
    */
   headers?: z.ZodObject;
-  /** Requires an Idempotency-Key header; repeats return the first response. */
-  idempotent?: boolean;
+  /**
+   * `true`: requires an Idempotency-Key header; repeats return the first response. `'optional'`:
+   * the same when the client sends one (a change that moves no money but must not apply twice
+   * when a retry follows a lost answer), and runs as is without one.
+   */
+  idempotent?: true | 'optional';
   rateLimit?: 'money' | 'orders';
   /**
    * What the route answers on success and its own business errors. The statuses every route
@@ -165,11 +175,16 @@ export class ApiRouter {
       deps: this.deps,
       req,
       audit: (action, target, details) => auditStaffAction(this.deps.db, principal, action, target, details),
+      newId: (prefix, hexLength) =>
+        requestScopedId(principal.userId, spec.idempotent ? req.get('Idempotency-Key') : undefined, prefix, hexLength),
     };
-    if (!spec.idempotent) return spec.handler(ctx);
+    if (!spec.idempotent || (spec.idempotent === 'optional' && req.get('Idempotency-Key') === undefined)) return spec.handler(ctx);
     const key = parseIdempotencyKey(req.get('Idempotency-Key'));
-    return withIdempotency(this.deps.db, { userId: principal.userId, key, method: spec.method, path: req.path, body: req.body ?? {} }, () =>
-      spec.handler(ctx),
+    const leaseSeconds = this.deps.config.IDEMPOTENCY_CLAIM_LEASE_SECONDS;
+    return withIdempotency(
+      this.deps.db,
+      { userId: principal.userId, key, method: spec.method, path: req.path, body: req.body ?? {}, leaseSeconds },
+      () => spec.handler(ctx),
     );
   }
 
@@ -240,7 +255,8 @@ export class ApiRouter {
           ? {
               headers: z.object({
                 ...spec.headers?.shape,
-                ...(spec.idempotent ? { 'Idempotency-Key': IdempotencyKeyHeader } : {}),
+                ...(spec.idempotent === true ? { 'Idempotency-Key': IdempotencyKeyHeader } : {}),
+                ...(spec.idempotent === 'optional' ? { 'Idempotency-Key': IdempotencyKeyHeader.optional() } : {}),
               }) as never,
             }
           : {}),
@@ -267,7 +283,9 @@ function operationDescription(spec: RouteSpec<ZodType, ZodType, ZodType>): strin
           .map((c) => `\`${c}\``)
           .join(' or ')}.`;
   const lines = [spec.description, who];
-  if (spec.idempotent) lines.push('Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.');
+  if (spec.idempotent === true) lines.push('Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.');
+  if (spec.idempotent === 'optional')
+    lines.push('An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.');
   if (spec.rateLimit) lines.push(`Rate-limited per user (${spec.rateLimit}) as well as per address.`);
   return lines.filter(Boolean).join(' ');
 }

@@ -130,6 +130,9 @@ const ConfigSchema = z
       .int()
       .min(1)
       .default(7 * 24),
+    // How long a claimed Idempotency-Key may stay unanswered before a retry with the same key takes
+    // it over (its API instance presumed dead). Longer than any request takes: the longest waits are 10 s.
+    IDEMPOTENCY_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(30),
     BODY_LIMIT: z.string().default('100kb'),
 
     // Identity (api/identity, docs in the issue): Mandi's own sessions.

@@ -3,7 +3,6 @@
  * to date by the workflow's activities) and the wallet credit, posted with the row's final status in
  * one transaction.
  */
-import { randomUUID } from 'node:crypto';
 import { topupKeys, type TopupStatus } from '../contracts/topup';
 import { accounts } from '../domain/ledger/accounts';
 import { transfer } from '../domain/ledger/journal';
@@ -20,8 +19,6 @@ export interface TopupRow {
   failure_code: string | null;
   failure_message: string | null;
 }
-
-export const newTopupId = () => `tu_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
 
 export async function insertTopup(
   q: Queryable,

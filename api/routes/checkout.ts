@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
@@ -92,11 +91,6 @@ const ORDER_WAIT_MS = 10_000;
 /** How long an action on an order waits for the saga to have acted on it before answering. */
 const ACTION_WAIT_MS = 5_000;
 
-function orderIdFor(userId: string, idempotencyKey: string): string {
-  // Derived from the caller's Idempotency-Key: a retry after a lost answer finds the same order.
-  return `ord_${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
-}
-
 /** Full views of these orders (in their given order): two queries for their lines and timelines, however many. */
 async function orderViews(q: Queryable, orders: OrderRow[]): Promise<OrderView[]> {
   const { lines, events } = await orderDetails(
@@ -188,8 +182,9 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       409: { description: 'The saga failed (out_of_stock, payment_declined, insufficient_funds…) or a price changed' },
       422: { description: 'The cart is invalid' },
     },
-    handler: async ({ principal, body, query, deps, req }) => {
-      const orderId = orderIdFor(principal.userId, req.get('Idempotency-Key')!);
+    handler: async ({ principal, body, query, deps, newId }) => {
+      // Derived from the caller's Idempotency-Key: a retry after a lost answer finds the same order.
+      const orderId = newId('ord_', 24);
       const productIds = body.lines.map((l) => l.productId);
       const rows = await cartCatalog(deps.db, principal.userId, productIds);
       const catalog = new Map<string, CatalogEntry>(
@@ -427,7 +422,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       409: { description: 'Nothing left to refund' },
       422: { description: 'Bad amount' },
     },
-    handler: async ({ principal, params, body, deps, audit, req }) => {
+    handler: async ({ principal, params, body, deps, audit, newId }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       if (order.status !== 'completed') {
         if (isTerminal(order.status)) throw new ApiError(409, 'order_closed', `The order is ${order.status}; there is nothing to refund`);
@@ -443,10 +438,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       if (refundable <= 0) throw new ApiError(409, 'fully_refunded', 'The order has been refunded in full');
       if (amount > refundable)
         throw new ApiError(422, 'refund_too_large', `At most ${refundable} paise can still be refunded`, { refundable });
-      const refundId = `rf_${createHash('sha256')
-        .update(`${principal.userId}\u0000${req.get('Idempotency-Key')}`)
-        .digest('hex')
-        .slice(0, 24)}`;
+      const refundId = newId('rf_', 24);
       await insertOrderRefund(deps.db, {
         id: refundId,
         orderId: params.orderId,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { DateTime } from 'luxon';
@@ -285,6 +284,10 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     },
     handler: async (ctx) => {
       const { principal, body, deps } = ctx;
+      const id = ctx.newId('sub_', 24);
+      // A retry that took over a dead instance's claim: the first attempt's subscription stands.
+      const earlier = await loadSubscriptionRow(deps.db, id);
+      if (earlier) return { status: 201, body: subscriptionBody(earlier) };
       const problems: string[] = [];
       if (!isValidTimezone(body.timezone)) problems.push('timezone: unknown IANA timezone');
       if (body.endDate && body.endDate < body.startDate) problems.push('endDate: before startDate');
@@ -316,7 +319,6 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
       const unpriceable = pricingProblems(pricing);
       if (unpriceable.length) throw rejection('invalid', unpriceable[0], 'This plan cannot be priced', { problems: unpriceable, pricing });
 
-      const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
       const sub: SubscriptionRecord = {
         id,
         customerId: principal.userId,
@@ -401,6 +403,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     summary: 'Pause from a date (to a date, or until resumed)',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
+    idempotent: 'optional',
     params: IdParams,
     body: PauseBody,
     responses: {
@@ -420,6 +423,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     summary: 'Resume early: ends your pauses from a date (default: the earliest changeable date)',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
+    idempotent: 'optional',
     params: IdParams,
     body: ResumeBody,
     responses: {
@@ -439,6 +443,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     summary: 'Skip a date or range',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
+    idempotent: 'optional',
     params: IdParams,
     body: SkipBody,
     responses: {
@@ -458,6 +463,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     summary: 'Deliver an extra quantity on a date (also on a day without delivery)',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
+    idempotent: 'optional',
     params: IdParams,
     body: ExtraBody,
     responses: {
@@ -477,6 +483,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     summary: 'Change the quantity over a date range',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
+    idempotent: 'optional',
     params: IdParams,
     body: QuantityBody,
     responses: {
@@ -496,6 +503,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     summary: 'Cancel from a date (default: the earliest changeable date); no further renewals',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
+    idempotent: 'optional',
     params: IdParams,
     body: CancelBody,
     responses: {
@@ -516,6 +524,7 @@ export function registerSubscriptionRoutes(api: ApiRouter): void {
     summary: 'Update the payment method; a renewal in dunning is retried at once',
     tag: 'subscriptions',
     capability: ['subscription:manage', 'subscription:manage:any'],
+    idempotent: 'optional',
     params: IdParams,
     body: PaymentMethodBody,
     responses: {

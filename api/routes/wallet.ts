@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { topupWorkflowId } from '../../contracts/topup';
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance, listEntries } from '../../db/ledger-reports';
-import { getTopup, insertTopup, newTopupId } from '../../db/topups';
+import { getTopup, insertTopup } from '../../db/topups';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
 import { topupWorkflow } from '../../workflows/topup';
 import { assertOwnerOr } from '../auth';
@@ -71,8 +71,11 @@ export function registerWalletRoutes(api: ApiRouter): void {
     idempotent: true,
     rateLimit: 'money',
     responses: { 202: { description: 'Accepted; follow it with GET /v1/wallet/topups/{topupId}', schema: TopupSchema } },
-    handler: async ({ principal, body, deps }) => {
-      const topup = { id: newTopupId(), userId: principal.userId, amount: body.amount, paymentMethod: body.paymentMethod };
+    handler: async ({ principal, body, deps, newId }) => {
+      const topup = { id: newId('tu_', 24), userId: principal.userId, amount: body.amount, paymentMethod: body.paymentMethod };
+      // A retry that took over a dead instance's claim: the first attempt's row and flow stand.
+      const earlier = await getTopup(deps.db, topup.id);
+      if (earlier) return { status: 202, body: topupBody(earlier) };
       // Row and workflow start together: if the start fails the row is rolled back.
       const row = await deps.db.transaction(async (trx) => {
         const inserted = await insertTopup(trx, topup);

@@ -7,6 +7,7 @@ import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, uniqueId, type TestWorker } from '../support/temporal';
 import { answer } from '../support/typed-client';
+import { requestHash } from '../../api/idempotency';
 
 let tdb: TestDatabase;
 let worker: TestWorker;
@@ -209,6 +210,81 @@ describe('idempotency', () => {
     expect(ids.size).toBe(1);
     expect(await tdb.db('topups').where({ user_id: user }).count({ n: '*' })).toEqual([{ n: 1 }]);
     await eventually(async () => (await getBalance(tdb.db, accounts.userWallet(user))).balance === 3_000);
+    await expectLedgerInvariants(tdb.db);
+  });
+});
+
+describe('a claim its instance left unanswered (it died mid-request)', () => {
+  const LEASE_SECONDS = 30;
+  const body = { amount: 1_000, paymentMethod: 'pm_ok' };
+
+  /** The row an instance writes when it claims a key, claimed `secondsAgo`, never answered. */
+  async function abandonedClaim(user: string, key: string, secondsAgo: number, claimed = body) {
+    await tdb.db('idempotency_keys').insert({
+      user_id: user,
+      key,
+      method: 'post',
+      path: '/v1/wallet/topups',
+      request_hash: requestHash('post', '/v1/wallet/topups', claimed),
+      claim_token: 'dead-instance',
+      claimed_at: tdb.db.raw(`now() - make_interval(secs => ?)`, [secondsAgo]),
+    });
+  }
+  const topup = (user: string, key: string, b = body) =>
+    answer(api.client(api.token(user)).POST('/v1/wallet/topups', { params: { header: { 'Idempotency-Key': key } }, body: b }));
+
+  test('past its lease, a retry with the same key and body takes it over and runs once', async () => {
+    const [user, key] = [uniqueId('lease'), uniqueId('key-')];
+    await abandonedClaim(user, key, LEASE_SECONDS + 5);
+    const retry = await topup(user, key);
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    const again = await topup(user, key);
+    expect([again.body, again.headers.get('idempotent-replayed')]).toEqual([retry.body, 'true']);
+    expect(await tdb.db('topups').where({ user_id: user }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    await eventually(async () => (await getBalance(tdb.db, accounts.userWallet(user))).balance === 1_000);
+    await expectLedgerInvariants(tdb.db);
+  });
+
+  test('a retry waiting on a live claim takes it over the moment its lease runs out', async () => {
+    const [user, key] = [uniqueId('lease'), uniqueId('key-')];
+    await abandonedClaim(user, key, LEASE_SECONDS - 2);
+    const started = Date.now();
+    const retry = await topup(user, key);
+    expect(retry.status).toBe(202);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(await tdb.db('topups').where({ user_id: user }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  test('a claim still inside its lease answers 409 request_in_progress after the wait, and writes nothing', async () => {
+    const [user, key] = [uniqueId('lease'), uniqueId('key-')];
+    await abandonedClaim(user, key, 0);
+    const retry = await topup(user, key);
+    expect([retry.status, retry.body.error.code]).toEqual([409, 'request_in_progress']);
+    expect(await tdb.db('topups').where({ user_id: user }).count({ n: '*' })).toEqual([{ n: 0 }]);
+  }, 20_000);
+
+  test('an abandoned claim of another body is not taken over: the key was reused (422)', async () => {
+    const [user, key] = [uniqueId('lease'), uniqueId('key-')];
+    await abandonedClaim(user, key, LEASE_SECONDS + 5, { ...body, amount: 9_999 });
+    const retry = await topup(user, key);
+    expect([retry.status, retry.body.error.code]).toEqual([422, 'idempotency_key_reused']);
+    expect(await tdb.db('topups').where({ user_id: user }).count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+
+  test('a retry after the first attempt committed but died before answering finds that top-up, not a second one', async () => {
+    const [user, key] = [uniqueId('lease'), uniqueId('key-')];
+    const first = await topup(user, key);
+    expect(first.status).toBe(202);
+    // The instance died after its transaction, before it stored the answer.
+    await tdb
+      .db('idempotency_keys')
+      .where({ user_id: user, key })
+      .update({ status_code: null, response: null, claimed_at: tdb.db.raw(`now() - interval '1 hour'`) });
+    const retry = await topup(user, key);
+    expect([retry.status, retry.body.topupId]).toEqual([202, first.body.topupId]);
+    expect(await tdb.db('topups').where({ user_id: user }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    await eventually(async () => (await getBalance(tdb.db, accounts.userWallet(user))).balance === 1_000);
     await expectLedgerInvariants(tdb.db);
   });
 });

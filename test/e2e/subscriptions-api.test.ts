@@ -193,6 +193,46 @@ test('pause, resume, skip, extra, quantity, deliveries and explain over HTTP; ba
   expect(await exceptions()).toEqual([{ count: 4 }]);
 });
 
+test('a change sent with an Idempotency-Key applies once: its retry gets the first answer, replayed', async () => {
+  const userId = uniqueId('u');
+  await fundWallet(tdb.db, userId, monthCharge());
+  const sub = await create(userId);
+  const mandi = api.client(api.token(userId));
+  const path = { subscriptionId: sub.subscriptionId };
+  const pause = (key: string) =>
+    answer(
+      mandi.POST('/v1/subscriptions/{subscriptionId}/pause', {
+        params: { path, header: { 'Idempotency-Key': key } },
+        body: { from: day(5), to: day(9), reason: 'vacation' },
+      }),
+    );
+  const key = uniqueId('pause-');
+  const [first, again] = [await pause(key), await pause(key)];
+  expect([first.status, again.status]).toEqual([200, 200]);
+  expect(again.body).toEqual(first.body);
+  expect(again.headers.get('idempotent-replayed')).toBe('true');
+  expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.subscriptionId }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  const resumeKey = uniqueId('resume-');
+  const resume = () =>
+    answer(
+      mandi.POST('/v1/subscriptions/{subscriptionId}/resume', {
+        params: { path, header: { 'Idempotency-Key': resumeKey } },
+        body: { from: day(7) },
+      }),
+    );
+  expect((await resume()).body).toEqual({ ended: [first.body.exceptionId] });
+  // The retry of a resume that was applied is answered as the first was, not "nothing to resume".
+  expect((await resume()).body).toEqual({ ended: [first.body.exceptionId] });
+  const malformed = await answer(
+    mandi.POST('/v1/subscriptions/{subscriptionId}/skip', {
+      params: { path, header: { 'Idempotency-Key': 'short' } },
+      body: { from: day(11), to: day(11) },
+    }),
+  );
+  expect([malformed.status, malformed.body.error.code]).toEqual([400, 'invalid_idempotency_key']);
+  expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.subscriptionId }).count({ n: '*' })).toEqual([{ n: 1 }]);
+});
+
 test('support acts on any customer (audited); other customers cannot see it; cancel ends the flow; admin holiday', async () => {
   const owner = uniqueId('u');
   await fundWallet(tdb.db, owner, monthCharge());
