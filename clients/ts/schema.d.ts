@@ -889,7 +889,7 @@ export interface paths {
         put?: never;
         /**
          * Pause from a date (to a date, or until resumed)
-         * @description Needs `subscription:manage` or `subscription:manage:any`.
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["pauseSubscription"];
         delete?: never;
@@ -909,7 +909,7 @@ export interface paths {
         put?: never;
         /**
          * Resume early: ends your pauses from a date (default: the earliest changeable date)
-         * @description Needs `subscription:manage` or `subscription:manage:any`.
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["resumeSubscription"];
         delete?: never;
@@ -929,7 +929,7 @@ export interface paths {
         put?: never;
         /**
          * Skip a date or range
-         * @description Needs `subscription:manage` or `subscription:manage:any`.
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["skipSubscriptionDeliveries"];
         delete?: never;
@@ -949,7 +949,7 @@ export interface paths {
         put?: never;
         /**
          * Deliver an extra quantity on a date (also on a day without delivery)
-         * @description Needs `subscription:manage` or `subscription:manage:any`.
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["addExtraDelivery"];
         delete?: never;
@@ -969,7 +969,7 @@ export interface paths {
         put?: never;
         /**
          * Change the quantity over a date range
-         * @description Needs `subscription:manage` or `subscription:manage:any`.
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["changeSubscriptionQuantity"];
         delete?: never;
@@ -989,7 +989,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel from a date (default: the earliest changeable date); no further renewals
-         * @description Needs `subscription:manage` or `subscription:manage:any`.
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["cancelSubscription"];
         delete?: never;
@@ -1009,7 +1009,7 @@ export interface paths {
         put?: never;
         /**
          * Update the payment method; a renewal in dunning is retried at once
-         * @description Needs `subscription:manage` or `subscription:manage:any`.
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["updateSubscriptionPaymentMethod"];
         delete?: never;
@@ -6688,7 +6688,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7107,7 +7107,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The saga failed (out_of_stock, payment_declined, insufficient_funds…) or a price changed; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The saga failed (out_of_stock, payment_declined, insufficient_funds…) or a price changed; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8406,7 +8406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Nothing left to refund; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Nothing left to refund; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10131,7 +10131,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A payout is already under way; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description A payout is already under way; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10621,7 +10621,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13056,7 +13056,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13285,7 +13285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13511,7 +13511,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13738,7 +13738,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -13965,7 +13965,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Not allowed in the market’s current phase; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -14763,7 +14763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -15041,7 +15041,10 @@ export interface operations {
     pauseSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -15072,13 +15075,15 @@ export interface operations {
             /** @description Accepted: the exception id */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15158,7 +15163,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`) */
+            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -15203,7 +15208,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rejected (past, after cutoff, end before start…): `details.codes` */
+            /** @description Rejected (past, after cutoff, end before start…): `details.codes`; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15230,7 +15235,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -15271,7 +15276,10 @@ export interface operations {
     resumeSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -15293,13 +15301,15 @@ export interface operations {
             /** @description The pauses that were ended */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionResumed"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15379,7 +15389,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`) */
+            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -15424,7 +15434,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes` */
+            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15451,7 +15461,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -15492,7 +15502,10 @@ export interface operations {
     skipSubscriptionDeliveries: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -15519,13 +15532,15 @@ export interface operations {
             /** @description Accepted: the exception id */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15605,7 +15620,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`) */
+            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -15650,7 +15665,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes` */
+            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15677,7 +15692,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -15718,7 +15733,10 @@ export interface operations {
     addExtraDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -15745,13 +15763,15 @@ export interface operations {
             /** @description Accepted: the exception id */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15831,7 +15851,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`) */
+            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -15876,7 +15896,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes` */
+            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15903,7 +15923,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -15944,7 +15964,10 @@ export interface operations {
     changeSubscriptionQuantity: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -15972,13 +15995,15 @@ export interface operations {
             /** @description Accepted: the exception id */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionExceptionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16058,7 +16083,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`) */
+            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -16103,7 +16128,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes` */
+            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16130,7 +16155,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -16171,7 +16196,10 @@ export interface operations {
     cancelSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -16196,13 +16224,15 @@ export interface operations {
             /** @description Cancelled from the given date */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionCancelled"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16282,7 +16312,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`) */
+            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -16327,7 +16357,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes` */
+            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16354,7 +16384,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -16395,7 +16425,10 @@ export interface operations {
     updateSubscriptionPaymentMethod: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -16417,13 +16450,15 @@ export interface operations {
             /** @description Updated; `retried` tells whether a failed renewal was retried */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionPaymentMethodUpdated"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16503,7 +16538,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`) */
+            /** @description The subscription is cancelled or no longer running (`subscription_cancelled`, `subscription_not_running`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -16548,7 +16583,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes` */
+            /** @description Rejected by the schedule rules (past, after the cutoff, outside the subscription…): `details.codes`; or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16575,7 +16610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -17429,7 +17464,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19693,7 +19728,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Money is owed or held (`deletion_blocked`); details.blockers; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Money is owed or held (`deletion_blocked`); details.blockers; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -21202,7 +21237,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -22436,7 +22471,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The show has ended; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The show has ended; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -24929,7 +24964,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Ops corrected this delivery (`corrected_by_ops`); or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Ops corrected this delivery (`corrected_by_ops`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -25155,7 +25190,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Ops corrected this delivery (`corrected_by_ops`); or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Ops corrected this delivery (`corrected_by_ops`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -25406,7 +25441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -25867,7 +25902,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -27146,7 +27181,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Nothing to do: the item was resolved already (`already_resolved`), the flow is not stuck (`not_stuck`) or not running (`flow_not_running`), the step cannot be abandoned; or: The first request with this `Idempotency-Key` is still being processed, or it failed: retry it (`request_in_progress`) */
+            /** @description Nothing to do: the item was resolved already (`already_resolved`), the flow is not stuck (`not_stuck`) or not running (`flow_not_running`), the step cannot be abandoned; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
