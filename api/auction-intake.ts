@@ -8,13 +8,14 @@
  * After each commit the lot's watchers get one update (the lot after the batch) and each bidder
  * their own events. A batch is bounded, so one answer never waits behind an unbounded queue.
  */
-import { recordBids, type BatchResult, type BidAccepted, type BidRequest } from '../db/auction-bids';
+import { recordBidsFromMemory, type BatchResult, type BidAccepted, type BidRequest, type LotMemory } from '../db/auction-bids';
 import { viewOfLot } from '../db/auction-lots';
 import type { BidderEvent, LotEvent } from '../domain/auction-view';
 import { publishLotChange } from '../infra/auction-feed';
 import type { ApiDeps } from './deps';
 
 const MAX_BATCH = 200;
+const MAX_REMEMBERED_LOTS = 1000;
 
 interface Waiting {
   req: BidRequest;
@@ -55,6 +56,15 @@ function announcements(batch: BatchResult) {
 export function createAuctionIntake(deps: Pick<ApiDeps, 'db' | 'pubsub' | 'logger'>): AuctionIntake {
   const queues = new Map<string, Waiting[]>();
   const busy = new Set<string>();
+  // The open lots this instance took bids for, as it last committed them (db/auction-bids.ts#LotMemory).
+  const memory = new Map<string, LotMemory>();
+  const remember = (lotId: string, m: LotMemory | null) => {
+    memory.delete(lotId);
+    if (!m) return;
+    memory.set(lotId, m);
+    // The least recently bid-on lot goes first.
+    if (memory.size > MAX_REMEMBERED_LOTS) memory.delete(memory.keys().next().value!);
+  };
 
   async function drain(lotId: string): Promise<void> {
     busy.add(lotId);
@@ -65,12 +75,16 @@ export function createAuctionIntake(deps: Pick<ApiDeps, 'db' | 'pubsub' | 'logge
         const batch = queue.splice(0, MAX_BATCH);
         let result: BatchResult;
         try {
-          result = await recordBids(
+          const recorded = await recordBidsFromMemory(
             deps.db,
             lotId,
             batch.map((w) => w.req),
+            memory.get(lotId) ?? null,
           );
+          result = recorded.result;
+          remember(lotId, recorded.memory);
         } catch (err) {
+          memory.delete(lotId);
           for (const w of batch) w.reject(err);
           continue;
         }

@@ -11,14 +11,14 @@
  * bids at the rate its bidders send them: each transaction holds the lock for a few round trips.
  */
 import { type ApplicationFailure } from '@temporalio/common';
-import { decideBid, decideBuyNow, type AuctionBook } from '../domain/auction';
+import { decideBid, decideBuyNow, nextMinimum, type AuctionBook } from '../domain/auction';
 import { accounts } from '../domain/ledger';
-import { rejection } from '../domain/rejection';
+import { readRejection, rejection } from '../domain/rejection';
 import { auctionKeys } from '../contracts/auction';
 import { isCheckViolation } from './errors';
 import { termsOf, type LotRow, type StoredBid } from './auction-lots';
 import type { Knex } from 'knex';
-import type { Db, Tx } from './knex';
+import type { Db, Queryable, Tx } from './knex';
 
 export interface BidRequest {
   lotId: string;
@@ -68,7 +68,7 @@ async function lockLot(trx: Tx, lotId: string): Promise<LockedLot | undefined> {
 }
 
 /** Each bidder's available funds (balance less held, over the wallet's shards). */
-async function availableFunds(trx: Tx, bidderIds: string[]): Promise<Map<string, number>> {
+async function availableFunds(trx: Queryable, bidderIds: string[]): Promise<Map<string, number>> {
   const { rows } = await trx.raw(
     `SELECT account_id, sum(balance) - sum(held) AS available FROM account_balances WHERE account_id = ANY(?::text[]) GROUP BY account_id`,
     [bidderIds.map(accounts.userWallet)],
@@ -169,6 +169,19 @@ function decideBatch(lot: LockedLot, reqs: BidRequest[], funds: Map<string, numb
     accepted.push({ index, req, amount, maxAmount, book, outbid, extended });
     answers.push({ accepted: accepted.length - 1 });
   });
+  // A bid too low is told the minimum as the whole batch left it, the freshest the bidder can act on.
+  if (accepted.length > 0) {
+    const minimum = nextMinimum(terms, book);
+    answers.forEach((a, i) => {
+      if ('refused' in a && readRejection(a.refused)?.code === 'bid_too_low')
+        answers[i] = {
+          refused: rejection('conflict', 'bid_too_low', `The bid must be at least ${minimum} paise`, {
+            nextMinimum: minimum,
+            price: book.price,
+          }),
+        };
+    });
+  }
   return { answers, accepted, book, heldNow };
 }
 
@@ -259,6 +272,24 @@ async function writeBatch(
   return { bids: (r.bids as StoredBid[]).map(parseBid), row: parseLot(r.lot), released };
 }
 
+type Decided = ReturnType<typeof decideBatch>;
+
+/** Each request's answer once the batch's accepted bids are stored as `bids` and the lot as `row`. */
+function answersOf(decided: Decided, bids: StoredBid[], row: LotRow): BidAnswer[] {
+  return decided.answers.map((a): BidAnswer => {
+    if ('accepted' in a) {
+      const acc = decided.accepted[a.accepted];
+      return { ok: { replayed: false, bid: bids[a.accepted], row, outbid: acc.outbid, extended: acc.extended } };
+    }
+    if ('replayOf' in a) return { ok: { replayed: true, bid: parseBid(a.replayOf), row, outbid: null, extended: false } };
+    if ('sameAs' in a) {
+      const first = decided.accepted.findIndex((x) => x.index === a.sameAs);
+      return { ok: { replayed: true, bid: bids[first], row, outbid: null, extended: false } };
+    }
+    return a;
+  });
+}
+
 // row_to_json gives ISO strings; bring them back to what the pool would return.
 const parseBid = (b: StoredBid): StoredBid => ({ ...b, placed_at: new Date(b.placed_at), ends_at_after: new Date(b.ends_at_after) });
 const parseLot = (l: LotRow): LotRow => ({
@@ -294,20 +325,11 @@ export async function recordBids(db: Db, lotId: string, reqs: BidRequest[]): Pro
       ]);
       const decided = decideBatch(lot, reqs, funds, earlier);
       const written = decided.accepted.length > 0 ? await writeBatch(trx, lot, decided.accepted, decided.book, decided.heldNow) : null;
-      const row = written?.row ?? lot;
-      const answers = decided.answers.map((a): BidAnswer => {
-        if ('accepted' in a) {
-          const acc = decided.accepted[a.accepted];
-          return { ok: { replayed: false, bid: written!.bids[a.accepted], row, outbid: acc.outbid, extended: acc.extended } };
-        }
-        if ('replayOf' in a) return { ok: { replayed: true, bid: parseBid(a.replayOf), row, outbid: null, extended: false } };
-        if ('sameAs' in a) {
-          const first = decided.accepted.findIndex((x) => x.index === a.sameAs);
-          return { ok: { replayed: true, bid: written!.bids[first], row, outbid: null, extended: false } };
-        }
-        return a;
-      });
-      return { answers, row: written?.row ?? null, released: written?.released ?? [] };
+      return {
+        answers: answersOf(decided, written?.bids ?? [], written?.row ?? lot),
+        row: written?.row ?? null,
+        released: written?.released ?? [],
+      };
     });
   } catch (err) {
     if (!isCheckViolation(err, 'no_overdraft')) throw err;
@@ -323,3 +345,161 @@ export async function recordBids(db: Db, lotId: string, reqs: BidRequest[]): Pro
     return { answers: one.map((r) => r.answers[0]), row: last?.row ?? null, released: one.flatMap((r) => r.released) };
   }
 }
+
+// --- decided in memory, fenced in the database -----------------------------------------------------
+
+/**
+ * What one API instance knows of a hot lot, to decide its bids without a transaction round trip
+ * per step: the lot as stored at `row.version` (its book), every bid ever accepted on it (for
+ * replays of a client bid id) and the bidders' available funds as last read. It is only ever a
+ * cache: commit_auction_bids refuses a batch decided against any other version of the lot (a close,
+ * a sale, another instance's bids), after the lot's end by the database's clock, or with a bidder
+ * no longer funded, and the batch is decided again against the lot as it is.
+ */
+export interface LotMemory {
+  row: LotRow;
+  bids: Map<string, StoredBid>;
+  funds: Map<string, number>;
+  /** The database clock less this process's, measured when the lot was loaded. */
+  clockOffsetMs: number;
+}
+
+/** The lot, its bids and the database clock in one snapshot; null when the lot is not open for bids. */
+export async function loadLotMemory(db: Db, lotId: string): Promise<LotMemory | null> {
+  const { rows } = await db.raw(
+    `SELECT to_jsonb(l) AS lot, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms,
+            coalesce((SELECT jsonb_agg(to_jsonb(b)) FROM auction_bids b WHERE b.lot_id = l.id), '[]'::jsonb) AS bids
+     FROM auction_lots l WHERE l.id = ?`,
+    [lotId],
+  );
+  if (rows.length === 0) return null;
+  const row = parseLot(rows[0].lot);
+  if (row.status !== 'open' || !row.book) return null;
+  const bids = new Map<string, StoredBid>();
+  for (const b of rows[0].bids as StoredBid[]) bids.set(idOf(b.bidder_id, b.client_bid_id), parseBid(b));
+  return { row, bids, funds: new Map(), clockOffsetMs: Number(rows[0].now_ms) - Date.now() };
+}
+
+type Commit =
+  | { ok: true; bids: StoredBid[]; lot: LotRow; released: Array<{ account_id: string; amount: number }>; available: Record<string, number> }
+  | { ok: false; reason: 'stale' | 'late'; nowMs: number }
+  | { ok: false; reason: 'funds'; funds: Record<string, number>; nowMs: number };
+
+async function commitDecided(db: Db, mem: LotMemory, decided: Decided, at: number): Promise<Commit> {
+  const { accepted, book, heldNow } = decided;
+  const leader = book.leader!;
+  const holdChanges = !heldNow || heldNow.bidderId !== leader.bidderId || heldNow.amount !== leader.maxAmount;
+  const required = new Map<string, number>();
+  for (const a of accepted) {
+    const wallet = accounts.userWallet(a.req.bidderId);
+    const need = a.maxAmount - (heldNow?.bidderId === a.req.bidderId ? heldNow.amount : 0);
+    required.set(wallet, Math.max(required.get(wallet) ?? -Infinity, need));
+  }
+  const payload = {
+    lotId: mem.row.id,
+    version: mem.row.version,
+    at,
+    bids: accepted.map((a) => ({
+      bidder: a.req.bidderId,
+      cid: a.req.clientBidId,
+      kind: a.req.kind,
+      amount: a.amount,
+      max_amount: a.maxAmount,
+      seq: a.book.seq,
+      price: a.book.price,
+      leader: a.book.leader!.bidderId,
+      ends_at: a.book.endsAt,
+    })),
+    funds: [...required].map(([wallet, need]) => ({ wallet, required: need })),
+    hold: {
+      changes: holdChanges,
+      wallet: accounts.userWallet(leader.bidderId),
+      amount: leader.maxAmount,
+      key: auctionKeys.bidHold(mem.row.id, book.seq),
+    },
+    lot: { book, price: book.price, leader: leader.bidderId, bid_count: book.bidCount, status: book.status, ends_at: book.endsAt },
+  };
+  const { rows } = await db.raw(`SELECT commit_auction_bids(?::jsonb) AS r`, [JSON.stringify(payload)]);
+  return rows[0].r as Commit;
+}
+
+/** The lot's version and status as committed (no lock): whether a batch of refusals was decided against the lot as it is. */
+async function storedVersion(db: Db, lotId: string): Promise<number | null> {
+  const row = await db('auction_lots').where({ id: lotId }).first('version', 'status');
+  return row && row.status === 'open' ? row.version : null;
+}
+
+/** Tries to decide and commit against memory before falling back to the locked transaction. */
+const MEMORY_ATTEMPTS = 4;
+
+/**
+ * Decides a batch against `mem` (loaded when null) and records it with one statement
+ * (commit_auction_bids), which is also the fence; answers exactly what recordBids would, and
+ * returns the memory to keep for the next batch (null: forget it). A batch whose memory is refused
+ * is decided again against the lot as stored; after a few refusals, or on an error (an overdraft a
+ * hold would cause on a wallet shard), the batch goes through recordBids' locked transaction.
+ */
+export async function recordBidsFromMemory(
+  db: Db,
+  lotId: string,
+  reqs: BidRequest[],
+  memory: LotMemory | null,
+): Promise<{ result: BatchResult; memory: LotMemory | null }> {
+  let mem = memory;
+  let atFloor = -Infinity;
+  try {
+    for (let attempt = 0; attempt < MEMORY_ATTEMPTS; attempt++) {
+      mem ??= await loadLotMemory(db, lotId);
+      if (!mem) break;
+      const wallets = [...new Set(reqs.map((r) => accounts.userWallet(r.bidderId)))];
+      const unknown = wallets.filter((w) => !mem!.funds.has(w));
+      const refreshed = new Set<string>();
+      const refresh = async (ws: string[]) => {
+        const read = await availableFunds(db, ws.map(bidderOfWallet));
+        for (const w of ws) {
+          mem!.funds.set(w, read.get(w) ?? 0);
+          refreshed.add(w);
+        }
+      };
+      if (unknown.length > 0) await refresh(unknown);
+      const at = Math.max(Date.now() + mem.clockOffsetMs, atFloor);
+      let decided = decideBatch({ ...mem.row, now_ms: String(at) }, reqs, mem.funds, mem.bids);
+      // Refused for funds on a figure read earlier (a top-up since?): read it again before refusing.
+      const short = reqs
+        .filter((r, i) => isInsufficient(decided.answers[i]) && !refreshed.has(accounts.userWallet(r.bidderId)))
+        .map((r) => accounts.userWallet(r.bidderId));
+      if (short.length > 0) {
+        await refresh([...new Set(short)]);
+        decided = decideBatch({ ...mem.row, now_ms: String(at) }, reqs, mem.funds, mem.bids);
+      }
+      if (decided.accepted.length === 0) {
+        if ((await storedVersion(db, lotId)) === mem.row.version)
+          return { result: { answers: answersOf(decided, [], mem.row), row: null, released: [] }, memory: mem };
+        mem = null;
+        continue;
+      }
+      const r = await commitDecided(db, mem, decided, at);
+      if (r.ok) {
+        const bids = r.bids.map(parseBid);
+        const row = parseLot(r.lot);
+        for (const b of bids) mem.bids.set(idOf(b.bidder_id, b.client_bid_id), b);
+        for (const [w, v] of Object.entries(r.available)) mem.funds.set(w, Number(v));
+        mem.row = row;
+        const released = r.released.map((x) => ({ bidderId: bidderOfWallet(x.account_id), amount: Number(x.amount) }));
+        return {
+          result: { answers: answersOf(decided, bids, row), row, released },
+          memory: row.status === 'open' ? mem : null,
+        };
+      }
+      if (r.reason === 'stale') mem = null;
+      else if (r.reason === 'late') atFloor = Number(r.nowMs);
+      else if (r.reason === 'funds') for (const [w, v] of Object.entries(r.funds)) mem.funds.set(w, Number(v));
+    }
+  } catch {
+    // Whatever failed, the locked transaction decides this batch (and says why, if it fails too).
+  }
+  return { result: await recordBids(db, lotId, reqs), memory: null };
+}
+
+const isInsufficient = (a: Decided['answers'][number]) => 'refused' in a && readRejection(a.refused)?.code === 'insufficient_funds';
+const bidderOfWallet = (wallet: string) => wallet.replace(/^user:/, '').replace(/:wallet$/, '');

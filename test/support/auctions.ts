@@ -225,13 +225,17 @@ export async function holdLotLock(db: Db, lotId: string): Promise<{ release(): P
   return { release: async () => void (await trx.commit()) };
 }
 
-/** Waits until `n` statements of this database are waiting for a lock on the lot (queued behind holdLotLock). */
+/**
+ * Waits until `n` statements of this database are waiting for a lock on the lot (queued behind
+ * holdLotLock): a locked bid transaction, a close, or the one-statement bid commit (commit_auction_bids).
+ */
 export async function waitForLotLockWaiters(db: Db, n: number): Promise<void> {
   await eventually(
     async () => {
       const { rows } = await db.raw(
         `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%auction_lots%'`,
+         WHERE datname = current_database() AND wait_event_type = 'Lock'
+           AND (query ILIKE '%auction_lots%' OR query ILIKE '%commit_auction_bids%')`,
       );
       return rows[0].n >= n;
     },
