@@ -1,6 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ENGINE_RUNNING_STATUSES, type EngineInput, type EngineResult, type MarketStatus } from '../contracts/market';
-import { claimEngine, commitBatch, loadOpenOrders, readPending, watchMarkets } from '../db/market-engine-store';
+import { MarketEngineStore, claimEngine, loadOpenOrders, watchMarkets } from '../db/market-engine-store';
 import type { Db } from '../db/knex';
 import { MarketMatcher, type BatchResult, type PendingCommand } from '../domain/market/batch';
 import {
@@ -26,6 +26,8 @@ export interface MarketEngineOptions {
    * at most this long.
    */
   fallbackPollMs?: number;
+  /** The engines' shared reads and group commits (tests pass their own to look at its stats). */
+  store?: MarketEngineStore;
 }
 
 /**
@@ -49,6 +51,8 @@ export interface MarketEngineOptions {
  * from the database.
  */
 export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDeps, options: MarketEngineOptions = {}) {
+  // This process's engines read their queues and commit their batches together (group commit).
+  const store = options.store ?? new MarketEngineStore(db);
   const watch = new EngineWatch(db, Math.max(MIN_FALLBACK_POLL_MS, options.fallbackPollMs ?? MIN_FALLBACK_POLL_MS), (err) =>
     logger.warn({ err }, 'market engine watch failed'),
   );
@@ -130,7 +134,7 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
           if (cancelReason !== null && cancelReason !== 'CANCELLED') throw new CancelledFailure(cancelReason);
           if (commands.length === 0 && readWanted) {
             readWanted = false;
-            commands = await readPending(db, marketId, batchSize);
+            commands = await store.readPending(marketId, batchSize);
           }
           if (commands.length === 0 && !expiryDue) {
             if (readWanted) continue;
@@ -147,7 +151,7 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
           }
           // A failure here leaves the in-memory book ahead of the database: fail the attempt and
           // let the retry rebuild from the committed state.
-          const committed = await commitBatch(db, marketId, claim.epoch, batch, batchSize);
+          const committed = await store.commit(marketId, claim.epoch, batch, batchSize);
           processed += commands.length;
           commands = committed.next;
           suspended = committed.suspended;

@@ -39,10 +39,13 @@ import { loadConfig } from '../app/config';
 import { signToken } from '../api/auth';
 import { createMandiClient, type paths } from '../clients/ts';
 import type { Db } from '../db/knex';
+import { marketEngineStoreTotals, type StoreStats } from '../db/market-engine-store';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { startBenchWorker } from './support/worker';
 import { startApiProcess } from './support/api-process';
 import { createBenchDatabase } from './support/database';
+import { samplePgWaits } from './support/pg-waits';
+import { startCpuMeter } from './support/process-cpu';
 import { closedLoop } from './support/stats';
 import { fundWallets } from './support/wallets';
 
@@ -78,6 +81,12 @@ async function engineProcessed(db: Db, marketIds: readonly string[]): Promise<nu
   return Number(total ?? 0);
 }
 
+/** Transactions this database has committed so far (all clients). */
+async function committedTransactions(db: Db): Promise<number> {
+  const { rows } = await db.raw(`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`);
+  return Number(rows[0].xact_commit);
+}
+
 /**
  * Waits until every market is open and its engine has claimed it (epoch ≥ 1). The engine claims
  * before the open (it warms up first), so the claim alone does not mean orders are taken.
@@ -109,6 +118,8 @@ async function main(): Promise<void> {
   const devStarting = freePort().then((port) => startDevServer({ port, headless: true }));
   const bench = await createBenchDatabase('markets', BENCH_POOL);
   const db = bench.db;
+  // Per-function call counts and times (pg_stat_user_functions) for the diagnostics below.
+  if (process.env.BENCH_DEBUG) await db.raw(`ALTER DATABASE ${new URL(bench.url).pathname.slice(1)} SET track_functions = 'pl'`);
   try {
     const dev = await devStarting;
     cleanups.push(() => dev.stop());
@@ -280,6 +291,10 @@ async function main(): Promise<void> {
 
     // Phase 2: unpaced crossing mix from many clients.
     const before = await engineProcessed(db, marketIds);
+    const xactBefore = await committedTransactions(db);
+    const storeBefore: StoreStats = { ...marketEngineStoreTotals };
+    const stopWaits = samplePgWaits(db);
+    const stopCpu = await startCpuMeter(db, api.pid);
     let accepted = 0;
     const roundTrips: number[] = [];
     let rejected = 0;
@@ -307,9 +322,21 @@ async function main(): Promise<void> {
     roundTrips.sort((x, y) => x - y);
     while ((await engineProcessed(db, marketIds)) < before + accepted) await sleep(20);
     const matched = performance.now();
+    const pgWaits = await stopWaits();
+    const cpu = await stopCpu();
+    const phaseTx = (await committedTransactions(db)) - xactBefore;
+    const store = Object.fromEntries(
+      Object.entries(marketEngineStoreTotals).map(([k, v]) => [k, v - storeBefore[k as keyof StoreStats]]),
+    ) as StoreStats;
     rawRates.push((await closedLoop(concurrency, rawSeconds, rawOp)).perSec);
 
-    if (process.env.BENCH_DEBUG) console.error(latencies.map((l) => l.toFixed(1)).join(' '));
+    if (process.env.BENCH_DEBUG) {
+      console.error(latencies.map((l) => l.toFixed(1)).join(' '));
+      const { rows } = await db.raw(
+        `SELECT funcname, calls, round(total_time) AS total_ms, round(self_time) AS self_ms FROM pg_stat_user_functions ORDER BY total_time DESC`,
+      );
+      console.error(JSON.stringify(rows));
+    }
     const ordersPerSec = accepted / ((matched - tStart) / 1000);
     const rawInsertTxPerSec = (rawRates[0] + rawRates[1]) / 2;
     const out = {
@@ -326,6 +353,17 @@ async function main(): Promise<void> {
       acceptP50ms: Math.round(pct(roundTrips, 50) * 10) / 10,
       acceptP99ms: Math.round(pct(roundTrips, 99) * 10) / 10,
       drainMs: Math.round(matched - sent),
+      // Postgres transactions committed during the throughput phase, per accepted order, and what
+      // its busy connections were doing on average (running, waiting for a lock, idle in a transaction).
+      pgTxPerOrder: Math.round((phaseTx / Math.max(1, accepted)) * 100) / 100,
+      pgWaits,
+      // Cores used in that phase: the API process, this one (worker and clients), Postgres, the whole (shared) machine.
+      cpu,
+      // The engines' statements in that phase: batches per group commit, queue reads per statement.
+      batchesPerCommit: Math.round((store.commitBatches / Math.max(1, store.commitStatements)) * 10) / 10,
+      readsPerStatement: Math.round((store.reads / Math.max(1, store.readStatements)) * 10) / 10,
+      engineStatements: store.commitStatements + store.readStatements,
+      groupFallbacks: store.groupFallbacks,
       rejected,
       networkErrors,
       ...(networkErrors > 0 ? { errorCodes } : {}),

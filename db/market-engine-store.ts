@@ -281,3 +281,221 @@ export async function commitBatch(db: Db, marketId: string, epoch: number, batch
     throw commitFailure(err, marketId, epoch, batch);
   }
 }
+
+export interface MarketEngineStoreOptions {
+  /** Most markets in one group statement. */
+  maxGroup?: number;
+  /** Group statements of one kind in flight at once; requests arriving meanwhile wait for the next. */
+  maxInFlight?: number;
+}
+
+/**
+ * Calls of one kind from many engines, coalesced: a call joins the next group, sent as soon as the
+ * event loop has taken in what arrived together (an idle process adds no wait), and while groups
+ * are in flight the next one fills up. `run` answers each call of a group, or throws for all.
+ */
+class Coalescer<Req, Res> {
+  private queue: Array<{ req: Req; resolve(r: Res): void; reject(err: unknown): void }> = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly maxGroup: number,
+    private readonly maxInFlight: number,
+    private readonly run: (reqs: Req[]) => Promise<Array<{ ok: Res } | { err: unknown }>>,
+  ) {}
+
+  call(req: Req): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const group = this.queue.splice(0, this.maxGroup);
+      this.inFlight++;
+      void this.run(group.map((w) => w.req))
+        .then(
+          (results) => group.forEach((w, i) => ('ok' in results[i] ? w.resolve(results[i].ok) : w.reject(results[i].err))),
+          (err) => group.forEach((w) => w.reject(err)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.schedule();
+        });
+    }
+  }
+}
+
+const newStoreStats = () => ({ commitStatements: 0, commitBatches: 0, readStatements: 0, reads: 0, groupFallbacks: 0 });
+export type StoreStats = ReturnType<typeof newStoreStats>;
+/** Every MarketEngineStore of this process, summed (the markets benchmark reports them). */
+export const marketEngineStoreTotals: StoreStats = newStoreStats();
+
+interface CommitRequest {
+  marketId: string;
+  epoch: number;
+  batch: BatchResult;
+  nextLimit: number;
+}
+
+interface ReadRequest {
+  marketId: string;
+  limit: number;
+}
+
+/**
+ * The engines of one worker process reading their queues and committing their batches together.
+ * Engines woken at once read in one statement (read_market_queues), and the batches ready at once
+ * commit in one transaction and one statement (commit_market_batches): a hundred busy markets cost
+ * Postgres a few large transactions a round instead of a hundred small ones taking turns on the
+ * same wallet rows, each with its own round trip and WAL flush. A lone call goes as a single
+ * market's statement, so one busy market pays nothing for this.
+ *
+ * Each market keeps every guarantee of its own commit: its batch is fenced by its epoch (a stale
+ * one fails with StaleEngineError and writes nothing, the others commit), all or nothing, its
+ * journals idempotent and checked against overdraft. If a group's statement fails as a whole (an
+ * overdraft, a deadlock), each of its batches is committed again on its own, so a failing market
+ * fails alone and the others commit.
+ */
+export class MarketEngineStore {
+  private readonly commits: Coalescer<CommitRequest, CommitResult>;
+  private readonly reads: Coalescer<ReadRequest, PendingCommand[]>;
+  /** Statements sent and the calls they carried, for tests (and, summed over the process, marketEngineStoreTotals). */
+  readonly stats = newStoreStats();
+
+  constructor(
+    private readonly db: Db,
+    options: MarketEngineStoreOptions = {},
+  ) {
+    const maxGroup = options.maxGroup ?? 50;
+    const maxInFlight = options.maxInFlight ?? 2;
+    this.commits = new Coalescer(maxGroup, maxInFlight, (reqs) => this.commitGroup(reqs));
+    this.reads = new Coalescer(maxGroup, maxInFlight, (reqs) => this.readGroup(reqs));
+  }
+
+  private count(what: keyof StoreStats, n: number): void {
+    this.stats[what] += n;
+    marketEngineStoreTotals[what] += n;
+  }
+
+  /** Commits one engine batch (see commitBatch), together with the batches other engines have ready. */
+  commit(marketId: string, epoch: number, batch: BatchResult, nextLimit = 0): Promise<CommitResult> {
+    return this.commits.call({ marketId, epoch, batch, nextLimit });
+  }
+
+  /** Up to `limit` of the market's queued commands in order (see readPending), read together with other engines' reads. */
+  readPending(marketId: string, limit: number): Promise<PendingCommand[]> {
+    return this.reads.call({ marketId, limit });
+  }
+
+  private async commitGroup(reqs: CommitRequest[]): Promise<Array<{ ok: CommitResult } | { err: unknown }>> {
+    this.count('commitStatements', 1);
+    this.count('commitBatches', reqs.length);
+    const alone = (r: CommitRequest) => settle(() => commitBatch(this.db, r.marketId, r.epoch, r.batch, r.nextLimit));
+    if (reqs.length === 1) return [await alone(reqs[0])];
+    // One batch per market in a group (two engine instances of one market in this process, during
+    // a hand-over, commit on their own), and a batch that fails its own checks (an unbalanced
+    // journal) reports that on its own too.
+    const grouped = new Map<string, { idx: number; payload: BatchPayload }>();
+    reqs.forEach((r, idx) => {
+      if (grouped.has(r.marketId)) return;
+      try {
+        grouped.set(r.marketId, { idx, payload: batchPayload(r.marketId, r.epoch, r.batch) });
+      } catch {
+        // committed alone below, which throws the same error
+      }
+    });
+    const out: Array<{ ok: CommitResult } | { err: unknown } | undefined> = new Array(reqs.length);
+    if (grouped.size > 1) {
+      try {
+        const { rows } = await this.db.raw(`SELECT commit_market_batches(?::jsonb) AS r`, [JSON.stringify(groupPayload(grouped, reqs))]);
+        for (const a of rows[0].r as Array<{ idx: number; stale?: boolean } & Parameters<typeof commitResultOf>[0]>) {
+          const r = reqs[a.idx];
+          out[a.idx] = a.stale
+            ? { err: new StaleEngineError(`engine epoch ${r.epoch} of market ${r.marketId} is stale`) }
+            : { ok: commitResultOf(a) };
+        }
+      } catch (err) {
+        // Only an error the server raised proves the group rolled back; after anything else (the
+        // connection lost) it may have committed, and no batch may be applied twice: every engine
+        // of the group fails its attempt and rebuilds from what is committed, as after its own commit.
+        if (!rolledBack(err)) throw err;
+        // The whole group rolled back: each batch on its own, so only a failing one fails.
+        this.count('groupFallbacks', 1);
+      }
+    }
+    return Promise.all(reqs.map((r, i) => out[i] ?? alone(r)));
+  }
+
+  private async readGroup(reqs: ReadRequest[]): Promise<Array<{ ok: PendingCommand[] } | { err: unknown }>> {
+    this.count('readStatements', 1);
+    this.count('reads', reqs.length);
+    if (reqs.length === 1) return [await settle(() => readPending(this.db, reqs[0].marketId, reqs[0].limit))];
+    const { rows } = await this.db.raw(
+      `SELECT market_id, ${PENDING_COLUMNS.join(', ')} FROM read_market_queues(?::text[], ?::int[]) ORDER BY market_id, pending_seq`,
+      [reqs.map((r) => r.marketId), reqs.map((r) => r.limit)],
+    );
+    const byMarket = new Map<string, PendingCommand[]>();
+    for (const r of rows as MarketOrderRow[]) {
+      let list = byMarket.get(r.market_id);
+      if (!list) byMarket.set(r.market_id, (list = []));
+      list.push(toPending(r));
+    }
+    return reqs.map((r) => ({ ok: byMarket.get(r.marketId) ?? [] }));
+  }
+}
+
+/** A statement's error raised by the server (SQLSTATE, severity ERROR): its transaction rolled back. */
+function rolledBack(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown };
+  return e.severity === 'ERROR' && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
+}
+
+/** commit_market_batches' payload: the batches' rows side by side, each with its market. */
+function groupPayload(grouped: Map<string, { idx: number; payload: BatchPayload }>, reqs: readonly CommitRequest[]) {
+  const g = {
+    engines: [] as unknown[],
+    holds: [] as unknown[],
+    journals: [] as unknown[],
+    lines: [] as unknown[],
+    fills: [] as unknown[],
+    positions: [] as unknown[],
+    orders: [] as unknown[],
+    acks: [] as unknown[],
+  };
+  for (const [market_id, { idx, payload: b }] of grouped) {
+    g.engines.push({
+      idx,
+      market_id,
+      epoch: b.epoch,
+      last_book_seq: b.last_book_seq,
+      processed: b.processed,
+      last_price: b.last_price,
+      volume: b.volume,
+      next: reqs[idx].nextLimit,
+    });
+    for (const k of ['holds', 'journals', 'lines', 'fills', 'positions', 'orders', 'acks'] as const)
+      for (const row of b[k]) g[k].push({ market_id, ...row });
+  }
+  return g;
+}
+
+async function settle<T>(f: () => Promise<T>): Promise<{ ok: T } | { err: unknown }> {
+  try {
+    return { ok: await f() };
+  } catch (err) {
+    return { err };
+  }
+}
