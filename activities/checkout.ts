@@ -25,10 +25,13 @@ import {
   linesWithProducts,
   lockOrderStatus,
   markOrderRefund,
+  orderForPlacement,
   recordOrderEvent,
   releaseReservedStock,
+  reserveGivenLines,
   reserveLines,
   writeOrderStatus,
+  writeOrderSteps,
   type OrderEvent,
   type OrderRow,
 } from '../db/orders';
@@ -75,9 +78,10 @@ async function postOrderCharge(
   });
 }
 
-/** Step 1: the lines still match the catalog (products for sale, same seller, same price). */
-async function validateOrder(db: Queryable, req: { orderId: string }): Promise<void> {
-  const lines = await linesWithProducts(db, req.orderId);
+type LineCheck = { product_id: string; unit_price: number; price: number; active: boolean; seller_id: string; order_seller: string };
+
+/** Why the lines no longer match the catalog (products for sale, same seller, same price), as a rejection. */
+function checkLines(lines: LineCheck[]): void {
   if (lines.length === 0) throw rejection('invalid', 'empty_cart', 'the order has no lines');
   for (const l of lines) {
     const product = { productId: l.product_id };
@@ -86,8 +90,68 @@ async function validateOrder(db: Queryable, req: { orderId: string }): Promise<v
     if (l.price !== l.unit_price)
       throw rejection('conflict', 'price_changed', `the price of ${l.product_id} changed to ${l.price}`, product);
   }
+}
+
+/** Step 1: the lines still match the catalog (products for sale, same seller, same price). */
+async function validateOrder(db: Queryable, req: { orderId: string }): Promise<void> {
+  checkLines(await linesWithProducts(db, req.orderId));
   await writeOrderStatus(db, req.orderId, 'validating', { event: { key: 'validated', type: 'validated' } });
 }
+
+/** Why the one-transaction placement handed over to the steps one by one. */
+class PlaceStepByStep extends Error {}
+
+/**
+ * Steps 1–3a and the confirmation (validate, reserve, charge the wallet, confirm) in ONE
+ * transaction, for a fresh order (status `pending`, under its row lock: nothing reserved or
+ * charged yet) that the wallet can pay: the same rows as the four steps one after another, in a
+ * handful of statements and one commit. Anything else — the stock or the wallet short, an order
+ * that has moved on (a retry of this activity after its commit, a compensation) — rolls it back
+ * and runs the same steps one by one with their own transactions, so a refused order's records
+ * say how far it got exactly as before. `charged: false`: the wallet was short (the order is
+ * validated and reserved; the provider must pay, then the saga confirms).
+ */
+async function placeOrder(
+  db: ActivityDeps['db'],
+  steps: { reserveStock(req: { orderId: string }): Promise<unknown>; chargeWallet(req: ChargeRequest): Promise<{ charged: boolean }> },
+  req: ChargeRequest,
+): Promise<{ charged: boolean }> {
+  try {
+    await db.transaction(async (trx) => {
+      const order = await orderForPlacement(trx, req.orderId);
+      if (order === null) throw orderNotFound(req.orderId);
+      if (order.status !== 'pending') throw new PlaceStepByStep();
+      checkLines(order.lines);
+      if ((await reserveGivenLines(trx, req.orderId, order.lines)) !== null) throw new PlaceStepByStep();
+      await postJournal(trx, {
+        idempotencyKey: checkoutKeys.charge(req.orderId),
+        reason: 'order_charge',
+        refType: 'order',
+        refId: req.orderId,
+        actor: `user:${req.buyerId}`,
+        metadata: { source: 'wallet' },
+        lines: transfer(accounts.userWallet(req.buyerId), accounts.orderEscrow(req.orderId), req.amount),
+      });
+      await writeOrderSteps(trx, req.orderId, 'confirmed', { funding_source: 'wallet' }, [
+        { key: 'validated', type: 'validated' },
+        { key: 'stock_reserved', type: 'stock_reserved', details: { lines: order.lines.length } },
+        { key: 'charged', type: 'charged', details: { source: 'wallet', amount: req.amount } },
+        { key: 'confirmed', type: 'confirmed' },
+      ]);
+    });
+    return { charged: true };
+  } catch (err) {
+    // A refused line is refused the same way step by step, before anything is written.
+    if (!(err instanceof PlaceStepByStep) && !(err instanceof InsufficientFundsError)) throw err;
+  }
+  await validateOrder(db, req);
+  await steps.reserveStock(req);
+  const { charged } = await steps.chargeWallet(req);
+  if (charged) await writeOrderStatus(db, req.orderId, 'confirmed', { event: { key: 'confirmed', type: 'confirmed' } });
+  return { charged };
+}
+
+type ChargeRequest = { orderId: string; buyerId: string; amount: number };
 
 function stockActivities(db: ActivityDeps['db']) {
   return {
@@ -344,10 +408,14 @@ async function clawBack(trx: Tx, req: { refundId: string; orderId: string; amoun
 }
 
 export function createCheckoutActivities({ db, payments }: ActivityDeps) {
+  const stock = stockActivities(db);
+  const charge = chargeActivities(db, payments);
   return {
     validateOrder: (req: { orderId: string }) => validateOrder(db, req),
-    ...stockActivities(db),
-    ...chargeActivities(db, payments),
+    /** Steps 1–3a and the confirmation in one transaction when it can (see placeOrder above). */
+    placeOrder: (req: ChargeRequest) => placeOrder(db, { reserveStock: stock.reserveStock, chargeWallet: charge.chargeWallet }, req),
+    ...stock,
+    ...charge,
 
     /** Generic status change + timeline entry (stuck, compensating, confirmed, dispatched, closed…). */
     async recordOrderStatus(req: {

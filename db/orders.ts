@@ -122,6 +122,60 @@ export async function linesWithProducts(
   return rows;
 }
 
+/**
+ * A fresh order's status (under its row lock) and its lines with each product's current price,
+ * state and seller, in product order: what placing it in one transaction needs. Null when there is
+ * no such order.
+ */
+export async function orderForPlacement(
+  q: Queryable,
+  orderId: string,
+): Promise<{
+  status: string;
+  lines: Array<{
+    product_id: string;
+    quantity: number;
+    unit_price: number;
+    price: number;
+    active: boolean;
+    seller_id: string;
+    order_seller: string;
+  }>;
+} | null> {
+  const { rows } = await q.raw(
+    `SELECT o.status, o.seller_id AS order_seller, l.product_id, l.quantity, l.unit_price, p.price, p.active, p.seller_id
+     FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id LEFT JOIN products p ON p.id = l.product_id
+     WHERE o.id = ? ORDER BY l.product_id FOR UPDATE OF o`,
+    [orderId],
+  );
+  if (rows.length === 0) return null;
+  return { status: rows[0].status, lines: rows.filter((r: { product_id: string | null }) => r.product_id !== null) };
+}
+
+/**
+ * Takes the stock of these lines (product order, as reserveLines) and records the reservation.
+ * Returns the product that ran short (the caller's transaction must roll back), or null.
+ */
+export async function reserveGivenLines(
+  q: Queryable,
+  orderId: string,
+  lines: Array<{ product_id: string; quantity: number }>,
+): Promise<string | null> {
+  for (const line of lines) {
+    const updated = await q.raw(`UPDATE products SET stock = stock - ?, updated_at = now() WHERE id = ? AND stock >= ? RETURNING stock`, [
+      line.quantity,
+      line.product_id,
+      line.quantity,
+    ]);
+    if (updated.rows.length === 0) return line.product_id;
+  }
+  await q.raw(
+    `INSERT INTO reservations (order_id, product_id, quantity, status) SELECT ?, t.p, t.q, 'held' FROM unnest(?::text[], ?::int[]) AS t(p, q)`,
+    [orderId, lines.map((l) => l.product_id), lines.map((l) => l.quantity)],
+  );
+  return null;
+}
+
 // --- the one status writer ----------------------------------------------------------------------------
 
 export interface OrderEvent {
@@ -178,6 +232,42 @@ export async function writeOrderStatus(
     `WITH u AS (${update} RETURNING id)
      INSERT INTO order_events (order_id, key, type, actor, details) VALUES (?, ?, ?, ?, ?::jsonb) ON CONFLICT (order_id, key) DO NOTHING`,
     [...updateArgs, orderId, e.key, e.type, e.actor ?? 'system', JSON.stringify(e.details ?? {})],
+  );
+}
+
+/**
+ * The status change of several steps done in one transaction (checkout placement), with each
+ * step's timeline entry in the order given, in ONE statement: the same rows as one
+ * writeOrderStatus per step, ending at `status`.
+ */
+export async function writeOrderSteps(
+  q: Queryable,
+  orderId: string,
+  status: OrderStatus,
+  set: Pick<OrderStatusColumns, 'funding_source'>,
+  events: OrderEvent[],
+): Promise<void> {
+  await q.raw(
+    `WITH u AS (
+       UPDATE orders SET status = ?, updated_at = now(), funding_source = coalesce(?, funding_source)
+       WHERE id = ? AND status <> ALL(?::text[]) AND status <> 'compensating' RETURNING id
+     )
+     INSERT INTO order_events (order_id, key, type, actor, details)
+     SELECT ?, e.key, e.type, e.actor, e.details::jsonb
+     FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS e(key, type, actor, details, n)
+     ORDER BY e.n
+     ON CONFLICT (order_id, key) DO NOTHING`,
+    [
+      status,
+      set.funding_source ?? null,
+      orderId,
+      [...TERMINAL_ORDER_STATUSES],
+      orderId,
+      events.map((e) => e.key),
+      events.map((e) => e.type),
+      events.map((e) => e.actor ?? 'system'),
+      events.map((e) => JSON.stringify(e.details ?? {})),
+    ],
   );
 }
 

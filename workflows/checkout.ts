@@ -8,7 +8,7 @@
  * The pieces: ./checkout/order.ts (carried state), ./checkout/messages.ts (what each action may do),
  * ./checkout/saga.ts (steps with their compensations), ./checkout/charge.ts (the charge step).
  */
-import { CancellationScope, allHandlersFinished, condition } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition, patched } from '@temporalio/workflow';
 import { ABORT_FINAL_STATUS, type CheckoutInput, type CheckoutState } from '../contracts/checkout';
 import { listenForPaymentConfirmations } from './provider-payment';
 import { CheckoutAbort, abortReason } from './checkout/abort';
@@ -19,6 +19,12 @@ import { CheckoutOrder } from './checkout/order';
 import { createSaga } from './checkout/saga';
 
 export { orderRefundWorkflow } from './checkout/refund';
+
+/**
+ * Validate, reserve, the wallet charge and the confirmation as ONE local activity (one transaction)
+ * instead of four: runs that started before it replay the four steps.
+ */
+const PLACE_IN_ONE_STEP = 'checkout-place-in-one-step';
 
 export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutState> {
   const order = new CheckoutOrder(input);
@@ -52,6 +58,8 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     name: 'refund',
     run: (reason) => compensating.refundEscrow({ orderId, buyerId, reason: reason.code, paymentId: state.paymentId }),
   });
+  // The four steps above (and the confirmation) at once; a short wallet leaves the provider to pay.
+  const place = saga.step('place', 'validating', () => local.placeOrder({ orderId, buyerId, amount: input.total }));
   const confirm = saga.step('confirm', null, () =>
     local.recordOrderStatus({ orderId, status: 'confirmed', eventKey: 'confirmed', event: 'confirmed' }),
   );
@@ -68,19 +76,29 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
   const settle = saga.step('settle', 'settling', () => remote.settleOrder({ orderId }));
 
   try {
-    if (input.auctionLotId === undefined) {
+    let confirmed = false;
+    if (input.auctionLotId !== undefined) {
+      // Sold at auction: priced, reserved and paid into escrow already; the compensations above
+      // still give the money and stock back if the order is cancelled.
+      state.fundingSource = 'wallet';
+    } else if (patched(PLACE_IN_ONE_STEP)) {
+      confirmed = (await place()).charged;
+      order.chargeRoute = confirmed ? 'wallet' : 'provider';
+      state.fundingSource = order.chargeRoute;
+      order.checkAbort();
+      if (!confirmed) {
+        await charge();
+        order.checkAbort();
+      }
+    } else {
       await validate();
       order.checkAbort();
       await reserve();
       order.checkAbort();
       await charge();
       order.checkAbort();
-    } else {
-      // Sold at auction: priced, reserved and paid into escrow already; the compensations above
-      // still give the money and stock back if the order is cancelled.
-      state.fundingSource = 'wallet';
     }
-    await confirm();
+    if (!confirmed) await confirm();
     state.confirmed = true;
     order.setStatus('confirmed');
 

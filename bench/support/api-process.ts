@@ -9,11 +9,17 @@ export interface ApiProcess {
 /**
  * Starts `script` (an API entry point that prints "api-ready <url>") under Node itself, not the tsx
  * wrapper, so that killing the child really stops the API and `pid` is the process doing the work.
- * BENCH_API_NODE_ARGS passes flags to it (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * BENCH_API_NODE_ARGS (or the variable `nodeArgsVar` names) passes flags to it (e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof"); `args` go to the script.
  */
-export async function startApiProcess(script: string, env: Record<string, string>): Promise<ApiProcess> {
-  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+export async function startApiProcess(
+  script: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  nodeArgsVar = 'BENCH_API_NODE_ARGS',
+): Promise<ApiProcess> {
+  const nodeArgs = (process.env[nodeArgsVar] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

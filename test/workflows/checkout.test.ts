@@ -339,13 +339,13 @@ describe('each compensation path', () => {
     expect(tooLate.status).toBe(409);
   });
 
-  test('a step stuck on an outage (confirm) waits for support; support cancels and everything is undone', async () => {
+  test('a step stuck on an outage (confirm, after a card charge) waits for support; support cancels and everything is undone', async () => {
     const sellerId = await seedSeller(tdb.db);
     const productId = await seedProduct(tdb.db, sellerId, 800, 2);
     const buyer = uniqueId('b_');
-    await fundWallet(tdb.db, buyer, 1_600);
+    // A card order: the wallet placement hands over to the provider, then the saga confirms on its own step.
     faults.set('recordOrderStatus', (req) => req.status === 'confirmed');
-    const res = await checkout(buyer, [{ productId, quantity: 2, unitPrice: 800 }]);
+    const res = await checkout(buyer, [{ productId, quantity: 2, unitPrice: 800 }], { paymentMethod: 'pm_ok' });
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('stuck');
     const orderId = res.body.orderId;
@@ -357,6 +357,43 @@ describe('each compensation path', () => {
     expect((await api.request('POST', `/v1/orders/${orderId}/cancel`, { token: support(), body: { reason: 'give up' } })).status).toBe(202);
     const final = await result(orderId);
     expect(final).toMatchObject({ status: 'cancelled', compensationsRun: ['refund', 'release_stock', 'close_order'] });
+    expect(await stock(productId)).toBe(2);
+    expect(await orderMoney(tdb.db, orderId)).toMatchObject({ paid: 1_600, refunds: 1_600, escrow: 0 });
+    expect(await providerRefunds(orderId)).toEqual([{ amount: 1_600 }]);
+  });
+
+  test('the wallet placement stuck on an outage holds nothing; support retries and the order is confirmed once', async () => {
+    const sellerId = await seedSeller(tdb.db);
+    const productId = await seedProduct(tdb.db, sellerId, 800, 2);
+    const buyer = uniqueId('b_');
+    await fundWallet(tdb.db, buyer, 1_600);
+    let failures = 1;
+    faults.set('placeOrder', () => failures-- > 0);
+    const res = await checkout(buyer, [{ productId, quantity: 2, unitPrice: 800 }]);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('stuck');
+    const orderId = res.body.orderId;
+    const staff = await api.request('GET', `/v1/orders/${orderId}`, { token: support() });
+    expect(staff.body.saga).toMatchObject({ status: 'stuck', stuckStep: 'place' });
+    expect((await handle(orderId).describe()).searchAttributes.FlowStatus).toEqual(['stuck']);
+    expect(await stock(productId)).toBe(2);
+    expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(1_600);
+    expect((await api.request('POST', `/v1/orders/${orderId}/retry`, { token: support(), body: { reason: 'db back' } })).status).toBe(202);
+    await waitForStatus(orderId, 'confirmed');
+    expect((await handle(orderId).describe()).searchAttributes.FlowStatus).toEqual(['confirmed']);
+    expect(await stock(productId)).toBe(0);
+    expect(await balanceOf(tdb.db, accounts.orderEscrow(orderId))).toBe(1_600);
+    const view = await api.request('GET', `/v1/orders/${orderId}`, { token: api.token(buyer) });
+    expect(view.body.timeline.map((e: { type: string }) => e.type)).toEqual([
+      'placed',
+      'stuck',
+      'validated',
+      'stock_reserved',
+      'charged',
+      'confirmed',
+    ]);
+    await api.request('POST', `/v1/orders/${orderId}/cancel`, { token: api.token(buyer), body: {} });
+    expect(await result(orderId)).toMatchObject({ status: 'cancelled', compensationsRun: ['refund', 'release_stock', 'close_order'] });
     expect(await stock(productId)).toBe(2);
     expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(1_600);
   });
