@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { checkoutStateQuery, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
+import { retryStepSignal } from '../../contracts/stuck';
+import { paymentMethodUpdate } from '../../contracts/subscription';
+import { resolveMarketUpdate, voidMarketUpdate } from '../../contracts/market';
+import { accounts } from '../../domain/ledger/accounts';
+import { addDays, localDateOf } from '../../domain/schedule';
+import { checkoutWorkflow } from '../../workflows/checkout';
+import type { TestApi } from '../support/api';
+import { seedSubscribableProduct } from '../support/catalog';
+import { balanceOf, fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';
+import { expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { startTestSystem, stopTestSystem } from '../support/system';
+import { eventually, uniqueId, type TestWorker } from '../support/temporal';
+
+/**
+ * The reconciliation actions against running flows, each through the flow's own message: a
+ * parked checkout retried (one effect however often the same click is sent, and a second agent's
+ * click on a resolved item is refused), a subscription in dunning charged again, an overdue
+ * market resolved and another voided; each audited with its reason, each row gone from the list
+ * once the flow has moved on, and the ledger holding at the end.
+ */
+let tdb: TestDatabase;
+let worker: TestWorker;
+let api: TestApi;
+
+beforeAll(async () => {
+  ({ tdb, worker, api } = await startTestSystem());
+  await tdb.db.raw(`
+    CREATE FUNCTION test_unfixable() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION 'invalid byte sequence for encoding "UTF8": 0x00' USING ERRCODE = '22021';
+    END $$`);
+}, 120_000);
+afterAll(stopTestSystem);
+
+const support = (id = uniqueId('agent_')) => api.token(id, ['support']);
+const admin = () => api.token(uniqueId('admin_'), ['admin']);
+
+function act(token: string, kind: string, ref: string, action: string, body: Record<string, unknown>, key = uniqueId('idem-')) {
+  return api.request('POST', `/v1/ops/reconciliation/${kind}/${encodeURIComponent(ref)}/${action}`, { token, idempotencyKey: key, body });
+}
+
+async function listed(kind: string, ref: string): Promise<boolean> {
+  const res = await api.request('GET', `/v1/ops/reconciliation?kind=${kind}&limit=200`, { token: support() });
+  expect(res.status).toBe(200);
+  return (res.body.items as Array<{ ref: string }>).some((i) => i.ref === ref);
+}
+
+/** A bug in waiting: writes to this product fail as bad data does. Returns the fix. */
+async function breakProduct(productId: string): Promise<() => Promise<void>> {
+  const name = `t_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  await tdb.db.raw(
+    `CREATE TRIGGER ${name} BEFORE UPDATE ON products FOR EACH ROW WHEN (NEW.id = '${productId}') EXECUTE FUNCTION test_unfixable()`,
+  );
+  return async () => {
+    await tdb.db.raw(`DROP TRIGGER ${name} ON products`);
+  };
+}
+
+test('a parked checkout retried: the same click sent twice is one effect and one audit row; a second agent is told it is resolved', async () => {
+  const sellerId = await seedSeller(tdb.db, { commissionBps: 1000 });
+  const productId = await seedProduct(tdb.db, sellerId, 3_000, 2);
+  const buyer = uniqueId('b_');
+  await fundWallet(tdb.db, buyer, 3_000);
+  const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }], returnWindowMs: 100 });
+  const fix = await breakProduct(productId);
+  const workflowId = checkoutWorkflowId(input.orderId);
+  const h = await worker.client.workflow.start(checkoutWorkflow, { taskQueue: worker.taskQueue, workflowId, args: [input] });
+  const step = await eventually(async () => (await h.query(checkoutStateQuery)).stuckStep);
+  await eventually(() => listed('checkout_stuck', workflowId));
+
+  // The cause fixed, one agent's click is sent twice (a double submit, a retried request): same key, same answer.
+  await fix();
+  const first = support('agent_asha');
+  const key = uniqueId('idem-');
+  const reason = 'Trigger on products removed; retrying';
+  const once = await act(first, 'checkout_stuck', workflowId, 'retry', { reason }, key);
+  expect([once.status, once.body]).toEqual([
+    200,
+    expect.objectContaining({ accepted: true, workflowId, result: { message: retryStepSignal.name, step } }),
+  ]);
+  const again = await act(first, 'checkout_stuck', workflowId, 'retry', { reason }, key);
+  expect([again.status, again.body]).toEqual([200, once.body]);
+
+  await eventually(async () => !(await listed('checkout_stuck', workflowId)));
+  await eventually(async () => (await h.query(checkoutStateQuery)).confirmed);
+  // Another agent clicking the same retry a moment later changes nothing.
+  const late = await act(support('agent_ravi'), 'checkout_stuck', workflowId, 'retry', { reason: 'retrying too' });
+  expect([late.status, late.body.error.code]).toEqual([409, 'already_resolved']);
+
+  const audit = await tdb.db('audit_log').where({ action: 'reconciliation.retry', target_id: workflowId });
+  expect(audit).toEqual([expect.objectContaining({ actor: 'agent_asha', details: expect.objectContaining({ reason, step, workflowId }) })]);
+  const alerts = await tdb.db('flow_alerts').where({ workflow_id: workflowId });
+  expect(alerts).toEqual([expect.objectContaining({ resolved_at: expect.any(Date) })]);
+
+  await h.signal(markDeliveredSignal, { by: sellerId });
+  expect(await h.result()).toMatchObject({ status: 'completed', stuckStep: null });
+  expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(2_700);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('a subscription in dunning: retry_charge is the workflow’s payment-method update, the renewal is paid and the row goes', async () => {
+  const milk = await seedSubscribableProduct(api, { unitPrice: 2_000, unit: '500 ml' });
+  const customer = uniqueId('cust_');
+  const today = localDateOf(Date.now(), 'Asia/Kolkata');
+  const created = await api.request('POST', '/v1/subscriptions', {
+    token: api.token(customer),
+    idempotencyKey: uniqueId('idem-'),
+    body: {
+      productId: milk.productId,
+      quantity: 1,
+      recurrence: { kind: 'daily' },
+      startDate: addDays(today, 3),
+      region: 'blr',
+      paymentMethod: 'pm_declined',
+    },
+  });
+  expect(created.status).toBe(201);
+  const subscriptionId: string = created.body.subscriptionId;
+  await eventually(() => listed('subscription_dunning', subscriptionId));
+
+  const wrongMethod = await act(support(), 'subscription_dunning', subscriptionId, 'retry_charge', {
+    reason: 'customer gave a new card',
+    paymentMethod: 'not-a-token',
+  });
+  expect(wrongMethod.status).toBe(400);
+
+  const reason = 'Customer called with a new card';
+  const res = await act(support('agent_meera'), 'subscription_dunning', subscriptionId, 'retry_charge', { reason, paymentMethod: 'pm_ok' });
+  expect([res.status, res.body.result]).toEqual([200, { message: paymentMethodUpdate.name, paymentMethod: 'pm_ok', retried: true }]);
+  await eventually(async () => (await tdb.db('subscriptions').where({ id: subscriptionId }).first()).billing_state === 'paid');
+  await eventually(async () => !(await listed('subscription_dunning', subscriptionId)));
+  const audit = await tdb.db('audit_log').where({ action: 'reconciliation.retry_charge', target_id: subscriptionId });
+  expect(audit).toEqual([expect.objectContaining({ actor: 'agent_meera', details: expect.objectContaining({ reason, retried: true }) })]);
+  await expectLedgerInvariants(tdb.db);
+});
+
+async function overdueMarket(question: string): Promise<string> {
+  const now = Date.now();
+  const res = await api.request('POST', '/v1/markets', {
+    token: admin(),
+    idempotencyKey: uniqueId('idem-'),
+    body: {
+      question,
+      opensAt: new Date(now + 500).toISOString(),
+      closesAt: new Date(now + 1_500).toISOString(),
+      feeBps: 0,
+      disputeWindowSeconds: 0,
+      resolutionDeadlineSeconds: 1,
+    },
+  });
+  expect(res.status).toBe(201);
+  const marketId: string = res.body.marketId;
+  await eventually(() => listed('market_unresolved', marketId), 30_000);
+  return marketId;
+}
+
+test('an overdue market: resolve and void are the market’s own updates (admin only), audited; the rows go once it finishes', async () => {
+  const [toResolve, toVoid] = await Promise.all([
+    overdueMarket('Will the toss at Eden Gardens be heads?'),
+    overdueMarket('Will the match at Wankhede start on time?'),
+  ]);
+
+  const refused = await act(support(), 'market_unresolved', toResolve, 'resolve', {
+    reason: 'scorecard out',
+    outcome: 'YES',
+    source: 'BCCI scorecard',
+  });
+  expect(refused.status).toBe(403);
+
+  const resolved = await act(admin(), 'market_unresolved', toResolve, 'resolve', {
+    reason: 'Scorecard published',
+    outcome: 'YES',
+    source: 'BCCI scorecard',
+  });
+  expect([resolved.status, resolved.body.result]).toEqual([
+    200,
+    expect.objectContaining({ message: resolveMarketUpdate.name, outcome: 'YES' }),
+  ]);
+  const voided = await act(admin(), 'market_unresolved', toVoid, 'void', { reason: 'Match abandoned, rain' });
+  expect([voided.status, voided.body.result]).toEqual([200, expect.objectContaining({ message: voidMarketUpdate.name })]);
+
+  await eventually(async () => (await tdb.db('markets').where({ id: toResolve }).first()).status === 'settled', 30_000);
+  await eventually(async () => (await tdb.db('markets').where({ id: toVoid }).first()).status === 'voided', 30_000);
+  expect(await listed('market_unresolved', toResolve)).toBe(false);
+  expect(await listed('market_unresolved', toVoid)).toBe(false);
+  expect(await listed('market_settlement_unfinished', toResolve)).toBe(false);
+  const audit = await tdb
+    .db('audit_log')
+    .whereIn('target_id', [toResolve, toVoid])
+    .where('action', 'like', 'reconciliation.%')
+    .orderBy('action');
+  expect(audit.map((a: { action: string; details: { reason: string } }) => [a.action, a.details.reason])).toEqual([
+    ['reconciliation.resolve', 'Scorecard published'],
+    ['reconciliation.void', 'Match abandoned, rain'],
+  ]);
+  await expectLedgerInvariants(tdb.db);
+});
