@@ -5,7 +5,7 @@ import { installTemporalServer, type TemporalServerTools } from './install';
 import { ensureNamespace } from './namespace';
 import { frontendAddress, loadOptions, saveOptions, SERVICES, type ClusterOptions, type Service } from './options';
 import { setUpSchemas } from './schema';
-import { isListening, readinessPort, servicePid, startService, stopService } from './services';
+import { isListening, logFile, readinessPort, servicePid, startService, stopService, tail } from './services';
 
 /** A local Temporal cluster on Postgres: the same code behind `npm run cluster` and the soak. */
 export interface Cluster {
@@ -83,18 +83,24 @@ export async function clusterUp(options: ClusterOptions, log: (line: string) => 
   await setUpSchemas(tools, options);
   const cluster = clusterHandle(options, tools);
   for (const service of SERVICES) log(`${service}: pid ${await cluster.start(service)}`);
-  // The frontend may take a few seconds to serve after its port opens (longer on a loaded machine).
-  await retrying(60_000, async () => {
-    const connection = await Connection.connect({ address: cluster.address, connectTimeout: 5000 });
-    try {
-      await ensureNamespace(connection, options.namespace);
-    } finally {
-      await connection.close();
-    }
-  });
-  log(`namespace ${options.namespace} with Mandi's search attributes`);
-  const ms = await waitUntilHealthy(cluster);
-  log(`healthy: a workflow ran end to end in ${ms} ms`);
+  try {
+    // The frontend may take a few seconds to serve after its port opens (longer on a loaded machine).
+    await retrying(60_000, async () => {
+      const connection = await Connection.connect({ address: cluster.address, connectTimeout: 5000 });
+      try {
+        await ensureNamespace(connection, options.namespace);
+      } finally {
+        await connection.close();
+      }
+    });
+    log(`namespace ${options.namespace} with Mandi's search attributes`);
+    const ms = await waitUntilHealthy(cluster);
+    log(`healthy: a workflow ran end to end in ${ms} ms`);
+  } catch (err) {
+    // What the services said is what tells why; their logs may be removed with the cluster.
+    const logs = SERVICES.map((s) => `--- ${s} (${logFile(options, s)}):\n${tail(logFile(options, s), 15)}`).join('\n');
+    throw new Error(`the cluster at ${cluster.address} did not come up: ${String(err)}\n${logs}`);
+  }
   return cluster;
 }
 

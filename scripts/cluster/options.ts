@@ -30,7 +30,15 @@ export interface ClusterOptions {
  * Temporal's own port layout when base = 7233 (frontend 7233, history 7234, matching 7235,
  * worker 7239; membership 6933–6939; HTTP 7243), shifted as a block for another base.
  */
+/**
+ * Temporal keeps each service's membership port in a Postgres smallint (cluster_membership.rpc_port),
+ * so every port must stay ≤ 32767: a larger base starts services that die at their first heartbeat.
+ */
+export const MAX_PORT_BASE = 32_700;
+
 export function portsFromBase(base: number): ClusterOptions['ports'] {
+  if (!Number.isInteger(base) || base < 1324 || base > MAX_PORT_BASE)
+    throw new Error(`the port base must be between 1324 and ${MAX_PORT_BASE} (Temporal stores membership ports as smallint), got ${base}`);
   const offset = { frontend: 0, history: 1, matching: 2, worker: 6 } as const;
   const of = (s: Service): ServicePorts => ({ grpc: base + offset[s], membership: base - 300 + offset[s] });
   return { frontend: of('frontend'), history: of('history'), matching: of('matching'), worker: of('worker'), frontendHttp: base + 10 };

@@ -19,6 +19,16 @@ describe('the local Temporal cluster config', () => {
     expect(shifted.worker.membership).toBe(16939);
   });
 
+  test('a base whose ports Temporal cannot store (membership ports are a smallint) is refused', () => {
+    expect(() => portsFromBase(33_000)).toThrow(/between 1324 and 32700/);
+    expect(() => portsFromBase(1_000)).toThrow(/between 1324 and 32700/);
+    expect(() => portsFromBase(7233.5)).toThrow(/port base/);
+    const top = portsFromBase(32_700);
+    expect(Math.max(...Object.values(top).flatMap((p) => (typeof p === 'number' ? [p] : [p.grpc, p.membership])))).toBeLessThanOrEqual(
+      32_767,
+    );
+  });
+
   test('the template renders with every placeholder filled and credentials quoted', () => {
     const options = defaultClusterOptions({ databaseUrl: 'postgres://tem%40p:p%3Ass%22w@db.internal:6543/postgres' });
     const template = fs.readFileSync(path.resolve(__dirname, '../../scripts/cluster/config-template.yaml'), 'utf8');
