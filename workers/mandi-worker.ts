@@ -13,8 +13,10 @@ import { marketEngineTaskQueue } from '../contracts/market';
  * (contracts/market.ts#marketEngineTaskQueue), served by a second worker in the same process with
  * its own budget: engines never take a step's slot, and a full engine budget delays only the next
  * engine. Idle, an engine costs a pending promise, a Redis subscription and a place in the shared
- * fallback poll (activities/market-engine.ts), so the budget is set by memory and by how many busy
- * markets one process's single thread can match — not by Postgres. Past it, the next market's
+ * fallback poll (activities/market-engine.ts), and busy, the process's engines read and commit
+ * together (one statement for all the batches ready at once, db/market-engine-store.ts), so the
+ * budget is set by memory and by how many busy markets one process's single thread can match — not
+ * by Postgres connections or transactions. Past it, the next market's
  * engine waits in the queue (its orders are accepted, not matched): run another worker process,
  * which polls the same queues.
  */
