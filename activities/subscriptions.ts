@@ -1,5 +1,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { renewalAttemptKey, subscriptionWorkflowId, type SubscriptionProjection } from '../contracts/subscription';
+import { mandateNoticeKey, renewalAttemptKey, subscriptionWorkflowId, type SubscriptionProjection } from '../contracts/subscription';
+import {
+  claimMandateDebit,
+  finishMandateDebit,
+  mandateById,
+  mandateDebit,
+  openMandateDebit,
+  recordMandateNotice,
+  setMandateStatusByToken,
+  type Mandate,
+} from '../db/mandates';
 import { accounts } from '../domain/ledger/accounts';
 import { transfer } from '../domain/ledger/journal';
 import { postJournal } from '../db/ledger';
@@ -30,6 +40,11 @@ export interface RenewalCharge {
   amount: number;
 }
 
+/** A charge attempt made against a mandate (its payment-method token). */
+export interface MandateCharge extends RenewalCharge {
+  paymentMethod: string;
+}
+
 export type WalletChargeResult = { outcome: 'paid'; journalId: number; alreadyPaid: boolean } | { outcome: 'insufficient_wallet' };
 
 const renewalJournal = (c: RenewalCharge, from: string, metadata: Record<string, unknown>) => ({
@@ -58,7 +73,105 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
     errorCode,
   });
 
+  const declined = async (c: RenewalCharge, code: string, message: string): Promise<never> => {
+    await recordRenewalAttempt(db, attempt(c, 'provider', 'declined', code));
+    throw ApplicationFailure.nonRetryable(message, 'PaymentDeclined', { code });
+  };
+
+  /** The mandate behind the payment method, if it can be charged `amount` now; otherwise the attempt is declined. */
+  const usableMandate = async (c: MandateCharge): Promise<Mandate> => {
+    const mandate = await mandateById(db, c.paymentMethod);
+    if (!mandate || mandate.subscriptionId !== c.subscriptionId || !payments.mandates) {
+      return declined(c, 'mandate_inactive', `no mandate ${c.paymentMethod} for this subscription`);
+    }
+    if (mandate.status !== 'active') return declined(c, `mandate_${mandate.status}`, `mandate ${mandate.id} is ${mandate.status}`);
+    // The provider's word on the token too: a token webhook that never came does not lead to a debit of a stopped mandate.
+    const token = await payments.mandates.getMandateToken(mandate.providerCustomerId, mandate.tokenId).catch((err) => {
+      if (err instanceof PaymentDeclinedError) return null;
+      throw err;
+    });
+    if (token?.status !== 'confirmed') {
+      const status = token?.status === 'paused' ? 'paused' : 'cancelled';
+      await setMandateStatusByToken(db, mandate.tokenId, status);
+      return declined(c, `mandate_${status}`, `the provider says token ${mandate.tokenId} is ${token?.status ?? 'gone'}`);
+    }
+    // Refused before trying: the provider would refuse it anyway, and the customer is not notified of a debit that cannot happen.
+    if (c.amount > mandate.maxAmount) {
+      return declined(c, 'amount_above_mandate_limit', `${c.amount} is above the mandate's limit of ${mandate.maxAmount}`);
+    }
+    return mandate;
+  };
+
+  const mandateDeclined = async (c: MandateCharge, err: unknown): Promise<never> => {
+    if (!(err instanceof PaymentDeclinedError)) throw err;
+    await finishMandateDebit(db, { ...c, status: 'failed', errorCode: err.code });
+    return declined(c, err.code, err.message);
+  };
+
   return {
+    /**
+     * The pre-debit notification of a mandate charge attempt: the provider order carrying it (one per
+     * attempt, by key) and the earliest instant the debit may run — never less than `noticeMs` after
+     * the notice actually went out, however late this step ran. The renewal records the order, so the
+     * provider's webhooks for it find the subscription.
+     */
+    async noticeMandateDebit(
+      c: MandateCharge & { paymentAfterMs: number; noticeMs: number },
+    ): Promise<{ orderId: string; paymentAfterMs: number }> {
+      const existing = await mandateDebit(db, c);
+      if (existing?.order_id && existing.notified_at) return { orderId: existing.order_id, paymentAfterMs: existing.debit_after.getTime() };
+      const mandate = await usableMandate(c);
+      const paymentAfterMs = Math.max(c.paymentAfterMs, Date.now() + c.noticeMs);
+      await openMandateDebit(db, { ...c, mandateId: mandate.id, amount: c.amount, debitAfter: new Date(paymentAfterMs) });
+      const notice = await payments
+        .mandates!.notifyMandateDebit({
+          idempotencyKey: mandateNoticeKey(c.subscriptionId, c.period, c.attempt),
+          providerCustomerId: mandate.providerCustomerId,
+          tokenId: mandate.tokenId,
+          amount: c.amount,
+          paymentAfterMs,
+          metadata: { workflowId: subscriptionWorkflowId(c.subscriptionId), subscriptionId: c.subscriptionId, period: String(c.period) },
+        })
+        .catch((err) => mandateDeclined(c, err));
+      await recordMandateNotice(db, { ...c, orderId: notice.orderId, debitAfter: new Date(notice.paymentAfterMs), noticeMs: c.noticeMs });
+      await recordRenewalPayment(db, { subscriptionId: c.subscriptionId, period: c.period, paymentId: notice.orderId });
+      const row = await mandateDebit(db, c);
+      return { orderId: notice.orderId, paymentAfterMs: row!.debit_after.getTime() };
+    },
+
+    /**
+     * The one debit of the attempt, once its notice's window has passed. Never a second debit in the
+     * cycle: another attempt of the period that is debiting or paid refuses this one
+     * (`cycle_already_debited`), and a repeat of this attempt returns the payment it made.
+     */
+    async debitMandate(c: MandateCharge & { orderId: string }): Promise<ProviderPayment> {
+      const row = await mandateDebit(db, c);
+      if (!row || row.order_id !== c.orderId) throw new Error(`mandate debit ${c.orderId} was not noticed`);
+      if (row.status !== 'debiting' && row.status !== 'succeeded') {
+        if (Date.now() < row.debit_after.getTime()) throw new Error(`debit of ${c.orderId} before ${row.debit_after.toISOString()}`);
+        await usableMandate(c);
+        const claim = await db.transaction((trx) => claimMandateDebit(trx, c));
+        if (claim === 'other_attempt') return declined(c, 'cycle_already_debited', `period ${c.period} already has a debit`);
+      }
+      const mandate = (await mandateById(db, c.paymentMethod))!;
+      return payments
+        .mandates!.debitMandate({
+          idempotencyKey: mandateNoticeKey(c.subscriptionId, c.period, c.attempt),
+          orderId: c.orderId,
+          providerCustomerId: mandate.providerCustomerId,
+          tokenId: mandate.tokenId,
+          amount: c.amount,
+          metadata: { workflowId: subscriptionWorkflowId(c.subscriptionId), subscriptionId: c.subscriptionId, period: String(c.period) },
+        })
+        .catch((err) => mandateDeclined(c, err));
+    },
+
+    /** The provider reported the mandate debit failed: recorded on the attempt (a later attempt may debit the cycle). */
+    async recordMandateDebitFailed(c: MandateCharge & { errorCode: string }): Promise<void> {
+      await finishMandateDebit(db, { ...c, status: 'failed', errorCode: c.errorCode });
+      await recordRenewalAttempt(db, attempt(c, 'provider', 'declined', c.errorCode));
+    },
+
     async saveException(subscriptionId: string, ex: ScheduleException): Promise<void> {
       await saveException(db, subscriptionId, ex);
     },
@@ -146,6 +259,8 @@ export function createSubscriptionActivities({ db, payments, logger }: ActivityD
         }
         const posted = await postJournal(trx, renewalJournal(c, accounts.externalPsp, { via: 'provider', paymentId: c.paymentId }));
         await markRenewalPaid(trx, { ...c, via: 'provider', journalId: posted.journalId, paymentId: c.paymentId });
+        // A mandate debit (if this attempt was one) succeeded: the cycle's one debit.
+        await finishMandateDebit(trx, { ...c, status: 'succeeded' });
         await recordRenewalAttempt(trx, attempt(c, 'provider', 'paid', null));
         return { journalId: posted.journalId, alreadyPaid: false };
       });

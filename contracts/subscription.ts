@@ -43,6 +43,8 @@ export interface SubscriptionRunState extends SubscriptionCarriedState {
   periodAmount?: number;
   /** Units the current period's charge paid for (its own, without the previous period's adjustment). */
   periodUnits?: number;
+  /** The mandate the customer paused or revoked (token.paused / token.cancelled): it is not debited again. */
+  mandateBlocked?: MandateStatusChange | null;
 }
 
 export interface SubscriptionWorkflowInput {
@@ -226,6 +228,41 @@ export const noticeKeys = {
   pauseEnds: (subscriptionId: string, lastPausedDay: LocalDate) => `subscription-${subscriptionId}:pause-ends-${lastPausedDay}`,
   pauseReminder: (subscriptionId: string, pausedSince: LocalDate) => `subscription-${subscriptionId}:pause-reminder-${pausedSince}`,
 };
+
+/** The pre-debit notice of a mandate's charge attempt (and its provider order's key). */
+export const mandateNoticeKey = (subscriptionId: string, period: number, attempt: number) =>
+  `${renewalAttemptKey(subscriptionId, period, attempt)}:pre-debit`;
+
+/** Notices of recurring debits: the pre-debit notification, and "your mandate stopped, add a payment method". */
+export const mandateNoticeKeys = {
+  preDebit: (subscriptionId: string, period: number, attempt: number) => `subscription-${subscriptionId}:pre-debit-${period}-${attempt}`,
+  mandateStopped: (subscriptionId: string, paymentMethod: string) => `subscription-${subscriptionId}:mandate-stopped-${paymentMethod}`,
+};
+
+// ---- recurring debits (mandates) ----
+
+/**
+ * A mandate is charged through its payment-method token `pm_mandate_<id>` (db/mandates.ts), so
+ * attaching one is the ordinary payment-method update.
+ */
+export const MANDATE_PAYMENT_METHOD = /^pm_mandate_[a-z0-9]{1,29}$/;
+export const isMandatePaymentMethod = (paymentMethod: string | null | undefined): boolean =>
+  typeof paymentMethod === 'string' && MANDATE_PAYMENT_METHOD.test(paymentMethod);
+
+/** The mandate rule: the pre-debit notification goes out at least this long (subscription clock) before the debit. */
+export const PRE_DEBIT_NOTICE_MS = 24 * 60 * 60 * 1000;
+
+/** Decline codes after which no retry of the same mandate can succeed: the subscription asks for a new payment method at once. */
+export const MANDATE_FINAL_ERRORS = ['mandate_paused', 'mandate_cancelled', 'mandate_inactive', 'amount_above_mandate_limit'] as const;
+
+export interface MandateStatusChange {
+  /** The mandate's payment-method token. */
+  paymentMethod: string;
+  status: 'paused' | 'cancelled';
+}
+
+/** The provider said the customer paused or revoked the mandate (token.paused / token.cancelled webhooks). Signal only. */
+export const mandateStatusSignal = defineSignal<[MandateStatusChange]>('mandateStatusChanged');
 
 /** Exception ids the workflow hands out: E1, E2, … */
 export const exceptionId = (seq: number) => `E${seq}`;

@@ -126,3 +126,88 @@ export async function insertFakeOtpMessage(q: Queryable, m: { phone: string; cod
 export async function fakeOtpMessagesTo(q: Queryable, phone: string, limit: number): Promise<FakeOtpMessageRow[]> {
   return q<FakeOtpMessageRow>('fake_provider.otp_messages').where({ phone }).orderBy('id', 'desc').limit(limit);
 }
+
+// --- mandates (recurring debits) ----------------------------------------------------------------
+
+export interface FakeMandateTokenRow {
+  token_id: string;
+  customer_id: string;
+  max_amount: string | number;
+  status: string;
+  debits: number;
+}
+
+export interface FakeMandateNoticeRow {
+  order_id: string;
+  idempotency_key: string;
+  token_id: string;
+  amount: string | number;
+  payment_after: Date;
+  notified_at: Date;
+  payment_id: string | null;
+  debited_at: Date | null;
+}
+
+export async function insertFakeMandateToken(q: Queryable, t: { tokenId: string; customerId: string; maxAmount: number; status: string }) {
+  await q.raw(
+    `INSERT INTO fake_provider.mandate_tokens (token_id, customer_id, max_amount, status) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    [t.tokenId, t.customerId, t.maxAmount, t.status],
+  );
+}
+
+export async function fakeMandateToken(q: Queryable, tokenId: string): Promise<FakeMandateTokenRow | undefined> {
+  return q<FakeMandateTokenRow>('fake_provider.mandate_tokens').where({ token_id: tokenId }).first();
+}
+
+/** The customer paused, resumed or revoked the mandate from their UPI app. */
+export async function setFakeMandateTokenStatus(q: Queryable, tokenId: string, status: string): Promise<void> {
+  await q('fake_provider.mandate_tokens').where({ token_id: tokenId }).update({ status });
+}
+
+/** Records the pre-debit notice once per key and returns it. */
+export async function insertFakeMandateNotice(
+  q: Queryable,
+  n: { orderId: string; idempotencyKey: string; tokenId: string; amount: number; paymentAfter: Date },
+): Promise<FakeMandateNoticeRow> {
+  await q.raw(
+    `INSERT INTO fake_provider.mandate_notices (order_id, idempotency_key, token_id, amount, payment_after)
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [n.orderId, n.idempotencyKey, n.tokenId, n.amount, n.paymentAfter],
+  );
+  return (await q<FakeMandateNoticeRow>('fake_provider.mandate_notices').where({ idempotency_key: n.idempotencyKey }).first())!;
+}
+
+/**
+ * Debits a noticed order once, under the notice's row lock: `decide` sees the notice and its token
+ * (with the number of debits made on it) and answers the payment to record, or throws to refuse.
+ * A repeat returns the payment already made.
+ */
+export async function debitFakeMandate(
+  q: Queryable,
+  orderId: string,
+  decide: (
+    notice: FakeMandateNoticeRow,
+    token: FakeMandateTokenRow | undefined,
+  ) => { status: 'succeeded' | 'failed'; settleDelayMs: number },
+): Promise<{ paymentId: string; created: boolean }> {
+  return q.transaction(async (trx) => {
+    const notice = await trx<FakeMandateNoticeRow>('fake_provider.mandate_notices').where({ order_id: orderId }).forUpdate().first();
+    if (!notice) throw new Error(`no pre-debit notice for order ${orderId}`);
+    if (notice.payment_id) return { paymentId: notice.payment_id, created: false };
+    const token = await trx<FakeMandateTokenRow>('fake_provider.mandate_tokens').where({ token_id: notice.token_id }).forUpdate().first();
+    const { status, settleDelayMs } = decide(notice, token);
+    await trx.raw(
+      `INSERT INTO fake_provider.payments (id, idempotency_key, amount, payment_method, status, settles_at)
+       VALUES (?, ?, ?, ?, ?, now() + (? || ' milliseconds')::interval)`,
+      [orderId, `${notice.idempotency_key}:debit`, notice.amount, `mandate:${notice.token_id}`, status, settleDelayMs],
+    );
+    await trx('fake_provider.mandate_notices').where({ order_id: orderId }).update({ payment_id: orderId, debited_at: trx.fn.now() });
+    await trx('fake_provider.mandate_tokens').where({ token_id: notice.token_id }).increment('debits', 1);
+    return { paymentId: orderId, created: true };
+  });
+}
+
+/** Every notice made on a token, oldest first (the sandbox's books, for tests). */
+export async function fakeMandateNotices(q: Queryable, tokenId: string): Promise<FakeMandateNoticeRow[]> {
+  return q<FakeMandateNoticeRow>('fake_provider.mandate_notices').where({ token_id: tokenId }).orderBy('notified_at');
+}

@@ -1,6 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   countFakePaymentCall,
+  debitFakeMandate,
+  fakeMandateToken,
+  insertFakeMandateNotice,
+  insertFakeMandateToken,
   fakePaymentById,
   fakePaymentByKey,
   insertFakePayment,
@@ -9,6 +13,12 @@ import {
 } from '../db/fake-providers';
 import type { Db } from '../db/knex';
 import {
+  type MandateAuthorisationRequest,
+  type MandateDebitNoticeRequest,
+  type MandateDebitRequest,
+  type MandateRails,
+  type MandateToken,
+  type MandateTokenStatus,
   PaymentDeclinedError,
   ProviderUnavailableError,
   RefundRejectedError,
@@ -30,6 +40,11 @@ import {
  *   pm_timeout             accepted, but never sends a webhook: only polling finds it succeeded
  *   pm_refund_flaky / _N   pays like pm_ok; each refund of it is unavailable for its first N calls (default 2)
  * Refunds are idempotent on their key and never exceed what the payment has left to refund.
+ *
+ * Mandates (`mandates`, the same state machine as the Razorpay fake in test/support/razorpay-fake):
+ * an authorisation is approved at once and its token is `confirmed`; the customer's email picks
+ * what its debits do (see `mandateBehaviour`); a debit is refused before its notice's
+ * `payment_after`, on a token that is not confirmed, or above the token's limit.
  */
 export interface FakePaymentProviderOptions {
   settleDelayMs?: number;
@@ -53,14 +68,118 @@ export function webhookEventId(paymentId: string, type: WebhookEvent['type']): s
   return `evt_${createHash('sha256').update(`${paymentId}:${type}`).digest('hex').slice(0, 24)}`;
 }
 
+/**
+ * What a mandate's debits do, from the token id (made from the customer's email at authorisation):
+ * `debit_fail_N@…` fails the first N debits (`token_fN_…`), `debit_fail@…` fails every one
+ * (`token_fa_…`), anything else succeeds (`token_ok_…`). Shared with the Razorpay fake.
+ */
+export function mandateTokenPrefix(email: string): string {
+  const m = /^debit_fail(?:_(\d+))?@/.exec(email);
+  if (!m) return 'token_ok_';
+  return m[1] ? `token_f${m[1]}_` : 'token_fa_';
+}
+
+/** Whether the token's next debit (after `debitsSoFar` of them) fails. */
+export function mandateDebitFails(tokenId: string, debitsSoFar: number): boolean {
+  if (tokenId.startsWith('token_fa_')) return true;
+  const m = /^token_f(\d+)_/.exec(tokenId);
+  return m ? debitsSoFar < Number(m[1]) : false;
+}
+
+const hex = (n: number) => randomUUID().replace(/-/g, '').slice(0, n);
+
+/** The sandbox's recurring debits (see the class comment above). */
+class FakeMandates implements MandateRails {
+  constructor(
+    private readonly db: Db,
+    private readonly settleDelayMs: number,
+    private readonly onDebited: (payment: ProviderPayment, metadata: Record<string, string>) => void,
+  ) {}
+
+  async createMandateAuthorisation(req: MandateAuthorisationRequest): Promise<{ providerCustomerId: string; orderId: string }> {
+    const providerCustomerId = `cust_${createHash('sha256').update(req.customer.email).digest('hex').slice(0, 14)}`;
+    const digest = createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 14);
+    // The authorisation order and its token are both derived from the key: a repeat is the same authorisation.
+    await insertFakeMandateToken(this.db, {
+      tokenId: `${mandateTokenPrefix(req.customer.email)}${digest}`,
+      customerId: providerCustomerId,
+      maxAmount: req.maxAmount,
+      status: 'confirmed',
+    });
+    return { providerCustomerId, orderId: `order_auth_${mandateTokenPrefix(req.customer.email).slice(6)}${digest}` };
+  }
+
+  async tokenOfAuthorisation(orderId: string): Promise<MandateToken | null> {
+    const m = /^order_auth_(.+)$/.exec(orderId);
+    if (!m) return null;
+    const row = await fakeMandateToken(this.db, `token_${m[1]}`);
+    return row ? this.view(row) : null;
+  }
+
+  async getMandateToken(providerCustomerId: string, tokenId: string): Promise<MandateToken> {
+    const row = await fakeMandateToken(this.db, tokenId);
+    if (!row || row.customer_id !== providerCustomerId) throw new PaymentDeclinedError('mandate_inactive', `token ${tokenId} not found`);
+    return this.view(row);
+  }
+
+  async notifyMandateDebit(req: MandateDebitNoticeRequest): Promise<{ orderId: string; paymentAfterMs: number }> {
+    const token = await this.getMandateToken(req.providerCustomerId, req.tokenId);
+    if (token.status !== 'confirmed') throw new PaymentDeclinedError('mandate_inactive', `token ${req.tokenId} is ${token.status}`);
+    if (req.amount > token.maxAmount) throw new PaymentDeclinedError('amount_above_mandate_limit', `above the mandate's limit`);
+    // Razorpay takes payment_after in whole seconds: rounded up, as it would be.
+    const paymentAfter = new Date(Math.ceil(req.paymentAfterMs / 1000) * 1000);
+    const notice = await insertFakeMandateNotice(this.db, {
+      orderId: `order_${hex(14)}`,
+      idempotencyKey: req.idempotencyKey,
+      tokenId: req.tokenId,
+      amount: req.amount,
+      paymentAfter,
+    });
+    return { orderId: notice.order_id, paymentAfterMs: new Date(notice.payment_after).getTime() };
+  }
+
+  async debitMandate(req: MandateDebitRequest): Promise<ProviderPayment> {
+    const { paymentId, created } = await debitFakeMandate(this.db, req.orderId, (notice, token) => {
+      if (Date.now() < new Date(notice.payment_after).getTime()) {
+        throw new PaymentDeclinedError('debit_before_notice', `debit of ${req.orderId} before its pre-debit window`);
+      }
+      if (!token || token.status !== 'confirmed')
+        throw new PaymentDeclinedError('mandate_inactive', `token ${notice.token_id} is not confirmed`);
+      if (Number(notice.amount) > Number(token.max_amount)) throw new PaymentDeclinedError('amount_above_mandate_limit', 'above the limit');
+      return { status: mandateDebitFails(token.token_id, token.debits) ? 'failed' : 'succeeded', settleDelayMs: this.settleDelayMs };
+    });
+    const row = await fakePaymentById(this.db, paymentId);
+    const payment: ProviderPayment = {
+      id: paymentId,
+      amount: Number(row!.amount),
+      paymentMethod: row!.payment_method,
+      status: new Date(row!.settles_at).getTime() <= Date.now() ? (row!.status as ProviderPayment['status']) : 'processing',
+    };
+    if (created && row!.status === 'succeeded') this.onDebited(payment, req.metadata ?? {});
+    return payment;
+  }
+
+  private view(row: { token_id: string; customer_id: string; max_amount: string | number; status: string }): MandateToken {
+    return {
+      tokenId: row.token_id,
+      providerCustomerId: row.customer_id,
+      method: 'upi',
+      status: row.status as MandateTokenStatus,
+      maxAmount: Number(row.max_amount),
+    };
+  }
+}
+
 export class FakePaymentProvider implements PaymentProvider {
   private readonly settleDelayMs: number;
+  readonly mandates: MandateRails;
 
   constructor(
     private readonly db: Db,
     private readonly options: FakePaymentProviderOptions = {},
   ) {
     this.settleDelayMs = options.settleDelayMs ?? 200;
+    this.mandates = new FakeMandates(db, this.settleDelayMs, (payment, metadata) => this.sendWebhookLater(payment, metadata));
   }
 
   async createPayment(req: CreatePaymentRequest): Promise<ProviderPayment> {

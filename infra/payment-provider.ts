@@ -31,12 +31,79 @@ export interface PaymentProvider {
   createPayment(req: CreatePaymentRequest): Promise<ProviderPayment>;
   getPayment(paymentId: string): Promise<ProviderPayment>;
   refundPayment(req: { idempotencyKey: string; paymentId: string; amount: number }): Promise<{ id: string }>;
+  /** Recurring debits (UPI Autopay, card e-mandates); absent: this provider takes no mandates. */
+  readonly mandates?: MandateRails;
+}
+
+// --- recurring debits (mandates) ------------------------------------------------------------------
+
+/** A mandate token's state at the provider (Razorpay's token states; only `confirmed` can be debited). */
+export type MandateTokenStatus = 'initiated' | 'confirmed' | 'paused' | 'cancellation_initiated' | 'cancelled' | 'rejected' | 'expired';
+export type MandateMethod = 'upi' | 'card' | 'emandate';
+
+export interface MandateToken {
+  tokenId: string;
+  providerCustomerId: string;
+  method: MandateMethod;
+  status: MandateTokenStatus;
+  /** The most one debit may take (paise): the limit the customer approved. */
+  maxAmount: number;
+}
+
+export interface MandateAuthorisationRequest {
+  /** One authorisation per key (the provider order's receipt). */
+  idempotencyKey: string;
+  customer: { name: string; email: string; contact: string };
+  method: MandateMethod;
+  maxAmount: number;
+  /** When the mandate ends (ms since the epoch). */
+  expireAtMs: number;
+  notes?: Record<string, string>;
+}
+
+export interface MandateDebitNoticeRequest {
+  /** One notice (one provider order) per key: a retried step never notifies twice. */
+  idempotencyKey: string;
+  providerCustomerId: string;
+  tokenId: string;
+  amount: number;
+  /** The earliest instant the debit may run (ms since the epoch): at least 24 h after the notice. */
+  paymentAfterMs: number;
+  metadata?: Record<string, string>;
+}
+
+export interface MandateDebitRequest {
+  idempotencyKey: string;
+  /** The order the pre-debit notice was sent for. */
+  orderId: string;
+  providerCustomerId: string;
+  tokenId: string;
+  amount: number;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * The decoupled recurring-debit flow (Razorpay "subsequent payments" with a `notification` object):
+ * the customer authorises a mandate once (a customer and a token with a limit); each debit is an
+ * order carrying the pre-debit notification, then — no earlier than its `payment_after` — one
+ * recurring payment on that order. The provider schedules no retries of its own in this flow: the
+ * subscription's dunning retries, each with its own notice.
+ */
+export interface MandateRails {
+  createMandateAuthorisation(req: MandateAuthorisationRequest): Promise<{ providerCustomerId: string; orderId: string }>;
+  /** The token the customer's authorisation payment on `orderId` created; null while not paid yet. */
+  tokenOfAuthorisation(orderId: string): Promise<MandateToken | null>;
+  getMandateToken(providerCustomerId: string, tokenId: string): Promise<MandateToken>;
+  /** Sends the pre-debit notification (creates the debit's order); the same key returns the same order. */
+  notifyMandateDebit(req: MandateDebitNoticeRequest): Promise<{ orderId: string; paymentAfterMs: number }>;
+  /** Debits the token once on the noticed order; a repeat returns the payment already made. The id is the order's. */
+  debitMandate(req: MandateDebitRequest): Promise<ProviderPayment>;
 }
 
 /** The provider said no for good: retrying with the same method will not help. */
 export class PaymentDeclinedError extends Error {
   constructor(
-    readonly code: 'card_declined' | 'insufficient_funds',
+    readonly code: 'card_declined' | 'insufficient_funds' | 'mandate_inactive' | 'amount_above_mandate_limit' | 'debit_before_notice',
     message: string,
   ) {
     super(message);

@@ -5,6 +5,8 @@ import { paymentConfirmedSignal } from '../../contracts/provider-payment';
 import { claimWebhookEvent, findPaymentFlow, type PaymentFlow } from '../../db/webhooks';
 import { reversePaidPayout } from '../../db/payouts';
 import { payoutWorkflowId } from '../../contracts/payout';
+import { mandateStatusSignal, subscriptionWorkflowId } from '../../contracts/subscription';
+import { setMandateStatusByToken } from '../../db/mandates';
 import { WEBHOOK_SIGNATURE_HEADER, webhookHmac } from '../../infra/payment-provider';
 import {
   RAZORPAY_EVENTS,
@@ -77,6 +79,21 @@ async function confirmPayment(deps: ApiDeps, flow: PaymentFlow, paymentId: strin
     // Not recorded (the transaction rolls back), so the provider's retry of this event acts.
     deps.logger.warn({ workflowId: flow.workflowId, paymentId, err: String(err) }, 'webhook could not reach its flow');
     throw new ApiError(503, 'flow_unavailable', 'The flow could not be reached; send the event again');
+  }
+}
+
+/** Tells the subscription its mandate was paused or revoked; a finished subscription needs nothing. */
+async function signalMandateStopped(
+  deps: ApiDeps,
+  workflowId: string,
+  change: { paymentMethod: string; status: 'paused' | 'cancelled' },
+): Promise<void> {
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).signal(mandateStatusSignal, change);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    deps.logger.warn({ workflowId, err: String(err) }, 'token webhook could not reach its subscription');
+    throw new ApiError(503, 'flow_unavailable', 'The subscription could not be reached; send the event again');
   }
 }
 
@@ -219,6 +236,29 @@ function registerRazorpayWebhook(api: ApiRouter): void {
         });
         if (reversed === 'unmatched') return { status: 200, body: { received: true, matched: false } satisfies WebhookReceipt };
         return { status: 200, body: { received: true, matched: true, duplicate: reversed === 'duplicate' } satisfies WebhookReceipt };
+      }
+      const tokenId = body.payload.token?.entity.id;
+      if ((body.event === 'token.paused' || body.event === 'token.cancelled') && tokenId) {
+        const status = body.event === 'token.paused' ? 'paused' : 'cancelled';
+        // The mandate's status and the claim commit together; the subscription is told before they do.
+        const outcome = await deps.db.transaction(async (trx) => {
+          const found = await setMandateStatusByToken(trx, tokenId, status);
+          if (!found) return 'unmatched';
+          const workflowId = subscriptionWorkflowId(found.mandate.subscriptionId);
+          if (!(await claimWebhookEvent(trx, { eventId: `rzp:${eventId}`, type: body.event, paymentId: tokenId, workflowId }))) {
+            return 'duplicate';
+          }
+          await signalMandateStopped(deps, workflowId, {
+            paymentMethod: found.mandate.id,
+            status: found.mandate.status === 'cancelled' ? 'cancelled' : status,
+          });
+          return 'first';
+        });
+        if (outcome === 'unmatched') {
+          deps.logger.warn({ eventId, type: body.event, tokenId }, 'razorpay token webhook for a mandate we have no record of');
+          return { status: 200, body: { received: true, matched: false } satisfies WebhookReceipt };
+        }
+        return { status: 200, body: { received: true, matched: true, duplicate: outcome === 'duplicate' } satisfies WebhookReceipt };
       }
       const orderId = razorpayOrderId(body);
       const flow = orderId ? await findPaymentFlow(deps.db, orderId) : null;

@@ -10,7 +10,9 @@
 import Razorpay from 'razorpay';
 import type { ProviderPayment, PaymentProvider, CreatePaymentRequest } from '../payment-provider';
 import { ProviderUnavailableError } from '../payment-provider';
-import { toMandiError } from './errors';
+import { toMandiError, type Operation } from './errors';
+import { RazorpayMandates } from './mandates';
+import { receiptFor } from './receipt';
 
 export interface RazorpayOptions {
   keyId: string;
@@ -38,9 +40,6 @@ interface RzRefund {
   status: 'pending' | 'processed' | 'failed';
 }
 
-/** Razorpay caps `receipt` at 40 characters; longer keys are kept whole in the notes. */
-const RECEIPT_MAX = 40;
-
 /** The SDK's axios instance: refunds need a header the SDK's helpers do not let through (see refundPayment). */
 interface SdkTransport {
   api: {
@@ -61,10 +60,14 @@ export function razorpayClient(o: RazorpayOptions): Razorpay {
   return rz;
 }
 
-export const receiptFor = (key: string) => (key.length <= RECEIPT_MAX ? key : key.slice(key.length - RECEIPT_MAX));
+export { receiptFor };
 
 export class RazorpayPaymentProvider implements PaymentProvider {
-  constructor(readonly rz: Razorpay) {}
+  readonly mandates: RazorpayMandates;
+
+  constructor(readonly rz: Razorpay) {
+    this.mandates = new RazorpayMandates(this);
+  }
 
   async createPayment(req: CreatePaymentRequest): Promise<ProviderPayment> {
     const receipt = receiptFor(req.idempotencyKey);
@@ -154,7 +157,8 @@ export class RazorpayPaymentProvider implements PaymentProvider {
     return { ...base, status: failed ? 'failed' : 'processing' };
   }
 
-  private async call<T>(op: 'payment' | 'refund', what: string, fn: () => Promise<T>): Promise<T> {
+  /** One SDK call, its failure mapped to Mandi's errors (errors.ts). */
+  async call<T>(op: Operation, what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {

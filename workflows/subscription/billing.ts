@@ -14,6 +14,7 @@ import { isNotSaved, type SubscriptionChanges } from './changes';
 import type { SubscriptionEntity } from './entity';
 import { createDunning } from './dunning';
 import type { SubscriptionNotices } from './notices';
+import { createMandateStopped, listenForMandateChanges } from './mandate';
 
 /**
  * Renewals priced from the catalog (domain/subscription/pricing.ts#renewalCharge) instead of the
@@ -31,7 +32,8 @@ export interface BillingDeps {
 
 export function createBilling(e: SubscriptionEntity, { flow, changes, notices, confirmed }: BillingDeps) {
   const { st, sub, settings } = e;
-  const attemptCharge = createCharge(e, flow, confirmed);
+  const attemptCharge = createCharge(e, flow, confirmed, notices);
+  listenForMandateChanges(e);
   const { onDeclined } = createDunning(e, { flow, changes, notices, afterwards: () => syncRow() });
   /** The renewal date the row shows (undefined: not written by this run yet). */
   let syncedRenewalDate: LocalDate | null | undefined;
@@ -147,7 +149,10 @@ export function createBilling(e: SubscriptionEntity, { flow, changes, notices, c
    * Charges what is due now — a dunning retry, or the next period's renewal — and says whether the
    * period is now paid (`declined`: try again at once, the state moved on) and when the next charge is due.
    */
+  const onMandateStopped = createMandateStopped(e, { notices, onDeclined });
+
   const chargeDue = async (): Promise<{ outcome: 'paid' | 'declined' | 'none'; nextAt: number }> => {
+    if (st.mandateBlocked && (await onMandateStopped())) return { outcome: 'declined', nextAt: Infinity };
     const t = e.now();
     if (st.dunning) {
       const due = st.dunning.nextRetryAtMs;

@@ -9,6 +9,9 @@ import { awaitProviderPayment } from '../provider-payment';
 import { isAbandoned, type FlowControl } from '../stuck';
 import { acts } from './steps';
 import type { SubscriptionEntity } from './entity';
+import { isMandatePaymentMethod } from '../../contracts/subscription';
+import { createMandateCharge } from './mandate';
+import type { SubscriptionNotices } from './notices';
 
 const PAYMENT_POLL_MS = 1_000;
 /** Abandoning a stuck charge step counts as a failed attempt with this error; dunning takes over. */
@@ -21,9 +24,17 @@ export const FAILS_ATTEMPT = 'counts this charge attempt as failed; dunning take
  */
 const SHARED_WAIT_PATCH = 'renewal-shared-payment-wait';
 
+/** A payment method that is a mandate is charged the recurring-debit way (mandate.ts): notice, wait, one debit. */
+export const MANDATE_DEBIT_PATCH = 'subscription-mandate-debits';
+
 export type ChargeOutcome = { paid: true } | { paid: false; error: string };
 
-export function createCharge(e: SubscriptionEntity, flow: FlowControl, confirmed: (paymentId: string | null) => boolean) {
+export function createCharge(
+  e: SubscriptionEntity,
+  flow: FlowControl,
+  confirmed: (paymentId: string | null) => boolean,
+  notices?: SubscriptionNotices,
+) {
   const { st, sub } = e;
   const failsAttempt = flow.giveUp<never>(FAILS_ATTEMPT);
   const poll = (id: string) => flow.step('poll_payment', () => acts.getRenewalPayment(id), failsAttempt);
@@ -56,12 +67,18 @@ export function createCharge(e: SubscriptionEntity, flow: FlowControl, confirmed
     });
   };
 
+  const chargeMandate = notices ? createMandateCharge(e, { flow, notices, failsAttempt, providerOutcome }) : null;
+
   return async function attemptCharge(attempt: number): Promise<ChargeOutcome> {
     const charge = { subscriptionId: sub.id, customerId: sub.customerId, period: st.period, attempt, amount: e.periodAmount() };
     try {
       const wallet = await flow.step('charge_wallet', () => acts.chargeRenewalFromWallet(charge), failsAttempt);
       if (wallet.outcome === 'paid') return { paid: true };
       const paymentMethod = st.paymentMethod;
+      // Runs before mandates never meet one (their payment methods are pm_ tokens of cards), so the gate only marks new runs.
+      if (chargeMandate && isMandatePaymentMethod(paymentMethod) && patched(MANDATE_DEBIT_PATCH)) {
+        return await chargeMandate({ ...charge, paymentMethod });
+      }
       const payment = await flow.step('charge_provider', () => acts.chargeRenewalViaProvider({ ...charge, paymentMethod }), failsAttempt);
       if ((await providerOutcome(payment)) === 'failed') return { paid: false, error: 'payment_failed' };
       const paymentId = payment.id;

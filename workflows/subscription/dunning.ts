@@ -3,13 +3,16 @@
  * the customer is told once. When they run out: a payment-failure pause until the payment method
  * is updated (a paid retry ends it, billing.ts).
  */
+import { patched } from '@temporalio/workflow';
 import { dunningRetryAt } from '../../domain/subscription';
-import { noticeKeys } from '../../contracts/subscription';
+import { MANDATE_FINAL_ERRORS, noticeKeys } from '../../contracts/subscription';
 import type { FlowControl } from '../stuck';
 import { isNotSaved, type SubscriptionChanges } from './changes';
 import type { SubscriptionEntity } from './entity';
 import type { SubscriptionNotices } from './notices';
 import { acts, skipStep } from './steps';
+
+const MANDATE_FINAL_PATCH = 'mandate-final-decline';
 
 export interface DunningDeps {
   flow: FlowControl;
@@ -63,6 +66,14 @@ export function createDunning(e: SubscriptionEntity, { flow, changes, notices, a
   const onDeclined = async (error: string) => {
     const d = st.dunning!;
     d.lastError = error;
+    // A paused or revoked mandate, or an amount above its limit: no retry of it can succeed, so the
+    // subscription asks for a new payment method now (only mandate charges give these codes).
+    if ((MANDATE_FINAL_ERRORS as readonly string[]).includes(error) && patched(MANDATE_FINAL_PATCH)) {
+      d.nextRetryAtMs = null;
+      await pauseForPayment(error);
+      await afterwards();
+      return;
+    }
     const nextRetry = dunningRetryAt(d.firstFailedAtMs, settings.dunningRetryDays, d.retriesDone + 1);
     d.nextRetryAtMs = nextRetry;
     if (nextRetry !== null) {

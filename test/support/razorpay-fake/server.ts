@@ -9,12 +9,20 @@
  *   pm_flaky_N       the first N order creations with a receipt answer 502 SERVER_ERROR
  *   pm_slow          the first order creation hangs longer than the client's timeout (and is made)
  *   pm_refund_reject every refund answers 400 (more than captured)
+ * Recurring payments (the decoupled flow, test/workflows/mandate-debits.test.ts): customers, an
+ * authorisation order (`token { max_amount, … }`) that the customer approves at once (an authorised
+ * payment carrying `token_id`; the token `confirmed`), debit orders carrying `notification { token_id,
+ * payment_after }` (the pre-debit notification, recorded with when it went out) and
+ * POST /v1/payments/create/recurring, refused (400) before payment_after, on a token that is not
+ * confirmed or above its max_amount, and at most one payment per order. The customer's email picks
+ * what debits do, as in the sandbox (infra/fake-payment-provider.ts#mandateTokenPrefix).
  * Payout fund accounts: `fa_ok…` processed, `fa_reverse…` processed then reversed on the next read,
  * `fa_fail…` failed, `fa_pending…` processing on the first read then processed.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { mandateDebitFails, mandateTokenPrefix } from '../../../infra/fake-payment-provider';
 
 interface Order {
   id: string;
@@ -25,6 +33,27 @@ interface Order {
   status: 'created' | 'attempted' | 'paid';
   notes: Record<string, string>;
   created_at: number;
+  customer_id?: string;
+  notification?: { token_id: string; payment_after: number } | null;
+  /** When the pre-debit notification went out (ms), for a debit order. */
+  notified_at_ms?: number;
+}
+interface Customer {
+  id: string;
+  entity: 'customer';
+  name: string;
+  email: string;
+  contact: string;
+}
+interface Token {
+  id: string;
+  entity: 'token';
+  method: 'upi';
+  customer_id: string;
+  max_amount: number;
+  recurring: true;
+  recurring_details: { status: string; failure_reason: string | null };
+  debits: number;
 }
 interface Payment {
   id: string;
@@ -36,6 +65,11 @@ interface Payment {
   captured: boolean;
   amount_refunded: number;
   error_reason?: string | null;
+  customer_id?: string | null;
+  token_id?: string | null;
+  recurring?: boolean;
+  /** When a recurring payment was made (ms). */
+  created_at_ms?: number;
 }
 interface Refund {
   id: string;
@@ -68,6 +102,10 @@ export class RazorpayFake {
   readonly payouts = new Map<string, Payout>();
   readonly payoutKeys = new Map<string, string>();
   readonly calls = new Map<string, number>();
+  readonly customers = new Map<string, Customer>();
+  readonly tokens = new Map<string, Token>();
+  /** Recurring payments refused, with why (a debit before its window would show here). */
+  readonly refusedDebits: Array<{ orderId: string; reason: string }> = [];
   /** Every request seen: method, path and the idempotency headers. */
   readonly log: Array<{ method: string; path: string; headers: Record<string, string | undefined> }> = [];
   private server: Server | null = null;
@@ -126,6 +164,88 @@ export class RazorpayFake {
     const path = url.pathname;
     let m: RegExpExecArray | null;
 
+    if (req.method === 'POST' && path === '/v1/customers') {
+      const email = String(body.email ?? '');
+      const existing = [...this.customers.values()].find((c) => c.email === email && c.contact === String(body.contact ?? ''));
+      if (existing) return send(200, existing);
+      const customer: Customer = {
+        id: rid('cust'),
+        entity: 'customer',
+        name: String(body.name ?? ''),
+        email,
+        contact: String(body.contact ?? ''),
+      };
+      this.customers.set(customer.id, customer);
+      return send(200, customer);
+    }
+    if ((m = /^\/v1\/customers\/([^/]+)(?:\/tokens\/([^/]+))?$/.exec(path)) && req.method === 'GET') {
+      const customer = this.customers.get(m[1]);
+      if (!customer) return error(400, 'BAD_REQUEST_ERROR', 'The id provided does not exist', 'input_validation_failed');
+      if (!m[2]) return send(200, customer);
+      const token = this.tokens.get(m[2]);
+      if (!token || token.customer_id !== customer.id)
+        return error(400, 'BAD_REQUEST_ERROR', 'The id provided does not exist', 'input_validation_failed');
+      return send(200, this.tokenView(token));
+    }
+    if (req.method === 'POST' && path === '/v1/payments/create/recurring') return this.recurringPayment(body, send, error);
+    if (req.method === 'POST' && path === '/v1/orders' && (body.token || body.notification)) {
+      const notes = (body.notes ?? {}) as Record<string, string>;
+      const order: Order = {
+        id: rid('order'),
+        entity: 'order',
+        amount: Number(body.amount),
+        currency: 'INR',
+        receipt: String(body.receipt),
+        status: 'created',
+        notes,
+        created_at: Math.floor(Date.now() / 1000),
+      };
+      if (body.token) {
+        const customer = this.customers.get(String(body.customer_id));
+        if (!customer) return error(400, 'BAD_REQUEST_ERROR', 'customer_id is invalid', 'input_validation_failed');
+        order.customer_id = customer.id;
+        this.orders.set(order.id, order);
+        // The customer approves the mandate on Checkout at once: the token and the authorisation payment.
+        const token: Token = {
+          id: `${mandateTokenPrefix(customer.email)}${randomBytes(6).toString('hex')}`,
+          entity: 'token',
+          method: 'upi',
+          customer_id: customer.id,
+          max_amount: Number((body.token as { max_amount: number }).max_amount),
+          recurring: true,
+          recurring_details: { status: 'confirmed', failure_reason: null },
+          debits: 0,
+        };
+        this.tokens.set(token.id, token);
+        const payment: Payment = {
+          id: rid('pay'),
+          entity: 'payment',
+          amount: order.amount,
+          currency: 'INR',
+          order_id: order.id,
+          status: 'authorized',
+          captured: false,
+          amount_refunded: 0,
+          customer_id: customer.id,
+          token_id: token.id,
+        };
+        this.payments.set(payment.id, payment);
+        order.status = 'attempted';
+        return send(200, order);
+      }
+      const n = body.notification as { token_id: string; payment_after?: number };
+      const token = this.tokens.get(String(n.token_id));
+      if (!token) return error(400, 'BAD_REQUEST_ERROR', 'The token id provided does not exist', 'input_validation_failed');
+      if (token.recurring_details.status !== 'confirmed')
+        return error(400, 'BAD_REQUEST_ERROR', `The token is ${token.recurring_details.status}`, 'token_not_active');
+      if (order.amount > token.max_amount)
+        return error(400, 'BAD_REQUEST_ERROR', 'Amount exceeds the max_amount of the token', 'input_validation_failed');
+      const now = Date.now();
+      order.notification = { token_id: token.id, payment_after: n.payment_after ?? Math.ceil((now + 25 * 3_600_000) / 1000) };
+      order.notified_at_ms = now;
+      this.orders.set(order.id, order);
+      return send(200, order);
+    }
     if (req.method === 'POST' && path === '/v1/orders') {
       const notes = (body.notes ?? {}) as Record<string, string>;
       const method = notes.mandi_payment_method ?? 'pm_ok';
@@ -227,6 +347,56 @@ export class RazorpayFake {
       return send(200, this.view(p));
     }
     return error(400, 'BAD_REQUEST_ERROR', `The requested URL was not found on the server: ${path}`, 'input_validation_failed');
+  }
+
+  private tokenView(t: Token) {
+    const { debits: _debits, ...rest } = t;
+    void _debits;
+    return rest;
+  }
+
+  /** POST /v1/payments/create/recurring: one debit of a noticed order, no earlier than its payment_after. */
+  private recurringPayment(
+    body: Record<string, unknown>,
+    send: (status: number, json: unknown) => void,
+    error: (status: number, code: string, description: string, reason: string) => void,
+  ): void {
+    const order = this.orders.get(String(body.order_id));
+    const refuse = (description: string, reason: string) => {
+      this.refusedDebits.push({ orderId: String(body.order_id), reason });
+      error(400, 'BAD_REQUEST_ERROR', description, reason);
+    };
+    if (!order?.notification) return refuse('The order has no pre-debit notification', 'input_validation_failed');
+    const token = this.tokens.get(String(body.token));
+    if (!token || token.id !== order.notification.token_id || token.customer_id !== body.customer_id) {
+      return refuse('The token id provided does not exist', 'input_validation_failed');
+    }
+    if (Date.now() < order.notification.payment_after * 1000)
+      return refuse('Debit attempted before payment_after of the pre-debit notification', 'pre_debit_window');
+    if (token.recurring_details.status !== 'confirmed') return refuse(`The token is ${token.recurring_details.status}`, 'token_not_active');
+    if (Number(body.amount) > token.max_amount) return refuse('Amount exceeds the max_amount of the token', 'max_amount_exceeded');
+    if ([...this.payments.values()].some((p) => p.order_id === order.id))
+      return refuse('A payment for this order is already in progress', 'input_validation_failed');
+    const fails = mandateDebitFails(token.id, token.debits);
+    token.debits += 1;
+    const payment: Payment = {
+      id: rid('pay'),
+      entity: 'payment',
+      amount: order.amount,
+      currency: 'INR',
+      order_id: order.id,
+      status: fails ? 'failed' : 'captured',
+      captured: !fails,
+      amount_refunded: 0,
+      error_reason: fails ? 'payment_failed' : null,
+      customer_id: token.customer_id,
+      token_id: token.id,
+      recurring: true,
+      created_at_ms: Date.now(),
+    };
+    this.payments.set(payment.id, payment);
+    order.status = fails ? 'attempted' : 'paid';
+    send(200, { razorpay_payment_id: payment.id, razorpay_order_id: order.id });
   }
 
   private view(p: Payout) {
