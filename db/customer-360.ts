@@ -5,7 +5,8 @@
  * staff did. Each part reuses its flow's own reads; this module only gathers them.
  */
 import { accounts } from '../domain/ledger/accounts';
-import type { ScheduleException } from '../domain/schedule';
+import { DEFAULT_TIMEZONE } from '../domain/rules';
+import { localDateOf, type ScheduleException } from '../domain/schedule';
 import { bidsOfBidder, lotsWonBy, type LotRow, type StoredBid } from './auction-lots';
 import { findUser, findUserByPhone, userRoles, type UserRow } from './identity';
 import { balanceOn, getBalance, listEntries, type Balance, type LedgerEntryView } from './ledger-reports';
@@ -30,13 +31,36 @@ export interface Customer360 {
   userId: string;
   user: UserRow | null;
   roles: string[];
-  wallet: Balance & { entries: LedgerEntryView[]; balanceOn: { date: string; balance: number | null } | null };
+  wallet: Balance & { entries: LedgerEntryView[]; balanceOn: BalanceOnDate | null };
   subscriptions: Array<{ row: SubscriptionRow; exceptions: ScheduleException[] }>;
   orders: Array<{ row: OrderRow; events: OrderRow[] }>;
   positions: Array<NonNullable<Awaited<ReturnType<typeof userPositions>>> & { marketId: string; question: string; status: string }>;
   bids: Array<StoredBid & { lot: LotRow }>;
   wins: LotRow[];
   audit: AuditRow[];
+}
+
+/**
+ * The wallet at the end of a date (in the platform's timezone): the nightly snapshot when there is
+ * one, else summed from the journal up to the end of that day; null for a date still to come.
+ */
+export interface BalanceOnDate {
+  date: string;
+  balance: number | null;
+  source: 'snapshot' | 'journal' | null;
+}
+
+export async function walletBalanceOn(q: Queryable, account: string, date: string, nowMs = Date.now()): Promise<BalanceOnDate> {
+  if (date > localDateOf(nowMs, DEFAULT_TIMEZONE)) return { date, balance: null, source: null };
+  const snapshot = await balanceOn(q, account, date);
+  if (snapshot !== null) return { date, balance: Number(snapshot), source: 'snapshot' };
+  const { rows } = await q.raw<{ rows: Array<{ balance: string }> }>(
+    `SELECT coalesce(sum(l.amount), 0)::bigint AS balance
+     FROM journal_lines l JOIN journal j ON j.id = l.journal_id
+     WHERE l.account_id = ? AND j.created_at < ((?::date + 1)::timestamp AT TIME ZONE ?)`,
+    [account, date, DEFAULT_TIMEZONE],
+  );
+  return { date, balance: Number(rows[0].balance), source: 'journal' };
 }
 
 const LIMITS = { entries: 50, subscriptions: 20, orders: 20, markets: 20, bids: 20, wins: 20, audit: 50 } as const;
@@ -84,7 +108,7 @@ export async function customer360(q: Queryable, userId: string, opts: { balanceO
     userRoles(q, userId),
     getBalance(q, wallet),
     listEntries(q, wallet, { limit: LIMITS.entries }),
-    opts.balanceOn ? balanceOn(q, wallet, opts.balanceOn) : Promise.resolve(null),
+    opts.balanceOn ? walletBalanceOn(q, wallet, opts.balanceOn) : Promise.resolve(null),
     listCustomerSubscriptions(q, userId, LIMITS.subscriptions),
     listOrders(q, { buyerId: userId, userId, limit: LIMITS.orders }),
     marketPositions(q, userId),
@@ -110,7 +134,7 @@ export async function customer360(q: Queryable, userId: string, opts: { balanceO
     userId,
     user: user ?? null,
     roles,
-    wallet: { ...balance, entries: ledger.entries, balanceOn: opts.balanceOn ? { date: opts.balanceOn, balance: onDate } : null },
+    wallet: { ...balance, entries: ledger.entries, balanceOn: onDate },
     subscriptions: subscriptionRows.map((row, i) => ({ row, exceptions: exceptions[i] })),
     orders: orderRows.map((row) => ({ row, events: details.events.filter((e) => e.order_id === row.id) })),
     positions,

@@ -60,8 +60,16 @@ export const CustomerOverviewSchema = z
       held: z.number().int(),
       available: z.number().int(),
       balanceOn: z
-        .object({ date: z.string(), balance: z.number().int().nullable().describe('null: no snapshot for that date') })
-        .nullable(),
+        .object({
+          date: z.string(),
+          balance: z.number().int().nullable().describe('at the end of that date; null for a date still to come'),
+          source: z
+            .enum(['snapshot', 'journal'])
+            .nullable()
+            .describe('the nightly snapshot of that date, or summed from the journal when it has none'),
+        })
+        .nullable()
+        .describe('with `balanceOn` only'),
       entries: z.array(
         z.object({
           journalId: z.number().int(),

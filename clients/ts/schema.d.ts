@@ -6004,10 +6004,16 @@ export interface components {
                 balance: number;
                 held: number;
                 available: number;
+                /** @description with `balanceOn` only */
                 balanceOn: {
                     date: string;
-                    /** @description null: no snapshot for that date */
+                    /** @description at the end of that date; null for a date still to come */
                     balance: number | null;
+                    /**
+                     * @description the nightly snapshot of that date, or summed from the journal when it has none
+                     * @enum {string|null}
+                     */
+                    source: "snapshot" | "journal" | null;
                 } | null;
                 entries: {
                     journalId: number;

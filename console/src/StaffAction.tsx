@@ -23,11 +23,16 @@ export interface StaffActionProps {
   /** Sends the request; returns a line describing the result. */
   run(input: { reason: string; values: Record<string, string>; idempotencyKey: string }): Promise<string>;
   testId?: string;
+  /**
+   * Whether the route writes this reason to the audit log (default). A route that audits only its
+   * request (the subscription changes, a market's close and resume) says so under the field.
+   */
+  reasonAudited?: boolean;
   /** Also told the result (the page may outlive this button: a resolved row disappears). */
   onResult?(text: string, ok: boolean): void;
 }
 
-export function StaffAction({ label, confirm, fields = [], danger, run, testId, onResult }: StaffActionProps) {
+export function StaffAction({ label, confirm, fields = [], danger, run, testId, reasonAudited = true, onResult }: StaffActionProps) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
@@ -94,9 +99,14 @@ export function StaffAction({ label, confirm, fields = [], danger, run, testId, 
               </label>
             ))}
             <label>
-              Reason (written to the audit log)
+              {reasonAudited ? 'Reason (written to the audit log)' : 'Reason'}
               <textarea name="reason" required minLength={3} value={reason} onChange={(e) => setReason(e.target.value)} />
             </label>
+            {!reasonAudited && (
+              <p className="muted" data-testid="reason-not-audited">
+                The audit log records this action and its request; this route has no field for the reason text.
+              </p>
+            )}
             {result && !result.ok && <p className="error">{result.text}</p>}
             <div className="buttons">
               <button type="button" onClick={() => setOpen(false)}>

@@ -51,10 +51,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Fills the reason (and any other fields) of the open action dialog and confirms it. */
+/** Fills the reason (and any other fields: inputs, or choices of a select) of the open action dialog and confirms it. */
 export async function confirmAction(page: Page, reason: string, fields: Record<string, string> = {}): Promise<void> {
   const dialog = page.getByRole('dialog');
-  for (const [name, value] of Object.entries(fields)) await dialog.locator(`[name="${name}"]`).fill(value);
+  for (const [name, value] of Object.entries(fields)) {
+    const field = dialog.locator(`[name="${name}"]`);
+    if ((await field.evaluate((el) => el.tagName)) === 'SELECT') await field.selectOption(value);
+    else await field.fill(value);
+  }
   await dialog.locator('textarea[name="reason"]').fill(reason);
   await dialog.locator('button[type="submit"]').click();
   await dialog.waitFor({ state: 'detached' });

@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { addDays, localDateOf } from '../../domain/schedule';
 import type { TestApi } from '../support/api';
 import { seedSubscribableProduct } from '../support/catalog';
+import { fundWallet } from '../support/checkout';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, uniqueId } from '../support/temporal';
@@ -58,7 +59,7 @@ test('support pauses a subscription from the Customer page and the next delivery
   await next.getByText(`${day(3)}×1, ${day(4)}×1, ${day(5)}×1, ${day(6)}×1`).waitFor();
 
   await page.getByTestId(`pause-${subscriptionId}`).click();
-  await confirmAction(page, 'Customer is travelling, asked by phone', { from: day(3), to: day(5) });
+  await confirmAction(page, 'Customer is travelling, asked by phone', { from: day(3), to: day(5), kind: 'vacation' });
   await next.getByText(`${day(6)}×1, ${day(7)}×1, ${day(8)}×1, ${day(9)}×1`).waitFor();
   await page.getByText(`Paused ${day(3)} → ${day(5)}`).waitFor();
 
@@ -71,6 +72,64 @@ test('support pauses a subscription from the Customer page and the next delivery
 
   const exceptions = await tdb.db('subscription_exceptions').where({ subscription_id: subscriptionId });
   expect(exceptions).toEqual([expect.objectContaining({ type: 'skip' })]);
+  await expectLedgerInvariants(tdb.db);
+  await page.context().close();
+});
+
+test('skip, extra delivery and cancel from the Customer page; the wallet on a date; every change in the audit trail', async () => {
+  const milk = await seedSubscribableProduct(api, { unitPrice: 2_500, unit: '1 l' });
+  const customer = uniqueId('cust_');
+  await fundWallet(tdb.db, customer, 5_000);
+  const created = await api.request('POST', '/v1/subscriptions', {
+    token: api.token(customer),
+    idempotencyKey: uniqueId('idem-'),
+    body: {
+      productId: milk.productId,
+      quantity: 1,
+      recurrence: { kind: 'daily' },
+      startDate: day(3),
+      region: 'blr',
+      paymentMethod: 'pm_ok',
+    },
+  });
+  expect(created.status).toBe(201);
+  const subscriptionId: string = created.body.subscriptionId;
+  await eventually(async () => (await tdb.db('subscriptions').where({ id: subscriptionId }).first()).billing_state === 'paid');
+
+  const page = await openConsole(browser, api.url);
+  await signInWithToken(page, api.token(uniqueId('agent_'), ['support']));
+  await page.goto(`${api.url}/console/#/customer?userId=${customer}`);
+  const next = page.getByTestId(`next-deliveries-${subscriptionId}`);
+  await next.getByText(`${day(3)}×1, ${day(4)}×1`, { exact: false }).waitFor();
+  const card = page.getByTestId(`subscription-${subscriptionId}`);
+
+  // The wallet at the end of today, summed from the journal (no nightly snapshot yet).
+  const wallet = page.getByTestId('customer-view').locator('section').nth(1);
+  await wallet.locator('input[placeholder="YYYY-MM-DD"]').fill(today);
+  await wallet.getByRole('button', { name: 'Show' }).click();
+  await page.getByTestId('balance-on').getByText('from the journal', { exact: false }).waitFor();
+
+  await card.getByRole('button', { name: 'Skip' }).click();
+  await confirmAction(page, 'Not home that day', { from: day(3), to: day(3), kind: 'special_request' });
+  await next.getByText(`${day(4)}×1, ${day(5)}×1, ${day(6)}×1, ${day(7)}×1`).waitFor();
+  await card.getByRole('button', { name: 'Extra delivery' }).click();
+  await confirmAction(page, 'Guests visiting', { date: day(5), quantity: '2' });
+  await card.getByText('Exceptions (2)').waitFor();
+  await next.getByText(`${day(4)}×1, ${day(5)}×3`, { exact: false }).waitFor();
+
+  await card.getByRole('button', { name: 'Cancel subscription' }).click();
+  await confirmAction(page, 'Moving out of Bengaluru');
+  await card.getByText('· cancelled ·', { exact: false }).waitFor();
+  await screenshot(page, 'customer-changes');
+
+  const audit = await tdb.db('audit_log').where({ target_id: subscriptionId }).orderBy('id');
+  expect(audit.map((a: { action: string }) => a.action)).toEqual([
+    'subscription.skip',
+    'subscription.deliver_extra',
+    'subscription.cancel',
+  ]);
+  expect(audit[2].details.request).toMatchObject({ reason: 'Moving out of Bengaluru' });
+  await page.getByTestId('audit').getByText('subscription.cancel', { exact: false }).waitFor();
   await expectLedgerInvariants(tdb.db);
   await page.context().close();
 });

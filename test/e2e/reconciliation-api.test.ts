@@ -3,7 +3,9 @@ import { insertMarket } from '../../db/market-lifecycle';
 import { createPayout } from '../../db/payouts';
 import { insertSubscriptionRow } from '../../db/subscriptions';
 import { insertTopup } from '../../db/topups';
+import { snapshotBalances } from '../../db/ledger-reports';
 import { accounts } from '../../domain/ledger/accounts';
+import { addDays, localDateOf } from '../../domain/schedule';
 import type { TestApi } from '../support/api';
 import { fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
@@ -281,7 +283,27 @@ test('customer 360 by user id: wallet, subscriptions with next deliveries, order
   expect(next.every((d: { deliver: boolean }) => d.deliver)).toBe(true);
 
   const again = await answer(client.GET('/v1/ops/customers', { params: { query: { userId: seeded.buyer, balanceOn: '2027-01-01' } } }));
-  expect(again.body.wallet.balanceOn).toEqual({ date: '2027-01-01', balance: null });
+  expect(again.body.wallet.balanceOn).toEqual({ date: '2027-01-01', balance: null, source: null });
+  // A past date without a nightly snapshot is summed from the journal up to the end of that day.
+  const today = localDateOf(Date.now(), 'Asia/Kolkata');
+  for (const [date, balance] of [
+    [addDays(today, -1), 0],
+    [today, 12_345],
+  ] as const) {
+    const on = await answer(client.GET('/v1/ops/customers', { params: { query: { userId: seeded.buyer, balanceOn: date } } }));
+    expect(on.body.wallet.balanceOn).toEqual({ date, balance, source: 'journal' });
+  }
+  // The nightly snapshot of a date wins over the journal (here one that says otherwise, to tell them apart).
+  await snapshotBalances(tdb.db, addDays(today, -1));
+  await tdb
+    .db('balance_snapshots')
+    .insert({ account_id: accounts.userWallet(seeded.buyer), as_of: addDays(today, -1), balance: 777 })
+    .onConflict(['account_id', 'as_of'])
+    .merge();
+  const snap = await answer(
+    client.GET('/v1/ops/customers', { params: { query: { userId: seeded.buyer, balanceOn: addDays(today, -1) } } }),
+  );
+  expect(snap.body.wallet.balanceOn).toEqual({ date: addDays(today, -1), balance: 777, source: 'snapshot' });
   expect(again.body.audit).toEqual([expect.objectContaining({ action: 'customer.view', targetId: seeded.buyer, roles: ['support'] })]);
 
   const unknown = await answer(client.GET('/v1/ops/customers', { params: { query: { phone: '+919000000001' } } }));

@@ -17,6 +17,11 @@ type Overview = Schemas['CustomerOverview'];
 type Subscription = Overview['subscriptions'][number];
 
 const DATE = { placeholder: 'YYYY-MM-DD' };
+/** What kind of pause or skip it is, as the schedule records it (domain/schedule/reasons.ts). */
+const PAUSE_KINDS = ['vacation', 'special_request', 'system_pause'];
+const SKIP_KINDS = ['special_request', 'vacation', 'holiday', 'system_pause'];
+type PauseKind = 'vacation' | 'special_request' | 'system_pause';
+type SkipKind = 'special_request' | 'vacation' | 'holiday' | 'system_pause';
 
 function Explain({ subscriptionId }: { subscriptionId: string }) {
   const [date, setDate] = useState('');
@@ -85,16 +90,18 @@ function SubscriptionCard({ s }: { s: Subscription }) {
             label="Pause"
             testId={`pause-${s.subscriptionId}`}
             confirm="Adds a pause (a skip over the dates); the renewal moves by the paused days."
+            reasonAudited={false}
             fields={[
               { name: 'from', label: 'From', ...DATE },
               { name: 'to', label: 'To', ...DATE },
+              { name: 'kind', label: 'Kind of pause', options: PAUSE_KINDS },
             ]}
             run={async ({ values, idempotencyKey }) => {
               const r = await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/pause', {
                   params: { path },
                   headers: key(idempotencyKey),
-                  body: { from: values.from, to: values.to, reason: 'special_request' },
+                  body: { from: values.from, to: values.to, reason: values.kind as PauseKind },
                 }),
               );
               return `Paused ${values.from} → ${values.to} (exception ${r.exceptionId})`;
@@ -103,6 +110,7 @@ function SubscriptionCard({ s }: { s: Subscription }) {
           <StaffAction
             label="Resume"
             confirm="Ends the pauses from a date."
+            reasonAudited={false}
             fields={[{ name: 'from', label: 'From', ...DATE }]}
             run={async ({ values, idempotencyKey }) => {
               await unwrap(
@@ -118,16 +126,18 @@ function SubscriptionCard({ s }: { s: Subscription }) {
           <StaffAction
             label="Skip"
             confirm="Skips deliveries over the dates."
+            reasonAudited={false}
             fields={[
               { name: 'from', label: 'From', ...DATE },
               { name: 'to', label: 'To', ...DATE },
+              { name: 'kind', label: 'Kind of skip', options: SKIP_KINDS },
             ]}
             run={async ({ values, idempotencyKey }) => {
               const r = await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/skip', {
                   params: { path },
                   headers: key(idempotencyKey),
-                  body: { from: values.from, to: values.to, reason: 'special_request' },
+                  body: { from: values.from, to: values.to, reason: values.kind as SkipKind },
                 }),
               );
               return `Skipped ${values.from} → ${values.to} (exception ${r.exceptionId})`;
@@ -136,6 +146,7 @@ function SubscriptionCard({ s }: { s: Subscription }) {
           <StaffAction
             label="Extra delivery"
             confirm="Adds an extra delivery on a date."
+            reasonAudited={false}
             fields={[
               { name: 'date', label: 'Date', ...DATE },
               { name: 'quantity', label: 'Quantity', placeholder: '1' },
@@ -154,7 +165,7 @@ function SubscriptionCard({ s }: { s: Subscription }) {
           <StaffAction
             label="Cancel subscription"
             danger
-            confirm="Cancels the subscription from the earliest changeable date."
+            confirm="Cancels the subscription from the earliest changeable date; the first 40 characters of the reason are its note."
             run={async ({ reason, idempotencyKey }) => {
               await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/cancel', {
@@ -199,10 +210,12 @@ function CustomerView({ c, balanceOn, setBalanceOn }: { c: Overview; balanceOn: 
           Balance on <input placeholder="YYYY-MM-DD" value={date} onChange={(e) => setDate(e.target.value)} />{' '}
           <button type="submit">Show</button>
           {c.wallet.balanceOn && (
-            <span>
+            <span data-testid="balance-on">
               {' '}
               {c.wallet.balanceOn.date}:{' '}
-              {c.wallet.balanceOn.balance === null ? 'no snapshot for that date' : rupees(c.wallet.balanceOn.balance)}
+              {c.wallet.balanceOn.balance === null
+                ? 'not yet (a date still to come)'
+                : `${rupees(c.wallet.balanceOn.balance)} at the end of the day (${c.wallet.balanceOn.source === 'snapshot' ? 'nightly snapshot' : 'from the journal'})`}
             </span>
           )}
         </form>

@@ -1,16 +1,80 @@
 /**
- * Markets: open and closed markets with their prices; one market's book; close (suspend trading),
- * resolve and void — admin actions through the market routes, each confirmed with a reason and
- * sent once per click.
+ * Markets: open and closed markets with their prices (filtered by status); one market's book and
+ * its recent trading; suspend / resume (in play), close, resolve and void — admin actions through
+ * the market routes, each confirmed with a reason and sent once per click.
  */
+import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { mandi, unwrap } from '../api';
+import { mandi, unwrap, type Schemas } from '../api';
 import { rupees, when } from '../format';
 import { href } from '../route';
 import { StaffAction } from '../StaffAction';
 import { Failure } from './Failure';
 
+type MarketStatus = Schemas['Market']['status'];
+const STATUSES: MarketStatus[] = ['scheduled', 'open', 'closed', 'resolved', 'settled', 'voided'];
+
+/**
+ * The market's last trades, per minute (price range, contracts and trades in each minute that had
+ * any), over the hour before it stopped trading (or before now), newest first.
+ */
+function RecentTrades({ marketId, until }: { marketId: string; until: string | null }) {
+  const to = until ?? null;
+  const candles = useQuery({
+    queryKey: ['market-candles', marketId, to],
+    queryFn: () =>
+      unwrap(
+        mandi.GET('/v1/markets/{marketId}/candles', {
+          params: {
+            path: { marketId },
+            query: {
+              interval: '1m',
+              ...(to ? { to, from: new Date(Date.parse(to) - 3_600_000).toISOString() } : {}),
+            },
+          },
+        }),
+      ),
+    refetchInterval: 5000,
+  });
+  if (candles.error) return <Failure error={candles.error} />;
+  const recent = [...(candles.data?.candles ?? [])].reverse().slice(0, 10);
+  return (
+    <table className="grid" data-testid="recent-trades">
+      <thead>
+        <tr>
+          <th>Minute</th>
+          <th>Trades</th>
+          <th>Contracts</th>
+          <th>YES price (last, low–high)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {recent.length === 0 && (
+          <tr>
+            <td colSpan={4} className="empty">
+              No trades in the hour {to ? 'before it closed' : 'to now'}.
+            </td>
+          </tr>
+        )}
+        {recent.map((c) => (
+          <tr key={c.start}>
+            <td>{when(c.start)}</td>
+            <td>{c.trades}</td>
+            <td>{c.volume}</td>
+            <td>
+              {c.close} ({c.low}–{c.high})
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function MarketDetail({ marketId }: { marketId: string }) {
+  // What each action answered; kept here, as a suspend's button gives way to resume once it is done.
+  const [log, setLog] = useState<string[]>([]);
+  const note = (text: string) => setLog((l) => [text, ...l].slice(0, 5));
   const market = useQuery({
     queryKey: ['market', marketId],
     queryFn: () => unwrap(mandi.GET('/v1/markets/{marketId}', { params: { path: { marketId } } })),
@@ -25,7 +89,12 @@ function MarketDetail({ marketId }: { marketId: string }) {
     <section className="card" data-testid="market-detail">
       <h2>{m.question}</h2>
       <p>
-        {m.status} · opens {when(m.opensAt)} · closes {when(m.closesAt)} · fee {m.feeBps / 100}%{m.outcome ? ` · outcome ${m.outcome}` : ''}
+        <span data-testid="market-status">
+          {m.status}
+          {m.suspended ? ' · suspended' : ''}
+          {m.resumesAt ? ` · trading restarts ${when(m.resumesAt)}` : ''}
+        </span>{' '}
+        · opens {when(m.opensAt)} · closes {when(m.closesAt)} · fee {m.feeBps / 100}%{m.outcome ? ` · outcome ${m.outcome}` : ''}
       </p>
       <p>
         Last price {m.book.lastPrice ?? '—'} · volume {m.book.volume} · YES {m.book.yes.buy ?? '—'}/{m.book.yes.sell ?? '—'} · NO{' '}
@@ -65,10 +134,52 @@ function MarketDetail({ marketId }: { marketId: string }) {
           </tbody>
         </table>
       </div>
+      <h3>Recent trades</h3>
+      <RecentTrades marketId={marketId} until={m.closedAt} />
       <div className="actions">
+        {!m.suspended && (
+          <StaffAction
+            onResult={note}
+            label="Suspend"
+            testId="market-suspend"
+            confirm={
+              m.suspendCancelsOrders
+                ? 'Suspends trading (admin): nothing matches, new orders are refused, resting orders are cancelled and their holds released.'
+                : 'Suspends trading (admin): nothing matches and new orders are refused; resting orders are kept.'
+            }
+            run={async ({ reason, idempotencyKey }) => {
+              // The suspend's `source` (who asked, audited with the action) carries the reason.
+              const r = await unwrap(
+                mandi.POST('/v1/markets/{marketId}/suspend', {
+                  params: { path, header: headers(idempotencyKey) },
+                  body: { source: `console: ${reason}`.slice(0, 100) },
+                }),
+              );
+              return `Suspended: ${r.phase}`;
+            }}
+          />
+        )}
+        {m.suspended && (
+          <StaffAction
+            onResult={note}
+            label="Resume"
+            testId="market-resume"
+            reasonAudited={false}
+            confirm={`Ends the suspension (admin): trading restarts after ${m.resumeDelaySeconds} s.`}
+            run={async ({ idempotencyKey }) => {
+              const r = await unwrap(
+                mandi.POST('/v1/markets/{marketId}/resume', { params: { path, header: headers(idempotencyKey) }, body: {} }),
+              );
+              return `Resumed: trading restarts ${when(r.resumesAt)}`;
+            }}
+          />
+        )}
         <StaffAction
-          label="Suspend trading"
-          confirm="Closes trading now (admin); the market then waits for its result."
+          onResult={note}
+          label="Close trading"
+          testId="market-close"
+          reasonAudited={false}
+          confirm="Closes trading now for good (admin); the market then waits for its result."
           run={async ({ idempotencyKey }) => {
             const r = await unwrap(
               mandi.POST('/v1/markets/{marketId}/close', { params: { path, header: headers(idempotencyKey) }, body: {} }),
@@ -77,7 +188,9 @@ function MarketDetail({ marketId }: { marketId: string }) {
           }}
         />
         <StaffAction
+          onResult={note}
           label="Resolve"
+          reasonAudited={false}
           confirm="Records the outcome and its source (admin); pays out after the dispute window."
           fields={[
             { name: 'outcome', label: 'Outcome', options: ['YES', 'NO'] },
@@ -94,6 +207,7 @@ function MarketDetail({ marketId }: { marketId: string }) {
           }}
         />
         <StaffAction
+          onResult={note}
           label="Void"
           danger
           confirm="Voids the market (admin): every holder is refunded what they paid."
@@ -105,18 +219,39 @@ function MarketDetail({ marketId }: { marketId: string }) {
           }}
         />
       </div>
+      {log.length > 0 && (
+        <ul className="log" data-testid="market-action-log">
+          {log.map((l, i) => (
+            <li key={i}>{l}</li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }
 
 export function MarketsPage({ marketId }: { marketId: string | null }) {
+  const [status, setStatus] = useState<MarketStatus | ''>('');
   const markets = useQuery({
-    queryKey: ['markets'],
-    queryFn: () => unwrap(mandi.GET('/v1/markets', { params: { query: { limit: 100 } } })),
+    queryKey: ['markets', status],
+    queryFn: () => unwrap(mandi.GET('/v1/markets', { params: { query: { limit: 100, ...(status ? { status } : {}) } } })),
   });
   return (
     <section>
       <h1>Markets</h1>
+      <div className="counts">
+        {(['', ...STATUSES] as const).map((s) => (
+          <button
+            key={s || 'all'}
+            type="button"
+            data-testid={`market-status-${s || 'all'}`}
+            className={status === s ? 'chip current' : 'chip'}
+            onClick={() => setStatus(s)}
+          >
+            {s || 'All'}
+          </button>
+        ))}
+      </div>
       {markets.error && <Failure error={markets.error} />}
       {marketId && <MarketDetail marketId={marketId} />}
       <table className="grid" data-testid="markets-table">
@@ -136,7 +271,10 @@ export function MarketsPage({ marketId }: { marketId: string | null }) {
               <td>
                 <a href={href('markets', { marketId: m.marketId })}>{m.question}</a>
               </td>
-              <td>{m.status}</td>
+              <td>
+                {m.status}
+                {m.suspended ? ' (suspended)' : ''}
+              </td>
               <td>{when(m.closesAt)}</td>
               <td>
                 {m.prices.yes.buy ?? '—'}/{m.prices.yes.sell ?? '—'}

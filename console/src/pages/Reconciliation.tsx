@@ -47,6 +47,11 @@ const ACTIONS: Record<Action, { label: string; what: string; fields?: ActionFiel
   void: { label: 'Void', what: 'Voids the market (admin): every holder is refunded.', danger: true },
 };
 
+/** Rupees as typed (e.g. 250 or 99.50) in paise, or null while the text is not an amount. */
+function paise(rupeesText: string): number | null {
+  return /^\d{1,10}(\.\d{1,2})?$/.test(rupeesText.trim()) ? Math.round(Number(rupeesText.trim()) * 100) : null;
+}
+
 const features = tableFeatures({});
 const column = createColumnHelper<typeof features, Item>();
 
@@ -91,11 +96,13 @@ export function ReconciliationPage() {
   const [kind, setKind] = useState<Kind | ''>('');
   const [olderThan, setOlderThan] = useState('');
   const [minAmount, setMinAmount] = useState('');
+  const [maxAmount, setMaxAmount] = useState('');
   const [log, setLog] = useState<string[]>([]);
   const filters = {
     ...(kind ? { kind } : {}),
     ...(/^\d+[smhd]$/.test(olderThan) ? { olderThan } : {}),
-    ...(/^\d+(\.\d{1,2})?$/.test(minAmount) ? { minAmount: Math.round(Number(minAmount) * 100) } : {}),
+    ...(paise(minAmount) !== null ? { minAmount: paise(minAmount)! } : {}),
+    ...(paise(maxAmount) !== null ? { maxAmount: paise(maxAmount)! } : {}),
   };
   const list = useInfiniteQuery({
     queryKey: ['reconciliation', filters],
@@ -173,10 +180,13 @@ export function ReconciliationPage() {
       </div>
       <div className="filters">
         <label>
-          Older than <input value={olderThan} placeholder="30m, 6h, 2d" onChange={(e) => setOlderThan(e.target.value)} />
+          Older than <input name="olderThan" value={olderThan} placeholder="30m, 6h, 2d" onChange={(e) => setOlderThan(e.target.value)} />
         </label>
         <label>
-          Amount at least ₹ <input value={minAmount} placeholder="0" onChange={(e) => setMinAmount(e.target.value)} />
+          Amount at least ₹ <input name="minAmount" value={minAmount} placeholder="0" onChange={(e) => setMinAmount(e.target.value)} />
+        </label>
+        <label>
+          at most ₹ <input name="maxAmount" value={maxAmount} placeholder="any" onChange={(e) => setMaxAmount(e.target.value)} />
         </label>
         {kind === '' && (
           <ItemAction
