@@ -4,12 +4,18 @@
  * process — with one hot lot, 200 funded bidders and 500 WebSocket watchers subscribed to it.
  *
  *   npm run bench:auctions -- [--paced-seconds=15] [--warmup-seconds=2] [--paced-rate=200]
- *                             [--sequential-seconds=4] [--seconds=3] [--rounds=3]
+ *                             [--sequential-seconds=4] [--seconds=3] [--rounds=3] [--jump=20]
+ *                             [--feed=1] [--watchers-process=1]
  *
- * Every bidder bids the lot's next minimum as it last saw it (its own last answer) plus a random
+ * Every bidder bids the lot's next minimum as it last saw it plus a random
  * jump of 0 to --jump − 1 increments (default 20) and, refused with bid_too_low, tries again from the
  * minimum the refusal names (bench/support/lot-bidders.ts). With --jump=1 all bidders bid the same
- * minimum, and at most one bid per round trip can be accepted whatever the server does.
+ * minimum, and at most one bid per round trip can be accepted whatever the server does. What it
+ * last saw: its own last answer and (--feed=1, default) the lot's feed on one more socket, as a
+ * bidder watching the lot on a phone sees the price move before its own answer comes back. The 500
+ * watchers run in a child process (--watchers-process=1, default: bench/auctions-watchers-process.ts)
+ * so neither the watchers' frames nor the bidders' answers wait in the other's event loop; times
+ * are compared on performance.timeOrigin + now().
  * Phase 1 (latency): bids paced at --paced-rate accepted bids a second, each by the next idle
  * bidder, for --paced-seconds after --warmup-seconds of the same (not counted; its slowest is
  * warmupLatencyMaxMs). Latency, per accepted bid: from its 2xx to the moment the last of the 500
@@ -35,9 +41,11 @@
  * HTTP goes over a bare undici pool, not the typed client: the client's ~0.1 ms of CPU a call
  * (measured for bench:markets) would come out of the same two cores as the API under test.
  */
+import { fork } from 'node:child_process';
 import path from 'node:path';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { Pool } from 'undici';
+import WebSocket from 'ws';
 import { loadConfig } from '../app/config';
 import { signToken } from '../api/auth';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
@@ -47,6 +55,7 @@ import { createBenchDatabase } from './support/database';
 import { LotBidder, rejectedCount, type BidOutcome, type BidTally } from './support/lot-bidders';
 import { watchLot, type LotWatchers } from './support/lot-watchers';
 import { samplePgWaits } from './support/pg-waits';
+import type { WatchersReport } from './auctions-watchers-process';
 import { startCpuMeter, type CpuShares } from './support/process-cpu';
 import { closedLoop, median, percentile, round } from './support/stats';
 import { fundWallets } from './support/wallets';
@@ -70,11 +79,60 @@ function arg(name: string, fallback: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (n: number) => round(n, 1);
 
+/** The watchers, in this process or in their own (bench/auctions-watchers-process.ts); times on this process's performance.now(). */
+interface Watching {
+  /** Brings what the watchers have seen, up to version `upTo`, here. */
+  refresh(upTo: number): Promise<void>;
+  seenByAllAt(version: number): number | undefined;
+  frames(): number;
+  lost(): number;
+  close(): void;
+}
+
+const inProcess = (w: LotWatchers): Watching => ({ ...w, refresh: async () => {} });
+
+async function watchersProcess(wsUrl: string, lotId: string, n: number): Promise<Watching> {
+  const child = fork(path.resolve(__dirname, 'auctions-watchers-process.ts'), [wsUrl, lotId, String(n)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`watchers process said ${JSON.stringify(m)}`))));
+    child.once('exit', (code) => reject(new Error(`watchers process exited with ${code}`)));
+  });
+  let last: WatchersReport = { seenBy: [], seenByAllAt: [], frames: 0, lost: 0 };
+  return {
+    refresh: (upTo) =>
+      new Promise<void>((resolve) => {
+        child.once('message', (m) => {
+          last = m as WatchersReport;
+          resolve();
+        });
+        child.send({ op: 'report', upTo });
+      }),
+    seenByAllAt: (v) => {
+      const at = last.seenByAllAt[v];
+      return at === null || at === undefined ? undefined : at - performance.timeOrigin;
+    },
+    frames: () => last.frames,
+    lost: () => last.lost,
+    close: () => {
+      if (child.connected) child.send({ op: 'close' });
+      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+    },
+  };
+}
+
 /** Waits until every watcher has seen each accepted bid's version (or `timeoutMs` passed); returns the latencies and how many never arrived. */
-async function latenciesOf(watchers: LotWatchers, outcomes: BidOutcome[], timeoutMs = 5_000) {
+async function latenciesOf(watchers: Watching, outcomes: BidOutcome[], timeoutMs = 5_000) {
   const accepted = outcomes.filter((o) => o.accepted);
   const deadline = performance.now() + timeoutMs;
-  while (accepted.some((o) => watchers.seenByAllAt(o.version) === undefined) && performance.now() < deadline) await sleep(20);
+  const upTo = accepted.reduce((m, o) => Math.max(m, o.version), 0);
+  await watchers.refresh(upTo);
+  while (accepted.some((o) => watchers.seenByAllAt(o.version) === undefined) && performance.now() < deadline) {
+    await sleep(20);
+    await watchers.refresh(upTo);
+  }
   const latencies: number[] = [];
   let undelivered = 0;
   for (const o of accepted) {
@@ -85,8 +143,51 @@ async function latenciesOf(watchers: LotWatchers, outcomes: BidOutcome[], timeou
   return { latencies, undelivered, roundTrips: accepted.map((o) => o.roundTripMs) };
 }
 
+/** The lot's next minimum as its feed last showed it: what every bidder of a hot lot has on screen. */
+interface Screen {
+  minimum: number;
+}
+
+const MINIMUM_KEY = Buffer.from('"nextMinimum":');
+
+/** One more socket on the lot, read for its next minimum (the bidders watch the lot they bid on). */
+function watchMinimum(wsUrl: string, lotId: string, cleanups: Array<() => void>): Promise<Screen> {
+  const screen: Screen = { minimum: 0 };
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    cleanups.push(() => ws.terminate());
+    ws.on('message', (data: Buffer) => {
+      const at = data.indexOf(MINIMUM_KEY);
+      if (at < 0) return;
+      let v = 0;
+      let i = at + MINIMUM_KEY.length;
+      for (; i < data.length && data[i] >= 48 && data[i] <= 57; i++) v = v * 10 + (data[i] - 48);
+      if (i > at + MINIMUM_KEY.length && v > screen.minimum) screen.minimum = v;
+      resolve(screen);
+    });
+    ws.once('open', () => ws.send(JSON.stringify({ op: 'subscribe', lot: lotId })));
+    ws.once('error', reject);
+  });
+}
+
+/** Before each bid the bidder looks at the screen: it bids from the higher of its own last answer's minimum and the feed's. */
+function bidOnce(b: LotBidder, screen: Screen | null, attempts = 1) {
+  if (screen && screen.minimum > b.lastSeenMinimum) b.sees(screen.minimum);
+  return b.bidOnce(attempts);
+}
+
+/** As LotBidder#bidUntilAccepted, looking at the screen before every try. */
+async function bidUntilAccepted(b: LotBidder, screen: Screen | null, maxAttempts = 20): Promise<BidOutcome> {
+  for (let attempts = 1; attempts <= maxAttempts; attempts++) {
+    const r = await bidOnce(b, screen, attempts);
+    if (typeof r === 'object') return r;
+    if (r === 'refused') return { accepted: false, version: -1, acceptedAt: NaN, roundTripMs: NaN, attempts };
+  }
+  return { accepted: false, version: -1, acceptedAt: NaN, roundTripMs: NaN, attempts: maxAttempts };
+}
+
 /** Bids at `rate` accepted bids a second: each tick the next idle bidder bids until accepted. */
-async function pacedBids(bidders: LotBidder[], rate: number, durationMs: number): Promise<BidOutcome[]> {
+async function pacedBids(bidders: LotBidder[], rate: number, durationMs: number, screen: Screen | null): Promise<BidOutcome[]> {
   const outcomes: BidOutcome[] = [];
   const busy = new Set<number>();
   const inflight = new Set<Promise<void>>();
@@ -99,8 +200,7 @@ async function pacedBids(bidders: LotBidder[], rate: number, durationMs: number)
     const b = turn++ % bidders.length;
     if (!busy.has(b)) {
       busy.add(b);
-      const p: Promise<void> = bidders[b]
-        .bidUntilAccepted()
+      const p: Promise<void> = bidUntilAccepted(bidders[b], screen)
         .then((o) => void outcomes.push(o))
         .finally(() => {
           busy.delete(b);
@@ -134,14 +234,18 @@ async function sequentialBids(bidders: LotBidder[], durationMs: number): Promise
 }
 
 /** Every bidder bids as fast as it is answered; returns the accepted bids and the round's length. */
-async function unpacedBids(bidders: LotBidder[], durationMs: number): Promise<{ outcomes: BidOutcome[]; seconds: number }> {
+async function unpacedBids(
+  bidders: LotBidder[],
+  durationMs: number,
+  screen: Screen | null,
+): Promise<{ outcomes: BidOutcome[]; seconds: number }> {
   const outcomes: BidOutcome[] = [];
   const started = performance.now();
   const end = started + durationMs;
   await Promise.all(
     bidders.map(async (b) => {
       while (performance.now() < end) {
-        const r = await b.bidOnce();
+        const r = await bidOnce(b, screen);
         if (typeof r === 'object') outcomes.push(r);
         // Refused for something other than the price (it already leads at its maximum): it waits a moment.
         else if (r === 'refused') await sleep(5);
@@ -164,6 +268,10 @@ async function main(): Promise<void> {
   const rounds = arg('rounds', 3);
   const sequentialSeconds = arg('sequential-seconds', 4);
   const jumpSteps = arg('jump', 20);
+  // 1: the bidders also see the lot's feed (its next minimum) before each bid, as on a phone; 0: only their own answers.
+  const feed = arg('feed', 1) === 1;
+  // 1: the watchers run in a process of their own (the bench does not time its own client's event loop); 0: in this one.
+  const ownProcess = arg('watchers-process', 1) === 1;
   const cleanups: Array<() => Promise<void> | void> = [];
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   // The dev server starts while the scratch database is created and migrated.
@@ -229,18 +337,22 @@ async function main(): Promise<void> {
       (id, i) =>
         new LotBidder(pool, bidPath, signToken(secret, { userId: id, roles: ['customer'] }), `k${i}`, STARTING_PRICE, tally, jumpSteps),
     );
-    const watchers = await watchLot(`${api.url.replace(/^http/, 'ws')}/v1/ws`, lotId, WATCHERS);
+    const wsUrl = `${api.url.replace(/^http/, 'ws')}/v1/ws`;
+    const watchers = ownProcess ? await watchersProcess(wsUrl, lotId, WATCHERS) : inProcess(await watchLot(wsUrl, lotId, WATCHERS));
     cleanups.push(() => watchers.close());
+    const screen = feed ? await watchMinimum(wsUrl, lotId, cleanups) : null;
     console.error(`lot ${lotId} open, ${WATCHERS} watchers subscribed`);
 
     // Phase 1: paced bids — a warm-up (JIT, pools, plans; not counted), then the measured run.
-    const warmup = await latenciesOf(watchers, await pacedBids(bidders, pacedRate, warmupSeconds * 1000));
+    const warmup = await latenciesOf(watchers, await pacedBids(bidders, pacedRate, warmupSeconds * 1000, screen));
     const pacedBefore = { accepted: tally.accepted, rejected: rejectedCount(tally), byCode: { ...tally.rejected } };
     const pacedCpu = await startCpuMeter(db, api.pid);
     const pacedWaits = samplePgWaits(db);
+    await watchers.refresh(0);
     const pacedFrames0 = watchers.frames();
-    const pacedOutcomes = await pacedBids(bidders, pacedRate, pacedSeconds * 1000);
+    const pacedOutcomes = await pacedBids(bidders, pacedRate, pacedSeconds * 1000, screen);
     const pacedShares = await pacedCpu();
+    await watchers.refresh(0);
     const pacedFramesPerSec = (watchers.frames() - pacedFrames0) / pacedSeconds;
     const pacedPg = await pacedWaits();
     const pacedAccepted = tally.accepted - pacedBefore.accepted;
@@ -254,9 +366,11 @@ async function main(): Promise<void> {
     const highest = bidders.reduce((m, b) => Math.max(m, b.lastSeenMinimum), 0);
     bidders[0].sees(highest);
     const seqCpu = await startCpuMeter(db, api.pid);
+    await watchers.refresh(0);
     const seqFrames0 = watchers.frames();
     const seqRun = await sequentialBids(bidders, sequentialSeconds * 1000);
     const seqShares = await seqCpu();
+    await watchers.refresh(0);
     const seqFramesPerSec = (watchers.frames() - seqFrames0) / seqRun.seconds;
     const sequential = await latenciesOf(watchers, seqRun.outcomes);
     console.error(`one at a time: ${Math.round(seqRun.outcomes.length / seqRun.seconds)} bids/s; cpu ${JSON.stringify(seqShares)}`);
@@ -279,7 +393,7 @@ async function main(): Promise<void> {
       const cpu = await startCpuMeter(db, api.pid);
       const waits = samplePgWaits(db);
       const answeredBefore = tally.accepted + rejectedCount(tally);
-      const { outcomes, seconds } = await unpacedBids(bidders, roundSeconds * 1000);
+      const { outcomes, seconds } = await unpacedBids(bidders, roundSeconds * 1000, screen);
       answeredRates.push((tally.accepted + rejectedCount(tally) - answeredBefore) / seconds);
       unpacedShares.push(await cpu());
       unpacedPg.push(await waits());
@@ -313,6 +427,8 @@ async function main(): Promise<void> {
         answeredPerSec: Math.round(median(answeredRates)),
         answeredRatio: round(median(answeredRates) / rawInsertTxPerSec, 3),
         jump: jumpSteps,
+        feed,
+        watchersProcess: ownProcess,
         bidders: BIDDERS,
         pacedRate,
         pacedBidsPerSec: Math.round(pacedAccepted / pacedSeconds),
