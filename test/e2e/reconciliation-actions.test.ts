@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { checkoutStateQuery, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
+import { payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
 import { retryStepSignal } from '../../contracts/stuck';
+import { postJournal } from '../../db/ledger';
 import { paymentMethodUpdate } from '../../contracts/subscription';
 import { resolveMarketUpdate, voidMarketUpdate } from '../../contracts/market';
 import { accounts } from '../../domain/ledger/accounts';
+import { transfer } from '../../domain/ledger/journal';
 import { addDays, localDateOf } from '../../domain/schedule';
 import { checkoutWorkflow } from '../../workflows/checkout';
+import { payoutWorkflow } from '../../workflows/payout';
 import type { TestApi } from '../support/api';
 import { seedSubscribableProduct } from '../support/catalog';
 import { balanceOf, fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';
@@ -16,8 +20,8 @@ import { eventually, uniqueId, type TestWorker } from '../support/temporal';
 /**
  * The reconciliation actions against running flows, each through the flow's own message: a
  * parked checkout retried (one effect however often the same click is sent, and a second agent's
- * click on a resolved item is refused), a subscription in dunning charged again, an overdue
- * market resolved and another voided; each audited with its reason, each row gone from the list
+ * click on a resolved item is refused), a subscription in dunning charged again, a payout the bank
+ * has not answered polled now, an overdue market resolved and another voided; each audited with its reason, each row gone from the list
  * once the flow has moved on, and the ledger holding at the end.
  */
 let tdb: TestDatabase;
@@ -195,5 +199,41 @@ test('an overdue market: resolve and void are the market’s own updates (admin 
     ['reconciliation.resolve', 'Scorecard published'],
     ['reconciliation.void', 'Match abandoned, rain'],
   ]);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('a payout the bank has not answered: poll is the payout’s pollNow signal, it is paid at once instead of at its next poll', async () => {
+  const sellerId = await seedSeller(tdb.db, { bank: 'pending-then-ok:HDFC0001' });
+  await postJournal(tdb.db, {
+    idempotencyKey: uniqueId('test-settle-'),
+    reason: 'order_settlement',
+    lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), 7_000),
+  });
+  const payoutId = uniqueId('po_');
+  await tdb
+    .db('payouts')
+    .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'pending-then-ok:HDFC0001', requested_by: 'test' });
+  // Its next poll of the bank is ten minutes away: only support's poll can settle it within the test.
+  const h = await worker.client.workflow.start(payoutWorkflow, {
+    taskQueue: worker.taskQueue,
+    workflowId: payoutWorkflowId(payoutId),
+    args: [{ payoutId, sellerId, pollMs: 600_000, maxPollMs: 600_000 }],
+  });
+  await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).provider_state === 'pending');
+  // The bank has been quiet past the grace period.
+  await tdb
+    .db('payouts')
+    .where({ id: payoutId })
+    .update({ updated_at: tdb.db.raw("now() - interval '11 minutes'") });
+  await eventually(() => listed('payout_unsettled', payoutId));
+
+  const reason = 'Bank portal shows it credited';
+  const res = await act(support('agent_kiran'), 'payout_unsettled', payoutId, 'poll', { reason });
+  expect([res.status, res.body.result]).toEqual([200, { message: payoutPollNowSignal.name }]);
+  expect(await h.result()).toMatchObject({ status: 'paid', amount: 7_000 });
+  expect(await listed('payout_unsettled', payoutId)).toBe(false);
+  const audit = await tdb.db('audit_log').where({ action: 'reconciliation.poll', target_id: payoutId });
+  expect(audit).toEqual([expect.objectContaining({ actor: 'agent_kiran', details: expect.objectContaining({ reason }) })]);
+  expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
   await expectLedgerInvariants(tdb.db);
 });
