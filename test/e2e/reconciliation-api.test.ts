@@ -316,6 +316,94 @@ test('customer 360 by user id: wallet, subscriptions with next deliveries, order
   expect(both.status).toBe(400);
 });
 
+test('customer 360: market positions with their P&L, auction bids and wins, and staff actions on the customer’s things', async () => {
+  const trader = uniqueId('trader_');
+  const marketId = uniqueId('mk_');
+  await insertMarket(tdb.db, {
+    id: marketId,
+    question: 'Will Mumbai City top the table?',
+    opensAt: hoursAgo(5),
+    closesAt: hoursAgo(3),
+    feeBps: 200,
+    disputeWindowSeconds: 3600,
+    resolutionDeadlineSeconds: 60,
+    createdBy: 'ops',
+  });
+  await tdb
+    .db('markets')
+    .where({ id: marketId })
+    .update({ status: 'resolved', outcome: 'YES', closed_at: hoursAgo(3), resolved_at: hoursAgo(1) });
+  await tdb.db('market_positions').insert([
+    { market_id: marketId, user_id: trader, side: 'YES', quantity: 10, cost: 4_100 },
+    { market_id: marketId, user_id: trader, side: 'NO', quantity: 2, cost: 900 },
+  ]);
+
+  const sellerId = await seedSeller(tdb.db);
+  const productId = await seedProduct(tdb.db, sellerId, 10_000, 2);
+  const lot = (id: string, status: string, winner: string | null) => ({
+    id,
+    seller_id: sellerId,
+    product_id: productId,
+    title: `Alphonso mangoes, box ${id.slice(-4)}`,
+    starting_price: 10_000,
+    duration_ms: 60_000,
+    soft_close_ms: 10_000,
+    increments: JSON.stringify([{ from: 0, step: 500 }]),
+    status,
+    winner_id: winner,
+    sold_price: winner ? 12_000 : null,
+    closed_at: hoursAgo(2),
+  });
+  const won = `lot_${uniqueId('w')
+    .replace(/[^a-z0-9]/g, '')
+    .slice(-12)}`;
+  const lost = `lot_${uniqueId('l')
+    .replace(/[^a-z0-9]/g, '')
+    .slice(-12)}`;
+  await tdb.db('auction_lots').insert([lot(won, 'sold', trader), lot(lost, 'sold', 'someone_else')]);
+  const bid = (lotId: string, seq: number, amount: number) => ({
+    lot_id: lotId,
+    bidder_id: trader,
+    client_bid_id: uniqueId('cb-'),
+    amount,
+    max_amount: amount,
+    seq,
+    price_after: amount,
+    leader_after: trader,
+    ends_at_after: hoursAgo(2),
+  });
+  await tdb.db('auction_bids').insert([bid(won, 1, 12_000), bid(lost, 1, 11_000)]);
+  await tdb.db('audit_log').insert({
+    actor: 'agent_old',
+    roles: ['support'],
+    action: 'reconciliation.retry',
+    target_type: 'checkout_stuck',
+    target_id: trader,
+    details: JSON.stringify({ reason: 'earlier fix' }),
+  });
+
+  const res = await answer(support().GET('/v1/ops/customers', { params: { query: { userId: trader } } }));
+  expect(res.status).toBe(200);
+  // Resolved YES: the YES contracts are worth the payout each, the NO ones nothing.
+  expect(res.body.positions).toEqual([
+    expect.objectContaining({ marketId, status: 'resolved', cost: 5_000, value: 10 * 1_000, pnl: 10 * 1_000 - 5_000 }),
+  ]);
+  expect(res.body.positions[0].positions).toEqual([
+    expect.objectContaining({ side: 'NO', quantity: 2, markPrice: 0 }),
+    expect.objectContaining({ side: 'YES', quantity: 10, markPrice: 1_000 }),
+  ]);
+  expect(res.body.auctions.wins).toEqual([expect.objectContaining({ lotId: won, price: 12_000 })]);
+  expect(res.body.auctions.bids.map((b: { lotId: string; amount: number }) => [b.lotId, b.amount]).sort()).toEqual(
+    [
+      [won, 12_000],
+      [lost, 11_000],
+    ].sort(),
+  );
+  expect(res.body.audit).toEqual([
+    expect.objectContaining({ actor: 'agent_old', action: 'reconciliation.retry', details: { reason: 'earlier fix' } }),
+  ]);
+});
+
 test('the drift finding closes once the balance is put back and re-checked; the ledger holds', async () => {
   await tdb.db('account_balances').where({ account_id: seeded.refs.ledger_drift }).decrement('balance', 250);
   const recheck = await answer(
