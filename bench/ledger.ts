@@ -6,12 +6,29 @@
  * and planned on every call). postJournal sends its call as a named prepared statement, so the
  * same INSERT as a prepared statement is measured too (`rawPreparedInsertTxPerSec`,
  * `ratioVsPrepared`): the share of the gap that statement preparation alone does not explain.
+ * Also reports each round's ratio, the CPU milliseconds per transfer and per raw INSERT of this
+ * process and of the database's backends, and the load average (the machine is shared).
  * Prints one JSON line.
  */
 import { accounts, transfer, type JournalEntry } from '../domain/ledger';
 import { postJournal, postJournals } from '../db/ledger';
+import os from 'node:os';
+import type { Db } from '../db/knex';
 import { createBenchDatabase } from './support/database';
+import { backendPids, cpuSecondsOf } from './support/process-cpu';
 import { closedLoop, median, percentile, round } from './support/stats';
+
+/** CPU milliseconds per operation of this process and of the database's backends while `run` ran. */
+async function metered(db: Db, run: () => Promise<{ perSec: number; latencies: number[] }>) {
+  const pg0 = new Map((await backendPids(db)).map((pid) => [pid, cpuSecondsOf(pid)]));
+  const u0 = process.cpuUsage();
+  const result = await run();
+  const u = process.cpuUsage(u0);
+  let pg = 0;
+  for (const pid of new Set([...pg0.keys(), ...(await backendPids(db))])) pg += Math.max(0, cpuSecondsOf(pid) - (pg0.get(pid) ?? 0));
+  const ops = result.latencies.length;
+  return { ...result, cpuMs: { bench: (u.user + u.system) / 1e3 / ops, postgres: (pg * 1e3) / ops } };
+}
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -60,12 +77,18 @@ async function main(): Promise<void> {
     const rawRates: number[] = [];
     const rawPreparedRates: number[] = [];
     const transferLatencies: number[] = [];
+    const cpu = { transfer: { bench: 0, postgres: 0 }, rawInsert: { bench: 0, postgres: 0 } };
     for (let r = 0; r < ROUNDS; r++) {
-      rawRates.push((await closedLoop(CLIENTS, SECONDS, rawOp)).perSec);
+      const raw = await metered(db, () => closedLoop(CLIENTS, SECONDS, rawOp));
+      rawRates.push(raw.perSec);
       rawPreparedRates.push((await closedLoop(CLIENTS, SECONDS, rawPreparedOp)).perSec);
-      const t = await closedLoop(CLIENTS, SECONDS, transferOp);
+      const t = await metered(db, () => closedLoop(CLIENTS, SECONDS, transferOp));
       transferRates.push(t.perSec);
       transferLatencies.push(...t.latencies);
+      for (const k of ['bench', 'postgres'] as const) {
+        cpu.transfer[k] += t.cpuMs[k] / ROUNDS;
+        cpu.rawInsert[k] += raw.cpuMs[k] / ROUNDS;
+      }
     }
 
     const batchRates: number[] = [];
@@ -96,8 +119,12 @@ async function main(): Promise<void> {
         rawPreparedInsertTxPerSec: Math.round(rawPreparedInsertTxPerSec),
         ratioVsPrepared: round(transfersPerSec / rawPreparedInsertTxPerSec),
         p99ms: round(percentile(transferLatencies, 99)),
+        ratios: transferRates.map((t, i) => round(t / rawRates[i])),
+        cpuMsPerTransfer: { bench: round(cpu.transfer.bench, 3), postgres: round(cpu.transfer.postgres, 3) },
+        cpuMsPerRawInsert: { bench: round(cpu.rawInsert.bench, 3), postgres: round(cpu.rawInsert.postgres, 3) },
         clients: CLIENTS,
         rounds: ROUNDS,
+        loadavg: os.loadavg().map((l) => round(l, 2)),
       }),
     );
   } finally {
