@@ -1,11 +1,11 @@
 import type { Browser } from 'playwright-core';
 import { createPayout } from '../../db/payouts';
 import { insertTopup } from '../../db/topups';
-import type { TestApi } from '../support/api';
+import { startTestApi, type TestApi } from '../support/api';
 import { seedSeller } from '../support/checkout';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
-import { eventually, uniqueId } from '../support/temporal';
+import { eventually, uniqueId, type TestWorker } from '../support/temporal';
 import { confirmAction, launchBrowser, openConsole, screenshot, signInWithToken } from './console-browser';
 
 /**
@@ -15,21 +15,27 @@ import { confirmAction, launchBrowser, openConsole, screenshot, signInWithToken 
  * and resumes a trading market from the Markets page, each confirmed with a reason and audited.
  */
 let tdb: TestDatabase;
+let worker: TestWorker;
 let api: TestApi;
+/** The same system's API as deployed with the Temporal Web UI's address, so rows link to their workflows. */
+let linked: TestApi;
 let browser: Browser;
+const TEMPORAL_UI_URL = 'http://temporal-ui.example:8080';
 
 beforeAll(async () => {
-  ({ tdb, api } = await startTestSystem());
+  ({ tdb, worker, api } = await startTestSystem());
+  linked = await startTestApi({ db: tdb.db, temporal: worker.client, taskQueue: worker.taskQueue, env: { TEMPORAL_UI_URL } });
   browser = await launchBrowser();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
+  await linked?.close();
   await stopTestSystem();
 });
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
 
-test('Reconciliation: counts per kind, and the kind, age and amount filters narrow the list', async () => {
+test('Reconciliation: counts per kind, the kind, age and amount filters, and each row’s link to its workflow in the Temporal UI', async () => {
   const sellerId = await seedSeller(tdb.db);
   const { payout } = await createPayout(tdb.db, { sellerId, bankAccountRef: 'fails:HDFC0001', requestedBy: 'ops' });
   await tdb
@@ -45,10 +51,13 @@ test('Reconciliation: counts per kind, and the kind, age and amount filters narr
     .whereIn('id', [small, big])
     .update({ status: 'awaiting_confirmation', created_at: hoursAgo(1) });
 
-  const page = await openConsole(browser, api.url);
-  await signInWithToken(page, api.token(uniqueId('agent_'), ['support']));
+  const page = await openConsole(browser, linked.url);
+  await signInWithToken(page, linked.token(uniqueId('agent_'), ['support']));
   const rows = page.getByTestId('reconciliation-table').locator('tbody tr');
   await page.getByTestId(`item-${payout.id}`).getByText('Payout failed: INVALID_ACCOUNT', { exact: false }).waitFor();
+  const link = page.getByTestId(`item-${payout.id}`).getByRole('link', { name: `payout-${payout.id}` });
+  await expect(link.getAttribute('href')).resolves.toBe(`${TEMPORAL_UI_URL}/namespaces/default/workflows/payout-${payout.id}`);
+  await expect(link.getAttribute('target')).resolves.toBe('_blank');
   await eventually(async () => (await rows.count()) === 3);
   await expect(page.getByTestId('count-topup_unconfirmed').textContent()).resolves.toMatch(/Top-ups 2$/);
   await expect(page.getByTestId('count-payout_unsettled').textContent()).resolves.toMatch(/Payouts 1$/);
@@ -74,7 +83,7 @@ test('Reconciliation: counts per kind, and the kind, age and amount filters narr
   await expect(page.getByTestId('count-topup_unconfirmed').textContent()).resolves.toMatch(/Top-ups 0$/);
   await screenshot(page, 'reconciliation-filtered');
 
-  await page.goto(`${api.url}/console/#/seller?sellerId=${sellerId}`);
+  await page.goto(`${linked.url}/console/#/seller?sellerId=${sellerId}`);
   await page.getByText('INVALID_ACCOUNT', { exact: false }).waitFor();
   await page.getByTestId('seller-balance').getByText('Payable ₹0.00').waitFor();
   await screenshot(page, 'seller-payouts');
