@@ -137,6 +137,10 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = {
   changeSubscriptionQuantity: { request: { from: '2027-03-10', to: '2027-03-20', quantity: 1 } },
   cancelSubscription: { request: { from: '2027-04-01', reason: 'moving city' } },
   updateSubscriptionPaymentMethod: { request: { paymentMethod: 'pm_ok' } },
+  startSubscriptionMandate: {
+    request: { method: 'upi', maxAmount: 200_000, customer: { name: 'Asha Rao', email: 'asha@example.com', contact: '9876543210' } },
+  },
+  attachSubscriptionMandate: { request: { orderId: 'order_Mx1a2b3c4d5e6f' } },
   createSubscribableProduct: {
     request: { productId: 'milk-500ml', sellerId: 'dairy-fresh', name: 'Toned milk, 500 ml', unitPrice: 3_400, unit: '500 ml', stock: 0 },
   },

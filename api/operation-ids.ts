@@ -72,6 +72,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'post /v1/subscriptions/:subscriptionId/extra': 'addExtraDelivery',
   'post /v1/subscriptions/:subscriptionId/quantity': 'changeSubscriptionQuantity',
   'post /v1/subscriptions/:subscriptionId/cancel': 'cancelSubscription',
+  'post /v1/subscriptions/:subscriptionId/mandate/authorisation': 'startSubscriptionMandate',
+  'post /v1/subscriptions/:subscriptionId/mandate': 'attachSubscriptionMandate',
   'post /v1/subscriptions/:subscriptionId/payment-method': 'updateSubscriptionPaymentMethod',
   'get /v1/subscriptions/:subscriptionId/deliveries': 'listSubscriptionDeliveries',
   'get /v1/subscriptions/:subscriptionId/explain': 'explainSubscriptionDelivery',

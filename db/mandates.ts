@@ -173,3 +173,34 @@ export async function finishMandateDebit(q: Queryable, a: DebitAttempt & { statu
 export async function mandateDebitsOf(q: Queryable, subscriptionId: string): Promise<MandateDebitRow[]> {
   return q<MandateDebitRow>('mandate_debits').where({ subscription_id: subscriptionId }).orderBy(['period', 'attempt']);
 }
+
+// --- authorisations -----------------------------------------------------------------------------
+
+export interface MandateAuthorisation {
+  orderId: string;
+  subscriptionId: string;
+  providerCustomerId: string;
+  method: MandateMethod;
+  maxAmount: number;
+}
+
+export async function insertMandateAuthorisation(q: Queryable, a: MandateAuthorisation): Promise<void> {
+  await q.raw(
+    `INSERT INTO mandate_authorisations (order_id, subscription_id, provider_customer_id, method, max_amount)
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    [a.orderId, a.subscriptionId, a.providerCustomerId, a.method, a.maxAmount],
+  );
+}
+
+/** The authorisation started for this subscription with this order; null for any other order. */
+export async function mandateAuthorisation(q: Queryable, subscriptionId: string, orderId: string): Promise<MandateAuthorisation | null> {
+  const row = await q('mandate_authorisations').where({ order_id: orderId, subscription_id: subscriptionId }).first();
+  if (!row) return null;
+  return {
+    orderId: row.order_id,
+    subscriptionId: row.subscription_id,
+    providerCustomerId: row.provider_customer_id,
+    method: row.method,
+    maxAmount: Number(row.max_amount),
+  };
+}

@@ -13,6 +13,7 @@ import { registerAuctionRoutes } from './auctions';
 import { registerDeliveryRoutes } from './delivery';
 import { registerReconciliationRoutes } from './reconciliation';
 import { registerCustomerRoutes } from './customers';
+import { registerMandateRoutes } from './mandates';
 
 /** Every flow's routes. One module per flow. */
 export function registerRoutes(api: ApiRouter): void {
@@ -30,4 +31,5 @@ export function registerRoutes(api: ApiRouter): void {
   registerDeliveryRoutes(api);
   registerReconciliationRoutes(api);
   registerCustomerRoutes(api);
+  registerMandateRoutes(api);
 }

@@ -2198,6 +2198,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{subscriptionId}/mandate/authorisation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a mandate registration (UPI Autopay / card e-mandate): the order the customer approves on Checkout
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
+         */
+        post: operations["startSubscriptionMandate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{subscriptionId}/mandate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach the mandate the customer approved: its token becomes the payment method renewals debit
+         * @description Needs `subscription:manage` or `subscription:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
+         */
+        post: operations["attachSubscriptionMandate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6109,6 +6149,43 @@ export interface components {
                 };
                 at: string;
             }[];
+        };
+        /**
+         * @example {
+         *       "orderId": "order_Mx1a2b3c4d5e6f",
+         *       "providerCustomerId": "cust_Mx1a2b3c4d5e6f",
+         *       "method": "upi",
+         *       "maxAmount": 200000
+         *     }
+         */
+        MandateAuthorisation: {
+            orderId: string;
+            providerCustomerId: string;
+            /** @enum {string} */
+            method: "upi" | "card" | "emandate";
+            maxAmount: number;
+        };
+        /**
+         * @example {
+         *       "mandateId": "pm_mandate_3f9c2a1b7d6e5f40",
+         *       "tokenId": "token_Mx1a2b3c4d5e6f",
+         *       "method": "upi",
+         *       "maxAmount": 200000,
+         *       "status": "active",
+         *       "retried": false
+         *     }
+         */
+        SubscriptionMandate: {
+            /** @description the payment-method token the subscription now charges */
+            mandateId: string;
+            tokenId: string;
+            /** @enum {string} */
+            method: "upi" | "card" | "emandate";
+            maxAmount: number;
+            /** @enum {string} */
+            status: "active" | "paused" | "cancelled";
+            /** @description a renewal in dunning is retried through the mandate (after its pre-debit notice) */
+            retried: boolean;
         };
     };
     responses: never;
@@ -27420,6 +27497,477 @@ export interface operations {
                 };
             };
             /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    startSubscriptionMandate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                subscriptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "method": "upi",
+                 *       "maxAmount": 200000,
+                 *       "customer": {
+                 *         "name": "Asha Rao",
+                 *         "email": "asha@example.com",
+                 *         "contact": "9876543210"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @default upi
+                     * @enum {string}
+                     */
+                    method?: "upi" | "card" | "emandate";
+                    /** @description paise: the most one debit may take */
+                    maxAmount: number;
+                    customer: {
+                        name: string;
+                        /** Format: email */
+                        email: string;
+                        contact: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The authorisation order to open Checkout on (`recurring: 1`) */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MandateAuthorisation"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The subscription is cancelled, or the provider takes no mandates (`mandates_unavailable`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The limit is below what one renewal costs (`max_amount_below_renewal`); or: This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    attachSubscriptionMandate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                subscriptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orderId": "order_Mx1a2b3c4d5e6f"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the authorisation order the customer approved */
+                    orderId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Attached; renewals are debited through it, each after a pre-debit notice */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionMandate"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No authorisation with this order was started for the subscription; or: Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not approved yet or not confirmed by the bank (`mandate_not_confirmed`), the subscription is cancelled or no longer running, or the provider takes no mandates; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "payload_too_large",
+                     *         "message": "The request body is too large",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json`, or its encoding or charset is not supported (`unsupported_media_type`, `unsupported_encoding`, `unsupported_charset`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "Send the body as application/json",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was used with a different request",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;

@@ -327,3 +327,59 @@ describe.each([sandbox, razorpay])('mandate debits on the $name rails', (rails) 
     }
   });
 });
+
+describe('mandate routes (sandbox rails): registering a mandate and attaching it to a subscription', () => {
+  let worker: TestWorker;
+  let taskQueue: string;
+  beforeAll(async () => {
+    taskQueue = `test-${randomUUID()}`;
+    worker = await startTestWorker({ db: tdb.db, taskQueue, payments: new FakePaymentProvider(tdb.db, { settleDelayMs: 20 }) });
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+  });
+  afterEach(async () => {
+    await expectLedgerInvariants(tdb.db);
+  });
+
+  const call = (userId: string, path: string, body: unknown) =>
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token(userId)}` },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const customer = { name: 'Asha Rao', email: `asha.${randomUUID().slice(0, 8)}@example.com`, contact: '9876543210' };
+
+  test('a declined card in dunning: the customer authorises a mandate and attaches it; the retry notices, then debits once', async () => {
+    const sub = await insertSubscription(tdb.db, { paymentMethod: 'pm_declined' });
+    const handle = await startSubscription(worker, sub, testSettings({ dayMs: DAY_MS, dunningRetryDays: [5, 6] }), taskQueue);
+    try {
+      await eventually(async () => (await state(handle)).billing === 'retrying', 20_000);
+      const base = `/v1/subscriptions/${sub.id}/mandate`;
+      // Refusals first: a limit below one renewal, a bad body, someone else's subscription, an order not started here.
+      expect((await call(sub.customerId, `${base}/authorisation`, { maxAmount: PRICE - 1, customer })).status).toBe(422);
+      expect((await call(sub.customerId, `${base}/authorisation`, { maxAmount: 'lots', customer })).status).toBe(400);
+      expect((await call(uniqueId('cust'), `${base}/authorisation`, { maxAmount: PRICE, customer })).status).toBe(404);
+      expect((await call(sub.customerId, base, { orderId: 'order_notours123' })).status).toBe(404);
+
+      const auth = await call(sub.customerId, `${base}/authorisation`, { method: 'upi', maxAmount: 50_000, customer });
+      expect(auth).toMatchObject({ status: 200, body: { method: 'upi', maxAmount: 50_000 } });
+      const attached = await call(sub.customerId, base, { orderId: auth.body.orderId });
+      expect(attached).toMatchObject({ status: 200, body: { status: 'active', maxAmount: 50_000, retried: true } });
+      const mandateId = attached.body.mandateId as string;
+      expect(mandateId).toMatch(/^pm_mandate_[0-9a-f]{16}$/);
+      // Attaching the same approval again is the same mandate.
+      expect((await call(sub.customerId, base, { orderId: auth.body.orderId })).body.mandateId).toBe(mandateId);
+
+      await eventually(async () => (await renewals(tdb.db, sub.id))[0]?.status === 'paid', 20_000);
+      expect((await renewals(tdb.db, sub.id))[0]).toMatchObject({ period: 1, paid_via: 'provider', amount: PRICE });
+      const rows = (await mandateDebitsOf(tdb.db, sub.id)).filter((r) => r.period === 1);
+      expect(rows.map((r) => r.status)).toEqual(['succeeded']);
+      expect(new Date(rows[0].debited_at!).getTime() - new Date(rows[0].notified_at!).getTime()).toBeGreaterThanOrEqual(DAY_MS);
+      const debits = await sandbox.debits(attached.body.tokenId);
+      expect(debits.filter((d) => d.status === 'succeeded').map((d) => d.amount)).toEqual([PRICE]);
+    } finally {
+      await stop(handle);
+    }
+  });
+});
