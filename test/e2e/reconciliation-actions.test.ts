@@ -20,7 +20,7 @@ import { eventually, uniqueId, type TestWorker } from '../support/temporal';
 /**
  * The reconciliation actions against running flows, each through the flow's own message: a
  * parked checkout retried (one effect however often the same click is sent, and a second agent's
- * click on a resolved item is refused), a subscription in dunning charged again, a payout the bank
+ * click on a resolved item is refused) or abandoned (cancel and refund), a subscription in dunning charged again, a payout the bank
  * has not answered polled now, an overdue market resolved and another voided; each audited with its reason, each row gone from the list
  * once the flow has moved on, and the ledger holding at the end.
  */
@@ -235,5 +235,31 @@ test('a payout the bank has not answered: poll is the payout’s pollNow signal,
   const audit = await tdb.db('audit_log').where({ action: 'reconciliation.poll', target_id: payoutId });
   expect(audit).toEqual([expect.objectContaining({ actor: 'agent_kiran', details: expect.objectContaining({ reason }) })]);
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('a parked checkout abandoned: cancel and refund, the stock and the buyer’s money come back, the row goes', async () => {
+  const sellerId = await seedSeller(tdb.db, { commissionBps: 1000 });
+  const productId = await seedProduct(tdb.db, sellerId, 1_800, 4);
+  const buyer = uniqueId('b_');
+  await fundWallet(tdb.db, buyer, 1_800);
+  const input = await placeOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }] });
+  const fix = await breakProduct(productId);
+  const workflowId = checkoutWorkflowId(input.orderId);
+  const h = await worker.client.workflow.start(checkoutWorkflow, { taskQueue: worker.taskQueue, workflowId, args: [input] });
+  await eventually(async () => (await h.query(checkoutStateQuery)).stuckStep);
+  await eventually(() => listed('checkout_stuck', workflowId));
+
+  const reason = 'Product row is corrupt; refunding the customer';
+  const res = await act(support('agent_farah'), 'checkout_stuck', workflowId, 'abandon', { reason });
+  expect([res.status, res.body.result]).toEqual([200, expect.objectContaining({ message: 'abandonStep', meaning: expect.any(String) })]);
+  expect(await h.result()).toMatchObject({ status: 'cancelled' });
+  await fix();
+  expect(await listed('checkout_stuck', workflowId)).toBe(false);
+  expect((await tdb.db('orders').where({ id: input.orderId }).first()).status).toBe('cancelled');
+  expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(1_800);
+  expect((await tdb.db('products').where({ id: productId }).first()).stock).toBe(4);
+  const audit = await tdb.db('audit_log').where({ action: 'reconciliation.abandon', target_id: workflowId });
+  expect(audit).toEqual([expect.objectContaining({ actor: 'agent_farah', details: expect.objectContaining({ reason }) })]);
   await expectLedgerInvariants(tdb.db);
 });
