@@ -56,6 +56,15 @@ export interface ReconciliationCursor {
   ref: string;
 }
 
+/**
+ * The market workflow's steps that pay holders out or refund them, and close the market after
+ * (workflows/market/process.ts): a market parked on one is a settlement or void not finished.
+ */
+const MARKET_PAYING_STEPS = `'settle', 'refund', 'finish'`;
+const OPEN_PAYING_ALERT = (market: string) =>
+  `SELECT 1 FROM flow_alerts a WHERE a.workflow_id = 'market-' || ${market}.id AND a.resolved_at IS NULL AND a.flow_type = 'market'
+     AND a.step IN (${MARKET_PAYING_STEPS})`;
+
 /** One SELECT per kind, all with the same columns. */
 const SOURCES: Record<ReconciliationKind, string> = {
   ledger_drift: `
@@ -75,7 +84,8 @@ const SOURCES: Record<ReconciliationKind, string> = {
     SELECT 'flow_stuck', a.workflow_id, a.workflow_id, format('Stuck on step %s: %s', a.step, a.reason),
       a.raised_at, NULL::bigint, NULL, NULL,
       jsonb_build_object('alertId', a.id, 'flowType', a.flow_type, 'step', a.step, 'code', a.code)
-    FROM flow_alerts a WHERE a.resolved_at IS NULL AND a.flow_type <> 'checkout'`,
+    FROM flow_alerts a WHERE a.resolved_at IS NULL AND a.flow_type <> 'checkout'
+      AND NOT (a.flow_type = 'market' AND a.step IN (${MARKET_PAYING_STEPS}))`,
   // In flight: the bank has not said (or said unknown). Failed: the money went back to the payable,
   // and it stays listed until the seller is paid out again (a later payout exists).
   payout_unsettled: `
@@ -100,13 +110,25 @@ const SOURCES: Record<ReconciliationKind, string> = {
       jsonb_build_object('question', m.question, 'closesAt', m.closes_at, 'deadlineSeconds', m.resolution_deadline_seconds)
     FROM markets m
     WHERE m.status = 'closed' AND m.closed_at + m.resolution_deadline_seconds * interval '1 second' < now()`,
+  // A resolved market not paid out in time, and a market whose settlement or void parked on a step
+  // that moves the money (listed here, not as flow_stuck: retrying the step re-runs the paying out).
   market_settlement_unfinished: `
     SELECT 'market_settlement_unfinished', m.id, 'market-' || m.id, format('Resolved %s, not yet settled: %s', m.outcome, m.question),
       m.resolved_at, NULL::bigint, NULL, NULL,
       jsonb_build_object('question', m.question, 'outcome', m.outcome, 'source', m.resolution_source)
     FROM markets m
     WHERE m.status = 'resolved'
-      AND m.resolved_at + m.dispute_window_seconds * interval '1 second' + interval '${GRACE.settlement}' < now()`,
+      AND m.resolved_at + m.dispute_window_seconds * interval '1 second' + interval '${GRACE.settlement}' < now()
+      AND NOT EXISTS (${OPEN_PAYING_ALERT('m')})
+    UNION ALL
+    SELECT 'market_settlement_unfinished', m.id, a.workflow_id,
+      format('%s not finished, stuck on step %s: %s (%s)',
+        CASE WHEN a.step = 'settle' OR (a.step = 'finish' AND m.outcome IS NOT NULL) THEN 'Settlement' ELSE 'Void' END,
+        a.step, a.reason, m.question),
+      a.raised_at, NULL::bigint, NULL, NULL,
+      jsonb_build_object('alertId', a.id, 'step', a.step, 'code', a.code, 'question', m.question, 'outcome', m.outcome, 'marketStatus', m.status)
+    FROM flow_alerts a JOIN markets m ON a.workflow_id = 'market-' || m.id
+    WHERE a.resolved_at IS NULL AND a.flow_type = 'market' AND a.step IN (${MARKET_PAYING_STEPS})`,
   topup_unconfirmed: `
     SELECT 'topup_unconfirmed', t.id, 'topup-' || t.id, format('Provider outcome not known (%s)', t.status),
       t.created_at, t.amount, t.user_id, NULL,

@@ -193,7 +193,7 @@ export function registerReconciliationRoutes(api: ApiRouter): void {
     method: 'get',
     path: '/v1/ops/reconciliation',
     summary:
-      'Everything that needs a human — ledger drift, stuck checkouts and flows, unsettled payouts, dunning, overdue markets and settlements, unconfirmed top-ups — oldest first, with counts per kind (support, admin)',
+      'Everything that needs a human — ledger drift, stuck checkouts and flows, unsettled payouts, dunning, overdue markets, settlements and voids not finished, unconfirmed top-ups — oldest first, with counts per kind (support, admin)',
     tag: 'ops',
     capability: 'ops:read',
     query: ListQuery,
@@ -229,7 +229,7 @@ export function registerReconciliationRoutes(api: ApiRouter): void {
     summary:
       'Resolve a reconciliation item with its kind’s action: retry/abandon a parked step, poll the bank, retry the charge, resolve/void a market (admin), re-check the ledger',
     description:
-      'Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll; subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished and topup_unconfirmed retry (when the flow is parked).',
+      'Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll; subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished (a resolved market not paid out in time, or a settlement or void parked on a paying step) and topup_unconfirmed retry (when the flow is parked).',
     tag: 'ops',
     capability: 'flow:retry',
     params: ActionParams,

@@ -2146,7 +2146,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Everything that needs a human — ledger drift, stuck checkouts and flows, unsettled payouts, dunning, overdue markets and settlements, unconfirmed top-ups — oldest first, with counts per kind (support, admin)
+         * Everything that needs a human — ledger drift, stuck checkouts and flows, unsettled payouts, dunning, overdue markets, settlements and voids not finished, unconfirmed top-ups — oldest first, with counts per kind (support, admin)
          * @description Needs `ops:read`.
          */
         get: operations["listReconciliationItems"];
@@ -2169,7 +2169,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a reconciliation item with its kind’s action: retry/abandon a parked step, poll the bank, retry the charge, resolve/void a market (admin), re-check the ledger
-         * @description Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll; subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished and topup_unconfirmed retry (when the flow is parked). Needs `flow:retry`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
+         * @description Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll; subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished (a resolved market not paid out in time, or a settlement or void parked on a paying step) and topup_unconfirmed retry (when the flow is parked). Needs `flow:retry`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
          */
         post: operations["resolveReconciliationItem"];
         delete?: never;

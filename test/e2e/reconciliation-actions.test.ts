@@ -263,3 +263,51 @@ test('a parked checkout abandoned: cancel and refund, the stock and the buyer’
   expect(audit).toEqual([expect.objectContaining({ actor: 'agent_farah', details: expect.objectContaining({ reason }) })]);
   await expectLedgerInvariants(tdb.db);
 });
+
+test('a void that parks while closing the market out is listed as a settlement not finished (not as a stuck flow); retry finishes it', async () => {
+  const created = await api.request('POST', '/v1/markets', {
+    token: admin(),
+    idempotencyKey: uniqueId('idem-'),
+    body: {
+      question: 'Will the Durand Cup final go to penalties?',
+      opensAt: new Date(Date.now() + 500).toISOString(),
+      closesAt: new Date(Date.now() + 3_600_000).toISOString(),
+      feeBps: 0,
+    },
+  });
+  expect(created.status).toBe(201);
+  const marketId: string = created.body.marketId;
+  const workflowId: string = created.body.workflowId;
+  await eventually(async () => (await tdb.db('markets').where({ id: marketId }).first()).status === 'open');
+  // Bad data where the void records its end: the flow parks on that step.
+  const trigger = `t_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  await tdb.db.raw(
+    `CREATE TRIGGER ${trigger} BEFORE UPDATE ON markets FOR EACH ROW
+     WHEN (NEW.id = '${marketId}' AND NEW.status = 'voided') EXECUTE FUNCTION test_unfixable()`,
+  );
+  await worker.client.workflow.getHandle(workflowId).executeUpdate(voidMarketUpdate, { args: [{ reason: 'Fixture postponed' }] });
+
+  await eventually(() => listed('market_settlement_unfinished', marketId));
+  const page = await api.request('GET', '/v1/ops/reconciliation?limit=200', { token: support() });
+  const mine = (page.body.items as Array<{ kind: string; ref: string; reason: string; workflowId: string }>).filter(
+    (i) => i.ref === marketId || i.ref === workflowId,
+  );
+  expect(mine).toEqual([
+    expect.objectContaining({
+      kind: 'market_settlement_unfinished',
+      workflowId,
+      reason: expect.stringMatching(/^Void not finished, stuck on step finish: /),
+      actions: ['retry'],
+    }),
+  ]);
+
+  await tdb.db.raw(`DROP TRIGGER ${trigger} ON markets`);
+  const reason = 'Bad trigger dropped; finishing the void';
+  const res = await act(support('agent_vikram'), 'market_settlement_unfinished', marketId, 'retry', { reason });
+  expect([res.status, res.body.result]).toEqual([200, { message: retryStepSignal.name, step: 'finish' }]);
+  await eventually(async () => (await tdb.db('markets').where({ id: marketId }).first()).status === 'voided');
+  await eventually(async () => !(await listed('market_settlement_unfinished', marketId)));
+  const audit = await tdb.db('audit_log').where({ action: 'reconciliation.retry', target_id: marketId });
+  expect(audit).toEqual([expect.objectContaining({ actor: 'agent_vikram', details: expect.objectContaining({ reason, step: 'finish' }) })]);
+  await expectLedgerInvariants(tdb.db);
+});

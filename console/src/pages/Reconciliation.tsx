@@ -22,14 +22,17 @@ const KIND_TITLES: Record<Kind, string> = {
   payout_unsettled: 'Payouts',
   subscription_dunning: 'Dunning',
   market_unresolved: 'Markets overdue',
-  market_settlement_unfinished: 'Settlements',
+  market_settlement_unfinished: 'Settlements and voids',
   topup_unconfirmed: 'Top-ups',
   flow_stuck: 'Stuck flows',
 };
 
 const ACTIONS: Record<Action, { label: string; what: string; fields?: ActionField[]; danger?: boolean }> = {
   recheck: { label: 'Re-run the check', what: 'Re-derives every balance from the journal and replaces the open drift findings.' },
-  retry: { label: 'Retry', what: 'Sends the flow its retryStep signal: the parked step runs again.' },
+  retry: {
+    label: 'Retry',
+    what: 'Sends the flow its retryStep signal: the parked step runs again (for a market, the settlement or the void’s refunds and close-out).',
+  },
   abandon: { label: 'Abandon', what: 'Sends abandonStep: the flow compensates (for a checkout: cancel and refund).', danger: true },
   poll: { label: 'Poll the bank', what: 'Sends the payout its pollNow signal: it asks the bank for the outcome now.' },
   retry_charge: {
