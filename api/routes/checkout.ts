@@ -151,13 +151,17 @@ async function loadVisibleOrder(q: Queryable, principal: Principal, orderId: str
  * that has finished cannot take one (409 `order_closed`).
  */
 async function sagaAction(
-  deps: { temporal: Client; db: Queryable },
+  ctx: { deps: { temporal: Client; db: Queryable }; newId: (prefix: string, hexLength: number) => string },
   orderId: string,
   action: keyof typeof ACTIONS,
   arg: CheckoutActionInput,
 ) {
+  const { deps } = ctx;
+  // The update id comes from the request's Idempotency-Key when it has one: a retry of an action
+  // already taken is answered by the saga's first outcome, not taken again (or refused as too late).
+  const updateId = ctx.newId(`${action}:`, 40);
   try {
-    await deps.temporal.workflow.getHandle(checkoutWorkflowId(orderId)).executeUpdate(ACTIONS[action].update, { args: [arg] });
+    await deps.temporal.workflow.getHandle(checkoutWorkflowId(orderId)).executeUpdate(ACTIONS[action].update, { args: [arg], updateId });
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw rejection('conflict', 'order_closed', 'The order is no longer in progress');
     throw err;
@@ -333,6 +337,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     tag: 'checkout',
     capability: ['order:checkout', 'order:manage:any'],
     params: OrderParams,
+    idempotent: 'optional',
     body: Reason,
     responses: {
       202: {
@@ -341,11 +346,11 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       },
       409: { description: 'Too late to cancel' },
     },
-    handler: async ({ principal, params, body, deps, audit }) => {
+    handler: async ({ principal, params, body, deps, audit, newId }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       const staff = can(principal.roles, 'order:manage:any');
       if (!staff && order.buyer_id !== principal.userId) throw notFound('order');
-      const after = await sagaAction(deps, params.orderId, 'cancel', {
+      const after = await sagaAction({ deps, newId }, params.orderId, 'cancel', {
         by: principal.userId,
         role: staff ? 'support' : 'buyer',
         reason: body.reason,
@@ -362,6 +367,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     tag: 'checkout',
     capability: 'order:checkout',
     params: OrderParams,
+    idempotent: 'optional',
     body: Reason,
     responses: {
       202: {
@@ -370,10 +376,14 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       },
       409: { description: 'Not delivered, or the window has closed' },
     },
-    handler: async ({ principal, params, body, deps }) => {
+    handler: async ({ principal, params, body, deps, newId }) => {
       const order = await loadVisibleOrder(deps.db, principal, params.orderId);
       if (order.buyer_id !== principal.userId) throw notFound('order');
-      const after = await sagaAction(deps, params.orderId, 'return', { by: principal.userId, role: 'buyer', reason: body.reason });
+      const after = await sagaAction({ deps, newId }, params.orderId, 'return', {
+        by: principal.userId,
+        role: 'buyer',
+        reason: body.reason,
+      });
       return { status: 202, body: { ...after, accepted: true } satisfies z.output<typeof OrderActionAcceptedSchema> };
     },
   });
@@ -389,15 +399,19 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
       tag: 'checkout',
       capability: ['seller:manage', 'order:manage:any'],
       params: OrderParams,
+      idempotent: 'optional',
       responses: {
         202: { description: 'Accepted: the order with the action recorded (or as it is after 5 s)', schema: OrderActionAcceptedSchema },
         409: { description: 'Not allowed in the current state' },
       },
-      handler: async ({ principal, params, deps, audit }) => {
+      handler: async ({ principal, params, deps, audit, newId }) => {
         const order = await loadVisibleOrder(deps.db, principal, params.orderId);
         const staff = can(principal.roles, 'order:manage:any');
         if (!staff && order.seller_id !== principal.userId) throw notFound('order');
-        const after = await sagaAction(deps, params.orderId, sagaActionName, { by: principal.userId, role: staff ? 'support' : 'seller' });
+        const after = await sagaAction({ deps, newId }, params.orderId, sagaActionName, {
+          by: principal.userId,
+          role: staff ? 'support' : 'seller',
+        });
         await audit(`order.${action}`, { type: 'order', id: params.orderId });
         return { status: 202, body: { ...after, accepted: true } satisfies z.output<typeof OrderActionAcceptedSchema> };
       },
@@ -429,7 +443,11 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         if (body.amount !== undefined && body.amount !== order.total) {
           throw new ApiError(422, 'partial_refund_before_settlement', 'Before settlement an order is refunded in full; omit amount');
         }
-        const view = await sagaAction(deps, params.orderId, 'refund', { by: principal.userId, role: 'support', reason: body.reason });
+        const view = await sagaAction({ deps, newId }, params.orderId, 'refund', {
+          by: principal.userId,
+          role: 'support',
+          reason: body.reason,
+        });
         await audit('order.refund', { type: 'order', id: params.orderId }, { reason: body.reason, phase: 'before_settlement' });
         return { status: 202, body: { ...view, phase: 'before_settlement', amount: order.total } satisfies OrderRefund };
       }
@@ -481,14 +499,19 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
     tag: 'checkout',
     capability: 'order:manage:any',
     params: OrderParams,
+    idempotent: 'optional',
     body: Reason,
     responses: {
       202: { description: 'Retrying: the order once it has moved on (or as it is after 5 s)', schema: OrderActionAcceptedSchema },
       409: { description: 'Nothing is stuck' },
     },
-    handler: async ({ principal, params, body, deps, audit }) => {
+    handler: async ({ principal, params, body, deps, audit, newId }) => {
       await loadVisibleOrder(deps.db, principal, params.orderId);
-      const after = await sagaAction(deps, params.orderId, 'retry', { by: principal.userId, role: 'support', reason: body.reason });
+      const after = await sagaAction({ deps, newId }, params.orderId, 'retry', {
+        by: principal.userId,
+        role: 'support',
+        reason: body.reason,
+      });
       await audit('order.retry_step', { type: 'order', id: params.orderId }, { reason: body.reason });
       return { status: 202, body: { ...after, accepted: true } satisfies z.output<typeof OrderActionAcceptedSchema> };
     },

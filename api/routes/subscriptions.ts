@@ -216,7 +216,12 @@ async function sendUpdate<T, A>(
   auditAction: string,
 ): Promise<T> {
   try {
-    const result = await ctx.deps.temporal.workflow.getHandle(subscriptionWorkflowId(row.id)).executeUpdate(update, { args: [arg] });
+    // With an Idempotency-Key the update id is the key's: a retry after a lost answer gets the first
+    // outcome from the workflow instead of applying the change again.
+    const updateId = ctx.newId(`${auditAction}:`, 40);
+    const result = await ctx.deps.temporal.workflow
+      .getHandle(subscriptionWorkflowId(row.id))
+      .executeUpdate(update, { args: [arg], updateId });
     await ctx.audit(auditAction, { type: 'subscription', id: row.id }, { request: arg as Record<string, unknown> });
     return result;
   } catch (err) {

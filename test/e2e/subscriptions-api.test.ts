@@ -199,19 +199,22 @@ test('a change sent with an Idempotency-Key applies once: its retry gets the fir
   const sub = await create(userId);
   const mandi = api.client(api.token(userId));
   const path = { subscriptionId: sub.subscriptionId };
-  const pause = (key: string) =>
+  const exceptions = async () =>
+    Number((await tdb.db('subscription_exceptions').where({ subscription_id: sub.subscriptionId }).count({ n: '*' }))[0].n);
+  const pause = (key: string, from: string, to: string) =>
     answer(
       mandi.POST('/v1/subscriptions/{subscriptionId}/pause', {
         params: { path, header: { 'Idempotency-Key': key } },
-        body: { from: day(5), to: day(9), reason: 'vacation' },
+        body: { from, to, reason: 'vacation' },
       }),
     );
   const key = uniqueId('pause-');
-  const [first, again] = [await pause(key), await pause(key)];
+  const [first, again] = [await pause(key, day(5), day(9)), await pause(key, day(5), day(9))];
   expect([first.status, again.status]).toEqual([200, 200]);
   expect(again.body).toEqual(first.body);
   expect(again.headers.get('idempotent-replayed')).toBe('true');
-  expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.subscriptionId }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  expect(await exceptions()).toBe(1);
+
   const resumeKey = uniqueId('resume-');
   const resume = () =>
     answer(
@@ -223,6 +226,21 @@ test('a change sent with an Idempotency-Key applies once: its retry gets the fir
   expect((await resume()).body).toEqual({ ended: [first.body.exceptionId] });
   // The retry of a resume that was applied is answered as the first was, not "nothing to resume".
   expect((await resume()).body).toEqual({ ended: [first.body.exceptionId] });
+
+  // The instance that applied a pause died before it stored the answer: the retry that takes its
+  // claim over sends the same update id, and the workflow answers with the first pause.
+  const lost = uniqueId('pause-');
+  const applied = await pause(lost, day(12), day(13));
+  expect(applied.status).toBe(200);
+  await tdb
+    .db('idempotency_keys')
+    .where({ user_id: userId, key: lost })
+    .update({ status_code: null, response: null, claimed_at: tdb.db.raw(`now() - interval '1 hour'`) });
+  const retried = await pause(lost, day(12), day(13));
+  expect([retried.status, retried.headers.get('idempotent-replayed')]).toEqual([200, null]);
+  expect(retried.body).toEqual(applied.body);
+  expect(await exceptions()).toBe(2);
+
   const malformed = await answer(
     mandi.POST('/v1/subscriptions/{subscriptionId}/skip', {
       params: { path, header: { 'Idempotency-Key': 'short' } },
@@ -230,7 +248,7 @@ test('a change sent with an Idempotency-Key applies once: its retry gets the fir
     }),
   );
   expect([malformed.status, malformed.body.error.code]).toEqual([400, 'invalid_idempotency_key']);
-  expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.subscriptionId }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  expect(await exceptions()).toBe(2);
 });
 
 test('support acts on any customer (audited); other customers cannot see it; cancel ends the flow; admin holiday', async () => {
