@@ -33,7 +33,6 @@ export class RoundRobinClient {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
     const give = Date.now() + this.deadlineMs;
-    const inProgressUntil = Date.now() + 20_000;
     let lastError = '';
     for (let attempt = 0; Date.now() < give; attempt++) {
       const url = this.urls[this.next++ % this.urls.length];
@@ -54,9 +53,9 @@ export class RoundRobinClient {
         } else {
           this.attempts.push({ at: Date.now(), ok: true });
           const body = text ? JSON.parse(text) : null;
-          // "Still being processed" means: ask again later. It stays so for good when the instance that
-          // claimed the key died mid-request (api/idempotency.ts keeps the claim): give up after a while.
-          if (res.status === 409 && body?.error?.code === 'request_in_progress' && Date.now() < inProgressUntil) {
+          // "Still being processed" means: ask again later. When the instance that claimed the key died
+          // mid-request, a retry takes its claim over once the claim's lease runs out (api/idempotency.ts).
+          if (res.status === 409 && body?.error?.code === 'request_in_progress' && Date.now() < give) {
             await new Promise((r) => setTimeout(r, 1000));
             continue;
           }

@@ -6,7 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import knex from 'knex';
 import { clusterHandle, clusterUp, type Cluster } from '../../scripts/cluster/cluster';
 import { installTemporalServer } from '../../scripts/cluster/install';
-import { defaultClusterOptions, portsFromBase } from '../../scripts/cluster/options';
+import { defaultClusterOptions, MAX_PORT_BASE, portsFromBase } from '../../scripts/cluster/options';
 import { dropDatabases } from '../../scripts/cluster/schema';
 import { isListening } from '../../scripts/cluster/services';
 import { freePort } from '../../scripts/temporal-dev-server';
@@ -38,7 +38,7 @@ const withDatabase = (name: string) => {
 /** Nine ports in Temporal's layout (see portsFromBase) that nothing listens on. */
 async function freePortBase(): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const base = 20_000 + Math.floor(Math.random() * (MAX_PORT_BASE - 20_000));
     const ports = Object.values(portsFromBase(base)).flatMap((p) => (typeof p === 'number' ? [p] : [p.grpc, p.membership]));
     const busy = await Promise.all(ports.map((p) => isListening(p)));
     if (!busy.some(Boolean)) return base;
@@ -128,6 +128,8 @@ export async function startFleet(runId: string, log: (line: string) => void): Pr
       RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
       // Longer than the longest request (checkout?wait=true answers within 10 s), as a deploy should set it.
       SHUTDOWN_GRACE_SECONDS: '12',
+      // A retry takes over the claim of an instance killed mid-request after this long (30 s by default).
+      IDEMPOTENCY_CLAIM_LEASE_SECONDS: '10',
     };
     const apiPorts = [await freePort(), await freePort()];
     const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);

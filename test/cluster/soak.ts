@@ -170,7 +170,6 @@ const empty = (): Started => ({
   markets: [],
   auctions: [],
   failures: [],
-  stuckKeys: [],
   lateReturns: 0,
 });
 
@@ -326,7 +325,6 @@ async function main(): Promise<number> {
       wsFrames: watchers.reduce((n, w) => n + w.frames, 0),
       requests: { answered: rr.attempts.filter((a) => a.ok).length, refused: rr.attempts.filter((a) => !a.ok).length },
       serverErrors: rr.serverErrors.length,
-      stuckIdempotencyKeys: started.stuckKeys.length,
       lateReturns: started.lateReturns,
       checksBite,
       faultWindows: faults,
@@ -335,7 +333,6 @@ async function main(): Promise<number> {
     for (const line of [...verdict.lost, ...verdict.doubled, ...verdict.money, ...gaps, ...rr.serverErrors].slice(0, 40))
       log(`problem: ${line}`);
     await diagnose(fleet.cluster.address, [...verdict.lost, ...verdict.doubled]);
-    for (const line of started.stuckKeys) log(`idempotency key stuck in progress (its answer never came): ${line}`);
     console.log(JSON.stringify(result));
     return result.lost || result.doubled || result.moneyProblems || result.wsGaps || !checksBite ? 1 : 0;
   } finally {
