@@ -1,4 +1,5 @@
 import { checkoutWorkflowId } from '../contracts/checkout';
+import { payoutWorkflowId } from '../contracts/payout';
 import { subscriptionWorkflowId } from '../contracts/subscription';
 import { topupWorkflowId } from '../contracts/topup';
 import type { Queryable } from './knex';
@@ -51,4 +52,10 @@ export async function claimWebhookEvent(
     [event.eventId, event.type, event.paymentId, event.workflowId],
   );
   return rows.length > 0;
+}
+
+/** The payout flow that sent the provider's payout `providerPayoutId`, from our own payouts table; null when not ours. */
+export async function findPayoutFlow(q: Queryable, providerPayoutId: string): Promise<{ payoutId: string; workflowId: string } | null> {
+  const row = await q('payouts').where({ provider_payout_id: providerPayoutId }).first('id');
+  return row ? { payoutId: row.id as string, workflowId: payoutWorkflowId(row.id as string) } : null;
 }

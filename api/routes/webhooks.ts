@@ -2,9 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { paymentConfirmedSignal } from '../../contracts/provider-payment';
-import { claimWebhookEvent, findPaymentFlow, type PaymentFlow } from '../../db/webhooks';
+import { claimWebhookEvent, findPaymentFlow, findPayoutFlow, type PaymentFlow } from '../../db/webhooks';
 import { reversePaidPayout } from '../../db/payouts';
-import { payoutWorkflowId } from '../../contracts/payout';
+import { payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
 import { mandateStatusSignal, subscriptionWorkflowId } from '../../contracts/subscription';
 import { setMandateStatusByToken } from '../../db/mandates';
 import { WEBHOOK_SIGNATURE_HEADER, webhookHmac } from '../../infra/payment-provider';
@@ -79,6 +79,17 @@ async function confirmPayment(deps: ApiDeps, flow: PaymentFlow, paymentId: strin
     // Not recorded (the transaction rolls back), so the provider's retry of this event acts.
     deps.logger.warn({ workflowId: flow.workflowId, paymentId, err: String(err) }, 'webhook could not reach its flow');
     throw new ApiError(503, 'flow_unavailable', 'The flow could not be reached; send the event again');
+  }
+}
+
+/** Wakes the payout flow to ask the bank now; a finished payout needs nothing (a later reversal is handled on its own). */
+async function pollPayoutNow(deps: ApiDeps, workflowId: string): Promise<void> {
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).signal(payoutPollNowSignal);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    deps.logger.warn({ workflowId, err: String(err) }, 'payout webhook could not reach its flow');
+    throw new ApiError(503, 'flow_unavailable', 'The payout flow could not be reached; send the event again');
   }
 }
 
@@ -236,6 +247,29 @@ function registerRazorpayWebhook(api: ApiRouter): void {
         });
         if (reversed === 'unmatched') return { status: 200, body: { received: true, matched: false } satisfies WebhookReceipt };
         return { status: 200, body: { received: true, matched: true, duplicate: reversed === 'duplicate' } satisfies WebhookReceipt };
+      }
+      if ((body.event === 'payout.processed' || body.event === 'payout.failed' || body.event === 'payout.updated') && payoutId) {
+        // The payout workflow asks RazorpayX itself (never the webhook's body) and acts on what it
+        // answers, so a forged or stale event can move no money: it only makes the flow look now.
+        const flow = await findPayoutFlow(deps.db, payoutId);
+        if (!flow) {
+          deps.logger.warn({ eventId, type: body.event, payoutId }, 'razorpayx webhook for a payout we have no record of');
+          return { status: 200, body: { received: true, matched: false } satisfies WebhookReceipt };
+        }
+        const firstTime = await deps.db.transaction(async (trx) => {
+          if (
+            !(await claimWebhookEvent(trx, {
+              eventId: `rzp:${eventId}`,
+              type: body.event,
+              paymentId: payoutId,
+              workflowId: flow.workflowId,
+            }))
+          )
+            return false;
+          await pollPayoutNow(deps, flow.workflowId);
+          return true;
+        });
+        return { status: 200, body: { received: true, matched: true, duplicate: !firstTime } satisfies WebhookReceipt };
       }
       const tokenId = body.payload.token?.entity.id;
       if ((body.event === 'token.paused' || body.event === 'token.cancelled') && tokenId) {

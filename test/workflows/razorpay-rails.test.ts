@@ -20,7 +20,7 @@ import { payoutWorkflow } from '../../workflows/payout';
 import { startTestApi, type TestApi } from '../support/api';
 import { seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
-import { connectClient, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
+import { connectClient, eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 import { RazorpayFake } from '../support/razorpay-fake/server';
 
 const WEBHOOK_SECRET = 'rzp-webhook-secret-for-tests';
@@ -185,7 +185,11 @@ describe('POST /v1/webhooks/razorpay', () => {
 });
 
 describe('RazorpayX payouts', () => {
-  async function payout(fundAccount: string, amount: number): Promise<{ payoutId: string; sellerId: string; state: PayoutState }> {
+  async function payout(
+    fundAccount: string,
+    amount: number,
+    opts: { pollMs?: number; whileRunning?: (payoutId: string) => Promise<void> } = {},
+  ): Promise<{ payoutId: string; sellerId: string; state: PayoutState }> {
     const sellerId = await seedSeller(tdb.db, { bank: fundAccount });
     await postJournal(tdb.db, {
       idempotencyKey: `test-settle-${randomUUID()}`,
@@ -197,11 +201,14 @@ describe('RazorpayX payouts', () => {
     await tdb
       .db('payouts')
       .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: fundAccount, requested_by: 'test' });
-    const state = await worker.client.workflow.execute(payoutWorkflow, {
+    const pollMs = opts.pollMs ?? 50;
+    const handle = await worker.client.workflow.start(payoutWorkflow, {
       taskQueue: worker.taskQueue,
       workflowId: payoutWorkflowId(payoutId),
-      args: [{ payoutId, sellerId, pollMs: 50, maxPollMs: 200 }],
+      args: [{ payoutId, sellerId, pollMs, maxPollMs: Math.max(200, pollMs) }],
     });
+    await opts.whileRunning?.(payoutId);
+    const state = await handle.result();
     return { payoutId, sellerId, state };
   }
 
@@ -255,6 +262,71 @@ describe('RazorpayX payouts', () => {
         .count(),
     ).toEqual([{ count: 1 }]);
     expect((await tdb.db('payouts').where({ id: payoutId }).first()).provider_state).toBe('reversed');
+  });
+
+  test('payout.processed (webhook) wakes the payout flow, which asks RazorpayX and finds it paid; a repeat is a duplicate', async () => {
+    const started = Date.now();
+    const { payoutId, sellerId, state } = await payout('fa_hold_001', 3_300, {
+      // The flow would next poll in a minute: only the webhook can make it finish sooner.
+      pollMs: 60_000,
+      whileRunning: async (id) => {
+        const providerPayoutId = await eventually(
+          async () => (await tdb.db('payouts').where({ id }).first())?.provider_payout_id as string | undefined,
+        );
+        await eventually(async () => (await tdb.db('payouts').where({ id }).first())?.status === 'in_flight');
+        const body = {
+          entity: 'event',
+          event: 'payout.processed',
+          contains: ['payout'],
+          payload: { payout: { entity: { id: providerPayoutId, entity: 'payout', amount: 3_300, status: 'processed' } } },
+        };
+        const raw = JSON.stringify(body);
+        const headers = {
+          'content-type': 'application/json',
+          'x-razorpay-signature': razorpaySignature(WEBHOOK_SECRET, raw),
+          'x-razorpay-event-id': uniqueId('evt_'),
+        };
+        const send = () => fetch(`${api.url}/v1/webhooks/razorpay`, { method: 'POST', headers, body: raw }).then((r) => r.json());
+        // An early event (the bank has not paid yet) moves nothing: the flow asks, sees processing, waits.
+        expect(await send()).toEqual({ received: true, matched: true, duplicate: false });
+        fake.processPayout(providerPayoutId);
+        const again = { ...headers, 'x-razorpay-event-id': uniqueId('evt_') };
+        const res = await fetch(`${api.url}/v1/webhooks/razorpay`, { method: 'POST', headers: again, body: raw }).then((r) => r.json());
+        expect(res).toEqual({ received: true, matched: true, duplicate: false });
+        expect(await send()).toEqual({ received: true, matched: true, duplicate: true });
+      },
+    });
+    expect(state.status).toBe('paid');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await getBalance(tdb.db, accounts.sellerPayoutInFlight(sellerId))).balance).toBe(0);
+    expect((await tdb.db('payouts').where({ id: payoutId }).first()).status).toBe('paid');
+  });
+
+  test('a payout webhook for a payout that is not ours is answered unmatched and records nothing', async () => {
+    const body = {
+      entity: 'event',
+      event: 'payout.failed',
+      contains: ['payout'],
+      payload: { payout: { entity: { id: 'pout_notours1' } } },
+    };
+    const raw = JSON.stringify(body);
+    const eventId = uniqueId('evt_');
+    const res = await fetch(`${api.url}/v1/webhooks/razorpay`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-razorpay-signature': razorpaySignature(WEBHOOK_SECRET, raw),
+        'x-razorpay-event-id': eventId,
+      },
+      body: raw,
+    });
+    expect(await res.json()).toEqual({ received: true, matched: false });
+    expect(
+      await tdb
+        .db('webhook_events')
+        .where({ event_id: `rzp:${eventId}` })
+        .count(),
+    ).toEqual([{ count: 0 }]);
   });
 
   test('failed: the money goes back to the payable with the reason', async () => {

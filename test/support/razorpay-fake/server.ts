@@ -17,7 +17,8 @@
  * confirmed or above its max_amount, and at most one payment per order. The customer's email picks
  * what debits do, as in the sandbox (infra/fake-payment-provider.ts#mandateTokenPrefix).
  * Payout fund accounts: `fa_ok…` processed, `fa_reverse…` processed then reversed on the next read,
- * `fa_fail…` failed, `fa_pending…` processing on the first read then processed.
+ * `fa_fail…` failed, `fa_pending…` processing on the first read then processed, `fa_hold…` processing
+ * until the test calls `processPayout` (as the bank's answer that a payout.processed webhook announces).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -320,7 +321,11 @@ export class RazorpayFake {
       const existing = this.payoutKeys.get(key);
       if (existing) return send(200, this.view(this.payouts.get(existing)!));
       const fa = String(body.fund_account_id);
-      const status = fa.startsWith('fa_fail') ? 'failed' : fa.startsWith('fa_pending') ? 'processing' : 'processed';
+      const status = fa.startsWith('fa_fail')
+        ? 'failed'
+        : fa.startsWith('fa_pending') || fa.startsWith('fa_hold')
+          ? 'processing'
+          : 'processed';
       const payout: Payout = {
         id: rid('pout'),
         entity: 'payout',
@@ -342,11 +347,20 @@ export class RazorpayFake {
       const p = this.payouts.get(m[1]);
       if (!p) return error(400, 'BAD_REQUEST_ERROR', 'The id provided does not exist', 'input_validation_failed');
       p.reads += 1;
-      if (p.status === 'processing') Object.assign(p, { status: 'processed', utr: `UTR${randomBytes(5).toString('hex').toUpperCase()}` });
+      if (p.status === 'processing' && p.fund_account_id.startsWith('fa_hold')) {
+        // held: stays processing until processPayout
+      } else if (p.status === 'processing')
+        Object.assign(p, { status: 'processed', utr: `UTR${randomBytes(5).toString('hex').toUpperCase()}` });
       else if (p.fund_account_id.startsWith('fa_reverse') && p.status === 'processed') p.status = 'reversed';
       return send(200, this.view(p));
     }
     return error(400, 'BAD_REQUEST_ERROR', `The requested URL was not found on the server: ${path}`, 'input_validation_failed');
+  }
+
+  /** The bank paid a held payout (`fa_hold…`): processed with a UTR from now on. */
+  processPayout(id: string): void {
+    const p = this.payouts.get(id);
+    if (p) Object.assign(p, { status: 'processed', utr: `UTR${randomBytes(5).toString('hex').toUpperCase()}` });
   }
 
   private tokenView(t: Token) {
