@@ -189,7 +189,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel an order: the buyer before dispatch, support before delivery. Refunds and restocks.
-         * @description Needs `order:checkout` or `order:manage:any`.
+         * @description Needs `order:checkout` or `order:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["cancelOrder"];
         delete?: never;
@@ -209,7 +209,7 @@ export interface paths {
         put?: never;
         /**
          * Return a delivered order inside its return window: refunds and restocks
-         * @description Needs `order:checkout`.
+         * @description Needs `order:checkout`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["returnOrder"];
         delete?: never;
@@ -229,7 +229,7 @@ export interface paths {
         put?: never;
         /**
          * The seller dispatched the order (the buyer can no longer cancel)
-         * @description Needs `seller:manage` or `order:manage:any`.
+         * @description Needs `seller:manage` or `order:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["dispatchOrder"];
         delete?: never;
@@ -249,7 +249,7 @@ export interface paths {
         put?: never;
         /**
          * The order was delivered (starts the return window)
-         * @description Needs `seller:manage` or `order:manage:any`.
+         * @description Needs `seller:manage` or `order:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["markOrderDelivered"];
         delete?: never;
@@ -289,7 +289,7 @@ export interface paths {
         put?: never;
         /**
          * Support: retry the step an order is stuck on
-         * @description Needs `order:manage:any`.
+         * @description Needs `order:manage:any`. An `Idempotency-Key` is optional: with one, a repeat with the same key and body returns the first answer.
          */
         post: operations["retryOrderStep"];
         delete?: never;
@@ -7619,7 +7619,10 @@ export interface operations {
     cancelOrder: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 orderId: string;
             };
@@ -7641,13 +7644,15 @@ export interface operations {
             /** @description Accepted: the order once its compensations have run (or as far as they got in 5 s) */
             202: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7727,7 +7732,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too late to cancel */
+            /** @description Too late to cancel; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7772,6 +7777,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was used with a different request",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
             429: {
                 headers: {
@@ -7790,7 +7813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -7831,7 +7854,10 @@ export interface operations {
     returnOrder: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 orderId: string;
             };
@@ -7853,13 +7879,15 @@ export interface operations {
             /** @description Accepted: the order once refunded and restocked (or as far as it got in 5 s) */
             202: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7939,7 +7967,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not delivered, or the window has closed */
+            /** @description Not delivered, or the window has closed; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7984,6 +8012,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was used with a different request",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
             429: {
                 headers: {
@@ -8002,7 +8048,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8043,7 +8089,10 @@ export interface operations {
     dispatchOrder: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 orderId: string;
             };
@@ -8054,13 +8103,15 @@ export interface operations {
             /** @description Accepted: the order with the action recorded (or as it is after 5 s) */
             202: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8140,12 +8191,30 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed in the current state */
+            /** @description Not allowed in the current state; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was used with a different request",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8167,7 +8236,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8208,7 +8277,10 @@ export interface operations {
     markOrderDelivered: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 orderId: string;
             };
@@ -8219,13 +8291,15 @@ export interface operations {
             /** @description Accepted: the order with the action recorded (or as it is after 5 s) */
             202: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8305,12 +8379,30 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not allowed in the current state */
+            /** @description Not allowed in the current state; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was used with a different request",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };
@@ -8332,7 +8424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -8602,7 +8694,10 @@ export interface operations {
     retryOrderStep: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 orderId: string;
             };
@@ -8624,13 +8719,15 @@ export interface operations {
             /** @description Retrying: the order once it has moved on (or as it is after 5 s) */
             202: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderActionAccepted"];
                 };
             };
-            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read; or the `Idempotency-Key` header is malformed (`invalid_idempotency_key`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8710,7 +8807,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Nothing is stuck */
+            /** @description Nothing is stuck; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8755,6 +8852,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description This `Idempotency-Key` was used before with a different request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was used with a different request",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
             429: {
                 headers: {
@@ -8773,7 +8888,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Something went wrong on our side (`internal_error`) */
+            /** @description Something went wrong on our side (`internal_error`); nothing was stored under the `Idempotency-Key`, so retry with the same key */
             500: {
                 headers: {
                     [name: string]: unknown;
