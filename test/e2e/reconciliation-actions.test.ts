@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkoutStateQuery, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
-import { payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
+import { payoutKeys, payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
 import { retryStepSignal } from '../../contracts/stuck';
 import { postJournal } from '../../db/ledger';
 import { paymentMethodUpdate } from '../../contracts/subscription';
@@ -226,10 +226,18 @@ test('a payout the bank has not answered: poll is the payout’s pollNow signal,
     .where({ id: payoutId })
     .update({ updated_at: tdb.db.raw("now() - interval '11 minutes'") });
   await eventually(() => listed('payout_unsettled', payoutId));
+  // The bank has the answer by now (its portal would show it); only the flow has not asked yet.
+  await eventually(async () => {
+    const { rows } = await tdb.db.raw(`SELECT settles_at <= now() AS settled FROM fake_provider.payouts WHERE idempotency_key = ?`, [
+      payoutKeys.provider(payoutId),
+    ]);
+    return rows[0]?.settled === true;
+  });
 
   const reason = 'Bank portal shows it credited';
   const res = await act(support('agent_kiran'), 'payout_unsettled', payoutId, 'poll', { reason });
   expect([res.status, res.body.result]).toEqual([200, { message: payoutPollNowSignal.name }]);
+  await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).status === 'paid');
   expect(await h.result()).toMatchObject({ status: 'paid', amount: 7_000 });
   expect(await listed('payout_unsettled', payoutId)).toBe(false);
   const audit = await tdb.db('audit_log').where({ action: 'reconciliation.poll', target_id: payoutId });
