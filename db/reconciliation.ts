@@ -127,7 +127,7 @@ const SOURCES: Record<ReconciliationKind, string> = {
         a.step, a.reason, m.question),
       a.raised_at, NULL::bigint, NULL, NULL,
       jsonb_build_object('alertId', a.id, 'step', a.step, 'code', a.code, 'question', m.question, 'outcome', m.outcome, 'marketStatus', m.status)
-    FROM flow_alerts a JOIN markets m ON a.workflow_id = 'market-' || m.id
+    FROM flow_alerts a JOIN markets m ON m.id = substr(a.workflow_id, length('market-') + 1)
     WHERE a.resolved_at IS NULL AND a.flow_type = 'market' AND a.step IN (${MARKET_PAYING_STEPS})`,
   topup_unconfirmed: `
     SELECT 'topup_unconfirmed', t.id, 'topup-' || t.id, format('Provider outcome not known (%s)', t.status),
