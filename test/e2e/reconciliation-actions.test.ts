@@ -101,6 +101,18 @@ test('a parked checkout retried: the same click sent twice is one effect and one
   await h.signal(markDeliveredSignal, { by: sellerId });
   expect(await h.result()).toMatchObject({ status: 'completed', stuckStep: null });
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(2_700);
+
+  // The customer 360 tells the same story: the order's timeline, and what support did about it.
+  const story = await api.request('GET', `/v1/ops/customers?userId=${buyer}`, { token: support() });
+  expect(story.status).toBe(200);
+  const [order] = story.body.orders;
+  expect(order).toMatchObject({ orderId: input.orderId, workflowId, total: 3_000 });
+  const types = (order.timeline as Array<{ type: string }>).map((t) => t.type);
+  expect(types).toEqual(expect.arrayContaining(['confirmed', 'delivered']));
+  expect(types.indexOf('confirmed')).toBeLessThan(types.indexOf('delivered'));
+  expect(story.body.audit).toEqual(
+    expect.arrayContaining([expect.objectContaining({ actor: 'agent_asha', action: 'reconciliation.retry', targetId: workflowId })]),
+  );
   await expectLedgerInvariants(tdb.db);
 });
 
