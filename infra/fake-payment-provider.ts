@@ -39,6 +39,10 @@ import {
  *   pm_flaky / pm_flaky_N  unavailable for the first N calls with a key (default 2), then like pm_ok
  *   pm_timeout             accepted, but never sends a webhook: only polling finds it succeeded
  *   pm_refund_flaky / _N   pays like pm_ok; each refund of it is unavailable for its first N calls (default 2)
+ *   pm_slow                the first call with a key makes the payment, then answers unavailable (a timeout
+ *                          after the provider acted): the retry with the same key finds it
+ *   pm_refund_reject       pays like pm_ok; every refund of it is rejected (RefundRejectedError)
+ * (the Razorpay fake in test/support/razorpay-fake answers the same tokens the same way, as Razorpay's shapes)
  * Refunds are idempotent on their key and never exceed what the payment has left to refund.
  *
  * Mandates (`mandates`, the same state machine as the Razorpay fake in test/support/razorpay-fake):
@@ -189,7 +193,13 @@ export class FakePaymentProvider implements PaymentProvider {
     const flaky = /^pm_flaky(?:_(\d+))?$/.exec(method);
     if (flaky) {
       await this.failFirstCalls(req.idempotencyKey, flaky[1]);
-    } else if (method !== 'pm_ok' && method !== 'pm_timeout' && !REFUND_FLAKY.test(method)) {
+    } else if (
+      method !== 'pm_ok' &&
+      method !== 'pm_timeout' &&
+      method !== 'pm_slow' &&
+      method !== 'pm_refund_reject' &&
+      !REFUND_FLAKY.test(method)
+    ) {
       throw new PaymentDeclinedError('card_declined', `Unknown payment method ${method}`);
     }
 
@@ -203,6 +213,9 @@ export class FakePaymentProvider implements PaymentProvider {
     });
     const payment = await this.byKey(req.idempotencyKey);
     if (payment.id === id && method !== 'pm_timeout') this.sendWebhookLater(payment, req.metadata ?? {});
+    if (method === 'pm_slow' && (await this.countCall(`slow:${req.idempotencyKey}`)) === 1) {
+      throw new ProviderUnavailableError('provider timed out after making the payment');
+    }
     return payment;
   }
 
@@ -214,6 +227,9 @@ export class FakePaymentProvider implements PaymentProvider {
 
   async refundPayment(req: { idempotencyKey: string; paymentId: string; amount: number }): Promise<{ id: string }> {
     const payment = await this.getPayment(req.paymentId);
+    if (payment.paymentMethod === 'pm_refund_reject') {
+      throw new RefundRejectedError(`refund of ${req.amount} rejected for payment ${req.paymentId}`);
+    }
     const refundFlaky = REFUND_FLAKY.exec(payment.paymentMethod);
     if (refundFlaky) await this.failFirstCalls(`refund:${req.idempotencyKey}`, refundFlaky[1]);
     // One refund at a time per payment, so concurrent refunds cannot exceed it.

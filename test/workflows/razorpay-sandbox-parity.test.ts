@@ -180,12 +180,31 @@ describe.each([sandbox, razorpay])('money flows on the $name rails', (rails) => 
     expect((await books()).captured - before).toBe(7_000);
   });
 
-  test('top-up declined: failed, nothing credited, nothing captured', async () => {
+  test('a timeout after the provider made the payment: the retry with the same key finds it, the wallet is credited once', async () => {
     const before = (await books()).captured;
-    const { userId, state } = await topup(rails.method.declined, 5_000);
+    const { userId, state } = await topup('pm_slow', 6_100);
+    expect(state.status).toBe('succeeded');
+    expect(await wallet(userId)).toBe(6_100);
+    expect((await books()).captured - before).toBe(6_100);
+  });
+
+  test.each(['pm_declined', 'pm_insufficient_funds'])('top-up with %s: nothing credited, nothing captured', async (method) => {
+    const before = (await books()).captured;
+    const { userId, state } = await topup(method, 5_000);
     expect(state.status).toBe(rails.declinedTopup);
     expect(await wallet(userId)).toBe(0);
     expect((await books()).captured).toBe(before);
+  });
+
+  test('a refund the provider cannot take at first (two 5xx) is retried with the same key until it goes through, once', async () => {
+    const before = await books();
+    const { input, handle, confirmed } = await cardOrder('pm_refund_flaky_2', 3_600);
+    expect(confirmed.status).toBe('confirmed');
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: input.buyerId, role: 'buyer' }] });
+    expect(((await handle.result()) as CheckoutState).status).toBe('cancelled');
+    expect(await orderMoney(tdb.db, input.orderId)).toMatchObject({ paid: 3_600, refunds: 3_600, escrow: 0 });
+    const after = await books();
+    expect([after.captured - before.captured, after.refunded - before.refunded]).toEqual([3_600, 3_600]);
   });
 
   test('checkout card charge, then the buyer cancels: the card is refunded in full, once', async () => {

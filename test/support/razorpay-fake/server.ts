@@ -9,6 +9,10 @@
  *   pm_flaky_N       the first N order creations with a receipt answer 502 SERVER_ERROR
  *   pm_slow          the first order creation hangs longer than the client's timeout (and is made)
  *   pm_refund_reject every refund answers 400 (more than captured)
+ *   pm_refund_flaky_N each refund (by its X-Refund-Idempotency key) answers 502 for its first N calls
+ *   pm_insufficient_funds the payment fails (error_reason insufficient_funds)
+ *   pm_timeout       like pm_ok (this fake sends no webhooks: Mandi's polling finds every payment)
+ * (the sandbox's tokens, infra/fake-payment-provider.ts, behave the same)
  * Recurring payments (the decoupled flow, test/workflows/mandate-debits.test.ts): customers, an
  * authorisation order (`token { max_amount, … }`) that the customer approves at once (an authorised
  * payment carrying `token_id`; the token `confirmed`), debit orders carrying `notification { token_id,
@@ -299,6 +303,10 @@ export class RazorpayFake {
       if (key && this.refundKeys.has(key)) return send(200, this.refunds.get(this.refundKeys.get(key)!));
       const amount = Number(body.amount ?? p?.amount);
       const method = p ? this.orders.get(p.order_id)?.notes.mandi_payment_method : undefined;
+      const refundFlaky = /^pm_refund_flaky(?:_(\d+))?$/.exec(method ?? '');
+      if (refundFlaky && this.count(`refund:${key}`) <= Number(refundFlaky[1] ?? 2)) {
+        return error(502, 'SERVER_ERROR', 'The server encountered an error', 'server_error');
+      }
       if (!p || !p.captured || method === 'pm_refund_reject' || p.amount_refunded + amount > p.amount) {
         return error(400, 'BAD_REQUEST_ERROR', 'The refund amount provided is greater than amount captured', 'input_validation_failed');
       }
@@ -421,7 +429,7 @@ export class RazorpayFake {
 
   /** What the customer does on Checkout for this order. */
   private customerPays(order: Order, method: string): void {
-    const declined = method === 'pm_declined';
+    const declined = method === 'pm_declined' || method === 'pm_insufficient_funds';
     const payment: Payment = {
       id: rid('pay'),
       entity: 'payment',
@@ -431,7 +439,7 @@ export class RazorpayFake {
       status: declined ? 'failed' : 'authorized',
       captured: false,
       amount_refunded: 0,
-      error_reason: declined ? 'payment_declined' : null,
+      error_reason: declined ? (method === 'pm_insufficient_funds' ? 'insufficient_funds' : 'payment_declined') : null,
     };
     this.payments.set(payment.id, payment);
     order.status = 'attempted';
