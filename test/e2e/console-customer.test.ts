@@ -76,7 +76,7 @@ test('support pauses a subscription from the Customer page and the next delivery
   await page.context().close();
 });
 
-test('skip, extra delivery and cancel from the Customer page; the wallet on a date; every change in the audit trail', async () => {
+test('skip, extra delivery, pause, resume and cancel from the Customer page; the wallet on a date; every change in the audit trail', async () => {
   const milk = await seedSubscribableProduct(api, { unitPrice: 2_500, unit: '1 l' });
   const customer = uniqueId('cust_');
   await fundWallet(tdb.db, customer, 5_000);
@@ -117,6 +117,13 @@ test('skip, extra delivery and cancel from the Customer page; the wallet on a da
   await card.getByText('Exceptions (2)').waitFor();
   await next.getByText(`${day(4)}×1, ${day(5)}×3`, { exact: false }).waitFor();
 
+  await card.getByRole('button', { name: 'Pause' }).click();
+  await confirmAction(page, 'Away for two days', { from: day(6), to: day(7), kind: 'vacation' });
+  await next.getByText(`${day(4)}×1, ${day(5)}×3, ${day(8)}×1, ${day(9)}×1`).waitFor();
+  await card.getByRole('button', { name: 'Resume' }).click();
+  await confirmAction(page, 'Back early', { from: day(6) });
+  await next.getByText(`${day(4)}×1, ${day(5)}×3, ${day(6)}×1, ${day(7)}×1`).waitFor();
+
   await card.getByRole('button', { name: 'Cancel subscription' }).click();
   await confirmAction(page, 'Moving out of Bengaluru');
   await card.getByText('· cancelled ·', { exact: false }).waitFor();
@@ -126,9 +133,11 @@ test('skip, extra delivery and cancel from the Customer page; the wallet on a da
   expect(audit.map((a: { action: string }) => a.action)).toEqual([
     'subscription.skip',
     'subscription.deliver_extra',
+    'subscription.pause',
+    'subscription.resume',
     'subscription.cancel',
   ]);
-  expect(audit[2].details.request).toMatchObject({ reason: 'Moving out of Bengaluru' });
+  expect(audit[4].details.request).toMatchObject({ reason: 'Moving out of Bengaluru' });
   await page.getByTestId('audit').getByText('subscription.cancel', { exact: false }).waitFor();
   await expectLedgerInvariants(tdb.db);
   await page.context().close();
