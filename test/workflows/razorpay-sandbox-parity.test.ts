@@ -43,8 +43,11 @@ interface Rails {
   ): Promise<{ payments: PaymentProvider; payouts: PayoutProvider; books: () => Promise<Books>; close(): Promise<void> }>;
   /** Payment methods: succeeds; declined; two 5xx, then succeeds. */
   method: { ok: string; declined: string; flaky: string };
-  /** Bank accounts / fund accounts: paid; rejected; processing first, then paid. */
-  bank: { ok: string; fails: string; pending: string };
+  /**
+   * Bank accounts / fund accounts: paid; rejected; processing first, then paid; processing first,
+   * then rejected; made by a call whose answer is lost, then a 5xx, then the answer (paid).
+   */
+  bank: { ok: string; fails: string; pending: string; pendingThenFails: string; flaky: string };
   /**
    * How a declined top-up ends: the sandbox refuses the charge when it is made (PaymentDeclinedError,
    * `declined`); on Razorpay the order is made and its payment fails at the customer (`failed`). No
@@ -70,7 +73,13 @@ const sandbox: Rails = {
     };
   },
   method: { ok: 'pm_ok', declined: 'pm_declined', flaky: 'pm_flaky_2' },
-  bank: { ok: 'ok:parity', fails: 'fails:parity', pending: 'pending-then-ok:parity' },
+  bank: {
+    ok: 'ok:parity',
+    fails: 'fails:parity',
+    pending: 'pending-then-ok:parity',
+    pendingThenFails: 'pending-then-fails:parity',
+    flaky: 'flaky:parity',
+  },
   declinedTopup: 'declined',
 };
 
@@ -88,7 +97,13 @@ const razorpay: Rails = {
     };
   },
   method: { ok: 'pm_ok', declined: 'pm_declined', flaky: 'pm_flaky_2' },
-  bank: { ok: 'fa_ok_parity', fails: 'fa_fail_parity', pending: 'fa_pending_parity' },
+  bank: {
+    ok: 'fa_ok_parity',
+    fails: 'fa_fail_parity',
+    pending: 'fa_pending_parity',
+    pendingThenFails: 'fa_pendfail_parity',
+    flaky: 'fa_flaky_parity',
+  },
   declinedTopup: 'failed',
 };
 
@@ -236,5 +251,16 @@ describe.each([sandbox, razorpay])('money flows on the $name rails', (rails) => 
     const failed = await payout(rails.bank.fails, 2_000);
     expect(failed.state.status).toBe('failed');
     expect((await getBalance(tdb.db, accounts.sellerPayable(failed.sellerId))).balance).toBe(2_000);
+  });
+
+  test('payouts: processing, then rejected (the money stays in flight until then, then goes back); a lost answer and a 5xx: paid once', async () => {
+    const later = await payout(rails.bank.pendingThenFails, 2_500);
+    expect(later.state.status).toBe('failed');
+    expect((await getBalance(tdb.db, accounts.sellerPayable(later.sellerId))).balance).toBe(2_500);
+    expect((await getBalance(tdb.db, accounts.sellerPayoutInFlight(later.sellerId))).balance).toBe(0);
+    const before = (await books()).paidOut;
+    const flaky = await payout(rails.bank.flaky, 1_900);
+    expect(flaky.state.status).toBe('paid');
+    expect((await books()).paidOut - before).toBe(1_900);
   });
 });

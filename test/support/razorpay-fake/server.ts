@@ -21,7 +21,10 @@
  * confirmed or above its max_amount, and at most one payment per order. The customer's email picks
  * what debits do, as in the sandbox (infra/fake-payment-provider.ts#mandateTokenPrefix).
  * Payout fund accounts: `fa_ok…` processed, `fa_reverse…` processed then reversed on the next read,
- * `fa_fail…` failed, `fa_pending…` processing on the first read then processed, `fa_hold…` processing
+ * `fa_fail…` failed, `fa_pending…` processing on the first read then processed, `fa_pendfail…` processing
+ * on the first read then failed, `fa_flaky…` made by the first call whose answer never arrives (it hangs
+ * past the client's timeout), the second call answers 502 before reaching the bank, the third answers
+ * the payout made by the first (the sandbox bank's `flaky`), `fa_hold…` processing
  * until the test calls `processPayout` (as the bank's answer that a payout.processed webhook announces).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -326,12 +329,14 @@ export class RazorpayFake {
     if (req.method === 'POST' && path === '/v1/payouts') {
       const key = req.headers['x-payout-idempotency'] as string | undefined;
       if (!key) return error(400, 'BAD_REQUEST_ERROR', 'X-Payout-Idempotency header is required', 'input_validation_failed');
+      const fa = String(body.fund_account_id);
+      const call = fa.startsWith('fa_flaky') ? this.count(`payout:${key}`) : 0;
+      if (call === 2) return error(502, 'SERVER_ERROR', 'The server encountered an error', 'server_error');
       const existing = this.payoutKeys.get(key);
       if (existing) return send(200, this.view(this.payouts.get(existing)!));
-      const fa = String(body.fund_account_id);
       const status = fa.startsWith('fa_fail')
         ? 'failed'
-        : fa.startsWith('fa_pending') || fa.startsWith('fa_hold')
+        : fa.startsWith('fa_pending') || fa.startsWith('fa_pendfail') || fa.startsWith('fa_hold')
           ? 'processing'
           : 'processed';
       const payout: Payout = {
@@ -349,6 +354,8 @@ export class RazorpayFake {
       };
       this.payouts.set(payout.id, payout);
       this.payoutKeys.set(key, payout.id);
+      // Made, but the answer is lost: only a retry with the same key finds it.
+      if (call === 1) await new Promise((r) => setTimeout(r, this.hangMs));
       return send(200, this.view(payout));
     }
     if ((m = /^\/v1\/payouts\/([^/]+)$/.exec(path)) && req.method === 'GET') {
@@ -357,6 +364,11 @@ export class RazorpayFake {
       p.reads += 1;
       if (p.status === 'processing' && p.fund_account_id.startsWith('fa_hold')) {
         // held: stays processing until processPayout
+      } else if (p.status === 'processing' && p.fund_account_id.startsWith('fa_pendfail')) {
+        Object.assign(p, {
+          status: 'failed',
+          status_details: { reason: 'beneficiary_bank_rejected', description: 'Beneficiary bank rejected the payout' },
+        });
       } else if (p.status === 'processing')
         Object.assign(p, { status: 'processed', utr: `UTR${randomBytes(5).toString('hex').toUpperCase()}` });
       else if (p.fund_account_id.startsWith('fa_reverse') && p.status === 'processed') p.status = 'reversed';
