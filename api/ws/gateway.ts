@@ -3,6 +3,7 @@ import type http from 'node:http';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { z } from 'zod';
 import { marketUserChannel } from '../../domain/market/feed';
+import { listenLocally } from '../../infra/auction-feed';
 import { TOPICS, topicKey, type Subscription, type Topic } from './topics';
 import { verifyClaims, type Principal } from '../auth';
 import { describeTextViolation, findTextViolation } from '../../domain/text';
@@ -130,45 +131,6 @@ function conflated(rule: { gapMs: number; key: (message: unknown) => string }, s
 }
 
 /**
- * A send-out to many sockets a slice at a time, yielding to the event loop between slices: a hot
- * lot's 500 watchers never hold up, for the whole fan-out, the bids' answers and database results
- * waiting behind it. Each message is serialised once (`texts`). A channel's send-outs run one after
- * another, so every socket gets its frames in order; what is published meanwhile waits, merged per
- * `key` (the newest wins, as in `conflated`), so a send-out slower than the feed never builds a
- * queue: the next round sends the newest view.
- */
-function slicedSendOut(
-  size: number,
-  key: (message: unknown) => string,
-  conns: Set<Connection>,
-  deliverTo: (c: Connection, message: unknown, texts: Map<unknown, string>) => void,
-): (messages: unknown[]) => void {
-  const pending = new Map<string, unknown>();
-  let running = false;
-  const run = async () => {
-    running = true;
-    try {
-      while (pending.size > 0) {
-        const messages = [...pending.values()];
-        pending.clear();
-        const texts = new Map<unknown, string>();
-        const targets = [...conns];
-        for (let i = 0; i < targets.length; i += size) {
-          if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-          for (const c of targets.slice(i, i + size)) for (const m of messages) deliverTo(c, m, texts);
-        }
-      }
-    } finally {
-      running = false;
-    }
-  };
-  return (messages) => {
-    for (const m of messages) pending.set(key(m), m);
-    if (!running) void run();
-  };
-}
-
-/**
  * Live market and auction data over WebSocket on the API's own HTTP server (topics: ./topics.ts).
  * Every API instance subscribes to the pub/sub feed of the markets, lots and shows its clients
  * watch, so any instance can serve any of them. For a market:
@@ -187,22 +149,36 @@ export function attachMarketGateway(server: http.Server, deps: ApiDeps): () => P
     let entry = watchers.get(channel);
     if (!entry) {
       const conns = new Set<Connection>();
-      const spec = TOPICS[sub.topic.kind];
-      const deliverTo = (c: Connection, message: unknown, texts: Map<unknown, string>) => {
-        const s = c.subscriptions.get(key);
-        if (!s) return;
-        if (s.ready) c.deliver(s, message, texts);
-        else s.buffered.push(message);
+      const sendOut = (messages: unknown[]) => {
+        for (const message of messages) {
+          const texts = new Map<unknown, string>();
+          for (const c of conns) {
+            const s = c.subscriptions.get(key);
+            if (!s) continue;
+            if (s.ready) c.deliver(s, message, texts);
+            else s.buffered.push(message);
+          }
+        }
       };
-      const sendOut = spec.sliceSize
-        ? slicedSendOut(spec.sliceSize, spec.conflate?.key ?? (() => ''), conns, deliverTo)
-        : (messages: unknown[]) => {
-            for (const message of messages) {
-              const texts = new Map<unknown, string>();
-              for (const c of conns) deliverTo(c, message, texts);
-            }
-          };
-      const unsubscribe = deps.pubsub.subscribe(channel, spec.conflate ? conflated(spec.conflate, sendOut) : (m) => sendOut([m]));
+      const spec = TOPICS[sub.topic.kind];
+      const handler = spec.conflate ? conflated(spec.conflate, sendOut) : (m: unknown) => sendOut([m]);
+      // A lot's or show's change this instance published comes at once (listenLocally) and again
+      // from Redis: only what is newer than the channel has already had goes on, so the copy neither
+      // reaches a subscriber nor delays the next update behind the conflation gap.
+      const newest = new Map<string, number>();
+      const fresh = (m: unknown) => {
+        const v = spec.feedVersion?.(m);
+        if (v) {
+          if (v.version <= (newest.get(v.key) ?? -1)) return;
+          newest.set(v.key, v.version);
+        }
+        handler(m);
+      };
+      const stopLocal = spec.feedVersion ? listenLocally(deps.pubsub, channel, fresh) : () => {};
+      const unsubscribe = deps.pubsub.subscribe(channel, fresh).then((stop) => async () => {
+        stopLocal();
+        await stop();
+      });
       entry = { conns, unsubscribe };
       watchers.set(channel, entry);
     }

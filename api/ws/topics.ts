@@ -41,15 +41,16 @@ export interface TopicSpec {
   deliver: Deliver;
   /** Published messages to merge per key within `gapMs` (the newest wins); none: each is sent. */
   conflate?: { gapMs: number; key: (message: unknown) => string };
-  /** Sockets served per turn of the event loop in a send-out; none: all at once. */
-  sliceSize?: number;
+  /**
+   * A published message's version, per key (a lot; a show's own status): the gateway passes on
+   * only what is newer than what the channel already had, and takes this instance's own changes
+   * without the Redis round trip (infra/auction-feed.ts#listenLocally). None: every message goes on.
+   */
+  feedVersion?: (message: unknown) => { key: string; version: number } | null;
 }
 
 /** A hot lot's watchers get its newest view at most this often (markets are conflated by their engine). */
 export const LOT_FEED_GAP_MS = 20;
-
-/** A lot's (or show's) send-out yields to the bids' answers after this many sockets. */
-export const LOT_FEED_SLICE = 100;
 
 /** Accepts a view if it is newer than what the subscriber has for `key`. */
 function newer(sub: Subscription, key: string, version: number): boolean {
@@ -94,7 +95,7 @@ export const TOPICS: Record<TopicKind, TopicSpec> = {
       return { type: 'update', lot: sub.topic.id, ...lotUpdate(m) };
     },
     conflate: { gapMs: LOT_FEED_GAP_MS, key: () => 'lot' },
-    sliceSize: LOT_FEED_SLICE,
+    feedVersion: (m) => ({ key: (m as LotFeedMessage).view.lotId, version: (m as LotFeedMessage).view.version }),
   },
 
   show: {
@@ -120,6 +121,9 @@ export const TOPICS: Record<TopicKind, TopicSpec> = {
     },
     // Per lot of the show; the show's own status changes are never merged with a lot's.
     conflate: { gapMs: LOT_FEED_GAP_MS, key: (m) => (m as LotFeedMessage).view?.lotId ?? 'show' },
-    sliceSize: LOT_FEED_SLICE,
+    feedVersion: (m) => {
+      const s = m as LotFeedMessage | { event: 'show'; show: { version: number } };
+      return s.event === 'show' ? { key: '', version: s.show.version } : { key: s.view.lotId, version: s.view.version };
+    },
   },
 };
