@@ -364,20 +364,26 @@ export interface LotMemory {
   clockOffsetMs: number;
 }
 
-/** The lot, its bids and the database clock in one snapshot; null when the lot is not open for bids. */
-export async function loadLotMemory(db: Db, lotId: string): Promise<LotMemory | null> {
+/**
+ * The lot, its bids and the database clock in one snapshot; null when the lot is not open for
+ * bids. Given what this instance knew before (`stale`: another writer moved the lot since), only
+ * the bids after those it has are read — bids are only ever appended, in seq order — and its
+ * funds figures are kept (commit_auction_bids checks them again).
+ */
+export async function loadLotMemory(db: Db, lotId: string, stale: LotMemory | null = null): Promise<LotMemory | null> {
+  const after = stale?.row.book?.seq ?? 0;
   const { rows } = await db.raw(
     `SELECT to_jsonb(l) AS lot, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms,
-            coalesce((SELECT jsonb_agg(to_jsonb(b)) FROM auction_bids b WHERE b.lot_id = l.id), '[]'::jsonb) AS bids
+            coalesce((SELECT jsonb_agg(to_jsonb(b)) FROM auction_bids b WHERE b.lot_id = l.id AND b.seq > ?), '[]'::jsonb) AS bids
      FROM auction_lots l WHERE l.id = ?`,
-    [lotId],
+    [after, lotId],
   );
   if (rows.length === 0) return null;
   const row = parseLot(rows[0].lot);
   if (row.status !== 'open' || !row.book) return null;
-  const bids = new Map<string, StoredBid>();
+  const bids = stale?.bids ?? new Map<string, StoredBid>();
   for (const b of rows[0].bids as StoredBid[]) bids.set(idOf(b.bidder_id, b.client_bid_id), parseBid(b));
-  return { row, bids, funds: new Map(), clockOffsetMs: Number(rows[0].now_ms) - Date.now() };
+  return { row, bids, funds: stale?.funds ?? new Map(), clockOffsetMs: Number(rows[0].now_ms) - Date.now() };
 }
 
 type Commit =
@@ -446,10 +452,12 @@ export async function recordBidsFromMemory(
   memory: LotMemory | null,
 ): Promise<{ result: BatchResult; memory: LotMemory | null }> {
   let mem = memory;
+  let stale: LotMemory | null = null;
   let atFloor = -Infinity;
   try {
     for (let attempt = 0; attempt < MEMORY_ATTEMPTS; attempt++) {
-      mem ??= await loadLotMemory(db, lotId);
+      if (!mem || stale) mem = await loadLotMemory(db, lotId, stale);
+      stale = null;
       if (!mem) break;
       const wallets = [...new Set(reqs.map((r) => accounts.userWallet(r.bidderId)))];
       const unknown = wallets.filter((w) => !mem!.funds.has(w));
@@ -475,7 +483,7 @@ export async function recordBidsFromMemory(
       if (decided.accepted.length === 0) {
         if ((await storedVersion(db, lotId)) === mem.row.version)
           return { result: { answers: answersOf(decided, [], mem.row), row: null, released: [] }, memory: mem };
-        mem = null;
+        stale = mem;
         continue;
       }
       const r = await commitDecided(db, mem, decided, at);
@@ -491,7 +499,7 @@ export async function recordBidsFromMemory(
           memory: row.status === 'open' ? mem : null,
         };
       }
-      if (r.reason === 'stale') mem = null;
+      if (r.reason === 'stale') stale = mem;
       else if (r.reason === 'late') atFloor = Number(r.nowMs);
       else if (r.reason === 'funds') for (const [w, v] of Object.entries(r.funds)) mem.funds.set(w, Number(v));
     }
