@@ -1,7 +1,9 @@
 /**
  * The bids of one lot share their transaction: while one batch is committing, the bids that arrive
- * for the same lot wait and go together in the next (db/auction-bids.ts#recordBids), each still
- * answered on its own, in arrival order. On a hot lot every transaction holds the lot's row lock,
+ * for the same lot wait and go together in the next (db/auction-bids.ts#recordBidsFromMemory),
+ * each still answered on its own, in arrival order. The instance keeps what it last committed of
+ * each lot it takes bids for (its book, its bids, the bidders' funds) to decide the next batch
+ * without reading the lot again; the database refuses a batch decided on anything out of date. On a hot lot every transaction holds the lot's row lock,
  * so one transaction per bid would cap the lot at a few hundred bids a second and queue the
  * refused ones behind the lock; one per batch keeps the lock busy with real work.
  *

@@ -9,6 +9,13 @@
  * before it is acknowledged, and no bid is accepted after the close, which takes the same lock
  * (db/auction-lots.ts#attemptClose). One transaction for many bids is what lets a hot lot take
  * bids at the rate its bidders send them: each transaction holds the lock for a few round trips.
+ *
+ * That locked transaction (recordBids) is the fallback. A hot lot's batches are first decided in
+ * memory, against the lot as this instance last committed it (LotMemory), and written by one
+ * statement, commit_auction_bids, which checks under the same lock that the decisions still hold
+ * (the lot open at the version they were made against, the database clock before the end, every
+ * bidder still funded) — one round trip a batch, no transaction left idle while this process
+ * decides (recordBidsFromMemory).
  */
 import { type ApplicationFailure } from '@temporalio/common';
 import { decideBid, decideBuyNow, nextMinimum, type AuctionBook } from '../domain/auction';
