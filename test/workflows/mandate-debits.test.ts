@@ -21,7 +21,11 @@ import { RazorpayPaymentProvider, razorpayClient } from '../../infra/razorpay/pa
 import { razorpaySignature } from '../../infra/razorpay/webhook';
 import { startTestApi, type TestApi } from '../support/api';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
-import { connectClient, eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
+import { connectClient, eventually, startTestWorker, testLogger, uniqueId, type TestWorker } from '../support/temporal';
+import { createSubscriptionActivities } from '../../activities/subscriptions';
+import { mandateStatusSignal } from '../../contracts/subscription';
+import { openRenewal } from '../../db/subscription-renewals';
+import { InMemoryPubSub } from '../../infra/pubsub';
 import { RazorpayFake } from '../support/razorpay-fake/server';
 import {
   PRICE,
@@ -312,6 +316,58 @@ describe.each([sandbox, razorpay])('mandate debits on the $name rails', (rails) 
     }
   });
 
+  test('the steps never debit a cycle twice: a repeated debit returns its payment, another attempt of the cycle is refused, none runs early', async () => {
+    const { sub, mandateId, tokenId } = await subscribeWithMandate(`dev.${randomUUID().slice(0, 8)}@example.com`);
+    const acts = createSubscriptionActivities({ db: tdb.db, payments: rails.provider(), logger: testLogger, pubsub: new InMemoryPubSub() });
+    await openRenewal(tdb.db, { subscriptionId: sub.id, period: 1, periodStart: sub.startDate, amount: PRICE });
+    const c = { subscriptionId: sub.id, customerId: sub.customerId, period: 1, attempt: 1, amount: PRICE, paymentMethod: mandateId };
+    const notice = { paymentAfterMs: Date.now() + DAY_MS, noticeMs: DAY_MS };
+    const first = await acts.noticeMandateDebit({ ...c, ...notice });
+    // A repeated notice step is the same notice (one provider order).
+    expect((await acts.noticeMandateDebit({ ...c, ...notice })).orderId).toBe(first.orderId);
+    const second = await acts.noticeMandateDebit({ ...c, attempt: 2, ...notice });
+    expect(second.orderId).not.toBe(first.orderId);
+    await expect(acts.debitMandate({ ...c, orderId: first.orderId })).rejects.toThrow(/before/);
+
+    await new Promise((r) => setTimeout(r, Math.max(first.paymentAfterMs, second.paymentAfterMs) - Date.now() + 50));
+    const paid = await acts.debitMandate({ ...c, orderId: first.orderId });
+    expect((await acts.debitMandate({ ...c, orderId: first.orderId })).id).toBe(paid.id);
+    await expect(acts.debitMandate({ ...c, attempt: 2, orderId: second.orderId })).rejects.toMatchObject({
+      type: 'PaymentDeclined',
+      details: [{ code: 'cycle_already_debited' }],
+    });
+    await eventually(async () => (await acts.getRenewalPayment(paid.id)).status === 'succeeded');
+    await acts.settleRenewalViaProvider({ ...c, paymentId: paid.id });
+    const debits = await rails.debits(tokenId);
+    expect(debits.filter((d) => d.debitedAtMs !== null).map((d) => [d.orderId, d.status])).toEqual([[first.orderId, 'succeeded']]);
+    expectNoticeRespected(debits);
+    expect((await mandateDebitsOf(tdb.db, sub.id)).map((r) => [r.attempt, r.status])).toEqual([
+      [1, 'succeeded'],
+      [2, 'notified'],
+    ]);
+  });
+
+  test('token.cancelled in a paid period: the customer is asked for a new method at once; the next renewal pauses without a notice', async () => {
+    const { sub, mandateId, tokenId } = await subscribeWithMandate(`leela.${randomUUID().slice(0, 8)}@example.com`);
+    const handle = await startSubscription(worker, sub, testSettings({ dayMs: 2 * DAY_MS }), taskQueue);
+    try {
+      await eventually(async () => (await paidPeriods(sub.id)).includes(1), 20_000);
+      await rails.pauseToken(tokenId);
+      await handle.signal(mandateStatusSignal, { paymentMethod: mandateId, status: 'cancelled' });
+      await eventually(async () =>
+        (await notificationKinds(tdb.db, sub.id)).some((n) => n.kind === 'payment_method_required' && n.data.status === 'cancelled'),
+      );
+      expect((await state(handle)).billing).toBe('paid');
+      await eventually(async () => (await state(handle)).billing === 'payment_failed', 30_000);
+      expect((await state(handle)).billingReason).toContain('mandate_cancelled');
+      // Period 2 was never noticed nor debited.
+      expect((await mandateDebitsOf(tdb.db, sub.id)).map((r) => r.period)).toEqual([1]);
+      expect((await rails.debits(tokenId)).length).toBe(1);
+    } finally {
+      await stop(handle);
+    }
+  });
+
   test('an amount above the mandate limit is refused before any notice or debit', async () => {
     const { sub, tokenId } = await subscribeWithMandate(`kiran.${randomUUID().slice(0, 8)}@example.com`, PRICE - 1);
     const handle = await startSubscription(worker, sub, settings(), taskQueue);
@@ -347,7 +403,7 @@ describe('mandate routes (sandbox rails): registering a mandate and attaching it
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token(userId)}` },
       body: JSON.stringify(body),
-    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
   const customer = { name: 'Asha Rao', email: `asha.${randomUUID().slice(0, 8)}@example.com`, contact: '9876543210' };
 
   test('a declined card in dunning: the customer authorises a mandate and attaches it; the retry notices, then debits once', async () => {
