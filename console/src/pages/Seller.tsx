@@ -59,6 +59,9 @@ export function SellerPage({ sellerId }: { sellerId: string | null }) {
       {orders.data && (
         <section className="card">
           <h2>Orders awaiting dispatch or settlement ({awaiting.length})</h2>
+          {orders.data.orders.length >= 100 && (
+            <p className="muted">Among the seller’s latest 100 orders (GET /v1/orders has no status filter or cursor yet).</p>
+          )}
           <table className="grid">
             <thead>
               <tr>
