@@ -152,7 +152,7 @@ export function registerMandateRoutes(api: ApiRouter): void {
       404: { description: 'No authorisation with this order was started for the subscription' },
       409: {
         description:
-          'Not approved yet or not confirmed by the bank (`mandate_not_confirmed`), the subscription is cancelled or no longer running, or the provider takes no mandates',
+          'Not approved yet or not confirmed by the bank (`mandate_not_confirmed`), paused or revoked since (`mandate_not_active`), the subscription is cancelled or no longer running, or the provider takes no mandates',
       },
     },
     handler: async (ctx) => {
@@ -174,6 +174,10 @@ export function registerMandateRoutes(api: ApiRouter): void {
         maxAmount: token.maxAmount,
         status: 'active',
       });
+      // A token recorded before keeps its state: one the customer paused or revoked is not attached again.
+      if (mandate.status !== 'active' || mandate.subscriptionId !== row.id) {
+        throw rejection('conflict', 'mandate_not_active', `The mandate is ${mandate.status}; authorise a new one`);
+      }
       try {
         const { retried } = await ctx.deps.temporal.workflow
           .getHandle(subscriptionWorkflowId(row.id))

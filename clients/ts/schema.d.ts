@@ -28001,7 +28001,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not approved yet or not confirmed by the bank (`mandate_not_confirmed`), the subscription is cancelled or no longer running, or the provider takes no mandates; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
+            /** @description Not approved yet or not confirmed by the bank (`mandate_not_confirmed`), paused or revoked since (`mandate_not_active`), the subscription is cancelled or no longer running, or the provider takes no mandates; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
