@@ -85,11 +85,13 @@ export class RazorpayMandates implements MandateRails {
     );
     const order = await this.orderFor(req.idempotencyKey, () => ({
       // The authorisation's own payment: the minimum the method takes (an e-mandate registers for nothing).
+      // It is never captured, so no money moves outside the ledger: Razorpay releases an uncaptured
+      // authorisation by itself (and Mandi's polling never reads this order: it is no flow's payment).
       amount: req.method === 'emandate' ? 0 : 100,
       currency: 'INR',
       customer_id: customer.id,
       method: req.method,
-      payment_capture: true,
+      payment_capture: false,
       token: { max_amount: req.maxAmount, expire_at: Math.floor(req.expireAtMs / 1000), frequency: 'as_presented' },
       notes: { ...req.notes, mandi_purpose: 'mandate_authorisation' },
     }));
