@@ -1,4 +1,5 @@
 import { raiseFlowAlert } from '../../db/flow-alerts';
+import { userForPhone } from '../../db/identity';
 import { insertMarket } from '../../db/market-lifecycle';
 import { createPayout } from '../../db/payouts';
 import { insertSubscriptionRow } from '../../db/subscriptions';
@@ -265,7 +266,7 @@ test('staff only; each kind takes its own actions; a market needs an admin; an a
   expect(audited).toEqual([]);
 });
 
-test('customer 360 by user id: wallet, subscriptions with next deliveries, orders, audit; an unknown phone is a 404', async () => {
+test('customer 360 by user id and by phone: wallet, subscriptions with next deliveries, orders, audit; an unknown phone is a 404', async () => {
   await fundWallet(tdb.db, seeded.buyer, 12_345);
   const client = support();
   const res = await answer(client.GET('/v1/ops/customers', { params: { query: { userId: seeded.buyer } } }));
@@ -306,6 +307,13 @@ test('customer 360 by user id: wallet, subscriptions with next deliveries, order
   expect(snap.body.wallet.balanceOn).toEqual({ date: addDays(today, -1), balance: 777, source: 'snapshot' });
   expect(again.body.audit).toEqual([expect.objectContaining({ action: 'customer.view', targetId: seeded.buyer, roles: ['support'] })]);
 
+  // By phone: the user who holds the number now (E.164, or national for the default country).
+  const phone = `+9197${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const { user } = await tdb.db.transaction((trx) => userForPhone(trx, phone));
+  for (const asTyped of [phone, phone.slice(3)]) {
+    const byPhone = await answer(client.GET('/v1/ops/customers', { params: { query: { phone: asTyped } } }));
+    expect([asTyped, byPhone.status, byPhone.body.userId, byPhone.body.user?.phone]).toEqual([asTyped, 200, user.id, phone]);
+  }
   const unknown = await answer(client.GET('/v1/ops/customers', { params: { query: { phone: '+919000000001' } } }));
   expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
   const neither = await api.request('GET', '/v1/ops/customers', { token: api.token('agent', ['support']) });
