@@ -264,10 +264,10 @@ test.concurrent('checkout: stock cannot be reserved; after the fix and a retry t
   const input = await placeCheckoutOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }], returnWindowMs: 100 });
   const fix = await breakWrites('products', `NEW.id = '${productId}'`);
   const h = await worker.client.workflow.start(checkoutWorkflow, { ...on(checkoutWorkflowId(input.orderId)), args: [input] });
-  await expectStuck(h, 'reserve', 'checkout');
+  await expectStuck(h, 'place', 'checkout');
   expect(await h.query(checkoutStateQuery)).toMatchObject({
     status: 'stuck',
-    stuckStep: 'reserve',
+    stuckStep: 'place',
     stuckError: expect.stringContaining('0x00'),
   });
   expect((await tdb.db('orders').where({ id: input.orderId }).first()).status).toBe('stuck');
@@ -291,7 +291,7 @@ test.concurrent('checkout stuck, then the workflow is cancelled from the UI: com
   const input = await placeCheckoutOrder(tdb.db, { buyerId: buyer, sellerId, lines: [{ productId, quantity: 1 }] });
   const fix = await breakWrites('products', `NEW.id = '${productId}'`);
   const h = await worker.client.workflow.start(checkoutWorkflow, { ...on(checkoutWorkflowId(input.orderId)), args: [input] });
-  await expectStuck(h, 'reserve', 'checkout');
+  await expectStuck(h, 'place', 'checkout');
   await fix(); // the release of stock (a no-op: nothing was reserved) must be able to write
   await h.cancel();
   expect(await h.result()).toMatchObject({ status: 'cancelled', failureCode: 'workflow_cancelled', stuckStep: null });
