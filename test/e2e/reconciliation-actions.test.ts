@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { checkoutStateQuery, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
 import { payoutKeys, payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
-import { retryStepSignal } from '../../contracts/stuck';
+import { abandonStepSignal, retryStepSignal } from '../../contracts/stuck';
 import { postJournal } from '../../db/ledger';
 import { paymentMethodUpdate } from '../../contracts/subscription';
 import { resolveMarketUpdate, voidMarketUpdate } from '../../contracts/market';
@@ -272,7 +272,10 @@ test('a parked checkout abandoned: cancel and refund, the stock and the buyer’
 
   const reason = 'Product row is corrupt; refunding the customer';
   const res = await act(support('agent_farah'), 'checkout_stuck', workflowId, 'abandon', { reason });
-  expect([res.status, res.body.result]).toEqual([200, expect.objectContaining({ message: 'abandonStep', meaning: expect.any(String) })]);
+  expect([res.status, res.body.result]).toEqual([
+    200,
+    expect.objectContaining({ message: abandonStepSignal.name, meaning: expect.any(String) }),
+  ]);
   expect(await h.result()).toMatchObject({ status: 'cancelled' });
   await fix();
   expect(await listed('checkout_stuck', workflowId)).toBe(false);
