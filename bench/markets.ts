@@ -27,7 +27,11 @@
  * the order round trips at that load, i.e. the queueing a client sees at saturation.
  *
  * Prints one JSON line: {"bench":"markets","ordersPerSec":…,"priceLatencyP50ms":…,"priceLatencyP99ms":…}
- * Diagnostics: BENCH_DEBUG=1 prints each probe's split to stderr (202 round trip, engine time from
+ * with, for the throughput phase, where the time went: pgTxPerOrder (Postgres transactions per
+ * accepted order), pgWaits (what its busy connections were doing, on average), cpu (cores used by
+ * the API, this process and Postgres, and by the whole shared machine), and the engines' group
+ * statements (batchesPerCommit, readsPerStatement, groupFallbacks: see MarketEngineStore).
+ * Diagnostics: BENCH_DEBUG=1 also prints Postgres's per-function times (pg_stat_user_functions), each probe's split to stderr (202 round trip, engine time from
  * the 202 to publication, delivery from publication to the socket) and the sorted latencies;
  * BENCH_API_NODE_ARGS passes flags to the API process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
