@@ -27684,7 +27684,6 @@ export interface operations {
                     maxAmount: number;
                     customer: {
                         name: string;
-                        /** Format: email */
                         email: string;
                         contact: string;
                     };
