@@ -380,7 +380,8 @@ describe('each compensation path', () => {
     expect(await balanceOf(tdb.db, accounts.userWallet(buyer))).toBe(1_600);
     expect((await api.request('POST', `/v1/orders/${orderId}/retry`, { token: support(), body: { reason: 'db back' } })).status).toBe(202);
     await waitForStatus(orderId, 'confirmed');
-    expect((await handle(orderId).describe()).searchAttributes.FlowStatus).toEqual(['confirmed']);
+    // The row is written by the placement's transaction; FlowStatus by the workflow task after it.
+    await eventually(async () => ((await handle(orderId).describe()).searchAttributes.FlowStatus?.[0] === 'confirmed' ? true : null));
     expect(await stock(productId)).toBe(0);
     expect(await balanceOf(tdb.db, accounts.orderEscrow(orderId))).toBe(1_600);
     const view = await api.request('GET', `/v1/orders/${orderId}`, { token: api.token(buyer) });
