@@ -38,6 +38,11 @@ import { abandonStepSignal, retryStepSignal, stuckQuery, type StepDecision, type
  */
 const SUMMARY_PATCH = 'flow-summary-memo';
 const ALERT_PATCH = 'flow-stuck-alerts';
+/**
+ * A decision counts from the moment the step is parked, not from after the park is recorded: the
+ * order already shows `stuck` while its alert is raised, and a retry sent then was lost.
+ */
+const DECISIONS_FROM_PARK_PATCH = 'stuck-decisions-from-park';
 
 // An alert must eventually be written; a broken alert table must not stop the park (caught below).
 const alerts = proxyActivities<FlowAlertActivities>({
@@ -180,6 +185,8 @@ async function park<T>(steps: StuckSteps, name: string, failure: StepFailure, o:
   };
   const first = steps.parked.length === 0;
   steps.add(stuck);
+  const countedFromPark = patched(DECISIONS_FROM_PARK_PATCH);
+  let [r0, a0] = [steps.retries, steps.abandons];
   await o.onPark?.(stuck);
   const alerting = patched(ALERT_PATCH);
   const { workflowId } = workflowInfo();
@@ -192,7 +199,7 @@ async function park<T>(steps: StuckSteps, name: string, failure: StepFailure, o:
   if (alerting) writeMemo(`Stuck on step ${name}: ${stuck.reason}${stuck.code ? ` (${stuck.code})` : ''}`);
   log.warn('flow parked as stuck', { step: name, reason: stuck.reason, code: stuck.code });
 
-  const [r0, a0] = [steps.retries, steps.abandons];
+  if (!countedFromPark) [r0, a0] = [steps.retries, steps.abandons];
   const decidedElsewhere = () => o.decided?.() === true;
   try {
     await condition(() => steps.retries !== r0 || (stuck.abandon !== null && steps.abandons !== a0) || decidedElsewhere());

@@ -357,7 +357,7 @@ describe.each([sandbox, razorpay])('mandate debits on the $name rails', (rails) 
       await eventually(async () =>
         (await notificationKinds(tdb.db, sub.id)).some((n) => n.kind === 'payment_method_required' && n.data.status === 'cancelled'),
       );
-      expect((await state(handle)).billing).toBe('paid');
+      // With the fast clock the next renewal may already be due: it pauses for a new method without a notice.
       await eventually(async () => (await state(handle)).billing === 'payment_failed', 30_000);
       expect((await state(handle)).billingReason).toContain('mandate_cancelled');
       // Period 2 was never noticed nor debited.
