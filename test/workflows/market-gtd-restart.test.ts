@@ -36,7 +36,8 @@ test('a GTD order expiring while the engine is down is expired by the engine tha
   const marketId = await createMarket(api, admin, { opensInMs: 300, closesInMs: 120_000, feeBps: 200 });
   await waitForStatus(tdb.db, marketId, 'open');
   const [t, other] = await traders(tdb.db, api, 2);
-  const expiresAt = new Date(Date.now() + 2_000).toISOString();
+  // Far enough that both orders are placed and looked at before it, also on a loaded machine.
+  const expiresAt = new Date(Date.now() + 5_000).toISOString();
   const gtd = await placeAccepted(api, tdb.db, t.token, marketId, { side: 'YES', action: 'BUY', price: 400, quantity: 5, expiresAt });
   const gtc = await placeAccepted(api, tdb.db, other.token, marketId, { side: 'YES', action: 'BUY', price: 350, quantity: 1 });
   expect(await orderRow(tdb.db, gtd)).toMatchObject({ status: 'open' });
