@@ -45,6 +45,18 @@ export interface SubscriptionRunState extends SubscriptionCarriedState {
   periodUnits?: number;
   /** The mandate the customer paused or revoked (token.paused / token.cancelled): it is not debited again. */
   mandateBlocked?: MandateStatusChange | null;
+  /**
+   * The latest updates this subscription answered, newest last. Temporal recognises a repeated
+   * update id only within one run, and a subscription hands over to a new run after each paid
+   * period: a retry that lands in the next run is answered from here instead of applied again.
+   */
+  answeredUpdates?: AnsweredUpdate[];
+}
+
+/** An update's id and the result it was answered with. */
+export interface AnsweredUpdate {
+  id: string;
+  result: unknown;
 }
 
 export interface SubscriptionWorkflowInput {

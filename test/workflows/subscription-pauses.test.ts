@@ -107,6 +107,41 @@ test.concurrent('pause and early resume: the pause ends sooner, the customer is 
   await expectLedgerInvariants(tdb.db);
 });
 
+test.concurrent('a change retried after the run that answered it handed over gets the first answer, not a second change', async () => {
+  const sub = await insertSubscription(tdb.db);
+  await fundWallet(tdb.db, sub.customerId, PRICE * 10);
+  const h = await startSubscription(worker, sub, testSettings({ dayMs: 2_000 }));
+  /** Each paid 3-day period (6 s here) hands the subscription over to a new run, which Temporal knows no update ids of. */
+  const nextRun = async () => {
+    const { runId } = await h.describe();
+    await eventually(async () => (await h.describe()).runId !== runId, 20_000);
+  };
+  try {
+    const pause = () =>
+      h.executeUpdate(pauseUpdate, { updateId: 'pause-key-1', args: [{ from: '2026-08-28', to: '2026-09-02', reason: 'vacation' }] });
+    const first = (await pause()) as { exceptionId: string };
+    await nextRun();
+    expect(await pause()).toEqual(first);
+    expect(await tdb.db('subscription_exceptions').where({ subscription_id: sub.id }).pluck('id')).toEqual([first.exceptionId]);
+
+    const resume = () => h.executeUpdate(resumeUpdate, { updateId: 'resume-key-1', args: [{ from: '2026-08-30' }] });
+    expect(await resume()).toEqual({ ended: [first.exceptionId] });
+    await nextRun();
+    // Applied again it would be refused as nothing_to_resume; answered again it says what it ended.
+    expect(await resume()).toEqual({ ended: [first.exceptionId] });
+    // A new id is a new request, judged on today's state.
+    expect(await updateError(h.executeUpdate(resumeUpdate, { updateId: 'resume-key-2', args: [{ from: '2026-08-30' }] }))).toEqual([
+      'nothing_to_resume',
+    ]);
+    expect((await state(h)).exceptions).toHaveLength(1);
+    // The run that answered from the carried ids replays as it ran.
+    await Worker.runReplayHistory({ workflowBundle: { codePath: testEnv.workflowBundlePath } }, await h.fetchHistory());
+  } finally {
+    await stop(h);
+  }
+  await expectLedgerInvariants(tdb.db);
+});
+
 test.concurrent('cancel during a pause: the workflow ends, nothing more is charged or sent', async () => {
   const sub = await insertSubscription(tdb.db);
   await fundWallet(tdb.db, sub.customerId, PRICE * 3);

@@ -4,7 +4,7 @@
  * plus the bulk job's `exceptionAdded` and the queries.
  */
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
-import { log, setHandler } from '@temporalio/workflow';
+import { currentUpdateInfo, log, setHandler } from '@temporalio/workflow';
 import { nextDeliveries, type LocalDate } from '../../domain/schedule';
 import * as contract from '../../contracts/subscription';
 import type { FlowControl } from '../stuck';
@@ -21,12 +21,38 @@ interface Action<T, R> {
   run: (r: T) => Promise<R>;
 }
 
+/** Enough to cover any retry: a client retries a change for minutes, and a run sees a handful of changes. */
+export const ANSWERED_UPDATES_KEPT = 50;
+
 export function registerHandlers(e: SubscriptionEntity, flow: FlowControl, validate: SubscriptionValidators, change: SubscriptionChanges) {
   /** Notes an ignored signal for support (the `state` query's `lastRejected`). */
   const reject = (name: string, codes: string[]) => {
     e.lastRejected = { request: name, codes, at: new Date(e.now()).toISOString() };
     log.warn('signal rejected', { name, codes });
   };
+
+  /** The first answer to this update id, when an earlier run gave one (see `answeredUpdates`). */
+  const earlierAnswer = (): { result: unknown } | undefined => {
+    const id = currentUpdateInfo()?.id;
+    return id === undefined ? undefined : e.st.answeredUpdates?.find((a) => a.id === id);
+  };
+  /** An update's handler: a retry of an answered update gets the first answer, anything else runs and is remembered. */
+  const answerOnce =
+    <T, R>(run: (r: T) => Promise<R>) =>
+    async (r: T): Promise<R> => {
+      const earlier = earlierAnswer();
+      if (earlier) return earlier.result as R;
+      const result = await run(r);
+      const id = currentUpdateInfo()?.id;
+      if (id !== undefined) e.st.answeredUpdates = [...(e.st.answeredUpdates ?? []), { id, result }].slice(-ANSWERED_UPDATES_KEPT);
+      return result;
+    };
+  /** The validator lets an answered retry through: it may no longer be valid now that it was applied (nothing left to resume). */
+  const validateOnce =
+    <T>(validate: (r: T) => void) =>
+    (r: T) => {
+      if (!earlierAnswer()) validate(r);
+    };
 
   /** Signals run the same validation; an invalid signal changes nothing and is noted for support. */
   function register<T, R>(a: Action<T, R>) {
@@ -44,8 +70,9 @@ export function registerHandlers(e: SubscriptionEntity, flow: FlowControl, valid
         e.lastRejected = { request: name, codes: ['not_saved'], at: new Date(e.now()).toISOString() };
       }
     });
-    setHandler(a.update, a.run, { validator: a.validate });
-    setHandler(a.legacyUpdate, a.run, { validator: a.validate });
+    const options = { validator: validateOnce(a.validate) };
+    setHandler(a.update, answerOnce(a.run), options);
+    setHandler(a.legacyUpdate, answerOnce(a.run), options);
   }
 
   const c = contract;
