@@ -74,35 +74,62 @@ export function createPayoutActivities({ db, payouts, temporal }: ActivityDeps) 
       await updatePayout(db, req.payoutId, { provider_state: req.providerState });
     },
 
-    /** The bank confirmed: the money has left us (in flight → external:bank). */
-    async finalisePayout(req: { payoutId: string; sellerId: string; amount: number; providerPayoutId: string }): Promise<void> {
+    /**
+     * The bank confirmed (or staff read it on the statement): the money has left us (in flight →
+     * external:bank), with the bank's UTR on the row when it is known.
+     */
+    async finalisePayout(req: {
+      payoutId: string;
+      sellerId: string;
+      amount: number;
+      providerPayoutId: string | null;
+      utr?: string | null;
+      markedBy?: { by: string; reason: string };
+    }): Promise<void> {
       await db.transaction(async (trx) => {
         await postJournal(trx, {
           idempotencyKey: payoutKeys.finalise(req.payoutId),
           reason: 'payout',
           refType: 'payout',
           refId: req.payoutId,
-          metadata: { providerPayoutId: req.providerPayoutId },
+          ...(req.markedBy ? { actor: `user:${req.markedBy.by}` } : {}),
+          metadata: {
+            providerPayoutId: req.providerPayoutId,
+            ...(req.utr ? { utr: req.utr } : {}),
+            ...(req.markedBy ? { markedFromStatement: req.markedBy } : {}),
+          },
           lines: transfer(accounts.sellerPayoutInFlight(req.sellerId), accounts.externalBank, req.amount),
         });
-        await updatePayout(trx, req.payoutId, { status: 'paid', provider_state: 'succeeded' });
+        await updatePayout(trx, req.payoutId, {
+          status: 'paid',
+          provider_state: req.markedBy ? 'marked_paid' : 'succeeded',
+          ...(req.utr ? { utr: req.utr } : {}),
+        });
       });
     },
 
-    /** The bank said no for good: the money goes back to the payable and the seller sees why. */
-    async failPayout(req: { payoutId: string; sellerId: string; amount: number; failureCode: string; message: string }): Promise<void> {
+    /** The bank said no for good (or the statement shows it): the money goes back to the payable and the seller sees why. */
+    async failPayout(req: {
+      payoutId: string;
+      sellerId: string;
+      amount: number;
+      failureCode: string;
+      message: string;
+      markedBy?: { by: string; reason: string };
+    }): Promise<void> {
       await db.transaction(async (trx) => {
         await postJournal(trx, {
           idempotencyKey: payoutKeys.giveBack(req.payoutId),
           reason: 'payout_failed',
           refType: 'payout',
           refId: req.payoutId,
-          metadata: { failureCode: req.failureCode },
+          ...(req.markedBy ? { actor: `user:${req.markedBy.by}` } : {}),
+          metadata: { failureCode: req.failureCode, ...(req.markedBy ? { markedFromStatement: req.markedBy } : {}) },
           lines: transfer(accounts.sellerPayoutInFlight(req.sellerId), accounts.sellerPayable(req.sellerId), req.amount),
         });
         await updatePayout(trx, req.payoutId, {
           status: 'failed',
-          provider_state: 'failed',
+          provider_state: req.markedBy ? 'marked_failed' : 'failed',
           failure_code: req.failureCode,
           failure_message: req.message,
         });

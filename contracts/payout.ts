@@ -2,7 +2,7 @@
  * The seller payout flow's contract: `payout-<payoutId>` (one payout to the bank) and the weekly
  * `payout-sweep-<runKey>`. The API, activities, tests and benches use these definitions.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { StuckFields } from './stuck';
 
 export const payoutWorkflowId = (payoutId: string) => `payout-${payoutId}`;
@@ -48,6 +48,10 @@ export interface PayoutState extends StuckFields {
   /** How many times the bank call was retried with the SAME key while the outcome was unknown. */
   unknownRetries: number;
   failureCode: string | null;
+  /** The bank's reference once paid: from the bank's answer, or from the statement staff read. */
+  utr?: string | null;
+  /** Set when staff settled the payout from the bank statement instead of the bank's answer. */
+  markedBy?: { by: string; reason: string; outcome: PayoutMarkOutcome } | null;
 }
 
 export interface PayoutSweepInput {
@@ -61,3 +65,33 @@ export interface PayoutSweepResult {
 export const payoutStateQuery = defineQuery<PayoutState>('state');
 /** Support: poll the bank now instead of waiting for the next poll. */
 export const payoutPollNowSignal = defineSignal('pollNow');
+
+/** The statuses in which the bank's answer is still awaited: the only ones a payout can be marked in. */
+export const PAYOUT_MARKABLE_STATUSES = ['in_flight', 'unknown', 'awaiting_bank'] as const satisfies readonly PayoutFlowStatus[];
+
+export const PAYOUT_MARK_OUTCOMES = ['paid', 'failed'] as const;
+export type PayoutMarkOutcome = (typeof PAYOUT_MARK_OUTCOMES)[number];
+
+/** A bank reference as NEFT, RTGS and IMPS print it (letters and digits). */
+export const UTR_PATTERN = /^[A-Za-z0-9]{6,40}$/;
+/** A failure code in the bank's or our own snake_case vocabulary. */
+export const PAYOUT_FAILURE_CODE_PATTERN = /^[a-z][a-z0-9_]{1,63}$/;
+
+/**
+ * Staff read the bank statement: the payout was paid (with the statement's UTR) or failed (with the
+ * bank's failure code). Applied exactly as the bank's own answer would be, with the same journal keys.
+ */
+export interface PayoutMarkSettled {
+  outcome: PayoutMarkOutcome;
+  utr?: string;
+  failureCode?: string;
+  reason: string;
+  by: string;
+}
+
+/**
+ * Support: settle a payout from the bank statement while the bank's answer is unknown or pending.
+ * The validator refuses it once the payout is no longer waiting on the bank (or already marked);
+ * the answer is the payout's state once the outcome is booked.
+ */
+export const payoutMarkSettledUpdate = defineUpdate<PayoutState, [PayoutMarkSettled]>('markSettled');

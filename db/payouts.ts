@@ -64,6 +64,8 @@ export interface PayoutChange {
   provider_state?: string;
   failure_code?: string;
   failure_message?: string;
+  /** The bank's reference for a paid payout (migrations/20261208010000_payout_utr.ts). */
+  utr?: string;
 }
 
 export async function updatePayout(q: Queryable, payoutId: string, change: PayoutChange): Promise<void> {

@@ -63,6 +63,7 @@ const payoutExample = {
   providerState: 'succeeded',
   failureCode: null,
   failureMessage: null,
+  utr: 'HDFCN27011134567',
   createdAt: '2027-01-11T03:30:00.000Z',
 };
 
@@ -79,6 +80,10 @@ export const PayoutSchema = z
       .describe('the bank’s last word on it (`pending`, `succeeded`, `failed`, `unknown`…); null before it was sent'),
     failureCode: z.string().nullable(),
     failureMessage: z.string().nullable(),
+    utr: z
+      .string()
+      .nullable()
+      .describe('the bank’s reference (UTR) of a paid payout: from the bank’s answer, or from the statement when staff settled it'),
     createdAt: z.string(),
   })
   .meta({ id: 'Payout', example: payoutExample });
@@ -101,6 +106,7 @@ export function payoutBody(r: PayoutRow): z.output<typeof PayoutSchema> {
     providerState: r.provider_state,
     failureCode: r.failure_code,
     failureMessage: r.failure_message,
+    utr: r.utr ?? null,
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

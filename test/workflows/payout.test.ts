@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
-import { payoutStateQuery, payoutWorkflowId } from '../../contracts/payout';
+import {
+  payoutKeys,
+  payoutMarkSettledUpdate,
+  payoutPollNowSignal,
+  payoutStateQuery,
+  payoutWorkflowId,
+  type PayoutMarkSettled,
+} from '../../contracts/payout';
+import { readRejection } from '../../domain/rejection';
 import { postJournal } from '../../db/ledger';
 import { FakePayoutProvider } from '../../infra/fake-payout-provider';
-import { PayoutProviderUnavailableError } from '../../infra/payout-provider';
+import { PayoutProviderUnavailableError, type ProviderPayout } from '../../infra/payout-provider';
 import type { PayoutState } from '../../contracts/payout';
 import { payoutSweepWorkflow, payoutWorkflow } from '../../workflows/payout';
 import type { TestApi } from '../support/api';
@@ -223,4 +231,127 @@ test('an outage longer than the retries: status unknown, money held in flight, s
   } finally {
     await w.shutdown();
   }
+});
+
+describe('markSettled: staff settle a payout from the bank statement', () => {
+  // A bank that takes the payout and then says `pending` until the test gives its answer, or (an
+  // account starting `down`) cannot be reached at all.
+  const answers = new Map<string, 'succeeded' | 'failed'>();
+  const held = (p: ProviderPayout): ProviderPayout => {
+    const answer = answers.get(p.bankAccount);
+    if (answer === 'succeeded') return { ...p, status: 'succeeded', utr: 'BANK0UTR0000001' };
+    if (answer === 'failed') return { ...p, status: 'failed', failureCode: 'beneficiary_bank_rejected' };
+    return { ...p, status: 'pending' };
+  };
+  let w: TestWorker;
+  beforeAll(async () => {
+    const bank = new FakePayoutProvider(tdb.db);
+    w = await startTestWorker({
+      db: tdb.db,
+      extraDeps: {
+        payouts: {
+          createPayout: async (req: Parameters<FakePayoutProvider['createPayout']>[0]) => {
+            if (req.bankAccount.startsWith('down')) throw new PayoutProviderUnavailableError('bank unreachable');
+            return held(await bank.createPayout(req));
+          },
+          getPayout: async (id: string) => held(await bank.getPayout(id)),
+        },
+      },
+    });
+  });
+  afterAll(() => w.shutdown());
+
+  async function stuckPayout(amount: number, account = `ok:${uniqueId('held')}`) {
+    const sellerId = await seedSeller(tdb.db, { bank: account });
+    await credit(sellerId, amount);
+    const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+    await tdb
+      .db('payouts')
+      .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: account, requested_by: 'test' });
+    const handle = await w.client.workflow.start(payoutWorkflow, {
+      taskQueue: w.taskQueue,
+      workflowId: payoutWorkflowId(payoutId),
+      args: [{ payoutId, sellerId, pollMs: 50, maxPollMs: 200 }],
+    });
+    return { sellerId, payoutId, handle, account };
+  }
+
+  const journalKeys = async (payoutId: string) =>
+    (await tdb.db('journal').where('ref_id', payoutId).orderBy('id').select('idempotency_key')).map((r) => r.idempotency_key);
+  const mark = (m: Partial<PayoutMarkSettled>): PayoutMarkSettled =>
+    ({ outcome: 'paid', reason: 'Statement of 3 Dec shows the credit', by: 'agent_rita', ...m }) as PayoutMarkSettled;
+
+  test('awaiting the bank, marked paid with the UTR: finalised once, the UTR on the row; the bank answering later changes nothing', async () => {
+    const { sellerId, payoutId, handle, account } = await stuckPayout(8_800);
+    await eventually(async () => (await handle.query(payoutStateQuery)).status === 'awaiting_bank');
+    // A mark without the statement's UTR is refused, and changes nothing.
+    const noUtr = await handle.executeUpdate(payoutMarkSettledUpdate, { args: [mark({})] }).catch((err: unknown) => err);
+    expect(readRejection(noUtr)).toMatchObject({ kind: 'invalid', code: 'invalid_mark', details: { fields: ['utr'] } });
+    expect((await handle.query(payoutStateQuery)).status).toBe('awaiting_bank');
+
+    const state = await handle.executeUpdate(payoutMarkSettledUpdate, { args: [mark({ utr: 'HDFCN27120312345' })] });
+    expect(state).toMatchObject({ status: 'paid', utr: 'HDFCN27120312345', markedBy: { by: 'agent_rita', outcome: 'paid' } });
+    expect((await handle.result()).status).toBe('paid');
+    const row = await tdb.db('payouts').where({ id: payoutId }).first();
+    expect(row).toMatchObject({ status: 'paid', utr: 'HDFCN27120312345', provider_state: 'marked_paid' });
+    expect(await journalKeys(payoutId)).toEqual([payoutKeys.reserve(payoutId), payoutKeys.finalise(payoutId)]);
+    const finalised = await tdb
+      .db('journal')
+      .where({ idempotency_key: payoutKeys.finalise(payoutId) })
+      .first();
+    expect(finalised.metadata).toMatchObject({ utr: 'HDFCN27120312345', markedFromStatement: { by: 'agent_rita' } });
+    expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(0);
+    expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
+
+    // The bank answers afterwards (here: it says it failed): the finished payout hears nothing and books nothing.
+    answers.set(account, 'failed');
+    await expect(handle.signal(payoutPollNowSignal)).rejects.toThrow();
+    // A mark on the finished payout is refused too.
+    await expect(
+      handle.executeUpdate(payoutMarkSettledUpdate, { args: [mark({ outcome: 'failed', failureCode: 'account_closed' })] }),
+    ).rejects.toThrow();
+    expect(await journalKeys(payoutId)).toEqual([payoutKeys.reserve(payoutId), payoutKeys.finalise(payoutId)]);
+    expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
+    expect((await tdb.db('payouts').where({ id: payoutId }).first()).status).toBe('paid');
+  });
+
+  test('awaiting the bank, marked failed: the money is back in the payable with the failure code', async () => {
+    const { sellerId, payoutId, handle } = await stuckPayout(4_400);
+    await eventually(async () => (await handle.query(payoutStateQuery)).status === 'awaiting_bank');
+    expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
+    const state = await handle.executeUpdate(payoutMarkSettledUpdate, {
+      args: [mark({ outcome: 'failed', failureCode: 'account_closed', reason: 'Statement shows the credit returned' })],
+    });
+    expect(state).toMatchObject({ status: 'failed', failureCode: 'account_closed', utr: null });
+    const row = await tdb.db('payouts').where({ id: payoutId }).first();
+    expect(row).toMatchObject({ status: 'failed', failure_code: 'account_closed', provider_state: 'marked_failed', utr: null });
+    expect(row.failure_message).toMatch(/bank statement.*back in your payable/);
+    expect(await journalKeys(payoutId)).toEqual([payoutKeys.reserve(payoutId), payoutKeys.giveBack(payoutId)]);
+    expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(4_400);
+    expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(0);
+  });
+
+  test('the bank unreachable (outcome unknown), marked paid: finalised without a provider payout id, no second call to the bank', async () => {
+    const { sellerId, payoutId, handle } = await stuckPayout(3_300, `down:${uniqueId('b')}`);
+    await eventually(async () => (await handle.query(payoutStateQuery)).status === 'unknown');
+    const state = await handle.executeUpdate(payoutMarkSettledUpdate, { args: [mark({ utr: 'SBIN327120399' })] });
+    expect(state).toMatchObject({ status: 'paid', utr: 'SBIN327120399', providerPayoutId: null });
+    expect(await handle.result()).toMatchObject({ status: 'paid' });
+    expect(await tdb.db('payouts').where({ id: payoutId }).first()).toMatchObject({ status: 'paid', utr: 'SBIN327120399' });
+    expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(0);
+    expect(await journalKeys(payoutId)).toEqual([payoutKeys.reserve(payoutId), payoutKeys.finalise(payoutId)]);
+  });
+
+  test('a paid payout cannot be marked: the bank answered first', async () => {
+    const { payoutId, handle, account } = await stuckPayout(2_200);
+    await eventually(async () => (await handle.query(payoutStateQuery)).status === 'awaiting_bank');
+    answers.set(account, 'succeeded');
+    expect(await handle.result()).toMatchObject({ status: 'paid', utr: 'BANK0UTR0000001' });
+    // The bank's own UTR is kept on the row.
+    expect(await tdb.db('payouts').where({ id: payoutId }).first()).toMatchObject({ status: 'paid', utr: 'BANK0UTR0000001' });
+    await expect(
+      handle.executeUpdate(payoutMarkSettledUpdate, { args: [mark({ outcome: 'failed', failureCode: 'account_closed' })] }),
+    ).rejects.toThrow();
+    expect(await journalKeys(payoutId)).toEqual([payoutKeys.reserve(payoutId), payoutKeys.finalise(payoutId)]);
+  });
 });
