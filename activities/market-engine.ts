@@ -1,6 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ENGINE_RUNNING_STATUSES, type EngineInput, type EngineResult, type MarketStatus } from '../contracts/market';
-import { MarketEngineStore, claimEngine, loadOpenOrders, watchMarkets } from '../db/market-engine-store';
+import { MarketEngineStore, claimEngine, freshFeedView, loadOpenOrders, watchMarkets } from '../db/market-engine-store';
 import type { Db } from '../db/knex';
 import { MarketMatcher, type BatchResult, type PendingCommand } from '../domain/market/batch';
 import {
@@ -88,7 +88,13 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
       let drained = false;
       let cancelReason: string | null = null;
       let wake: () => void = () => {};
-      const feed = new ConflatingFeed(pubsub, marketId, (err) => log.warn({ err }, 'feed publish failed'));
+      // A view superseded on the feed (a suspension's went out first) hands its trades to a fresh one.
+      const feed = new ConflatingFeed(
+        pubsub,
+        marketId,
+        (err) => log.warn({ err }, 'feed publish failed'),
+        () => freshFeedView(db, marketId),
+      );
       const onReading = ({ status, pending }: MarketReading) => {
         if (pending) readWanted = true;
         else if (!ENGINE_RUNNING_STATUSES.includes(status)) drained = true;
@@ -168,7 +174,8 @@ export function createMarketEngineActivities({ db, pubsub, logger }: ActivityDep
         if (expiryTimer) clearTimeout(expiryTimer);
         clearInterval(heartbeats);
         unwatch();
-        feed.close();
+        // The last trades are out before the workflow's next step (a close's empty book) publishes.
+        await feed.close();
         await unsubscribe();
       }
       log.info({ processed }, 'market engine stopped');

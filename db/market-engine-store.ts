@@ -1,11 +1,12 @@
 import { accountPolicy, shardFor } from '../domain/ledger/accounts';
 import { validateJournal } from '../domain/ledger/journal';
 import type { BatchResult, LiveOrder, OrderState, PendingCommand } from '../domain/market/batch';
+import type { MarketView } from '../domain/market/feed';
 import type { Action, Side, TimeInForce } from '../domain/market';
 import type { MarketStatus } from '../contracts/market';
 import { InsufficientFundsError, isCheckViolation } from './errors';
 import type { Db } from './knex';
-import { SUSPENDED_SQL, type MarketOrderRow } from './market-queries';
+import { SUSPENDED_SQL, committedView, type MarketOrderRow } from './market-queries';
 
 /** Another engine instance has taken over this market (its epoch is newer): stop at once. */
 export class StaleEngineError extends Error {
@@ -55,6 +56,19 @@ export async function bumpFeedVersion(db: Db, marketId: string): Promise<{ versi
   );
   const e = rows[0];
   return { version: e.version, lastPrice: e.last_price, volume: e.volume };
+}
+
+/**
+ * The committed view under a newly taken feed version, read in the same transaction (so it shows
+ * exactly the batches committed before that version): for the engine's trades whose own view was
+ * superseded on the feed before it went out (a suspension published a newer one), so they go out
+ * with a view newer than anything published.
+ */
+export async function freshFeedView(db: Db, marketId: string): Promise<MarketView> {
+  return db.transaction(async (trx) => {
+    await trx.raw(`UPDATE market_engines SET version = version + 1 WHERE market_id = ?`, [marketId]);
+    return committedView(trx, marketId);
+  });
 }
 
 export interface MarketWatchRow {

@@ -115,9 +115,16 @@ export interface BufferedEntry {
 /** Buffers nobody appends to for this long are dropped (Redis). */
 const BUFFER_TTL_SECONDS = 86_400;
 
-// KEYS: counter, list; ARGV: channel, message JSON, max entries, ttl. Atomic in Redis: a message is
-// both published and buffered, or neither — a buffer never silently misses a published message.
+// KEYS: counter, list, newest version; ARGV: channel, message JSON, max entries, ttl, version (or
+// ''). Atomic in Redis: a message is both published and buffered, or neither — a buffer never
+// silently misses a published message. With a version, only a message newer than every one that
+// went out before goes out (publishers in other processes race to the channel): 0 when refused.
 const PUBLISH_BUFFERED = `
+if ARGV[5] ~= '' then
+  local newest = redis.call('GET', KEYS[3])
+  if newest and tonumber(ARGV[5]) <= tonumber(newest) then return 0 end
+  redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[4])
+end
 local n = redis.call('INCR', KEYS[1])
 redis.call('RPUSH', KEYS[2], '{"n":' .. n .. ',"message":' .. ARGV[2] .. '}')
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
@@ -127,25 +134,51 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 return n`;
 
 /** Without Redis, one process's buffers, per pub/sub instance. */
-const localBuffers = new WeakMap<PubSub, Map<string, { count: number; entries: BufferedEntry[] }>>();
+const localBuffers = new WeakMap<PubSub, Map<string, { count: number; newest: number; entries: BufferedEntry[] }>>();
 
 /**
  * Publishes `message` on `channel` and appends it to the bounded buffer `buffer` (the newest `max`
  * kept), shared by every process on the same Redis, so a reader can replay what a subscriber
- * missed. Without Redis the buffer lives in this process (as the pub/sub itself does).
+ * missed. Without Redis the buffer lives in this process (as the pub/sub itself does). With a
+ * `version`, the message goes out only if it is newer than every versioned one that went out on
+ * this buffer before, so the channel and the buffer stay in version order whoever publishes.
+ * Returns whether it went out.
  */
-export async function publishBuffered(pubsub: PubSub, channel: string, buffer: string, message: unknown, max: number): Promise<void> {
+export async function publishBuffered(
+  pubsub: PubSub,
+  channel: string,
+  buffer: string,
+  message: unknown,
+  max: number,
+  version?: number,
+): Promise<boolean> {
   if (pubsub instanceof RedisPubSub) {
-    await pubsub.client.eval(PUBLISH_BUFFERED, 2, `${buffer}:n`, buffer, channel, JSON.stringify(message), max, BUFFER_TTL_SECONDS);
-    return;
+    const n = await pubsub.client.eval(
+      PUBLISH_BUFFERED,
+      3,
+      `${buffer}:n`,
+      buffer,
+      `${buffer}:v`,
+      channel,
+      JSON.stringify(message),
+      max,
+      BUFFER_TTL_SECONDS,
+      version ?? '',
+    );
+    return n !== 0;
   }
   let buffers = localBuffers.get(pubsub);
   if (!buffers) localBuffers.set(pubsub, (buffers = new Map()));
   let b = buffers.get(buffer);
-  if (!b) buffers.set(buffer, (b = { count: 0, entries: [] }));
+  if (!b) buffers.set(buffer, (b = { count: 0, newest: -Infinity, entries: [] }));
+  if (version !== undefined) {
+    if (version <= b.newest) return false;
+    b.newest = version;
+  }
   b.entries.push({ n: ++b.count, message: JSON.parse(JSON.stringify(message)) });
   if (b.entries.length > max) b.entries.splice(0, b.entries.length - max);
   await pubsub.publish(channel, message);
+  return true;
 }
 
 /** The buffer's messages, oldest first. */

@@ -46,20 +46,20 @@ const newFeed = (pubsub: RecordingPubSub) =>
     throw err;
   });
 
-test('a price move after a quiet spell goes out at once; moves inside the gap wait for its end, merged', () => {
+test('a price move after a quiet spell goes out at once; moves inside the gap wait for its end, merged', async () => {
   const pubsub = new RecordingPubSub();
   const feed = newFeed(pubsub);
   feed.offer(view(1, 100), []);
   expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1]);
 
-  jest.advanceTimersByTime(30);
+  await jest.advanceTimersByTimeAsync(30);
   feed.offer(view(2, 150), [trade(1)]);
-  jest.advanceTimersByTime(30);
+  await jest.advanceTimersByTimeAsync(30);
   feed.offer(view(3, 200), [trade(2)]);
   expect(pubsub.sent).toHaveLength(1);
-  jest.advanceTimersByTime(39);
+  await jest.advanceTimersByTimeAsync(39);
   expect(pubsub.sent).toHaveLength(1);
-  jest.advanceTimersByTime(1);
+  await jest.advanceTimersByTimeAsync(1);
   expect(pubsub.sent).toHaveLength(2);
   expect(pubsub.sent[1].at - pubsub.sent[0].at).toBe(PRICE_GAP_MS);
   // The latest state, with every trade since the previous message.
@@ -67,65 +67,65 @@ test('a price move after a quiet spell goes out at once; moves inside the gap wa
   expect(pubsub.sent[1].message.trades.map((t) => t.quantity)).toEqual([1, 2]);
 
   // Quiet for longer than the gap: the next move is not held back.
-  jest.advanceTimersByTime(250);
+  await jest.advanceTimersByTimeAsync(250);
   feed.offer(view(4, 250), []);
   expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1, 3, 4]);
-  feed.close();
+  await feed.close();
 });
 
-test('depth churn never holds a price move back, and rides along with it', () => {
+test('depth churn never holds a price move back, and rides along with it', async () => {
   const pubsub = new RecordingPubSub();
   const feed = newFeed(pubsub);
   feed.offer(deeper(1), []);
-  jest.advanceTimersByTime(10);
+  await jest.advanceTimersByTimeAsync(10);
   feed.offer(deeper(2), []); // depth only: waits for its gap
-  jest.advanceTimersByTime(DEPTH_GAP_MS - 11);
+  await jest.advanceTimersByTimeAsync(DEPTH_GAP_MS - 11);
   expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1]);
-  jest.advanceTimersByTime(1);
+  await jest.advanceTimersByTimeAsync(1);
   expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1, 2]);
 
-  jest.advanceTimersByTime(5);
+  await jest.advanceTimersByTimeAsync(5);
   feed.offer(deeper(3), []);
-  jest.advanceTimersByTime(5);
+  await jest.advanceTimersByTimeAsync(5);
   feed.offer(view(4, 450), []); // the touch moves: out at once, with the depth change in the same view
   expect(pubsub.sent.map((s) => s.message.view.version)).toEqual([1, 2, 4]);
-  jest.advanceTimersByTime(1_000);
+  await jest.advanceTimersByTimeAsync(1_000);
   expect(pubsub.sent).toHaveLength(3);
-  feed.close();
+  await feed.close();
 });
 
-test('sustained trading settles to a steady message every 100 ms', () => {
+test('sustained trading settles to a steady message every 100 ms', async () => {
   const pubsub = new RecordingPubSub();
   const feed = newFeed(pubsub);
   for (let v = 1; v <= 300; v++) {
     feed.offer(view(v, 50 + 50 * (v % 18)), [trade(v)]);
-    jest.advanceTimersByTime(10);
+    await jest.advanceTimersByTimeAsync(10);
   }
   const gaps = pubsub.sent.slice(1).map((s, i) => s.at - pubsub.sent[i].at);
   expect(gaps.length).toBeGreaterThanOrEqual(28);
   expect(new Set(gaps)).toEqual(new Set([PRICE_GAP_MS]));
-  feed.close();
+  await feed.close();
 });
 
-test('for any pattern of changes: at most 10 messages in any second, gaps kept, newest state last, never an older one after a newer', () => {
-  fc.assert(
-    fc.property(
+test('for any pattern of changes: at most 10 messages in any second, gaps kept, newest state last, never an older one after a newer', async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.array(fc.record({ gap: fc.integer({ min: 0, max: 180 }), moves: fc.boolean(), trades: fc.boolean() }), {
         minLength: 1,
         maxLength: 150,
       }),
-      (steps) => {
+      async (steps) => {
         const pubsub = new RecordingPubSub();
         const feed = newFeed(pubsub);
         let version = 0;
         for (const step of steps) {
-          jest.advanceTimersByTime(step.gap);
+          await jest.advanceTimersByTimeAsync(step.gap);
           version++;
           feed.offer(step.moves ? view(version, 50 + 50 * (version % 18)) : deeper(version), step.trades ? [trade(version)] : []);
         }
-        jest.advanceTimersByTime(2_000);
+        await jest.advanceTimersByTimeAsync(2_000);
         const sentBeforeClose = pubsub.sent.length;
-        feed.close();
+        await feed.close();
         expect(pubsub.sent).toHaveLength(sentBeforeClose); // nothing was left waiting
 
         const sent = pubsub.sent;
