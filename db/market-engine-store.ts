@@ -5,6 +5,7 @@ import type { MarketView } from '../domain/market/feed';
 import type { Action, Side, TimeInForce } from '../domain/market';
 import type { MarketStatus } from '../contracts/market';
 import { InsufficientFundsError, isCheckViolation } from './errors';
+import { GroupCommit, settle, type Outcome } from './group-commit';
 import type { Db } from './knex';
 import { SUSPENDED_SQL, committedView, type MarketOrderRow } from './market-queries';
 
@@ -303,55 +304,6 @@ export interface MarketEngineStoreOptions {
   maxInFlight?: number;
 }
 
-/**
- * Calls of one kind from many engines, coalesced: a call joins the next group, sent as soon as the
- * event loop has taken in what arrived together (an idle process adds no wait), and while groups
- * are in flight the next one fills up. `run` answers each call of a group, or throws for all.
- */
-class Coalescer<Req, Res> {
-  private queue: Array<{ req: Req; resolve(r: Res): void; reject(err: unknown): void }> = [];
-  private inFlight = 0;
-  private scheduled = false;
-
-  constructor(
-    private readonly maxGroup: number,
-    private readonly maxInFlight: number,
-    private readonly run: (reqs: Req[]) => Promise<Array<{ ok: Res } | { err: unknown }>>,
-  ) {}
-
-  call(req: Req): Promise<Res> {
-    return new Promise<Res>((resolve, reject) => {
-      this.queue.push({ req, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const group = this.queue.splice(0, this.maxGroup);
-      this.inFlight++;
-      void this.run(group.map((w) => w.req))
-        .then(
-          (results) => group.forEach((w, i) => ('ok' in results[i] ? w.resolve(results[i].ok) : w.reject(results[i].err))),
-          (err) => group.forEach((w) => w.reject(err)),
-        )
-        .finally(() => {
-          this.inFlight--;
-          this.schedule();
-        });
-    }
-  }
-}
-
 const newStoreStats = () => ({ commitStatements: 0, commitBatches: 0, readStatements: 0, reads: 0, groupFallbacks: 0 });
 export type StoreStats = ReturnType<typeof newStoreStats>;
 /** Every MarketEngineStore of this process, summed (the markets benchmark reports them). */
@@ -370,7 +322,8 @@ interface ReadRequest {
 }
 
 /**
- * The engines of one worker process reading their queues and committing their batches together.
+ * The engines of one worker process reading their queues and committing their batches together
+ * (GroupCommit).
  * Engines woken at once read in one statement (read_market_queues), and the batches ready at once
  * commit in one transaction and one statement (commit_market_batches): a hundred busy markets cost
  * Postgres a few large transactions a round instead of a hundred small ones taking turns on the
@@ -384,8 +337,8 @@ interface ReadRequest {
  * fails alone and the others commit.
  */
 export class MarketEngineStore {
-  private readonly commits: Coalescer<CommitRequest, CommitResult>;
-  private readonly reads: Coalescer<ReadRequest, PendingCommand[]>;
+  private readonly commits: GroupCommit<CommitRequest, CommitResult>;
+  private readonly reads: GroupCommit<ReadRequest, PendingCommand[]>;
   /** Statements sent and the calls they carried, for tests (and, summed over the process, marketEngineStoreTotals). */
   readonly stats = newStoreStats();
 
@@ -395,8 +348,8 @@ export class MarketEngineStore {
   ) {
     const maxGroup = options.maxGroup ?? 50;
     const maxInFlight = options.maxInFlight ?? 2;
-    this.commits = new Coalescer(maxGroup, maxInFlight, (reqs) => this.commitGroup(reqs));
-    this.reads = new Coalescer(maxGroup, maxInFlight, (reqs) => this.readGroup(reqs));
+    this.commits = new GroupCommit({ maxGroup, maxInFlight, run: (reqs) => this.commitGroup(reqs) });
+    this.reads = new GroupCommit({ maxGroup, maxInFlight, run: (reqs) => this.readGroup(reqs) });
   }
 
   private count(what: keyof StoreStats, n: number): void {
@@ -414,7 +367,7 @@ export class MarketEngineStore {
     return this.reads.call({ marketId, limit });
   }
 
-  private async commitGroup(reqs: CommitRequest[]): Promise<Array<{ ok: CommitResult } | { err: unknown }>> {
+  private async commitGroup(reqs: CommitRequest[]): Promise<Array<Outcome<CommitResult>>> {
     this.count('commitStatements', 1);
     this.count('commitBatches', reqs.length);
     const alone = (r: CommitRequest) => settle(() => commitBatch(this.db, r.marketId, r.epoch, r.batch, r.nextLimit));
@@ -431,7 +384,7 @@ export class MarketEngineStore {
         // committed alone below, which throws the same error
       }
     });
-    const out: Array<{ ok: CommitResult } | { err: unknown } | undefined> = new Array(reqs.length);
+    const out: Array<Outcome<CommitResult> | undefined> = new Array(reqs.length);
     if (grouped.size > 1) {
       try {
         const { rows } = await this.db.raw(`SELECT commit_market_batches(?::jsonb) AS r`, [JSON.stringify(groupPayload(grouped, reqs))]);
@@ -453,7 +406,7 @@ export class MarketEngineStore {
     return Promise.all(reqs.map((r, i) => out[i] ?? alone(r)));
   }
 
-  private async readGroup(reqs: ReadRequest[]): Promise<Array<{ ok: PendingCommand[] } | { err: unknown }>> {
+  private async readGroup(reqs: ReadRequest[]): Promise<Array<Outcome<PendingCommand[]>>> {
     this.count('readStatements', 1);
     this.count('reads', reqs.length);
     if (reqs.length === 1) return [await settle(() => readPending(this.db, reqs[0].marketId, reqs[0].limit))];
@@ -504,12 +457,4 @@ function groupPayload(grouped: Map<string, { idx: number; payload: BatchPayload 
       for (const row of b[k]) g[k].push({ market_id, ...row });
   }
   return g;
-}
-
-async function settle<T>(f: () => Promise<T>): Promise<{ ok: T } | { err: unknown }> {
-  try {
-    return { ok: await f() };
-  } catch (err) {
-    return { err };
-  }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GroupCommit, settle, type Outcome } from './group-commit';
 import type { Db } from './knex';
 import type { StoredOrderTerms } from '../domain/market';
 
@@ -83,85 +84,39 @@ export interface IntakeBatcherOptions {
   maxInFlight?: number;
 }
 
-interface Waiting {
-  req: OrderRequest;
-  resolve(r: IntakeResult): void;
-  reject(err: unknown): void;
-}
-
 /**
- * Group commit for order intake. A request joins the next batch: one is sent as soon as the event
- * loop has taken in what arrived together, and while a batch is committing the next one fills up —
- * so an idle API adds no wait, and a busy one pays one round trip and one WAL flush for many
- * orders. Each caller still gets its answer only after its batch has committed. If a batch fails
- * as a whole (something unexpected, not a refused order), its orders are retried one by one so a
- * single bad order fails alone.
+ * Group commit for order intake (see GroupCommit): an idle API adds no wait, and a busy one pays
+ * one round trip and one WAL flush for many orders. Each caller still gets its answer only after
+ * its batch has committed. If a batch fails as a whole (something unexpected, not a refused order),
+ * its orders are retried one by one so a single bad order fails alone.
  */
 export class MarketIntakeBatcher {
-  private readonly maxBatch: number;
-  private readonly maxInFlight: number;
-  private queue: Waiting[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly group: GroupCommit<OrderRequest, IntakeResult>;
 
   constructor(
     private readonly db: Db,
     options: IntakeBatcherOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 500;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.group = new GroupCommit({
+      maxGroup: options.maxBatch ?? 500,
+      maxInFlight: options.maxInFlight ?? 2,
+      // Don't split a short queue across two batches: the second would only queue behind the
+      // first on the same wallet rows.
+      minGroupAlongside: 8,
+      run: (reqs) => this.commit(reqs),
+    });
   }
 
   place(req: OrderRequest): Promise<IntakeResult> {
-    return new Promise<IntakeResult>((resolve, reject) => {
-      this.queue.push({ req, resolve, reject });
-      this.schedule();
-    });
+    return this.group.call(req);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      // Don't split a short queue across two batches: the second would only queue behind the
-      // first on the same wallet rows.
-      if (this.inFlight > 0 && this.queue.length < 8) break;
-      const batch = this.queue.splice(0, this.maxBatch);
-      this.inFlight++;
-      void this.commit(batch).finally(() => {
-        this.inFlight--;
-        this.schedule();
-      });
-    }
-  }
-
-  private async commit(batch: Waiting[]): Promise<void> {
+  private async commit(reqs: OrderRequest[]): Promise<Array<Outcome<IntakeResult>>> {
     try {
-      const results = await placeMarketOrders(
-        this.db,
-        batch.map((w) => w.req),
-      );
-      batch.forEach((w, i) => w.resolve(results[i]));
+      return (await placeMarketOrders(this.db, reqs)).map((ok) => ({ ok }));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0].reject(err);
-        return;
-      }
-      await Promise.all(
-        batch.map((w) =>
-          placeMarketOrders(this.db, [w.req]).then(
-            ([r]) => w.resolve(r),
-            (e) => w.reject(e),
-          ),
-        ),
-      );
+      if (reqs.length === 1) throw err;
+      return Promise.all(reqs.map((r) => settle(async () => (await placeMarketOrders(this.db, [r]))[0])));
     }
   }
 }
