@@ -4,7 +4,7 @@
  * once. The API, activities, tests and benches use these definitions; the names below are written
  * nowhere else.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { StuckFields } from './stuck';
 
 export { paymentConfirmedSignal } from './provider-payment';
@@ -36,3 +36,5 @@ export interface TopupState extends StuckFields {
 }
 
 export const topupStateQuery = defineQuery<TopupState>('state');
+/** Support: ask the provider now instead of waiting for the next poll of an unconfirmed payment. */
+export const topupPollNowSignal = defineSignal('pollNow');

@@ -1,8 +1,8 @@
-import { ApplicationFailure, proxyActivities, setHandler, ActivityFailure } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler, ActivityFailure } from '@temporalio/workflow';
 import type { TopupActivities } from '../activities/topup';
 import { formatRupees } from '../domain/money';
-import { topupStateQuery, type TopupInput, type TopupState, type TopupStatus } from '../contracts/topup';
-import { awaitProviderPayment, listenForPaymentConfirmations } from './provider-payment';
+import { topupPollNowSignal, topupStateQuery, type TopupInput, type TopupState, type TopupStatus } from '../contracts/topup';
+import { awaitProviderPayment, listenForPaymentConfirmations, type ProviderPaymentWait } from './provider-payment';
 import { flowControl, isAbandoned } from './stuck';
 
 /** Kept for callers that still import the types from here; the contract (contracts/topup.ts) owns them. */
@@ -23,6 +23,23 @@ const FIRST_POLL_MS = 2_000;
 const MAX_POLL_MS = 10 * 60_000;
 
 /**
+ * The shared wait for a provider payment, woken also by support's `pollNow`: the poll it asks for
+ * runs at once and leaves the backoff where it was.
+ */
+async function awaitPaymentOrPollNow(wait: ProviderPaymentWait, asked: { pollNow: boolean }): Promise<'succeeded' | 'failed'> {
+  let pollEvery = wait.firstPollMs;
+  for (;;) {
+    await condition(() => wait.confirmed() || asked.pollNow, pollEvery);
+    if (wait.confirmed()) return 'succeeded';
+    const early = asked.pollNow;
+    asked.pollNow = false;
+    const status = await wait.poll();
+    if (status !== 'processing') return status;
+    if (!early) pollEvery = Math.min(pollEvery * 2, wait.maxPollMs);
+  }
+}
+
+/**
  * A wallet top-up: charge the payment method, wait for the provider's confirmation (webhook, with
  * polling as the fallback), then credit the wallet exactly once.
  */
@@ -36,6 +53,10 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
     stuckReason: null,
   };
   setHandler(topupStateQuery, () => state);
+  const asked = { pollNow: false };
+  setHandler(topupPollNowSignal, () => {
+    asked.pollNow = true;
+  });
   const confirmed = listenForPaymentConfirmations();
   const flow = flowControl({ flowType: 'topup', state });
   const summary = (status: TopupStatus, failureCode: string | null) =>
@@ -75,12 +96,14 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
     await settle('awaiting_confirmation');
 
     // 2. Wait for confirmation: the webhook usually wins; polling covers a lost webhook.
-    const outcome = await awaitProviderPayment({
+    const wait: ProviderPaymentWait = {
       confirmed: () => confirmed(state.paymentId),
       poll: async () => (await flow.step('confirm', () => provider.getTopupPayment(state.paymentId!), ends)).status,
       firstPollMs: FIRST_POLL_MS,
       maxPollMs: MAX_POLL_MS,
-    });
+    };
+    // Recorded histories waited without support's pollNow.
+    const outcome = patched('topup-poll-now') ? await awaitPaymentOrPollNow(wait, asked) : await awaitProviderPayment(wait);
     if (outcome === 'failed') {
       await settle('failed', 'payment_failed', 'The provider reported the payment failed');
       return state;

@@ -1,6 +1,15 @@
 import { accounts } from '../../domain/ledger/accounts';
 import { getBalance } from '../../db/ledger-reports';
-import { paymentConfirmedSignal, topupStateQuery, topupWorkflowId, type TopupInput, type TopupState } from '../../contracts/topup';
+import {
+  paymentConfirmedSignal,
+  topupPollNowSignal,
+  topupStateQuery,
+  topupWorkflowId,
+  type TopupInput,
+  type TopupState,
+} from '../../contracts/topup';
+import { FakePaymentProvider } from '../../infra/fake-payment-provider';
+import type { PaymentProvider } from '../../infra/payment-provider';
 import { topupWorkflow } from '../../workflows/topup';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
@@ -113,3 +122,40 @@ test('a worker killed between charge and credit: the next worker credits exactly
   expect((await wallet(input.userId)).balance).toBe(12_345);
   expect(await tdb.db('journal').where({ ref_id: input.topupId }).count()).toEqual([{ count: 1 }]);
 });
+
+test('pollNow asks the provider at once instead of at the next poll, and leaves the wait as it was otherwise', async () => {
+  // A provider that says `processing` until the test lets it answer, and never sends a webhook.
+  const real = new FakePaymentProvider(tdb.db, { settleDelayMs: 0 });
+  let answered = false;
+  let polls = 0;
+  const provider: PaymentProvider = {
+    createPayment: (req) => real.createPayment(req),
+    getPayment: async (id) => {
+      polls++;
+      const p = await real.getPayment(id);
+      return answered ? p : { ...p, status: 'processing' };
+    },
+    refundPayment: (req) => real.refundPayment(req),
+  };
+  const w = await startTestWorker({ db: tdb.db, payments: provider });
+  try {
+    const input = await createTopup(uniqueId('u'), 31_000, 'pm_timeout');
+    const handle = await w.client.workflow.start(topupWorkflow, {
+      taskQueue: w.taskQueue,
+      workflowId: topupWorkflowId(input.topupId),
+      args: [input],
+    });
+    // Two polls in (2 s, then 4 s later): the next one is 8 s away.
+    await eventually(async () => polls >= 2, 15_000);
+    answered = true;
+    const asked = Date.now();
+    await handle.signal(topupPollNowSignal);
+    expect((await handle.result()).status).toBe('succeeded');
+    expect(Date.now() - asked).toBeLessThan(4_000);
+    expect(polls).toBe(3);
+    expect((await wallet(input.userId)).balance).toBe(31_000);
+    expect(await tdb.db('journal').where({ ref_id: input.topupId }).count()).toEqual([{ count: 1 }]);
+  } finally {
+    await w.shutdown();
+  }
+}, 30_000);
