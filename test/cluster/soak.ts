@@ -5,12 +5,13 @@
  * a Redis of its own, and Mandi as 2 API and 2 worker processes, with a round-robin client in front
  * of the APIs. For the given time it drives every flow at once — top-ups with every sandbox
  * behaviour, checkouts to settlement, returns and cancellations, subscriptions created, paused,
- * resumed and cancelled, payouts to flaky banks, two markets with bursts of crossing orders and
- * WebSocket watchers on each API instance — while, on a schedule, it SIGKILLs a worker (and starts
- * it again), SIGKILLs an API, SIGKILLs and restarts the history service, restarts matching,
- * pauses Redis and restarts an API gracefully (SIGTERM). Then it lets every flow finish and holds the database to what each flow's inputs
- * call for (soak-checks.ts). Prints one JSON line {"bench":"cluster-soak",…}; exits 1 on any lost
- * flow, doubled effect, money problem or WebSocket gap.
+ * resumed and cancelled, subscriptions on a fast clock renewing every few seconds, payouts to
+ * flaky banks, two markets with bursts of crossing orders and WebSocket watchers on each API
+ * instance — while, on a schedule, it SIGKILLs a worker (and starts it again), SIGKILLs an API,
+ * SIGKILLs and restarts the history service, restarts matching, pauses Redis and restarts an API
+ * gracefully (SIGTERM). Then it lets every flow finish and holds the database to what each flow's
+ * inputs call for (soak-checks.ts, soak-renewals.ts). Prints one JSON line
+ * {"bench":"cluster-soak",…}; exits 1 on any lost flow, doubled effect, money problem or WebSocket gap.
  */
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
@@ -34,6 +35,7 @@ import {
   topupFlow,
   type Started,
 } from './soak-flows';
+import { renewalsDone, renewingSubscription, verifyRenewals, type Renewing } from './soak-renewals';
 import { MarketWatcher } from './soak-watchers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -180,9 +182,13 @@ async function main(): Promise<number> {
   const runMs = minutes * 60_000;
 
   const fleet = await startFleet(String(process.pid), log);
+  let temporal: Client | undefined;
   try {
+    temporal = new Client({ connection: await Connection.connect({ address: fleet.cluster.address }) });
+    const cluster = temporal;
     const db = fleet.db;
     const rr = new RoundRobinClient(fleet.apiUrls);
+    const renewing: Renewing[] = [];
     const started = empty();
     const shop = await seedShop(db);
     const traders = await fundTraders(db, 20);
@@ -198,6 +204,7 @@ async function main(): Promise<number> {
       drive('checkout', 700, endAt, started, tasks, (n) => checkoutFlow(db, rr, shop, started, n)),
       drive('subscription', 2000, endAt, started, tasks, (n) => subscriptionFlow(db, rr, shop, started, n)),
       ...started.markets.map((m) => drive('market', 1000, endAt - 3000, started, tasks, (n) => marketBurst(rr, m, traders, started, n))),
+      drive('renewal', 6000, endAt - 20_000, started, tasks, () => renewingSubscription(db, cluster, renewing)),
       drive('auction', 4000, endAt, started, tasks, (n) => auctionFlow(db, rr, shop, started, n)),
       drive('payout', 15_000, endAt, started, tasks, (n) => payoutRound(rr, shop.sellers[n % shop.sellers.length], started)),
     ];
@@ -269,7 +276,12 @@ async function main(): Promise<number> {
         const subscriptionsDone =
           Number(renewed[0].count) === started.subscriptions.length &&
           Number(cancelled[0].count) === started.subscriptions.filter((x) => x.cancelled).length;
-        return subscriptionsDone && lotsOpen === 0 && [topups, orders, markets].every((c) => Number(c[0].count) === 0);
+        return (
+          subscriptionsDone &&
+          (await renewalsDone(db, renewing)) &&
+          lotsOpen === 0 &&
+          [topups, orders, markets].every((c) => Number(c[0].count) === 0)
+        );
       },
       120_000,
     );
@@ -294,6 +306,8 @@ async function main(): Promise<number> {
       f.refused = window.length - f.answered;
     }
     const verdict = await verify(db, started);
+    const renewals = await verifyRenewals(db, renewing);
+    for (const k of ['lost', 'doubled', 'money'] as const) verdict[k].push(...renewals[k]);
     const gaps = watchers.flatMap((w) => w.gaps());
     const checksBite = await canary(db, started);
     const result = {
@@ -303,6 +317,7 @@ async function main(): Promise<number> {
         started.topups.length +
         started.checkouts.length +
         started.subscriptions.length +
+        renewing.length +
         started.payouts.length +
         started.markets.length +
         started.auctions.length,
@@ -310,6 +325,8 @@ async function main(): Promise<number> {
         topups: started.topups.length,
         checkouts: started.checkouts.length,
         subscriptions: started.subscriptions.length,
+        renewingSubscriptions: renewing.length,
+        renewalsPaid: renewals.paid,
         payouts: started.payouts.length,
         markets: started.markets.length,
         auctions: started.auctions.length,
@@ -336,6 +353,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(result));
     return result.lost || result.doubled || result.moneyProblems || result.wsGaps || !checksBite ? 1 : 0;
   } finally {
+    await temporal?.connection.close().catch(() => undefined);
     await fleet.teardown();
   }
 }
