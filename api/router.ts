@@ -3,8 +3,8 @@ import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { OpenAPIRegistry, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from 'zod';
-import type { Capability } from '../domain/capabilities';
-import { describeTextViolation, findTextViolation } from '../domain/text';
+import { capabilitiesOf, type Capability } from '../domain/capabilities';
+import { describeTextViolation, findTextViolation, textProblem } from '../domain/text';
 import { assertCan, authenticate, requirePrincipal, type Principal } from './auth';
 import { auditStaffAction } from './audit';
 import type { ApiDeps } from './deps';
@@ -24,7 +24,10 @@ export interface RouteContext<B, Q, P> {
   principal: Principal;
   deps: ApiDeps;
   req: Request;
-  /** Writes an audit row when the caller is support or admin. */
+  /**
+   * Writes an audit row when the caller is support or admin, with the staff member's reason: the
+   * route's own (`details.reason`, from its body) or else the X-Staff-Reason header's.
+   */
   audit(action: string, target: { type: string; id: string }, details?: Record<string, unknown>): Promise<void>;
   /**
    * An id for what this request creates (`prefix` + `hexLength` hex digits). With an
@@ -92,6 +95,48 @@ const IdempotencyKeyHeader = z
   .regex(/^[A-Za-z0-9_.:-]{8,128}$/)
   .describe('8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response')
   .meta({ example: '5f0c6d1e-8a0b-4c1e-9a53-2d0f4b7e9c11' });
+
+/** Why a staff member acts, for the audit row of whatever the request does. */
+export const STAFF_REASON_HEADER = 'X-Staff-Reason';
+export const STAFF_REASON_MAX_LENGTH = 500;
+
+const StaffReasonHeader = z
+  .string()
+  .describe(
+    `Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a \`reason\` keeps that one). 3-${STAFF_REASON_MAX_LENGTH} characters once trimmed, percent-encoded UTF-8 (\`encodeURIComponent\`); a malformed one is a 400 and nothing is done`,
+  )
+  .meta({ example: 'Customer%20called%3A%20away%20until%20the%2020th' });
+
+/** Capabilities a support or admin role holds: a route needing one of them can be a staff action. */
+const STAFF_CAPABILITIES: ReadonlySet<Capability> = capabilitiesOf(['support', 'admin']);
+
+function staffCanCall(spec: { capability: Capability | Capability[] | 'public' }): boolean {
+  return spec.capability !== 'public' && [spec.capability].flat().some((c) => STAFF_CAPABILITIES.has(c));
+}
+
+/** The X-Staff-Reason header decoded, trimmed and held to the text rule; undefined when not sent. */
+function parseStaffReason(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const bad = (message: string) => new ApiError(400, 'invalid_staff_reason', message, { header: STAFF_REASON_HEADER });
+  let text: string;
+  try {
+    text = decodeURIComponent(raw).trim();
+  } catch {
+    throw bad(`${STAFF_REASON_HEADER} is not percent-encoded UTF-8`);
+  }
+  const problem = textProblem(text, STAFF_REASON_MAX_LENGTH);
+  if (problem === 'too_long') throw bad(`${STAFF_REASON_HEADER} is longer than ${STAFF_REASON_MAX_LENGTH} characters`);
+  if (problem) throw bad(`${STAFF_REASON_HEADER} is invalid: ${problem.replace('_', ' ')}`);
+  if (text.length < 3) throw bad(`${STAFF_REASON_HEADER} says too little: at least 3 characters`);
+  return text;
+}
+
+/** The route's own reason wins; the header's fills in where the route has none. */
+function withStaffReason(details: Record<string, unknown>, reason: string | undefined): Record<string, unknown> {
+  const own = details.reason;
+  if (reason === undefined || (typeof own === 'string' && own.trim() !== '')) return details;
+  return { ...details, reason };
+}
 
 /** Answers that were not given a schema are still JSON; `{}` lets generated clients type them as unknown, not never. */
 const ANY_JSON = {};
@@ -164,6 +209,7 @@ export class ApiRouter {
       throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json');
     }
     assertCleanText({ params: req.params ?? {}, query: req.query ?? {}, body: req.body ?? {} });
+    const staffReason = staffCanCall(spec) ? parseStaffReason(req.get(STAFF_REASON_HEADER)) : undefined;
     const params = (spec.params ?? EMPTY).parse(req.params ?? {}) as z.output<P>;
     const query = (spec.query ?? EMPTY).parse(req.query ?? {}) as z.output<Q>;
     const body = spec.body ? spec.body.parse(req.body ?? {}) : (EMPTY.parse(req.body ?? {}) as never);
@@ -174,7 +220,8 @@ export class ApiRouter {
       principal,
       deps: this.deps,
       req,
-      audit: (action, target, details) => auditStaffAction(this.deps.db, principal, action, target, details),
+      audit: (action, target, details = {}) =>
+        auditStaffAction(this.deps.db, principal, action, target, withStaffReason(details, staffReason)),
       newId: (prefix, hexLength) =>
         requestScopedId(principal.userId, spec.idempotent ? req.get('Idempotency-Key') : undefined, prefix, hexLength),
     };
@@ -251,10 +298,11 @@ export class ApiRouter {
               },
             }
           : {}),
-        ...(spec.idempotent || spec.headers
+        ...(spec.idempotent || spec.headers || staffCanCall(spec)
           ? {
               headers: z.object({
                 ...spec.headers?.shape,
+                ...(staffCanCall(spec) ? { [STAFF_REASON_HEADER]: StaffReasonHeader.optional() } : {}),
                 ...(spec.idempotent === true ? { 'Idempotency-Key': IdempotencyKeyHeader } : {}),
                 ...(spec.idempotent === 'optional' ? { 'Idempotency-Key': IdempotencyKeyHeader.optional() } : {}),
               }) as never,

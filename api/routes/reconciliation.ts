@@ -1,14 +1,22 @@
 /**
  * The reconciliation list (everything that needs a human, from Postgres) and the action that
  * resolves each item. Every action is the flow's own signal or update — `retryStep`/`abandonStep`
- * on a parked step, the payout's `pollNow`, the subscription's payment-method update that retries
+ * on a parked step, the payout's and the top-up's `pollNow`, the payout's `markSettled` from the bank
+ * statement, the subscription's payment-method update that retries
  * the charge, the market's resolve/void — so the fix is durable and shows in the workflow's
  * history; it takes a reason, an Idempotency-Key (one effect per click) and is audited.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { resolveMarketUpdate, voidMarketUpdate } from '../../contracts/market';
-import { payoutPollNowSignal } from '../../contracts/payout';
+import {
+  PAYOUT_FAILURE_CODE_PATTERN,
+  UTR_PATTERN,
+  payoutMarkSettledUpdate,
+  payoutPollNowSignal,
+  type PayoutMarkSettled,
+} from '../../contracts/payout';
+import { topupPollNowSignal } from '../../contracts/topup';
 import { retryStepSignal, abandonStepSignal } from '../../contracts/stuck';
 import { paymentMethodUpdate } from '../../contracts/subscription';
 import { reconcile } from '../../db/ledger-reports';
@@ -63,7 +71,17 @@ const ActionParams = z.strictObject({
 
 const ActionBody = z.strictObject({
   reason: z.string().trim().min(3).max(500).describe('why: written to the audit log and passed to the flow'),
-  outcome: z.enum(['YES', 'NO']).optional().describe('resolve only'),
+  outcome: z
+    .enum(['YES', 'NO', 'paid', 'failed'])
+    .optional()
+    .describe('resolve: YES or NO; mark_settled: paid or failed, as the bank statement shows'),
+  utr: z.string().trim().regex(UTR_PATTERN, '6-40 letters and digits').optional().describe('mark_settled paid: the UTR on the statement'),
+  failureCode: z
+    .string()
+    .trim()
+    .regex(PAYOUT_FAILURE_CODE_PATTERN, 'snake_case, 2-64 characters')
+    .optional()
+    .describe('mark_settled failed: the bank’s failure code (e.g. account_closed)'),
   source: z.string().trim().min(3).max(300).optional().describe('resolve only: where the result comes from'),
   paymentMethod: paymentMethodSchema.optional().describe('retry_charge only: charge this method (default: the one on file)'),
 });
@@ -142,6 +160,16 @@ async function onRunningFlow<T>(workflowId: string, send: () => Promise<T>): Pro
   }
 }
 
+/** What the statement shows, complete for its outcome: a paid payout has its UTR, a failed one its failure code. */
+function markOf(body: ActionContext['body'], by: string): PayoutMarkSettled {
+  const { outcome, utr, failureCode, reason } = body;
+  if (outcome === 'paid' && utr && !failureCode) return { outcome, utr, reason, by };
+  if (outcome === 'failed' && failureCode && !utr) return { outcome, failureCode, reason, by };
+  throw new ApiError(400, 'validation_failed', 'Marking needs the outcome (paid with its utr, or failed with its failureCode)', {
+    fields: outcome === 'paid' ? ['utr'] : outcome === 'failed' ? ['failureCode'] : ['outcome'],
+  });
+}
+
 /** Each kind's actions, each ending in the flow's own message. */
 async function act(ctx: ActionContext): Promise<{ workflowId: string | null; result: ActionOutcome }> {
   const { deps, params, body, principal } = ctx;
@@ -160,9 +188,25 @@ async function act(ctx: ActionContext): Promise<{ workflowId: string | null; res
       const message = params.action === 'retry' ? retryStepSignal.name : abandonStepSignal.name;
       return { workflowId, result: { message, step: decided.step, ...(params.action === 'abandon' ? { meaning: decided.meaning } : {}) } };
     }
-    case 'poll':
-      await onRunningFlow(workflowId, () => handle.signal(payoutPollNowSignal));
-      return { workflowId, result: { message: payoutPollNowSignal.name } };
+    case 'poll': {
+      const signal = params.kind === 'topup_unconfirmed' ? topupPollNowSignal : payoutPollNowSignal;
+      await onRunningFlow(workflowId, () => handle.signal(signal));
+      return { workflowId, result: { message: signal.name } };
+    }
+    case 'mark_settled': {
+      const mark = markOf(body, principal.userId);
+      const state = await onRunningFlow(workflowId, () => handle.executeUpdate(payoutMarkSettledUpdate, { args: [mark] }));
+      return {
+        workflowId,
+        result: {
+          message: payoutMarkSettledUpdate.name,
+          outcome: mark.outcome,
+          status: state.status,
+          ...(state.utr ? { utr: state.utr } : {}),
+          ...(state.failureCode ? { failureCode: state.failureCode } : {}),
+        },
+      };
+    }
     case 'retry_charge': {
       const paymentMethod = body.paymentMethod ?? String(item.details.paymentMethod);
       const answer = await onRunningFlow(workflowId, () =>
@@ -172,9 +216,11 @@ async function act(ctx: ActionContext): Promise<{ workflowId: string | null; res
     }
     case 'resolve': {
       assertCan(principal, 'market:admin');
-      if (!body.outcome || !body.source)
-        throw new ApiError(400, 'validation_failed', 'Resolving needs the outcome and its source', { fields: ['outcome', 'source'] });
       const { outcome, source } = body;
+      if ((outcome !== 'YES' && outcome !== 'NO') || !source)
+        throw new ApiError(400, 'validation_failed', 'Resolving needs the outcome (YES or NO) and its source', {
+          fields: ['outcome', 'source'],
+        });
       const state = await onRunningFlow(workflowId, () => handle.executeUpdate(resolveMarketUpdate, { args: [{ outcome, source }] }));
       return { workflowId, result: { message: resolveMarketUpdate.name, phase: state.phase, outcome } };
     }
@@ -227,9 +273,9 @@ export function registerReconciliationRoutes(api: ApiRouter): void {
     method: 'post',
     path: '/v1/ops/reconciliation/:kind/:ref/:action',
     summary:
-      'Resolve a reconciliation item with its kind’s action: retry/abandon a parked step, poll the bank, retry the charge, resolve/void a market (admin), re-check the ledger',
+      'Resolve a reconciliation item with its kind’s action: retry/abandon a parked step, poll the bank or the payment provider, mark a payout from the bank statement, retry the charge, resolve/void a market (admin), re-check the ledger',
     description:
-      'Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll; subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished (a resolved market not paid out in time, or a settlement or void parked on a paying step) and topup_unconfirmed retry (when the flow is parked).',
+      'Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll, mark_settled (outcome `paid` with the statement’s `utr`, or `failed` with its `failureCode`; only while the payout waits on the bank: booked as the bank’s answer would be, once); subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished (a resolved market not paid out in time, or a settlement or void parked on a paying step) retry; topup_unconfirmed retry (when the flow is parked), poll (ask the payment provider now).',
     tag: 'ops',
     capability: 'flow:retry',
     params: ActionParams,
@@ -239,7 +285,7 @@ export function registerReconciliationRoutes(api: ApiRouter): void {
       200: { description: 'Done: what the flow was sent, and what it answered', schema: ReconciliationActionResultSchema },
       409: {
         description:
-          'Nothing to do: the item was resolved already (`already_resolved`), the flow is not stuck (`not_stuck`) or not running (`flow_not_running`), the step cannot be abandoned',
+          'Nothing to do: the item was resolved already (`already_resolved`), the flow is not stuck (`not_stuck`) or not running (`flow_not_running`), the step cannot be abandoned, the payout no longer waits on the bank (`payout_not_awaiting_bank`) or is being settled already (`payout_already_settling`)',
       },
     },
     handler: async (ctx) => {

@@ -8,11 +8,11 @@ export const RECONCILIATION_ACTIONS = {
   ledger_drift: ['recheck'],
   checkout_stuck: ['retry', 'abandon'],
   flow_stuck: ['retry', 'abandon'],
-  payout_unsettled: ['poll'],
+  payout_unsettled: ['poll', 'mark_settled'],
   subscription_dunning: ['retry_charge'],
   market_unresolved: ['resolve', 'void'],
   market_settlement_unfinished: ['retry'],
-  topup_unconfirmed: ['retry'],
+  topup_unconfirmed: ['retry', 'poll'],
 } as const satisfies Record<(typeof RECONCILIATION_KINDS)[number], readonly string[]>;
 export const ALL_RECONCILIATION_ACTIONS = [...new Set(Object.values(RECONCILIATION_ACTIONS).flat())] as [string, ...string[]];
 

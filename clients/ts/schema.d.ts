@@ -2168,8 +2168,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Resolve a reconciliation item with its kind’s action: retry/abandon a parked step, poll the bank, retry the charge, resolve/void a market (admin), re-check the ledger
-         * @description Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll; subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished (a resolved market not paid out in time, or a settlement or void parked on a paying step) and topup_unconfirmed retry (when the flow is parked). Needs `flow:retry`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
+         * Resolve a reconciliation item with its kind’s action: retry/abandon a parked step, poll the bank or the payment provider, mark a payout from the bank statement, retry the charge, resolve/void a market (admin), re-check the ledger
+         * @description Actions per kind: ledger_drift recheck; checkout_stuck and flow_stuck retry, abandon; payout_unsettled poll, mark_settled (outcome `paid` with the statement’s `utr`, or `failed` with its `failureCode`; only while the payout waits on the bank: booked as the bank’s answer would be, once); subscription_dunning retry_charge; market_unresolved resolve, void (admin); market_settlement_unfinished (a resolved market not paid out in time, or a settlement or void parked on a paying step) retry; topup_unconfirmed retry (when the flow is parked), poll (ask the payment provider now). Needs `flow:retry`. Send an `Idempotency-Key`: a repeat with the same key and body returns the first answer.
          */
         post: operations["resolveReconciliationItem"];
         delete?: never;
@@ -2937,6 +2937,7 @@ export interface components {
          *       "providerState": "succeeded",
          *       "failureCode": null,
          *       "failureMessage": null,
+         *       "utr": "HDFCN27011134567",
          *       "createdAt": "2027-01-11T03:30:00.000Z"
          *     }
          */
@@ -2952,6 +2953,8 @@ export interface components {
             providerState: string | null;
             failureCode: string | null;
             failureMessage: string | null;
+            /** @description the bank’s reference (UTR) of a paid payout: from the bank’s answer, or from the statement when staff settled it */
+            utr: string | null;
             createdAt: string;
         };
         /**
@@ -2966,6 +2969,7 @@ export interface components {
          *           "providerState": "succeeded",
          *           "failureCode": null,
          *           "failureMessage": null,
+         *           "utr": "HDFCN27011134567",
          *           "createdAt": "2027-01-11T03:30:00.000Z"
          *         }
          *       ]
@@ -5900,7 +5904,7 @@ export interface components {
             customerId: string | null;
             sellerId: string | null;
             /** @description what POST /v1/ops/reconciliation/{kind}/{ref}/{action} accepts for it */
-            actions: ("recheck" | "retry" | "abandon" | "poll" | "retry_charge" | "resolve" | "void")[];
+            actions: ("recheck" | "retry" | "abandon" | "poll" | "mark_settled" | "retry_charge" | "resolve" | "void")[];
             details: {
                 [key: string]: unknown;
             };
@@ -5923,7 +5927,7 @@ export interface components {
             kind: "ledger_drift" | "checkout_stuck" | "payout_unsettled" | "subscription_dunning" | "market_unresolved" | "market_settlement_unfinished" | "topup_unconfirmed" | "flow_stuck";
             ref: string;
             /** @enum {string} */
-            action: "recheck" | "retry" | "abandon" | "poll" | "retry_charge" | "resolve" | "void";
+            action: "recheck" | "retry" | "abandon" | "poll" | "mark_settled" | "retry_charge" | "resolve" | "void";
             /** @enum {boolean} */
             accepted: true;
             workflowId: string | null;
@@ -6343,7 +6347,10 @@ export interface operations {
             query?: {
                 userId?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6510,7 +6517,10 @@ export interface operations {
                 limit?: number;
                 before?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6902,7 +6912,10 @@ export interface operations {
     getTopup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 topupId: string;
             };
@@ -7309,7 +7322,10 @@ export interface operations {
                 sellerId?: string;
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7463,7 +7479,10 @@ export interface operations {
     getOrder: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 orderId: string;
             };
@@ -7620,6 +7639,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -8090,6 +8111,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -8278,6 +8301,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -8466,6 +8491,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -8695,6 +8722,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -8929,7 +8958,10 @@ export interface operations {
     registerSeller: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9128,7 +9160,10 @@ export interface operations {
     createReferral: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9324,7 +9359,10 @@ export interface operations {
     listSellerProducts: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 sellerId: string;
             };
@@ -9480,7 +9518,10 @@ export interface operations {
     createSellerProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 sellerId: string;
             };
@@ -9699,7 +9740,10 @@ export interface operations {
     updateProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 productId: string;
             };
@@ -9915,7 +9959,10 @@ export interface operations {
     getSellerBalance: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 sellerId: string;
             };
@@ -10071,7 +10118,10 @@ export interface operations {
     listSellerPayouts: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 sellerId: string;
             };
@@ -10228,6 +10278,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -10406,7 +10458,10 @@ export interface operations {
     getPayout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 payoutId: string;
             };
@@ -10565,7 +10620,10 @@ export interface operations {
                 status?: "scheduled" | "open" | "closed" | "resolved" | "settled" | "voided";
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10702,6 +10760,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -10950,7 +11010,10 @@ export interface operations {
     getMarket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 marketId: string;
             };
@@ -11109,7 +11172,10 @@ export interface operations {
                 userId?: string;
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 marketId: string;
             };
@@ -12506,7 +12572,10 @@ export interface operations {
                 /** @description default: now */
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 marketId: string;
             };
@@ -12828,7 +12897,10 @@ export interface operations {
     getMarketOrder: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 marketId: string;
                 orderId: string;
@@ -12988,7 +13060,10 @@ export interface operations {
                 userId?: string;
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 marketId: string;
             };
@@ -13145,6 +13220,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -13368,6 +13445,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -13597,6 +13676,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -13823,6 +13904,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -14050,6 +14133,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -14672,7 +14757,10 @@ export interface operations {
             query?: {
                 customerId?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15083,7 +15171,10 @@ export interface operations {
     getSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -15240,6 +15331,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -15475,6 +15568,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -15701,6 +15796,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -15932,6 +16029,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -16163,6 +16262,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -16395,6 +16496,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -16624,6 +16727,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -16852,7 +16957,10 @@ export interface operations {
                 from: string;
                 to: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -17019,7 +17127,10 @@ export interface operations {
             query: {
                 date: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -17188,7 +17299,10 @@ export interface operations {
                 beforePeriod?: number;
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -17344,7 +17458,10 @@ export interface operations {
     createSubscribableProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -17562,6 +17679,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -17797,7 +17916,10 @@ export interface operations {
                 open?: "true" | "false";
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -17933,7 +18055,10 @@ export interface operations {
     retryFlowStep: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 workflowId: string;
             };
@@ -18136,7 +18261,10 @@ export interface operations {
     abandonFlowStep: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 workflowId: string;
             };
@@ -18754,7 +18882,10 @@ export interface operations {
     endCurrentSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -18873,7 +19004,10 @@ export interface operations {
     listSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -19009,7 +19143,10 @@ export interface operations {
     endSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 sessionId: string;
             };
@@ -19156,7 +19293,10 @@ export interface operations {
     endAllSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -19377,7 +19517,10 @@ export interface operations {
     getMyAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -19522,7 +19665,10 @@ export interface operations {
     changeMyPhone: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -19699,7 +19845,10 @@ export interface operations {
     getAccountDeletion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -19845,6 +19994,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -20012,7 +20163,10 @@ export interface operations {
     cancelAccountDeletion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -20168,7 +20322,10 @@ export interface operations {
             query: {
                 phone: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -20304,7 +20461,10 @@ export interface operations {
     getUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 userId: string;
             };
@@ -20460,7 +20620,10 @@ export interface operations {
     changeUserRoles: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 userId: string;
             };
@@ -20676,7 +20839,10 @@ export interface operations {
     linkUserToSeller: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 userId: string;
                 sellerId: string;
@@ -20824,7 +20990,10 @@ export interface operations {
     unlinkUserFromSeller: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 userId: string;
                 sellerId: string;
@@ -20972,7 +21141,10 @@ export interface operations {
     getUserDeletion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 userId: string;
             };
@@ -21128,7 +21300,10 @@ export interface operations {
     cancelUserDeletion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 userId: string;
             };
@@ -21332,6 +21507,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -21566,7 +21743,10 @@ export interface operations {
     getShow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 showId: string;
             };
@@ -21722,7 +21902,10 @@ export interface operations {
     startAuctionShow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 showId: string;
             };
@@ -21887,7 +22070,10 @@ export interface operations {
     pauseAuctionShow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 showId: string;
             };
@@ -22052,7 +22238,10 @@ export interface operations {
     resumeAuctionShow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 showId: string;
             };
@@ -22217,7 +22406,10 @@ export interface operations {
     endAuctionShow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 showId: string;
             };
@@ -22382,7 +22574,10 @@ export interface operations {
     startShowLot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 showId: string;
                 lotId: string;
@@ -22540,6 +22735,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -22782,7 +22979,10 @@ export interface operations {
     getLot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 lotId: string;
             };
@@ -22941,7 +23141,10 @@ export interface operations {
                 limit?: number;
                 before?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 lotId: string;
             };
@@ -23556,7 +23759,10 @@ export interface operations {
     cancelLot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 lotId: string;
             };
@@ -23721,7 +23927,10 @@ export interface operations {
     offerLotSecondChance: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 lotId: string;
             };
@@ -23886,7 +24095,10 @@ export interface operations {
     getLotState: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 lotId: string;
             };
@@ -24775,7 +24987,10 @@ export interface operations {
     listDeliveryAreas: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -24916,7 +25131,10 @@ export interface operations {
                 /** @description the version the phone holds: unchanged, the answer carries no deliveries */
                 since?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -25770,7 +25988,10 @@ export interface operations {
     setSubscriptionDeliveryAddress: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 subscriptionId: string;
             };
@@ -25985,6 +26206,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -26225,7 +26448,10 @@ export interface operations {
                 date: string;
                 area?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -26361,7 +26587,10 @@ export interface operations {
     setDeliveryAreaSequence: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 areaId: string;
             };
@@ -26576,7 +26805,10 @@ export interface operations {
     upsertDeliveryArea: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 areaId: string;
             };
@@ -26809,7 +27041,10 @@ export interface operations {
     assignDeliveryStaff: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 areaId: string;
                 userId: string;
@@ -26957,7 +27192,10 @@ export interface operations {
     unassignDeliveryStaff: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path: {
                 areaId: string;
                 userId: string;
@@ -27117,7 +27355,10 @@ export interface operations {
                 /** @description `nextCursor` of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -27254,6 +27495,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key": string;
             };
@@ -27261,7 +27504,7 @@ export interface operations {
                 kind: "ledger_drift" | "checkout_stuck" | "payout_unsettled" | "subscription_dunning" | "market_unresolved" | "market_settlement_unfinished" | "topup_unconfirmed" | "flow_stuck";
                 /** @description the item’s `ref` (`all` for ledger_drift: the check covers every balance) */
                 ref: string;
-                action: "recheck" | "retry" | "abandon" | "poll" | "retry_charge" | "resolve" | "void";
+                action: "recheck" | "retry" | "abandon" | "poll" | "mark_settled" | "retry_charge" | "resolve" | "void";
             };
             cookie?: never;
         };
@@ -27276,10 +27519,14 @@ export interface operations {
                     /** @description why: written to the audit log and passed to the flow */
                     reason: string;
                     /**
-                     * @description resolve only
+                     * @description resolve: YES or NO; mark_settled: paid or failed, as the bank statement shows
                      * @enum {string}
                      */
-                    outcome?: "YES" | "NO";
+                    outcome?: "YES" | "NO" | "paid" | "failed";
+                    /** @description mark_settled paid: the UTR on the statement */
+                    utr?: string;
+                    /** @description mark_settled failed: the bank’s failure code (e.g. account_closed) */
+                    failureCode?: string;
                     /** @description resolve only: where the result comes from */
                     source?: string;
                     /** @description retry_charge only: charge this method (default: the one on file) */
@@ -27379,7 +27626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Nothing to do: the item was resolved already (`already_resolved`), the flow is not stuck (`not_stuck`) or not running (`flow_not_running`), the step cannot be abandoned; or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
+            /** @description Nothing to do: the item was resolved already (`already_resolved`), the flow is not stuck (`not_stuck`) or not running (`flow_not_running`), the step cannot be abandoned, the payout no longer waits on the bank (`payout_not_awaiting_bank`) or is being settled already (`payout_already_settling`); or: The first request with this `Idempotency-Key` is still being processed (`request_in_progress`): retry it with the same key. A claim its instance left unanswered is taken over by a retry after `IDEMPOTENCY_CLAIM_LEASE_SECONDS` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -27507,7 +27754,10 @@ export interface operations {
                 /** @description also answer the wallet balance at the end of this date */
                 balanceOn?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -27653,6 +27903,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };
@@ -27896,6 +28148,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
                 /** @description 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID is ideal); a repeat with the same key and body returns the first response */
                 "Idempotency-Key"?: string;
             };

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { checkoutStateQuery, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
-import { payoutKeys, payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
+import { payoutKeys, payoutMarkSettledUpdate, payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
+import { topupPollNowSignal, topupWorkflowId } from '../../contracts/topup';
+import { FakePaymentProvider } from '../../infra/fake-payment-provider';
+import type { PaymentProvider } from '../../infra/payment-provider';
 import { abandonStepSignal, retryStepSignal } from '../../contracts/stuck';
 import { postJournal } from '../../db/ledger';
 import { paymentMethodUpdate } from '../../contracts/subscription';
@@ -10,12 +13,13 @@ import { transfer } from '../../domain/ledger/journal';
 import { addDays, localDateOf } from '../../domain/schedule';
 import { checkoutWorkflow } from '../../workflows/checkout';
 import { payoutWorkflow } from '../../workflows/payout';
+import { topupWorkflow } from '../../workflows/topup';
 import type { TestApi } from '../support/api';
 import { seedSubscribableProduct } from '../support/catalog';
 import { balanceOf, fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
 import { startTestSystem, stopTestSystem } from '../support/system';
-import { eventually, uniqueId, type TestWorker } from '../support/temporal';
+import { eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 
 /**
  * The reconciliation actions against running flows, each through the flow's own message: a
@@ -257,6 +261,147 @@ test('a payout the bank has not answered: poll is the payout’s pollNow signal,
   expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
   await expectLedgerInvariants(tdb.db);
 });
+
+/** A payout in flight whose bank has been quiet past the grace period, and whose flow will not ask again for ten minutes. */
+async function unansweredPayout(amount: number) {
+  const sellerId = await seedSeller(tdb.db, { bank: 'pending-then-ok:HDFC0001' });
+  await postJournal(tdb.db, {
+    idempotencyKey: uniqueId('test-settle-'),
+    reason: 'order_settlement',
+    lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), amount),
+  });
+  const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+  await tdb
+    .db('payouts')
+    .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'pending-then-ok:HDFC0001', requested_by: 'test' });
+  const h = await worker.client.workflow.start(payoutWorkflow, {
+    taskQueue: worker.taskQueue,
+    workflowId: payoutWorkflowId(payoutId),
+    args: [{ payoutId, sellerId, pollMs: 600_000, maxPollMs: 600_000 }],
+  });
+  await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).provider_state === 'pending');
+  await tdb
+    .db('payouts')
+    .where({ id: payoutId })
+    .update({ updated_at: tdb.db.raw("now() - interval '11 minutes'") });
+  await eventually(() => listed('payout_unsettled', payoutId));
+  return { sellerId, payoutId, h };
+}
+
+test('a payout marked paid from the bank statement: the markSettled update, finalised once with the UTR, shown to the seller; a second click is told it is resolved', async () => {
+  const { sellerId, payoutId, h } = await unansweredPayout(6_600);
+  const reason = 'HDFC statement of 3 Dec shows the credit';
+  const body = { reason, outcome: 'paid', utr: 'HDFCN27120312345' };
+  const res = await act(support('agent_rita'), 'payout_unsettled', payoutId, 'mark_settled', body);
+  expect([res.status, res.body.result]).toEqual([
+    200,
+    { message: payoutMarkSettledUpdate.name, outcome: 'paid', status: 'paid', utr: 'HDFCN27120312345' },
+  ]);
+  expect(await h.result()).toMatchObject({ status: 'paid', utr: 'HDFCN27120312345', markedBy: { by: 'agent_rita', reason } });
+  expect(await tdb.db('payouts').where({ id: payoutId }).first()).toMatchObject({ status: 'paid', utr: 'HDFCN27120312345' });
+  expect(
+    await tdb
+      .db('journal')
+      .where({ idempotency_key: payoutKeys.finalise(payoutId) })
+      .count(),
+  ).toEqual([{ count: 1 }]);
+  expect(await listed('payout_unsettled', payoutId)).toBe(false);
+  const seen = await api.request('GET', `/v1/sellers/${sellerId}/payouts`, { token: api.token(sellerId, ['seller']) });
+  expect(seen.body.payouts[0]).toMatchObject({ payoutId, status: 'paid', utr: 'HDFCN27120312345', failureCode: null });
+
+  const again = await act(support('agent_sam'), 'payout_unsettled', payoutId, 'mark_settled', {
+    ...body,
+    outcome: 'failed',
+    utr: undefined,
+    failureCode: 'account_closed',
+  });
+  expect([again.status, again.body.error.code]).toEqual([409, 'already_resolved']);
+  const audit = await tdb.db('audit_log').where({ action: 'reconciliation.mark_settled', target_id: payoutId });
+  expect(audit).toEqual([
+    expect.objectContaining({
+      actor: 'agent_rita',
+      details: expect.objectContaining({ reason, outcome: 'paid', utr: 'HDFCN27120312345' }),
+    }),
+  ]);
+  expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(0);
+  expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(0);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('a payout marked failed from the bank statement: the money is back in the payable, the seller sees the code', async () => {
+  const { sellerId, payoutId, h } = await unansweredPayout(5_500);
+  const res = await act(support('agent_rita'), 'payout_unsettled', payoutId, 'mark_settled', {
+    reason: 'Statement shows the credit returned by the beneficiary bank',
+    outcome: 'failed',
+    failureCode: 'beneficiary_bank_rejected',
+  });
+  expect([res.status, res.body.result]).toEqual([
+    200,
+    { message: payoutMarkSettledUpdate.name, outcome: 'failed', status: 'failed', failureCode: 'beneficiary_bank_rejected' },
+  ]);
+  expect(await h.result()).toMatchObject({ status: 'failed', failureCode: 'beneficiary_bank_rejected' });
+  expect(await balanceOf(tdb.db, accounts.sellerPayable(sellerId))).toBe(5_500);
+  expect(await balanceOf(tdb.db, accounts.sellerPayoutInFlight(sellerId))).toBe(0);
+  const seen = await api.request('GET', `/v1/payouts/${payoutId}`, { token: api.token(sellerId, ['seller']) });
+  expect(seen.body).toMatchObject({ status: 'failed', failureCode: 'beneficiary_bank_rejected', utr: null });
+  // Still listed (a failed payout stays until the seller is paid again), but no longer markable.
+  expect(await listed('payout_unsettled', payoutId)).toBe(true);
+  const late = await act(support(), 'payout_unsettled', payoutId, 'mark_settled', {
+    reason: 'late click',
+    outcome: 'paid',
+    utr: 'HDFCN27120399999',
+  });
+  expect([late.status, late.body.error.code]).toEqual([409, 'flow_not_running']);
+  await expectLedgerInvariants(tdb.db);
+});
+
+test('a top-up the provider has not confirmed: poll is the top-up’s pollNow signal, it is credited at once instead of at its next poll', async () => {
+  // A provider that says `processing` until the test lets it answer, and never sends a webhook.
+  const real = new FakePaymentProvider(tdb.db, { settleDelayMs: 0 });
+  let answered = false;
+  let polls = 0;
+  const provider: PaymentProvider = {
+    createPayment: (req) => real.createPayment(req),
+    getPayment: async (id) => {
+      polls++;
+      const p = await real.getPayment(id);
+      return answered ? p : { ...p, status: 'processing' };
+    },
+    refundPayment: (req) => real.refundPayment(req),
+  };
+  const w = await startTestWorker({ db: tdb.db, payments: provider });
+  try {
+    const topupId = uniqueId('tu_');
+    const userId = uniqueId('u_');
+    await tdb.db('topups').insert({ id: topupId, user_id: userId, amount: 27_000, payment_method: 'pm_timeout', status: 'pending' });
+    const h = await w.client.workflow.start(topupWorkflow, {
+      taskQueue: w.taskQueue,
+      workflowId: topupWorkflowId(topupId),
+      args: [{ topupId, userId, amount: 27_000, paymentMethod: 'pm_timeout' }],
+    });
+    // Two polls in: the next is 8 s away.
+    await eventually(async () => polls >= 2, 15_000);
+    await tdb
+      .db('topups')
+      .where({ id: topupId })
+      .update({ created_at: tdb.db.raw("now() - interval '16 minutes'") });
+    await eventually(() => listed('topup_unconfirmed', topupId));
+    answered = true;
+    const asked = Date.now();
+    const reason = 'Provider dashboard shows it captured';
+    const res = await act(support('agent_dev'), 'topup_unconfirmed', topupId, 'poll', { reason });
+    expect([res.status, res.body.result]).toEqual([200, { message: topupPollNowSignal.name }]);
+    expect((await h.result()).status).toBe('succeeded');
+    expect(Date.now() - asked).toBeLessThan(4_000);
+    expect(await balanceOf(tdb.db, accounts.userWallet(userId))).toBe(27_000);
+    expect(await listed('topup_unconfirmed', topupId)).toBe(false);
+    const audit = await tdb.db('audit_log').where({ action: 'reconciliation.poll', target_id: topupId });
+    expect(audit).toEqual([expect.objectContaining({ actor: 'agent_dev', details: expect.objectContaining({ reason }) })]);
+  } finally {
+    await w.shutdown();
+  }
+  await expectLedgerInvariants(tdb.db);
+}, 40_000);
 
 test('a parked checkout abandoned: cancel and refund, the stock and the buyer’s money come back, the row goes', async () => {
   const sellerId = await seedSeller(tdb.db, { commissionBps: 1000 });

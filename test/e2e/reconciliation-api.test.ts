@@ -171,7 +171,7 @@ test('the ledger re-check finds the drift; every kind is listed with its reason,
     actions: ['retry', 'abandon'],
     temporalUrl: null, // TEMPORAL_UI_URL is not set in tests
   });
-  expect(byKind.payout_unsettled).toMatchObject({ amount: 9_900, reason: 'Bank outcome unknown', actions: ['poll'] });
+  expect(byKind.payout_unsettled).toMatchObject({ amount: 9_900, reason: 'Bank outcome unknown', actions: ['poll', 'mark_settled'] });
   expect(byKind.subscription_dunning).toMatchObject({ amount: 90_000, customerId: seeded.buyer, actions: ['retry_charge'] });
   expect(byKind.market_unresolved).toMatchObject({ actions: ['resolve', 'void'], ageSeconds: expect.any(Number) });
   expect(byKind.market_unresolved.ageSeconds).toBeGreaterThan(3 * 3600 - 60);
@@ -245,6 +245,28 @@ test('staff only; each kind takes its own actions; a market needs an admin; an a
   });
   expect(noKey.status).toBe(400);
 
+  // Marking from the statement needs what the statement shows for its outcome; a bad mark writes nothing.
+  const ref = seeded.refs.payout_unsettled;
+  for (const bad of [
+    { reason: 'statement read', outcome: 'paid' },
+    { reason: 'statement read', outcome: 'failed', utr: 'HDFCN27120312345' },
+    { reason: 'statement read', outcome: 'YES', utr: 'HDFCN27120312345' },
+    { reason: 'statement read', outcome: 'paid', utr: 'not a utr!' },
+    { reason: 'statement read', outcome: 'failed', failureCode: 'Account Closed' },
+  ]) {
+    const res = await act(support(), 'payout_unsettled', ref, 'mark_settled', bad);
+    expect([JSON.stringify(bad), res.status, res.body.error.code]).toEqual([JSON.stringify(bad), 400, 'validation_failed']);
+  }
+  expect(await tdb.db('audit_log').where({ action: 'reconciliation.mark_settled', target_id: ref })).toEqual([]);
+  const marked = await act(support(), 'payout_unsettled', ref, 'mark_settled', {
+    reason: 'statement read',
+    outcome: 'paid',
+    utr: 'HDFCN27120312345',
+  });
+  expect([marked.status, marked.body.error.code]).toEqual([409, 'flow_not_running']);
+  const topupPoll = await act(support(), 'topup_unconfirmed', seeded.refs.topup_unconfirmed, 'poll');
+  expect([topupPoll.status, topupPoll.body.error.code]).toEqual([409, 'flow_not_running']);
+
   // These rows were written without their workflows: the API says so rather than failing.
   const poll = await act(support(), 'payout_unsettled', seeded.refs.payout_unsettled, 'poll');
   expect([poll.status, poll.body.error.code]).toEqual([409, 'flow_not_running']);
@@ -261,6 +283,12 @@ test('staff only; each kind takes its own actions; a market needs an admin; an a
   expect(notAdmin.status).toBe(403);
   const noOutcome = await act(admin(), 'market_unresolved', seeded.refs.market_unresolved, 'resolve', { reason: 'scorecard published' });
   expect([noOutcome.status, noOutcome.body.error.code]).toEqual([400, 'validation_failed']);
+  const payoutOutcome = await act(admin(), 'market_unresolved', seeded.refs.market_unresolved, 'resolve', {
+    reason: 'scorecard published',
+    outcome: 'paid',
+    source: 'ESPNcricinfo scorecard',
+  });
+  expect([payoutOutcome.status, payoutOutcome.body.error.code]).toEqual([400, 'validation_failed']);
   // None of the refused actions was written to the audit log.
   const audited = await tdb.db('audit_log').where('action', 'like', 'reconciliation.%').whereNot({ action: 'reconciliation.recheck' });
   expect(audited).toEqual([]);
