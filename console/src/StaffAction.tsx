@@ -1,7 +1,8 @@
 /**
  * Every staff action goes through this button: it asks for a reason (and any fields the action
  * needs), sends the request once with a fresh Idempotency-Key for this click — so a double
- * submit or two agents on the same item cannot cause two effects — and shows what the API said.
+ * submit or two agents on the same item cannot cause two effects — and the reason as
+ * X-Staff-Reason, which the API writes to the action's audit row, and shows what the API said.
  */
 import { useState, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -12,6 +13,18 @@ export interface ActionField {
   label: string;
   options?: string[];
   placeholder?: string;
+  /** Asked only when this holds for the values chosen so far (and then required). */
+  when?(values: Record<string, string>): boolean;
+}
+
+/** The headers of one click: its Idempotency-Key, and the reason for the audit log (percent-encoded: headers carry Latin-1 only). */
+export interface ActionHeaders {
+  'Idempotency-Key': string;
+  'X-Staff-Reason': string;
+}
+
+export function actionHeaders(idempotencyKey: string, reason: string): ActionHeaders {
+  return { 'Idempotency-Key': idempotencyKey, 'X-Staff-Reason': encodeURIComponent(reason) };
 }
 
 export interface StaffActionProps {
@@ -20,26 +33,24 @@ export interface StaffActionProps {
   confirm: ReactNode;
   fields?: ActionField[];
   danger?: boolean;
-  /** Sends the request; returns a line describing the result. */
-  run(input: { reason: string; values: Record<string, string>; idempotencyKey: string }): Promise<string>;
+  /** Sends the request (with `headers`); returns a line describing the result. */
+  run(input: { reason: string; values: Record<string, string>; idempotencyKey: string; headers: ActionHeaders }): Promise<string>;
   testId?: string;
-  /**
-   * Whether the route writes this reason to the audit log (default). A route that audits only its
-   * request (the subscription changes, a market's close and resume) says so under the field.
-   */
-  reasonAudited?: boolean;
   /** Also told the result (the page may outlive this button: a resolved row disappears). */
   onResult?(text: string, ok: boolean): void;
 }
 
-export function StaffAction({ label, confirm, fields = [], danger, run, testId, reasonAudited = true, onResult }: StaffActionProps) {
+export function StaffAction({ label, confirm, fields = [], danger, run, testId, onResult }: StaffActionProps) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const queries = useQueryClient();
   const mutation = useMutation({
-    mutationFn: (key: string) => run({ reason: reason.trim(), values, idempotencyKey: key }),
+    mutationFn: (key: string) => {
+      const asked = Object.fromEntries(Object.entries(values).filter(([name]) => shown.some((f) => f.name === name)));
+      return run({ reason: reason.trim(), values: asked, idempotencyKey: key, headers: actionHeaders(key, reason.trim()) });
+    },
     onSuccess: (text) => {
       setResult({ ok: true, text });
       setOpen(false);
@@ -48,7 +59,8 @@ export function StaffAction({ label, confirm, fields = [], danger, run, testId, 
     },
     onError: (err) => setResult({ ok: false, text: err instanceof ApiFailure ? `${err.code}: ${err.message}` : String(err) }),
   });
-  const ready = reason.trim().length >= 3 && fields.every((f) => (values[f.name] ?? '').trim() !== '');
+  const shown = fields.filter((f) => f.when?.(values) ?? true);
+  const ready = reason.trim().length >= 3 && shown.every((f) => (values[f.name] ?? '').trim() !== '');
 
   return (
     <span className="action">
@@ -78,7 +90,7 @@ export function StaffAction({ label, confirm, fields = [], danger, run, testId, 
           >
             <h3>{label}</h3>
             <div className="confirm">{confirm}</div>
-            {fields.map((f) => (
+            {shown.map((f) => (
               <label key={f.name}>
                 {f.label}
                 {f.options ? (
@@ -99,14 +111,9 @@ export function StaffAction({ label, confirm, fields = [], danger, run, testId, 
               </label>
             ))}
             <label>
-              {reasonAudited ? 'Reason (written to the audit log)' : 'Reason'}
+              Reason (written to the audit log)
               <textarea name="reason" required minLength={3} value={reason} onChange={(e) => setReason(e.target.value)} />
             </label>
-            {!reasonAudited && (
-              <p className="muted" data-testid="reason-not-audited">
-                The audit log records this action and its request; this route has no field for the reason text.
-              </p>
-            )}
             {result && !result.ok && <p className="error">{result.text}</p>}
             <div className="buttons">
               <button type="button" onClick={() => setOpen(false)}>

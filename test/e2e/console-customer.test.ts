@@ -138,7 +138,16 @@ test('skip, extra delivery, pause, resume and cancel from the Customer page; the
     'subscription.cancel',
   ]);
   expect(audit[4].details.request).toMatchObject({ reason: 'Moving out of Bengaluru' });
+  // The reason asked for each action reaches its audit row (sent as X-Staff-Reason), and the trail shows it.
+  expect(audit.map((a: { details: { reason?: string } }) => a.details.reason)).toEqual([
+    'Not home that day',
+    'Guests visiting',
+    'Away for two days',
+    'Back early',
+    'Moving out of Bengaluru',
+  ]);
   await page.getByTestId('audit').getByText('subscription.cancel', { exact: false }).waitFor();
+  await page.getByTestId('audit').getByTestId('audit-reason').getByText('Away for two days', { exact: false }).waitFor();
   await expectLedgerInvariants(tdb.db);
   await page.context().close();
 });

@@ -1,5 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
+import { payoutWorkflowId } from '../../contracts/payout';
+import { postJournal } from '../../db/ledger';
 import { createPayout } from '../../db/payouts';
+import { accounts } from '../../domain/ledger/accounts';
+import { transfer } from '../../domain/ledger/journal';
+import { payoutWorkflow } from '../../workflows/payout';
 import { insertTopup } from '../../db/topups';
 import { startTestApi, type TestApi } from '../support/api';
 import { seedSeller } from '../support/checkout';
@@ -12,7 +18,9 @@ import { confirmAction, launchBrowser, openConsole, screenshot, signInWithToken 
  * The console's Reconciliation filters, Seller and Markets pages in a real headless Chromium
  * against the running system: counts per kind and the kind, age and amount filters narrow the
  * list; the Seller page shows payouts with their bank state and failure code; an admin suspends
- * and resumes a trading market from the Markets page, each confirmed with a reason and audited.
+ * and resumes a trading market from the Markets page, each confirmed with a reason and audited;
+ * support marks a payout the bank has not answered as paid from the statement, and the Seller page
+ * shows its UTR.
  */
 let tdb: TestDatabase;
 let worker: TestWorker;
@@ -139,8 +147,52 @@ test('Markets: an admin suspends a trading market and resumes it from the page, 
   const audit = await tdb.db('audit_log').where({ target_id: marketId }).orderBy('id');
   expect(audit.map((a: { action: string; details: Record<string, unknown> }) => [a.action, a.details])).toEqual([
     ['market.create', expect.anything()],
-    ['market.suspend', { source: 'console: Penalty awarded, in play' }],
-    ['market.resume', {}],
+    ['market.suspend', { source: 'console: Penalty awarded, in play', reason: 'Penalty awarded, in play' }],
+    ['market.resume', { reason: 'Ball dead, trading again' }],
+  ]);
+  await expectLedgerInvariants(tdb.db);
+  await page.context().close();
+});
+
+test('Reconciliation → Seller: a payout the bank has not answered is marked paid from the statement; the Seller page shows its UTR', async () => {
+  const sellerId = await seedSeller(tdb.db, { bank: 'pending-then-ok:HDFC0001' });
+  await postJournal(tdb.db, {
+    idempotencyKey: uniqueId('test-settle-'),
+    reason: 'order_settlement',
+    lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), 4_900),
+  });
+  const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+  await tdb
+    .db('payouts')
+    .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'pending-then-ok:HDFC0001', requested_by: 'test' });
+  const h = await worker.client.workflow.start(payoutWorkflow, {
+    taskQueue: worker.taskQueue,
+    workflowId: payoutWorkflowId(payoutId),
+    args: [{ payoutId, sellerId, pollMs: 600_000, maxPollMs: 600_000 }],
+  });
+  await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).provider_state === 'pending');
+  await tdb
+    .db('payouts')
+    .where({ id: payoutId })
+    .update({ updated_at: tdb.db.raw("now() - interval '11 minutes'") });
+
+  const page = await openConsole(browser, api.url);
+  await signInWithToken(page, api.token('agent_uma', ['support']));
+  await page.getByTestId(`action-mark_settled-${payoutId}`).click();
+  await confirmAction(page, 'HDFC statement shows the credit', { outcome: 'paid', utr: 'HDFCN27120354321' });
+  await page.getByTestId('action-log').getByText('UTR HDFCN27120354321', { exact: false }).waitFor();
+  await page.getByTestId(`item-${payoutId}`).waitFor({ state: 'detached' });
+  expect(await h.result()).toMatchObject({ status: 'paid', utr: 'HDFCN27120354321' });
+
+  await page.goto(`${api.url}/console/#/seller?sellerId=${sellerId}`);
+  await page.getByTestId(`payout-${payoutId}`).getByTestId('payout-utr').getByText('HDFCN27120354321').waitFor();
+  await screenshot(page, 'seller-payout-marked');
+  const audit = await tdb.db('audit_log').where({ action: 'reconciliation.mark_settled', target_id: payoutId });
+  expect(audit).toEqual([
+    expect.objectContaining({
+      actor: 'agent_uma',
+      details: expect.objectContaining({ reason: 'HDFC statement shows the credit', utr: 'HDFCN27120354321' }),
+    }),
   ]);
   await expectLedgerInvariants(tdb.db);
   await page.context().close();

@@ -57,7 +57,6 @@ function Explain({ subscriptionId }: { subscriptionId: string }) {
 
 function SubscriptionCard({ s }: { s: Subscription }) {
   const path = { subscriptionId: s.subscriptionId };
-  const key = (k: string) => ({ 'Idempotency-Key': k });
   return (
     <article className="card" data-testid={`subscription-${s.subscriptionId}`}>
       <h3>
@@ -90,17 +89,15 @@ function SubscriptionCard({ s }: { s: Subscription }) {
             label="Pause"
             testId={`pause-${s.subscriptionId}`}
             confirm="Adds a pause (a skip over the dates); the renewal moves by the paused days."
-            reasonAudited={false}
             fields={[
               { name: 'from', label: 'From', ...DATE },
               { name: 'to', label: 'To', ...DATE },
               { name: 'kind', label: 'Kind of pause', options: PAUSE_KINDS },
             ]}
-            run={async ({ values, idempotencyKey }) => {
+            run={async ({ values, headers }) => {
               const r = await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/pause', {
-                  params: { path },
-                  headers: key(idempotencyKey),
+                  params: { path, header: headers },
                   body: { from: values.from, to: values.to, reason: values.kind as PauseKind },
                 }),
               );
@@ -110,13 +107,11 @@ function SubscriptionCard({ s }: { s: Subscription }) {
           <StaffAction
             label="Resume"
             confirm="Ends the pauses from a date."
-            reasonAudited={false}
             fields={[{ name: 'from', label: 'From', ...DATE }]}
-            run={async ({ values, idempotencyKey }) => {
+            run={async ({ values, headers }) => {
               await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/resume', {
-                  params: { path },
-                  headers: key(idempotencyKey),
+                  params: { path, header: headers },
                   body: { from: values.from },
                 }),
               );
@@ -126,17 +121,15 @@ function SubscriptionCard({ s }: { s: Subscription }) {
           <StaffAction
             label="Skip"
             confirm="Skips deliveries over the dates."
-            reasonAudited={false}
             fields={[
               { name: 'from', label: 'From', ...DATE },
               { name: 'to', label: 'To', ...DATE },
               { name: 'kind', label: 'Kind of skip', options: SKIP_KINDS },
             ]}
-            run={async ({ values, idempotencyKey }) => {
+            run={async ({ values, headers }) => {
               const r = await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/skip', {
-                  params: { path },
-                  headers: key(idempotencyKey),
+                  params: { path, header: headers },
                   body: { from: values.from, to: values.to, reason: values.kind as SkipKind },
                 }),
               );
@@ -146,16 +139,14 @@ function SubscriptionCard({ s }: { s: Subscription }) {
           <StaffAction
             label="Extra delivery"
             confirm="Adds an extra delivery on a date."
-            reasonAudited={false}
             fields={[
               { name: 'date', label: 'Date', ...DATE },
               { name: 'quantity', label: 'Quantity', placeholder: '1' },
             ]}
-            run={async ({ values, idempotencyKey }) => {
+            run={async ({ values, headers }) => {
               const r = await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/extra', {
-                  params: { path },
-                  headers: key(idempotencyKey),
+                  params: { path, header: headers },
                   body: { date: values.date, quantity: Number(values.quantity), reason: 'special_request' },
                 }),
               );
@@ -166,11 +157,10 @@ function SubscriptionCard({ s }: { s: Subscription }) {
             label="Cancel subscription"
             danger
             confirm="Cancels the subscription from the earliest changeable date; the first 40 characters of the reason are its note."
-            run={async ({ reason, idempotencyKey }) => {
+            run={async ({ reason, headers }) => {
               await unwrap(
                 mandi.POST('/v1/subscriptions/{subscriptionId}/cancel', {
-                  params: { path },
-                  headers: key(idempotencyKey),
+                  params: { path, header: headers },
                   body: { reason: reason.slice(0, 40) },
                 }),
               );
@@ -295,7 +285,7 @@ function CustomerView({ c, balanceOn, setBalanceOn }: { c: Overview; balanceOn: 
           {c.audit.map((a, i) => (
             <li key={i}>
               {when(a.at)} {a.actor} ({a.roles.join(', ')}) {a.action} on {a.targetType} {a.targetId}
-              {a.details.reason ? ` — ${String(a.details.reason)}` : ''}
+              {a.details.reason ? <span data-testid="audit-reason"> — {String(a.details.reason)}</span> : ''}
             </li>
           ))}
         </ul>

@@ -84,7 +84,6 @@ function MarketDetail({ marketId }: { marketId: string }) {
   if (!market.data) return null;
   const m = market.data;
   const path = { marketId };
-  const headers = (k: string) => ({ 'Idempotency-Key': k });
   return (
     <section className="card" data-testid="market-detail">
       <h2>{m.question}</h2>
@@ -147,11 +146,11 @@ function MarketDetail({ marketId }: { marketId: string }) {
                 ? 'Suspends trading (admin): nothing matches, new orders are refused, resting orders are cancelled and their holds released.'
                 : 'Suspends trading (admin): nothing matches and new orders are refused; resting orders are kept.'
             }
-            run={async ({ reason, idempotencyKey }) => {
-              // The suspend's `source` (who asked, audited with the action) carries the reason.
+            run={async ({ reason, headers }) => {
+              // The suspend's `source` (who asked) is audited with the action; the reason goes as X-Staff-Reason.
               const r = await unwrap(
                 mandi.POST('/v1/markets/{marketId}/suspend', {
-                  params: { path, header: headers(idempotencyKey) },
+                  params: { path, header: headers },
                   body: { source: `console: ${reason}`.slice(0, 100) },
                 }),
               );
@@ -164,12 +163,9 @@ function MarketDetail({ marketId }: { marketId: string }) {
             onResult={note}
             label="Resume"
             testId="market-resume"
-            reasonAudited={false}
             confirm={`Ends the suspension (admin): trading restarts after ${m.resumeDelaySeconds} s.`}
-            run={async ({ idempotencyKey }) => {
-              const r = await unwrap(
-                mandi.POST('/v1/markets/{marketId}/resume', { params: { path, header: headers(idempotencyKey) }, body: {} }),
-              );
+            run={async ({ headers }) => {
+              const r = await unwrap(mandi.POST('/v1/markets/{marketId}/resume', { params: { path, header: headers }, body: {} }));
               return `Resumed: trading restarts ${when(r.resumesAt)}`;
             }}
           />
@@ -178,28 +174,24 @@ function MarketDetail({ marketId }: { marketId: string }) {
           onResult={note}
           label="Close trading"
           testId="market-close"
-          reasonAudited={false}
           confirm="Closes trading now for good (admin); the market then waits for its result."
-          run={async ({ idempotencyKey }) => {
-            const r = await unwrap(
-              mandi.POST('/v1/markets/{marketId}/close', { params: { path, header: headers(idempotencyKey) }, body: {} }),
-            );
+          run={async ({ headers }) => {
+            const r = await unwrap(mandi.POST('/v1/markets/{marketId}/close', { params: { path, header: headers }, body: {} }));
             return `Closed: ${r.phase}`;
           }}
         />
         <StaffAction
           onResult={note}
           label="Resolve"
-          reasonAudited={false}
           confirm="Records the outcome and its source (admin); pays out after the dispute window."
           fields={[
             { name: 'outcome', label: 'Outcome', options: ['YES', 'NO'] },
             { name: 'source', label: 'Source', placeholder: 'e.g. the official scorecard' },
           ]}
-          run={async ({ values, idempotencyKey }) => {
+          run={async ({ values, headers }) => {
             const r = await unwrap(
               mandi.POST('/v1/markets/{marketId}/resolve', {
-                params: { path, header: headers(idempotencyKey) },
+                params: { path, header: headers },
                 body: { outcome: values.outcome as 'YES' | 'NO', source: values.source },
               }),
             );
@@ -211,10 +203,8 @@ function MarketDetail({ marketId }: { marketId: string }) {
           label="Void"
           danger
           confirm="Voids the market (admin): every holder is refunded what they paid."
-          run={async ({ reason, idempotencyKey }) => {
-            const r = await unwrap(
-              mandi.POST('/v1/markets/{marketId}/void', { params: { path, header: headers(idempotencyKey) }, body: { reason } }),
-            );
+          run={async ({ reason, headers }) => {
+            const r = await unwrap(mandi.POST('/v1/markets/{marketId}/void', { params: { path, header: headers }, body: { reason } }));
             return `Voided: ${r.phase}`;
           }}
         />

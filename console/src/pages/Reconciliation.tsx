@@ -35,6 +35,15 @@ const ACTIONS: Record<Action, { label: string; what: string; fields?: ActionFiel
   },
   abandon: { label: 'Abandon', what: 'Sends abandonStep: the flow compensates (for a checkout: cancel and refund).', danger: true },
   poll: { label: 'Poll the bank', what: 'Sends the payout its pollNow signal: it asks the bank for the outcome now.' },
+  mark_settled: {
+    label: 'Mark from statement',
+    what: 'Settles the payout as the bank statement shows (its markSettled update): paid with the UTR, or failed with the bank’s code — the money then goes back to the seller’s payable. Booked once, as the bank’s own answer would be.',
+    fields: [
+      { name: 'outcome', label: 'Outcome on the statement', options: ['paid', 'failed'] },
+      { name: 'utr', label: 'UTR', placeholder: 'e.g. HDFCN27011134567', when: (v) => v.outcome === 'paid' },
+      { name: 'failureCode', label: 'Failure code', placeholder: 'e.g. account_closed', when: (v) => v.outcome === 'failed' },
+    ],
+  },
   retry_charge: {
     label: 'Retry the charge',
     what: 'Updates the payment method (the one on file by default), which retries the failed renewal now.',
@@ -58,9 +67,21 @@ function paise(rupeesText: string): number | null {
 const features = tableFeatures({});
 const column = createColumnHelper<typeof features, Item>();
 
+/** A top-up's poll asks the payment provider, not the bank. */
+function describe(item: Item, action: Action): { label: string; what: string } {
+  const a = ACTIONS[action];
+  if (item.kind === 'checkout_stuck' && action === 'abandon') return { label: 'Cancel and refund', what: a.what };
+  if (item.kind === 'topup_unconfirmed' && action === 'poll')
+    return { label: 'Ask the provider', what: 'Sends the top-up its pollNow signal: it asks the payment provider for the outcome now.' };
+  return a;
+}
+
+/** Marking from the statement is for a payout still waiting on the bank, not one that failed already. */
+const offered = (item: Item, action: Action) => action !== 'mark_settled' || item.details.status === 'in_flight';
+
 function ItemAction({ item, action, onResult }: { item: Item; action: Action; onResult(text: string): void }) {
   const a = ACTIONS[action];
-  const label = item.kind === 'checkout_stuck' && action === 'abandon' ? 'Cancel and refund' : a.label;
+  const { label, what } = describe(item, action);
   return (
     <StaffAction
       label={label}
@@ -69,27 +90,32 @@ function ItemAction({ item, action, onResult }: { item: Item; action: Action; on
       testId={`action-${action}-${item.ref}`}
       confirm={
         <>
-          <p>{a.what}</p>
+          <p>{what}</p>
           <p className="muted">
             {KIND_TITLES[item.kind]} · {item.ref}
           </p>
         </>
       }
       onResult={onResult}
-      run={async ({ reason, values, idempotencyKey }) => {
+      run={async ({ reason, values, headers }) => {
         const done = await unwrap(
           mandi.POST('/v1/ops/reconciliation/{kind}/{ref}/{action}', {
-            params: { path: { kind: item.kind, ref: item.ref, action }, header: { 'Idempotency-Key': idempotencyKey } },
+            params: { path: { kind: item.kind, ref: item.ref, action }, header: headers },
             body: {
               reason,
-              ...(values.outcome ? { outcome: values.outcome as 'YES' | 'NO' } : {}),
+              ...(values.outcome ? { outcome: values.outcome as 'YES' | 'NO' | 'paid' | 'failed' } : {}),
               ...(values.source ? { source: values.source } : {}),
+              ...(values.utr ? { utr: values.utr.trim() } : {}),
+              ...(values.failureCode ? { failureCode: values.failureCode.trim() } : {}),
             },
           }),
         );
         const r = done.result as Record<string, unknown>;
         const sent = r.message ? `sent ${String(r.message)}` : 'done';
-        return `${label} ${item.ref}: ${sent}${r.step ? ` (step ${String(r.step)})` : ''}${r.open !== undefined ? ` (${String(r.open)} open, ${String(r.resolved)} closed)` : ''}`;
+        const booked = r.status
+          ? ` (${String(r.status)}${r.utr ? `, UTR ${String(r.utr)}` : ''}${r.failureCode ? `, ${String(r.failureCode)}` : ''})`
+          : '';
+        return `${label} ${item.ref}: ${sent}${booked}${r.step ? ` (step ${String(r.step)})` : ''}${r.open !== undefined ? ` (${String(r.open)} open, ${String(r.resolved)} closed)` : ''}`;
       }}
     />
   );
@@ -154,7 +180,10 @@ export function ReconciliationPage() {
         column.display({
           id: 'actions',
           header: 'Action',
-          cell: ({ row }) => row.original.actions.map((a) => <ItemAction key={a} item={row.original} action={a} onResult={note} />),
+          cell: ({ row }) =>
+            row.original.actions
+              .filter((a) => offered(row.original, a))
+              .map((a) => <ItemAction key={a} item={row.original} action={a} onResult={note} />),
         }),
       ]),
     [],

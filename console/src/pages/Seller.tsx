@@ -96,17 +96,19 @@ export function SellerPage({ sellerId }: { sellerId: string | null }) {
                 <th>Status</th>
                 <th>Amount</th>
                 <th>Bank</th>
+                <th>UTR</th>
                 <th>Failure</th>
                 <th>Created</th>
               </tr>
             </thead>
             <tbody>
               {payouts.data.payouts.map((p) => (
-                <tr key={p.payoutId}>
+                <tr key={p.payoutId} data-testid={`payout-${p.payoutId}`}>
                   <td>{p.payoutId}</td>
                   <td>{p.status}</td>
                   <td>{rupees(p.amount)}</td>
                   <td>{p.providerState ?? '—'}</td>
+                  <td data-testid="payout-utr">{p.utr ?? '—'}</td>
                   <td>{p.failureCode ? `${p.failureCode}: ${p.failureMessage ?? ''}` : '—'}</td>
                   <td>{when(p.createdAt)}</td>
                 </tr>
