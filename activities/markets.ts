@@ -4,6 +4,7 @@ import {
   closeMarket,
   finishMarket,
   fundVoidRefunds,
+  markVoidStarted,
   openMarket,
   raiseMarketAlert,
   recordResolution,
@@ -61,6 +62,7 @@ export function createMarketActivities(deps: ActivityDeps) {
     },
 
     async refundMarket(marketId: string): Promise<number> {
+      await markVoidStarted(db, marketId);
       await fundVoidRefunds(db, marketId);
       return inBatches(() => refundBatch(db, marketId, SETTLE_BATCH));
     },

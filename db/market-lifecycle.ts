@@ -210,6 +210,11 @@ export async function settleBatch(db: Db, marketId: string, outcome: MarketOutco
  * what they received) when positive. The escrow holds net costs minus fees, and users who sold at
  * a profit keep it, so the platform tops the escrow up by the difference first (once, keyed).
  */
+/** The void has begun paying back (kept from its first attempt): reconciliation times an unfinished void from here. */
+export async function markVoidStarted(db: Db, marketId: string): Promise<void> {
+  await db('markets').where({ id: marketId }).whereNull('void_started_at').update({ void_started_at: db.fn.now() });
+}
+
 export async function fundVoidRefunds(db: Db, marketId: string): Promise<number> {
   return db.transaction(async (trx) => {
     const { rows } = await trx.raw(

@@ -110,15 +110,22 @@ const SOURCES: Record<ReconciliationKind, string> = {
       jsonb_build_object('question', m.question, 'closesAt', m.closes_at, 'deadlineSeconds', m.resolution_deadline_seconds)
     FROM markets m
     WHERE m.status = 'closed' AND m.closed_at + m.resolution_deadline_seconds * interval '1 second' < now()`,
-  // A resolved market not paid out in time, and a market whose settlement or void parked on a step
-  // that moves the money (listed here, not as flow_stuck: retrying the step re-runs the paying out).
+  // A resolved market not paid out in time, a void not finished in time, and a market whose
+  // settlement or void parked on a step that moves the money (listed here, not as flow_stuck: retrying the step re-runs the paying out).
   market_settlement_unfinished: `
     SELECT 'market_settlement_unfinished', m.id, 'market-' || m.id, format('Resolved %s, not yet settled: %s', m.outcome, m.question),
       m.resolved_at, NULL::bigint, NULL, NULL,
       jsonb_build_object('question', m.question, 'outcome', m.outcome, 'source', m.resolution_source)
     FROM markets m
-    WHERE m.status = 'resolved'
+    WHERE m.status = 'resolved' AND m.void_started_at IS NULL
       AND m.resolved_at + m.dispute_window_seconds * interval '1 second' + interval '${GRACE.settlement}' < now()
+      AND NOT EXISTS (${OPEN_PAYING_ALERT('m')})
+    UNION ALL
+    SELECT 'market_settlement_unfinished', m.id, 'market-' || m.id, format('Void not finished: %s', m.question),
+      m.void_started_at, NULL::bigint, NULL, NULL,
+      jsonb_build_object('question', m.question, 'marketStatus', m.status)
+    FROM markets m
+    WHERE m.void_started_at < now() - interval '${GRACE.settlement}' AND m.status <> 'voided'
       AND NOT EXISTS (${OPEN_PAYING_ALERT('m')})
     UNION ALL
     SELECT 'market_settlement_unfinished', m.id, a.workflow_id,
