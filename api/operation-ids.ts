@@ -57,6 +57,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'post /v1/markets/orders/cancel-all': 'cancelAllMyMarketOrders',
   'post /v1/markets/:marketId/orders/:orderId/amend': 'amendMarketOrder',
   'get /v1/markets/:marketId/candles': 'getMarketCandles',
+  'get /v1/markets/:marketId/trades': 'listMarketTrades',
 
   // webhooks
   'post /v1/webhooks/psp': 'receivePaymentWebhook',

@@ -51,3 +51,37 @@ export async function lastTradedPrice(q: Queryable, marketId: string): Promise<n
   const row = await q('market_engines').where({ market_id: marketId }).first('last_price');
   return row?.last_price ?? null;
 }
+
+export interface Trade {
+  /** The engine's book sequence and the fill's place in it: the trade's position in the market's history. */
+  seq: number;
+  idx: number;
+  /** YES price of the fill. */
+  price: number;
+  quantity: number;
+  /** What the order that took liquidity did. */
+  takerSide: 'YES' | 'NO';
+  takerAction: 'BUY' | 'SELL';
+  at: string;
+}
+
+/** A market's latest trades, newest first. No user or order ids: anyone who may read the market may read them. */
+export async function recentTrades(q: Queryable, marketId: string, limit: number): Promise<Trade[]> {
+  const rows = await q('market_fills')
+    .where({ market_id: marketId })
+    .orderBy([
+      { column: 'book_seq', order: 'desc' },
+      { column: 'idx', order: 'desc' },
+    ])
+    .limit(limit)
+    .select('book_seq', 'idx', 'yes_price', 'quantity', 'taker_side', 'taker_action', 'created_at');
+  return rows.map((r) => ({
+    seq: Number(r.book_seq),
+    idx: r.idx,
+    price: r.yes_price,
+    quantity: r.quantity,
+    takerSide: r.taker_side,
+    takerAction: r.taker_action,
+    at: new Date(r.created_at).toISOString(),
+  }));
+}

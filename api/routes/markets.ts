@@ -21,7 +21,7 @@ import { boundedInstant } from '../instants';
 import { insertMarket, scheduleClose } from '../../db/market-lifecycle';
 import { marketIntake, requestCancel, type CancelRequestResult, type IntakeResult } from '../../db/market-intake';
 import { requestCancelAll, requestCancels, requestReduce } from '../../db/market-order-requests';
-import { CANDLE_INTERVAL_MS, lastTradedPrice, marketCandles, type CandleInterval } from '../../db/market-candles';
+import { CANDLE_INTERVAL_MS, lastTradedPrice, marketCandles, recentTrades, type CandleInterval } from '../../db/market-candles';
 import {
   committedView,
   getMarket,
@@ -61,6 +61,7 @@ import {
   MarketCancelAllSchema,
   MarketCancelBatchSchema,
   MarketCandlesSchema,
+  MarketTradesSchema,
   MarketOrderAmendSchema,
   MarketOrderBatchSchema,
 } from '../views/market-orders';
@@ -154,6 +155,7 @@ const CandlesQuery = z.strictObject({
   from: boundedInstant().optional().describe('default: 60 intervals before `to`'),
   to: boundedInstant().optional().describe('default: now'),
 });
+const TradesQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 /** Most candles one call answers with. */
 const MAX_CANDLES = 1_440;
 
@@ -512,6 +514,25 @@ export function registerMarketRoutes(api: ApiRouter): void {
           lastPrice,
           candles,
         } satisfies z.output<typeof MarketCandlesSchema>,
+      };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/v1/markets/:marketId/trades',
+    summary: "The market's latest trades (price, contracts, which side took), newest first",
+    tag: 'markets',
+    capability: 'market:read',
+    params: MarketParams,
+    query: TradesQuery,
+    responses: { 200: { description: 'Trades, newest first', schema: MarketTradesSchema } },
+    handler: async ({ params, query, deps }) => {
+      if (!(await getMarket(deps.db, params.marketId))) throw notFound('market');
+      const trades = await recentTrades(deps.db, params.marketId, query.limit);
+      return {
+        status: 200,
+        body: { marketId: params.marketId, trades } satisfies z.output<typeof MarketTradesSchema>,
       };
     },
   });

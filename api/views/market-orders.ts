@@ -129,3 +129,28 @@ export const MarketCandlesSchema = z
       candles: [{ start: '2027-01-26T03:31:00.000Z', open: 550, high: 600, low: 550, close: 600, volume: 40, trades: 3 }],
     },
   });
+
+export const MarketTradesSchema = z
+  .object({
+    marketId: z.string(),
+    trades: z
+      .array(
+        z.object({
+          seq: z.number().int().describe("the engine batch that made it (the market's book sequence)"),
+          idx: z.number().int().describe('its place within that batch'),
+          price: Price.describe('YES price'),
+          quantity: z.number().int(),
+          takerSide: z.enum(['YES', 'NO']).describe('the side of the order that took liquidity'),
+          takerAction: z.enum(['BUY', 'SELL']),
+          at: z.string(),
+        }),
+      )
+      .describe('newest first'),
+  })
+  .meta({
+    id: 'MarketTrades',
+    example: {
+      marketId: MARKET_ID,
+      trades: [{ seq: 812, idx: 0, price: 600, quantity: 10, takerSide: 'YES', takerAction: 'BUY', at: '2027-01-26T03:34:12.402Z' }],
+    },
+  });

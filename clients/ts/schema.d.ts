@@ -634,6 +634,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/markets/{marketId}/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The market's latest trades (price, contracts, which side took), newest first
+         * @description Needs `market:read`.
+         */
+        get: operations["listMarketTrades"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/markets/{marketId}/orders/{orderId}/cancel": {
         parameters: {
             query?: never;
@@ -3493,6 +3513,43 @@ export interface components {
                 /** @description contracts traded */
                 volume: number;
                 trades: number;
+            }[];
+        };
+        /**
+         * @example {
+         *       "marketId": "mk_4b227777d4dd1fc61c6f",
+         *       "trades": [
+         *         {
+         *           "seq": 812,
+         *           "idx": 0,
+         *           "price": 600,
+         *           "quantity": 10,
+         *           "takerSide": "YES",
+         *           "takerAction": "BUY",
+         *           "at": "2027-01-26T03:34:12.402Z"
+         *         }
+         *       ]
+         *     }
+         */
+        MarketTrades: {
+            marketId: string;
+            /** @description newest first */
+            trades: {
+                /** @description the engine batch that made it (the market's book sequence) */
+                seq: number;
+                /** @description its place within that batch */
+                idx: number;
+                /** @description YES price */
+                price: number;
+                quantity: number;
+                /**
+                 * @description the side of the order that took liquidity
+                 * @enum {string}
+                 */
+                takerSide: "YES" | "NO";
+                /** @enum {string} */
+                takerAction: "BUY" | "SELL";
+                at: string;
             }[];
         };
         /**
@@ -12678,6 +12735,167 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "Too many requests; slow down and retry later",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something went wrong on our side (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal_error",
+                     *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "identity_provider_unavailable",
+                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listMarketTrades: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: {
+                /** @description Staff only: why you act, written to the audit log of every staff action this request makes (a route whose body has a `reason` keeps that one). 3-500 characters once trimmed, percent-encoded UTF-8 (`encodeURIComponent`); a malformed one is a 400 and nothing is done */
+                "X-Staff-Reason"?: string;
+            };
+            path: {
+                marketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Trades, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketTrades"];
+                };
+            };
+            /** @description The request is invalid: a field fails its schema or an unknown field is sent (`validation_failed`, with the issues in `details`), a string breaks the text rule (`invalid_text`), or the JSON or URL cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The request is invalid",
+                     *         "details": {
+                     *           "issues": [
+                     *             {
+                     *               "path": "amount",
+                     *               "message": "Too small: expected number to be >=100",
+                     *               "code": "too_small"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired (`unauthenticated`, `invalid_token`, `token_expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "token_expired",
+                     *         "message": "The token has expired",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the capability this needs (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "This needs the market:admin capability",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found — or not yours: another user’s data is answered as if it did not exist (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "Not found",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"];
                 };
             };

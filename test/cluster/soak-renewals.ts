@@ -10,6 +10,7 @@ import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
 import { quotePlan, type SubscriptionSettings } from '../../domain/subscription';
 import { CustomerId, FlowStatus } from '../../workflows/search-attributes';
+import { subscriptionWorkflow } from '../../workflows/subscription';
 
 /**
  * Subscriptions on a fast clock, so the soak sees renewals (the API's subscriptions bill monthly
@@ -62,7 +63,7 @@ export async function renewingSubscription(db: Db, temporal: Client, renewing: R
   });
   renewing.push({ userId: sub.customerId, subscriptionId: sub.id, pricePerPeriod: quote.periodCharge });
   const input: SubscriptionWorkflowInput = { subscription: sub, settings: SETTINGS };
-  await temporal.workflow.start('subscriptionWorkflow', {
+  await temporal.workflow.start(subscriptionWorkflow, {
     taskQueue: DEFAULT_TASK_QUEUE,
     workflowId: subscriptionWorkflowId(sub.id),
     args: [input],

@@ -125,6 +125,7 @@ test('Markets: an admin suspends a trading market and resumes it from the page, 
   const detail = page.getByTestId('market-detail');
   await detail.getByTestId('market-status').getByText('open').waitFor();
   await detail.getByTestId('recent-trades').getByText('No trades', { exact: false }).waitFor();
+  await detail.getByTestId('last-trades').getByText('No trades yet.').waitFor();
 
   await page.getByTestId('market-suspend').click();
   await page.getByRole('dialog').getByText('resting orders are kept', { exact: false }).waitFor();

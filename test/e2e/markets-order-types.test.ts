@@ -280,7 +280,7 @@ test('cancel-on-disconnect: heartbeats keep the orders; silence past the timeout
   for (const m of [m1, m2]) await lifecycle(api, admin, m, 'void', { reason: 'test over' });
 });
 
-test('candles: OHLCV per interval from the trades, and the last traded price', async () => {
+test('candles: OHLCV per interval from the trades, the last traded price, and the latest trades', async () => {
   const marketId = await openMarket();
   const [a, b] = await traders(tdb.db, api, 2);
   const trades: Array<[number, number]> = [
@@ -309,5 +309,28 @@ test('candles: OHLCV per interval from the trades, and the last traded price', a
     }),
   );
   expect([bad.status, bad.body.error?.code]).toEqual([422, 'range_too_large']);
+
+  // The latest trades, newest first: the NO buyer took the resting YES bid each time; nobody's ids.
+  const latest = await answer(
+    api.client(b.token).GET('/v1/markets/{marketId}/trades', { params: { path: { marketId }, query: { limit: 2 } } }),
+  );
+  expect(latest.status).toBe(200);
+  type Trade = { price: number; quantity: number; takerSide: string; takerAction: string };
+  const newest: Trade[] = latest.body.trades;
+  expect(newest.map(({ price, quantity, takerSide, takerAction }) => [price, quantity, takerSide, takerAction])).toEqual([
+    [500, 1, 'NO', 'BUY'],
+    [600, 3, 'NO', 'BUY'],
+  ]);
+  expect(JSON.stringify(latest.body)).not.toContain(a.id);
+  const all = await answer(api.client(a.token).GET('/v1/markets/{marketId}/trades', { params: { path: { marketId } } }));
+  expect((all.body.trades as Trade[]).map((t) => t.price)).toEqual([500, 600, 550]);
+  const unknown = await answer(
+    api.client(a.token).GET('/v1/markets/{marketId}/trades', { params: { path: { marketId: 'mk_nope00000000' } } }),
+  );
+  expect(unknown.status).toBe(404);
+  const tooMany = await answer(
+    api.client(a.token).GET('/v1/markets/{marketId}/trades', { params: { path: { marketId }, query: { limit: 500 } } }),
+  );
+  expect([tooMany.status, tooMany.body.error?.code]).toEqual([400, 'validation_failed']);
   await lifecycle(api, admin, marketId, 'void', { reason: 'test over' });
 });

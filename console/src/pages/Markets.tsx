@@ -14,6 +14,48 @@ import { Failure } from './Failure';
 type MarketStatus = Schemas['Market']['status'];
 const STATUSES: MarketStatus[] = ['scheduled', 'open', 'closed', 'resolved', 'settled', 'voided'];
 
+/** The market's last trades one by one, newest first: price, contracts and which side took. */
+function LastTrades({ marketId }: { marketId: string }) {
+  const trades = useQuery({
+    queryKey: ['market-trades', marketId],
+    queryFn: () => unwrap(mandi.GET('/v1/markets/{marketId}/trades', { params: { path: { marketId }, query: { limit: 20 } } })),
+    refetchInterval: 5000,
+  });
+  if (trades.error) return <Failure error={trades.error} />;
+  const rows = trades.data?.trades ?? [];
+  return (
+    <table className="grid" data-testid="last-trades">
+      <thead>
+        <tr>
+          <th>At</th>
+          <th>YES price</th>
+          <th>Contracts</th>
+          <th>Taken by</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 && (
+          <tr>
+            <td colSpan={4} className="empty">
+              No trades yet.
+            </td>
+          </tr>
+        )}
+        {rows.map((t) => (
+          <tr key={`${t.seq}-${t.idx}`}>
+            <td>{when(t.at)}</td>
+            <td>{t.price}</td>
+            <td>{t.quantity}</td>
+            <td>
+              {t.takerAction} {t.takerSide}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /**
  * The market's last trades, per minute (price range, contracts and trades in each minute that had
  * any), over the hour before it stopped trading (or before now), newest first.
@@ -133,7 +175,9 @@ function MarketDetail({ marketId }: { marketId: string }) {
           </tbody>
         </table>
       </div>
-      <h3>Recent trades</h3>
+      <h3>Last trades</h3>
+      <LastTrades marketId={marketId} />
+      <h3>Trades per minute</h3>
       <RecentTrades marketId={marketId} until={m.closedAt} />
       <div className="actions">
         {!m.suspended && (
