@@ -79,7 +79,8 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
     let confirmed = false;
     if (input.auctionLotId !== undefined) {
       // Sold at auction: priced, reserved and paid into escrow already; the compensations above
-      // still give the money and stock back if the order is cancelled.
+      // still give the money and stock back if the order is cancelled (it counts as confirmed from
+      // the start: CheckoutOrder).
       state.fundingSource = 'wallet';
     } else if (patched(PLACE_IN_ONE_STEP)) {
       confirmed = (await place()).charged;

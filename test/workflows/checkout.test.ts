@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities';
 import { accounts } from '../../domain/ledger/accounts';
-import { cancelSignal, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { cancelSignal, checkoutWorkflowId, markDeliveredSignal, markDispatchedUpdate } from '../../contracts/checkout';
 import { FakePaymentProvider } from '../../infra/fake-payment-provider';
 import { FakePayoutProvider } from '../../infra/fake-payout-provider';
 import { InMemoryPubSub } from '../../infra/pubsub';
@@ -193,6 +194,28 @@ describe('happy path', () => {
     expect(await stock(productId)).toBe(8);
     await api.request('POST', `/v1/orders/${first.body.orderId}/cancel`, { token: api.token(buyer), body: {} });
     await result(first.body.orderId);
+  });
+});
+
+describe('an order sold at auction', () => {
+  test('the sale wrote it confirmed: a dispatch sent with the flow’s start (before it records the confirmation) is accepted', async () => {
+    const sellerId = await seedSeller(tdb.db);
+    const productId = await seedProduct(tdb.db, sellerId, 5_000, 1);
+    const input = await placeOrder(tdb.db, { buyerId: uniqueId('b_'), sellerId, lines: [{ productId, quantity: 1 }] });
+    await tdb.db('orders').where({ id: input.orderId }).update({ status: 'confirmed' });
+    // One workflow task holds the start and the update: the flow has not recorded its confirmation yet.
+    const dispatched = await worker.client.workflow.executeUpdateWithStart(markDispatchedUpdate, {
+      args: [{ by: sellerId, role: 'seller' }],
+      startWorkflowOperation: new WithStartWorkflowOperation(checkoutWorkflow, {
+        taskQueue: worker.taskQueue,
+        workflowId: checkoutWorkflowId(input.orderId),
+        workflowIdConflictPolicy: 'FAIL',
+        args: [{ ...input, auctionLotId: uniqueId('lot_') }],
+      }),
+    });
+    expect(dispatched.dispatched).toBe(true);
+    await eventually(async () => (await orderRow(input.orderId)).status === 'dispatched');
+    await handle(input.orderId).terminate('test over');
   });
 });
 

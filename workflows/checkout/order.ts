@@ -50,6 +50,10 @@ export class CheckoutOrder {
 
   constructor(readonly input: CheckoutInput) {
     this.state = initialState(input.orderId);
+    // Sold at auction: the sale wrote the order confirmed and paid, so the seller may dispatch it at
+    // once, also by an update that reaches the flow with its start (validated as its handler is set).
+    // State only, no command: recorded histories replay.
+    this.state.confirmed = input.auctionLotId !== undefined;
     this.flow = flowControl({
       flowType: 'checkout',
       state: this.state,
