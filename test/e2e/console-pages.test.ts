@@ -1,15 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { payoutWorkflowId } from '../../contracts/payout';
-import { postJournal } from '../../db/ledger';
 import { createPayout } from '../../db/payouts';
-import { accounts } from '../../domain/ledger/accounts';
-import { transfer } from '../../domain/ledger/journal';
-import { payoutWorkflow } from '../../workflows/payout';
 import { insertTopup } from '../../db/topups';
 import { startTestApi, type TestApi } from '../support/api';
 import { seedSeller } from '../support/checkout';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { unansweredPayout } from '../support/payouts';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, uniqueId, type TestWorker } from '../support/temporal';
 import { confirmAction, launchBrowser, openConsole, screenshot, signInWithToken } from './console-browser';
@@ -156,26 +151,7 @@ test('Markets: an admin suspends a trading market and resumes it from the page, 
 });
 
 test('Reconciliation → Seller: a payout the bank has not answered is marked paid from the statement; the Seller page shows its UTR', async () => {
-  const sellerId = await seedSeller(tdb.db, { bank: 'pending-then-ok:HDFC0001' });
-  await postJournal(tdb.db, {
-    idempotencyKey: uniqueId('test-settle-'),
-    reason: 'order_settlement',
-    lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), 4_900),
-  });
-  const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
-  await tdb
-    .db('payouts')
-    .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'pending-then-ok:HDFC0001', requested_by: 'test' });
-  const h = await worker.client.workflow.start(payoutWorkflow, {
-    taskQueue: worker.taskQueue,
-    workflowId: payoutWorkflowId(payoutId),
-    args: [{ payoutId, sellerId, pollMs: 600_000, maxPollMs: 600_000 }],
-  });
-  await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).provider_state === 'pending');
-  await tdb
-    .db('payouts')
-    .where({ id: payoutId })
-    .update({ updated_at: tdb.db.raw("now() - interval '11 minutes'") });
+  const { sellerId, payoutId, h } = await unansweredPayout(tdb, worker, 4_900);
 
   const page = await openConsole(browser, api.url);
   await signInWithToken(page, api.token('agent_uma', ['support']));

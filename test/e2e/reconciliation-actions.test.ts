@@ -1,23 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { checkoutStateQuery, checkoutWorkflowId, markDeliveredSignal } from '../../contracts/checkout';
-import { payoutKeys, payoutMarkSettledUpdate, payoutPollNowSignal, payoutWorkflowId } from '../../contracts/payout';
+import { payoutKeys, payoutMarkSettledUpdate, payoutPollNowSignal } from '../../contracts/payout';
 import { topupPollNowSignal, topupWorkflowId } from '../../contracts/topup';
-import { FakePaymentProvider } from '../../infra/fake-payment-provider';
-import type { PaymentProvider } from '../../infra/payment-provider';
 import { abandonStepSignal, retryStepSignal } from '../../contracts/stuck';
-import { postJournal } from '../../db/ledger';
 import { paymentMethodUpdate } from '../../contracts/subscription';
 import { resolveMarketUpdate, voidMarketUpdate } from '../../contracts/market';
 import { accounts } from '../../domain/ledger/accounts';
-import { transfer } from '../../domain/ledger/journal';
 import { addDays, localDateOf } from '../../domain/schedule';
 import { checkoutWorkflow } from '../../workflows/checkout';
-import { payoutWorkflow } from '../../workflows/payout';
 import { topupWorkflow } from '../../workflows/topup';
 import type { TestApi } from '../support/api';
 import { seedSubscribableProduct } from '../support/catalog';
+import { unansweredPayout } from '../support/payouts';
 import { balanceOf, fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { heldPaymentProvider } from '../support/held-payment-provider';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 
@@ -219,29 +216,8 @@ test('an overdue market: resolve and void are the market’s own updates (admin 
 });
 
 test('a payout the bank has not answered: poll is the payout’s pollNow signal, it is paid at once instead of at its next poll', async () => {
-  const sellerId = await seedSeller(tdb.db, { bank: 'pending-then-ok:HDFC0001' });
-  await postJournal(tdb.db, {
-    idempotencyKey: uniqueId('test-settle-'),
-    reason: 'order_settlement',
-    lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), 7_000),
-  });
-  const payoutId = uniqueId('po_');
-  await tdb
-    .db('payouts')
-    .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'pending-then-ok:HDFC0001', requested_by: 'test' });
   // Its next poll of the bank is ten minutes away: only support's poll can settle it within the test.
-  const h = await worker.client.workflow.start(payoutWorkflow, {
-    taskQueue: worker.taskQueue,
-    workflowId: payoutWorkflowId(payoutId),
-    args: [{ payoutId, sellerId, pollMs: 600_000, maxPollMs: 600_000 }],
-  });
-  await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).provider_state === 'pending');
-  // The bank has been quiet past the grace period.
-  await tdb
-    .db('payouts')
-    .where({ id: payoutId })
-    .update({ updated_at: tdb.db.raw("now() - interval '11 minutes'") });
-  await eventually(() => listed('payout_unsettled', payoutId));
+  const { sellerId, payoutId, h } = await unansweredListedPayout(7_000);
   // The bank has the answer by now (its portal would show it); only the flow has not asked yet.
   await eventually(async () => {
     const { rows } = await tdb.db.raw(`SELECT settles_at <= now() AS settled FROM fake_provider.payouts WHERE idempotency_key = ?`, [
@@ -262,34 +238,15 @@ test('a payout the bank has not answered: poll is the payout’s pollNow signal,
   await expectLedgerInvariants(tdb.db);
 });
 
-/** A payout in flight whose bank has been quiet past the grace period, and whose flow will not ask again for ten minutes. */
-async function unansweredPayout(amount: number) {
-  const sellerId = await seedSeller(tdb.db, { bank: 'pending-then-ok:HDFC0001' });
-  await postJournal(tdb.db, {
-    idempotencyKey: uniqueId('test-settle-'),
-    reason: 'order_settlement',
-    lines: transfer(accounts.externalPsp, accounts.sellerPayable(sellerId), amount),
-  });
-  const payoutId = `po_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
-  await tdb
-    .db('payouts')
-    .insert({ id: payoutId, seller_id: sellerId, status: 'pending', bank_account_ref: 'pending-then-ok:HDFC0001', requested_by: 'test' });
-  const h = await worker.client.workflow.start(payoutWorkflow, {
-    taskQueue: worker.taskQueue,
-    workflowId: payoutWorkflowId(payoutId),
-    args: [{ payoutId, sellerId, pollMs: 600_000, maxPollMs: 600_000 }],
-  });
-  await eventually(async () => (await tdb.db('payouts').where({ id: payoutId }).first()).provider_state === 'pending');
-  await tdb
-    .db('payouts')
-    .where({ id: payoutId })
-    .update({ updated_at: tdb.db.raw("now() - interval '11 minutes'") });
-  await eventually(() => listed('payout_unsettled', payoutId));
-  return { sellerId, payoutId, h };
+/** A payout the bank has not answered, listed for a human. */
+async function unansweredListedPayout(amount: number) {
+  const payout = await unansweredPayout(tdb, worker, amount);
+  await eventually(() => listed('payout_unsettled', payout.payoutId));
+  return payout;
 }
 
 test('a payout marked paid from the bank statement: the markSettled update, finalised once with the UTR, shown to the seller; a second click is told it is resolved', async () => {
-  const { sellerId, payoutId, h } = await unansweredPayout(6_600);
+  const { sellerId, payoutId, h } = await unansweredListedPayout(6_600);
   const reason = 'HDFC statement of 3 Dec shows the credit';
   const body = { reason, outcome: 'paid', utr: 'HDFCN27120312345' };
   const res = await act(support('agent_rita'), 'payout_unsettled', payoutId, 'mark_settled', body);
@@ -329,7 +286,7 @@ test('a payout marked paid from the bank statement: the markSettled update, fina
 });
 
 test('a payout marked failed from the bank statement: the money is back in the payable, the seller sees the code', async () => {
-  const { sellerId, payoutId, h } = await unansweredPayout(5_500);
+  const { sellerId, payoutId, h } = await unansweredListedPayout(5_500);
   const res = await act(support('agent_rita'), 'payout_unsettled', payoutId, 'mark_settled', {
     reason: 'Statement shows the credit returned by the beneficiary bank',
     outcome: 'failed',
@@ -357,19 +314,8 @@ test('a payout marked failed from the bank statement: the money is back in the p
 
 test('a top-up the provider has not confirmed: poll is the top-up’s pollNow signal, it is credited at once instead of at its next poll', async () => {
   // A provider that says `processing` until the test lets it answer, and never sends a webhook.
-  const real = new FakePaymentProvider(tdb.db, { settleDelayMs: 0 });
-  let answered = false;
-  let polls = 0;
-  const provider: PaymentProvider = {
-    createPayment: (req) => real.createPayment(req),
-    getPayment: async (id) => {
-      polls++;
-      const p = await real.getPayment(id);
-      return answered ? p : { ...p, status: 'processing' };
-    },
-    refundPayment: (req) => real.refundPayment(req),
-  };
-  const w = await startTestWorker({ db: tdb.db, payments: provider });
+  const held = heldPaymentProvider(tdb.db);
+  const w = await startTestWorker({ db: tdb.db, payments: held.provider });
   try {
     const topupId = uniqueId('tu_');
     const userId = uniqueId('u_');
@@ -380,13 +326,13 @@ test('a top-up the provider has not confirmed: poll is the top-up’s pollNow si
       args: [{ topupId, userId, amount: 27_000, paymentMethod: 'pm_timeout' }],
     });
     // Two polls in: the next is 8 s away.
-    await eventually(async () => polls >= 2, 15_000);
+    await eventually(async () => held.polls >= 2, 15_000);
     await tdb
       .db('topups')
       .where({ id: topupId })
       .update({ created_at: tdb.db.raw("now() - interval '16 minutes'") });
     await eventually(() => listed('topup_unconfirmed', topupId));
-    answered = true;
+    held.answered = true;
     const asked = Date.now();
     const reason = 'Provider dashboard shows it captured';
     const res = await act(support('agent_dev'), 'topup_unconfirmed', topupId, 'poll', { reason });

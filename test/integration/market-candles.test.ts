@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { CANDLE_INTERVAL_MS, marketCandles, type Candle, type CandleInterval } from '../../db/market-candles';
-import { insertMarket } from '../../db/market-lifecycle';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { uniqueId } from '../support/temporal';
+import { insertTradingMarket } from '../support/markets';
 
 /** Candles read from market_fills equal a brute-force recomputation over random trade streams. */
 
@@ -13,25 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await tdb?.drop();
 });
-
-async function newMarket(): Promise<string> {
-  const id = `mk_${uniqueId('')
-    .replace(/[^a-z0-9]/gi, '')
-    .toLowerCase()
-    .slice(-20)
-    .padStart(10, '0')}`;
-  await insertMarket(tdb.db, {
-    id,
-    question: 'Will the next ball be a boundary?',
-    opensAt: new Date(Date.now() - 1_000),
-    closesAt: new Date(Date.now() + 3_600_000),
-    feeBps: 0,
-    disputeWindowSeconds: 0,
-    resolutionDeadlineSeconds: 3600,
-    createdBy: 'test',
-  });
-  return id;
-}
 
 interface Trade {
   at: number;
@@ -82,7 +62,7 @@ test('random trade streams: every interval and range matches the brute force', a
       fc.integer({ min: -60_000, max: 600_000 }),
       fc.integer({ min: 1_000, max: 3_000_000 }),
       async (batches, interval, fromOffset, span) => {
-        const marketId = await newMarket();
+        const marketId = await insertTradingMarket(tdb.db, 'Will the next ball be a boundary?');
         const trades: Trade[] = [];
         let at = base;
         batches.forEach((b, bookSeq) => {

@@ -1,11 +1,11 @@
 import { resumeMarketSubscription } from '../../api/ws/market-resume';
 import type { Subscription } from '../../api/ws/topics';
 import { publishMarketFeed } from '../../activities/market-feed';
-import { insertMarket } from '../../db/market-lifecycle';
 import { FEED_BUFFER_SIZE, marketFeedBufferKey, marketFeedChannel, marketView, type FeedMessage } from '../../domain/market/feed';
 import { InMemoryPubSub, RedisPubSub, readBuffered, type PubSub } from '../../infra/pubsub';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { eventually, uniqueId } from '../support/temporal';
+import { insertTradingMarket } from '../support/markets';
+import { eventually } from '../support/temporal';
 
 /** The market feed's replay buffer on real Redis (shared by API instances) and in one process, and resuming from it. */
 
@@ -18,25 +18,6 @@ afterAll(async () => {
   for (const r of redis) await r.close();
   await tdb?.drop();
 });
-
-async function newMarket(): Promise<string> {
-  const id = `mk_${uniqueId('')
-    .replace(/[^a-z0-9]/gi, '')
-    .toLowerCase()
-    .slice(-20)
-    .padStart(10, '0')}`;
-  await insertMarket(tdb.db, {
-    id,
-    question: 'Will the next over have a wicket?',
-    opensAt: new Date(Date.now() - 1_000),
-    closesAt: new Date(Date.now() + 3_600_000),
-    feeBps: 0,
-    disputeWindowSeconds: 0,
-    resolutionDeadlineSeconds: 3600,
-    createdBy: 'test',
-  });
-  return id;
-}
 
 const update = (marketId: string, version: number): FeedMessage => ({
   type: 'market',
@@ -74,7 +55,7 @@ const backends: Array<[string, () => [PubSub, PubSub]]> = [
 describe.each(backends)('%s', (_name, make) => {
   test('every message is published and buffered together; a resume replays exactly what was missed, with its trades', async () => {
     const [engineSide, apiSide] = make();
-    const marketId = await newMarket();
+    const marketId = await insertTradingMarket(tdb.db, 'Will the next over have a wicket?');
     const live: number[] = [];
     const stop = await apiSide.subscribe(marketFeedChannel(marketId), (m) => live.push((m as FeedMessage).view.version));
     for (const v of [3, 4, 7, 9]) await publishMarketFeed(engineSide, marketId, update(marketId, v));
@@ -101,7 +82,7 @@ describe.each(backends)('%s', (_name, make) => {
 
   test('the buffer keeps the newest messages only; a subscriber older than all of them gets a snapshot, never a gap', async () => {
     const [engineSide, apiSide] = make();
-    const marketId = await newMarket();
+    const marketId = await insertTradingMarket(tdb.db, 'Will the next over have a wicket?');
     for (let v = 1; v <= FEED_BUFFER_SIZE + 5; v++) await publishMarketFeed(engineSide, marketId, update(marketId, v));
     const entries = await readBuffered(apiSide, marketFeedBufferKey(marketId));
     expect(entries).toHaveLength(FEED_BUFFER_SIZE);

@@ -1,13 +1,13 @@
 import { TOPICS, type Subscription } from '../../api/ws/topics';
 import { ConflatingFeed, publishMarketFeed } from '../../activities/market-feed';
 import { freshFeedView } from '../../db/market-engine-store';
-import { insertMarket, openMarket } from '../../db/market-lifecycle';
 import { committedView } from '../../db/market-queries';
 import { suspendMarket } from '../../db/market-suspension';
 import { marketFeedBufferKey, marketFeedChannel, type FeedMessage, type MarketView, type TradeView } from '../../domain/market/feed';
 import { RedisPubSub, readBuffered } from '../../infra/pubsub';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { eventually, uniqueId } from '../support/temporal';
+import { insertTradingMarket } from '../support/markets';
+import { eventually } from '../support/temporal';
 
 /**
  * A suspension racing the engine's conflated feed, on real Postgres and Redis, the suspension's
@@ -26,28 +26,12 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-async function openNewMarket(): Promise<string> {
-  const id = `mk_${uniqueId('').toLowerCase()}`;
-  await insertMarket(tdb.db, {
-    id,
-    question: 'Will this ball be a boundary?',
-    opensAt: new Date(Date.now() - 1_000),
-    closesAt: new Date(Date.now() + 3_600_000),
-    feeBps: 0,
-    disputeWindowSeconds: 0,
-    resolutionDeadlineSeconds: 3600,
-    createdBy: 'test',
-  });
-  await openMarket(tdb.db, id);
-  return id;
-}
-
 const trade = (quantity: number): TradeView => ({ yesPrice: 600, quantity, kind: 'mint', takerSide: 'YES', takerAction: 'BUY' });
 
 test('the engine view a suspension overtook never goes out; its trades go out on a fresh suspended view', async () => {
   const [engineSide, lifecycleSide, apiSide] = [1, 2, 3].map(() => new RedisPubSub('redis://127.0.0.1:6379'));
   redis.push(engineSide, lifecycleSide, apiSide);
-  const marketId = await openNewMarket();
+  const marketId = await insertTradingMarket(tdb.db, 'Will this ball be a boundary?', { open: true });
 
   const heard: FeedMessage[] = [];
   const sub: Subscription = { topic: { kind: 'market', id: marketId }, seq: 0, versions: new Map(), ready: true, buffered: [] };

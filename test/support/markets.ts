@@ -1,6 +1,7 @@
 import { accounts } from '../../domain/ledger/accounts';
 import { transfer } from '../../domain/ledger/journal';
 import { postJournal } from '../../db/ledger';
+import { insertMarket, openMarket } from '../../db/market-lifecycle';
 import { getBalance } from '../../db/ledger-reports';
 import type { Db } from '../../db/knex';
 import type { TestApi } from './api';
@@ -163,3 +164,24 @@ export async function expectNothingHeld(db: Db, userId: string): Promise<void> {
 }
 
 export const orderRow = (db: Db, orderId: string) => db('market_orders').where({ id: orderId }).first();
+
+/** A market row trading for the next hour (no fee, no dispute window), written straight to Postgres for db-level tests. */
+export async function insertTradingMarket(db: Db, question: string, o: { open?: boolean } = {}): Promise<string> {
+  const id = `mk_${uniqueId('')
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(-20)
+    .padStart(10, '0')}`;
+  await insertMarket(db, {
+    id,
+    question,
+    opensAt: new Date(Date.now() - 1_000),
+    closesAt: new Date(Date.now() + 3_600_000),
+    feeBps: 0,
+    disputeWindowSeconds: 0,
+    resolutionDeadlineSeconds: 3600,
+    createdBy: 'test',
+  });
+  if (o.open) await openMarket(db, id);
+  return id;
+}

@@ -8,10 +8,9 @@ import {
   type TopupInput,
   type TopupState,
 } from '../../contracts/topup';
-import { FakePaymentProvider } from '../../infra/fake-payment-provider';
-import type { PaymentProvider } from '../../infra/payment-provider';
 import { topupWorkflow } from '../../workflows/topup';
 import { expectLedgerInvariants, type TestDatabase } from '../support/db';
+import { heldPaymentProvider } from '../support/held-payment-provider';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import { eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 import { spawnWorkerProcess } from '../support/worker-process-handle';
@@ -125,19 +124,8 @@ test('a worker killed between charge and credit: the next worker credits exactly
 
 test('pollNow asks the provider at once instead of at the next poll, and leaves the wait as it was otherwise', async () => {
   // A provider that says `processing` until the test lets it answer, and never sends a webhook.
-  const real = new FakePaymentProvider(tdb.db, { settleDelayMs: 0 });
-  let answered = false;
-  let polls = 0;
-  const provider: PaymentProvider = {
-    createPayment: (req) => real.createPayment(req),
-    getPayment: async (id) => {
-      polls++;
-      const p = await real.getPayment(id);
-      return answered ? p : { ...p, status: 'processing' };
-    },
-    refundPayment: (req) => real.refundPayment(req),
-  };
-  const w = await startTestWorker({ db: tdb.db, payments: provider });
+  const held = heldPaymentProvider(tdb.db);
+  const w = await startTestWorker({ db: tdb.db, payments: held.provider });
   try {
     const input = await createTopup(uniqueId('u'), 31_000, 'pm_timeout');
     const handle = await w.client.workflow.start(topupWorkflow, {
@@ -146,13 +134,13 @@ test('pollNow asks the provider at once instead of at the next poll, and leaves 
       args: [input],
     });
     // Two polls in (2 s, then 4 s later): the next one is 8 s away.
-    await eventually(async () => polls >= 2, 15_000);
-    answered = true;
+    await eventually(async () => held.polls >= 2, 15_000);
+    held.answered = true;
     const asked = Date.now();
     await handle.signal(topupPollNowSignal);
     expect((await handle.result()).status).toBe('succeeded');
     expect(Date.now() - asked).toBeLessThan(4_000);
-    expect(polls).toBe(3);
+    expect(held.polls).toBe(3);
     expect((await wallet(input.userId)).balance).toBe(31_000);
     expect(await tdb.db('journal').where({ ref_id: input.topupId }).count()).toEqual([{ count: 1 }]);
   } finally {
