@@ -23,15 +23,22 @@ export interface ProviderPaymentWait {
   poll: () => Promise<ProviderPaymentStatus>;
   firstPollMs: number;
   maxPollMs: number;
+  /** Set by support's `pollNow`: ask at once; that poll leaves the backoff where it was. */
+  pollNow?: { requested: boolean };
 }
 
 /** Resolves once the payment succeeded (webhook or poll) or the provider reports it failed. */
 export async function awaitProviderPayment(wait: ProviderPaymentWait): Promise<'succeeded' | 'failed'> {
+  const asked = wait.pollNow;
   let pollEvery = wait.firstPollMs;
   for (;;) {
-    if (await condition(wait.confirmed, pollEvery)) return 'succeeded';
+    // A timeout polls, even when the webhook landed in the same activation (as recorded histories did).
+    const woke = await condition(() => wait.confirmed() || asked?.requested === true, pollEvery);
+    if (woke && wait.confirmed()) return 'succeeded';
+    const early = asked?.requested === true;
+    if (asked) asked.requested = false;
     const status = await wait.poll();
     if (status !== 'processing') return status;
-    pollEvery = Math.min(pollEvery * 2, wait.maxPollMs);
+    if (!early) pollEvery = Math.min(pollEvery * 2, wait.maxPollMs);
   }
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, patched, proxyActivities, setHandler, ActivityFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setHandler, ActivityFailure } from '@temporalio/workflow';
 import type { TopupActivities } from '../activities/topup';
 import { formatRupees } from '../domain/money';
 import { topupPollNowSignal, topupStateQuery, type TopupInput, type TopupState, type TopupStatus } from '../contracts/topup';
@@ -23,23 +23,6 @@ const FIRST_POLL_MS = 2_000;
 const MAX_POLL_MS = 10 * 60_000;
 
 /**
- * The shared wait for a provider payment, woken also by support's `pollNow`: the poll it asks for
- * runs at once and leaves the backoff where it was.
- */
-async function awaitPaymentOrPollNow(wait: ProviderPaymentWait, asked: { pollNow: boolean }): Promise<'succeeded' | 'failed'> {
-  let pollEvery = wait.firstPollMs;
-  for (;;) {
-    await condition(() => wait.confirmed() || asked.pollNow, pollEvery);
-    if (wait.confirmed()) return 'succeeded';
-    const early = asked.pollNow;
-    asked.pollNow = false;
-    const status = await wait.poll();
-    if (status !== 'processing') return status;
-    if (!early) pollEvery = Math.min(pollEvery * 2, wait.maxPollMs);
-  }
-}
-
-/**
  * A wallet top-up: charge the payment method, wait for the provider's confirmation (webhook, with
  * polling as the fallback), then credit the wallet exactly once.
  */
@@ -53,9 +36,9 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
     stuckReason: null,
   };
   setHandler(topupStateQuery, () => state);
-  const asked = { pollNow: false };
+  const pollNow = { requested: false };
   setHandler(topupPollNowSignal, () => {
-    asked.pollNow = true;
+    pollNow.requested = true;
   });
   const confirmed = listenForPaymentConfirmations();
   const flow = flowControl({ flowType: 'topup', state });
@@ -103,7 +86,7 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupState> {
       maxPollMs: MAX_POLL_MS,
     };
     // Recorded histories waited without support's pollNow.
-    const outcome = patched('topup-poll-now') ? await awaitPaymentOrPollNow(wait, asked) : await awaitProviderPayment(wait);
+    const outcome = await awaitProviderPayment(patched('topup-poll-now') ? { ...wait, pollNow } : wait);
     if (outcome === 'failed') {
       await settle('failed', 'payment_failed', 'The provider reported the payment failed');
       return state;
