@@ -178,6 +178,12 @@ export interface SubscriptionProjection {
   nextRenewalDate: LocalDate | null;
   paidThrough: LocalDate | null;
   pausedDaysCredited: number;
+  /**
+   * Where this write stands among the row's writes: the workflow time it was made at, then its place
+   * in the run. The row keeps the newest, whatever order the activities land in. (A task scheduled
+   * before writes were ordered has none; it lands only on a row never written in order.)
+   */
+  order?: { atMs: number; seq: number };
 }
 
 // ---- messages ----

@@ -96,8 +96,12 @@ export function scheduleOfRow(
 }
 
 /** The one writer of the row's live columns: the workflow's state, projected (contracts/subscription.ts). */
+/** An older write that lands after a newer one (an activity retried, two in flight) changes nothing: the row keeps the newest. */
 export async function writeSubscriptionProjection(q: Queryable, subscriptionId: string, p: SubscriptionProjection): Promise<void> {
-  await q('subscriptions').where({ id: subscriptionId }).update({
+  const row = q('subscriptions').where({ id: subscriptionId });
+  if (p.order) row.andWhereRaw('(projection_at_ms IS NULL OR (projection_at_ms, projection_seq) < (?, ?))', [p.order.atMs, p.order.seq]);
+  else row.whereNull('projection_at_ms');
+  await row.update({
     status: p.status,
     cancelled_from: p.cancelledFrom,
     payment_method: p.paymentMethod,
@@ -106,6 +110,8 @@ export async function writeSubscriptionProjection(q: Queryable, subscriptionId: 
     next_renewal_date: p.nextRenewalDate,
     paid_through: p.paidThrough,
     paused_days_credited: p.pausedDaysCredited,
+    projection_at_ms: p.order?.atMs,
+    projection_seq: p.order?.seq,
     updated_at: q.fn.now(),
   });
 }

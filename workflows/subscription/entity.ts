@@ -34,6 +34,8 @@ export class SubscriptionEntity {
   retryNow = false;
   /** The last signal that was ignored as invalid, for support. */
   lastRejected: SubscriptionStateView['lastRejected'] = null;
+  /** Projections made by this run (their order among the row's writes, with the time). */
+  private projectionsWritten = 0;
 
   constructor(input: SubscriptionWorkflowInput) {
     this.sub = input.subscription;
@@ -176,11 +178,16 @@ export class SubscriptionEntity {
       runs: st.runs,
     };
   }
-  /** The row's live columns, from the state (the one projection, written after every change). */
+  /**
+   * The row's live columns, from the state (the one projection, written after every change). Each
+   * call is ordered after the last: workflow time never goes back within a run, and a next run (or a
+   * reset) starts later, so a write retried after a newer one cannot put the row back.
+   */
   projection(): SubscriptionProjection {
     const { st } = this;
     const next = this.nextPeriod();
     return {
+      order: { atMs: Date.now(), seq: ++this.projectionsWritten },
       status: st.cancelledFrom ? 'cancelled' : 'active',
       cancelledFrom: st.cancelledFrom,
       paymentMethod: st.paymentMethod,
