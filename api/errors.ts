@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from '../app/logger';
 import { readRejection, type RejectionKind } from '../domain/rejection';
+import { unavailableDependency } from './unavailable';
 
 /** An error the API answers with on purpose: `{ error: { code, message, details } }`. */
 export class ApiError extends Error {
@@ -105,6 +106,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof WorkflowNotFoundError) {
       res.status(404).json(errorBody('not_found', 'No such flow is running'));
+      return;
+    }
+    const away = unavailableDependency(err);
+    if (away) {
+      logger.warn({ err, reqId: req.id, dependency: away }, 'a dependency is unavailable');
+      res.setHeader('Retry-After', '1');
+      res.status(503).json(errorBody('service_unavailable', 'A service this request needs is unavailable for a moment; retry shortly'));
       return;
     }
     logger.error({ err, reqId: req.id }, 'unhandled error');

@@ -120,14 +120,17 @@ export function derivedErrorStatuses(route: RouteDeclaration): Map<number, Error
       ' (`rate_limited`); the `RateLimit` and `RateLimit-Policy` headers say when to retry',
     example: example('rate_limited', 'Too many requests; slow down and retry later'),
   });
-  if (route.capability !== 'public') {
-    // Only when tokens are verified by an outside identity provider (api/identity/external-idp.ts).
-    statuses.set(503, {
-      description:
-        'The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly',
-      example: example('identity_provider_unavailable', 'The identity provider could not be reached; retry shortly'),
-    });
-  }
+  // The identity provider only when tokens are verified by one outside (api/identity/external-idp.ts).
+  statuses.set(503, {
+    description:
+      'A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`)' +
+      (route.capability !== 'public'
+        ? ', or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`)'
+        : '') +
+      '; `Retry-After` says when to retry' +
+      (route.idempotent ? ', with the same `Idempotency-Key`' : ''),
+    example: example('service_unavailable', 'A service this request needs is unavailable for a moment; retry shortly'),
+  });
   statuses.set(500, {
     description:
       'Something went wrong on our side (`internal_error`)' +

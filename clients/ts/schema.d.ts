@@ -6547,7 +6547,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6556,8 +6556,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -6708,7 +6708,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6717,8 +6717,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -6946,7 +6946,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6955,8 +6955,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -7116,7 +7116,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7125,8 +7125,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -7350,7 +7350,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7359,8 +7359,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -7513,7 +7513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7522,8 +7522,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -7672,7 +7672,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7681,8 +7681,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -7909,7 +7909,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7918,8 +7918,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -8144,7 +8144,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8153,8 +8153,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -8334,7 +8334,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8343,8 +8343,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -8524,7 +8524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8533,8 +8533,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -8755,7 +8755,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8764,8 +8764,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -8992,7 +8992,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9001,8 +9001,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9194,7 +9194,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9203,8 +9203,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9393,7 +9393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9402,8 +9402,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9552,7 +9552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9561,8 +9561,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9774,7 +9774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9783,8 +9783,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -9993,7 +9993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10002,8 +10002,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -10152,7 +10152,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10161,8 +10161,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -10311,7 +10311,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10320,8 +10320,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -10492,7 +10492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10501,8 +10501,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -10651,7 +10651,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10660,8 +10660,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -10793,7 +10793,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10802,8 +10802,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -11044,7 +11044,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11053,8 +11053,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -11203,7 +11203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11212,8 +11212,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -11365,7 +11365,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11374,8 +11374,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -11627,7 +11627,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11636,8 +11636,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -11875,7 +11875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11884,8 +11884,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12081,7 +12081,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12090,8 +12090,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12237,7 +12237,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12246,8 +12246,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12373,7 +12373,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12382,8 +12382,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12600,7 +12600,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12609,8 +12609,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12774,7 +12774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12783,8 +12783,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -12935,7 +12935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12944,8 +12944,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13092,7 +13092,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13101,8 +13101,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13252,7 +13252,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13261,8 +13261,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13414,7 +13414,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13423,8 +13423,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13639,7 +13639,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13648,8 +13648,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -13870,7 +13870,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13879,8 +13879,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -14098,7 +14098,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14107,8 +14107,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -14327,7 +14327,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14336,8 +14336,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -14556,7 +14556,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14565,8 +14565,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -14795,7 +14795,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The flow could not be signalled (`flow_unavailable`); nothing was recorded, so Razorpay retries */
+            /** @description The flow could not be signalled (`flow_unavailable`); nothing was recorded, so Razorpay retries; or: A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -14959,7 +14959,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The flow could not be signalled (`flow_unavailable`); nothing was recorded, so the provider should retry */
+            /** @description The flow could not be signalled (`flow_unavailable`); nothing was recorded, so the provider should retry; or: A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15109,7 +15109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15118,8 +15118,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -15366,7 +15366,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15375,8 +15375,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -15525,7 +15525,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15534,8 +15534,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -15762,7 +15762,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15771,8 +15771,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -15990,7 +15990,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -15999,8 +15999,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16223,7 +16223,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16232,8 +16232,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16456,7 +16456,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16465,8 +16465,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16690,7 +16690,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16699,8 +16699,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -16921,7 +16921,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16930,8 +16930,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17149,7 +17149,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17158,8 +17158,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17320,7 +17320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17329,8 +17329,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17490,7 +17490,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17499,8 +17499,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17653,7 +17653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17662,8 +17662,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -17873,7 +17873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -17882,8 +17882,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -18107,7 +18107,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18116,8 +18116,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -18250,7 +18250,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18259,8 +18259,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -18456,7 +18456,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18465,8 +18465,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -18662,7 +18662,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18671,8 +18671,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -18801,7 +18801,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Codes are off here, or the SMS provider failed */
+            /** @description Codes are off here, or the SMS provider failed; or: A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -18957,6 +18957,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`); `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     refreshTokens: {
@@ -19095,6 +19113,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`); `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     endCurrentSession: {
@@ -19199,7 +19235,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19208,8 +19244,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19338,7 +19374,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19347,8 +19383,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19488,7 +19524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19497,8 +19533,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19627,7 +19663,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19636,8 +19672,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19723,6 +19759,24 @@ export interface operations {
                      *       "error": {
                      *         "code": "internal_error",
                      *         "message": "Something went wrong on our side",
+                     *         "details": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`); `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -19860,7 +19914,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19869,8 +19923,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20040,7 +20094,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20049,8 +20103,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20188,7 +20242,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20197,8 +20251,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20358,7 +20412,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20367,8 +20421,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20515,7 +20569,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20524,8 +20578,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20656,7 +20710,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20665,8 +20719,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -20815,7 +20869,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -20824,8 +20878,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -21034,7 +21088,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -21043,8 +21097,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -21185,7 +21239,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -21194,8 +21248,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -21336,7 +21390,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -21345,8 +21399,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -21495,7 +21549,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -21504,8 +21558,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -21701,7 +21755,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -21710,8 +21764,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -21938,7 +21992,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -21947,8 +22001,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -22097,7 +22151,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -22106,8 +22160,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -22265,7 +22319,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -22274,8 +22328,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -22433,7 +22487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -22442,8 +22496,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -22601,7 +22655,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -22610,8 +22664,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -22769,7 +22823,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -22778,8 +22832,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -22929,7 +22983,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -22938,8 +22992,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -23174,7 +23228,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -23183,8 +23237,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -23333,7 +23387,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -23342,8 +23396,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -23495,7 +23549,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -23504,8 +23558,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -23732,7 +23786,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -23741,8 +23795,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -23954,7 +24008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -23963,8 +24017,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -24122,7 +24176,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -24131,8 +24185,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -24290,7 +24344,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -24299,8 +24353,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -24458,7 +24512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -24467,8 +24521,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -24614,7 +24668,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -24623,8 +24677,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -24770,7 +24824,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -24779,8 +24833,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -24908,7 +24962,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -24917,8 +24971,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -25046,7 +25100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -25055,8 +25109,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -25182,7 +25236,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -25191,8 +25245,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -25321,7 +25375,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -25330,8 +25384,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -25465,7 +25519,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -25474,8 +25528,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -25688,7 +25742,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -25697,8 +25751,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -25914,7 +25968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -25923,8 +25977,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -26183,7 +26237,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -26192,8 +26246,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -26400,7 +26454,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -26409,8 +26463,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -26640,7 +26694,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -26649,8 +26703,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -26782,7 +26836,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -26791,8 +26845,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -27000,7 +27054,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -27009,8 +27063,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -27236,7 +27290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -27245,8 +27299,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -27387,7 +27441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -27396,8 +27450,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -27538,7 +27592,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -27547,8 +27601,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -27689,7 +27743,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -27698,8 +27752,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -27943,7 +27997,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -27952,8 +28006,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -28097,7 +28151,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -28106,8 +28160,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -28342,7 +28396,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -28351,8 +28405,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
@@ -28571,7 +28625,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`): nothing was done, retry shortly */
+            /** @description A service this request needs (the database, the workflow engine) is unavailable for a moment (`service_unavailable`), or the identity provider that verifies the bearer token could not be reached (`identity_provider_unavailable`); `Retry-After` says when to retry, with the same `Idempotency-Key` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -28580,8 +28634,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": {
-                     *         "code": "identity_provider_unavailable",
-                     *         "message": "The identity provider could not be reached; retry shortly",
+                     *         "code": "service_unavailable",
+                     *         "message": "A service this request needs is unavailable for a moment; retry shortly",
                      *         "details": {}
                      *       }
                      *     }
