@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from '../app/logger';
 import { readRejection, type RejectionKind } from '../domain/rejection';
-import { unavailableDependency } from './unavailable';
+import { unavailableDependency } from '../app/unavailable';
 
 /** An error the API answers with on purpose: `{ error: { code, message, details } }`. */
 export class ApiError extends Error {

@@ -13,6 +13,7 @@ import { createMandiWorker } from '../workers/mandi-worker';
 import type { Config } from './config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { temporalConnectionOptions } from './temporal-connection';
+import { whenReachable } from './unavailable';
 import type { Logger } from './logger';
 import { ensureSchedules } from './schedules';
 import { ensureAreaCloseSchedules } from '../api/routes/delivery';
@@ -95,7 +96,7 @@ export async function startSystem(config: Config, role: Role, logger: Logger): P
     }
     const db = createDb(databaseUrl, config.DATABASE_POOL_MAX);
     stops.push(() => db.destroy());
-    const applied = await migrateLatest(db);
+    const applied = await whenReachable('migrations', () => migrateLatest(db), logger);
     if (applied.length) logger.info({ applied }, 'migrations applied');
 
     const pubsub = createPubSub(config.REDIS_URL);

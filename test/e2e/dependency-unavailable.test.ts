@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import knex, { type Knex } from 'knex';
-import { unavailableDependency } from '../../api/unavailable';
+import { unavailableDependency, whenReachable } from '../../app/unavailable';
 import { startTestApi, type TestApi } from '../support/api';
 import { startTestSystem, stopTestSystem } from '../support/system';
 import type { TestDatabase } from '../support/db';
@@ -34,16 +34,21 @@ function expectUnavailable(res: { status: number; body: any; headers: Headers })
   expect(res.body.error).toMatchObject({ code: 'service_unavailable', details: {} });
 }
 
-test('Postgres refusing connections (too many clients) answers 503 with Retry-After, not 500', async () => {
-  // A real refusal with the server's own SQLSTATE 53300: a role whose connection limit is reached.
+/** A real refusal with the server's own SQLSTATE 53300: a role whose connection limit is reached. */
+async function fullDatabase(): Promise<{ db: Knex; role: string }> {
   const role = uniqueId('mandi_full_');
   await tdb.db.raw(`CREATE ROLE ?? LOGIN CONNECTION LIMIT 0`, [role]);
   closers.push(() => tdb.db.raw(`DROP ROLE IF EXISTS ??`, [role]));
   const url = new URL(tdb.url);
   url.username = role;
   url.password = '';
-  const full = knex({ client: 'pg', connection: url.toString(), pool: { min: 0, max: 2 }, acquireConnectionTimeout: 5_000 });
-  closers.push(() => full.destroy());
+  const db = knex({ client: 'pg', connection: url.toString(), pool: { min: 0, max: 2 }, acquireConnectionTimeout: 5_000 });
+  closers.push(() => db.destroy());
+  return { db, role };
+}
+
+test('Postgres refusing connections (too many clients) answers 503 with Retry-After, not 500', async () => {
+  const { db: full } = await fullDatabase();
   const api = await apiWith(full);
   const userId = uniqueId('u');
   expectUnavailable(await api.request('GET', '/v1/wallet', { token: api.token(userId) }));
@@ -77,6 +82,35 @@ test('Temporal unreachable: a top-up answers 503, writes nothing, and the same k
   const retried = await back.request('POST', '/v1/wallet/topups', { token: back.token(userId), body, idempotencyKey: key });
   expect(retried.status).toBe(202);
   expect(await tdb.db('topups').where({ user_id: userId })).toHaveLength(1);
+});
+
+describe('whenReachable (a process starting while Postgres is full)', () => {
+  const quiet = { warn: () => undefined };
+
+  test('tries again until Postgres takes the connection', async () => {
+    const { db, role } = await fullDatabase();
+    // A knex query runs only once awaited (or then-ed).
+    setTimeout(() => tdb.db.raw(`ALTER ROLE ?? CONNECTION LIMIT 5`, [role]).then(() => undefined), 700);
+    const started = Date.now();
+    const { rows } = await whenReachable('test', () => db.raw('SELECT 1 AS one'), quiet, 10_000);
+    expect(rows).toEqual([{ one: 1 }]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
+  test('gives up after its time, with the refusal', async () => {
+    const { db } = await fullDatabase();
+    await expect(whenReachable('test', () => db.raw('SELECT 1'), quiet, 500)).rejects.toMatchObject({ code: '53300' });
+  });
+
+  test('any other error is thrown at once', async () => {
+    let tries = 0;
+    const failing = () => {
+      tries++;
+      return tdb.db.raw('SELECT * FROM no_such_table');
+    };
+    await expect(whenReachable('test', failing, quiet, 10_000)).rejects.toMatchObject({ code: '42P01' });
+    expect(tries).toBe(1);
+  });
 });
 
 describe('unavailableDependency', () => {
