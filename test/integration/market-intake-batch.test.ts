@@ -335,3 +335,91 @@ test('intake batches and engine commits running together neither deadlock nor lo
   const q = Object.fromEntries(positions.map((r: any) => [r.side, r.q]));
   expect(q.YES ?? 0).toBe(q.NO ?? 0);
 });
+
+test('holding the funds last decides a batch exactly as holding them order by order: answers, holds, positions, no rows left by a refused buy', async () => {
+  // The same batch, with its own users and market each time, through place_market_orders (wallets
+  // last) and through place_market_orders_in_turn (every wallet locked first, decided one by one).
+  const run = async (fn: 'place_market_orders' | 'place_market_orders_in_turn') => {
+    const marketId = await newMarket();
+    const closedMarket = await newMarket(false);
+    const [a, b, seller] = [uniqueId('u'), uniqueId('u'), uniqueId('u')];
+    const small = maxBuyCost(500, 1, FEE_BPS);
+    await fundWallet(tdb.db, a, small * 3);
+    await fundWallet(tdb.db, b, small);
+    await tdb.db('market_positions').insert({ market_id: marketId, user_id: seller, side: 'NO', quantity: 4, locked: 0 });
+    const sell = (quantity: number): OrderRequest => ({
+      ...buy(marketId, seller, { side: 'NO', quantity }),
+      action: 'SELL',
+      holdAmount: 0,
+    });
+    const reqs = [
+      buy(marketId, a, { quantity: 2 }),
+      buy(marketId, b, { quantity: 2 }), // b cannot afford 2…
+      buy(marketId, a, { quantity: 4 }), // …nor a 4 more
+      sell(3),
+      buy(closedMarket, a),
+      buy(marketId, b), // …but 1 fits
+      buy(marketId, a), // and a's last one
+      sell(2), // 1 contract left unlocked
+      buy(marketId, a), // nothing left
+      buy(marketId, uniqueId('nowallet')),
+    ];
+    const payload = reqs.map((r, idx) => ({
+      idx,
+      order_id: `mo_${uniqueId('').replace(/[^a-z0-9]/gi, '')}`,
+      market_id: r.marketId,
+      user_id: r.userId,
+      client_order_id: r.clientOrderId,
+      side: r.side,
+      action: r.action,
+      price: r.price,
+      quantity: r.quantity,
+      tif: r.tif,
+      seen_price: r.seenPrice,
+      slippage_bps: r.slippageBps,
+      hold: r.action === 'BUY' ? r.holdAmount : 0,
+      expires_at: null,
+      post_only: false,
+    }));
+    const { rows } = await tdb.db.raw(`SELECT r_idx, r_order_id, r_seq, r_result FROM ${fn}(?::jsonb) ORDER BY r_idx`, [
+      JSON.stringify(payload),
+    ]);
+    const orders = await tdb.db('market_orders').whereIn('market_id', [marketId, closedMarket]).orderBy('seq');
+    const seqs = rows.filter((r: any) => r.r_result === 'accepted').map((r: any) => Number(r.r_seq));
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(orders.map((o: any) => o.id)).toEqual(rows.filter((r: any) => r.r_result === 'accepted').map((r: any) => r.r_order_id));
+    const who = (u: string) => (u === a ? 'a' : u === b ? 'b' : 'seller');
+    return {
+      results: rows.map((r: any) => r.r_result),
+      orders: orders.map((o: any) => [who(o.user_id), o.action, o.quantity, Number(o.hold_remaining)]),
+      held: [(await wallet(tdb.db, a)).held, (await wallet(tdb.db, b)).held],
+      holds: [await openHolds(a), await openHolds(b)],
+      allHolds: Number(
+        (
+          await tdb
+            .db('holds')
+            .whereIn('account_id', [accounts.userWallet(a), accounts.userWallet(b)])
+            .count()
+        )[0].count,
+      ),
+      position: await tdb.db('market_positions').where({ market_id: marketId, user_id: seller }).first('quantity', 'locked'),
+    };
+  };
+  const last = await run('place_market_orders');
+  const inTurn = await run('place_market_orders_in_turn');
+  expect(last).toEqual(inTurn);
+  expect(last.results).toEqual([
+    'accepted',
+    'insufficient_funds',
+    'insufficient_funds',
+    'accepted',
+    'market_not_open',
+    'accepted',
+    'accepted',
+    'insufficient_position',
+    'insufficient_funds',
+    'insufficient_funds',
+  ]);
+  expect(last.allHolds).toBe(3); // one per accepted buy: none left behind by a refused one
+  expect(last.held).toEqual(last.holds);
+});
