@@ -26,6 +26,27 @@ const newOrderId = () => `mo_${randomUUID().replace(/-/g, '')}`;
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 3;
 
+/** The rows place_market_orders takes (its jsonb argument), each order with a new id and its place in the batch. */
+export function intakePayload(reqs: readonly OrderRequest[]) {
+  return reqs.map((r, idx) => ({
+    idx,
+    order_id: newOrderId(),
+    market_id: r.marketId,
+    user_id: r.userId,
+    client_order_id: r.clientOrderId,
+    side: r.side,
+    action: r.action,
+    price: r.price,
+    quantity: r.quantity,
+    tif: r.tif,
+    seen_price: r.seenPrice,
+    slippage_bps: r.slippageBps,
+    hold: r.action === 'BUY' ? r.holdAmount : 0,
+    expires_at: r.expiresAt == null ? null : new Date(r.expiresAt).toISOString(),
+    post_only: r.postOnly === true,
+  }));
+}
+
 /**
  * Accepts many orders durably in one transaction and one round trip (see place_market_orders): per
  * order, the open check, order row and funds hold or contract lock commit together with the rest of
@@ -36,25 +57,7 @@ const MAX_ATTEMPTS = 3;
  */
 export async function placeMarketOrders(db: Db, reqs: readonly OrderRequest[]): Promise<IntakeResult[]> {
   if (reqs.length === 0) return [];
-  const payload = JSON.stringify(
-    reqs.map((r, idx) => ({
-      idx,
-      order_id: newOrderId(),
-      market_id: r.marketId,
-      user_id: r.userId,
-      client_order_id: r.clientOrderId,
-      side: r.side,
-      action: r.action,
-      price: r.price,
-      quantity: r.quantity,
-      tif: r.tif,
-      seen_price: r.seenPrice,
-      slippage_bps: r.slippageBps,
-      hold: r.action === 'BUY' ? r.holdAmount : 0,
-      expires_at: r.expiresAt == null ? null : new Date(r.expiresAt).toISOString(),
-      post_only: r.postOnly === true,
-    })),
-  );
+  const payload = JSON.stringify(intakePayload(reqs));
   for (let attempt = 1; ; attempt++) {
     try {
       const { rows } = await db.raw(`SELECT r_idx, r_order_id, r_seq, r_result FROM place_market_orders(?::jsonb)`, [payload]);

@@ -1,7 +1,7 @@
 import { accounts } from '../../domain/ledger/accounts';
 import { maxBuyCost } from '../../domain/market/costs';
 import { claimEngine, commitBatch, loadOpenOrders, readPending } from '../../db/market-engine-store';
-import { MarketIntakeBatcher, placeMarketOrders, type OrderRequest } from '../../db/market-intake';
+import { MarketIntakeBatcher, intakePayload, placeMarketOrders, type OrderRequest } from '../../db/market-intake';
 import { insertMarket, openMarket } from '../../db/market-lifecycle';
 import { MarketMatcher } from '../../domain/market/batch';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
@@ -364,23 +364,7 @@ test('holding the funds last decides a batch exactly as holding them order by or
       buy(marketId, a), // nothing left
       buy(marketId, uniqueId('nowallet')),
     ];
-    const payload = reqs.map((r, idx) => ({
-      idx,
-      order_id: `mo_${uniqueId('').replace(/[^a-z0-9]/gi, '')}`,
-      market_id: r.marketId,
-      user_id: r.userId,
-      client_order_id: r.clientOrderId,
-      side: r.side,
-      action: r.action,
-      price: r.price,
-      quantity: r.quantity,
-      tif: r.tif,
-      seen_price: r.seenPrice,
-      slippage_bps: r.slippageBps,
-      hold: r.action === 'BUY' ? r.holdAmount : 0,
-      expires_at: null,
-      post_only: false,
-    }));
+    const payload = intakePayload(reqs);
     const { rows } = await tdb.db.raw(`SELECT r_idx, r_order_id, r_seq, r_result FROM ${fn}(?::jsonb) ORDER BY r_idx`, [
       JSON.stringify(payload),
     ]);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 import pino from 'pino';
+import { createActivities } from '../../activities';
 import type { ActivityDeps } from '../../activities/deps';
 import type { Db } from '../../db/knex';
 import { FakePaymentProvider } from '../../infra/fake-payment-provider';
@@ -48,7 +49,11 @@ export interface TestWorkerOptions {
   tuning?: Partial<WorkerOptions>;
   /** Extra dependencies a flow's activities need (e.g. a payout provider). */
   extraDeps?: Partial<ActivityDeps>;
+  /** Replaces some of the real activities with the test's wrappers of them (a fault injected, a write held back). */
+  wrapActivities?: (real: Activities) => Partial<Activities>;
 }
+
+export type Activities = ReturnType<typeof createActivities>;
 
 /** A real worker on the run's dev server, on a task queue of its own, with real activities. */
 export async function startTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
@@ -65,13 +70,15 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     temporal: client,
     ...options.extraDeps,
   };
+  const real = options.wrapActivities ? createActivities(deps) : undefined;
+  const activities = real && options.wrapActivities ? { activities: { ...real, ...options.wrapActivities(real) } } : {};
   const worker = await createMandiWorker({
     connection,
     namespace: 'default',
     taskQueue,
     deps,
     workflowBundle: { codePath: testEnv.workflowBundlePath },
-    tuning: { stickyQueueScheduleToStartTimeout: '1s', shutdownGraceTime: '1s', ...options.tuning },
+    tuning: { stickyQueueScheduleToStartTimeout: '1s', shutdownGraceTime: '1s', ...activities, ...options.tuning },
   });
   const running = worker.run();
   return {

@@ -1,17 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities } from '../../activities';
 import { accounts } from '../../domain/ledger/accounts';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { cancelSignal, checkoutWorkflowId, markDeliveredSignal, markDispatchedUpdate } from '../../contracts/checkout';
-import { FakePaymentProvider } from '../../infra/fake-payment-provider';
 import { FakePayoutProvider } from '../../infra/fake-payout-provider';
-import { InMemoryPubSub } from '../../infra/pubsub';
 import type { CheckoutInput, CheckoutState } from '../../contracts/checkout';
 import { checkoutWorkflow } from '../../workflows/checkout';
 import { startTestApi, type TestApi } from '../support/api';
 import { balanceOf, expectOrdersBalanced, fundWallet, orderMoney, placeOrder, seedProduct, seedSeller } from '../support/checkout';
 import { createTestDatabase, expectLedgerInvariants, type TestDatabase } from '../support/db';
-import { eventually, startTestWorker, testLogger, uniqueId, type TestWorker } from '../support/temporal';
+import { eventually, startTestWorker, uniqueId, type TestWorker } from '../support/temporal';
 
 let tdb: TestDatabase;
 let worker: TestWorker;
@@ -21,24 +18,20 @@ const faults = new Map<string, (arg: any) => boolean>();
 
 beforeAll(async () => {
   tdb = await createTestDatabase(30);
-  const deps = {
+  worker = await startTestWorker({
     db: tdb.db,
-    pubsub: new InMemoryPubSub(),
-    payments: new FakePaymentProvider(tdb.db, { settleDelayMs: 20 }),
-    payouts: new FakePayoutProvider(tdb.db, { settleDelayMs: 200 }),
-    logger: testLogger,
-  };
-  const real = createActivities(deps) as Record<string, (...args: any[]) => Promise<unknown>>;
-  const wrapped = Object.fromEntries(
-    Object.entries(real).map(([name, fn]) => [
-      name,
-      async (...args: any[]) => {
-        if (faults.get(name)?.(args[0])) throw ApplicationFailure.nonRetryable(`injected failure in ${name}`, 'Injected');
-        return fn(...args);
-      },
-    ]),
-  );
-  worker = await startTestWorker({ db: tdb.db, extraDeps: deps, tuning: { activities: wrapped } });
+    extraDeps: { payouts: new FakePayoutProvider(tdb.db, { settleDelayMs: 200 }) },
+    wrapActivities: (real) =>
+      Object.fromEntries(
+        Object.entries(real).map(([name, fn]) => [
+          name,
+          async (...args: any[]) => {
+            if (faults.get(name)?.(args[0])) throw ApplicationFailure.nonRetryable(`injected failure in ${name}`, 'Injected');
+            return (fn as (...a: any[]) => Promise<unknown>)(...args);
+          },
+        ]),
+      ),
+  });
   api = await startTestApi({
     db: tdb.db,
     temporal: worker.client,

@@ -1,12 +1,8 @@
-import { createActivities } from '../../activities';
 import { cancelUpdate } from '../../contracts/subscription';
 import type { SubscriptionProjection } from '../../contracts/subscription';
 import { writeSubscriptionProjection } from '../../db/subscriptions';
-import { FakePaymentProvider } from '../../infra/fake-payment-provider';
-import { FakePayoutProvider } from '../../infra/fake-payout-provider';
-import { InMemoryPubSub } from '../../infra/pubsub';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { eventually, startTestWorker, testLogger, type TestWorker } from '../support/temporal';
+import { eventually, startTestWorker, type TestWorker } from '../support/temporal';
 import { PRICE, fundWallet, insertSubscription, startSubscription, testSettings } from './subscription-helpers';
 
 /**
@@ -21,24 +17,20 @@ const holdActiveWrites = new Set<string>();
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  const deps = {
+  worker = await startTestWorker({
     db: tdb.db,
-    pubsub: new InMemoryPubSub(),
-    payments: new FakePaymentProvider(tdb.db, { settleDelayMs: 20 }),
-    payouts: new FakePayoutProvider(tdb.db, { settleDelayMs: 200 }),
-    logger: testLogger,
-  };
-  const real = createActivities(deps);
-  const activities = {
-    ...real,
-    async syncSubscription(subscriptionId: string, projection: SubscriptionProjection) {
-      if (holdActiveWrites.has(subscriptionId) && projection.status === 'active') {
-        await eventually(async () => (await tdb.db('subscriptions').where({ id: subscriptionId }).first())?.status === 'cancelled', 8_000);
-      }
-      return real.syncSubscription(subscriptionId, projection);
-    },
-  };
-  worker = await startTestWorker({ db: tdb.db, extraDeps: deps, tuning: { activities } });
+    wrapActivities: (real) => ({
+      async syncSubscription(subscriptionId: string, projection: SubscriptionProjection) {
+        if (holdActiveWrites.has(subscriptionId) && projection.status === 'active') {
+          await eventually(
+            async () => (await tdb.db('subscriptions').where({ id: subscriptionId }).first())?.status === 'cancelled',
+            8_000,
+          );
+        }
+        return real.syncSubscription(subscriptionId, projection);
+      },
+    }),
+  });
 });
 afterAll(async () => {
   await worker?.shutdown();
