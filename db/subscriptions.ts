@@ -95,8 +95,11 @@ export function scheduleOfRow(
   };
 }
 
-/** The one writer of the row's live columns: the workflow's state, projected (contracts/subscription.ts). */
-/** An older write that lands after a newer one (an activity retried, two in flight) changes nothing: the row keeps the newest. */
+/**
+ * The one writer of the row's live columns: the workflow's state, projected (contracts/subscription.ts).
+ * An older write that lands after a newer one (an activity retried, two in flight) changes nothing:
+ * the row keeps the newest.
+ */
 export async function writeSubscriptionProjection(q: Queryable, subscriptionId: string, p: SubscriptionProjection): Promise<void> {
   const row = q('subscriptions').where({ id: subscriptionId });
   if (p.order) row.andWhereRaw('(projection_at_ms IS NULL OR (projection_at_ms, projection_seq) < (?, ?))', [p.order.atMs, p.order.seq]);
