@@ -54,6 +54,7 @@ export interface TestWorkerOptions {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+const withWrapped = (real: Activities, wrap: (real: Activities) => Partial<Activities>) => ({ ...real, ...wrap(real) });
 
 /** A real worker on the run's dev server, on a task queue of its own, with real activities. */
 export async function startTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
@@ -70,8 +71,8 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     temporal: client,
     ...options.extraDeps,
   };
-  const real = options.wrapActivities ? createActivities(deps) : undefined;
-  const activities = real && options.wrapActivities ? { activities: { ...real, ...options.wrapActivities(real) } } : {};
+  const wrap = options.wrapActivities;
+  const activities = wrap ? { activities: withWrapped(createActivities(deps), wrap) } : {};
   const worker = await createMandiWorker({
     connection,
     namespace: 'default',
