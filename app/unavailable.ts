@@ -4,6 +4,7 @@
  * a connection running out, Temporal's frontend unreachable. They answer 503 with Retry-After, so a
  * client retries (with the same Idempotency-Key) instead of treating the request as failed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
 
 export type Dependency = 'database' | 'workflow engine' | 'network';
@@ -47,7 +48,7 @@ export async function whenReachable<T>(
       const away = unavailableDependency(err);
       if (!away || Date.now() >= giveUpAt) throw err;
       logger.warn({ dependency: away, tries, err: (err as Error).message }, `${what}: not reachable yet, trying again`);
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** tries)));
+      await sleep(Math.min(2_000, 100 * 2 ** tries));
     }
   }
 }

@@ -97,7 +97,7 @@ const single = {
         RAISE EXCEPTION 'hold draw-down touched % of % holds', v_count, jsonb_array_length(p->'holds');
       END IF;`,
   held: `
-      -- Release the held amounts before the journals debit balances.
+      -- Release the held amounts before the balances are debited (the no_overdraft CHECK counts held).
       UPDATE account_balances b SET held = b.held - d.amount
       FROM (SELECT h.account, sum(h.amount) AS amount FROM jsonb_to_recordset(p->'holds') AS h(account text, amount bigint) GROUP BY h.account) d
       WHERE b.account_id = ANY(v_accounts) AND b.account_id = d.account AND b.shard = 0;`,

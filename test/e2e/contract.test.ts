@@ -64,7 +64,7 @@ describe('every route is in the contract', () => {
       const op = doc.paths[toTemplate(path)][method];
       const where = `${method} ${path}`;
       // The rules, restated from how api/app.ts and api/router.ts handle a request.
-      // 503: a service the request needs is away for a moment (api/unavailable.ts), or the outside
+      // 503: a service the request needs is away for a moment (app/unavailable.ts), or the outside
       // identity provider that verifies a bearer token could not be reached.
       const expected = new Set([400, 429, 500, 503, ...Object.keys(d.responses).map(Number)]);
       if (d.capability !== 'public') [401, 403].forEach((s) => expected.add(s));
