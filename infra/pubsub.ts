@@ -44,7 +44,11 @@ export class RedisPubSub implements PubSub {
   constructor(url: string) {
     // Publishes from one tick (an engine batch fans out to many users) share one round trip.
     this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3, enableAutoPipelining: true });
-    this.subscriber = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    // No CLIENT SETINFO and no ready check (INFO) on the subscriber: ioredis 5.8.2+ can send them
+    // after a SUBSCRIBE issued while connecting, Redis refuses them on a subscriber connection, and
+    // ioredis drops the connection, losing what is published meanwhile (redis/ioredis#2037, fixed in
+    // 6.x). A subscriber connection has no use for either.
+    this.subscriber = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3, disableClientInfo: true, enableReadyCheck: false });
     this.subscriber.on('message', (channel: string, raw: string) => {
       const handlers = this.handlers.get(channel);
       if (!handlers) return;
