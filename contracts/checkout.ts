@@ -49,7 +49,22 @@ export interface CheckoutInput {
    * so the saga starts at confirmation.
    */
   auctionLotId?: string;
+  /**
+   * The saga revision the starter asks for (CHECKOUT_SAGA_REVISION). A run started with it takes
+   * today's path from its first task without asking `patched()`: each patch marker is an event and
+   * an upsert of TemporalChangeVersion (a visibility write on the Temporal server) on the path of
+   * every checkout. Runs without it (started before it existed, or by tests of the older paths)
+   * still decide by `patched()`, so their histories replay.
+   */
+  sagaRevision?: number;
 }
+
+/**
+ * 1: placing in one step (validate, reserve, charge and confirm as one local activity) and the
+ * memo summary. A later change to the saga's commands bumps it and branches on it for new runs,
+ * with `patched()` for runs of this revision still open.
+ */
+export const CHECKOUT_SAGA_REVISION = 1;
 
 export type CheckoutAbortKind = 'cancel' | 'return' | 'refund';
 

@@ -8,9 +8,10 @@
  * The pieces: ./checkout/order.ts (carried state), ./checkout/messages.ts (what each action may do),
  * ./checkout/saga.ts (steps with their compensations), ./checkout/charge.ts (the charge step).
  */
-import { CancellationScope, allHandlersFinished, condition, patched } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition } from '@temporalio/workflow';
 import { ABORT_FINAL_STATUS, type CheckoutInput, type CheckoutState } from '../contracts/checkout';
 import { listenForPaymentConfirmations } from './provider-payment';
+import { patchedOrStartedWith } from './revision';
 import { CheckoutAbort, abortReason } from './checkout/abort';
 import { compensating, local, remote } from './checkout/proxies';
 import { chargeBuyer } from './checkout/charge';
@@ -22,9 +23,11 @@ export { orderRefundWorkflow } from './checkout/refund';
 
 /**
  * Validate, reserve, the wallet charge and the confirmation as ONE local activity (one transaction)
- * instead of four: runs that started before it replay the four steps.
+ * instead of four: runs that started before it replay the four steps. Runs started with a saga
+ * revision (CheckoutInput.sagaRevision) place in one step without the marker.
  */
 const PLACE_IN_ONE_STEP = 'checkout-place-in-one-step';
+const placesInOneStep = (input: CheckoutInput) => patchedOrStartedWith(PLACE_IN_ONE_STEP, (input.sagaRevision ?? 0) >= 1);
 
 export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutState> {
   const order = new CheckoutOrder(input);
@@ -82,7 +85,7 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
       // still give the money and stock back if the order is cancelled (it counts as confirmed from
       // the start: CheckoutOrder).
       state.fundingSource = 'wallet';
-    } else if (patched(PLACE_IN_ONE_STEP)) {
+    } else if (placesInOneStep(input)) {
       confirmed = (await place()).charged;
       order.chargeRoute = confirmed ? 'wallet' : 'provider';
       state.fundingSource = order.chargeRoute;

@@ -29,6 +29,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { FlowAlertActivities } from '../activities/flow-alerts';
 import { UNFIXABLE_FAILURE, type FlowType, type UnfixableDetails } from '../domain/flow-ids';
+import { patchedOrStartedWith } from './revision';
 import { FlowStatus } from './search-attributes';
 import { abandonStepSignal, retryStepSignal, stuckQuery, type StepDecision, type StuckFields, type StuckStep } from '../contracts/stuck';
 
@@ -89,6 +90,11 @@ export interface FlowOptions {
   state?: StuckFields;
   /** How to show a FlowStatus while parking and after; default: upsert it. */
   show?: (status: string) => void;
+  /**
+   * The run was started by code that writes memo summaries (a flow's own revision in its input says
+   * so): it writes them without the SUMMARY_PATCH marker and its TemporalChangeVersion upsert.
+   */
+  writesMemo?: boolean;
 }
 
 export type FlowControl = ReturnType<typeof flowControl>;
@@ -161,8 +167,8 @@ class StuckSteps {
   }
 }
 
-const writeMemo = (text: string) => {
-  if (patched(SUMMARY_PATCH)) upsertMemo({ summary: text });
+const writeMemo = (steps: StuckSteps, text: string) => {
+  if (patchedOrStartedWith(SUMMARY_PATCH, steps.options.writesMemo === true)) upsertMemo({ summary: text });
 };
 
 /** The alert is bookkeeping: a broken alert table must not stop the park or the resume. */
@@ -196,7 +202,7 @@ async function park<T>(steps: StuckSteps, name: string, failure: StepFailure, o:
     );
   }
   if (first) steps.show('stuck');
-  if (alerting) writeMemo(`Stuck on step ${name}: ${stuck.reason}${stuck.code ? ` (${stuck.code})` : ''}`);
+  if (alerting) writeMemo(steps, `Stuck on step ${name}: ${stuck.reason}${stuck.code ? ` (${stuck.code})` : ''}`);
   log.warn('flow parked as stuck', { step: name, reason: stuck.reason, code: stuck.code });
 
   if (!countedFromPark) [r0, a0] = [steps.retries, steps.abandons];
@@ -223,7 +229,7 @@ async function park<T>(steps: StuckSteps, name: string, failure: StepFailure, o:
   o.onResume?.(decision);
   if (alerting && steps.parked.length === 0) {
     if (steps.resumeStatus !== null) steps.show(steps.resumeStatus);
-    writeMemo(steps.summary ?? `Step ${name} ${resolution} by support`);
+    writeMemo(steps, steps.summary ?? `Step ${name} ${resolution} by support`);
   }
   return decision;
 }
@@ -260,7 +266,7 @@ export function flowControl(options: FlowOptions) {
         return;
       }
       upsertSearchAttributes([{ key: FlowStatus, value }, ...extra] as SearchAttributeUpdatePair[]);
-      if (text !== undefined) writeMemo(text);
+      if (text !== undefined) writeMemo(steps, text);
     },
 
     /** Step options whose abandon throws StepAbandoned, for the flow to end (or skip) as it says. */
@@ -283,7 +289,7 @@ export function flowControl(options: FlowOptions) {
     /** Only the memo summary (for flows that keep FlowStatus themselves, like checkout). */
     summary(text: string): void {
       steps.summary = text;
-      if (steps.parked.length === 0) writeMemo(text);
+      if (steps.parked.length === 0) writeMemo(steps, text);
     },
 
     /** For flows that also offer retry as an update (checkout's API path). */

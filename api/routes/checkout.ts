@@ -9,6 +9,7 @@ import { CartError, priceCart, type CatalogEntry } from '../../domain/checkout/p
 import { can } from '../../domain/capabilities';
 import { rejection } from '../../domain/rejection';
 import {
+  CHECKOUT_SAGA_REVISION,
   awaitConfirmationUpdate,
   cancelUpdate,
   checkoutStateQuery,
@@ -211,6 +212,7 @@ export function registerCheckoutRoutes(api: ApiRouter): void {
         paymentMethod: body.paymentMethod ?? null,
         deliveryDeadlineMs: deps.config.CHECKOUT_DELIVERY_DEADLINE_SECONDS * 1000,
         returnWindowMs: deps.config.CHECKOUT_RETURN_WINDOW_SECONDS * 1000,
+        sagaRevision: CHECKOUT_SAGA_REVISION,
       };
       // A repeat of the same request (same derived id) inserts nothing.
       await insertOrder(deps.db, {

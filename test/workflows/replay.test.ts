@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { CHECKOUT_SAGA_REVISION } from '../../contracts/checkout';
 import { PAYOUT_WORKFLOW_TYPE } from '../../contracts/payout';
 import * as workflows from '../../workflows';
 import { testEnv } from '../support/env';
@@ -54,4 +55,25 @@ test('a workflow type a contract names for callers that may not import workflow 
 
 test.each(histories.map((h) => [h.name, h] as const))('%s replays on the current code', async (_name, h) => {
   await Worker.runReplayHistory({ workflowBundle: { codePath: testEnv.workflowBundlePath } }, h.history, h.workflowId);
+});
+
+/**
+ * A deploy rolls: the new API can start a checkout with its saga revision while a worker of the
+ * code before (which ignores the field and asks `patched()`) runs its first task, recording the
+ * patch markers and their TemporalChangeVersion upserts. Today's code, which asks nothing of a run
+ * with the revision, must still replay such a history.
+ */
+test.each(
+  histories
+    .filter((h) => h.name.startsWith('checkout-place-in-one-step/checkoutworkflow'))
+    .map((h) => [h.name, h] as const),
+)('%s replays with the saga revision in its input, its patch markers unasked', async (_name, h) => {
+  const history = temporal.api.history.v1.History.decode(temporal.api.history.v1.History.encode(h.history).finish());
+  const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+  const input = JSON.parse(Buffer.from(payload.data!).toString());
+  expect(input.sagaRevision).toBeUndefined();
+  payload.data = Buffer.from(JSON.stringify({ ...input, sagaRevision: CHECKOUT_SAGA_REVISION }));
+  const patchMarkers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+  expect(patchMarkers.length).toBeGreaterThanOrEqual(1);
+  await Worker.runReplayHistory({ workflowBundle: { codePath: testEnv.workflowBundlePath } }, history, h.workflowId);
 });

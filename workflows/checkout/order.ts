@@ -57,6 +57,7 @@ export class CheckoutOrder {
     this.flow = flowControl({
       flowType: 'checkout',
       state: this.state,
+      writesMemo: (input.sagaRevision ?? 0) >= 1,
       // While compensating the order stays `compensating` (its fence); FlowStatus alone says stuck.
       show: (status) => {
         if (status === 'stuck' && this.state.step !== 'compensate') this.setStatus('stuck');
