@@ -1,6 +1,12 @@
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { CHECKOUT_SAGA_REVISION, cancelSignal, checkoutWorkflowId, markDeliveredSignal, type CheckoutInput } from '../../contracts/checkout';
+import {
+  CHECKOUT_SAGA_REVISION,
+  cancelSignal,
+  checkoutWorkflowId,
+  markDeliveredSignal,
+  type CheckoutInput,
+} from '../../contracts/checkout';
 import { checkoutWorkflow } from '../../workflows/checkout';
 import { startTestApi, type TestApi } from '../support/api';
 import { expectOrdersBalanced, fundWallet, placeOrder, seedProduct, seedSeller } from '../support/checkout';

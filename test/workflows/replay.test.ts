@@ -63,17 +63,16 @@ test.each(histories.map((h) => [h.name, h] as const))('%s replays on the current
  * patch markers and their TemporalChangeVersion upserts. Today's code, which asks nothing of a run
  * with the revision, must still replay such a history.
  */
-test.each(
-  histories
-    .filter((h) => h.name.startsWith('checkout-place-in-one-step/checkoutworkflow'))
-    .map((h) => [h.name, h] as const),
-)('%s replays with the saga revision in its input, its patch markers unasked', async (_name, h) => {
-  const history = temporal.api.history.v1.History.decode(temporal.api.history.v1.History.encode(h.history).finish());
-  const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
-  const input = JSON.parse(Buffer.from(payload.data!).toString());
-  expect(input.sagaRevision).toBeUndefined();
-  payload.data = Buffer.from(JSON.stringify({ ...input, sagaRevision: CHECKOUT_SAGA_REVISION }));
-  const patchMarkers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-  expect(patchMarkers.length).toBeGreaterThanOrEqual(1);
-  await Worker.runReplayHistory({ workflowBundle: { codePath: testEnv.workflowBundlePath } }, history, h.workflowId);
-});
+test.each(histories.filter((h) => h.name.startsWith('checkout-place-in-one-step/checkoutworkflow')).map((h) => [h.name, h] as const))(
+  '%s replays with the saga revision in its input, its patch markers unasked',
+  async (_name, h) => {
+    const history = temporal.api.history.v1.History.decode(temporal.api.history.v1.History.encode(h.history).finish());
+    const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    const input = JSON.parse(Buffer.from(payload.data!).toString());
+    expect(input.sagaRevision).toBeUndefined();
+    payload.data = Buffer.from(JSON.stringify({ ...input, sagaRevision: CHECKOUT_SAGA_REVISION }));
+    const patchMarkers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(patchMarkers.length).toBeGreaterThanOrEqual(1);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: testEnv.workflowBundlePath } }, history, h.workflowId);
+  },
+);
