@@ -27,7 +27,6 @@ export { orderRefundWorkflow } from './checkout/refund';
  * revision (CheckoutInput.sagaRevision) place in one step without the marker.
  */
 const PLACE_IN_ONE_STEP = 'checkout-place-in-one-step';
-const placesInOneStep = (input: CheckoutInput) => patchedOrStartedWith(PLACE_IN_ONE_STEP, (input.sagaRevision ?? 0) >= 1);
 
 export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutState> {
   const order = new CheckoutOrder(input);
@@ -85,7 +84,7 @@ export async function checkoutWorkflow(input: CheckoutInput): Promise<CheckoutSt
       // still give the money and stock back if the order is cancelled (it counts as confirmed from
       // the start: CheckoutOrder).
       state.fundingSource = 'wallet';
-    } else if (placesInOneStep(input)) {
+    } else if (patchedOrStartedWith(PLACE_IN_ONE_STEP, order.revision >= 1)) {
       confirmed = (await place()).charged;
       order.chargeRoute = confirmed ? 'wallet' : 'provider';
       state.fundingSource = order.chargeRoute;

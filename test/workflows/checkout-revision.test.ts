@@ -66,11 +66,17 @@ async function confirmedWallet(input: CheckoutInput) {
   return history.events ?? [];
 }
 
-async function order(sagaRevision?: number): Promise<CheckoutInput> {
+/** A seller with one product at `price` and a buyer whose wallet holds exactly that. */
+async function buyerOf(price: number) {
   const sellerId = await seedSeller(tdb.db);
-  const productId = await seedProduct(tdb.db, sellerId, 5_000, 3);
+  const productId = await seedProduct(tdb.db, sellerId, price, 3);
   const buyerId = uniqueId('buyer_');
-  await fundWallet(tdb.db, buyerId, 5_000);
+  await fundWallet(tdb.db, buyerId, price);
+  return { sellerId, productId, buyerId };
+}
+
+async function order(sagaRevision?: number): Promise<CheckoutInput> {
+  const { sellerId, productId, buyerId } = await buyerOf(5_000);
   const input = await placeOrder(tdb.db, { buyerId, sellerId, lines: [{ productId, quantity: 1 }], returnWindowMs: 50 });
   return sagaRevision === undefined ? input : { ...input, sagaRevision };
 }
@@ -92,10 +98,7 @@ test('a run without it (an older starter) still gates the same path behind its p
 });
 
 test('the API starts checkouts with the current saga revision', async () => {
-  const sellerId = await seedSeller(tdb.db);
-  const productId = await seedProduct(tdb.db, sellerId, 2_500, 3);
-  const buyerId = uniqueId('buyer_');
-  await fundWallet(tdb.db, buyerId, 2_500);
+  const { productId, buyerId } = await buyerOf(2_500);
   const res = await api.request('POST', '/v1/checkout?wait=true', {
     token: api.token(buyerId),
     idempotencyKey: uniqueId('key_'),

@@ -46,10 +46,13 @@ export class CheckoutOrder {
   chargeRoute: 'wallet' | 'provider' | null = null;
   /** A stuck step parks the order (FlowStatus and order row `stuck`) through the shared mechanism. */
   readonly flow: FlowControl;
+  /** The saga revision the run was started for (CheckoutInput.sagaRevision); 0: before revisions. */
+  readonly revision: number;
   private shownStatus: string | null = null;
 
   constructor(readonly input: CheckoutInput) {
     this.state = initialState(input.orderId);
+    this.revision = input.sagaRevision ?? 0;
     // Sold at auction: the sale wrote the order confirmed and paid, so the seller may dispatch it at
     // once, also by an update that reaches the flow with its start (validated as its handler is set).
     // State only, no command: recorded histories replay.
@@ -57,7 +60,7 @@ export class CheckoutOrder {
     this.flow = flowControl({
       flowType: 'checkout',
       state: this.state,
-      writesMemo: (input.sagaRevision ?? 0) >= 1,
+      writesMemo: this.revision >= 1,
       // While compensating the order stays `compensating` (its fence); FlowStatus alone says stuck.
       show: (status) => {
         if (status === 'stuck' && this.state.step !== 'compensate') this.setStatus('stuck');
